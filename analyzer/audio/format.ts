@@ -1,0 +1,37 @@
+/**
+ * The PCM format every audio meter is built for, checked in one place so that each meter
+ * rejects a bad format with the same message, naming the field, the value and what is allowed.
+ */
+
+/** Lowest sample rate accepted: telephone-band audio. */
+export const MIN_SAMPLE_RATE_HZ = 8000;
+/** Highest sample rate accepted: DXD / 8x 96 kHz. */
+export const MAX_SAMPLE_RATE_HZ = 768000;
+/** Most channels accepted (ffmpeg's own channel-layout limit). */
+export const MAX_CHANNELS = 64;
+
+export function assertAudioFormat(sampleRate: number, channels: number): void {
+  if (!Number.isInteger(sampleRate) || sampleRate < MIN_SAMPLE_RATE_HZ || sampleRate > MAX_SAMPLE_RATE_HZ) {
+    throw new RangeError(
+      `sampleRate ${sampleRate} is not allowed: an integer from ${MIN_SAMPLE_RATE_HZ} to ${MAX_SAMPLE_RATE_HZ} Hz`,
+    );
+  }
+  if (!Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
+    throw new RangeError(`channels ${channels} is not allowed: an integer from 1 to ${MAX_CHANNELS}`);
+  }
+}
+
+/** Frames in an interleaved block; a block that does not hold whole frames is a caller bug. */
+export function framesIn(interleaved: Float32Array, channels: number): number {
+  if (interleaved.length % channels !== 0) {
+    throw new RangeError(
+      `interleaved block of ${interleaved.length} samples is not whole frames of ${channels} channels`,
+    );
+  }
+  return interleaved.length / channels;
+}
+
+/** Amplitude to decibels relative to full scale; 0 is -Infinity (digital silence). */
+export function amplitudeToDb(amplitude: number): number {
+  return 20 * Math.log10(amplitude);
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/**
+ * streamqc CLI.
+ *   streamqc analyze INPUT [--config FILE] [--format jsonl|text] [--metrics-port PORT]
+ *   streamqc demo [--duration SECONDS] [--metrics-port PORT]
+ * Exit codes: 0 done, 1 the input cannot be opened or decoded at all, 2 bad usage or config.
+ * stdout carries only defect events (jsonl) or the readable report (text); logs go to stderr.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, defaultConfig, loadConfigFile, type AnalyzerConfig } from './config.js';
+import { Analyzer, type ReportedEvent } from './pipeline.js';
+import { AnalyzerHttpServer } from './report/http.js';
+import { createLogger } from './report/log.js';
+import { formatEventText, formatEventJson } from './report/events.js';
+import { SourceError } from './ingest/source-url.js';
+import { killChildren } from './ingest/children.js';
+import { runDemo } from './demo.js';
+
+const USAGE = `usage:
+  streamqc analyze INPUT [--config FILE] [--format jsonl|text] [--metrics-port PORT]
+  streamqc demo [--duration SECONDS] [--metrics-port PORT]
+
+INPUT is a file path or a URL (http(s) incl. HLS, rtmp(s), rtsp(s), srt, udp, rtp).
+A finite input is analysed to its end; a live one until SIGTERM or SIGINT.`;
+
+class UsageError extends Error {}
+
+function parsePort(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`${flag}: "${value}" is not a port number (0-65535)`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        format: { type: 'string', default: 'jsonl' },
+        'metrics-port': { type: 'string' },
+        duration: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`streamqc: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  try {
+    if (command === 'demo') {
+      if (rest.length > 0) throw new UsageError(`demo takes no INPUT (got ${rest.join(' ')})`);
+      const duration = values.duration === undefined ? 60 : Number(values.duration);
+      if (!Number.isFinite(duration) || duration < 5 || duration > 86400) {
+        throw new UsageError(`--duration: "${values.duration}" is not a number of seconds between 5 and 86400`);
+      }
+      return await runDemo({ duration, metricsPort: parsePort(values['metrics-port'], '--metrics-port') ?? 9090 });
+    }
+    if (command !== 'analyze') {
+      throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
+    }
+    if (rest.length !== 1) throw new UsageError(rest.length === 0 ? 'analyze needs one INPUT' : `analyze takes one INPUT, got ${rest.length}`);
+    const format = values.format;
+    if (format !== 'jsonl' && format !== 'text') throw new UsageError(`--format: "${format}" is not one of jsonl, text`);
+    const config = values.config ? loadConfigFile(values.config) : defaultConfig();
+    const port = parsePort(values['metrics-port'], '--metrics-port');
+    if (port !== undefined) config.http.port = port;
+    else if (!values.config) config.http.port = 0; // the CLI serves metrics only when asked
+    return await analyze(rest[0], config, format);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof SourceError) {
+      process.stderr.write(`streamqc: ${err.message}\n`);
+      if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+export async function analyze(input: string, config: AnalyzerConfig, format: 'jsonl' | 'text'): Promise<number> {
+  const log = createLogger();
+  const write = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const analyzer = new Analyzer(config, input, {
+    log,
+    onDefect: (phase, event: ReportedEvent) => {
+      if (format === 'jsonl') {
+        if (phase === 'ended') write(formatEventJson(event));
+      } else {
+        write(formatEventText(phase, event));
+      }
+    },
+  });
+  let server: AnalyzerHttpServer | null = null;
+  if (config.http.port > 0) {
+    server = new AnalyzerHttpServer({
+      metrics: () => analyzer.metrics.text(),
+      metricsContentType: analyzer.metrics.registry.contentType,
+      status: () => analyzer.status(),
+      ready: () => analyzer.ready,
+    });
+    const port = await server.listen(config.http.port, config.listenAddress);
+    log.info({ port, address: config.listenAddress }, 'serving /metrics /status /healthz /readyz');
+  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info({ signal }, 'stopping');
+    analyzer.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const result = await analyzer.run();
+    if (result.exitCode !== 0) process.stderr.write(`streamqc: ${result.message}\n`);
+    return result.exitCode;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await server?.close();
+  }
+}
+
+// Run when executed directly (not when imported by tests).
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      killChildren();
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      killChildren();
+      process.stderr.write(`streamqc: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,163 @@
+/**
+ * The analyzer's configuration: one document (YAML or JSON) whose every field has a
+ * default, so an empty file is a complete config. The schema is derived from the option
+ * tables (detectors declare theirs in their own files); validation errors name the field,
+ * the value and what is allowed. The operator renders this document into a ConfigMap.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import YAML from 'yaml';
+import { DETECTOR_OPTIONS, type DetectorsConfig } from './detectors/index.js';
+import { bool, defaultsOf, num, schemaOf, type OptionTable, type OptionValues } from './options.js';
+import { validateCustomModels, type CustomModelConfig } from './features/custom-model.js';
+
+export const analysisOptions = {
+  gpu: bool(false, 'run the feature graph on the CUDA execution provider (falls back to CPU when unavailable)'),
+  onnx: bool(false, 'use the ONNX feature graph even without a GPU (the CPU kernel is faster on CPU)'),
+  batchSize: num(8, 1, 64, 'frames per ONNX batch', { integer: true }),
+  threads: num(2, 1, 64, 'ONNX Runtime intra-op threads', { integer: true }),
+  minAnalysisWidth: num(320, 64, 3840, 'decimate the picture by 2 or 4 while it stays at least this wide', { unit: 'px', integer: true }),
+} satisfies OptionTable;
+
+export const ingestOptions = {
+  ioTimeout: num(5, 0.5, 300, 'a network source silent this long makes ffmpeg give up (then reconnect)', { unit: 's' }),
+  reconnectInitialDelay: num(0.5, 0.05, 60, 'first reconnect delay', { unit: 's' }),
+  reconnectMaxDelay: num(30, 0.1, 3600, 'reconnect delay cap', { unit: 's' }),
+  reconnectJitter: num(0.2, 0, 1, 'random share added to or taken from each reconnect delay'),
+  openTimeout: num(15, 0, 86400, 'exit 1 when a live source never opened within this long; 0 retries forever', { unit: 's' }),
+  maxLag: num(2, 0.1, 60, 'live only: frames are dropped (and counted) while analysis lags real time by more', { unit: 's' }),
+} satisfies OptionTable;
+
+export const httpOptions = {
+  port: num(9090, 0, 65535, 'port of /metrics, /status, /healthz, /readyz (0 disables the server)', { integer: true }),
+} satisfies OptionTable;
+
+export interface AnalyzerConfig {
+  /** The `stream` label on every metric; defaults to the input's display form. */
+  stream: string | null;
+  /** Treat the input as live (true), as finite (false), or decide by its kind (null). */
+  live: boolean | null;
+  /** Address the HTTP server listens on. */
+  listenAddress: string;
+  analysis: OptionValues<typeof analysisOptions>;
+  ingest: OptionValues<typeof ingestOptions>;
+  http: OptionValues<typeof httpOptions>;
+  detectors: DetectorsConfig;
+  models: CustomModelConfig[];
+}
+
+export class ConfigError extends Error {}
+
+function detectorsSchema(): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const [type, table] of Object.entries(DETECTOR_OPTIONS)) properties[type] = schemaOf(table as OptionTable);
+  return { type: 'object', additionalProperties: false, properties };
+}
+
+/** JSON Schema of the config document (also embedded into the CRD's detectors block). */
+export function configSchema(): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      stream: { type: ['string', 'null'], minLength: 1, maxLength: 253, description: 'metrics label value for this stream' },
+      live: { type: ['boolean', 'null'], description: 'force live (true) or finite (false) handling' },
+      listenAddress: { type: 'string', minLength: 1, description: 'address the HTTP server binds' },
+      analysis: schemaOf(analysisOptions),
+      ingest: schemaOf(ingestOptions),
+      http: schemaOf(httpOptions),
+      detectors: detectorsSchema(),
+      models: { type: 'array' },
+    },
+  };
+}
+
+export function defaultConfig(): AnalyzerConfig {
+  const detectors: Record<string, unknown> = {};
+  for (const [type, table] of Object.entries(DETECTOR_OPTIONS)) detectors[type] = defaultsOf(table as OptionTable);
+  return {
+    stream: null,
+    live: null,
+    listenAddress: '0.0.0.0',
+    analysis: defaultsOf(analysisOptions),
+    ingest: defaultsOf(ingestOptions),
+    http: defaultsOf(httpOptions),
+    detectors: detectors as DetectorsConfig,
+    models: [],
+  };
+}
+
+function describeError(e: ErrorObject): string {
+  const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const field = path === '(top level)' ? String(p.additionalProperty) : `${path}.${String(p.additionalProperty)}`;
+      return `${field}: unknown field`;
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `${path}: ${JSON.stringify(e.data)} is out of range; allowed ${e.message ?? ''}`.trim();
+    case 'type':
+      return `${path}: ${JSON.stringify(e.data)} is not of type ${String(p.type)}`;
+    default:
+      return `${path}: ${JSON.stringify(e.data)} ${e.message ?? 'is not allowed'}`;
+  }
+}
+
+function mergeDefaults(defaults: unknown, given: unknown): unknown {
+  if (given === undefined) return defaults;
+  if (
+    defaults !== null && typeof defaults === 'object' && !Array.isArray(defaults) &&
+    given !== null && typeof given === 'object' && !Array.isArray(given)
+  ) {
+    const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(given as Record<string, unknown>)) {
+      out[k] = mergeDefaults((defaults as Record<string, unknown>)[k], v);
+    }
+    return out;
+  }
+  return given;
+}
+
+let compiled: ReturnType<Ajv['compile']> | null = null;
+
+/** Validate a parsed document (fields may be omitted) and fill in every default. */
+export function resolveConfig(document: unknown): AnalyzerConfig {
+  const doc = document ?? {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(`config: ${JSON.stringify(doc)} is not a mapping of fields`);
+  }
+  compiled ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true }).compile(configSchema());
+  if (!compiled(doc)) {
+    const messages = (compiled.errors ?? []).map(describeError);
+    throw new ConfigError(`invalid config:\n  ${[...new Set(messages)].join('\n  ')}`);
+  }
+  const config = mergeDefaults(defaultConfig(), doc) as AnalyzerConfig;
+  const modelErrors = validateCustomModels((doc as { models?: unknown }).models ?? []);
+  if (modelErrors.length > 0) throw new ConfigError(`invalid config:\n  ${modelErrors.join('\n  ')}`);
+  if (config.ingest.reconnectMaxDelay < config.ingest.reconnectInitialDelay) {
+    throw new ConfigError(
+      `invalid config:\n  ingest.reconnectMaxDelay: ${config.ingest.reconnectMaxDelay} is below ingest.reconnectInitialDelay (${config.ingest.reconnectInitialDelay})`,
+    );
+  }
+  return config;
+}
+
+export function loadConfigFile(path: string): AnalyzerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--config ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (err) {
+    throw new ConfigError(`--config ${path}: not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return resolveConfig(doc);
+}

@@ -1,0 +1,54 @@
+/**
+ * A stream's own typical value of a picture feature, for detectors that judge a frame
+ * against the stream rather than against a fixed level (blockiness, blur): content differs
+ * too much between streams for one absolute threshold to fit them all.
+ *
+ * The first `warmupSeconds` of frames seed it with their plain mean (no judgement is made
+ * before then); after that it follows an exponential average with time constant
+ * `timeConstantSeconds`, slow enough that a defect lasting seconds barely moves it. Callers
+ * feed frames they judged good at that rate, and frames they judged defective at a much
+ * slower one (or not at all): a defect barely teaches the baseline, yet a lasting change of
+ * content (a cut from a detailed scene to a flat studio) becomes the new normal eventually
+ * instead of an endless defect.
+ */
+export class StreamBaseline {
+  private seededSeconds = 0;
+  private seedSum = 0;
+  private value = Number.NaN;
+
+  constructor(private readonly warmupSeconds: number) {}
+
+  /** True once the warm-up is over and frames may be judged against `current`. */
+  get ready(): boolean {
+    return this.seededSeconds > 0 && this.seededSeconds >= this.warmupSeconds - 1e-9;
+  }
+
+  /** The baseline; NaN before the first frame. */
+  get current(): number {
+    return this.value;
+  }
+
+  /**
+   * Learn from one frame lasting `duration` seconds with the given time constant (ignored
+   * during the warm-up; 0 or Infinity: do not learn from this frame).
+   */
+  add(sample: number, duration: number, timeConstantSeconds: number): void {
+    if (!this.ready) {
+      this.seededSeconds += duration;
+      this.seedSum += sample * duration;
+      this.value = this.seedSum / this.seededSeconds;
+      return;
+    }
+    if (!(timeConstantSeconds > 0) || !Number.isFinite(timeConstantSeconds)) return;
+    // Exact per-frame weight for a continuous time constant, so it holds at any frame rate.
+    const weight = 1 - Math.exp(-duration / timeConstantSeconds);
+    this.value += weight * (sample - this.value);
+  }
+
+  /** Start over (the picture changed size or codec, so the old baseline no longer describes it). */
+  reset(): void {
+    this.seededSeconds = 0;
+    this.seedSum = 0;
+    this.value = Number.NaN;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * blur: loss of detail far below the stream's own baseline (a soft encode, a defocused or
+ * badly upscaled feed). Detail depends on content, so the reference is this stream's own
+ * slow average of detail, not a fixed level.
+ *
+ * A frame is blurred when detail < baseline * ratio, and only once the baseline itself is at
+ * least minBaselineDetail: a stream of flat content (slates, cartoons) has little detail to
+ * lose, and a ratio of nearly nothing is noise. Black frames are not judged and do not teach
+ * the baseline (a black picture is black, not blurred).
+ */
+import type { VideoFeatures } from '../features/types.js';
+import { bool, num, type OptionTable, type OptionValues } from '../options.js';
+import { StreamBaseline } from './baseline.js';
+import { blackOptions, isBlackPicture } from './black.js';
+import { pictureChanged } from './format_change.js';
+import { DefectTracker, type DefectSink, type Detector, type StreamFormat } from './types.js';
+
+export const blurOptions = {
+  enabled: bool(true, 'Report loss of detail far below the stream\'s baseline'),
+  ratio: num(0.4, 0, 1, 'Detail below baseline * ratio is blurred'),
+  minBaselineDetail: num(2, 0, 1020, 'No detection while the baseline detail (mean absolute Laplacian) is lower'),
+  baselineSeconds: num(30, 1, 3600, 'Time constant of the stream\'s detail baseline', { unit: 's' }),
+  relearnSeconds: num(
+    120,
+    0,
+    86400,
+    'Slower time constant at which defective frames still teach the baseline, so a lasting change of content ends its defect (0 = never)',
+    { unit: 's' },
+  ),
+  warmupSeconds: num(1, 0, 600, 'Non-black video that seeds the baseline before any detection', { unit: 's' }),
+  minDuration: num(2, 0, 3600, 'Shortest blurred stretch reported', { unit: 's' }),
+} satisfies OptionTable;
+
+export type BlurOptions = OptionValues<typeof blurOptions>;
+
+/** How much detail is missing against the baseline: 0 = as sharp as usual, 1 = none left. */
+export function blurScoreOf(detail: number, baseline: number): number {
+  if (!(baseline > 0) || !Number.isFinite(detail)) return 0;
+  return Math.min(1, Math.max(0, 1 - detail / baseline));
+}
+
+export interface BlurDetector extends Detector {
+  /** Blur score of the last judged frame (0 before the baseline is ready), for the blur gauge. */
+  blurScore(): number;
+}
+
+/** Finds the blur detector among a stream's detectors, for the blur gauge. */
+export function isBlurDetector(detector: Detector): detector is BlurDetector {
+  return detector.type === 'blur' && 'blurScore' in detector;
+}
+
+export function createBlurDetector(
+  options: BlurOptions,
+  sink: DefectSink,
+  blackPictureRatio: number = blackOptions.pictureRatio.default,
+): BlurDetector {
+  const tracker = new DefectTracker('blur', sink, options.minDuration);
+  const baseline = new StreamBaseline(options.warmupSeconds);
+  let format: StreamFormat | null = null;
+  let score = 0;
+
+  const judgeable = (f: VideoFeatures): boolean => Number.isFinite(f.detail) && !isBlackPicture(f, blackPictureRatio);
+
+  return {
+    type: 'blur',
+    onVideo({ t, duration, features }) {
+      if (!judgeable(features)) return;
+      if (!baseline.ready) {
+        baseline.add(features.detail, duration, options.baselineSeconds);
+        return;
+      }
+      const reference = baseline.current;
+      score = blurScoreOf(features.detail, reference);
+      const blurred = reference >= options.minBaselineDetail && features.detail < reference * options.ratio;
+      tracker.update(t, duration, blurred, () => ({ detail: features.detail, baseline: reference }));
+      baseline.add(features.detail, duration, blurred ? options.relearnSeconds : options.baselineSeconds);
+    },
+    onFormat(t, next) {
+      // Another size or codec has another level of detail: relearn rather than call it blur.
+      if (format !== null && pictureChanged(format, next)) {
+        tracker.close(t);
+        baseline.reset();
+        score = 0;
+      }
+      format = { ...next };
+    },
+    flush(t) {
+      tracker.close(t);
+    },
+    blurScore() {
+      return score;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * stall: no media arrives (source down, network loss). Driven by the analyzer's periodic
+ * tick, which says how long ago media last arrived: once that reaches `minDuration` the
+ * stall is reported as starting when media stopped, and it ends when media arrives again.
+ * `reconnectAfter` is not used here: it is the analyzer's ingest policy, kept in this table
+ * because it is the same "how long without media" question and users tune both together.
+ */
+import { bool, num, type OptionTable, type OptionValues } from '../options.js';
+import type { DefectEvent, DefectSink, Detector } from './types.js';
+
+export const stallOptions = {
+  enabled: bool(true, 'Report periods without media'),
+  minDuration: num(3, 0, 3600, 'Time without media before it is a stall', { unit: 's' }),
+  reconnectAfter: num(10, 0.5, 3600, 'Time without media after which the analyzer restarts its ingest', { unit: 's' }),
+} satisfies OptionTable;
+
+export type StallOptions = OptionValues<typeof stallOptions>;
+
+export function createStallDetector(options: StallOptions, sink: DefectSink): Detector {
+  let active: DefectEvent | null = null;
+
+  const end = (t: number): void => {
+    if (active === null) return;
+    active.end = Math.max(t, active.start);
+    sink.ended({ ...active });
+    active = null;
+  };
+
+  return {
+    type: 'stall',
+    onTick(t, sinceMedia) {
+      if (active !== null || sinceMedia < options.minDuration - 1e-9) return;
+      active = { type: 'stall', start: t - sinceMedia, end: null };
+      sink.started({ ...active });
+    },
+    onMedia(t) {
+      end(t);
+    },
+    flush(t) {
+      end(t);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * What an INPUT is: a local file or a URL of a supported protocol, whether it is live, and
+ * the protocol-specific input options that make ffmpeg give up instead of hanging forever.
+ */
+
+export const SUPPORTED_SCHEMES = ['http', 'https', 'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt', 'udp', 'rtp'] as const;
+export type SourceScheme = (typeof SUPPORTED_SCHEMES)[number] | 'file';
+
+export interface SourceRef {
+  /** As given by the user; never logged when it carries credentials (see `display`). */
+  readonly input: string;
+  readonly scheme: SourceScheme;
+  /** The input with any user:password removed, safe for logs, metrics and status. */
+  readonly display: string;
+  /** Live sources are paced by real time, may stall and are reconnected. */
+  readonly live: boolean;
+}
+
+export class SourceError extends Error {}
+
+export function parseSource(input: string, forceLive?: boolean): SourceRef {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(input);
+  if (!m) {
+    if (input.length === 0) throw new SourceError('INPUT is empty: give a file path or a URL');
+    return { input, scheme: 'file', display: input, live: forceLive ?? false };
+  }
+  const scheme = m[1].toLowerCase();
+  if (scheme === 'file') {
+    const path = decodeURIComponent(input.slice('file://'.length));
+    return { input: path, scheme: 'file', display: path, live: forceLive ?? false };
+  }
+  if (!(SUPPORTED_SCHEMES as readonly string[]).includes(scheme)) {
+    throw new SourceError(
+      `INPUT scheme "${scheme}" is not supported; allowed: file path, ${SUPPORTED_SCHEMES.join(', ')}`,
+    );
+  }
+  let display = input;
+  try {
+    const url = new URL(input);
+    if (url.username || url.password) {
+      url.username = '';
+      url.password = '';
+      display = url.toString();
+    }
+  } catch {
+    throw new SourceError(`INPUT "${input}" is not a valid URL`);
+  }
+  // http(s) may be a finite download or a live HLS playlist; the probe decides (see pipeline).
+  return { input, scheme: scheme as SourceScheme, display, live: forceLive ?? (scheme !== 'http' && scheme !== 'https') };
+}
+
+/**
+ * ffmpeg input options so that a dead network source makes ffmpeg exit with an error
+ * within `timeoutSeconds` instead of waiting forever; the analyzer then reconnects.
+ */
+export function networkInputOptions(source: SourceRef, timeoutSeconds: number): string[] {
+  const us = String(Math.round(timeoutSeconds * 1e6));
+  switch (source.scheme) {
+    case 'file':
+      return [];
+    case 'udp':
+    case 'rtp':
+      // udp's `timeout` raises an error when no datagram arrives for that long.
+      return ['-timeout', us];
+    case 'rtsp':
+    case 'rtsps':
+      return ['-timeout', us];
+    case 'srt':
+      return ['-timeout', us];
+    case 'http':
+    case 'https':
+      return ['-rw_timeout', us, '-reconnect', '0'];
+    default:
+      return ['-rw_timeout', us];
+  }
+}

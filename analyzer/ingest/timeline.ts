@@ -1,0 +1,89 @@
+/**
+ * One continuous timeline for a stream: seconds since the first decoded frame. While media
+ * flows it follows media time; across a gap (a reconnect, a new ffmpeg session whose clock
+ * restarts at zero, a timestamp jump or wrap) it follows wall-clock time, so it never jumps
+ * back and never leaps ahead by a timestamp glitch.
+ */
+
+export type WallClock = () => number; // milliseconds since the epoch
+
+export interface TimelineOptions {
+  live: boolean;
+  /** A timestamp step larger than this (or any step backwards) is a discontinuity, seconds. */
+  maxStep: number;
+}
+
+export class Timeline {
+  private offset: number | null = null; // timeline = pts + offset within a segment
+  private lastPts: number | null = null;
+  private lastT = 0;
+  private lastWall: number;
+  private readonly startWall: number;
+  private started = false;
+
+  constructor(
+    private readonly clock: WallClock,
+    private readonly options: TimelineOptions,
+  ) {
+    this.startWall = clock();
+    this.lastWall = this.startWall;
+  }
+
+  /** The next timestamp opens a new segment (a new decode session with its own clock). */
+  newSegment(): void {
+    this.offset = null;
+    this.lastPts = null;
+  }
+
+  /**
+   * Map a media timestamp (seconds, the session's clock) onto the timeline. `step` is the
+   * nominal duration of one frame or block of this stream, used across file discontinuities.
+   * `anchors` is false for a stream that must not open a segment (audio beside video).
+   */
+  map(pts: number, step: number, anchors = true): number {
+    const wall = this.clock();
+    // Only the anchoring stream (video when there is one: "since the first decoded frame")
+    // opens a segment; audio that precedes it (encoder priming) lands at the segment start.
+    if (this.offset === null && !anchors) return this.options.live ? this.now() : this.lastT;
+    if (this.offset === null) {
+      this.offset = this.started ? this.resumeAt(wall, step) - pts : -pts;
+      this.started = true;
+    } else if (this.lastPts !== null && (pts < this.lastPts - this.options.maxStep || pts > this.lastPts + this.options.maxStep)) {
+      this.offset = this.resumeAt(wall, step) - pts;
+    }
+    const t = Math.max(0, pts + this.offset);
+    if (t >= this.lastT) {
+      this.lastT = t;
+      this.lastWall = wall;
+      this.lastPts = pts;
+    }
+    return t;
+  }
+
+  /** Where `pts` of the current segment falls on the timeline, without moving it. */
+  peek(pts: number): number {
+    return this.offset === null ? this.lastT : Math.max(0, pts + this.offset);
+  }
+
+  /** Timeline now: the last media time plus, for live sources, the wall time since. */
+  now(): number {
+    if (!this.options.live) return this.lastT;
+    return this.lastT + Math.max(0, this.clock() - this.lastWall) / 1000;
+  }
+
+  /** Seconds of wall-clock time since media last arrived. */
+  sinceMedia(): number {
+    return Math.max(0, this.clock() - this.lastWall) / 1000;
+  }
+
+  /** ISO 8601 wall-clock time of timeline second `t`. */
+  wallclock(t: number): string {
+    const ms = this.options.live ? this.lastWall - (this.lastT - t) * 1000 : this.startWall + t * 1000;
+    return new Date(ms).toISOString();
+  }
+
+  private resumeAt(wall: number, step: number): number {
+    // Live: continue by the wall time that passed; a file has no wall time, so one step.
+    return this.options.live ? this.lastT + Math.max(step, (wall - this.lastWall) / 1000) : this.lastT + step;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Option tables: every tunable has a name, a default, a range and one line of documentation,
+ * declared once at the top of the file that uses it (ffmpeg's AVOption style). The config
+ * schema, validation messages, the CRD defaults and the README tables are all derived from them.
+ */
+
+export interface NumberOption {
+  readonly kind: 'number';
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  readonly unit?: string;
+  readonly integer?: boolean;
+  readonly doc: string;
+}
+
+export interface BooleanOption {
+  readonly kind: 'boolean';
+  readonly default: boolean;
+  readonly doc: string;
+}
+
+export type OptionSpec = NumberOption | BooleanOption;
+export type OptionTable = Readonly<Record<string, OptionSpec>>;
+
+export type OptionValues<T extends OptionTable> = {
+  -readonly [K in keyof T]: T[K] extends BooleanOption ? boolean : number;
+};
+
+export function num(
+  def: number,
+  min: number,
+  max: number,
+  doc: string,
+  extra: { unit?: string; integer?: boolean } = {},
+): NumberOption {
+  return { kind: 'number', default: def, min, max, doc, ...extra };
+}
+
+export function bool(def: boolean, doc: string): BooleanOption {
+  return { kind: 'boolean', default: def, doc };
+}
+
+export function defaultsOf<T extends OptionTable>(table: T): OptionValues<T> {
+  const out: Record<string, number | boolean> = {};
+  for (const [name, spec] of Object.entries(table)) out[name] = spec.default;
+  return out as OptionValues<T>;
+}
+
+/** JSON Schema (draft 2020 / OpenAPI v3 compatible subset) for one option table. */
+export function schemaOf(table: OptionTable): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(table)) {
+    properties[name] =
+      spec.kind === 'boolean'
+        ? { type: 'boolean', default: spec.default, description: spec.doc }
+        : {
+            type: spec.integer ? 'integer' : 'number',
+            default: spec.default,
+            minimum: spec.min,
+            maximum: spec.max,
+            description: spec.unit ? `${spec.doc} (${spec.unit})` : spec.doc,
+          };
+  }
+  return { type: 'object', additionalProperties: false, properties };
+}

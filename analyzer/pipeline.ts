@@ -1,0 +1,650 @@
+/**
+ * The per-stream monolith: wires ingest -> features -> detectors -> reports and owns their
+ * start and stop. Frames stay in this process, in buffers allocated once per session.
+ *
+ * Live sources are reconnected with capped exponential backoff and jitter; while media is
+ * missing the stall detector runs on wall-clock ticks. When analysis falls behind real time
+ * by more than `ingest.maxLag`, frames are dropped on purpose (and counted) until it has
+ * caught up, so memory never grows with lag. Finite inputs are never dropped from: they are
+ * read as fast as analysis allows.
+ */
+import type { Logger } from 'pino';
+import { type AnalyzerConfig } from './config.js';
+import { createDetectors } from './detectors/index.js';
+import type { AudioObservation, DefectEvent, DefectSink, DefectType, Detector, StreamFormat } from './detectors/types.js';
+import { AudioMeter } from './audio/meter.js';
+import { CpuFeatureExtractor } from './features/cpu.js';
+import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './features/types.js';
+import { OnnxFeatureExtractor } from './features/onnx.js';
+import { CustomModelRunner, resolveCustomModel } from './features/custom-model.js';
+import { DecodeSession, type SessionExit } from './ingest/decode-session.js';
+import { probeSource, type ProbeResult } from './ingest/probe.js';
+import { parseSource, type SourceRef } from './ingest/source-url.js';
+import { Timeline, type WallClock } from './ingest/timeline.js';
+import { AnalyzerMetrics } from './report/metrics.js';
+import { DefectTracker } from './detectors/types.js';
+import { darkLumaThreshold } from './detectors/black.js';
+
+export interface ReportedEvent extends DefectEvent {
+  wallclock: string;
+}
+
+export interface AnalyzerDeps {
+  clock?: WallClock;
+  log: Logger;
+  /** Called when a defect starts (end null) and when it ends. */
+  onDefect?: (phase: 'started' | 'ended', event: ReportedEvent) => void;
+  random?: () => number;
+  ffmpegPath?: string;
+}
+
+export interface RunResult {
+  exitCode: 0 | 1;
+  message: string | null;
+}
+
+export type Phase = 'starting' | 'running' | 'stalled' | 'reconnecting' | 'finished' | 'failed';
+
+export interface AnalyzerStatus {
+  stream: string;
+  source: string;
+  live: boolean;
+  phase: Phase;
+  startedAt: string;
+  timelineSeconds: number;
+  mediaFlowing: boolean;
+  lastMediaAt: string | null;
+  format: StreamFormat;
+  bitrate: number | null;
+  analysis: { width: number; height: number; backend: string; executionProvider: string; lagSeconds: number };
+  activeDefects: ReportedEvent[];
+  recentEvents: ReportedEvent[];
+  counters: {
+    frames: number;
+    framesDropped: number;
+    audioSeconds: number;
+    decodeErrors: number;
+    reconnects: number;
+    defects: Partial<Record<DefectType, number>>;
+  };
+  loudness: { momentaryLufs: number | null; shortTermLufs: number | null; integratedLufs: number | null; truePeakDbtp: number | null };
+}
+
+const RECENT_EVENTS = 100;
+const TICK_MS = 250;
+
+/** Analysis size: decimate by the largest power of two (<= 4) that keeps `minWidth`. */
+export function analysisGeometry(width: number, height: number, minWidth: number, darkThreshold: number): FeatureGeometry {
+  let k = 4;
+  while (k > 1 && Math.floor(width / k) < minWidth) k /= 2;
+  return {
+    width: Math.max(3, Math.floor(width / k)),
+    height: Math.max(3, Math.floor(height / k)),
+    darkThreshold,
+    blockPeriod: Math.max(2, 8 / k),
+  };
+}
+
+function finite(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+export class Analyzer {
+  readonly source: SourceRef;
+  readonly metrics: AnalyzerMetrics;
+  private readonly clock: WallClock;
+  private readonly log: Logger;
+  private readonly random: () => number;
+  private timeline: Timeline;
+  private detectors: Detector[] = [];
+  private readonly sink: DefectSink;
+  private live: boolean;
+
+  private probe: ProbeResult | null = null;
+  private geometry: FeatureGeometry | null = null;
+  private extractor: FeatureExtractor | null = null;
+  private cpu: CpuFeatureExtractor | null = null;
+  private models: { runner: CustomModelRunner; tracker: DefectTracker; threshold: number; above: boolean }[] = [];
+  private audioMeter: AudioMeter | null = null;
+  private session: DecodeSession | null = null;
+  private stopRequested = false;
+  private stopWaiters: (() => void)[] = [];
+  private ticker: NodeJS.Timeout | null = null;
+
+  private phase: Phase = 'starting';
+  private readonly startedAt: string;
+  private format: StreamFormat = {
+    videoCodec: null, width: null, height: null, frameRate: null,
+    audioCodec: null, sampleRate: null, channels: null, channelLayout: null,
+  };
+  private formatAnnounced = false;
+  private readonly active = new Map<string, ReportedEvent>();
+  private readonly activeByType = new Map<DefectType, number>();
+  private readonly recent: ReportedEvent[] = [];
+  private readonly counters: AnalyzerStatus['counters'] = {
+    frames: 0, framesDropped: 0, audioSeconds: 0, decodeErrors: 0, reconnects: 0, defects: {},
+  };
+  private loudness: AnalyzerStatus['loudness'] = { momentaryLufs: null, shortTermLufs: null, integratedLufs: null, truePeakDbtp: null };
+  private lastMediaWall: number | null = null;
+  private sessionStartWall = 0;
+  private mediaLost = false;
+  private endT = 0;
+  private lastVideoT: number | null = null;
+  private lastFrameWall = 0;
+  private lagAnchor: number | null = null;
+  private lagSeconds = 0;
+  private dropping = false;
+  private pendingBatch: LumaFrame[] = [];
+  private pendingTimes: number[] = [];
+  private pendingKeys: boolean[] = [];
+  private inFlight: Promise<void> = Promise.resolve();
+  private batchesInFlight = 0;
+  private avWindow: number[] = [];
+  private avBaseline: number | null = null;
+  private avBaselineSamples: number[] = [];
+  private truePeakWindow: number[] = [];
+
+  constructor(
+    private readonly config: AnalyzerConfig,
+    input: string,
+    private readonly deps: AnalyzerDeps,
+  ) {
+    this.source = parseSource(input, config.live ?? undefined);
+    this.live = this.source.live;
+    this.clock = deps.clock ?? Date.now;
+    this.log = deps.log;
+    this.random = deps.random ?? Math.random;
+    this.startedAt = new Date(this.clock()).toISOString();
+    this.timeline = new Timeline(this.clock, { live: this.live, maxStep: 5 });
+    this.metrics = new AnalyzerMetrics(config.stream ?? this.source.display);
+    this.sink = {
+      started: (e) => this.defectStarted(e),
+      ended: (e) => this.defectEnded(e),
+    };
+  }
+
+  /** Stop a live run (SIGTERM/SIGINT): active defects end now and run() resolves. */
+  stop(): void {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    for (const w of this.stopWaiters.splice(0)) w();
+    void this.session?.stop();
+  }
+
+  get ready(): boolean {
+    return !this.mediaLost && this.lastMediaWall !== null && this.clock() - this.lastMediaWall < 5000;
+  }
+
+  async run(): Promise<RunResult> {
+    const started = this.clock();
+    let attempt = 0;
+    let everOpened = false;
+    try {
+      // A reconnect reuses the layout probed before (probing a live source costs seconds of
+      // its media); only a session that delivered nothing probes again.
+      let reuseProbe = false;
+      while (!this.stopRequested) {
+        let probe: ProbeResult;
+        if (reuseProbe && this.probe) {
+          probe = this.probe;
+        } else {
+          try {
+            probe = await probeSource(this.source, this.config.ingest.ioTimeout);
+          } catch (err) {
+            const message = (err as Error).message;
+            const giveUp = this.config.ingest.openTimeout;
+            const waited = (this.clock() - started) / 1000;
+            if (!this.live || (!everOpened && giveUp > 0 && waited >= giveUp)) {
+              this.phase = 'failed';
+              return { exitCode: 1, message };
+            }
+            this.log.warn({ source: this.source.display, err: message }, 'source unavailable; will retry');
+            await this.backoff(attempt++);
+            continue;
+          }
+        }
+        if (this.probe === null) await this.prepare(probe);
+        else if (everOpened) {
+          this.counters.reconnects++;
+          this.metrics.reconnects.inc({ stream: this.metrics.stream });
+        }
+        this.probe = probe;
+        everOpened = true;
+        this.phase = 'running';
+        const mediaBefore = this.counters.frames + this.counters.audioSeconds;
+        const exit = await this.runSession(probe);
+        await this.drainBatches();
+        if (this.stopRequested) break;
+        if (!this.live) {
+          if (this.counters.frames === 0 && this.counters.audioSeconds === 0) {
+            this.phase = 'failed';
+            return { exitCode: 1, message: `cannot decode ${this.source.display}: ${exit.lastError ?? 'no frames were decoded'}` };
+          }
+          break;
+        }
+        const delivered = this.counters.frames + this.counters.audioSeconds > mediaBefore;
+        reuseProbe = delivered;
+        this.log.warn({ source: this.source.display, code: exit.code, err: exit.lastError }, 'source lost; reconnecting');
+        this.phase = 'reconnecting';
+        // A session that delivered media resets the backoff.
+        if (delivered) attempt = 0;
+        await this.backoff(attempt++);
+      }
+      this.phase = 'finished';
+      return { exitCode: 0, message: null };
+    } finally {
+      this.stopTicker();
+      await this.drainBatches();
+      const end = this.live ? this.timeline.now() : this.endT;
+      for (const d of this.detectors) d.flush(end);
+      for (const m of this.models) m.tracker.close(end);
+      await this.extractor?.close();
+      for (const m of this.models) await m.runner.close();
+    }
+  }
+
+  private async backoff(attempt: number): Promise<void> {
+    const { reconnectInitialDelay: initial, reconnectMaxDelay: cap, reconnectJitter: jitter } = this.config.ingest;
+    const base = Math.min(cap, initial * 2 ** attempt);
+    const delay = base * (1 + jitter * (2 * this.random() - 1));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay * 1000);
+      this.stopWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async prepare(probe: ProbeResult): Promise<void> {
+    if (this.config.live === null && (this.source.scheme === 'http' || this.source.scheme === 'https')) {
+      // An HTTP source with no duration is a live playlist; one with a duration is finite.
+      this.live = probe.duration === null;
+      this.timeline = new Timeline(this.clock, { live: this.live, maxStep: 5 });
+    }
+    this.detectors = createDetectors(this.config.detectors, this.sink);
+    if (probe.video) {
+      // The analysis plane is full-range gray (ffmpeg maps nominal 16..235 to 0..255).
+      const dark = darkLumaThreshold(this.config.detectors.black.pixelThreshold);
+      this.geometry = analysisGeometry(probe.video.width, probe.video.height, this.config.analysis.minAnalysisWidth, dark);
+      if (this.config.analysis.gpu || this.config.analysis.onnx) {
+        this.extractor = await OnnxFeatureExtractor.create(this.geometry, {
+          executionProvider: this.config.analysis.gpu ? 'cuda' : 'cpu',
+          threads: this.config.analysis.threads,
+          batchSize: this.config.analysis.batchSize,
+          log: this.log,
+        });
+      } else {
+        this.cpu = new CpuFeatureExtractor(this.geometry);
+        this.extractor = this.cpu;
+      }
+      const provider = this.extractor instanceof OnnxFeatureExtractor ? this.extractor.executionProvider : 'cpu';
+      this.metrics.featureBackend.set({ stream: this.metrics.stream, backend: this.extractor.backend, execution_provider: provider }, 1);
+      for (const model of this.config.models) {
+        const runner = await CustomModelRunner.load(model, {
+          executionProvider: this.config.analysis.gpu ? 'cuda' : 'cpu',
+          threads: this.config.analysis.threads,
+          batchSize: this.config.analysis.batchSize,
+          log: this.log,
+        });
+        const { defect } = resolveCustomModel(model);
+        this.models.push({
+          runner,
+          threshold: defect.threshold,
+          above: defect.above,
+          // A custom `model:<name>` type is bounded by the config, so it is a safe label value.
+          tracker: new DefectTracker(defect.type as DefectType, this.sink, defect.minDuration),
+        });
+      }
+    }
+    if (probe.audio) {
+      // Lossy codecs smear hard clipping below full scale (an overdriven AAC stream decodes to
+      // about -0.4 dBFS peaks), so the clip level is the EBU R128 ceiling, -1 dBFS, by default.
+      this.audioMeter = new AudioMeter(probe.audio.sampleRate, probe.audio.channels, {
+        clipLevel: 10 ** (this.config.detectors.clipping.levelDbfs / 20),
+      });
+    }
+    if (probe.bitRate) this.metrics.inputBitrate.set({ stream: this.metrics.stream }, probe.bitRate);
+    this.startTicker();
+  }
+
+  private runSession(probe: ProbeResult): Promise<SessionExit> {
+    this.timeline.newSegment();
+    this.lagAnchor = null;
+    this.avWindow = [];
+    this.avBaseline = null;
+    this.avBaselineSamples = [];
+    this.extractor?.reset();
+    const frameStep = 1 / (probe.video?.frameRate ?? 25);
+    const audioStep = probe.audio ? 1024 / probe.audio.sampleRate : 0.02;
+    const session = new DecodeSession(
+      {
+        source: this.source,
+        probe,
+        analysis: this.geometry ?? { width: 2, height: 2 },
+        ioTimeoutSeconds: this.config.ingest.ioTimeout,
+        ffmpegPath: this.deps.ffmpegPath,
+      },
+      {
+        video: (pts, luma, keyframe) => this.onVideo(this.timeline.map(pts, frameStep), frameStep, luma, keyframe),
+        audio: (pts, samples) => this.onAudio(this.timeline.map(pts, audioStep, !probe.video), samples),
+        avOffset: (_pts, offset) => this.onAvOffset(offset),
+        format: (update) => this.onFormat(update.kind === 'video'
+          ? { ...this.format, width: update.width, height: update.height, frameRate: update.frameRate }
+          : { ...this.format, sampleRate: update.sampleRate, channelLayout: update.channelLayout }),
+        decodeError: (message, pts) => this.onDecodeError(message, pts),
+        diagnostic: (level, message) => this.log[level === 'warning' ? 'warn' : 'error']({ source: this.source.display }, `ffmpeg: ${message}`),
+      },
+    );
+    this.session = session;
+    this.sessionStartWall = this.clock();
+    this.onFormat({
+      ...this.format,
+      videoCodec: probe.video?.codec ?? null,
+      audioCodec: probe.audio?.codec ?? null,
+      channels: probe.audio?.channels ?? null,
+      ...(this.formatAnnounced ? {} : {
+        width: probe.video?.width ?? null,
+        height: probe.video?.height ?? null,
+        frameRate: probe.video?.frameRate ?? null,
+        sampleRate: probe.audio?.sampleRate ?? null,
+        channelLayout: probe.audio?.channelLayout ?? null,
+      }),
+    });
+    if (this.stopRequested) void session.stop();
+    return session.exited.finally(() => {
+      this.session = null;
+    });
+  }
+
+  private mediaArrived(t: number): void {
+    this.lastMediaWall = this.clock();
+    if (this.mediaLost) {
+      this.mediaLost = false;
+      this.phase = 'running';
+    }
+    for (const d of this.detectors) d.onMedia?.(t);
+    this.metrics.up.set({ stream: this.metrics.stream }, 1);
+  }
+
+  private onVideo(t: number, duration: number, luma: Uint8Array, keyframe: boolean): void {
+    this.mediaArrived(t);
+    this.counters.frames++;
+    this.metrics.frames.inc({ stream: this.metrics.stream });
+    this.endT = Math.max(this.endT, t + duration);
+    this.lastVideoT = t;
+    if (this.live && this.shouldDrop(t, duration)) {
+      this.counters.framesDropped++;
+      this.metrics.framesDropped.inc({ stream: this.metrics.stream });
+      return;
+    }
+    const geometry = this.geometry;
+    if (!geometry) return;
+    const frame: LumaFrame = { width: geometry.width, height: geometry.height, data: luma };
+    if (this.cpu && this.models.length === 0) {
+      const t0 = process.hrtime.bigint();
+      const features = this.cpu.extractOne(frame);
+      this.metrics.processing.observe({ stream: this.metrics.stream }, Number(process.hrtime.bigint() - t0) / 1e9);
+      this.onFeatures(t, duration, features, keyframe);
+      return;
+    }
+    // Batched path (ONNX graph and/or user models): frames are copied into the batch.
+    this.pendingBatch.push({ ...frame, data: luma.slice() });
+    this.pendingTimes.push(t);
+    this.pendingKeys.push(keyframe);
+    const batchSize = this.extractor instanceof OnnxFeatureExtractor ? this.config.analysis.batchSize : 1;
+    if (this.pendingBatch.length >= batchSize) this.flushBatch(duration);
+  }
+
+  private flushBatch(duration: number): void {
+    if (this.pendingBatch.length === 0) return;
+    const frames = this.pendingBatch;
+    const times = this.pendingTimes;
+    const keys = this.pendingKeys;
+    this.pendingBatch = [];
+    this.pendingTimes = [];
+    this.pendingKeys = [];
+    this.batchesInFlight++;
+    if (this.batchesInFlight >= 2) this.session?.pauseVideo();
+    const extractor = this.extractor;
+    this.inFlight = this.inFlight.then(async () => {
+      try {
+        const t0 = process.hrtime.bigint();
+        const [features, scores] = await Promise.all([
+          extractor ? extractor.extract(frames) : Promise.resolve([]),
+          Promise.all(this.models.map((m) => m.runner.score(frames))),
+        ]);
+        const per = Number(process.hrtime.bigint() - t0) / 1e9 / frames.length;
+        for (let i = 0; i < frames.length; i++) {
+          this.metrics.processing.observe({ stream: this.metrics.stream }, per);
+          if (features[i]) this.onFeatures(times[i], duration, features[i], keys[i]);
+          this.models.forEach((m, k) => {
+            const score = scores[k][i];
+            m.tracker.update(times[i], duration, m.above ? score > m.threshold : score < m.threshold, () => ({ score }));
+          });
+        }
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'feature extraction failed for a batch');
+      } finally {
+        this.batchesInFlight--;
+        if (this.batchesInFlight < 2) this.session?.resumeVideo();
+      }
+    });
+  }
+
+  private async drainBatches(): Promise<void> {
+    this.flushBatch(1 / (this.probe?.video?.frameRate ?? 25));
+    await this.inFlight;
+  }
+
+  /**
+   * Live only. Lag is how much later than real time a frame is handled, relative to an
+   * anchor taken when analysis was keeping up. A frame arriving well after the previous
+   * one means we were waiting for the source (not the other way round): re-anchor.
+   */
+  private shouldDrop(t: number, duration: number): boolean {
+    const now = this.clock() / 1000;
+    const waitedForSource = now - this.lastFrameWall > 2 * duration;
+    this.lastFrameWall = now;
+    if (this.lagAnchor === null || waitedForSource || now - t < this.lagAnchor) this.lagAnchor = now - t;
+    this.lagSeconds = now - t - this.lagAnchor;
+    const max = this.config.ingest.maxLag;
+    if (this.dropping && this.lagSeconds < max / 2) this.dropping = false;
+    else if (!this.dropping && this.lagSeconds > max) {
+      this.dropping = true;
+      this.log.warn({ lagSeconds: Number(this.lagSeconds.toFixed(3)) }, 'analysis behind real time; dropping frames until caught up');
+    }
+    return this.dropping;
+  }
+
+  private onFeatures(t: number, duration: number, features: VideoFeatures, keyframe: boolean): void {
+    for (const d of this.detectors) d.onVideo?.({ t, duration, features, keyframe });
+    const s = { stream: this.metrics.stream };
+    this.metrics.blackRatio.set(s, features.darkRatio);
+    this.metrics.blockiness.set(s, features.blockiness);
+    this.metrics.meanLuma.set(s, features.meanLuma);
+    const blur = this.detectors.find((d) => d.type === 'blur') as (Detector & { blurScore?: () => number }) | undefined;
+    const score = blur?.blurScore?.();
+    if (score !== undefined && Number.isFinite(score)) this.metrics.blur.set(s, score);
+  }
+
+  private onAudio(t: number, samples: Float32Array): void {
+    const meter = this.audioMeter;
+    const probe = this.probe;
+    if (!meter || !probe?.audio) return;
+    this.mediaArrived(t);
+    const duration = samples.length / probe.audio.channels / probe.audio.sampleRate;
+    this.counters.audioSeconds += duration;
+    this.metrics.audioSeconds.inc({ stream: this.metrics.stream }, duration);
+    this.endT = Math.max(this.endT, t + duration);
+    const m = meter.push(samples);
+    const obs: AudioObservation = {
+      t,
+      duration,
+      peakDbfs: m.peakDbfs,
+      clippedSamples: m.clippedSamples,
+      momentaryLufs: m.momentaryLufs,
+      shortTermLufs: m.shortTermLufs,
+    };
+    for (const d of this.detectors) d.onAudio?.(obs);
+    // True peak over the last second (about 47 blocks at 48 kHz).
+    this.truePeakWindow.push(m.truePeakDbtp);
+    if (this.truePeakWindow.length > Math.ceil(1 / duration)) this.truePeakWindow.shift();
+    const s = this.metrics.stream;
+    this.loudness = {
+      momentaryLufs: finite(m.momentaryLufs),
+      shortTermLufs: finite(m.shortTermLufs),
+      integratedLufs: finite(meter.integratedLufs),
+      truePeakDbtp: finite(Math.max(...this.truePeakWindow)),
+    };
+    if (this.loudness.momentaryLufs !== null) this.metrics.loudness.set({ stream: s, window: 'momentary' }, this.loudness.momentaryLufs);
+    if (this.loudness.shortTermLufs !== null) this.metrics.loudness.set({ stream: s, window: 'short_term' }, this.loudness.shortTermLufs);
+    if (this.loudness.integratedLufs !== null) this.metrics.loudness.set({ stream: s, window: 'integrated' }, this.loudness.integratedLufs);
+    if (this.loudness.truePeakDbtp !== null) this.metrics.truePeak.set({ stream: s }, this.loudness.truePeakDbtp);
+  }
+
+  /**
+   * The raw offset includes the video decoder's constant delay (frame threads, reordering),
+   * so drift is measured from the median of the first 3 s of each session: the defect is
+   * audio and video moving apart.
+   */
+  private onAvOffset(offset: number): void {
+    const t = this.lastVideoT;
+    if (t === null) return;
+    this.avWindow.push(offset);
+    if (this.avWindow.length > 30) this.avWindow.shift();
+    const median = [...this.avWindow].sort((a, b) => a - b)[this.avWindow.length >> 1];
+    if (this.avBaseline === null) {
+      this.avBaselineSamples.push(offset);
+      const fps = this.probe?.video?.frameRate ?? 25;
+      if (this.avBaselineSamples.length < 3 * fps) return;
+      const sorted = [...this.avBaselineSamples].sort((a, b) => a - b);
+      this.avBaseline = sorted[sorted.length >> 1];
+    }
+    const drift = median - this.avBaseline;
+    this.metrics.avOffset.set({ stream: this.metrics.stream }, drift);
+    for (const d of this.detectors) d.onAvOffset?.(t, drift);
+  }
+
+  private onFormat(next: StreamFormat): void {
+    const changed = JSON.stringify(next) !== JSON.stringify(this.format);
+    this.format = next;
+    if (!changed && this.formatAnnounced) return;
+    this.formatAnnounced = true;
+    const t = this.lastVideoT ?? this.timeline.now();
+    for (const d of this.detectors) d.onFormat?.(t, next);
+    this.metrics.streamInfo.reset();
+    this.metrics.streamInfo.set(
+      {
+        stream: this.metrics.stream,
+        video_codec: next.videoCodec ?? '',
+        resolution: next.width && next.height ? `${next.width}x${next.height}` : '',
+        frame_rate: next.frameRate ? String(Math.round(next.frameRate * 1000) / 1000) : '',
+        audio_codec: next.audioCodec ?? '',
+        sample_rate: next.sampleRate ? String(next.sampleRate) : '',
+        channel_layout: next.channelLayout ?? '',
+      },
+      1,
+    );
+    if (next.frameRate) this.metrics.frameRate.set({ stream: this.metrics.stream }, next.frameRate);
+  }
+
+  private onDecodeError(message: string, pts: number | null): void {
+    this.counters.decodeErrors++;
+    this.metrics.decodeErrors.inc({ stream: this.metrics.stream });
+    this.log.debug({ message }, 'decode error');
+    const t = pts === null ? this.timeline.now() : this.timeline.peek(pts);
+    for (const d of this.detectors) d.onDecodeError?.(t, message);
+  }
+
+  private startTicker(): void {
+    if (this.ticker) return;
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+
+  private tick(): void {
+    const s = { stream: this.metrics.stream };
+    if (!this.live) {
+      this.metrics.lag.set(s, 0);
+      return;
+    }
+    // Before the first media the stream has not started: opening is the probe's business.
+    if (this.lastMediaWall === null) return;
+    const since = (this.clock() - this.lastMediaWall) / 1000;
+    const now = this.timeline.now();
+    for (const d of this.detectors) d.onTick?.(now, since);
+    this.metrics.lag.set(s, Math.max(0, this.lagSeconds));
+    if (since > 1.5) {
+      this.metrics.up.set(s, 0);
+      if (!this.mediaLost) {
+        this.mediaLost = true;
+        this.phase = 'stalled';
+      }
+    }
+    // ffmpeg may wait forever on some protocols; restart the session after `reconnectAfter`
+    // of silence, counted from its start too, so a session still opening is left alone.
+    const silent = Math.min(since, (this.clock() - this.sessionStartWall) / 1000);
+    if (this.session && silent > this.config.detectors.stall.reconnectAfter) {
+      this.log.warn({ silentSeconds: Number(since.toFixed(1)) }, 'no media; restarting ingest');
+      void this.session.stop();
+    }
+  }
+
+  private defectStarted(e: DefectEvent): void {
+    const reported: ReportedEvent = { ...e, wallclock: this.timeline.wallclock(e.start) };
+    this.active.set(`${e.type}@${e.start}`, reported);
+    const n = (this.activeByType.get(e.type) ?? 0) + 1;
+    this.activeByType.set(e.type, n);
+    this.metrics.setDefect(e.type, true);
+    this.metrics.defects.inc({ stream: this.metrics.stream, type: e.type });
+    this.counters.defects[e.type] = (this.counters.defects[e.type] ?? 0) + 1;
+    this.log.info({ type: e.type, start: e.start, detail: e.detail }, 'defect started');
+    this.deps.onDefect?.('started', reported);
+  }
+
+  private defectEnded(e: DefectEvent): void {
+    const key = `${e.type}@${e.start}`;
+    const wallclock = this.active.get(key)?.wallclock ?? this.timeline.wallclock(e.start);
+    this.active.delete(key);
+    const n = Math.max(0, (this.activeByType.get(e.type) ?? 1) - 1);
+    this.activeByType.set(e.type, n);
+    if (n === 0) this.metrics.setDefect(e.type, false);
+    const reported: ReportedEvent = { ...e, wallclock };
+    if (e.end !== null) this.metrics.defectSeconds.inc({ stream: this.metrics.stream, type: e.type }, Math.max(0, e.end - e.start));
+    this.recent.push(reported);
+    if (this.recent.length > RECENT_EVENTS) this.recent.shift();
+    this.log.info({ type: e.type, start: e.start, end: e.end }, 'defect ended');
+    this.deps.onDefect?.('ended', reported);
+  }
+
+  status(): AnalyzerStatus {
+    return {
+      stream: this.metrics.stream,
+      source: this.source.display,
+      live: this.live,
+      phase: this.phase,
+      startedAt: this.startedAt,
+      timelineSeconds: this.timeline.now(),
+      mediaFlowing: this.ready,
+      lastMediaAt: this.lastMediaWall === null ? null : new Date(this.lastMediaWall).toISOString(),
+      format: this.format,
+      bitrate: this.probe?.bitRate ?? null,
+      analysis: {
+        width: this.geometry?.width ?? 0,
+        height: this.geometry?.height ?? 0,
+        backend: this.extractor?.backend ?? 'none',
+        executionProvider: this.extractor instanceof OnnxFeatureExtractor ? this.extractor.executionProvider : 'cpu',
+        lagSeconds: Math.max(0, this.lagSeconds),
+      },
+      activeDefects: [...this.active.values()],
+      recentEvents: [...this.recent],
+      counters: { ...this.counters, defects: { ...this.counters.defects } },
+      loudness: { ...this.loudness },
+    };
+  }
+}

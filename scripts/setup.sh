@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine: Debian ffmpeg, npm packages, the TypeScript build.
+# Safe to run any number of times; each step is skipped when already satisfied.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+if [ "${STREAMQC_NEED_PROMETHEUS:-0}" = 1 ]; then
+  command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# npm ci only when the lockfile changed since the last install.
+stamp=node_modules/.streamqc-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "setup: installing npm packages" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  cp package-lock.json "$stamp"
+fi
+
+# The test control plane (Go, minutes when cold) only when asked for; the test run's global set-up
+# also builds it on demand when integration or e2e tests are selected.
+if [ "${STREAMQC_NEED_CLUSTER:-0}" = 1 ]; then bash scripts/cluster-tools.sh >/dev/null; fi
+
+echo "setup: compiling TypeScript" >&2
+rm -rf dist
+npx --no-install tsc -p tsconfig.json

@@ -1,0 +1,82 @@
+/**
+ * End to end through the CLI on generated H.264/AAC clips with defects on a known
+ * schedule: every injected defect is one event at the right time, and nothing else fires.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { syntheticClip } from '../media/fixtures.js';
+import { only, runCli } from './run-cli.js';
+
+const FRAME = 0.04; // 25 fps
+
+function near(actual: number, expected: number, tolerance: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
+}
+
+test('a scheduled clip yields one event per injected defect, at the injected times', async () => {
+  const clip = await syntheticClip('schedule-640', {
+    width: 640, height: 360, fps: 25, duration: 30,
+    // -g 25: a keyframe every second, so the freeze spans two encoder keyframes.
+    videoCodecArgs: ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p'],
+    schedule: [
+      { type: 'black', start: 4, end: 7 },
+      { type: 'freeze', start: 9, end: 12 },
+      { type: 'silence', start: 13, end: 16 },
+      { type: 'blur', start: 18, end: 21.5 },
+      { type: 'corrupt', start: 23, end: 24 },
+      { type: 'clipping', start: 26, end: 27 },
+    ],
+  });
+  const r = await runCli(['analyze', clip, '--format', 'jsonl']);
+  assert.equal(r.code, 0, r.stderr);
+
+  const black = only(r, 'black');
+  near(black.start, 4, FRAME, 'black start');
+  near(black.end, 7, FRAME, 'black end');
+
+  const freeze = only(r, 'freeze'); // one event although keyframes at 10 s and 11 s re-encode the picture
+  near(freeze.start, 9, FRAME, 'freeze start');
+  near(freeze.end, 12, FRAME, 'freeze end');
+
+  const silence = only(r, 'silence');
+  near(silence.start, 13, 0.1, 'silence start');
+  near(silence.end, 16, 0.1, 'silence end');
+
+  const blur = only(r, 'blur');
+  near(blur.start, 18, 2 * FRAME, 'blur start');
+  near(blur.end, 21.5, 2 * FRAME, 'blur end');
+
+  // Damaged packets from 23 s; the decoder's frame threads report damage up to a few frames
+  // before the damaged frame comes out, hence the 0.3 s allowance before the onset.
+  const blocky = only(r, 'blockiness');
+  assert.ok(blocky.start >= 22.7 && blocky.start < 23.3, `blockiness starts with the damage: ${blocky.start}`);
+  near(blocky.end, 24, FRAME, 'blockiness clears at the next clean keyframe');
+  const decode = r.events.filter((e) => e.type === 'decode_error');
+  assert.ok(decode.length >= 1, 'the damaged packets are reported as decode errors');
+  for (const e of decode) assert.ok(e.start >= 22.7 && e.start < 24.1, `decode error inside the damaged second: ${e.start}`);
+
+  const clipping = only(r, 'clipping');
+  near(clipping.start, 26, 0.1, 'clipping start');
+  near(clipping.end, 27, 0.15, 'clipping end');
+
+  const unexpected = r.events.filter((e) => !['black', 'freeze', 'silence', 'blur', 'blockiness', 'decode_error', 'clipping'].includes(e.type));
+  assert.deepEqual(unexpected, [], 'no other defect fires on this clip');
+  for (const e of r.events) {
+    assert.ok(!Number.isNaN(Date.parse(e.wallclock)), `wallclock is ISO 8601: ${e.wallclock}`);
+    assert.ok(e.end >= e.start);
+  }
+});
+
+test('12 s of quiet programme is one loudness event; the rest of the clip is in range', async () => {
+  const clip = await syntheticClip('quiet-audio', {
+    width: 320, height: 180, fps: 25, duration: 24, video: false,
+    schedule: [{ type: 'quiet', start: 5, end: 17 }],
+  }, 'm4a');
+  const r = await runCli(['analyze', clip, '--format', 'jsonl']);
+  assert.equal(r.code, 0, r.stderr);
+  const loud = only(r, 'loudness');
+  // Short-term loudness integrates 3 s, so it leaves the band within 3 s of the drop and returns within 3 s.
+  assert.ok(loud.start >= 5 && loud.start <= 8, `loudness start ${loud.start}`);
+  assert.ok(loud.end >= 17 && loud.end <= 20, `loudness end ${loud.end}`);
+  assert.deepEqual(r.events.filter((e) => e.type !== 'loudness'), []);
+});

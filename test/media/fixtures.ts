@@ -1,0 +1,47 @@
+/**
+ * Test media, generated with ffmpeg's own sources and cached by content of the recipe so a
+ * suite pays for each clip once per machine. Nothing is downloaded.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { syntheticStreamArgs, type SyntheticStreamOptions } from '../../analyzer/synthetic-source.js';
+
+export const MEDIA_CACHE = process.env.STREAMQC_MEDIA_CACHE ?? join(homedir(), '.cache', 'streamqc', 'media-v1');
+
+export function runFfmpeg(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+/** Build (once) a clip from a recipe of ffmpeg arguments whose last one is the output name's extension. */
+export async function cachedMedia(name: string, ext: string, build: (out: string) => string[]): Promise<string> {
+  mkdirSync(MEDIA_CACHE, { recursive: true });
+  const recipe = JSON.stringify(build('OUT'));
+  const hash = createHash('sha256').update(recipe).digest('hex').slice(0, 12);
+  const path = join(MEDIA_CACHE, `${name}-${hash}.${ext}`);
+  if (existsSync(path)) return path;
+  const tmp = `${path}.partial.${process.pid}.${ext}`;
+  const { code, stderr } = await runFfmpeg(build(tmp));
+  if (code !== 0) throw new Error(`ffmpeg could not make test media ${name}: ${stderr.slice(-2000)}`);
+  renameSync(tmp, path);
+  return path;
+}
+
+/** A synthetic clip with injected defects (see analyzer/synthetic-source.ts). */
+export function syntheticClip(name: string, options: Omit<SyntheticStreamOptions, 'output'>, ext = 'ts'): Promise<string> {
+  return cachedMedia(name, ext, (out) => syntheticStreamArgs({ ...options, output: out }));
+}

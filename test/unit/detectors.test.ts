@@ -1,0 +1,713 @@
+/**
+ * Detectors, fed synthetic observation sequences (30 fps video, ~21 ms audio blocks);
+ * every assertion is on the events they emit.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { VideoFeatures } from '../../analyzer/features/types.js';
+import type { OptionTable } from '../../analyzer/options.js';
+import { createAvSyncDetector, avSyncOptions } from '../../analyzer/detectors/av_sync.js';
+import { blackOptions, createBlackDetector, darkLumaThreshold } from '../../analyzer/detectors/black.js';
+import { blockinessOptions, createBlockinessDetector } from '../../analyzer/detectors/blockiness.js';
+import { blurOptions, createBlurDetector } from '../../analyzer/detectors/blur.js';
+import { clippingOptions, createClippingDetector } from '../../analyzer/detectors/clipping.js';
+import { createDecodeErrorDetector, decodeErrorOptions } from '../../analyzer/detectors/decode_error.js';
+import { createFormatChangeDetector, formatChangeOptions } from '../../analyzer/detectors/format_change.js';
+import { createFreezeDetector, freezeOptions } from '../../analyzer/detectors/freeze.js';
+import {
+  createDetectors,
+  defaultDetectorsConfig,
+  DETECTOR_OPTIONS,
+} from '../../analyzer/detectors/index.js';
+import { createLoudnessDetector, loudnessOptions } from '../../analyzer/detectors/loudness.js';
+import { createSilenceDetector, silenceOptions } from '../../analyzer/detectors/silence.js';
+import { createStallDetector, stallOptions } from '../../analyzer/detectors/stall.js';
+import {
+  DEFECT_TYPES,
+  type AudioObservation,
+  type DefectEvent,
+  type DefectSink,
+  type Detector,
+  type StreamFormat,
+} from '../../analyzer/detectors/types.js';
+import { defaultsOf } from '../../analyzer/options.js';
+
+const FPS = 30;
+const FRAME = 1 / FPS;
+const BLOCK = 1024 / 48000;
+
+/** A sink that keeps what it is told, in order. */
+function recorder(): DefectSink & { startedEvents: DefectEvent[]; endedEvents: DefectEvent[] } {
+  const startedEvents: DefectEvent[] = [];
+  const endedEvents: DefectEvent[] = [];
+  return {
+    startedEvents,
+    endedEvents,
+    started: (e) => startedEvents.push(e),
+    ended: (e) => endedEvents.push(e),
+  };
+}
+
+function near(actual: number | null, expected: number, tolerance = 1e-6): void {
+  assert.ok(actual !== null, `expected ${expected}, got null`);
+  assert.ok(Math.abs(actual - expected) <= tolerance, `expected ${expected} +/- ${tolerance}, got ${actual}`);
+}
+
+/** One ended event of `type` from `start` to `end` (within one frame unless told). */
+function assertOneEvent(events: DefectEvent[], type: string, start: number, end: number, tolerance = 1e-6): DefectEvent {
+  assert.equal(events.length, 1, `expected one event, got ${JSON.stringify(events)}`);
+  const [event] = events;
+  assert.equal(event.type, type);
+  near(event.start, start, tolerance);
+  near(event.end, end, tolerance);
+  return event;
+}
+
+/** An ordinary moving, detailed picture. */
+const MOVING: VideoFeatures = { meanLuma: 110, darkRatio: 0.05, diff: 6, detail: 20, blockiness: 1.1 };
+const BLACK: VideoFeatures = { meanLuma: 16, darkRatio: 1, diff: 0, detail: 0, blockiness: 1 };
+
+/** Feeds 30 fps frames for frame indices [from*FPS, to*FPS), features chosen per frame time. */
+function feedVideo(detector: Detector, from: number, to: number, features: (t: number) => VideoFeatures): void {
+  for (let i = Math.round(from * FPS); i < Math.round(to * FPS); i++) {
+    detector.onVideo?.({ t: i / FPS, duration: FRAME, features: features(i / FPS) });
+  }
+}
+
+const always = (f: VideoFeatures) => (): VideoFeatures => f;
+const picture = (change: Partial<VideoFeatures>): VideoFeatures => ({ ...MOVING, ...change });
+
+/** Feeds ~21 ms audio blocks from `from` to `to`, each shaped by `block(t)`. */
+function feedAudio(detector: Detector, from: number, to: number, block: (t: number) => Partial<AudioObservation>): void {
+  for (let i = Math.ceil(from / BLOCK - 1e-9); i * BLOCK < to - 1e-9; i++) {
+    const t = i * BLOCK;
+    detector.onAudio?.({
+      t,
+      duration: BLOCK,
+      peakDbfs: [-12, -12],
+      clippedSamples: 0,
+      momentaryLufs: -23,
+      shortTermLufs: -23,
+      ...block(t),
+    });
+  }
+}
+
+describe('black', () => {
+  const create = (sink: DefectSink) => createBlackDetector(defaultsOf(blackOptions), sink);
+
+  test('a 3 s black segment is one black event from 10.0 s to 13.0 s', () => {
+    const sink = recorder();
+    const black = create(sink);
+    feedVideo(black, 0, 20, (t) => (t >= 10 - 1e-9 && t < 13 - 1e-9 ? BLACK : MOVING));
+    black.flush(20);
+    assertOneEvent(sink.endedEvents, 'black', 10, 13);
+    assert.equal(sink.startedEvents.length, 1);
+    assert.equal(sink.startedEvents[0].end, null);
+  });
+
+  test('1.9 s of black is not reported', () => {
+    const sink = recorder();
+    const black = create(sink);
+    feedVideo(black, 0, 20, (t) => (t >= 10 - 1e-9 && t < 11.9 - 1e-9 ? BLACK : MOVING));
+    black.flush(20);
+    assert.deepEqual(sink.startedEvents, []);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('a picture 97% dark is not black, 98% is', () => {
+    const sink = recorder();
+    const black = create(sink);
+    feedVideo(black, 0, 3, always(picture({ darkRatio: 0.97 })));
+    feedVideo(black, 3, 6, always(picture({ darkRatio: 0.98 })));
+    black.flush(6);
+    assertOneEvent(sink.endedEvents, 'black', 3, 6);
+  });
+
+  test('flush at the end closes an active black event at the flush time', () => {
+    const sink = recorder();
+    const black = create(sink);
+    feedVideo(black, 0, 5, always(BLACK));
+    assert.equal(sink.startedEvents.length, 1);
+    black.flush(5);
+    assertOneEvent(sink.endedEvents, 'black', 0, 5);
+  });
+
+  test('the dark-pixel level on the full-range analysis plane is blackdetect\'s nominal Y <= 37', () => {
+    // Nominal Y 37 becomes gray 24 and Y 38 gray 26 under ffmpeg's format=gray.
+    assert.equal(darkLumaThreshold(0.1), 25);
+    assert.equal(darkLumaThreshold(0), 0);
+    assert.equal(darkLumaThreshold(1), 255);
+  });
+});
+
+describe('freeze', () => {
+  const create = (sink: DefectSink, change: Partial<typeof freezeDefaults> = {}) =>
+    createFreezeDetector({ ...freezeDefaults, ...change }, sink);
+  const freezeDefaults = defaultsOf(freezeOptions);
+  const FROZEN = picture({ diff: 0.05 });
+  /** The picture shown at 10.0 s stays until 13.0 s: frames after 10.0 repeat it. */
+  const frozenFrom10To13 = (t: number): VideoFeatures => (t > 10 + 1e-9 && t < 13 - 1e-9 ? FROZEN : MOVING);
+
+  test('a picture held from 10.0 s to 13.0 s is one freeze from 10.0 s to 13.0 s', () => {
+    const sink = recorder();
+    const freeze = create(sink);
+    feedVideo(freeze, 0, 20, frozenFrom10To13);
+    freeze.flush(20);
+    assertOneEvent(sink.endedEvents, 'freeze', 10, 13);
+  });
+
+  test('a picture held for 1.9 s is not reported', () => {
+    const sink = recorder();
+    const freeze = create(sink);
+    feedVideo(freeze, 0, 20, (t) => (t > 10 + 1e-9 && t < 11.9 - 1e-9 ? FROZEN : MOVING));
+    freeze.flush(20);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('a freeze with one keyframe spike in the middle stays one event', () => {
+    const sink = recorder();
+    const freeze = create(sink);
+    const keyframe = 11.5;
+    feedVideo(freeze, 0, 20, (t) => (Math.abs(t - keyframe) < 1e-9 ? picture({ diff: 2 }) : frozenFrom10To13(t)));
+    freeze.flush(20);
+    assertOneEvent(sink.endedEvents, 'freeze', 10, 13);
+  });
+
+  test('with motionFrames 1 the same keyframe splits the freeze, as ffmpeg\'s freezedetect does', () => {
+    const sink = recorder();
+    const freeze = create(sink, { motionFrames: 1 });
+    feedVideo(freeze, 0, 20, (t) => (Math.abs(t - 12.5) < 1e-9 ? picture({ diff: 2 }) : frozenFrom10To13(t)));
+    freeze.flush(20);
+    // 10.0 to 12.5 is long enough; 12.5 to 13.0 is not.
+    assertOneEvent(sink.endedEvents, 'freeze', 10, 12.5);
+  });
+
+  test('two frames of motion end a freeze at the first moving frame', () => {
+    const sink = recorder();
+    const freeze = create(sink);
+    feedVideo(freeze, 0, 13, frozenFrom10To13);
+    feedVideo(freeze, 13, 13 + 2 * FRAME, always(MOVING));
+    assert.equal(sink.endedEvents.length, 1);
+    feedVideo(freeze, 13 + 2 * FRAME, 20, always(FROZEN));
+    freeze.flush(14);
+    near(sink.endedEvents[0].end, 13);
+  });
+
+  test('a black segment is not also a freeze', () => {
+    const sink = recorder();
+    const freeze = create(sink);
+    feedVideo(freeze, 0, 20, (t) => (t >= 10 - 1e-9 && t < 15 - 1e-9 ? BLACK : MOVING));
+    freeze.flush(20);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('a freeze that cuts to black ends at the first black frame', () => {
+    const sink = recorder();
+    const freeze = create(sink);
+    feedVideo(freeze, 0, 20, (t) => (t >= 13 - 1e-9 && t < 16 - 1e-9 ? BLACK : frozenFrom10To13(t)));
+    freeze.flush(20);
+    assertOneEvent(sink.endedEvents, 'freeze', 10, 13);
+  });
+
+  test('the first frame of a segment (no difference yet) neither starts nor ends a freeze', () => {
+    const sink = recorder();
+    const freeze = create(sink);
+    // A segment that opens on a frozen picture: the first frame has no difference to measure.
+    feedVideo(freeze, 0, 3, (t) => (t === 0 ? picture({ diff: Number.NaN }) : FROZEN));
+    freeze.flush(3);
+    assertOneEvent(sink.endedEvents, 'freeze', 0, 3);
+  });
+});
+
+describe('silence', () => {
+  const create = (sink: DefectSink) => createSilenceDetector(defaultsOf(silenceOptions), sink);
+
+  test('3 s below -60 dBFS on both channels is one silence event', () => {
+    const sink = recorder();
+    const silence = create(sink);
+    feedAudio(silence, 0, 10, (t) => (t >= 4 && t < 7 ? { peakDbfs: [-75, -Infinity] } : {}));
+    silence.flush(10);
+    assertOneEvent(sink.endedEvents, 'silence', 4, 7, BLOCK);
+  });
+
+  test('silence on one channel only is not silence', () => {
+    const sink = recorder();
+    const silence = create(sink);
+    feedAudio(silence, 0, 10, () => ({ peakDbfs: [-Infinity, -20] }));
+    silence.flush(10);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('1.5 s of silence is not reported', () => {
+    const sink = recorder();
+    const silence = create(sink);
+    feedAudio(silence, 0, 10, (t) => (t >= 4 && t < 5.5 ? { peakDbfs: [-90, -90] } : {}));
+    silence.flush(10);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+});
+
+describe('loudness', () => {
+  const create = (sink: DefectSink) => createLoudnessDetector(defaultsOf(loudnessOptions), sink);
+
+  test('-40 LUFS for 12 s is a loudness defect, 8 s is not', () => {
+    const long = recorder();
+    const loudnessLong = create(long);
+    feedAudio(loudnessLong, 0, 30, (t) => (t >= 5 && t < 17 ? { shortTermLufs: -40 } : {}));
+    loudnessLong.flush(30);
+    const event = assertOneEvent(long.endedEvents, 'loudness', 5, 17, BLOCK);
+    assert.equal(event.detail?.['shortTermLufs'], -40);
+    assert.equal(event.detail?.['direction'], 'too quiet');
+
+    const short = recorder();
+    const loudnessShort = create(short);
+    feedAudio(loudnessShort, 0, 30, (t) => (t >= 5 && t < 13 ? { shortTermLufs: -40 } : {}));
+    loudnessShort.flush(30);
+    assert.deepEqual(short.endedEvents, []);
+  });
+
+  test('-15 LUFS for 12 s is too loud; -19 LUFS is within tolerance', () => {
+    const sink = recorder();
+    const loudness = create(sink);
+    feedAudio(loudness, 0, 20, () => ({ shortTermLufs: -19 }));
+    feedAudio(loudness, 20, 32, () => ({ shortTermLufs: -15 }));
+    feedAudio(loudness, 32, 40, () => ({}));
+    loudness.flush(40);
+    const event = assertOneEvent(sink.endedEvents, 'loudness', 20, 32, BLOCK);
+    assert.equal(event.detail?.['direction'], 'too loud');
+  });
+
+  test('a long silence is not a loudness defect, even with quiet fade windows around it', () => {
+    const sink = recorder();
+    const loudness = create(sink);
+    // Short-term loudness sinks while silence fills the 3 s window, is gated, then recovers.
+    feedAudio(loudness, 0, 30, (t) => {
+      if (t >= 10 && t < 12) return { shortTermLufs: -35 };
+      if (t >= 12 && t < 20) return { shortTermLufs: -Infinity, peakDbfs: [-Infinity, -Infinity] };
+      if (t >= 20 && t < 22) return { shortTermLufs: -35 };
+      return {};
+    });
+    loudness.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('an active loudness event ends where the audio falls under the absolute gate', () => {
+    const sink = recorder();
+    const loudness = create(sink);
+    feedAudio(loudness, 0, 15, () => ({ shortTermLufs: -45 }));
+    feedAudio(loudness, 15, 20, () => ({ shortTermLufs: -80 }));
+    loudness.flush(20);
+    assertOneEvent(sink.endedEvents, 'loudness', 0, 15, BLOCK);
+  });
+});
+
+describe('clipping', () => {
+  const create = (sink: DefectSink) => createClippingDetector(defaultsOf(clippingOptions), sink);
+  const clippedAt = (times: number[]) => (t: number) =>
+    times.some((c) => c >= t - 1e-9 && c < t + BLOCK - 1e-9) ? { clippedSamples: 1 } : {};
+
+  test('3 clipped samples within 100 ms trip clipping, 3 spread over a second do not', () => {
+    const burst = recorder();
+    const clippingBurst = create(burst);
+    feedAudio(clippingBurst, 0, 5, clippedAt([2.0, 2.04, 2.08]));
+    clippingBurst.flush(5);
+    // From the first clipped block to the end of the last one.
+    const first = Math.floor(2.0 / BLOCK) * BLOCK;
+    const last = Math.floor(2.08 / BLOCK) * BLOCK + BLOCK;
+    assertOneEvent(burst.endedEvents, 'clipping', first, last);
+
+    const spread = recorder();
+    const clippingSpread = create(spread);
+    feedAudio(clippingSpread, 0, 5, clippedAt([2.0, 2.5, 3.0]));
+    clippingSpread.flush(5);
+    assert.deepEqual(spread.endedEvents, []);
+  });
+
+  test('3 clipped samples in one block trip clipping', () => {
+    const sink = recorder();
+    const clipping = create(sink);
+    feedAudio(clipping, 0, 5, (t) => (Math.abs(t - 100 * BLOCK) < 1e-9 ? { clippedSamples: 3 } : {}));
+    clipping.flush(5);
+    assertOneEvent(sink.endedEvents, 'clipping', 100 * BLOCK, 101 * BLOCK);
+  });
+
+  test('clipping that keeps recurring within the window is one event', () => {
+    const sink = recorder();
+    const clipping = create(sink);
+    // Two clipped samples in every block from 1 s to 3 s.
+    feedAudio(clipping, 0, 5, (t) => (t >= 1 && t < 3 ? { clippedSamples: 2 } : {}));
+    clipping.flush(5);
+    assertOneEvent(sink.endedEvents, 'clipping', 1, 3, BLOCK);
+  });
+});
+
+describe('blockiness', () => {
+  const defaults = defaultsOf(blockinessOptions);
+
+  test('blockiness jump over the stream\'s baseline for 1 s is one event; a stream with a constantly high blockiness is not blocky', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    feedVideo(blockiness, 0, 30, (t) => picture({ blockiness: t >= 20 - 1e-9 && t < 21 - 1e-9 ? 1.8 : 1.1 }));
+    blockiness.flush(30);
+    const event = assertOneEvent(sink.endedEvents, 'blockiness', 20, 21);
+    near(Number(event.detail?.['baseline']), 1.1, 0.01);
+
+    const high = recorder();
+    const highDetector = createBlockinessDetector(defaults, high);
+    feedVideo(highDetector, 0, 30, always(picture({ blockiness: 1.8 })));
+    highDetector.flush(30);
+    assert.deepEqual(high.endedEvents, []);
+  });
+
+  test('a jump of 0.3 s is shorter than minDuration and not reported', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    feedVideo(blockiness, 0, 30, (t) => picture({ blockiness: t >= 20 - 1e-9 && t < 20.3 - 1e-9 ? 1.8 : 1.1 }));
+    blockiness.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('a small rise on a flat picture is not blocky: both the ratio and the margin must hold', () => {
+    const sink = recorder();
+    // Baseline 0.3 (a grid smoother than the interiors): 0.37 is 23% above it but only 0.07 in level.
+    const blockiness = createBlockinessDetector({ ...defaults, ratio: 1.2 }, sink);
+    feedVideo(blockiness, 0, 30, (t) => picture({ blockiness: t >= 20 - 1e-9 && t < 22 - 1e-9 ? 0.37 : 0.3 }));
+    blockiness.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('a jump during the warm-up is not judged', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    feedVideo(blockiness, 0, 10, (t) => picture({ blockiness: t >= 0.4 - 1e-9 && t < 0.9 - 1e-9 ? 1.8 : 1.1 }));
+    blockiness.flush(10);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('black and near-uniform frames are neither judged nor learned', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    feedVideo(blockiness, 0, 10, always(picture({ blockiness: 1.1 })));
+    feedVideo(blockiness, 10, 40, always({ ...BLACK, blockiness: 2.5 }));
+    feedVideo(blockiness, 40, 45, always(picture({ detail: 0.2, blockiness: 2.5 })));
+    // The baseline is still 1.1 after 35 s without judgeable frames.
+    feedVideo(blockiness, 45, 46, always(picture({ blockiness: 1.8 })));
+    feedVideo(blockiness, 46, 50, always(picture({ blockiness: 1.1 })));
+    blockiness.flush(50);
+    assertOneEvent(sink.endedEvents, 'blockiness', 45, 46);
+  });
+
+  test('a resolution change relearns the baseline instead of reporting blockiness', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    blockiness.onFormat?.(0, format({ width: 1920, height: 1080 }));
+    feedVideo(blockiness, 0, 10, always(picture({ blockiness: 1.1 })));
+    blockiness.onFormat?.(10, format({ width: 640, height: 360 }));
+    feedVideo(blockiness, 10, 20, always(picture({ blockiness: 1.6 })));
+    blockiness.flush(20);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+});
+
+describe('blur', () => {
+  const defaults = defaultsOf(blurOptions);
+
+  test('blur after sharp content is one blur event while detail stays low', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    feedVideo(blur, 0, 30, (t) => picture({ detail: t >= 10 - 1e-9 && t < 13 - 1e-9 ? 4 : 20 }));
+    blur.flush(30);
+    const event = assertOneEvent(sink.endedEvents, 'blur', 10, 13);
+    near(Number(event.detail?.['baseline']), 20, 0.5);
+  });
+
+  test('the blur score is 1 - detail/baseline while blurred and 0 on sharp content', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    feedVideo(blur, 0, 10, always(picture({ detail: 20 })));
+    near(blur.blurScore(), 0);
+    feedVideo(blur, 10, 11, always(picture({ detail: 5 })));
+    near(blur.blurScore(), 0.75, 0.01);
+  });
+
+  test('1.5 s of blur is not reported', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    feedVideo(blur, 0, 30, (t) => picture({ detail: t >= 10 - 1e-9 && t < 11.5 - 1e-9 ? 4 : 20 }));
+    blur.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('flat content never triggers blur', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    feedVideo(blur, 0, 30, (t) => picture({ detail: t >= 10 - 1e-9 && t < 20 - 1e-9 ? 0.1 : 1.5 }));
+    blur.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('a lasting drop of detail is relearned as the stream\'s new normal, ending its blur event', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    feedVideo(blur, 0, 10, always(picture({ detail: 20 })));
+    feedVideo(blur, 10, 400, always(picture({ detail: 6 })));
+    blur.flush(400);
+    assert.equal(sink.endedEvents.length, 1);
+    near(sink.endedEvents[0].start, 10);
+    const end = sink.endedEvents[0].end ?? Number.NaN;
+    assert.ok(end > 60 && end < 400, `ended at ${end}`);
+  });
+
+  test('with relearnSeconds 0 a blurred picture never becomes the baseline', () => {
+    const sink = recorder();
+    const blur = createBlurDetector({ ...defaults, relearnSeconds: 0 }, sink);
+    feedVideo(blur, 0, 10, always(picture({ detail: 20 })));
+    feedVideo(blur, 10, 400, always(picture({ detail: 6 })));
+    blur.flush(400);
+    assertOneEvent(sink.endedEvents, 'blur', 10, 400);
+  });
+
+  test('a black picture is not blur', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    feedVideo(blur, 0, 30, (t) => (t >= 10 - 1e-9 && t < 20 - 1e-9 ? BLACK : picture({ detail: 20 })));
+    blur.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+});
+
+describe('stall', () => {
+  const create = (sink: DefectSink) => createStallDetector(defaultsOf(stallOptions), sink);
+
+  test('stall start is when media stopped, its end when media returns', () => {
+    const sink = recorder();
+    const stall = create(sink);
+    // Media stopped at 20.0 s; the analyzer ticks every 0.5 s.
+    for (let t = 20.5; t < 27; t += 0.5) stall.onTick?.(t, t - 20);
+    assert.equal(sink.startedEvents.length, 1);
+    near(sink.startedEvents[0].start, 20);
+    stall.onMedia?.(27);
+    assertOneEvent(sink.endedEvents, 'stall', 20, 27);
+  });
+
+  test('a 2.5 s gap is not a stall', () => {
+    const sink = recorder();
+    const stall = create(sink);
+    for (let t = 20.5; t <= 22.5; t += 0.5) stall.onTick?.(t, t - 20);
+    stall.onMedia?.(22.5);
+    stall.flush(30);
+    assert.deepEqual(sink.startedEvents, []);
+  });
+
+  test('flush at the end closes an active stall', () => {
+    const sink = recorder();
+    const stall = create(sink);
+    stall.onTick?.(25, 5);
+    stall.flush(26);
+    assertOneEvent(sink.endedEvents, 'stall', 20, 26);
+  });
+});
+
+describe('decode_error', () => {
+  const create = (sink: DefectSink) => createDecodeErrorDetector(defaultsOf(decodeErrorOptions), sink);
+
+  /** 30 fps frames from `from` to `to`, with decoder errors reported at the given times. */
+  function run(detector: Detector, from: number, to: number, errors: number[]): void {
+    const pending = [...errors];
+    for (let i = Math.round(from * FPS); i < Math.round(to * FPS); i++) {
+      const t = i / FPS;
+      while (pending.length > 0 && pending[0] <= t + 1e-9) detector.onDecodeError?.(pending.shift() ?? t, 'corrupt');
+      detector.onVideo?.({ t, duration: FRAME, features: MOVING });
+    }
+  }
+
+  test('decode errors 0.3 s apart are one event, ending at the first frame after the last error', () => {
+    const sink = recorder();
+    const decode = create(sink);
+    run(decode, 0, 10, [5.0, 5.3, 5.6]);
+    decode.flush(10);
+    const event = assertOneEvent(sink.endedEvents, 'decode_error', 5.0, 5.6 + FRAME, 1e-6);
+    assert.equal(event.detail?.['errors'], 3);
+    assert.equal(sink.startedEvents.length, 1);
+    near(sink.startedEvents[0].start, 5.0);
+  });
+
+  test('decode errors 2 s apart are two events', () => {
+    const sink = recorder();
+    const decode = create(sink);
+    run(decode, 0, 10, [3.0, 5.0]);
+    decode.flush(10);
+    assert.equal(sink.endedEvents.length, 2);
+    near(sink.endedEvents[0].start, 3);
+    near(sink.endedEvents[1].start, 5);
+  });
+
+  test('an error followed by no media ends one hold after it', () => {
+    const sink = recorder();
+    const decode = create(sink);
+    decode.onDecodeError?.(4, 'corrupt');
+    decode.onTick?.(5.5, 1.5);
+    assertOneEvent(sink.endedEvents, 'decode_error', 4, 5);
+  });
+
+  test('flush during the hold closes the event at the flush time when no frame followed', () => {
+    const sink = recorder();
+    const decode = create(sink);
+    decode.onDecodeError?.(4, 'corrupt');
+    decode.flush(4.2);
+    assertOneEvent(sink.endedEvents, 'decode_error', 4, 4.2);
+  });
+});
+
+describe('av_sync', () => {
+  const create = (sink: DefectSink) => createAvSyncDetector(defaultsOf(avSyncOptions), sink);
+  const feedOffsets = (detector: Detector, from: number, to: number, offset: (t: number) => number): void => {
+    for (let i = Math.round(from * FPS); i < Math.round(to * FPS); i++) detector.onAvOffset?.(i / FPS, offset(i / FPS));
+  };
+
+  test('av offset of 0.3 s for 3 s is one av_sync event', () => {
+    const sink = recorder();
+    const avSync = create(sink);
+    feedOffsets(avSync, 0, 20, (t) => (t >= 10 - 1e-9 && t < 13 - 1e-9 ? 0.3 : 0.02));
+    avSync.flush(20);
+    const event = assertOneEvent(sink.endedEvents, 'av_sync', 10, 13);
+    assert.equal(event.detail?.['offsetSeconds'], 0.3);
+  });
+
+  test('audio 0.3 s early counts too; 1.5 s of it does not', () => {
+    const sink = recorder();
+    const avSync = create(sink);
+    feedOffsets(avSync, 0, 20, (t) => (t >= 5 - 1e-9 && t < 8 - 1e-9 ? -0.3 : 0));
+    feedOffsets(avSync, 20, 30, (t) => (t >= 25 - 1e-9 && t < 26.5 - 1e-9 ? -0.3 : 0));
+    avSync.flush(30);
+    assertOneEvent(sink.endedEvents, 'av_sync', 5, 8);
+  });
+});
+
+function format(change: Partial<StreamFormat> = {}): StreamFormat {
+  return {
+    videoCodec: 'h264',
+    width: 1280,
+    height: 720,
+    frameRate: 25,
+    audioCodec: 'aac',
+    sampleRate: 48000,
+    channels: 2,
+    channelLayout: 'stereo',
+    ...change,
+  };
+}
+
+describe('format_change', () => {
+  const create = (sink: DefectSink) => createFormatChangeDetector(defaultsOf(formatChangeOptions), sink);
+
+  test('a resolution change is one instant format_change event naming both sizes', () => {
+    const sink = recorder();
+    const formatChange = create(sink);
+    formatChange.onFormat?.(0, format());
+    formatChange.onFormat?.(42.5, format({ width: 640, height: 360 }));
+    const event = assertOneEvent(sink.endedEvents, 'format_change', 42.5, 42.5);
+    assert.deepEqual(event.detail, { resolution: '1280x720 -> 640x360' });
+    assert.equal(sink.startedEvents.length, 1);
+  });
+
+  test('the first format and a repeated format are not changes', () => {
+    const sink = recorder();
+    const formatChange = create(sink);
+    formatChange.onFormat?.(0, format());
+    formatChange.onFormat?.(30, format({ frameRate: 25.00001 }));
+    formatChange.onFormat?.(60, format());
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('several changes at once are one event naming each', () => {
+    const sink = recorder();
+    const formatChange = create(sink);
+    formatChange.onFormat?.(0, format());
+    formatChange.onFormat?.(10, format({ videoCodec: 'hevc', channels: 6, channelLayout: '5.1', frameRate: 50 }));
+    const event = assertOneEvent(sink.endedEvents, 'format_change', 10, 10);
+    assert.deepEqual(event.detail, {
+      frameRate: '25 -> 50',
+      videoCodec: 'h264 -> hevc',
+      channels: '2 ch (stereo) -> 6 ch (5.1)',
+    });
+  });
+
+  test('audio disappearing is a change', () => {
+    const sink = recorder();
+    const formatChange = create(sink);
+    formatChange.onFormat?.(0, format());
+    formatChange.onFormat?.(5, format({ audioCodec: null, sampleRate: null, channels: null, channelLayout: null }));
+    const event = assertOneEvent(sink.endedEvents, 'format_change', 5, 5);
+    assert.equal(event.detail?.['audioCodec'], 'aac -> none');
+  });
+});
+
+describe('detector set and option tables', () => {
+  test('every option has a default within its range and a non-empty doc', () => {
+    for (const [type, table] of Object.entries(DETECTOR_OPTIONS) as [string, OptionTable][]) {
+      for (const [name, spec] of Object.entries(table)) {
+        const where = `${type}.${name}`;
+        assert.ok(spec.doc.trim().length > 0, `${where} has no doc`);
+        if (spec.kind === 'number') {
+          assert.ok(spec.min <= spec.default && spec.default <= spec.max, `${where} default outside its range`);
+          if (spec.integer) assert.ok(Number.isInteger(spec.default), `${where} default is not an integer`);
+        }
+      }
+    }
+  });
+
+  test('every defect type has an option table that can disable it', () => {
+    for (const type of DEFECT_TYPES) {
+      assert.equal(DETECTOR_OPTIONS[type].enabled.kind, 'boolean', `${type} lacks enabled`);
+    }
+  });
+
+  test('the default configuration creates one detector per defect type, and a disabled one is left out', () => {
+    const config = defaultDetectorsConfig();
+    assert.deepEqual(
+      createDetectors(config, recorder()).map((d) => d.type),
+      [...DEFECT_TYPES],
+    );
+    config.blur.enabled = false;
+    config.stall.enabled = false;
+    const types = createDetectors(config, recorder()).map((d) => d.type);
+    assert.ok(!types.includes('blur') && !types.includes('stall'));
+    assert.equal(types.length, DEFECT_TYPES.length - 2);
+  });
+
+  test('flush at the end closes every active event at the flush time', () => {
+    const sink = recorder();
+    const detectors = createDetectors(defaultDetectorsConfig(), sink);
+    for (const detector of detectors) {
+      feedVideo(detector, 0, 5, always(BLACK));
+      feedAudio(detector, 0, 5, () => ({ peakDbfs: [-Infinity, -Infinity], shortTermLufs: -Infinity }));
+      detector.onTick?.(5, 4);
+    }
+    assert.deepEqual(sink.startedEvents.map((e) => e.type).sort(), ['black', 'silence', 'stall']);
+    for (const detector of detectors) detector.flush(5);
+    assert.equal(sink.endedEvents.length, 3);
+    for (const event of sink.endedEvents) near(event.end, 5);
+  });
+
+  test('the default config carries the defect table\'s defaults', () => {
+    const config = defaultDetectorsConfig();
+    assert.equal(config.black.pictureRatio, 0.98);
+    assert.equal(config.black.minDuration, 2);
+    assert.equal(config.freeze.minDuration, 2);
+    assert.equal(config.silence.noiseDbfs, -60);
+    assert.equal(config.loudness.targetLufs, -23);
+    assert.equal(config.loudness.toleranceLu, 5);
+    assert.equal(config.loudness.minDuration, 10);
+    assert.equal(config.clipping.minSamples, 3);
+    assert.equal(config.clipping.windowSeconds, 0.1);
+    assert.equal(config.clipping.levelDbfs, -1);
+    assert.equal(config.blockiness.minDuration, 0.5);
+    assert.equal(config.blur.minDuration, 2);
+    assert.equal(config.stall.minDuration, 3);
+    assert.equal(config.decode_error.minDuration, 0);
+    assert.equal(config.av_sync.thresholdSeconds, 0.1);
+    assert.equal(config.av_sync.minDuration, 2);
+  });
+});
