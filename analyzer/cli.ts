@@ -74,7 +74,6 @@ export async function main(argv: string[]): Promise<number> {
     const config = values.config ? loadConfigFile(values.config) : defaultConfig();
     const port = parsePort(values['metrics-port'], '--metrics-port');
     if (port !== undefined) config.http.port = port;
-    else if (!values.config) config.http.port = 0; // the CLI serves metrics only when asked
     return await analyze(rest[0], config, format);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof SourceError) {
@@ -109,7 +108,9 @@ export async function analyze(input: string, config: AnalyzerConfig, format: 'js
       status: () => analyzer.status(),
       ready: () => analyzer.ready,
     });
-    const port = await server.listen(config.http.port, config.listenAddress);
+    const port = await server.listen(config.http.port, config.listenAddress).catch((err: NodeJS.ErrnoException) => {
+      throw new ConfigError(`http.port: cannot listen on ${config.listenAddress}:${config.http.port} (${err.code ?? err.message})`);
+    });
     log.info({ port, address: config.listenAddress }, 'serving /metrics /status /healthz /readyz');
   }
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -29,7 +29,7 @@ export const ingestOptions = {
 } satisfies OptionTable;
 
 export const httpOptions = {
-  port: num(9090, 0, 65535, 'port of /metrics, /status, /healthz, /readyz (0 disables the server)', { integer: true }),
+  port: num(0, 0, 65535, 'port of /metrics, /status, /healthz, /readyz; 0 (the default) serves none', { integer: true }),
 } satisfies OptionTable;
 
 export interface AnalyzerConfig {

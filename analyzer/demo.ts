@@ -2,7 +2,8 @@
  * `streamqc demo`: the main job on a built-in default. A synthetic live stream (lavfi in
  * real time, MPEG-TS over UDP on loopback) with defects on a schedule is analysed live;
  * defects are shown as they start and clear, /metrics is served, and after `duration`
- * seconds it stops with a summary. The schedule is scaled to the duration.
+ * seconds it stops with a summary. The 60 s schedule repeats for longer runs; a shorter run
+ * keeps the defects that fit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -19,7 +20,7 @@ export interface DemoOptions {
   metricsPort: number;
 }
 
-/** The 60-second schedule; scaled for other durations. */
+/** One minute of scheduled defects. */
 const SCHEDULE_60: readonly (DefectWindow | { type: 'stall'; start: number; end: number })[] = [
   { type: 'black', start: 6, end: 9 },
   { type: 'freeze', start: 11, end: 14 },
@@ -30,6 +31,18 @@ const SCHEDULE_60: readonly (DefectWindow | { type: 'stall'; start: number; end:
   { type: 'clipping', start: 41, end: 42 },
   { type: 'stall', start: 45, end: 50 },
 ];
+
+/** The minute's schedule repeated to cover `duration`, keeping what ends a second before it. */
+export function demoSchedule(duration: number): (DefectWindow | { type: 'stall'; start: number; end: number })[] {
+  const out: (DefectWindow | { type: 'stall'; start: number; end: number })[] = [];
+  for (let cycle = 0; cycle * 60 < duration; cycle++) {
+    for (const w of SCHEDULE_60) {
+      const shifted = { ...w, start: w.start + cycle * 60, end: w.end + cycle * 60 };
+      if (shifted.end <= duration - 1) out.push(shifted);
+    }
+  }
+  return out;
+}
 
 /** A UDP port free on loopback right now (the sender binds nothing; the analyzer listens). */
 export async function freeUdpPort(): Promise<number> {
@@ -42,9 +55,8 @@ export async function freeUdpPort(): Promise<number> {
 
 export async function runDemo(options: DemoOptions): Promise<number> {
   const log = createLogger(process.env.STREAMQC_LOG_LEVEL ?? 'warn');
-  const scale = options.duration / 60;
-  const schedule = SCHEDULE_60.map((w) => ({ ...w, start: w.start * scale, end: w.end * scale }));
-  const stall = schedule.find((w) => w.type === 'stall');
+  const schedule = demoSchedule(options.duration);
+  const stalls = schedule.filter((w) => w.type === 'stall');
   const port = await freeUdpPort();
   const url = `udp://127.0.0.1:${port}?pkt_size=1316`;
   const out = (line: string): void => {
@@ -107,7 +119,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const t0 = Date.now();
   startSender(0);
   const timers: NodeJS.Timeout[] = [];
-  if (stall) {
+  for (const stall of stalls) {
     timers.push(setTimeout(() => void stopSender().then(() => out(`         (demo: source stopped at ${stall.start.toFixed(0)} s to simulate an outage)`)), stall.start * 1000));
     timers.push(setTimeout(() => {
       out(`         (demo: source back at ${stall.end.toFixed(0)} s)`);

@@ -9,7 +9,7 @@
  * read as fast as analysis allows.
  */
 import type { Logger } from 'pino';
-import { type AnalyzerConfig } from './config.js';
+import { ConfigError, type AnalyzerConfig } from './config.js';
 import { createDetectors } from './detectors/index.js';
 import type { AudioObservation, DefectEvent, DefectSink, DefectType, Detector, StreamFormat } from './detectors/types.js';
 import { AudioMeter } from './audio/meter.js';
@@ -281,11 +281,15 @@ export class Analyzer {
       const provider = this.extractor instanceof OnnxFeatureExtractor ? this.extractor.executionProvider : 'cpu';
       this.metrics.featureBackend.set({ stream: this.metrics.stream, backend: this.extractor.backend, execution_provider: provider }, 1);
       for (const model of this.config.models) {
+        // A model that cannot be loaded is bad configuration (exit 2), not a bad input.
         const runner = await CustomModelRunner.load(model, {
           executionProvider: this.config.analysis.gpu ? 'cuda' : 'cpu',
           threads: this.config.analysis.threads,
           batchSize: this.config.analysis.batchSize,
           log: this.log,
+          field: `models[${this.config.models.indexOf(model)}]`,
+        }).catch((err: unknown) => {
+          throw new ConfigError(`invalid config:\n  ${(err as Error).message}`);
         });
         const { defect } = resolveCustomModel(model);
         this.models.push({
@@ -323,6 +327,7 @@ export class Analyzer {
         probe,
         analysis: this.geometry ?? { width: 2, height: 2 },
         ioTimeoutSeconds: this.config.ingest.ioTimeout,
+        live: this.live,
         ffmpegPath: this.deps.ffmpegPath,
       },
       {

@@ -2,7 +2,7 @@
  * A synthetic stream made by ffmpeg's own generators (lavfi), with defects injected on a
  * known schedule: the demo's live source and the tests' media. Nothing is downloaded.
  *
- * Picture: testsrc2 (always moving). Sound: a 440 Hz tone at about -23 LUFS.
+ * Picture: testsrc2 (always moving). Sound: a 440 Hz stereo tone at -23 LUFS.
  * Injected defects: black (filled box), freeze (freezeframes), blur (gblur), silence,
  * quiet (-20 dB: a loudness defect), clipping (+30 dB), corrupt (bytes of the H.264
  * packets damaged by the noise bitstream filter: real macroblocking and decode errors).
@@ -80,7 +80,7 @@ export function syntheticStreamArgs(o: SyntheticStreamOptions): string[] {
   }
   if (wantAudio) {
     args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000${dur}`);
-    let chain = `[${inputs}:a]aformat=channel_layouts=stereo,volume=-5dB`;
+    let chain = `[${inputs}:a]aformat=channel_layouts=stereo,volume=-1.2dB`;
     const silence = of('silence');
     if (silence.length) chain += `,volume=0:enable='${during(silence, offset)}'`;
     const quiet = of('quiet');

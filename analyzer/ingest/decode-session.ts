@@ -76,6 +76,8 @@ export interface SessionOptions {
   ioTimeoutSeconds: number;
   /** Read a file at its native frame rate (to simulate a live source). */
   realtime?: boolean;
+  /** The source is live (decided by the analyzer, e.g. an HLS playlist without an end). */
+  live?: boolean;
   ffmpegPath?: string;
 }
 
@@ -99,7 +101,9 @@ export function buildDecodeArgs(opts: SessionOptions): string[] {
     '-nostats', // the progress line ends in a carriage return and would swallow records
     // repeat: identical record lines must never collapse into "Last message repeated".
     '-loglevel', 'repeat+level+verbose',
-    ...(opts.realtime ? ['-re'] : []),
+    // Live HLS arrives a segment at a time; reading it at its native rate spreads the frames
+    // over real time, so a pause between segments is not mistaken for an outage.
+    ...(opts.realtime || (opts.live && (source.scheme === 'http' || source.scheme === 'https')) ? ['-re'] : []),
     // The layout is known from the probe: a live source need not be analysed for 5 s again
     // before frames flow (every second of that is added to a reconnect).
     ...(source.scheme === 'file' ? [] : ['-analyzeduration', '1000000', '-probesize', '1000000']),

@@ -5,12 +5,21 @@
  * back and never leaps ahead by a timestamp glitch.
  */
 
+/** Seconds media may run ahead of wall time before the excess stops counting. */
+const MAX_BURST_CREDIT = 10;
+
 export type WallClock = () => number; // milliseconds since the epoch
 
 export interface TimelineOptions {
   live: boolean;
   /** A timestamp step larger than this (or any step backwards) is a discontinuity, seconds. */
   maxStep: number;
+  /**
+   * Live only: when wall time runs ahead of media time by more than this since the segment
+   * was anchored, media stopped for a while even if the timestamps do not show it (ffmpeg
+   * smooths some discontinuities away): the timeline follows the wall clock. Seconds.
+   */
+  maxDrift?: number;
 }
 
 export class Timeline {
@@ -20,6 +29,9 @@ export class Timeline {
   private lastWall: number;
   private readonly startWall: number;
   private started = false;
+  // Live drift reference: a wall time and the media time that arrived with it.
+  private refWall = 0;
+  private refPts = 0;
 
   constructor(
     private readonly clock: WallClock,
@@ -48,8 +60,20 @@ export class Timeline {
     if (this.offset === null) {
       this.offset = this.started ? this.resumeAt(wall, step) - pts : -pts;
       this.started = true;
+      this.setReference(wall, pts);
     } else if (this.lastPts !== null && (pts < this.lastPts - this.options.maxStep || pts > this.lastPts + this.options.maxStep)) {
       this.offset = this.resumeAt(wall, step) - pts;
+      this.setReference(wall, pts);
+    } else if (this.options.live) {
+      const drift = (wall - this.refWall) / 1000 - (pts - this.refPts);
+      if (drift < -MAX_BURST_CREDIT) {
+        // Media arrives in bursts ahead of real time (HLS segments, buffered protocols); the
+        // credit a burst gives is kept (so the pause after it is no outage) but bounded.
+        this.setReference(wall, pts - MAX_BURST_CREDIT);
+      } else if (drift > (this.options.maxDrift ?? 1.5)) {
+        this.offset = this.resumeAt(wall, step) - pts;
+        this.setReference(wall, pts);
+      }
     }
     const t = Math.max(0, pts + this.offset);
     if (t >= this.lastT) {
@@ -80,6 +104,11 @@ export class Timeline {
   wallclock(t: number): string {
     const ms = this.options.live ? this.lastWall - (this.lastT - t) * 1000 : this.startWall + t * 1000;
     return new Date(ms).toISOString();
+  }
+
+  private setReference(wall: number, pts: number): void {
+    this.refWall = wall;
+    this.refPts = pts;
   }
 
   private resumeAt(wall: number, step: number): number {

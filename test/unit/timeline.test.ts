@@ -68,3 +68,26 @@ test('audio before the first video frame does not open the segment', () => {
   assert.equal(tl.map(0, 0.04, true), 0);
   assert.ok(Math.abs(tl.map(1.0, 0.021, false) - 1.0) < 1e-9);
 });
+
+test('live: an outage the timestamps hide (ffmpeg smoothed them) still shows as wall time', () => {
+  const clock = fakeClock();
+  const tl = new Timeline(clock.now, { live: true, maxStep: 5 });
+  for (let i = 0; i <= 50; i++) {
+    tl.map(i * 0.04, 0.04);
+    if (i < 50) clock.advance(0.04);
+  }
+  clock.advance(5); // no media for 5 s, then timestamps continue as if nothing happened
+  const t = tl.map(51 * 0.04, 0.04);
+  assert.ok(Math.abs(t - (2 + 5)) < 0.05, `resumes about 5 s later, got ${t}`);
+});
+
+test('live: media arriving in bursts (HLS segments) does not push the timeline ahead', () => {
+  const clock = fakeClock();
+  const tl = new Timeline(clock.now, { live: true, maxStep: 5 });
+  let t = 0;
+  for (let segment = 0; segment < 5; segment++) {
+    for (let i = 0; i < 50; i++) t = tl.map(segment * 2 + i * 0.04, 0.04); // 2 s of frames at once
+    clock.advance(2);
+  }
+  assert.ok(Math.abs(t - 9.96) < 1e-9, `media time kept: ${t}`);
+});
