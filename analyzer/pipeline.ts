@@ -71,6 +71,8 @@ export interface AnalyzerStatus {
 }
 
 const RECENT_EVENTS = 100;
+/** Batches queued for the ONNX graph or user models: the bound on frames held in memory. */
+const MAX_BATCHES_IN_FLIGHT = 2;
 const TICK_MS = 250;
 
 /** Analysis size: decimate by the largest power of two (<= 4) that keeps `minWidth`. */
@@ -378,7 +380,9 @@ export class Analyzer {
     this.metrics.frames.inc({ stream: this.metrics.stream });
     this.endT = Math.max(this.endT, t + duration);
     this.lastVideoT = t;
-    if (this.live && this.shouldDrop(t, duration)) {
+    // Live: never hold ffmpeg back (it would lose the source's packets instead); skip frames
+    // while analysis lags real time or the batch queue is full.
+    if (this.live && (this.shouldDrop(t, duration) || this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT)) {
       this.counters.framesDropped++;
       this.metrics.framesDropped.inc({ stream: this.metrics.stream });
       return;
@@ -410,7 +414,8 @@ export class Analyzer {
     this.pendingTimes = [];
     this.pendingKeys = [];
     this.batchesInFlight++;
-    if (this.batchesInFlight >= 2) this.session?.pauseVideo();
+    // A finite input waits for analysis instead: ffmpeg blocks on the full pipe.
+    if (!this.live && this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT) this.session?.pauseVideo();
     const extractor = this.extractor;
     this.inFlight = this.inFlight.then(async () => {
       try {
@@ -432,7 +437,7 @@ export class Analyzer {
         this.log.error({ err: (err as Error).message }, 'feature extraction failed for a batch');
       } finally {
         this.batchesInFlight--;
-        if (this.batchesInFlight < 2) this.session?.resumeVideo();
+        if (!this.live && this.batchesInFlight < MAX_BATCHES_IN_FLIGHT) this.session?.resumeVideo();
       }
     });
   }
