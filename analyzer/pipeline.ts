@@ -87,6 +87,20 @@ export function analysisGeometry(width: number, height: number, minWidth: number
   };
 }
 
+/**
+ * Seconds to wait before reconnect attempt `attempt` (0 = first): exponential from the
+ * initial delay, capped, with +/- jitter so a fleet of analyzers does not reconnect in step.
+ * `random` is a uniform draw in [0, 1).
+ */
+export function reconnectDelay(
+  attempt: number,
+  options: Pick<AnalyzerConfig['ingest'], 'reconnectInitialDelay' | 'reconnectMaxDelay' | 'reconnectJitter'>,
+  random: number,
+): number {
+  const base = Math.min(options.reconnectMaxDelay, options.reconnectInitialDelay * 2 ** Math.min(attempt, 60));
+  return base * (1 + options.reconnectJitter * (2 * random - 1));
+}
+
 function finite(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
@@ -246,9 +260,7 @@ export class Analyzer {
   }
 
   private async backoff(attempt: number): Promise<void> {
-    const { reconnectInitialDelay: initial, reconnectMaxDelay: cap, reconnectJitter: jitter } = this.config.ingest;
-    const base = Math.min(cap, initial * 2 ** attempt);
-    const delay = base * (1 + jitter * (2 * this.random() - 1));
+    const delay = reconnectDelay(attempt, this.config.ingest, this.random());
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay * 1000);
       this.stopWaiters.push(() => {
