@@ -1,7 +1,8 @@
 /**
- * The CPU backend: one pass of plain loops over the analysis plane. Measured faster than
- * the ONNX graph on CPU for these few cheap kernels (see the analyzer benchmark), so it is
- * the default whenever no GPU is given.
+ * The CPU backend: two passes of plain loops over the analysis plane. About 0.8 ms per
+ * 480x270 frame here; the ONNX graph costs about as much CPU time for these few cheap
+ * kernels (test/bench/features.ts) and blocks the event loop per batch, so this is the
+ * default whenever no GPU is given.
  */
 import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './types.js';
 
@@ -11,6 +12,9 @@ export function computeFeatures(
   geometry: FeatureGeometry,
   isEdgeColumn: Uint8Array,
 ): VideoFeatures {
+  // Measured on real decoded frames (480x270): row-local accumulators that stay small
+  // integers and branch-free Math.abs run 2.2x faster than one running double sum with
+  // if-based absolute values. Every sum is an exact integer, so the ONNX graph agrees exactly.
   const { width: w, height: h, data } = frame;
   const n = w * h;
   const dark = geometry.darkThreshold;
@@ -19,24 +23,34 @@ export function computeFeatures(
   let sum = 0;
   let darkCount = 0;
   let diffSum = 0;
-  if (previous) {
-    for (let i = 0; i < n; i++) {
-      const v = data[i];
-      sum += v;
-      if (v <= dark) darkCount++;
-      const d = v - previous[i];
-      diffSum += d < 0 ? -d : d;
+  for (let y = 0; y < h; y++) {
+    const start = y * w;
+    const end = start + w;
+    let rowSum = 0;
+    let rowDark = 0;
+    let rowDiff = 0;
+    if (previous) {
+      for (let i = start; i < end; i++) {
+        const v = data[i];
+        rowSum += v;
+        rowDark += v <= dark ? 1 : 0;
+        rowDiff += Math.abs(v - previous[i]);
+      }
+    } else {
+      for (let i = start; i < end; i++) {
+        const v = data[i];
+        rowSum += v;
+        rowDark += v <= dark ? 1 : 0;
+      }
     }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const v = data[i];
-      sum += v;
-      if (v <= dark) darkCount++;
-    }
+    sum += rowSum;
+    darkCount += rowDark;
+    diffSum += rowDiff;
   }
 
   // Interior stencil: Laplacian detail and block-grid edge energy.
   const period = geometry.blockPeriod;
+  const cols = w - 2;
   let lapSum = 0;
   let edgeSum = 0;
   let edgeCount = 0;
@@ -44,7 +58,8 @@ export function computeFeatures(
   let innerCount = 0;
   for (let y = 1; y < h - 1; y++) {
     const row = y * w;
-    const rowIsEdge = y % period === 0;
+    let rowLap = 0;
+    let rowVertical = 0;
     let rowEdge = 0;
     let rowInner = 0;
     let rowEdgeCols = 0;
@@ -53,26 +68,29 @@ export function computeFeatures(
       const c = data[i];
       const west = data[i - 1];
       const north = data[i - w];
-      const lap = 4 * c - west - data[i + 1] - north - data[i + w];
-      lapSum += lap < 0 ? -lap : lap;
-      let dh = c - west;
-      if (dh < 0) dh = -dh;
-      let dv = c - north;
-      if (dv < 0) dv = -dv;
+      rowLap += Math.abs(4 * c - west - data[i + 1] - north - data[i + w]);
+      rowVertical += Math.abs(c - north);
+      const dh = Math.abs(c - west);
       if (isEdgeColumn[x] === 1) {
         rowEdge += dh;
         rowEdgeCols++;
       } else {
         rowInner += dh;
       }
-      if (rowIsEdge) rowEdge += dv;
-      else rowInner += dv;
     }
-    const cols = w - 2;
+    lapSum += rowLap;
     edgeSum += rowEdge;
     innerSum += rowInner;
-    edgeCount += rowEdgeCols + (rowIsEdge ? cols : 0);
-    innerCount += cols - rowEdgeCols + (rowIsEdge ? 0 : cols);
+    edgeCount += rowEdgeCols;
+    innerCount += cols - rowEdgeCols;
+    // Vertical differences belong to the grid when this row starts a block.
+    if (y % period === 0) {
+      edgeSum += rowVertical;
+      edgeCount += cols;
+    } else {
+      innerSum += rowVertical;
+      innerCount += cols;
+    }
   }
   const interior = (w - 2) * (h - 2);
   return {
