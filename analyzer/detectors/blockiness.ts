@@ -24,6 +24,8 @@ export const blockinessOptions = {
   enabled: bool(true, 'Report macroblocking / corruption (block-edge energy far above the stream\'s baseline)'),
   ratio: num(1.2, 1, 10, 'Blockiness above baseline * ratio is blocky (with minDelta)'),
   minDelta: num(0.08, 0, 10, 'Blockiness must also exceed the baseline by this much (with ratio)'),
+  starvedRatio: num(1.08, 1, 10, 'Bitrate starvation: blockiness above baseline * this, with detail collapsing at once'),
+  starvedDetailRatio: num(0.6, 0, 1, 'Bitrate starvation: detail below its own baseline * this, with blockiness rising at once'),
   minDetail: num(1, 0, 1020, 'Frames with less detail (mean absolute Laplacian) are too flat to judge'),
   baselineSeconds: num(30, 1, 3600, 'Time constant of the stream\'s blockiness baseline', { unit: 's' }),
   relearnSeconds: num(
@@ -40,9 +42,26 @@ export const blockinessOptions = {
 
 export type BlockinessOptions = OptionValues<typeof blockinessOptions>;
 
-/** Whether one frame's blockiness is far enough above the baseline to be a defect. */
-export function isBlocky(blockiness: number, baseline: number, options: Pick<BlockinessOptions, 'ratio' | 'minDelta'>): boolean {
-  return blockiness > baseline * options.ratio && blockiness - baseline > options.minDelta;
+/**
+ * Whether one frame's grid is far enough above the stream's to be a defect: either the grid
+ * alone stands out strongly, or it rises moderately while detail collapses at the same time,
+ * the signature of an encoder starved of bitrate (measured on x264 at qp 51 between crf 20
+ * segments: blockiness +10..25%, detail down to 30..40%). Content changes that only move one
+ * of the two do not count.
+ */
+export function isBlocky(
+  blockiness: number,
+  baseline: number,
+  options: Pick<BlockinessOptions, 'ratio' | 'minDelta' | 'starvedRatio' | 'starvedDetailRatio'>,
+  detail = Number.NaN,
+  detailBaseline = Number.NaN,
+): boolean {
+  if (blockiness > baseline * options.ratio && blockiness - baseline > options.minDelta) return true;
+  return (
+    blockiness > baseline * options.starvedRatio &&
+    blockiness - baseline > options.minDelta / 2 &&
+    detail < detailBaseline * options.starvedDetailRatio
+  );
 }
 
 export function createBlockinessDetector(
@@ -52,6 +71,7 @@ export function createBlockinessDetector(
 ): Detector {
   const tracker = new DefectTracker('blockiness', sink, options.minDuration);
   const baseline = new StreamBaseline(options.warmupSeconds);
+  const detailBaseline = new StreamBaseline(options.warmupSeconds);
   let format: StreamFormat | null = null;
   // Decoder-reported corruption: since when, the latest error, and the last frame fed.
   let corruptSince: number | null = null;
@@ -87,12 +107,15 @@ export function createBlockinessDetector(
       if (!judgeable(features)) return;
       if (!baseline.ready) {
         baseline.add(features.blockiness, duration, options.baselineSeconds);
+        detailBaseline.add(features.detail, duration, options.baselineSeconds);
         return;
       }
       const reference = baseline.current;
-      const blocky = isBlocky(features.blockiness, reference, options);
+      const blocky = isBlocky(features.blockiness, reference, options, features.detail, detailBaseline.current);
       tracker.update(t, duration, blocky, () => ({ blockiness: features.blockiness, baseline: reference }));
-      baseline.add(features.blockiness, duration, blocky ? options.relearnSeconds : options.baselineSeconds);
+      const timeConstant = blocky ? options.relearnSeconds : options.baselineSeconds;
+      baseline.add(features.blockiness, duration, timeConstant);
+      detailBaseline.add(features.detail, duration, timeConstant);
     },
     onDecodeError(t) {
       corruptSince ??= t;
@@ -104,6 +127,7 @@ export function createBlockinessDetector(
       if (format !== null && pictureChanged(format, next)) {
         tracker.close(t);
         baseline.reset();
+        detailBaseline.reset();
       }
       format = { ...next };
     },

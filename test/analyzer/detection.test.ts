@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { syntheticClip } from '../media/fixtures.js';
+import { cachedMedia, syntheticClip } from '../media/fixtures.js';
 import { only, runCli } from './run-cli.js';
 
 const FRAME = 0.04; // 25 fps
@@ -79,4 +79,23 @@ test('12 s of quiet programme is one loudness event; the rest of the clip is in 
   assert.ok(loud.start >= 5 && loud.start <= 8, `loudness start ${loud.start}`);
   assert.ok(loud.end >= 17 && loud.end <= 20, `loudness end ${loud.end}`);
   assert.deepEqual(r.events.filter((e) => e.type !== 'loudness'), []);
+});
+
+test('an encoder starved of bitrate (qp 51 for 4 s between crf 20) is one blockiness event, with no decode error', { timeout: 120_000 }, async () => {
+  const segment = (i: number, quality: string[]): Promise<string> =>
+    cachedMedia(`starve-seg${i}`, 'ts', (out) => [
+      '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i',
+      `mandelbrot=s=640x360:r=25,trim=start=${i * 4}:duration=4,setpts=PTS-STARTPTS`,
+      '-c:v', 'libx264', '-preset', 'veryfast', ...quality, '-g', '25', '-f', 'mpegts', '-y', out,
+    ]);
+  const parts = [await segment(0, ['-crf', '20']), await segment(1, ['-qp', '51']), await segment(2, ['-crf', '20'])];
+  const clip = await cachedMedia('starve', 'ts', (out) => [
+    '-hide_banner', '-loglevel', 'error', '-i', `concat:${parts.join('|')}`, '-c', 'copy', '-f', 'mpegts', '-y', out,
+  ]);
+  const r = await runCli(['analyze', clip]);
+  assert.equal(r.code, 0, r.stderr);
+  const blocky = only(r, 'blockiness');
+  near(blocky.start, 4, 2 * FRAME, 'blockiness start');
+  near(blocky.end, 8, 2 * FRAME, 'blockiness end');
+  assert.deepEqual(r.events.filter((e) => e.type === 'decode_error'), [], 'the bitstream itself is fine');
 });
