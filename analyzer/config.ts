@@ -9,7 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { DETECTOR_OPTIONS, type DetectorsConfig } from './detectors/index.js';
 import { bool, defaultsOf, num, schemaOf, type OptionTable, type OptionValues } from './options.js';
-import { validateCustomModels, type CustomModelConfig } from './features/custom-model.js';
+import { validateCustomModels, type CustomModelConfig } from './features/custom-model-config.js';
 
 export const analysisOptions = {
   gpu: bool(false, 'run the feature graph on the CUDA execution provider (falls back to CPU when unavailable)'),

@@ -15,8 +15,8 @@ import type { AudioObservation, DefectEvent, DefectSink, DefectType, Detector, S
 import { AudioMeter } from './audio/meter.js';
 import { CpuFeatureExtractor } from './features/cpu.js';
 import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './features/types.js';
-import { OnnxFeatureExtractor } from './features/onnx.js';
-import { CustomModelRunner, resolveCustomModel } from './features/custom-model.js';
+// The ONNX modules (native onnxruntime) load only when a config asks for them.
+import type { CustomModelRunner } from './features/custom-model.js';
 import { DecodeSession, type SessionExit } from './ingest/decode-session.js';
 import { probeSource, type ProbeResult } from './ingest/probe.js';
 import { parseSource, type SourceRef } from './ingest/source-url.js';
@@ -120,6 +120,10 @@ export class Analyzer {
   private geometry: FeatureGeometry | null = null;
   private extractor: FeatureExtractor | null = null;
   private cpu: CpuFeatureExtractor | null = null;
+  /** Where the features run: 'cpu', or the ONNX execution provider actually in use. */
+  private executionProvider = 'cpu';
+  /** Frames per feature batch: 1 for the CPU kernel (user models then run frame by frame). */
+  private batchSize = 1;
   private models: { runner: CustomModelRunner; tracker: DefectTracker; threshold: number; above: boolean }[] = [];
   private audioMeter: AudioMeter | null = null;
   private session: DecodeSession | null = null;
@@ -282,38 +286,25 @@ export class Analyzer {
       const dark = darkLumaThreshold(this.config.detectors.black.pixelThreshold);
       this.geometry = analysisGeometry(probe.video.width, probe.video.height, this.config.analysis.minAnalysisWidth, dark);
       if (this.config.analysis.gpu || this.config.analysis.onnx) {
-        this.extractor = await OnnxFeatureExtractor.create(this.geometry, {
+        const { OnnxFeatureExtractor } = await import('./features/onnx.js');
+        const onnx = await OnnxFeatureExtractor.create(this.geometry, {
           executionProvider: this.config.analysis.gpu ? 'cuda' : 'cpu',
           threads: this.config.analysis.threads,
           batchSize: this.config.analysis.batchSize,
           log: this.log,
         });
+        this.extractor = onnx;
+        this.executionProvider = onnx.executionProvider;
+        this.batchSize = this.config.analysis.batchSize;
       } else {
         this.cpu = new CpuFeatureExtractor(this.geometry);
         this.extractor = this.cpu;
       }
-      const provider = this.extractor instanceof OnnxFeatureExtractor ? this.extractor.executionProvider : 'cpu';
-      this.metrics.featureBackend.set({ stream: this.metrics.stream, backend: this.extractor.backend, execution_provider: provider }, 1);
-      for (const model of this.config.models) {
-        // A model that cannot be loaded is bad configuration (exit 2), not a bad input.
-        const runner = await CustomModelRunner.load(model, {
-          executionProvider: this.config.analysis.gpu ? 'cuda' : 'cpu',
-          threads: this.config.analysis.threads,
-          batchSize: this.config.analysis.batchSize,
-          log: this.log,
-          field: `models[${this.config.models.indexOf(model)}]`,
-        }).catch((err: unknown) => {
-          throw new ConfigError(`invalid config:\n  ${(err as Error).message}`);
-        });
-        const { defect } = resolveCustomModel(model);
-        this.models.push({
-          runner,
-          threshold: defect.threshold,
-          above: defect.above,
-          // A custom `model:<name>` type is bounded by the config, so it is a safe label value.
-          tracker: new DefectTracker(defect.type as DefectType, this.sink, defect.minDuration),
-        });
-      }
+      this.metrics.featureBackend.set(
+        { stream: this.metrics.stream, backend: this.extractor.backend, execution_provider: this.executionProvider },
+        1,
+      );
+      if (this.config.models.length > 0) await this.loadModels();
     }
     if (probe.audio) {
       // Lossy codecs smear hard clipping below full scale (an overdriven AAC stream decodes to
@@ -324,6 +315,30 @@ export class Analyzer {
     }
     if (probe.bitRate) this.metrics.inputBitrate.set({ stream: this.metrics.stream }, probe.bitRate);
     this.startTicker();
+  }
+
+  private async loadModels(): Promise<void> {
+    const { CustomModelRunner, resolveCustomModel } = await import('./features/custom-model.js');
+    for (const model of this.config.models) {
+      // A model that cannot be loaded is bad configuration (exit 2), not a bad input.
+      const runner = await CustomModelRunner.load(model, {
+        executionProvider: this.config.analysis.gpu ? 'cuda' : 'cpu',
+        threads: this.config.analysis.threads,
+        batchSize: this.config.analysis.batchSize,
+        log: this.log,
+        field: `models[${this.config.models.indexOf(model)}]`,
+      }).catch((err: unknown) => {
+        throw new ConfigError(`invalid config:\n  ${(err as Error).message}`);
+      });
+      const { defect } = resolveCustomModel(model);
+      this.models.push({
+        runner,
+        threshold: defect.threshold,
+        above: defect.above,
+        // A custom `model:<name>` type is bounded by the config, so it is a safe label value.
+        tracker: new DefectTracker(defect.type as DefectType, this.sink, defect.minDuration),
+      });
+    }
   }
 
   private runSession(probe: ProbeResult): Promise<SessionExit> {
@@ -413,8 +428,7 @@ export class Analyzer {
     this.pendingBatch.push({ ...frame, data: luma.slice() });
     this.pendingTimes.push(t);
     this.pendingKeys.push(keyframe);
-    const batchSize = this.extractor instanceof OnnxFeatureExtractor ? this.config.analysis.batchSize : 1;
-    if (this.pendingBatch.length >= batchSize) this.flushBatch(duration);
+    if (this.pendingBatch.length >= this.batchSize) this.flushBatch(duration);
   }
 
   private flushBatch(duration: number): void {
@@ -660,7 +674,7 @@ export class Analyzer {
         width: this.geometry?.width ?? 0,
         height: this.geometry?.height ?? 0,
         backend: this.extractor?.backend ?? 'none',
-        executionProvider: this.extractor instanceof OnnxFeatureExtractor ? this.extractor.executionProvider : 'cpu',
+        executionProvider: this.executionProvider,
         lagSeconds: Math.max(0, this.lagSeconds),
       },
       activeDefects: [...this.active.values()],

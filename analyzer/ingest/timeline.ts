@@ -5,6 +5,12 @@
  * back and never leaps ahead by a timestamp glitch.
  */
 
+/**
+ * A step back of the anchoring stream larger than this is a discontinuity (concatenated or
+ * restarted streams); smaller ones are reordering jitter. Seconds.
+ */
+const MAX_BACK_STEP = 0.5;
+
 /** Seconds media may run ahead of wall time before the excess stops counting. */
 const MAX_BURST_CREDIT = 10;
 
@@ -12,7 +18,7 @@ export type WallClock = () => number; // milliseconds since the epoch
 
 export interface TimelineOptions {
   live: boolean;
-  /** A timestamp step larger than this (or any step backwards) is a discontinuity, seconds. */
+  /** A timestamp step forward larger than this is a discontinuity, seconds. */
   maxStep: number;
   /**
    * Live only: when wall time runs ahead of media time by more than this since the segment
@@ -55,33 +61,41 @@ export class Timeline {
   map(pts: number, step: number, anchors = true): number {
     const wall = this.clock();
     // Only the anchoring stream (video when there is one: "since the first decoded frame")
-    // opens a segment; audio that precedes it (encoder priming) lands at the segment start.
+    // opens a segment and judges discontinuities; audio rides on its offset, so audio running
+    // ahead of or behind video (A/V offset, interleaving) never re-anchors the timeline.
     if (this.offset === null && !anchors) return this.options.live ? this.now() : this.lastT;
     if (this.offset === null) {
       this.offset = this.started ? this.resumeAt(wall, step) - pts : -pts;
       this.started = true;
       this.setReference(wall, pts);
-    } else if (this.lastPts !== null && (pts < this.lastPts - this.options.maxStep || pts > this.lastPts + this.options.maxStep)) {
-      this.offset = this.resumeAt(wall, step) - pts;
-      this.setReference(wall, pts);
-    } else if (this.options.live) {
-      const drift = (wall - this.refWall) / 1000 - (pts - this.refPts);
-      if (drift < -MAX_BURST_CREDIT) {
-        // Media arrives in bursts ahead of real time (HLS segments, buffered protocols); the
-        // credit a burst gives is kept (so the pause after it is no outage) but bounded.
-        this.setReference(wall, pts - MAX_BURST_CREDIT);
-      } else if (drift > (this.options.maxDrift ?? 1.5)) {
-        this.offset = this.resumeAt(wall, step) - pts;
-        this.setReference(wall, pts);
-      }
+    } else if (anchors) {
+      this.checkContinuity(pts, step, wall);
     }
     const t = Math.max(0, pts + this.offset);
+    if (anchors) this.lastPts = pts;
     if (t >= this.lastT) {
       this.lastT = t;
       this.lastWall = wall;
-      this.lastPts = pts;
     }
     return t;
+  }
+
+  private checkContinuity(pts: number, step: number, wall: number): void {
+    if (this.lastPts !== null && (pts < this.lastPts - MAX_BACK_STEP || pts > this.lastPts + this.options.maxStep)) {
+      this.offset = this.resumeAt(wall, step) - pts;
+      this.setReference(wall, pts);
+      return;
+    }
+    if (!this.options.live) return;
+    const drift = (wall - this.refWall) / 1000 - (pts - this.refPts);
+    if (drift < -MAX_BURST_CREDIT) {
+      // Media arrives in bursts ahead of real time (HLS segments, buffered protocols); the
+      // credit a burst gives is kept (so the pause after it is no outage) but bounded.
+      this.setReference(wall, pts - MAX_BURST_CREDIT);
+    } else if (drift > (this.options.maxDrift ?? 1.5)) {
+      this.offset = this.resumeAt(wall, step) - pts;
+      this.setReference(wall, pts);
+    }
   }
 
   /** Where `pts` of the current segment falls on the timeline, without moving it. */
