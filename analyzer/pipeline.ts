@@ -163,6 +163,8 @@ export class Analyzer {
   private avBaseline: number | null = null;
   private avBaselineSamples: number[] = [];
   private truePeakWindow: number[] = [];
+  private integrated: number | null = null;
+  private integratedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly config: AnalyzerConfig,
@@ -256,6 +258,7 @@ export class Analyzer {
       this.stopTicker();
       await this.drainBatches();
       const end = this.live ? this.timeline.now() : this.endT;
+      if (this.audioMeter) this.loudness.integratedLufs = finite(this.audioMeter.integratedLufs);
       for (const d of this.detectors) d.flush(end);
       for (const m of this.models) m.tracker.close(end);
       await this.extractor?.close();
@@ -527,10 +530,15 @@ export class Analyzer {
     this.truePeakWindow.push(m.truePeakDbtp);
     if (this.truePeakWindow.length > Math.ceil(1 / duration)) this.truePeakWindow.shift();
     const s = this.metrics.stream;
+    // Integrated loudness walks the gating histogram: once a second is plenty (profiled).
+    if (t - this.integratedAt >= 1 || t < this.integratedAt) {
+      this.integratedAt = t;
+      this.integrated = finite(meter.integratedLufs);
+    }
     this.loudness = {
       momentaryLufs: finite(m.momentaryLufs),
       shortTermLufs: finite(m.shortTermLufs),
-      integratedLufs: finite(meter.integratedLufs),
+      integratedLufs: this.integrated,
       truePeakDbtp: finite(Math.max(...this.truePeakWindow)),
     };
     if (this.loudness.momentaryLufs !== null) this.metrics.loudness.set({ stream: s, window: 'momentary' }, this.loudness.momentaryLufs);
