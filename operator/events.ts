@@ -1,0 +1,56 @@
+/**
+ * Kubernetes Events on a StreamMonitor, for `kubectl describe`: what the operator did to the
+ * analyzer and what the analyzer saw. An event that cannot be written is logged, never retried:
+ * it must not hold up convergence.
+ */
+import { hostname } from 'node:os';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import type { StreamMonitor } from './api.js';
+import { describeError } from './errors.js';
+
+export type EventReason =
+  | 'AnalyzerCreated'
+  | 'AnalyzerReplaced'
+  | 'AnalyzerRecreated'
+  | 'AnalyzerRemoved'
+  | 'InvalidConfig'
+  | 'DefectStarted'
+  | 'DefectCleared'
+  | 'SourceLost'
+  | 'SourceRecovered';
+
+export type EventRecorder = (monitor: StreamMonitor, type: 'Normal' | 'Warning', reason: EventReason, message: string) => Promise<void>;
+
+export function eventRecorder(core: CoreV1Api, log: (message: string) => void): EventRecorder {
+  const instance = hostname();
+  return async (monitor, type, reason, message) => {
+    const now = new Date();
+    try {
+      await core.createNamespacedEvent({
+        namespace: monitor.metadata.namespace,
+        body: {
+          metadata: { generateName: `${monitor.metadata.name}.`, namespace: monitor.metadata.namespace },
+          involvedObject: {
+            apiVersion: monitor.apiVersion,
+            kind: monitor.kind,
+            name: monitor.metadata.name,
+            namespace: monitor.metadata.namespace,
+            uid: monitor.metadata.uid,
+            resourceVersion: monitor.metadata.resourceVersion,
+          },
+          type,
+          reason,
+          message,
+          count: 1,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          source: { component: 'streamqc-operator' },
+          reportingComponent: 'streamqc.io/operator',
+          reportingInstance: instance,
+        },
+      });
+    } catch (err) {
+      log(`event ${reason} on ${monitor.metadata.namespace}/${monitor.metadata.name} not written: ${describeError(err)}`);
+    }
+  };
+}

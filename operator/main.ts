@@ -1,0 +1,167 @@
+/**
+ * The operator process: flags and environment, the controller, /metrics /healthz /readyz,
+ * and a clean stop on SIGTERM or SIGINT.
+ *
+ *   node dist/operator/main.js [--namespaces a,b | env STREAMQC_WATCH_NAMESPACES] [--http-port 8080]
+ *     [--concurrency 16] [--resync-seconds 300] [--poll-seconds 15] [--kubeconfig FILE]
+ *     [--leader-elect --lease-namespace NS --lease-name streamqc-operator --lease-duration-seconds 15]
+ *
+ * No namespaces: the whole cluster. Without --kubeconfig: $KUBECONFIG, ~/.kube/config, or the
+ * in-cluster service account.
+ */
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { analyzerStatusReader } from './analyzer-status.js';
+import { withConnectionReuse } from './connection-reuse.js';
+import { StreamMonitorController } from './controller.js';
+import { LeaderElector } from './leader.js';
+
+interface Settings {
+  namespaces: string[];
+  httpPort: number;
+  concurrency: number;
+  resyncMs: number;
+  pollMs: number;
+  kubeconfig: string | undefined;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  leaseDurationMs: number;
+}
+
+class UsageError extends Error {}
+
+function positive(name: string, value: string, allowZero = false): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
+    throw new UsageError(`--${name}: ${JSON.stringify(value)} is not a ${allowZero ? 'non-negative' : 'positive'} number`);
+  }
+  return n;
+}
+
+export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      namespaces: { type: 'string', default: env.STREAMQC_WATCH_NAMESPACES ?? '' },
+      'http-port': { type: 'string', default: env.STREAMQC_HTTP_PORT ?? '8080' },
+      concurrency: { type: 'string', default: env.STREAMQC_CONCURRENCY ?? '16' },
+      'resync-seconds': { type: 'string', default: '300' },
+      'poll-seconds': { type: 'string', default: '15' },
+      kubeconfig: { type: 'string' },
+      'leader-elect': { type: 'boolean', default: env.STREAMQC_LEADER_ELECT === 'true' },
+      'lease-namespace': { type: 'string', default: env.POD_NAMESPACE ?? 'default' },
+      'lease-name': { type: 'string', default: 'streamqc-operator' },
+      'lease-duration-seconds': { type: 'string', default: '15' },
+    },
+    strict: true,
+  });
+  const port = positive('http-port', values['http-port'], true);
+  if (!Number.isInteger(port) || port > 65535) throw new UsageError(`--http-port: ${port} is not a port (0..65535)`);
+  return {
+    namespaces: values.namespaces.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    httpPort: port,
+    concurrency: Math.floor(positive('concurrency', values.concurrency)),
+    resyncMs: positive('resync-seconds', values['resync-seconds']) * 1000,
+    pollMs: positive('poll-seconds', values['poll-seconds'], true) * 1000,
+    kubeconfig: values.kubeconfig,
+    leaderElect: values['leader-elect'],
+    leaseNamespace: values['lease-namespace'],
+    leaseName: values['lease-name'],
+    leaseDurationMs: positive('lease-duration-seconds', values['lease-duration-seconds']) * 1000,
+  };
+}
+
+function serve(controller: StreamMonitorController, port: number, ready: () => boolean): Server {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200).end('ok\n');
+    } else if (path === '/readyz') {
+      res.writeHead(ready() ? 200 : 503).end(ready() ? 'ok\n' : 'watches not open\n');
+    } else if (path === '/metrics') {
+      controller.metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': controller.metrics.registry.contentType }).end(text),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+    } else {
+      res.writeHead(404).end('not found\n');
+    }
+  });
+  server.listen(port);
+  return server;
+}
+
+async function main(): Promise<void> {
+  const log = pino({ name: 'streamqc-operator', level: process.env.STREAMQC_LOG_LEVEL ?? 'info', base: undefined });
+  let settings: Settings;
+  try {
+    settings = parseSettings(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(2);
+  }
+  const kubeConfig = new KubeConfig();
+  if (settings.kubeconfig) kubeConfig.loadFromFile(settings.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  withConnectionReuse(kubeConfig);
+  const controller = new StreamMonitorController({
+    kubeConfig,
+    logger: {
+      debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m),
+    },
+    namespaces: settings.namespaces,
+    concurrency: settings.concurrency,
+    resyncMs: settings.resyncMs,
+    pollIntervalMs: settings.pollMs,
+    fetchAnalyzerStatus: analyzerStatusReader(2_000),
+  });
+  const elector = settings.leaderElect
+    ? new LeaderElector({
+      kubeConfig,
+      namespace: settings.leaseNamespace,
+      name: settings.leaseName,
+      identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+      leaseDurationMs: settings.leaseDurationMs,
+      renewDeadlineMs: settings.leaseDurationMs * (2 / 3),
+      retryPeriodMs: Math.max(500, settings.leaseDurationMs / 7.5),
+      log: (m) => log.info(m),
+    })
+    : undefined;
+  // A standby replica is healthy and ready: it is waiting for the lease, as it should.
+  const server = serve(controller, settings.httpPort, () => (elector !== undefined && !elector.isLeader) || controller.ready);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    void controller.shutdown().then(() => elector?.stop()).then(() => {
+      server.close();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  if (elector === undefined) {
+    controller.metrics.leader.set(1);
+    await controller.start();
+  } else {
+    void elector.run(
+      () => {
+        controller.metrics.leader.set(1);
+        void controller.start();
+      },
+      () => {
+        // Another replica may already reconcile: stop at once and let the pod restart as a standby.
+        log.error('lost the leader lease; exiting');
+        process.exit(1);
+      },
+    );
+  }
+  log.info({ namespaces: settings.namespaces.length > 0 ? settings.namespaces : 'all', port: settings.httpPort }, 'operator running');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) void main();

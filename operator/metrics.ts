@@ -1,0 +1,42 @@
+/** The operator's own Prometheus metrics (prefix streamqc_operator_). */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PHASES, type Phase } from './api.js';
+
+export class OperatorMetrics {
+  readonly registry = new Registry();
+  readonly reconciles: Counter<'result'>;
+  readonly reconcileSeconds: Histogram;
+  readonly statusWrites: Counter;
+  readonly leader: Gauge;
+  private readonly phases = new Map<string, Phase | 'Unknown'>();
+
+  constructor(queueDepth: () => number) {
+    const registers = [this.registry];
+    this.reconciles = new Counter({ name: 'streamqc_operator_reconciles_total', help: 'Reconciles of a StreamMonitor, by result', labelNames: ['result'], registers });
+    this.reconcileSeconds = new Histogram({
+      name: 'streamqc_operator_reconcile_duration_seconds', help: 'Time of one reconcile',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+    });
+    this.statusWrites = new Counter({ name: 'streamqc_operator_status_writes_total', help: 'StreamMonitor status writes', registers });
+    this.leader = new Gauge({ name: 'streamqc_operator_leader', help: '1 while this replica holds the leader lease', registers });
+    new Gauge({ name: 'streamqc_operator_queue_depth', help: 'Keys waiting in the work queue', registers, collect() { this.set(queueDepth()); } });
+    const phases = this.phases;
+    new Gauge({
+      name: 'streamqc_operator_monitors', help: 'StreamMonitors by status phase', labelNames: ['phase'], registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>([...PHASES, 'Unknown'].map((p) => [p, 0]));
+        for (const phase of phases.values()) counts.set(phase, (counts.get(phase) ?? 0) + 1);
+        for (const [phase, n] of counts) this.set({ phase }, n);
+      },
+    });
+  }
+
+  observeMonitor(key: string, phase: Phase | undefined): void {
+    this.phases.set(key, phase ?? 'Unknown');
+  }
+
+  forgetMonitor(key: string): void {
+    this.phases.delete(key);
+  }
+}

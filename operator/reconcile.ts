@@ -1,0 +1,166 @@
+/**
+ * reconcileMonitor(key): read the monitor and what it owns, converge them, write what was
+ * observed. The same answer whatever woke it; nothing is remembered between calls that the
+ * cluster does not hold. A requeue is a return value.
+ */
+import { ApiException, type CoreV1Api, type CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { ConfigError } from '../analyzer/config.js';
+import type { AnalyzerStatus } from '../analyzer/pipeline.js';
+import { API_GROUP, API_VERSION, PLURAL, parseMonitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
+import { ANNOTATION_CONFIG_HASH, LABEL_MONITOR, renderAnalyzer, type RenderedAnalyzer } from './analyzer-pod.js';
+import type { EventRecorder } from './events.js';
+import type { ReconcileResult } from './queue.js';
+import { observedStatus, sameStatus } from './status.js';
+
+export interface ReconcileDeps {
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+  writeStatus: (monitor: StreamMonitor, status: StreamMonitorStatus) => Promise<void>;
+  recordEvent: EventRecorder;
+  /** The analyzer's /status, or undefined when it does not answer. */
+  fetchAnalyzerStatus?: (podIP: string, port: number) => Promise<AnalyzerStatus | undefined>;
+  /** How often a running monitor is reconciled again to poll its analyzer; 0: never. */
+  pollIntervalMs: number;
+  now: () => Date;
+  /** Counts status writes, for the steady-state check. */
+  onStatusWrite?: (monitor: StreamMonitor, status: StreamMonitorStatus) => void;
+}
+
+/** How long to wait for a pod of the same name to finish terminating before creating anew. */
+const NAME_BUSY_RETRY_MS = 500;
+
+function isStatus(err: unknown, code: number): boolean {
+  return err instanceof ApiException && err.code === code;
+}
+
+async function readMonitor(custom: CustomObjectsApi, namespace: string, name: string): Promise<StreamMonitor | undefined> {
+  try {
+    return await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name }) as StreamMonitor;
+  } catch (err) {
+    if (isStatus(err, 404)) return undefined;
+    throw err;
+  }
+}
+
+async function ensureConfigMap(core: CoreV1Api, rendered: RenderedAnalyzer): Promise<void> {
+  const desired = rendered.configMap;
+  const name = desired.metadata!.name!;
+  const namespace = desired.metadata!.namespace!;
+  try {
+    const current = await core.readNamespacedConfigMap({ name, namespace });
+    const owned = current.metadata?.ownerReferences?.some((r) => r.uid === desired.metadata?.ownerReferences?.[0]?.uid) ?? false;
+    if (owned && JSON.stringify(current.data ?? {}) === JSON.stringify(desired.data)) return;
+    await core.replaceNamespacedConfigMap({ name, namespace, body: { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata?.resourceVersion } } });
+  } catch (err) {
+    if (!isStatus(err, 404)) throw err;
+    await core.createNamespacedConfigMap({ namespace, body: desired });
+  }
+}
+
+async function deletePod(core: CoreV1Api, pod: V1Pod): Promise<void> {
+  try {
+    await core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { preconditions: { uid: pod.metadata?.uid } } });
+  } catch (err) {
+    if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
+  }
+}
+
+function hashOf(pod: V1Pod): string | undefined {
+  return pod.metadata?.annotations?.[ANNOTATION_CONFIG_HASH];
+}
+
+function ended(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
+}
+
+function conditionStatus(status: StreamMonitorStatus | undefined, type: string): string | undefined {
+  return status?.conditions?.find((c) => c.type === type)?.status;
+}
+
+/** Events for what the analyzer saw change between two observations. */
+async function recordAnalyzerChanges(deps: ReconcileDeps, monitor: StreamMonitor, before: StreamMonitorStatus | undefined, after: StreamMonitorStatus): Promise<void> {
+  const was = conditionStatus(before, 'SourceConnected');
+  const is = conditionStatus(after, 'SourceConnected');
+  if (was === 'True' && is === 'False') await deps.recordEvent(monitor, 'Warning', 'SourceLost', after.conditions?.find((c) => c.type === 'SourceConnected')?.message ?? 'source lost');
+  if (was === 'False' && is === 'True') await deps.recordEvent(monitor, 'Normal', 'SourceRecovered', 'media flows again');
+  if (after.defects === undefined || is === undefined || is === 'Unknown') return;
+  const previous = new Set(before?.defects?.active ?? []);
+  const current = new Set(after.defects.active ?? []);
+  for (const type of current) if (!previous.has(type)) await deps.recordEvent(monitor, 'Warning', 'DefectStarted', `${type} defect started`);
+  for (const type of previous) if (!current.has(type)) await deps.recordEvent(monitor, 'Normal', 'DefectCleared', `${type} defect cleared`);
+}
+
+export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promise<ReconcileResult> {
+  const { namespace, name } = parseMonitorKey(key);
+  const monitor = await readMonitor(deps.custom, namespace, name);
+  // Gone or going: the garbage collector removes the pod and ConfigMap through their ownerReferences.
+  if (monitor === undefined || monitor.metadata.deletionTimestamp) return {};
+
+  let rendered: RenderedAnalyzer;
+  try {
+    rendered = renderAnalyzer(monitor);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const status = observedStatus({ monitor, pod: undefined, configError: err.message, now: deps.now() });
+    if (!sameStatus(monitor.status, status)) {
+      await deps.recordEvent(monitor, 'Warning', 'InvalidConfig', err.message);
+      await deps.writeStatus(monitor, status);
+      deps.onStatusWrite?.(monitor, status);
+    }
+    return {};
+  }
+  await ensureConfigMap(deps.core, rendered);
+
+  const pods = (await deps.core.listNamespacedPod({ namespace, labelSelector: `${LABEL_MONITOR}=${name}` })).items
+    .filter((p) => p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === monitor.metadata.uid));
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  let pod = live.find((p) => hashOf(p) === rendered.hash && !ended(p));
+  const stale = live.filter((p) => p !== pod);
+  let requeueAfterMs: number | undefined;
+
+  if (monitor.spec.suspend) {
+    for (const p of live) await deletePod(deps.core, p);
+    if (live.length > 0) await deps.recordEvent(monitor, 'Normal', 'AnalyzerRemoved', `suspended: analyzer pod ${live.map((p) => p.metadata?.name).join(', ')} deleted`);
+    pod = undefined;
+  } else {
+    for (const p of stale) await deletePod(deps.core, p);
+  }
+  if (!monitor.spec.suspend && pod === undefined) {
+    const desiredName = rendered.pod.metadata!.name!;
+    if (pods.some((p) => p.metadata?.name === desiredName && p.metadata?.deletionTimestamp)) {
+      requeueAfterMs = NAME_BUSY_RETRY_MS;
+    } else {
+      try {
+        pod = await deps.core.createNamespacedPod({ namespace, body: rendered.pod });
+        const replaced = stale.find((p) => !ended(p) && hashOf(p) !== rendered.hash);
+        const failed = stale.find(ended);
+        if (replaced) {
+          await deps.recordEvent(monitor, 'Normal', 'AnalyzerReplaced', `analyzer pod ${replaced.metadata?.name} replaced by ${desiredName}: config hash ${hashOf(replaced) ?? 'none'} -> ${rendered.hash}`);
+        } else if (failed) {
+          await deps.recordEvent(monitor, 'Warning', 'AnalyzerRecreated', `analyzer pod ${failed.metadata?.name} ended (${failed.status?.phase}); created ${desiredName}`);
+        } else if (monitor.status?.analyzer?.pod !== undefined && monitor.status.phase !== 'Suspended') {
+          await deps.recordEvent(monitor, 'Warning', 'AnalyzerRecreated', `analyzer pod ${monitor.status.analyzer.pod} disappeared; created ${desiredName}`);
+        } else {
+          await deps.recordEvent(monitor, 'Normal', 'AnalyzerCreated', `created analyzer pod ${desiredName}`);
+        }
+      } catch (err) {
+        // Still held by a pod this operator does not see as its own (e.g. of a deleted monitor of
+        // the same name that the garbage collector has not removed yet).
+        if (!isStatus(err, 409)) throw err;
+        requeueAfterMs = NAME_BUSY_RETRY_MS;
+      }
+    }
+  }
+
+  const running = !monitor.spec.suspend && pod?.status?.phase === 'Running';
+  const podIP = pod?.status?.podIP;
+  const analyzer = running && podIP && deps.fetchAnalyzerStatus ? await deps.fetchAnalyzerStatus(podIP, rendered.config.http.port) : undefined;
+  const status = observedStatus({ monitor, pod: monitor.spec.suspend ? undefined : pod, analyzer, now: deps.now() });
+  if (!sameStatus(monitor.status, status)) {
+    await recordAnalyzerChanges(deps, monitor, monitor.status, status);
+    await deps.writeStatus(monitor, status);
+    deps.onStatusWrite?.(monitor, status);
+  }
+  if (running && deps.pollIntervalMs > 0 && deps.fetchAnalyzerStatus) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, deps.pollIntervalMs);
+  return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+}

@@ -1,0 +1,161 @@
+/**
+ * A monitor's status as observed: from its analyzer pod and, when the analyzer answers, from
+ * its /status. Pure functions: reconcile compares the result with what is stored and writes
+ * only when they differ, so a steady state writes nothing.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { AnalyzerStatus } from '../analyzer/pipeline.js';
+import type { Condition, Phase, StreamMonitor, StreamMonitorStatus } from './api.js';
+import { ANNOTATION_CONFIG_HASH, stableJson } from './analyzer-pod.js';
+
+export interface Observation {
+  monitor: StreamMonitor;
+  /** The analyzer pod of the current config, if one exists. */
+  pod: V1Pod | undefined;
+  /** Set when the spec cannot be rendered into an analyzer config. */
+  configError?: string;
+  /** The analyzer's /status, when it answered. */
+  analyzer?: AnalyzerStatus;
+  now: Date;
+}
+
+type ConditionFacts = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
+function podCondition(pod: V1Pod, type: string): boolean {
+  return pod.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+}
+
+function podPhaseFacts(pod: V1Pod | undefined): { phase: Phase; ready: ConditionFacts } {
+  if (pod === undefined) {
+    return { phase: 'Pending', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerPodMissing', message: 'the analyzer pod is being created' } };
+  }
+  const name = pod.metadata?.name ?? '';
+  switch (pod.status?.phase) {
+    case 'Running':
+      return podCondition(pod, 'Ready')
+        ? { phase: 'Running', ready: { type: 'Ready', status: 'True', reason: 'AnalyzerReady', message: `analyzer pod ${name} is ready` } }
+        : { phase: 'Starting', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerNotReady', message: `analyzer pod ${name} runs but is not ready` } };
+    case 'Failed':
+    case 'Succeeded':
+      return { phase: 'Failed', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerPodEnded', message: `analyzer pod ${name} ended (${pod.status?.phase}); it is replaced` } };
+    default: {
+      const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+      if (scheduled?.status === 'False') {
+        return { phase: 'Pending', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerUnschedulable', message: scheduled.message ?? 'the analyzer pod cannot be scheduled' } };
+      }
+      return pod.spec?.nodeName
+        ? { phase: 'Starting', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerStarting', message: `analyzer pod ${name} is starting on ${pod.spec.nodeName}` } }
+        : { phase: 'Pending', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerPending', message: `analyzer pod ${name} waits to be scheduled` } };
+    }
+  }
+}
+
+function unknown(type: string, message: string): ConditionFacts {
+  return { type, status: 'Unknown', reason: 'AnalyzerStatusUnavailable', message };
+}
+
+function analyzerConditions(analyzer: AnalyzerStatus | undefined): ConditionFacts[] {
+  if (analyzer === undefined) {
+    return [unknown('SourceConnected', 'the analyzer has not reported its status'), unknown('DefectFree', 'the analyzer has not reported its status')];
+  }
+  const active = [...new Set(analyzer.activeDefects.map((d) => d.type))].sort();
+  return [
+    analyzer.mediaFlowing
+      ? { type: 'SourceConnected', status: 'True', reason: 'MediaFlowing', message: `media flows from ${analyzer.source}` }
+      : { type: 'SourceConnected', status: 'False', reason: analyzer.phase === 'reconnecting' ? 'Reconnecting' : 'NoMedia', message: `no media from ${analyzer.source} (analyzer ${analyzer.phase})` },
+    active.length === 0
+      ? { type: 'DefectFree', status: 'True', reason: 'NoActiveDefects', message: 'no defect is active' }
+      : { type: 'DefectFree', status: 'False', reason: 'DefectsActive', message: `active: ${active.join(', ')}` },
+  ];
+}
+
+/** Keeps lastTransitionTime while a condition's status stays the same. */
+function withTransitions(facts: ConditionFacts[], previous: Condition[] | undefined, generation: number | undefined, now: Date): Condition[] {
+  return facts.map((c) => {
+    const before = previous?.find((p) => p.type === c.type);
+    const lastTransitionTime = before && before.status === c.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
+    return { ...c, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+  });
+}
+
+function streamFacts(analyzer: AnalyzerStatus): NonNullable<StreamMonitorStatus['stream']> {
+  const f = analyzer.format;
+  const out: NonNullable<StreamMonitorStatus['stream']> = {};
+  if (f.videoCodec) out.videoCodec = f.videoCodec;
+  if (f.audioCodec) out.audioCodec = f.audioCodec;
+  if (f.width && f.height) out.resolution = `${f.width}x${f.height}`;
+  // Rounded so that frame-rate jitter in the measurement does not cause status writes.
+  if (f.frameRate) out.frameRate = Math.round(f.frameRate * 100) / 100;
+  if (f.channelLayout) out.audioLayout = f.channelLayout;
+  if (analyzer.bitrate !== null) out.bitrate = Math.round(analyzer.bitrate / 10_000) * 10_000;
+  return out;
+}
+
+function defectFacts(analyzer: AnalyzerStatus): NonNullable<StreamMonitorStatus['defects']> {
+  const active = [...new Set(analyzer.activeDefects.map((d) => d.type))].sort();
+  const last = analyzer.recentEvents.at(-1);
+  const counts = Object.fromEntries(Object.entries(analyzer.counters.defects).filter(([, n]) => n !== undefined && n > 0)) as Record<string, number>;
+  return { active, ...(last ? { last: { type: last.type, wallclock: last.wallclock } } : {}), counts };
+}
+
+export function observedStatus(o: Observation): StreamMonitorStatus {
+  const { monitor, pod, now } = o;
+  const generation = monitor.metadata.generation;
+  const previous = monitor.status?.conditions;
+  if (o.configError !== undefined) {
+    return {
+      phase: 'Failed',
+      observedGeneration: generation,
+      conditions: withTransitions([
+        { type: 'Ready', status: 'False', reason: 'InvalidConfig', message: o.configError },
+        unknown('SourceConnected', 'no analyzer runs'),
+        unknown('DefectFree', 'no analyzer runs'),
+      ], previous, generation, now),
+    };
+  }
+  if (monitor.spec.suspend) {
+    return {
+      phase: 'Suspended',
+      observedGeneration: generation,
+      conditions: withTransitions([
+        { type: 'Ready', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: no analyzer runs' },
+        unknown('SourceConnected', 'no analyzer runs'),
+        unknown('DefectFree', 'no analyzer runs'),
+      ], previous, generation, now),
+    };
+  }
+  const { phase: podPhase, ready } = podPhaseFacts(pod);
+  const analyzer = podPhase === 'Running' ? o.analyzer : undefined;
+  const extra = analyzerConditions(analyzer);
+  const degraded = podPhase === 'Running' && extra.some((c) => c.status === 'False');
+  const status: StreamMonitorStatus = {
+    phase: degraded ? 'Degraded' : podPhase,
+    observedGeneration: generation,
+    conditions: withTransitions([ready, ...extra], previous, generation, now),
+  };
+  if (pod !== undefined) {
+    const restarts = (pod.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0);
+    status.analyzer = {
+      pod: pod.metadata?.name,
+      node: pod.spec?.nodeName,
+      podIP: pod.status?.podIP,
+      startTime: pod.status?.startTime === undefined ? undefined : new Date(pod.status.startTime).toISOString().replace(/\.\d+Z$/, 'Z'),
+      restarts,
+      configHash: pod.metadata?.annotations?.[ANNOTATION_CONFIG_HASH],
+    };
+  }
+  if (analyzer !== undefined) {
+    status.stream = streamFacts(analyzer);
+    status.defects = defectFacts(analyzer);
+  } else if (monitor.status?.stream !== undefined && podPhase === 'Running') {
+    // An analyzer that missed one poll keeps its last known stream facts.
+    status.stream = monitor.status.stream;
+    status.defects = monitor.status.defects;
+  }
+  return status;
+}
+
+/** Whether the stored status already says what was observed (undefined fields ignored). */
+export function sameStatus(stored: StreamMonitorStatus | undefined, observed: StreamMonitorStatus): boolean {
+  return stableJson(stored ?? {}) === stableJson(observed);
+}

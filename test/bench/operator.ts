@@ -1,0 +1,152 @@
+/**
+ * Operator benchmark on the kwok control plane: prints figures, asserts nothing. For each
+ * count it creates that many StreamMonitors and measures the time until every one has a
+ * scheduled pod and phase Running; the operator's peak RSS (VmHWM of its process); and, over
+ * a steady-state window afterwards, the write requests kube-apiserver counted on the
+ * resources the operator writes (pods, configmaps, events, streammonitors; lease renewals
+ * excluded) together with the operator's own status-write counter.
+ *
+ *   node dist/test/bench/operator.js [--counts 1000,5000] [--steady-seconds 60] [--concurrency 32]
+ *
+ * Uses the cluster of `npm run cluster:up` when STREAMQC_KUBECONFIG and STREAMQC_CLUSTER_BIN
+ * are set, else starts its own.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { TestCluster, clusterHome } from '../cluster/cluster.js';
+import { clusterToolsBinDir } from '../cluster/tools.js';
+import { nodeManifest } from '../cluster/nodes.js';
+import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
+import { installCrd, monitorManifest } from '../integration/operator-helpers.js';
+
+const { values } = parseArgs({
+  options: {
+    counts: { type: 'string', default: '1000' },
+    'steady-seconds': { type: 'string', default: '60' },
+    concurrency: { type: 'string', default: '32' },
+  },
+});
+const counts = values.counts.split(',').map(Number);
+const steadySeconds = Number(values['steady-seconds']);
+const mainJs = fileURLToPath(new URL('../../operator/main.js', import.meta.url));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+let cluster: TestCluster | undefined;
+let kubeconfigPath = process.env.STREAMQC_KUBECONFIG;
+let binDir = process.env.STREAMQC_CLUSTER_BIN;
+if (!kubeconfigPath || !binDir) {
+  binDir = await clusterToolsBinDir();
+  cluster = await TestCluster.start({ binDir, stateDir: join(clusterHome, 'runs', `bench-${process.pid}`), log: (l) => console.error(l) });
+  kubeconfigPath = cluster.kubeconfigPath;
+}
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfigPath);
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+await installCrd(kc);
+
+/** Sum of apiserver_request_total for write verbs on the resources the operator writes. */
+function operatorResourceWrites(): number {
+  const text = execFileSync(join(binDir!, 'kubectl'), ['--kubeconfig', kubeconfigPath!, 'get', '--raw', '/metrics'], { maxBuffer: 256 << 20 }).toString();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+    const verb = /verb="([A-Z]+)"/.exec(labels)?.[1] ?? '';
+    const resource = /resource="([^"]*)"/.exec(labels)?.[1] ?? '';
+    const subresource = /subresource="([^"]*)"/.exec(labels)?.[1] ?? '';
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(verb)) continue;
+    // Pod status and binding are written by kwok and the scheduler, not by the operator.
+    if (resource === 'pods' && subresource !== '') continue;
+    if (['pods', 'configmaps', 'events', 'streammonitors'].includes(resource)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+}
+
+// The default fleet holds 330 plain pods (110 per node); the bench adds kwok nodes of 250 pods
+// (a /24 pod CIDR each) so that every monitor can get a pod.
+const PODS_PER_BENCH_NODE = 250;
+const benchNodes: string[] = [];
+async function ensureCapacity(pods: number): Promise<void> {
+  const needed = Math.ceil(pods / PODS_PER_BENCH_NODE);
+  while (benchNodes.length < needed) {
+    const i = benchNodes.length;
+    const node = nodeManifest({ name: `kwok-bench-${i}`, gpus: 0 }, 20 + i);
+    const capacity = { cpu: '1000', memory: '4Ti', pods: String(PODS_PER_BENCH_NODE), 'ephemeral-storage': '1Ti' };
+    await core.createNode({ body: { ...node, status: { capacity, allocatable: capacity } } });
+    benchNodes.push(node.metadata!.name!);
+  }
+}
+
+for (const count of counts) {
+  await ensureCapacity(count);
+  const namespace = `bench-${count}-${Date.now() % 100000}`;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const operator = spawn(process.execPath, [mainJs, '--kubeconfig', kubeconfigPath, '--namespaces', namespace, '--http-port', String(port),
+    '--concurrency', values.concurrency, '--poll-seconds', '0', '--resync-seconds', '3600'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, STREAMQC_LOG_LEVEL: 'error' } });
+  for (;;) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break; } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  const started = Date.now();
+  const names = Array.from({ length: count }, (_, i) => `m${i}`);
+  for (let i = 0; i < names.length; i += 50) {
+    await Promise.all(names.slice(i, i + 50).map((name) => custom.createNamespacedCustomObject({
+      group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, body: monitorManifest(name, { source: { url: `udp://127.0.0.1:${5000 + (Number(name.slice(1)) % 1000)}` }, resources: { requests: { cpu: '10m', memory: '32Mi' } } }),
+    })));
+  }
+  const created = Date.now();
+  let running = 0;
+  let lastProgress = '';
+  while (running < count) {
+    await sleep(1000);
+    const list = await custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL }) as { items: StreamMonitor[] };
+    running = list.items.filter((m) => m.status?.phase === 'Running').length;
+    const progress = `${count} monitors: ${running} Running after ${((Date.now() - started) / 1000).toFixed(0)} s`;
+    if (progress.split(' after')[0] !== lastProgress) console.error(progress);
+    lastProgress = progress.split(' after')[0]!;
+    if (Date.now() - started > 15 * 60_000) break;
+  }
+  const convergedAt = Date.now();
+  const pods = (await core.listNamespacedPod({ namespace })).items;
+  const scheduled = pods.filter((p) => p.spec?.nodeName).length;
+
+  // Steady state: settle for a few seconds, then count writes over the window.
+  await sleep(5000);
+  const writesBefore = operatorResourceWrites();
+  const statusBefore = await metric(port, 'streamqc_operator_status_writes_total');
+  await sleep(steadySeconds * 1000);
+  const writes = operatorResourceWrites() - writesBefore;
+  const statusWrites = (await metric(port, 'streamqc_operator_status_writes_total')) - statusBefore;
+  const rss = peakRssMiB(operator.pid!);
+  console.log(JSON.stringify({
+    monitors: count,
+    createSeconds: (created - started) / 1000,
+    allRunningSeconds: (convergedAt - started) / 1000,
+    running, pods: pods.length, scheduled,
+    operatorPeakRssMiB: Math.round(rss),
+    steadyWindowSeconds: steadySeconds,
+    steadyWritesOnOperatorResources: writes,
+    steadyOperatorStatusWrites: statusWrites,
+  }));
+  operator.kill('SIGTERM');
+  await new Promise((resolve) => operator.on('exit', resolve));
+  await core.deleteNamespace({ name: namespace });
+}
+for (const name of benchNodes) await core.deleteNode({ name }).catch(() => undefined);
+await cluster?.stop();

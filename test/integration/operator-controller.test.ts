@@ -1,0 +1,215 @@
+// The operator on the real control plane: one analyzer pod per StreamMonitor, converged from
+// whatever state the cluster is in, status observed and written only on change.
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import YAML from 'yaml';
+import { sharedKubeConfig } from '../cluster/shared.js';
+import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor, type StreamMonitorSpec } from '../../operator/api.js';
+import { ANNOTATION_CONFIG_HASH, CONFIG_FILE, LABEL_MONITOR } from '../../operator/analyzer-pod.js';
+import { StreamMonitorController } from '../../operator/controller.js';
+import { K8sOperatorAdapter } from '../../operator/k8s-operator-adapter.js';
+import type { AnalyzerConfig } from '../../analyzer/config.js';
+import { createMonitor, deleteNamespaces, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
+
+let kc: KubeConfig;
+let core: CoreV1Api;
+let custom: CustomObjectsApi;
+let namespace: string;
+let controller: StreamMonitorController;
+const namespaces: string[] = [];
+const url = 'udp://127.0.0.1:5000';
+
+const logger = {
+  debug: (): void => undefined,
+  info: (): void => undefined,
+  warn: (m: string): void => console.error(`operator: ${m}`),
+  error: (m: string): void => console.error(`operator: ${m}`),
+};
+
+before(async () => {
+  kc = sharedKubeConfig();
+  core = kc.makeApiClient(CoreV1Api);
+  custom = kc.makeApiClient(CustomObjectsApi);
+  await installCrd(kc);
+  namespace = await freshNamespace(kc, 'sm-op', namespaces);
+  controller = new StreamMonitorController({
+    kubeConfig: kc, logger, namespaces: [namespace], concurrency: 8, resyncMs: 30_000,
+    // Polls every analyzer; none answers here (kwok runs no containers), so status stays Unknown.
+    pollIntervalMs: 300, fetchAnalyzerStatus: async () => undefined,
+    retryBaseMs: 100, retryMaxMs: 2_000,
+  });
+  await controller.start();
+});
+
+after(async () => {
+  await controller?.shutdown();
+  await deleteNamespaces(kc, namespaces);
+});
+
+const ref = (name: string) => ({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name });
+
+async function readMonitor(name: string): Promise<StreamMonitor> {
+  return await custom.getNamespacedCustomObject(ref(name)) as StreamMonitor;
+}
+
+async function podsOf(name: string): Promise<V1Pod[]> {
+  return (await core.listNamespacedPod({ namespace, labelSelector: `${LABEL_MONITOR}=${name}` })).items;
+}
+
+async function runningMonitor(name: string): Promise<{ monitor: StreamMonitor; pod: V1Pod }> {
+  return eventually(`${name} to be Running with its pod`, async () => {
+    const monitor = await readMonitor(name);
+    const pods = (await podsOf(name)).filter((p) => !p.metadata?.deletionTimestamp);
+    if (monitor.status?.phase !== 'Running' || pods.length !== 1 || pods[0]!.status?.phase !== 'Running') return undefined;
+    if (monitor.status.analyzer?.pod !== pods[0]!.metadata?.name || monitor.status.observedGeneration !== monitor.metadata.generation) return undefined;
+    return { monitor, pod: pods[0]! };
+  });
+}
+
+async function eventReasons(name: string): Promise<string[]> {
+  const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  return events.items.map((e) => e.reason ?? '');
+}
+
+describe('StreamMonitor operator', () => {
+  it('creates a restricted analyzer pod and its ConfigMap, and reports phase Running', async () => {
+    await createMonitor(kc, namespace, monitorManifest('news', { source: { url }, detectors: { black: { minDuration: 5 } } }));
+    const { monitor, pod } = await runningMonitor('news');
+    assert.match(pod.spec?.nodeName ?? '', /^kwok-node-\d$/);
+    assert.equal(monitor.status?.analyzer?.node, pod.spec?.nodeName);
+    assert.equal(monitor.status?.analyzer?.configHash, pod.metadata?.annotations?.[ANNOTATION_CONFIG_HASH]);
+    assert.deepEqual(monitor.status?.conditions?.map((c) => [c.type, c.status]), [['Ready', 'True'], ['SourceConnected', 'Unknown'], ['DefectFree', 'Unknown']]);
+
+    const owner = pod.metadata?.ownerReferences?.[0];
+    assert.equal(owner?.uid, monitor.metadata.uid);
+    assert.equal(owner?.controller, true);
+    assert.equal(pod.metadata?.labels?.['app.kubernetes.io/instance'], 'news');
+    assert.equal(pod.metadata?.labels?.['app.kubernetes.io/managed-by'], 'streamqc-operator');
+    assert.equal(pod.spec?.automountServiceAccountToken, false);
+    assert.equal(pod.spec?.securityContext?.runAsNonRoot, true);
+    assert.equal(pod.spec?.securityContext?.seccompProfile?.type, 'RuntimeDefault');
+    const container = pod.spec?.containers[0];
+    assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(container?.securityContext?.allowPrivilegeEscalation, false);
+    assert.deepEqual(container?.securityContext?.capabilities?.drop, ['ALL']);
+    assert.deepEqual(container?.args?.slice(0, 2), ['analyze', url]);
+
+    const configMap = await core.readNamespacedConfigMap({ name: 'news-analyzer-config', namespace });
+    assert.equal(configMap.metadata?.ownerReferences?.[0]?.uid, monitor.metadata.uid);
+    const config = YAML.parse(configMap.data?.[CONFIG_FILE] ?? '') as AnalyzerConfig;
+    assert.equal(config.detectors.black.minDuration, 5);
+    assert.equal(config.detectors.black.pictureRatio, 0.98);
+    assert.equal(config.stream, 'news');
+    assert.equal(config.analysis.gpu, false);
+    assert.ok((await eventReasons('news')).includes('AnalyzerCreated'));
+  });
+
+  it('writes no status while nothing changes', async () => {
+    await runningMonitor('news');
+    const before = await readMonitor('news');
+    const writes = (await controller.metrics.registry.getSingleMetricAsString('streamqc_operator_status_writes_total'));
+    // Several poll periods (300 ms) pass; each reconciles and must find nothing to write.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = await readMonitor('news');
+    assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion);
+    assert.equal(await controller.metrics.registry.getSingleMetricAsString('streamqc_operator_status_writes_total'), writes);
+  });
+
+  it('replaces the pod with one of the new config hash when the spec changes', async () => {
+    const { pod: old } = await runningMonitor('news');
+    const oldHash = old.metadata?.annotations?.[ANNOTATION_CONFIG_HASH];
+    await patchSpecReplace('news', (spec) => ({ detectors: { ...spec.detectors, freeze: { ...spec.detectors?.freeze, minDuration: 7 } } }));
+    const { pod } = await eventually('a pod with a new hash', async () => {
+      const r = await runningMonitor('news');
+      return r.pod.metadata?.annotations?.[ANNOTATION_CONFIG_HASH] !== oldHash ? r : undefined;
+    });
+    assert.notEqual(pod.metadata?.name, old.metadata?.name);
+    await eventually('the old pod to be gone', async () => (await podsOf('news')).every((p) => p.metadata?.name !== old.metadata?.name));
+    const configMap = await core.readNamespacedConfigMap({ name: 'news-analyzer-config', namespace });
+    assert.equal((YAML.parse(configMap.data?.[CONFIG_FILE] ?? '') as AnalyzerConfig).detectors.freeze.minDuration, 7);
+    assert.ok((await eventReasons('news')).includes('AnalyzerReplaced'));
+  });
+
+  it('recreates a deleted analyzer pod', async () => {
+    const { pod: old } = await runningMonitor('news');
+    await core.deleteNamespacedPod({ name: old.metadata!.name!, namespace, gracePeriodSeconds: 0 });
+    const { pod } = await eventually('a new pod', async () => {
+      const r = await runningMonitor('news');
+      return r.pod.metadata?.uid !== old.metadata?.uid ? r : undefined;
+    });
+    assert.equal(pod.metadata?.annotations?.[ANNOTATION_CONFIG_HASH], old.metadata?.annotations?.[ANNOTATION_CONFIG_HASH]);
+    assert.ok((await eventReasons('news')).includes('AnalyzerRecreated'));
+  });
+
+  it('suspends (no pod, phase Suspended) and resumes', async () => {
+    await createMonitor(kc, namespace, monitorManifest('sports', { source: { url: 'srt://127.0.0.1:7000' } }));
+    await runningMonitor('sports');
+    await patchSpecReplace('sports', () => ({ suspend: true }));
+    await eventually('sports to be Suspended without a pod', async () =>
+      (await readMonitor('sports')).status?.phase === 'Suspended' && (await podsOf('sports')).length === 0);
+    await patchSpecReplace('sports', () => ({ suspend: false }));
+    await runningMonitor('sports');
+  });
+
+  it('puts a gpu: 1 monitor on a GPU node with the CUDA path selected', async () => {
+    await createMonitor(kc, namespace, monitorManifest('gpu', { source: { url: 'rtmp://127.0.0.1/live/gpu' }, gpu: 1 }));
+    const { pod } = await runningMonitor('gpu');
+    assert.match(pod.spec?.nodeName ?? '', /^kwok-gpu-\d$/);
+    assert.equal(pod.spec?.containers[0]?.resources?.limits?.['nvidia.com/gpu'], '1');
+    const config = YAML.parse((await core.readNamespacedConfigMap({ name: 'gpu-analyzer-config', namespace })).data?.[CONFIG_FILE] ?? '') as AnalyzerConfig;
+    assert.equal(config.analysis.gpu, true);
+  });
+
+  it('refuses a status write on a stale resourceVersion (409) and the controller still converges', async () => {
+    const { monitor: stale } = await runningMonitor('news');
+    // Any spec write moves the resourceVersion on.
+    await patchSpecReplace('news', () => ({ stream: 'news-renamed' }));
+    const writer = new StatusWriter(kc);
+    await assert.rejects(writer.write(stale, { ...stale.status, phase: 'Degraded' }), /status write of .*news failed/);
+    // The controller itself converges: the renamed stream gives a new config, pod and status.
+    const { monitor } = await eventually('news to be Running on the new generation', async () => {
+      const r = await runningMonitor('news');
+      return r.monitor.metadata.generation !== stale.metadata.generation ? r : undefined;
+    });
+    assert.equal(monitor.status?.phase, 'Running');
+  });
+
+  it('leaves the garbage collector to remove the pod and ConfigMap of a deleted monitor', async () => {
+    await createMonitor(kc, namespace, monitorManifest('gone', { source: { url: 'rtsp://127.0.0.1/cam' } }));
+    await runningMonitor('gone');
+    await custom.deleteNamespacedCustomObject(ref('gone'));
+    await eventually('the pod and ConfigMap of gone to be removed', async () => {
+      const pods = await podsOf('gone');
+      const configMaps = await core.listNamespacedConfigMap({ namespace, labelSelector: `${LABEL_MONITOR}=gone` });
+      return pods.length === 0 && configMaps.items.length === 0;
+    });
+  });
+});
+
+/** The adapter's status write, on its own (no watches). */
+class StatusWriter extends K8sOperatorAdapter {
+  constructor(kubeConfig: KubeConfig) {
+    super(kubeConfig, { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined });
+    this.registerResource(API_GROUP, API_VERSION, PLURAL);
+  }
+
+  protected override async init(): Promise<void> {}
+
+  protected override pluralOf(): string {
+    return PLURAL;
+  }
+
+  write(monitor: StreamMonitor, status: unknown): Promise<void> {
+    return this.statusWrite(monitor, status);
+  }
+}
+
+/** Replaces spec fields by read-modify-write (a 409 from a concurrent status write is retried). */
+async function patchSpecReplace(name: string, change: (spec: StreamMonitorSpec) => Partial<StreamMonitorSpec>): Promise<void> {
+  await eventually(`spec of ${name} to be updated`, async () => {
+    const m = await readMonitor(name);
+    await custom.replaceNamespacedCustomObject({ ...ref(name), body: { ...m, spec: { ...m.spec, ...change(m.spec) } } });
+    return true;
+  });
+}

@@ -1,0 +1,77 @@
+// The StreamMonitor CRD on a real API server: a URL alone is a complete monitor, and bad
+// manifests are refused with a message that names the field.
+import { strict as assert } from 'node:assert';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { sharedKubeConfig } from '../cluster/shared.js';
+import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
+import { defaultDetectorsConfig } from '../../analyzer/detectors/index.js';
+import { createMonitor, deleteNamespaces, freshNamespace, installCrd, monitorManifest, refusal } from './operator-helpers.js';
+
+let kc: KubeConfig;
+let namespace: string;
+const namespaces: string[] = [];
+
+before(async () => {
+  kc = sharedKubeConfig();
+  await installCrd(kc);
+  namespace = await freshNamespace(kc, 'sm-crd', namespaces);
+});
+
+after(async () => deleteNamespaces(kc, namespaces));
+
+const url = 'srt://127.0.0.1:9000';
+
+describe('StreamMonitor CRD', () => {
+  it('fills every detector default when the spec is only a source URL', async () => {
+    await createMonitor(kc, namespace, monitorManifest('minimal', { source: { url } }));
+    const stored = await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name: 'minimal',
+    }) as StreamMonitor;
+    assert.deepEqual(stored.spec.detectors, defaultDetectorsConfig());
+    assert.equal(stored.spec.gpu, 0);
+    assert.equal(stored.spec.suspend, false);
+    assert.equal(stored.spec.ingest?.reconnectMaxDelay, 30);
+  });
+
+  it('accepts every manifest in examples/', async () => {
+    const dir = fileURLToPath(new URL('../../../examples/', import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    assert.ok(files.length >= 3);
+    for (const file of files) {
+      const body = YAML.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
+      await createMonitor(kc, namespace, body);
+    }
+  });
+
+  const bad: { what: string; spec: Record<string, unknown>; name?: string; field: RegExp }[] = [
+    { what: 'no source', spec: { detectors: {} }, field: /spec\.source: Required value/ },
+    { what: 'no source.url', spec: { source: {} }, field: /spec\.source\.url: Required value/ },
+    { what: 'a file:// URL', spec: { source: { url: 'file:///etc/passwd' } }, field: /spec\.source\.url: .*url must start with one of http:\/\//s },
+    { what: 'an ftp URL', spec: { source: { url: 'ftp://example.com/live.ts' } }, field: /spec\.source\.url: .*must start with one of/s },
+    { what: 'user:password in the URL', spec: { source: { url: 'rtmp://bob:secret@example.com/live' } }, field: /spec\.source\.url: .*credentialsSecretRef/s },
+    { what: 'gpu 2', spec: { source: { url }, gpu: 2 }, field: /spec\.gpu: .*gpu must be 0 or 1/s },
+    { what: 'a black ratio above 1', spec: { source: { url }, detectors: { black: { pictureRatio: 1.5 } } }, field: /spec\.detectors\.black\.pictureRatio: .*less than or equal to 1/s },
+    { what: 'a negative minDuration', spec: { source: { url }, detectors: { freeze: { minDuration: -1 } } }, field: /spec\.detectors\.freeze\.minDuration: .*greater than or equal to 0/s },
+    { what: 'a loudness window below the absolute gate', spec: { source: { url }, detectors: { loudness: { targetLufs: -60, toleranceLu: 20 } } }, field: /spec\.detectors\.loudness\.toleranceLu: .*-70 LUFS/s },
+    { what: 'a loudness window above full scale', spec: { source: { url }, detectors: { loudness: { targetLufs: -3, toleranceLu: 5 } } }, field: /spec\.detectors\.loudness\.toleranceLu: .*0 LUFS/s },
+    { what: 'a reconnect cap below the first delay', spec: { source: { url }, ingest: { reconnectInitialDelay: 10, reconnectMaxDelay: 1 } }, field: /spec\.ingest\.reconnectMaxDelay: .*reconnectInitialDelay/s },
+    { what: 'a stall reconnect before the stall is reported', spec: { source: { url }, detectors: { stall: { minDuration: 20, reconnectAfter: 5 } } }, field: /spec\.detectors\.stall\.reconnectAfter: .*minDuration/s },
+    { what: 'a fractional freeze motionFrames', spec: { source: { url }, detectors: { freeze: { motionFrames: 2.5 } } }, field: /spec\.detectors\.freeze\.motionFrames: .*integer/s },
+    { what: 'a string where a boolean belongs', spec: { source: { url }, suspend: 'yes' }, field: /spec\.suspend: .*boolean/s },
+    { what: 'a model with an unknown defect type', spec: { source: { url }, models: [{ name: 'm', configMapRef: { name: 'c', key: 'k' }, input: { width: 8, height: 8 }, defect: { type: 'Weird', threshold: 0.5 } }] }, field: /spec\.models\[0\]\.defect\.type: .*model:<name>/s },
+    { what: 'a name too long for the pod label', name: 'x'.repeat(64), spec: { source: { url } }, field: /metadata\.name must be at most 63/ },
+  ];
+
+  for (const { what, spec, name, field } of bad) {
+    it(`refuses ${what}, naming the field`, async () => {
+      const { code, message } = await refusal(kc, namespace, monitorManifest(name ?? 'bad', spec));
+      assert.equal(code, 422, message);
+      assert.match(message, field);
+    });
+  }
+});

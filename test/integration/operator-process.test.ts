@@ -1,0 +1,76 @@
+// The operator as a process: flags, /readyz /metrics, reconciling, and a clean exit on SIGTERM.
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { sharedKubeConfig, sharedKubeconfigPath } from '../cluster/shared.js';
+import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
+import { createMonitor, deleteNamespaces, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
+
+const mainJs = fileURLToPath(new URL('../../operator/main.js', import.meta.url));
+let kc: KubeConfig;
+let namespace: string;
+const namespaces: string[] = [];
+let child: ChildProcess | undefined;
+let stderr = '';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+before(async () => {
+  kc = sharedKubeConfig();
+  await installCrd(kc);
+  namespace = await freshNamespace(kc, 'sm-proc', namespaces);
+});
+
+after(async () => {
+  child?.kill('SIGKILL');
+  await deleteNamespaces(kc, namespaces);
+});
+
+describe('operator process', () => {
+  it('serves /readyz and /metrics, reconciles its namespace, and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    child = spawn(process.execPath, [mainJs, '--kubeconfig', sharedKubeconfigPath(), '--http-port', String(port), '--poll-seconds', '0'], {
+      env: { ...process.env, STREAMQC_WATCH_NAMESPACES: namespace, STREAMQC_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const base = `http://127.0.0.1:${port}`;
+    await eventually('/readyz to answer 200', async () => (await fetch(`${base}/readyz`)).status === 200);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+
+    await createMonitor(kc, namespace, monitorManifest('proc', { source: { url: 'https://example.invalid/live.m3u8' } }));
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await eventually('proc to be Running', async () =>
+      ((await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name: 'proc' })) as StreamMonitor).status?.phase === 'Running');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /streamqc_operator_reconciles_total\{result="success"\} [1-9]/);
+    assert.match(metrics, /streamqc_operator_status_writes_total [1-9]/);
+    assert.match(metrics, /streamqc_operator_queue_depth \d/);
+
+    const started = Date.now();
+    const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    const code = await exited;
+    assert.equal(code, 0, stderr);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms to stop`);
+  });
+
+  it('refuses a bad flag with exit code 2 and names it', async () => {
+    const bad = spawn(process.execPath, [mainJs, '--concurrency', 'many'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let text = '';
+    bad.stderr.on('data', (d: Buffer) => { text += d.toString(); });
+    const code = await new Promise<number | null>((resolve) => bad.on('exit', resolve));
+    assert.equal(code, 2);
+    assert.match(text, /--concurrency: "many"/);
+  });
+});
