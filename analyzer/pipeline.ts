@@ -19,7 +19,7 @@ import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from
 import type { CustomModelRunner } from './features/custom-model.js';
 import { DecodeSession, type SessionExit } from './ingest/decode-session.js';
 import { probeSource, type ProbeResult } from './ingest/probe.js';
-import { parseSource, type SourceRef } from './ingest/source-url.js';
+import { credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
 import { Timeline, type WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
 import { DefectTracker } from './detectors/types.js';
@@ -36,6 +36,8 @@ export interface AnalyzerDeps {
   onDefect?: (phase: 'started' | 'ended', event: ReportedEvent) => void;
   random?: () => number;
   ffmpegPath?: string;
+  /** Source credentials; default: STREAMQC_SOURCE_USERNAME / STREAMQC_SOURCE_PASSWORD. */
+  credentials?: { username?: string; password?: string };
 }
 
 export interface RunResult {
@@ -171,7 +173,7 @@ export class Analyzer {
     input: string,
     private readonly deps: AnalyzerDeps,
   ) {
-    this.source = parseSource(input, config.live ?? undefined);
+    this.source = withCredentials(parseSource(input, config.live ?? undefined), deps.credentials ?? credentialsFromEnv());
     this.live = this.source.live;
     this.clock = deps.clock ?? Date.now;
     this.log = deps.log;
@@ -240,13 +242,15 @@ export class Analyzer {
         if (!this.live) {
           if (this.counters.frames === 0 && this.counters.audioSeconds === 0) {
             this.phase = 'failed';
-            return { exitCode: 1, message: `cannot decode ${this.source.display}: ${exit.lastError ?? 'no frames were decoded'}` };
+            const why = exit.lastError === null ? 'no frames were decoded' : redact(exit.lastError, this.source);
+            return { exitCode: 1, message: `cannot decode ${this.source.display}: ${why}` };
           }
           break;
         }
         const delivered = this.counters.frames + this.counters.audioSeconds > mediaBefore;
         reuseProbe = delivered;
-        this.log.warn({ source: this.source.display, code: exit.code, err: exit.lastError }, 'source lost; reconnecting');
+        const err = exit.lastError === null ? null : redact(exit.lastError, this.source);
+        this.log.warn({ source: this.source.display, code: exit.code, err }, 'source lost; reconnecting');
         this.phase = 'reconnecting';
         // A session that delivered media resets the backoff.
         if (delivered) attempt = 0;
@@ -369,8 +373,9 @@ export class Analyzer {
         format: (update) => this.onFormat(update.kind === 'video'
           ? { ...this.format, width: update.width, height: update.height, frameRate: update.frameRate }
           : { ...this.format, sampleRate: update.sampleRate, channelLayout: update.channelLayout }),
-        decodeError: (message, pts) => this.onDecodeError(message, pts),
-        diagnostic: (level, message) => this.log[level === 'warning' ? 'warn' : 'error']({ source: this.source.display }, `ffmpeg: ${message}`),
+        decodeError: (message, pts) => this.onDecodeError(redact(message, this.source), pts),
+        diagnostic: (level, message) =>
+          this.log[level === 'warning' ? 'warn' : 'error']({ source: this.source.display }, `ffmpeg: ${redact(message, this.source)}`),
       },
     );
     this.session = session;

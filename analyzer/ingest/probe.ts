@@ -3,7 +3,7 @@
  * command maps only what exists and the status can report the stream facts.
  */
 import ffmpeg from 'fluent-ffmpeg';
-import { networkInputOptions, type SourceRef } from './source-url.js';
+import { networkInputOptions, redact, type SourceRef } from './source-url.js';
 
 export interface ProbedVideo {
   index: number;
@@ -58,7 +58,7 @@ export function probeSource(source: SourceRef, timeoutSeconds: number): Promise<
       if (err) {
         const text = String((err as Error).message ?? err);
         const last = text.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? text;
-        reject(new ProbeError(`cannot open ${source.display}: ${last}`));
+        reject(new ProbeError(`cannot open ${source.display}: ${redact(last, source)}`));
         return;
       }
       const v = data.streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);

@@ -74,3 +74,44 @@ export function networkInputOptions(source: SourceRef, timeoutSeconds: number): 
       return ['-rw_timeout', us];
   }
 }
+
+export interface SourceCredentials {
+  username?: string;
+  password?: string;
+}
+
+/**
+ * Credentials kept out of the URL (the operator mounts them from a Secret as
+ * STREAMQC_SOURCE_USERNAME / STREAMQC_SOURCE_PASSWORD) are put into the input ffmpeg
+ * opens, never into `display`: logs, metrics and status stay credential-free. URL
+ * credentials given on the command line win. SRT takes the password as its passphrase.
+ */
+export function withCredentials(source: SourceRef, credentials: SourceCredentials): SourceRef {
+  const { username, password } = credentials;
+  if (source.scheme === 'file' || (!username && !password)) return source;
+  const url = new URL(source.input);
+  if (source.scheme === 'srt') {
+    if (password && !url.searchParams.has('passphrase')) url.searchParams.set('passphrase', password);
+  } else if (!url.username && !url.password) {
+    if (username) url.username = encodeURIComponent(username);
+    if (password) url.password = encodeURIComponent(password);
+  }
+  return { ...source, input: url.toString() };
+}
+
+/** Text from ffmpeg with the credentialed input replaced by its display form (and any secret masked). */
+export function redact(text: string, source: SourceRef, credentials: SourceCredentials = {}): string {
+  let out = source.input === source.display ? text : text.split(source.input).join(source.display);
+  for (const secret of [credentials.password, credentials.password && encodeURIComponent(credentials.password)]) {
+    if (secret) out = out.split(secret).join('***');
+  }
+  if (source.input !== source.display) {
+    // ffmpeg may print the URL re-encoded; mask any remaining userinfo.
+    out = out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+  }
+  return out;
+}
+
+export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): SourceCredentials {
+  return { username: env.STREAMQC_SOURCE_USERNAME || undefined, password: env.STREAMQC_SOURCE_PASSWORD || undefined };
+}
