@@ -71,6 +71,8 @@ export class TestCluster {
   private readonly processes: Running[] = [];
   private readonly pidFile: string;
   private stopping: Promise<void> | undefined;
+  private apiServerArgs: string[] = [];
+  private pki: Pki | undefined;
   private readonly killOnExit = (): void => this.killAllNow();
 
   private constructor(
@@ -148,7 +150,8 @@ export class TestCluster {
     await this.waitUntil('etcd healthy', async () => (await probe(`${etcdURL}/health`)).includes('"health":"true"'));
 
     const pkiFile = (name: string): string => join(pki.dir, name);
-    this.spawn('kube-apiserver', [
+    this.pki = pki;
+    this.apiServerArgs = [
       `--etcd-servers=${etcdURL}`,
       '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${p.apiServer}`,
       `--cert-dir=${join(this.dataDir, 'apiserver')}`,
@@ -165,9 +168,9 @@ export class TestCluster {
       // Endpoints may not hold loopback addresses, so the apiserver's own endpoint is not published.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
-    ]);
-    await this.waitUntil('kube-apiserver ready', async () =>
-      (await probe(`${this.apiServerURL}/readyz`, { ca: pki.ca, cert: pki.adminCert, key: pki.adminKey })) === 'ok');
+    ];
+    this.spawn('kube-apiserver', this.apiServerArgs);
+    await this.waitForApiServer();
 
     const kubeconfig = `--kubeconfig=${this.kubeconfigPath}`;
     const delegated = [`--authentication-kubeconfig=${this.kubeconfigPath}`, `--authorization-kubeconfig=${this.kubeconfigPath}`];
@@ -222,6 +225,28 @@ export class TestCluster {
     this.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s at ${this.apiServerURL}, kubeconfig ${this.kubeconfigPath}`);
   }
 
+  /**
+   * Stops kube-apiserver (SIGTERM, as a rolling control-plane upgrade does) and starts it
+   * again on the same port and data: clients see their watches break and the API vanish
+   * for a while. Resolves once it is ready again.
+   */
+  async restartApiServer(downMs = 0): Promise<void> {
+    const index = this.processes.findIndex((p) => p.name === 'kube-apiserver');
+    if (index < 0) throw new Error('kube-apiserver is not running');
+    const [old] = this.processes.splice(index, 1); // its exit is expected from here on
+    await terminate(old);
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    this.spawn('kube-apiserver', this.apiServerArgs);
+    await this.waitForApiServer();
+  }
+
+  private async waitForApiServer(): Promise<void> {
+    const pki = this.pki;
+    if (!pki) throw new Error('no PKI yet');
+    await this.waitUntil('kube-apiserver ready', async () =>
+      (await probe(`${this.apiServerURL}/readyz`, { ca: pki.ca, cert: pki.adminCert, key: pki.adminKey })) === 'ok');
+  }
+
   private spawn(name: string, args: string[]): void {
     const logFile = join(this.options.stateDir, 'logs', `${name}.log`);
     const fd = openSync(logFile, 'w');
@@ -237,7 +262,7 @@ export class TestCluster {
     running.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         running.exitCode = code;
-        if (this.stopping === undefined) this.log(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${logFile}`);
+        if (this.stopping === undefined && this.processes.includes(running)) this.log(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${logFile}`);
         resolve();
       });
       child.on('error', (err) => {
