@@ -16,7 +16,8 @@ export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const CONFIG_DIR = '/etc/streamqc';
 export const CONFIG_FILE = 'config.yaml';
 const MODELS_DIR = '/models';
-const ANALYZER_UID = 65532;
+/** The analyzer images' own USER (images/analyzer/Dockerfile). */
+const ANALYZER_UID = 10001;
 export const ANALYZER_PORT = 9090;
 
 /** Stable JSON: keys sorted, so equal values hash equally whatever order the API server used. */
@@ -102,15 +103,59 @@ function quantities(values: Record<string, string | number> | undefined): Record
   return values === undefined ? undefined : Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
 }
 
-const DEFAULT_RESOURCES = { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '1Gi' } };
+type Resources = NonNullable<StreamMonitor['spec']['resources']>;
+
+/** What a monitor gets when its spec does not say: set per installation (the chart's values). */
+export interface AnalyzerDefaults {
+  image: string;
+  /** The CUDA build of the analyzer, for monitors with gpu: 1. */
+  gpuImage: string;
+  resources: Resources;
+}
+
+export const BUILT_IN_ANALYZER_DEFAULTS: AnalyzerDefaults = {
+  image: 'ghcr.io/streamqc/analyzer:0.1.0',
+  gpuImage: 'ghcr.io/streamqc/analyzer-cuda:0.1.0',
+  resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+};
+
+/**
+ * Installation defaults from the operator's environment (the chart sets them):
+ * STREAMQC_ANALYZER_IMAGE, STREAMQC_ANALYZER_GPU_IMAGE, STREAMQC_ANALYZER_RESOURCES (JSON of
+ * requests/limits). A malformed value is an error naming the variable.
+ */
+export function analyzerDefaultsFromEnv(env: NodeJS.ProcessEnv): AnalyzerDefaults {
+  const defaults = { ...BUILT_IN_ANALYZER_DEFAULTS };
+  if (env.STREAMQC_ANALYZER_IMAGE) defaults.image = env.STREAMQC_ANALYZER_IMAGE;
+  if (env.STREAMQC_ANALYZER_GPU_IMAGE) defaults.gpuImage = env.STREAMQC_ANALYZER_GPU_IMAGE;
+  const raw = env.STREAMQC_ANALYZER_RESOURCES;
+  if (raw) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new Error(`STREAMQC_ANALYZER_RESOURCES: ${JSON.stringify(raw)} is not JSON; expected {"requests": {...}, "limits": {...}}`);
+    }
+    const ok = (v: unknown): boolean =>
+      v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v) &&
+        Object.values(v).every((q) => typeof q === 'string' || typeof q === 'number'));
+    const r = parsed as Record<string, unknown>;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) ||
+        Object.keys(r).some((k) => k !== 'requests' && k !== 'limits') || !ok(r.requests) || !ok(r.limits)) {
+      throw new Error(`STREAMQC_ANALYZER_RESOURCES: ${raw} is not {"requests": {name: quantity}, "limits": {name: quantity}}`);
+    }
+    defaults.resources = parsed as Resources;
+  }
+  return defaults;
+}
 
 /** Everything the monitor owns, with the hash that names the pod. Throws ConfigError on a bad spec. */
-export function renderAnalyzer(monitor: StreamMonitor): RenderedAnalyzer {
+export function renderAnalyzer(monitor: StreamMonitor, defaults: AnalyzerDefaults = BUILT_IN_ANALYZER_DEFAULTS): RenderedAnalyzer {
   const { spec } = monitor;
   const config = analyzerConfigFor(monitor);
   const configYaml = YAML.stringify(config);
   const gpu = spec.gpu === 1;
-  const resources = spec.resources ?? DEFAULT_RESOURCES;
+  const resources = spec.resources ?? defaults.resources;
   const limits = { ...quantities(resources.limits), ...(gpu ? { [GPU_RESOURCE]: '1' } : {}) };
   const tolerations: V1Toleration[] = [
     ...(spec.tolerations ?? []),
@@ -145,7 +190,7 @@ export function renderAnalyzer(monitor: StreamMonitor): RenderedAnalyzer {
     },
     containers: [{
       name: 'analyzer',
-      image: spec.image ?? 'ghcr.io/streamqc/analyzer:0.1.0',
+      image: spec.image ?? (gpu ? defaults.gpuImage : defaults.image),
       args: ['analyze', spec.source.url, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`],
       ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
       env: credentials === undefined ? undefined : [

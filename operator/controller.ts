@@ -13,6 +13,7 @@ import { K8sOperatorAdapter, type OperatorLogger, type ResourceEvent } from './k
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { reconcileMonitor, type ReconcileDeps } from './reconcile.js';
+import type { AnalyzerDefaults } from './analyzer-pod.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -24,6 +25,7 @@ export interface ControllerOptions {
   /** Poll a running analyzer's /status this often; 0 disables polling. */
   pollIntervalMs: number;
   fetchAnalyzerStatus?: (podIP: string, port: number) => Promise<AnalyzerStatus | undefined>;
+  analyzerDefaults?: AnalyzerDefaults;
   retryBaseMs?: number;
   retryMaxMs?: number;
 }
@@ -47,6 +49,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       recordEvent: eventRecorder(core, (m) => options.logger.warn(m)),
       fetchAnalyzerStatus: options.fetchAnalyzerStatus,
       pollIntervalMs: options.pollIntervalMs,
+      analyzerDefaults: options.analyzerDefaults,
       now: () => new Date(),
       onStatusWrite: (monitor: StreamMonitor, status: StreamMonitorStatus) => {
         this.metrics.statusWrites.inc();

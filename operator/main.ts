@@ -10,6 +10,7 @@
  * in-cluster service account.
  */
 import { createServer, type Server } from 'node:http';
+import { analyzerDefaultsFromEnv, type AnalyzerDefaults } from './analyzer-pod.js';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -98,8 +99,10 @@ function serve(controller: StreamMonitorController, port: number, ready: () => b
 async function main(): Promise<void> {
   const log = pino({ name: 'streamqc-operator', level: process.env.STREAMQC_LOG_LEVEL ?? 'info', base: undefined });
   let settings: Settings;
+  let analyzerDefaults: AnalyzerDefaults;
   try {
     settings = parseSettings(process.argv.slice(2), process.env);
+    analyzerDefaults = analyzerDefaultsFromEnv(process.env);
   } catch (err) {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(2);
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
     resyncMs: settings.resyncMs,
     pollIntervalMs: settings.pollMs,
     fetchAnalyzerStatus: analyzerStatusReader(2_000),
+    analyzerDefaults,
   });
   const elector = settings.leaderElect
     ? new LeaderElector({

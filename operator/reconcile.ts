@@ -7,7 +7,7 @@ import { ApiException, type CoreV1Api, type CustomObjectsApi, type V1Pod } from 
 import { ConfigError } from '../analyzer/config.js';
 import type { AnalyzerStatus } from '../analyzer/pipeline.js';
 import { API_GROUP, API_VERSION, PLURAL, parseMonitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
-import { ANNOTATION_CONFIG_HASH, LABEL_MONITOR, renderAnalyzer, type RenderedAnalyzer } from './analyzer-pod.js';
+import { ANNOTATION_CONFIG_HASH, LABEL_MONITOR, renderAnalyzer, type AnalyzerDefaults, type RenderedAnalyzer } from './analyzer-pod.js';
 import type { EventRecorder } from './events.js';
 import type { ReconcileResult } from './queue.js';
 import { observedStatus, sameStatus } from './status.js';
@@ -21,6 +21,8 @@ export interface ReconcileDeps {
   fetchAnalyzerStatus?: (podIP: string, port: number) => Promise<AnalyzerStatus | undefined>;
   /** How often a running monitor is reconciled again to poll its analyzer; 0: never. */
   pollIntervalMs: number;
+  /** Image, GPU image and resources for monitors that do not set them; built-in when absent. */
+  analyzerDefaults?: AnalyzerDefaults;
   now: () => Date;
   /** Counts status writes, for the steady-state check. */
   onStatusWrite?: (monitor: StreamMonitor, status: StreamMonitorStatus) => void;
@@ -98,7 +100,7 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
 
   let rendered: RenderedAnalyzer;
   try {
-    rendered = renderAnalyzer(monitor);
+    rendered = renderAnalyzer(monitor, deps.analyzerDefaults);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const status = observedStatus({ monitor, pod: undefined, configError: err.message, now: deps.now() });

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { StreamMonitor, StreamMonitorSpec } from '../../operator/api.js';
-import { renderAnalyzer } from '../../operator/analyzer-pod.js';
+import { analyzerDefaultsFromEnv, renderAnalyzer } from '../../operator/analyzer-pod.js';
 import { observedStatus, sameStatus } from '../../operator/status.js';
 import type { AnalyzerStatus } from '../../analyzer/pipeline.js';
 
@@ -18,6 +18,27 @@ function monitor(spec: StreamMonitorSpec, extra: Partial<StreamMonitor['metadata
 const url = 'srt://10.0.0.1:9000';
 
 describe('analyzer rendering', () => {
+  it('takes image, GPU image and resources from the installation defaults unless the spec says', () => {
+    const defaults = analyzerDefaultsFromEnv({
+      STREAMQC_ANALYZER_IMAGE: 'registry.local/analyzer:1',
+      STREAMQC_ANALYZER_GPU_IMAGE: 'registry.local/analyzer-cuda:1',
+      STREAMQC_ANALYZER_RESOURCES: '{"requests":{"cpu":"250m","memory":"200Mi"},"limits":{"memory":"512Mi"}}',
+    });
+    const cpu = renderAnalyzer(monitor({ source: { url } }), defaults).pod.spec!.containers[0]!;
+    assert.equal(cpu.image, 'registry.local/analyzer:1');
+    assert.deepEqual(cpu.resources, { requests: { cpu: '250m', memory: '200Mi' }, limits: { memory: '512Mi' } });
+    const gpu = renderAnalyzer(monitor({ source: { url }, gpu: 1 }), defaults).pod.spec!.containers[0]!;
+    assert.equal(gpu.image, 'registry.local/analyzer-cuda:1');
+    const own = renderAnalyzer(monitor({ source: { url }, gpu: 1, image: 'mine:2' }), defaults).pod.spec!.containers[0]!;
+    assert.equal(own.image, 'mine:2');
+    assert.equal(renderAnalyzer(monitor({ source: { url } })).pod.spec!.containers[0]!.image, 'ghcr.io/streamqc/analyzer:0.1.0');
+  });
+
+  it('refuses malformed installation defaults naming the variable', () => {
+    assert.throws(() => analyzerDefaultsFromEnv({ STREAMQC_ANALYZER_RESOURCES: 'cpu=1' }), /STREAMQC_ANALYZER_RESOURCES: "cpu=1" is not JSON/);
+    assert.throws(() => analyzerDefaultsFromEnv({ STREAMQC_ANALYZER_RESOURCES: '{"cpus": {}}' }), /STREAMQC_ANALYZER_RESOURCES: .* is not \{"requests"/);
+  });
+
   it('gives the same hash whatever order the spec fields come in, and a new one when an option changes', () => {
     const a = renderAnalyzer(monitor({ source: { url }, detectors: { black: { minDuration: 3, pictureRatio: 0.9 } }, nodeSelector: { a: '1', b: '2' } }));
     const b = renderAnalyzer(monitor({ nodeSelector: { b: '2', a: '1' }, detectors: { black: { pictureRatio: 0.9, minDuration: 3 } }, source: { url } }));
