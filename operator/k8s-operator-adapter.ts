@@ -88,6 +88,7 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
       while (!this.stopping) {
         // Events are handed on in order, one at a time, as the framework's own queue does.
         let chain = Promise.resolve();
+        let current: AbortController | undefined;
         const ended = await new Promise<unknown>((resolve) => {
           const watch = new Watch(this.kubeConfig);
           watch.watch(path, query, (type: string, object: KubernetesObject) => {
@@ -101,12 +102,15 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
             const event: ResourceEvent = { meta, object, type: type as ResourceEventType };
             chain = chain.then(() => onEvent(event)).catch((err: unknown) => this.logger.error(`handling ${type} of ${id} ${meta.name}: ${String(err)}`));
           }, resolve).then((abort) => {
+            current = abort;
             this.watchAborts.add(abort);
             failures = 0;
             opened();
             if (this.stopping) abort.abort();
           }, resolve);
         });
+        // A finished watch's controller is of no more use; restarts must not pile them up.
+        if (current) this.watchAborts.delete(current);
         if (this.stopping) break;
         if (ended) {
           failures += 1;

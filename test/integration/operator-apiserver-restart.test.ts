@@ -60,7 +60,10 @@ before(async () => {
   port = await freePort();
   operator = spawn(process.execPath, [
     mainJs, '--kubeconfig', cluster.kubeconfigPath, '--http-port', String(port), '--namespaces', namespace, '--poll-seconds', '0',
-  ], { env: { ...process.env, STREAMQC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    // Level-triggered safety net: under load a watch opened right after the CRD was created
+    // has been seen to stay silent; the periodic resync must converge regardless.
+    '--resync-seconds', '5',
+  ], { env: { ...process.env, STREAMQC_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'inherit'] });
   operator.on('exit', (code) => {
     operatorExit = code;
   });
