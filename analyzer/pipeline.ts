@@ -24,6 +24,7 @@ import { Timeline, type WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
 import { DefectTracker } from './detectors/types.js';
 import { darkLumaThreshold } from './detectors/black.js';
+import { isBlurDetector, type BlurDetector } from './detectors/blur.js';
 
 export interface ReportedEvent extends DefectEvent {
   wallclock: string;
@@ -115,6 +116,8 @@ export class Analyzer {
   private readonly random: () => number;
   private timeline: Timeline;
   private detectors: Detector[] = [];
+  /** The blur detector, found once: its score feeds the blur gauge on every frame. */
+  private blurDetector: BlurDetector | null = null;
   private readonly sink: DefectSink;
   private live: boolean;
 
@@ -288,6 +291,7 @@ export class Analyzer {
       this.timeline = new Timeline(this.clock, { live: this.live, maxStep: 5 });
     }
     this.detectors = createDetectors(this.config.detectors, this.sink);
+    this.blurDetector = this.detectors.find(isBlurDetector) ?? null;
     if (probe.video) {
       // The analysis plane is full-range gray (ffmpeg maps nominal 16..235 to 0..255).
       const dark = darkLumaThreshold(this.config.detectors.black.pixelThreshold);
@@ -507,8 +511,7 @@ export class Analyzer {
     this.metrics.blackRatio.set(s, features.darkRatio);
     this.metrics.blockiness.set(s, features.blockiness);
     this.metrics.meanLuma.set(s, features.meanLuma);
-    const blur = this.detectors.find((d) => d.type === 'blur') as (Detector & { blurScore?: () => number }) | undefined;
-    const score = blur?.blurScore?.();
+    const score = this.blurDetector?.blurScore();
     if (score !== undefined && Number.isFinite(score)) this.metrics.blur.set(s, score);
   }
 

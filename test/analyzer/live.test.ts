@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,16 +18,9 @@ import { childPids } from '../../analyzer/ingest/children.js';
 import { freeUdpPort } from '../../analyzer/demo.js';
 import { cachedMedia } from '../media/fixtures.js';
 import { only, runCli, startCli } from './run-cli.js';
+import { freeTcpPort, metricValue } from '../net.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamqc-live-'));
-
-async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function startSender(url: string, schedule: DefectWindow[], offset: number): ChildProcess {
   return spawn('ffmpeg', syntheticStreamArgs({
@@ -56,11 +49,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   }
 }
 
-function metric(text: string, name: string): number {
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : Number.NaN;
-}
-
 test('a live UDP stream: endpoints, a stall and reconnect, and SIGTERM closing an active defect', { timeout: 120_000 }, async () => {
   const udp = await freeUdpPort();
   const httpPort = await freeTcpPort();
@@ -86,7 +74,7 @@ test('a live UDP stream: endpoints, a stall and reconnect, and SIGTERM closing a
     await until('readyz', async () => ((await get(httpPort, '/readyz')).status === 200 ? true : undefined));
     const metrics = await until('frames in /metrics', async () => {
       const m = await get(httpPort, '/metrics');
-      return metric(m.body, 'streamqc_frames_total') > 25 ? m.body : undefined;
+      return metricValue(m.body, 'streamqc_frames_total') > 25 ? m.body : undefined;
     });
     assert.match(metrics, /streamqc_up\{stream="live-test"\} 1/);
     assert.match(metrics, /streamqc_stream_info\{stream="live-test",video_codec="h264",resolution="320x180",frame_rate="25",audio_codec="aac",sample_rate="48000",channel_layout="stereo"\} 1/);
@@ -109,7 +97,7 @@ test('a live UDP stream: endpoints, a stall and reconnect, and SIGTERM closing a
     sender = startSender(url, schedule, 10);
     await until('stall cleared and reconnected', async () => {
       const m = (await get(httpPort, '/metrics')).body;
-      return /streamqc_defect_active\{stream="live-test",type="stall"\} 0/.test(m) && metric(m, 'streamqc_reconnects_total') >= 1 ? true : undefined;
+      return /streamqc_defect_active\{stream="live-test",type="stall"\} 0/.test(m) && metricValue(m, 'streamqc_reconnects_total') >= 1 ? true : undefined;
     });
     // Sender clock 10 -> black at 14: about 4 s after the restart.
     await until('black active', async () => {

@@ -8,7 +8,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +16,7 @@ import { freeUdpPort } from '../../analyzer/demo.js';
 import { childPids } from '../../analyzer/ingest/children.js';
 import { syntheticStreamArgs } from '../../analyzer/synthetic-source.js';
 import { startCli } from './run-cli.js';
+import { freeTcpPort, metricValue } from '../net.js';
 
 function heavyModel(): Uint8Array {
   const g = new GraphBuilder('heavy');
@@ -34,19 +34,6 @@ function heavyModel(): Uint8Array {
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
-}
-
-async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function metric(text: string, name: string): number {
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : Number.NaN;
 }
 
 test('analysis slower than real time drops frames, counts them, and keeps memory bounded', { timeout: 90_000 }, async (t) => {
@@ -84,7 +71,7 @@ test('analysis slower than real time drops frames, counts them, and keeps memory
         peakKiB = Math.max(peakKiB, pids.reduce((sum, pid) => sum + rssKiB(pid), 0));
       }
       metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.text()).catch(() => metrics);
-      if (metric(metrics, 'streamqc_frames_total') >= 300) break; // 12 s of a 25 fps source
+      if (metricValue(metrics, 'streamqc_frames_total') >= 300) break; // 12 s of a 25 fps source
     }
   } finally {
     cli.child.kill('SIGTERM');
@@ -92,9 +79,9 @@ test('analysis slower than real time drops frames, counts them, and keeps memory
   }
   const r = await cli.done;
   assert.equal(r.code, 0, r.stderr);
-  t.diagnostic(`frames ${metric(metrics, 'streamqc_frames_total')}, dropped ${metric(metrics, 'streamqc_frames_dropped_total')}, peak RSS ${Math.round(peakKiB / 1024)} MiB`);
-  const frames = metric(metrics, 'streamqc_frames_total');
-  const dropped = metric(metrics, 'streamqc_frames_dropped_total');
+  t.diagnostic(`frames ${metricValue(metrics, 'streamqc_frames_total')}, dropped ${metricValue(metrics, 'streamqc_frames_dropped_total')}, peak RSS ${Math.round(peakKiB / 1024)} MiB`);
+  const frames = metricValue(metrics, 'streamqc_frames_total');
+  const dropped = metricValue(metrics, 'streamqc_frames_dropped_total');
   assert.ok(frames >= 300, `the analyzer kept receiving the source in real time: ${frames} frames`);
   assert.ok(dropped > frames * 0.2, `frames were dropped on purpose: ${dropped} of ${frames}`);
   assert.ok(dropped < frames, 'some frames were still analysed');

@@ -8,7 +8,6 @@ import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +22,7 @@ import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operat
 import { LABEL_MONITOR } from '../../operator/analyzer-pod.js';
 import { PodRunner, terminate } from './pod-runner.js';
 import { startPodSd } from './pod-sd.js';
+import { freeTcpPort } from '../net.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const chart = join(root, 'helm', 'streamqc');
@@ -41,15 +41,6 @@ let sdServer: Server | undefined;
 let operatorLog = '';
 let prometheusLog = '';
 const runnerLog: string[] = [];
-
-async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /**
  * Runs an idempotent kubectl command, retried for up to 60 s: another test file sharing the

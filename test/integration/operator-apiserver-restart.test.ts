@@ -4,7 +4,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { clusterEnv } from '../cluster/shared.js';
 import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
 import { LABEL_MONITOR } from '../../operator/analyzer-pod.js';
 import { createMonitor, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
+import { freeTcpPort } from '../net.js';
 
 const mainJs = fileURLToPath(new URL('../../operator/main.js', import.meta.url));
 let cluster: TestCluster;
@@ -23,15 +23,6 @@ let namespace: string;
 let operator: ChildProcess;
 let port: number;
 let operatorExit: number | null | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function podsOf(name: string): Promise<string[]> {
   const core = kc.makeApiClient(CoreV1Api);
@@ -57,7 +48,7 @@ before(async () => {
   kc = cluster.kubeConfig();
   await installCrd(kc);
   namespace = await freshNamespace(kc, 'sm-restart', []);
-  port = await freePort();
+  port = await freeTcpPort();
   operator = spawn(process.execPath, [
     mainJs, '--kubeconfig', cluster.kubeconfigPath, '--http-port', String(port), '--namespaces', namespace, '--poll-seconds', '0',
     // Level-triggered safety net: under load a watch opened right after the CRD was created

@@ -2,7 +2,6 @@
 // takes over within the lease time, and no monitor ever has two analyzer pods.
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
@@ -10,6 +9,7 @@ import { sharedKubeConfig, sharedKubeconfigPath } from '../cluster/shared.js';
 import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
 import { LABEL_MONITOR } from '../../operator/analyzer-pod.js';
 import { createMonitor, deleteNamespaces, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
+import { freeTcpPort } from '../net.js';
 
 const mainJs = fileURLToPath(new URL('../../operator/main.js', import.meta.url));
 const leaseSeconds = 3;
@@ -17,15 +17,6 @@ let kc: KubeConfig;
 let namespace: string;
 const namespaces: string[] = [];
 const replicas: { child: ChildProcess; port: number; name: string }[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function metrics(port: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -39,7 +30,7 @@ before(async () => {
   await installCrd(kc);
   namespace = await freshNamespace(kc, 'sm-ha', namespaces);
   for (const name of ['a', 'b']) {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const child = spawn(process.execPath, [
       mainJs, '--kubeconfig', sharedKubeconfigPath(), '--http-port', String(port), '--namespaces', namespace, '--poll-seconds', '0',
       '--leader-elect', '--lease-namespace', namespace, '--lease-name', 'streamqc-operator', '--lease-duration-seconds', String(leaseSeconds),

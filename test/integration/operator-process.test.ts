@@ -1,13 +1,13 @@
 // The operator as a process: flags, /readyz /metrics, reconciling, and a clean exit on SIGTERM.
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { sharedKubeConfig, sharedKubeconfigPath } from '../cluster/shared.js';
 import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
 import { createMonitor, deleteNamespaces, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
+import { freeTcpPort } from '../net.js';
 
 const mainJs = fileURLToPath(new URL('../../operator/main.js', import.meta.url));
 let kc: KubeConfig;
@@ -15,15 +15,6 @@ let namespace: string;
 const namespaces: string[] = [];
 let child: ChildProcess | undefined;
 let stderr = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 before(async () => {
   kc = sharedKubeConfig();
@@ -38,7 +29,7 @@ after(async () => {
 
 describe('operator process', () => {
   it('serves /readyz and /metrics, reconciles its namespace, and exits 0 on SIGTERM', async () => {
-    const port = await freePort();
+    const port = await freeTcpPort();
     child = spawn(process.execPath, [mainJs, '--kubeconfig', sharedKubeconfigPath(), '--http-port', String(port), '--poll-seconds', '0'], {
       env: { ...process.env, STREAMQC_WATCH_NAMESPACES: namespace, STREAMQC_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'pipe'],

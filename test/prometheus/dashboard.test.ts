@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,14 +14,7 @@ import { freeUdpPort } from '../../analyzer/demo.js';
 import { syntheticStreamArgs } from '../../analyzer/synthetic-source.js';
 import { startCli } from '../analyzer/run-cli.js';
 import { dashboardQueries, expand } from './dashboard.js';
-
-async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freeTcpPort } from '../net.js';
 
 interface QueryResult {
   status: string;
