@@ -10,6 +10,8 @@
  *   stop() aborted: on 1.x, whose Watch reports an abort as an error, stopping the operator or a
  *   kube-apiserver restart would kill it. Here a watch restarts with capped backoff until stop(),
  *   events still arrive as the framework's ResourceEvent, and a label selector can be given.
+ * - The framework's status requests (gaxios) build a new https.Agent each and send only the
+ *   Authorization header; they get the KubeConfig's shared agent and headers instead.
  * - The status helpers return null on any failure (they log it); statusWrite turns that into a
  *   thrown error so that the work queue retries, e.g. after a 409 conflict.
  */
@@ -146,6 +148,23 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
   /** Resolves when every watch loop has ended after stop(). */
   protected async watchesEnded(): Promise<void> {
     await Promise.all(this.watchLoops);
+  }
+
+  /**
+   * The framework's status and finalizer requests go through gaxios with a new https.Agent
+   * each (a TLS handshake and a fresh secure context per status write) and only the
+   * Authorization header. Here they take what every other request of this operator gets from
+   * the KubeConfig: its headers (User-Agent included) and its agent (kept alive and shared
+   * when the KubeConfig is set up with connection reuse).
+   */
+  protected override async applyGaxiosKubeConfigAuth(options: { headers?: Record<string, string>; agent?: unknown }): Promise<void> {
+    const opts: { headers?: Record<string, unknown>; auth?: string; agent?: unknown } = {};
+    await this.kubeConfig.applyToHTTPSOptions(opts as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
+    const headers: Record<string, string> = { ...options.headers };
+    for (const [name, value] of Object.entries(opts.headers ?? {})) headers[name] = String(value);
+    if (opts.auth && headers.Authorization === undefined) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    options.headers = headers;
+    options.agent = opts.agent;
   }
 
   /** Replaces the status subresource (optimistic: carries the object's resourceVersion). */

@@ -19,6 +19,7 @@ import { analyzerStatusReader } from './analyzer-status.js';
 import { withConnectionReuse } from './connection-reuse.js';
 import { StreamMonitorController } from './controller.js';
 import { LeaderElector } from './leader.js';
+import { withUserAgent } from './user-agent.js';
 
 interface Settings {
   namespaces: string[];
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
   const kubeConfig = new KubeConfig();
   if (settings.kubeconfig) kubeConfig.loadFromFile(settings.kubeconfig);
   else kubeConfig.loadFromDefault();
-  withConnectionReuse(kubeConfig);
+  withUserAgent(withConnectionReuse(kubeConfig));
   const controller = new StreamMonitorController({
     kubeConfig,
     logger: {

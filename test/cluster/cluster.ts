@@ -14,7 +14,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
@@ -31,6 +31,25 @@ export const clusterHome = join(projectRoot, '.cluster');
 const multiCallBinary = 'streamqc-k8s';
 /** Services get ClusterIPs from loopback too, so nothing ever points off this machine. */
 const serviceCIDR = '127.2.0.0/16';
+
+/**
+ * Every write request, once, with who sent it (user and user agent): the API server's own
+ * record, so a test can attribute writes to one client where request metrics cannot.
+ */
+const auditPolicy = {
+  apiVersion: 'audit.k8s.io/v1',
+  kind: 'Policy',
+  omitStages: ['RequestReceived', 'ResponseStarted'],
+  rules: [
+    { level: 'Metadata', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] },
+    { level: 'None' },
+  ],
+};
+
+/** Where the audit log of the cluster whose kubeconfig is at `kubeconfigPath` is written. */
+export function auditLogOf(kubeconfigPath: string): string {
+  return join(dirname(kubeconfigPath), 'logs', 'audit.log');
+}
 
 export interface ClusterOptions {
   /** Directory holding streamqc-k8s (from scripts/cluster-tools.sh). */
@@ -68,6 +87,8 @@ interface Running {
 export class TestCluster {
   readonly kubeconfigPath: string;
   readonly apiServerURL: string;
+  /** kube-apiserver's audit log of write requests (JSON lines); see auditPolicy. */
+  readonly auditLogPath: string;
   private readonly processes: Running[] = [];
   private readonly pidFile: string;
   private stopping: Promise<void> | undefined;
@@ -83,6 +104,7 @@ export class TestCluster {
     this.kubeconfigPath = join(options.stateDir, 'kubeconfig');
     this.apiServerURL = `https://127.0.0.1:${ports.apiServer}`;
     this.pidFile = join(options.stateDir, 'pids.json');
+    this.auditLogPath = auditLogOf(this.kubeconfigPath);
   }
 
   /** Starts a control plane and returns once nodes are Ready and service accounts work. */
@@ -151,6 +173,9 @@ export class TestCluster {
 
     const pkiFile = (name: string): string => join(pki.dir, name);
     this.pki = pki;
+    const auditPolicyFile = join(this.dataDir, 'audit-policy.yaml');
+    writeFileSync(auditPolicyFile, stringify(auditPolicy));
+    rmSync(this.auditLogPath, { force: true });
     this.apiServerArgs = [
       `--etcd-servers=${etcdURL}`,
       '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${p.apiServer}`,
@@ -168,6 +193,7 @@ export class TestCluster {
       // Endpoints may not hold loopback addresses, so the apiserver's own endpoint is not published.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
+      `--audit-policy-file=${auditPolicyFile}`, `--audit-log-path=${this.auditLogPath}`, '--audit-log-format=json',
     ];
     this.spawn('kube-apiserver', this.apiServerArgs);
     await this.waitForApiServer();

@@ -1,6 +1,7 @@
 // What a test file uses to reach the run's shared control plane (started by global-setup.ts).
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { auditLogOf } from './cluster.js';
 
 export const clusterEnv = { kubeconfig: 'STREAMQC_KUBECONFIG', binDir: 'STREAMQC_CLUSTER_BIN' } as const;
 
@@ -20,6 +21,11 @@ export function sharedKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(sharedKubeconfigPath());
   return kc;
+}
+
+/** The shared control plane's audit log of write requests (see test/cluster/audit.ts). */
+export function sharedAuditLogPath(): string {
+  return auditLogOf(sharedKubeconfigPath());
 }
 
 /** Path of a tool built with the control plane: kubectl, helm, etcd, kwok, ... */

@@ -1,10 +1,13 @@
-// The operator as a process: flags, /readyz /metrics, reconciling, and a clean exit on SIGTERM.
+// The operator as a process: flags, /readyz /metrics, reconciling, its requests named in
+// kube-apiserver's audit log and none written in a steady state, and a clean exit on SIGTERM.
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { sharedKubeConfig, sharedKubeconfigPath } from '../cluster/shared.js';
+import { auditedWrites } from '../cluster/audit.js';
+import { sharedAuditLogPath, sharedKubeConfig, sharedKubeconfigPath } from '../cluster/shared.js';
+import { OPERATOR_USER_AGENT } from '../../operator/user-agent.js';
 import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
 import { createMonitor, deleteNamespaces, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
 import { freeTcpPort } from '../net.js';
@@ -28,9 +31,9 @@ after(async () => {
 });
 
 describe('operator process', () => {
-  it('serves /readyz and /metrics, reconciles its namespace, and exits 0 on SIGTERM', async () => {
+  it('serves /readyz and /metrics, reconciles its namespace, writes nothing in a steady state, and exits 0 on SIGTERM', async () => {
     const port = await freeTcpPort();
-    child = spawn(process.execPath, [mainJs, '--kubeconfig', sharedKubeconfigPath(), '--http-port', String(port), '--poll-seconds', '0'], {
+    child = spawn(process.execPath, [mainJs, '--kubeconfig', sharedKubeconfigPath(), '--http-port', String(port), '--poll-seconds', '1'], {
       env: { ...process.env, STREAMQC_WATCH_NAMESPACES: namespace, STREAMQC_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -47,6 +50,24 @@ describe('operator process', () => {
     assert.match(metrics, /streamqc_operator_reconciles_total\{result="success"\} [1-9]/);
     assert.match(metrics, /streamqc_operator_status_writes_total [1-9]/);
     assert.match(metrics, /streamqc_operator_queue_depth \d/);
+
+    // kube-apiserver's own record: every write the operator sent names it, on both of its
+    // request paths (the client's API calls and the framework's status requests).
+    const mine = (since?: Date) => auditedWrites(sharedAuditLogPath(), { userAgentPrefix: OPERATOR_USER_AGENT, since })
+      .filter((w) => w.namespace === namespace);
+    const written = new Set(mine().map((w) => `${w.verb} ${w.resource}${w.subresource ? `/${w.subresource}` : ''}`));
+    for (const kind of ['create pods', 'create configmaps', 'create events', 'update streammonitors/status']) {
+      assert.ok(written.has(kind), `audit log has the operator's "${kind}" (it has: ${[...written].join(', ')})`);
+    }
+    // Steady state: the monitor is reconciled every second (--poll-seconds 1) and nothing changes.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const since = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const reconciled = Number(/streamqc_operator_reconciles_total\{result="success"\} (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+    const steady = mine(since);
+    assert.deepEqual(steady.map((w) => `${w.verb} ${w.resource} ${w.name}`), [], 'no writes in a steady state');
+    const reconciledBefore = Number(/streamqc_operator_reconciles_total\{result="success"\} (\d+)/.exec(metrics)?.[1]);
+    assert.ok(reconciled >= reconciledBefore + 3, `the window saw reconciles (${reconciledBefore} -> ${reconciled})`);
 
     const started = Date.now();
     const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
