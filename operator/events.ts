@@ -12,6 +12,7 @@ export type EventReason =
   | 'AnalyzerCreated'
   | 'AnalyzerReplaced'
   | 'AnalyzerRecreated'
+  | 'AnalyzerEvicted'
   | 'AnalyzerRemoved'
   | 'InvalidConfig'
   | 'DefectStarted'

@@ -139,7 +139,13 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
         if (replaced) {
           await deps.recordEvent(monitor, 'Normal', 'AnalyzerReplaced', `analyzer pod ${replaced.metadata?.name} replaced by ${desiredName}: config hash ${hashOf(replaced) ?? 'none'} -> ${rendered.hash}`);
         } else if (failed) {
-          await deps.recordEvent(monitor, 'Warning', 'AnalyzerRecreated', `analyzer pod ${failed.metadata?.name} ended (${failed.status?.phase}); created ${desiredName}`);
+          // The kubelet's own words (e.g. "Evicted: The node was low on resource: memory.").
+          const why = [failed.status?.phase, failed.status?.reason, failed.status?.message].filter((s) => s).join(': ');
+          if (failed.status?.reason === 'Evicted') {
+            await deps.recordEvent(monitor, 'Warning', 'AnalyzerEvicted', `analyzer pod ${failed.metadata?.name} was evicted (${why}); created ${desiredName}`);
+          } else {
+            await deps.recordEvent(monitor, 'Warning', 'AnalyzerRecreated', `analyzer pod ${failed.metadata?.name} ended (${why}); created ${desiredName}`);
+          }
         } else if (monitor.status?.analyzer?.pod !== undefined && monitor.status.phase !== 'Suspended') {
           await deps.recordEvent(monitor, 'Warning', 'AnalyzerRecreated', `analyzer pod ${monitor.status.analyzer.pod} disappeared; created ${desiredName}`);
         } else {

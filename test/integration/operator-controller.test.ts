@@ -142,6 +142,25 @@ describe('StreamMonitor operator', () => {
     assert.ok((await eventReasons('news')).includes('AnalyzerRecreated'));
   });
 
+  it('recreates an evicted analyzer pod and says why in an AnalyzerEvicted event', async () => {
+    const { pod: old } = await runningMonitor('news');
+    // What the kubelet writes when it evicts a pod under node pressure.
+    const message = 'The node was low on resource: memory.';
+    await core.replaceNamespacedPodStatus({
+      name: old.metadata!.name!, namespace,
+      body: { ...old, status: { ...old.status, phase: 'Failed', reason: 'Evicted', message, conditions: [] } },
+    });
+    await eventually('a new pod', async () => {
+      const r = await runningMonitor('news');
+      return r.pod.metadata?.uid !== old.metadata?.uid ? r : undefined;
+    });
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=news,reason=AnalyzerEvicted` });
+    assert.equal(events.items.length, 1, 'one AnalyzerEvicted event');
+    assert.equal(events.items[0]!.type, 'Warning');
+    assert.ok(events.items[0]!.message?.includes(message), events.items[0]!.message);
+    assert.ok(events.items[0]!.message?.includes(old.metadata!.name!), events.items[0]!.message);
+  });
+
   it('suspends (no pod, phase Suspended) and resumes', async () => {
     await createMonitor(kc, namespace, monitorManifest('sports', { source: { url: 'srt://127.0.0.1:7000' } }));
     await runningMonitor('sports');
