@@ -18,6 +18,8 @@ export type StallOptions = OptionValues<typeof stallOptions>;
 
 export function createStallDetector(options: StallOptions, sink: DefectSink): Detector {
   let active: DefectEvent | null = null;
+  // The timeline time of the latest tick: a stall observed until then has not ended before it.
+  let lastTick = Number.NEGATIVE_INFINITY;
 
   const end = (t: number): void => {
     if (active === null) return;
@@ -29,12 +31,16 @@ export function createStallDetector(options: StallOptions, sink: DefectSink): De
   return {
     type: 'stall',
     onTick(t, sinceMedia) {
+      lastTick = Math.max(lastTick, t);
       if (active !== null || sinceMedia < options.minDuration - 1e-9) return;
       active = { type: 'stall', start: t - sinceMedia, end: null };
       sink.started({ ...active });
     },
     onMedia(t) {
-      end(t);
+      // Media held back before the outage (the last packets a demuxer only releases when the
+      // next ones arrive) comes back with its old, pre-outage time; the stall still lasted
+      // until at least the last tick that saw it.
+      end(active === null ? t : Math.max(t, lastTick));
     },
     flush(t) {
       end(t);
