@@ -10,6 +10,10 @@ command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
 if [ "${STREAMQC_NEED_PROMETHEUS:-0}" = 1 ]; then
   command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 fi
+# The benchmark report draws its charts with this one font (test/bench/chart.ts, CHART_FONT_FILE).
+if [ "${STREAMQC_NEED_FONTS:-0}" = 1 ]; then
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -11,7 +11,9 @@
  * child's exact command line alone). Optionally a live soak over UDP on loopback.
  *
  *   node dist/test/bench/analyzer.js [--runs 3] [--sizes 720,1080] [--no-split]
- *                                    [--soak SECONDS] [--soak-size 1280x720]
+ *                                    [--soak SECONDS] [--soak-size 1280x720] [--json FILE]
+ *
+ * --json FILE also writes the per-size figures as one AnalyzerBenchResult (results.ts).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -39,6 +41,7 @@ import {
   type Measured,
   type SeenProcess,
 } from './bench-util.js';
+import { ANALYZER_TARGETS, writeResultJson, type AnalyzerBenchResult, type CostSize } from './results.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** dist/test/bench -> dist/analyzer/cli.js */
@@ -48,9 +51,9 @@ const CLIP_SECONDS = 30;
 const FPS = 30;
 
 /** The issue's targets, printed next to the figures (never asserted). */
-const TARGET_CPU_VS_DECODE = 1.5;
-const TARGET_REALTIME_1080 = 5;
-const TARGET_PEAK_RSS_MIB = 300;
+const TARGET_CPU_VS_DECODE = ANALYZER_TARGETS.cpuVsDecode;
+const TARGET_REALTIME_1080 = ANALYZER_TARGETS.realtime1080;
+const TARGET_PEAK_RSS_MIB = ANALYZER_TARGETS.peakRssMiB;
 
 // ---------------------------------------------------------------------------------------------
 // the workload
@@ -329,7 +332,36 @@ function ffmpegVersion(): string {
   return first.split(' ').slice(0, 3).join(' ');
 }
 
-async function benchSize(height: number, runs: number, split: boolean): Promise<void> {
+/** The printed table's figures as the --json document holds them. */
+function costSize(facts: MediaFacts, rows: Record<Tool, Row>, runs: number, streamqcEvents: string): CostSize {
+  const d = facts.duration;
+  const row = (tool: Tool): CostSize['tools'][Tool] => {
+    const r = rows[tool];
+    return {
+      tool,
+      label: TOOL_LABEL[tool],
+      wallSeconds: r.wall,
+      cpuSeconds: r.cpu,
+      cpuPerStreamSecond: r.cpu / d,
+      realtimeFactor: d / r.wall,
+      peakRssMiB: r.peakRssMiB,
+      maxSingleProcessMiB: r.maxSingleMiB,
+      cpuSecondsPerRun: r.cpuRuns,
+    };
+  };
+  return {
+    width: facts.width,
+    height: facts.height,
+    fps: FPS,
+    durationSeconds: d,
+    bitRate: facts.bitRate,
+    runs,
+    streamqcEvents,
+    tools: { streamqc: row('streamqc'), decode: row('decode'), chain: row('chain') },
+  };
+}
+
+async function benchSize(height: number, runs: number, split: boolean): Promise<CostSize> {
   const width = Math.round((height * 16) / 9);
   const t0 = performance.now();
   const { path, fresh } = await cachedClip(`clip-${height}p${FPS}`, clipRecipe(width, height));
@@ -342,7 +374,8 @@ async function benchSize(height: number, runs: number, split: boolean): Promise<
       results[tool].push(await measure(commandFor(tool, path), { keepStdout: tool === 'streamqc' }));
     }
   }
-  console.log(`streamqc events (run 1): ${eventSummary(results.streamqc[0].stdout)}`);
+  const streamqcEvents = eventSummary(results.streamqc[0].stdout);
+  console.log(`streamqc events (run 1): ${streamqcEvents}`);
   const rows = {
     streamqc: summarize(results.streamqc),
     decode: summarize(results.decode),
@@ -350,6 +383,7 @@ async function benchSize(height: number, runs: number, split: boolean): Promise<
   };
   printTable(`${height}p${FPS}`, facts, rows, runs);
   if (split) await cpuSplit(path, facts, rows.decode.cpu);
+  return costSize(facts, rows, runs, streamqcEvents);
 }
 
 function parseSize(text: string): { width: number; height: number } {
@@ -366,6 +400,7 @@ async function main(): Promise<void> {
       'no-split': { type: 'boolean', default: false },
       soak: { type: 'string', default: '0' },
       'soak-size': { type: 'string', default: '1280x720' },
+      json: { type: 'string' },
     },
   });
   const runs = Number(values.runs);
@@ -376,15 +411,32 @@ async function main(): Promise<void> {
   if (!sizes.every((h) => Number.isInteger(h) && h > 0)) throw new Error(`--sizes: "${values.sizes}" is not a list of heights`);
   const soakSize = parseSize(values['soak-size'] ?? '1280x720');
 
+  const startedAt = new Date().toISOString();
   const [l1, l5, l15] = loadavg();
   console.log(`analyzer benchmark ${new Date().toISOString()}  (figures only; nothing is asserted)`);
   console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${ffmpegVersion()}, node ${process.version}`);
   console.log(`load average at start: ${l1.toFixed(2)} ${l5.toFixed(2)} ${l15.toFixed(2)}   clip cache: ${CACHE_DIR}`);
   console.log('CPU = user+sys of the whole process tree (GNU time); peak RSS = max over time of the sum of');
   console.log('VmRSS of node and its children, polled every 50 ms; reference: decode-only of 30 s 1080p30 ~4.4 CPU s');
-  for (const h of sizes) await benchSize(h, runs, !values['no-split']);
+  const measured: CostSize[] = [];
+  for (const h of sizes) measured.push(await benchSize(h, runs, !values['no-split']));
   if (soakSeconds > 0) await soak(soakSeconds, soakSize.width, soakSize.height);
   console.log(`\nload average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  if (values.json) {
+    const result: AnalyzerBenchResult = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      ffmpeg: ffmpegVersion(),
+      node: process.version,
+      loadAverageStart: [l1, l5, l15],
+      loadAverageEnd: loadavg(),
+      sizes: measured,
+    };
+    writeResultJson(values.json, result);
+    console.log(`figures written to ${values.json}`);
+  }
 }
 
 await main();

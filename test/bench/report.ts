@@ -1,0 +1,628 @@
+/**
+ * The benchmark report: runs the accuracy, analyzer-cost and operator-scale benchmarks as child
+ * processes with --json, draws the charts and writes docs/BENCHMARKS.md, the PNGs and the raw
+ * JSON under docs/benchmarks/. Every figure in the report comes from this run; a section that
+ * was skipped or whose benchmark failed says so instead of keeping older numbers.
+ *
+ *   node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] [--skip-operator] [--from-json DIR]
+ *
+ * --from-json DIR reads DIR/{accuracy,analyzer,operator}.json (e.g. an earlier docs/benchmarks)
+ * instead of running the benchmarks; handy to re-render after changing this file.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { AccuracyResult, CorpusClip, DefectType, TypeScore } from './accuracy/types.js';
+import { renderChartPng, type GroupedBarChart } from './chart.js';
+import {
+  ACCURACY_TARGETS,
+  ANALYZER_TARGETS,
+  OPERATOR_TARGETS,
+  type AnalyzerBenchResult,
+  type CostSize,
+  type CostTool,
+  type OperatorBenchResult,
+} from './results.js';
+
+/** The command that regenerates the report, printed at its end. */
+export const REGENERATE_COMMAND = 'npm run bench';
+
+/** Chart files, relative to docs/ (the report links them from docs/BENCHMARKS.md). */
+export const CHART_FILES = {
+  f1: 'benchmarks/f1-per-type.png',
+  cpu: 'benchmarks/cpu-per-stream-second.png',
+} as const;
+export type ChartName = keyof typeof CHART_FILES;
+
+// ---------------------------------------------------------------------------------------------
+// the report's input
+
+export interface MachineFacts {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  ffmpeg: string;
+  /** kube-apiserver's version, or why it is not known. */
+  kubeApiserver: string;
+  streamqc: string;
+}
+
+/** A benchmark's result, or why this report has none. */
+export type Section<T> = { ran: true; result: T; seconds: number | null } | { ran: false; reason: string };
+
+/** Per chart: drawn (link it) or why not. */
+export type ChartStatus = { drawn: true } | { drawn: false; reason: string };
+
+export interface ReportInput {
+  generatedAt: string;
+  /** The command line that produced this report, e.g. `npm run bench` or report.js with its flags. */
+  generatedBy: string;
+  machine: MachineFacts;
+  accuracy: Section<AccuracyResult>;
+  cost: Section<AnalyzerBenchResult>;
+  operator: Section<OperatorBenchResult>;
+  charts: Record<ChartName, ChartStatus>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// verdicts
+
+/** One target judged: met, missed, or not measurable from this run. */
+interface Verdict {
+  target: string;
+  measured: string;
+  state: 'met' | 'MISSED' | 'not measured';
+}
+
+const verdictOf = (ok: boolean): Verdict['state'] => (ok ? 'met' : 'MISSED');
+
+/** Order of defect types in tables and charts: DESIGN.md's defect table. */
+const TYPE_ORDER: Record<DefectType, number> = {
+  black: 0, freeze: 1, silence: 2, loudness: 3, clipping: 4, blockiness: 5,
+  blur: 6, stall: 7, decode_error: 8, av_sync: 9, format_change: 10,
+};
+
+const TOOL_LABEL: Record<CostTool, string> = {
+  streamqc: 'streamqc (all detectors)',
+  decode: 'ffmpeg decode-only',
+  chain: 'ffmpeg detector chain',
+};
+const COST_TOOLS: readonly CostTool[] = ['streamqc', 'decode', 'chain'];
+
+function fixed(n: number, digits: number): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+function minFor(type: DefectType): number {
+  return ACCURACY_TARGETS.strictTypes.includes(type) ? ACCURACY_TARGETS.strictMin : ACCURACY_TARGETS.otherMin;
+}
+
+function scoredTypes(result: AccuracyResult): DefectType[] {
+  const types = new Set<DefectType>([...result.scores.streamqc, ...result.scores.ffmpeg].map((s) => s.type));
+  return [...types].sort((a, b) => TYPE_ORDER[a] - TYPE_ORDER[b]);
+}
+
+const scoreOf = (scores: readonly TypeScore[], type: DefectType): TypeScore | undefined => scores.find((s) => s.type === type);
+
+/** The accuracy targets of one type: P and R at least the type's minimum, F1 at least ffmpeg's. */
+function accuracyVerdict(type: DefectType, streamqc: TypeScore | undefined, ffmpeg: TypeScore | undefined): Verdict {
+  const min = minFor(type);
+  const target = `P, R >= ${min}${ffmpeg ? '; F1 >= ffmpeg' : ''}`;
+  if (!streamqc) return { target, measured: 'streamqc reported no score', state: 'MISSED' };
+  const misses: string[] = [];
+  if (!(streamqc.precision >= min)) misses.push(`precision ${fixed(streamqc.precision, 3)} < ${min}`);
+  if (!(streamqc.recall >= min)) misses.push(`recall ${fixed(streamqc.recall, 3)} < ${min}`);
+  if (ffmpeg && Number.isFinite(ffmpeg.f1) && !(streamqc.f1 >= ffmpeg.f1)) {
+    misses.push(`F1 ${fixed(streamqc.f1, 3)} < ffmpeg ${fixed(ffmpeg.f1, 3)}`);
+  }
+  return { target, measured: misses.join('; '), state: verdictOf(misses.length === 0) };
+}
+
+function costVerdicts(result: AnalyzerBenchResult): Verdict[] {
+  const out: Verdict[] = [];
+  for (const size of result.sizes) {
+    const s = size.tools.streamqc;
+    const ratio = s.cpuSeconds / size.tools.decode.cpuSeconds;
+    out.push({
+      target: `${size.height}p: streamqc CPU <= ${ANALYZER_TARGETS.cpuVsDecode}x ffmpeg decode-only`,
+      measured: `${fixed(ratio, 2)}x`,
+      state: verdictOf(ratio <= ANALYZER_TARGETS.cpuVsDecode),
+    });
+    out.push({
+      target: `${size.height}p: streamqc peak RSS (node + ffmpeg) <= ${ANALYZER_TARGETS.peakRssMiB} MiB`,
+      measured: `${fixed(s.peakRssMiB, 0)} MiB`,
+      state: verdictOf(s.peakRssMiB <= ANALYZER_TARGETS.peakRssMiB),
+    });
+  }
+  const hd = result.sizes.find((size) => size.height === 1080);
+  out.push(
+    hd
+      ? {
+          target: `1080p: streamqc >= ${ANALYZER_TARGETS.realtime1080}x real time`,
+          measured: `${fixed(hd.tools.streamqc.realtimeFactor, 1)}x`,
+          state: verdictOf(hd.tools.streamqc.realtimeFactor >= ANALYZER_TARGETS.realtime1080),
+        }
+      : { target: `1080p: streamqc >= ${ANALYZER_TARGETS.realtime1080}x real time`, measured: 'no 1080p clip in this run', state: 'not measured' },
+  );
+  return out;
+}
+
+function operatorVerdicts(result: OperatorBenchResult): Verdict[] {
+  const out: Verdict[] = [];
+  const rowFor = (monitors: number): OperatorBenchResult['rows'][number] | undefined => result.rows.find((r) => r.monitors === monitors);
+  for (const { monitors, seconds } of OPERATOR_TARGETS.allRunningSeconds) {
+    const target = `${monitors} monitors Running in <= ${seconds} s`;
+    const row = rowFor(monitors);
+    if (!row) out.push({ target, measured: `no ${monitors}-monitor run`, state: 'not measured' });
+    else if (row.running < row.monitors) out.push({ target, measured: `only ${row.running} of ${row.monitors} Running after ${fixed(row.allRunningSeconds, 0)} s`, state: 'MISSED' });
+    else out.push({ target, measured: `${fixed(row.allRunningSeconds, 1)} s`, state: verdictOf(row.allRunningSeconds <= seconds) });
+  }
+  const rssTarget = `operator peak RSS <= ${OPERATOR_TARGETS.peakRssMiB} MiB at ${OPERATOR_TARGETS.peakRssMonitors} monitors`;
+  const big = rowFor(OPERATOR_TARGETS.peakRssMonitors);
+  out.push(
+    big
+      ? { target: rssTarget, measured: `${fixed(big.operatorPeakRssMiB, 0)} MiB`, state: verdictOf(big.operatorPeakRssMiB <= OPERATOR_TARGETS.peakRssMiB) }
+      : { target: rssTarget, measured: `no ${OPERATOR_TARGETS.peakRssMonitors}-monitor run`, state: 'not measured' },
+  );
+  for (const row of result.rows) {
+    const target = `${row.monitors} monitors: zero operator writes in ${OPERATOR_TARGETS.steadyWindowSeconds} s of steady state`;
+    const sample = row.steadyOperatorWriteSample.length > 0 ? ` (e.g. ${row.steadyOperatorWriteSample.join('; ')})` : '';
+    const measured = `${row.steadyOperatorWrites} operator writes (audit log), ${row.steadyOperatorStatusWrites} status writes (operator's counter) in ${row.steadyWindowSeconds} s${sample}`;
+    const zero = row.steadyOperatorWrites <= OPERATOR_TARGETS.steadyWrites && row.steadyOperatorStatusWrites <= OPERATOR_TARGETS.steadyWrites;
+    // A shorter window than the target's cannot show that the target holds, only that it fails.
+    const state: Verdict['state'] = !zero ? 'MISSED' : row.steadyWindowSeconds >= OPERATOR_TARGETS.steadyWindowSeconds ? 'met' : 'not measured';
+    out.push({ target, measured, state });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// markdown
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[]): string {
+  const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const rule = header.map((_, i) => ((align?.[i] ?? 'l') === 'r' ? '---:' : '---'));
+  return [header, rule, ...rows].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');
+}
+
+function verdictTable(verdicts: readonly Verdict[]): string {
+  return table(['target', 'measured', 'verdict'], verdicts.map((v) => [v.target, v.measured || '-', v.state === 'MISSED' ? '**MISSED**' : v.state]));
+}
+
+function notRun(reason: string): string {
+  return `_Not run in this report: ${reason}._`;
+}
+
+function image(chart: ChartName, alt: string, status: ChartStatus): string {
+  return status.drawn ? `![${alt}](${CHART_FILES[chart]})` : `_Chart not drawn: ${status.reason}._`;
+}
+
+function took(seconds: number | null): string {
+  return seconds === null ? 'read from earlier JSON' : `took ${fixed(seconds / 60, 1)} min`;
+}
+
+function machineSection(m: MachineFacts, generatedAt: string): string {
+  return [
+    '## Machine and versions',
+    '',
+    table(['', 'this run'], [
+      ['generated', generatedAt],
+      ['CPU', `${m.cpuModel}, ${m.cores} logical cores`],
+      ['memory', `${fixed(m.memoryGiB, 1)} GiB`],
+      ['OS', m.os],
+      ['streamqc', m.streamqc],
+      ['Node.js', m.node],
+      ['ffmpeg', m.ffmpeg],
+      ['kube-apiserver', m.kubeApiserver],
+    ]),
+  ].join('\n');
+}
+
+function clipDefects(clip: CorpusClip): string {
+  const truth = [...clip.truth].sort((a, b) => a.start - b.start);
+  return truth.length ? truth.map((d) => `${d.type} ${fixed(d.start, 1)}-${fixed(d.end, 1)} s`).join(', ') : 'none (clean)';
+}
+
+function accuracySection(input: ReportInput): { text: string; verdicts: Verdict[] } {
+  const head = '## Accuracy: streamqc vs ffmpeg, per defect type';
+  if (!input.accuracy.ran) return { text: `${head}\n\n${notRun(input.accuracy.reason)}`, verdicts: [] };
+  const r = input.accuracy.result;
+  const types = scoredTypes(r);
+  const verdicts: Verdict[] = [];
+  const summaryRows = types.map((type) => {
+    const s = scoreOf(r.scores.streamqc, type);
+    const f = scoreOf(r.scores.ffmpeg, type);
+    const v = accuracyVerdict(type, s, f);
+    verdicts.push({ ...v, target: `${type}: ${v.target}` });
+    const prf = (t: TypeScore | undefined): string[] => (t ? [fixed(t.precision, 3), fixed(t.recall, 3), fixed(t.f1, 3)] : ['n/a', 'n/a', 'n/a']);
+    const verdict = v.state === 'met' ? 'met' : `**MISSED**: ${v.measured}`;
+    return [type, String(s?.truthEvents ?? f?.truthEvents ?? 0), ...prf(s), ...prf(f), v.target, verdict];
+  });
+  const lines = [
+    head,
+    '',
+    `${r.clips.length} clips, ${r.runs.length} tool runs (${took(input.accuracy.seconds)}). Targets: precision and recall at least ` +
+      `${ACCURACY_TARGETS.strictMin} on ${ACCURACY_TARGETS.strictTypes.join(', ')}, at least ${ACCURACY_TARGETS.otherMin} on the rest; ` +
+      "F1 at or above ffmpeg's on every type both detect. n/a: the tool does not detect that type.",
+    '',
+    table(
+      ['type', 'truth events', 'streamqc P', 'streamqc R', 'streamqc F1', 'ffmpeg P', 'ffmpeg R', 'ffmpeg F1', 'target', 'verdict'],
+      summaryRows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
+    ),
+    '',
+    image('f1', 'F1 per defect type, streamqc vs ffmpeg', input.charts.f1),
+    '',
+    '### Per type',
+    '',
+    'Onset error = detected start - injected start, seconds, over matched events.',
+  ];
+  for (const type of types) {
+    const tol = r.tolerances[type];
+    lines.push('', `#### ${type}`, '');
+    if (tol) lines.push(`Matching tolerance: onset within ${tol.onsetSeconds} s (${tol.why}).`, '');
+    const rows = (['streamqc', 'ffmpeg'] as const).map((tool) => {
+      const t = scoreOf(r.scores[tool], type);
+      if (!t) return [tool, 'does not detect this type', '', '', '', '', '', '', '', '', ''];
+      return [
+        tool, String(t.truthEvents), String(t.detectedEvents), String(t.truePositives),
+        fixed(t.precision, 3), fixed(t.recall, 3), fixed(t.f1, 3),
+        fixed(t.onsetErrorMean, 2), fixed(t.onsetErrorMedian, 2), fixed(t.onsetErrorP95, 2), fixed(t.onsetErrorMaxAbs, 2),
+      ];
+    });
+    lines.push(table(
+      ['tool', 'truth', 'detected', 'true pos.', 'P', 'R', 'F1', 'onset mean s', 'onset median s', 'onset p95 s', 'onset max abs s'],
+      rows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ));
+  }
+  lines.push('', '### Corpus', '');
+  lines.push(table(
+    ['clip', 'content', 'resolution', 'codec', 'container', 'mode', 'duration s', 'injected defects'],
+    r.clips.map((c) => [
+      c.name, c.content, `${c.width}x${c.height} @ ${fixed(c.fps, 0)} fps`, c.videoCodec, c.container,
+      c.mode === 'live' ? `live over UDP${c.outages.length ? `, ${c.outages.length} outage(s)` : ''}` : 'file',
+      fixed(c.duration, 1), clipDefects(c),
+    ]),
+  ));
+  return { text: lines.join('\n'), verdicts };
+}
+
+function costSizeTable(size: CostSize): string {
+  const decode = size.tools.decode.cpuSeconds;
+  return table(
+    ['tool', 'wall s', 'CPU s', 'CPU s / stream s', 'x real time', 'peak RSS MiB', 'largest process MiB', 'CPU / decode-only'],
+    COST_TOOLS.map((tool) => {
+      const t = size.tools[tool];
+      return [
+        TOOL_LABEL[tool], fixed(t.wallSeconds, 2), fixed(t.cpuSeconds, 2), fixed(t.cpuPerStreamSecond, 3),
+        fixed(t.realtimeFactor, 1), fixed(t.peakRssMiB, 0), fixed(t.maxSingleProcessMiB, 0), fixed(t.cpuSeconds / decode, 2),
+      ];
+    }),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+function costSection(input: ReportInput): { text: string; verdicts: Verdict[] } {
+  const head = '## Analyzer cost: streamqc vs ffmpeg';
+  if (!input.cost.ran) return { text: `${head}\n\n${notRun(input.cost.reason)}`, verdicts: [] };
+  const r = input.cost.result;
+  const verdicts = costVerdicts(r);
+  const lines = [
+    head,
+    '',
+    `Generated H.264 + AAC clips (zooming Mandelbrot with grain, tone over pink noise, a freeze, a black and a silent stretch), ` +
+      `each tool run ${r.sizes[0]?.runs ?? '?'} times interleaved, median shown (${took(input.cost.seconds)}). ` +
+      'CPU = user + sys of the whole process tree (GNU time); peak RSS = the largest sum of VmRSS over node and its children, ' +
+      `polled every 50 ms. Load average ${r.loadAverageStart.map((x) => fixed(x, 2)).join(' ')} at start, ` +
+      `${r.loadAverageEnd.map((x) => fixed(x, 2)).join(' ')} at end.`,
+  ];
+  for (const size of r.sizes) {
+    lines.push(
+      '',
+      `### ${size.height}p${size.fps}: ${size.width}x${size.height}, ${fixed(size.durationSeconds, 1)} s, ${fixed(size.bitRate / 1e6, 2)} Mbit/s`,
+      '',
+      costSizeTable(size),
+      '',
+      `streamqc's events on run 1: ${size.streamqcEvents}`,
+    );
+  }
+  lines.push('', '### Cost targets', '', verdictTable(verdicts), '', image('cpu', 'CPU seconds per stream second', input.charts.cpu));
+  return { text: lines.join('\n'), verdicts };
+}
+
+function operatorSection(input: ReportInput): { text: string; verdicts: Verdict[] } {
+  const head = '## Operator scale';
+  if (!input.operator.ran) return { text: `${head}\n\n${notRun(input.operator.reason)}`, verdicts: [] };
+  const r = input.operator.result;
+  const verdicts = operatorVerdicts(r);
+  const text = [
+    head,
+    '',
+    `StreamMonitors created in one namespace on the kwok control plane, operator concurrency ${r.concurrency} ` +
+      `(${took(input.operator.seconds)}). "Running" = every monitor has phase Running. Steady-state writes: ` +
+      "the write requests kube-apiserver's audit log attributes to the operator (its User-Agent), lease renewals " +
+      "excluded; the operator's own status-write counter; and, for context, kube-apiserver's request metrics for write " +
+      'verbs on pods, configmaps, events and streammonitors from every client (scheduler and kwok events included).',
+    '',
+    table(
+      ['monitors', 'create s', 'all Running s', 'Running', 'pods scheduled', 'operator peak RSS MiB', 'steady window s', 'operator writes (audit)', 'status writes (operator)', 'writes, all clients (metrics)'],
+      r.rows.map((row) => [
+        String(row.monitors), fixed(row.createSeconds, 1), fixed(row.allRunningSeconds, 1), `${row.running} / ${row.monitors}`,
+        `${row.scheduled} / ${row.pods}`, fixed(row.operatorPeakRssMiB, 0), String(row.steadyWindowSeconds),
+        String(row.steadyOperatorWrites), String(row.steadyOperatorStatusWrites), String(row.steadyWritesOnOperatorResources),
+      ]),
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+    '',
+    '### Operator targets',
+    '',
+    verdictTable(verdicts),
+  ].join('\n');
+  return { text, verdicts };
+}
+
+/** The whole of docs/BENCHMARKS.md for one run; pure, so tests feed it fixtures. */
+export function renderReport(input: ReportInput): string {
+  const accuracy = accuracySection(input);
+  const cost = costSection(input);
+  const operator = operatorSection(input);
+  const all = [...accuracy.verdicts, ...cost.verdicts, ...operator.verdicts];
+  const missed = all.filter((v) => v.state === 'MISSED');
+  const unmeasured = all.filter((v) => v.state === 'not measured');
+  const skipped = (
+    [['accuracy', input.accuracy], ['analyzer cost', input.cost], ['operator scale', input.operator]] as const
+  ).filter(([, s]) => !s.ran).map(([name]) => name);
+  const summary = [
+    '## Summary',
+    '',
+    `${all.length - missed.length - unmeasured.length} of ${all.length} targets met, ${missed.length} missed` +
+      `${unmeasured.length ? `, ${unmeasured.length} not measured` : ''}.` +
+      `${skipped.length ? ` Not run in this report: ${skipped.join(', ')}.` : ''}`,
+  ];
+  if (missed.length) {
+    summary.push('', 'Missed targets:', '', ...missed.map((v) => `- **MISSED**: ${v.target} (${v.measured})`));
+  }
+  return [
+    '# streamqc benchmarks',
+    '',
+    `Generated by \`${input.generatedBy}\` on ${input.generatedAt}; every figure below comes from that run ` +
+      '(raw results in `docs/benchmarks/*.json`). Do not edit by hand.',
+    '',
+    summary.join('\n'),
+    '',
+    machineSection(input.machine, input.generatedAt),
+    '',
+    accuracy.text,
+    '',
+    cost.text,
+    '',
+    operator.text,
+    '',
+    '## Regenerating',
+    '',
+    `\`${REGENERATE_COMMAND}\` runs all three benchmarks and rewrites this file, \`docs/benchmarks/*.png\` and ` +
+      '`docs/benchmarks/*.json`. Parts: `node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] ' +
+      '[--skip-operator] [--from-json DIR]`.',
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// charts from results
+
+export function f1Chart(result: AccuracyResult): GroupedBarChart {
+  const types = scoredTypes(result);
+  const f1 = (scores: readonly TypeScore[]): (number | null)[] => types.map((t) => scoreOf(scores, t)?.f1 ?? null);
+  return {
+    title: 'F1 per defect type (higher is better)',
+    yLabel: 'F1',
+    groups: types,
+    yMax: 1,
+    series: [
+      { name: 'streamqc', values: f1(result.scores.streamqc) },
+      { name: 'ffmpeg', values: f1(result.scores.ffmpeg) },
+    ],
+  };
+}
+
+export function cpuChart(result: AnalyzerBenchResult): GroupedBarChart {
+  return {
+    title: 'CPU seconds per stream second (lower is better)',
+    yLabel: 'CPU s per stream s',
+    groups: result.sizes.map((s) => `${s.height}p${s.fps}`),
+    valueDigits: 3,
+    series: COST_TOOLS.map((tool) => ({ name: TOOL_LABEL[tool], values: result.sizes.map((s) => s.tools[tool].cpuPerStreamSecond) })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI: run, collect, write
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const DOCS = join(PROJECT_ROOT, 'docs');
+const RAW_DIR = join(DOCS, 'benchmarks');
+
+function firstLine(cmd: string, args: readonly string[]): string | null {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 15_000 }).split('\n')[0]?.trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function osName(): string {
+  try {
+    const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+    return `${pretty ?? 'Linux'}, kernel ${release()}`;
+  } catch {
+    return `${process.platform}, kernel ${release()}`;
+  }
+}
+
+/** kube-apiserver from the operator benchmark, else from `kubectl version` against the developer cluster. */
+function kubeApiserverVersion(operator: Section<OperatorBenchResult>): string {
+  if (operator.ran && operator.result.kubeApiserverVersion) return `${operator.result.kubeApiserverVersion} (kwok control plane of the operator benchmark)`;
+  const bin = process.env.STREAMQC_CLUSTER_BIN;
+  const kubectl = bin ? join(bin, 'kubectl') : 'kubectl';
+  const kubeconfig = process.env.STREAMQC_KUBECONFIG;
+  try {
+    const out = execFileSync(kubectl, [...(kubeconfig ? ['--kubeconfig', kubeconfig] : []), 'version', '-o', 'json'], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 15_000,
+    });
+    const v = (JSON.parse(out) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion;
+    if (v) return `${v} (kubectl version)`;
+  } catch {
+    // no kubectl or no reachable cluster: said below
+  }
+  return 'not known (operator benchmark not run and no cluster reachable)';
+}
+
+function machineFacts(operator: Section<OperatorBenchResult>): MachineFacts {
+  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+  const commit = firstLine('git', ['-C', PROJECT_ROOT, 'rev-parse', '--short', 'HEAD']);
+  const dirty = firstLine('git', ['-C', PROJECT_ROOT, 'status', '--porcelain']) !== null;
+  return {
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: totalmem() / 2 ** 30,
+    os: osName(),
+    node: process.version,
+    ffmpeg: firstLine('ffmpeg', ['-hide_banner', '-version'])?.replace(/\s+Copyright.*$/, '') ?? 'not found',
+    kubeApiserver: kubeApiserverVersion(operator),
+    streamqc: `${pkg.version}${commit ? ` (commit ${commit}${dirty ? ', with uncommitted changes' : ''})` : ''}`,
+  };
+}
+
+interface BenchSpec {
+  /** File name under docs/benchmarks and under --from-json DIR. */
+  json: string;
+  script: string;
+  args: string[];
+  /** A shape check of the parsed document: a benchmark of another version says so instead of crashing the report. */
+  looksRight: (doc: Partial<Record<string, unknown>>) => boolean;
+}
+
+const BENCHES = {
+  accuracy: {
+    json: 'accuracy.json', script: join(HERE, 'accuracy', 'accuracy.js'), args: [],
+    looksRight: (d) => Array.isArray(d.clips) && typeof d.scores === 'object' && d.scores !== null && typeof d.tolerances === 'object',
+  },
+  cost: {
+    json: 'analyzer.json', script: join(HERE, 'analyzer.js'), args: ['--runs', '3', '--sizes', '720,1080'],
+    looksRight: (d) => Array.isArray(d.sizes) && Array.isArray(d.loadAverageStart),
+  },
+  operator: {
+    json: 'operator.json', script: join(HERE, 'operator.js'), args: ['--counts', '1000,5000'],
+    looksRight: (d) => Array.isArray(d.rows),
+  },
+} satisfies Record<string, BenchSpec>;
+type BenchName = keyof typeof BENCHES;
+
+function runChild(script: string, args: readonly string[]): Promise<number | string> {
+  return new Promise((resolve) => {
+    // The benchmark's own progress goes to this terminal; its figures come back through --json.
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', (e) => resolve(e.message));
+    child.on('close', (code, signal) => resolve(code ?? `killed by ${signal}`));
+  });
+}
+
+/**
+ * Runs one benchmark (or reads its JSON from fromDir). The raw JSON lands in docs/benchmarks; a
+ * section not run removes its old JSON there, so nothing in docs/ outlives the run it came from.
+ */
+async function section<T>(name: BenchName, skip: boolean, fromDir: string | undefined): Promise<Section<T>> {
+  const spec: BenchSpec = BENCHES[name];
+  const out = join(RAW_DIR, spec.json);
+  const fail = (reason: string): Section<T> => {
+    console.error(`report: ${name}: not run in this report: ${reason}`);
+    if (!fromDir || join(fromDir, spec.json) !== out) rmSync(out, { force: true });
+    return { ran: false, reason };
+  };
+  if (skip) return fail(`skipped with --skip-${name}`);
+  let source = out;
+  let seconds: number | null = null;
+  if (fromDir) {
+    source = join(fromDir, spec.json);
+    if (!existsSync(source)) return fail(`${source} does not exist`);
+  } else {
+    if (!existsSync(spec.script)) return fail(`${spec.script} is not built`);
+    rmSync(out, { force: true });
+    console.error(`report: running ${name}: node ${spec.script} ${[...spec.args, '--json', out].join(' ')}`);
+    const t0 = performance.now();
+    const code = await runChild(spec.script, [...spec.args, '--json', out]);
+    seconds = (performance.now() - t0) / 1000;
+    if (code !== 0) return fail(`the benchmark failed (exit ${code}); see its output`);
+    if (!existsSync(out)) return fail(`the benchmark wrote no ${spec.json}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(source, 'utf8'));
+  } catch (e) {
+    return fail(`${source} is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || !spec.looksRight(doc)) return fail(`${source} does not have the fields this report reads`);
+  const result = doc as T;
+  if (source !== out) writeFileSync(out, readFileSync(source));
+  return { ran: true, result, seconds };
+}
+
+function drawChart(name: ChartName, chart: GroupedBarChart | null, notDrawn: string): ChartStatus {
+  const path = join(DOCS, CHART_FILES[name]);
+  rmSync(path, { force: true });
+  if (!chart) return { drawn: false, reason: notDrawn };
+  try {
+    writeFileSync(path, renderChartPng(chart));
+    return { drawn: true };
+  } catch (e) {
+    console.error(`report: chart ${name}: ${(e as Error).message}`);
+    return { drawn: false, reason: (e as Error).message };
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'skip-accuracy': { type: 'boolean', default: false },
+      'skip-cost': { type: 'boolean', default: false },
+      'skip-operator': { type: 'boolean', default: false },
+      'from-json': { type: 'string' },
+    },
+  });
+  mkdirSync(RAW_DIR, { recursive: true });
+  // Absolute, so that --from-json docs/benchmarks is recognised as the output directory itself.
+  const fromDir = values['from-json'] ? resolve(values['from-json']) : undefined;
+  const generatedAt = new Date().toISOString();
+  // One at a time: they measure CPU and time, so running them together would spoil each other.
+  const accuracy = await section<AccuracyResult>('accuracy', values['skip-accuracy'] ?? false, fromDir);
+  const cost = await section<AnalyzerBenchResult>('cost', values['skip-cost'] ?? false, fromDir);
+  const operator = await section<OperatorBenchResult>('operator', values['skip-operator'] ?? false, fromDir);
+  // Figures read from earlier JSON were measured on the machine recorded with them.
+  const earlierMachine = fromDir ? join(fromDir, 'machine.json') : null;
+  const machine = earlierMachine && existsSync(earlierMachine)
+    ? (JSON.parse(readFileSync(earlierMachine, 'utf8')) as MachineFacts)
+    : machineFacts(operator);
+  writeFileSync(join(RAW_DIR, 'machine.json'), `${JSON.stringify(machine, null, 2)}\n`);
+  const charts: Record<ChartName, ChartStatus> = {
+    f1: drawChart('f1', accuracy.ran ? f1Chart(accuracy.result) : null, 'accuracy not run'),
+    cpu: drawChart('cpu', cost.ran ? cpuChart(cost.result) : null, 'analyzer cost not run'),
+  };
+  // npm sets npm_lifecycle_event when the report runs as `npm run bench`.
+  const generatedBy = process.env.npm_lifecycle_event === 'bench'
+    ? REGENERATE_COMMAND
+    : ['node', 'dist/test/bench/report.js', ...process.argv.slice(2)].join(' ');
+  const report = renderReport({ generatedAt, generatedBy, machine, accuracy, cost, operator, charts });
+  const path = join(DOCS, 'BENCHMARKS.md');
+  writeFileSync(path, report);
+  console.error(`report: wrote ${path}`);
+}
+
+// Run only as a program, so tests can import renderReport without running benchmarks.
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await main();
