@@ -92,6 +92,19 @@ const AMETA_RE = /^\[Parsed_ametadata_\d+ @ [^\]]+\] \[info\] (?:frame:\s*\d+\s+
 const LEVEL_RE = /^(?:\[([^\]@]+?)(?: @ [^\]]+)?\] )?\[(fatal|error|warning|info|verbose)\] (.*)$/;
 const DECODE_ERROR_RE = /concealing|error while decoding|Invalid NAL|corrupt|decode_slice_header|non-existing PPS|no frame!|illegal|Error while decoding stream/i;
 
+/**
+ * Once a frame's record is printed its timestamp has served. With -copyts a stream's
+ * timestamps may step back (an audio clock jump, concatenated or restarted streams), and the
+ * raw muxers refuse such packets: a dropped block would pair every later record with the
+ * wrong data. Renumbering at the stream's nominal rate keeps the pipes complete, and keeps
+ * ffmpeg's choice of which output to feed next close to media time.
+ */
+function monotonicVideoOutput(frameRate: number | null): string {
+  // The probed rate, not FRAME_RATE: a variable-rate stream has none, and NaN is no timestamp.
+  return `setpts=N/${frameRate && frameRate > 0 ? frameRate : 25}/TB`;
+}
+const MONOTONIC_AUDIO_OUTPUT = 'asetpts=N/SR/TB';
+
 export function buildDecodeArgs(opts: SessionOptions): string[] {
   const { source, probe, analysis } = opts;
   const chains: string[] = [];
@@ -107,6 +120,11 @@ export function buildDecodeArgs(opts: SessionOptions): string[] {
     // The layout is known from the probe: a live source need not be analysed for 5 s again
     // before frames flow (every second of that is added to a reconnect).
     ...(source.scheme === 'file' ? [] : ['-analyzeduration', '1000000', '-probesize', '1000000']),
+    // Each stream's own timestamps, untouched: for MPEG-TS and HLS ffmpeg otherwise "corrects"
+    // a step back in any one stream by shifting every stream of the input from then on, so an
+    // audio clock jump would move the video's frame times. The timeline judges discontinuities
+    // on the video alone; ffmpeg still unwraps the 33-bit PTS.
+    '-copyts',
     ...networkInputOptions(source, opts.ioTimeoutSeconds),
   ]);
   if (probe.video) {
@@ -114,13 +132,14 @@ export function buildDecodeArgs(opts: SessionOptions): string[] {
     // was the cheapest scaler measured; microsecond timestamps keep precision on long runs;
     // showinfo without checksums is nearly free on the small plane.
     chains.push(
-      `[0:v:0]scale=${analysis.width}:${analysis.height}:flags=neighbor,format=gray,settb=AVTB,showinfo=checksum=0[v]`,
+      `[0:v:0]scale=${analysis.width}:${analysis.height}:flags=neighbor,format=gray,settb=AVTB,showinfo=checksum=0,` +
+        `${monotonicVideoOutput(probe.video.frameRate)}[v]`,
     );
   }
   if (probe.audio) {
     chains.push(
       `[0:a:0]aformat=sample_fmts=flt,asettb=AVTB,asetnsamples=n=${AUDIO_BLOCK}:p=0,` +
-        'ametadata=mode=add:key=sqa:value=1,ametadata=mode=print:key=sqa[a]',
+        `ametadata=mode=add:key=sqa:value=1,ametadata=mode=print:key=sqa,${MONOTONIC_AUDIO_OUTPUT}[a]`,
     );
   }
   cmd.complexFilter(chains.join(';'));

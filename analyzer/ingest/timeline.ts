@@ -64,6 +64,12 @@ export class Timeline {
     // opens a segment and judges discontinuities; audio rides on its offset, so audio running
     // ahead of or behind video (A/V offset, interleaving) never re-anchors the timeline.
     if (this.offset === null && !anchors) return this.options.live ? this.now() : this.lastT;
+    // Audio whose clock is more than a discontinuity away from the anchoring stream's is on a
+    // clock the anchor has not reached yet (both jumped, audio first) or jumped on its own;
+    // its time is unknown, so it stays where media is now instead of leaping with its stamp.
+    if (!anchors && this.lastPts !== null && Math.abs(pts - this.lastPts) > this.options.maxStep) {
+      return this.options.live ? this.now() : this.lastT;
+    }
     if (this.offset === null) {
       this.offset = this.started ? this.resumeAt(wall, step) - pts : -pts;
       this.started = true;

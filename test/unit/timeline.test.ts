@@ -100,3 +100,13 @@ test('a step back of a few seconds (concatenated files) continues instead of goi
   assert.ok(Math.abs(t - 4.0) < 1e-9, `continues one frame on: ${t}`);
   assert.ok(Math.abs(tl.map(1.36, 0.021, false) - 3.96) < 1e-9, 'audio slightly behind video maps back a little, no new segment');
 });
+
+test('audio that leaps ahead of a video discontinuity does not move the timeline', () => {
+  const clock = fakeClock();
+  const tl = new Timeline(clock.now, { live: false, maxStep: 5 });
+  for (let i = 0; i < 100; i++) tl.map(i * 0.04, 0.04);
+  // Both streams jump an hour on; the audio's first block is decoded before the video's frame.
+  assert.ok(Math.abs(tl.map(3604, 0.021, false) - 3.96) < 1e-9, 'audio waits at the last media time');
+  assert.ok(Math.abs(tl.map(3604, 0.04) - 4.0) < 1e-9, 'the video continues one frame on');
+  assert.ok(Math.abs(tl.map(3604.021, 0.021, false) - 4.021) < 1e-9, 'then audio rides on the new segment');
+});
