@@ -154,6 +154,8 @@ export class Analyzer {
   private sessionStartWall = 0;
   private mediaLost = false;
   private endT = 0;
+  /** Live: the timeline time at which stop() was asked for. */
+  private stoppedAt: number | null = null;
   private lastVideoT: number | null = null;
   private lastFrameWall = 0;
   private lagAnchor: number | null = null;
@@ -194,6 +196,12 @@ export class Analyzer {
   stop(): void {
     if (this.stopRequested) return;
     this.stopRequested = true;
+    if (this.live) {
+      // The contract: active defects end at the signal, not when the children have exited
+      // (about 2 s later), and nothing starts in between: no ticks (a stall would), no media.
+      this.stoppedAt = this.timeline.now();
+      this.stopTicker();
+    }
     for (const w of this.stopWaiters.splice(0)) w();
     void this.session?.stop();
   }
@@ -264,7 +272,7 @@ export class Analyzer {
     } finally {
       this.stopTicker();
       await this.drainBatches();
-      const end = this.live ? this.timeline.now() : this.endT;
+      const end = this.live ? (this.stoppedAt ?? this.timeline.now()) : this.endT;
       if (this.audioMeter) this.loudness.integratedLufs = finite(this.audioMeter.integratedLufs);
       for (const d of this.detectors) d.flush(end);
       for (const m of this.models) m.tracker.close(end);
@@ -414,6 +422,7 @@ export class Analyzer {
   }
 
   private onVideo(t: number, duration: number, luma: Uint8Array, keyframe: boolean): void {
+    if (this.stoppedAt !== null) return;
     this.mediaArrived(t);
     this.counters.frames++;
     this.metrics.frames.inc({ stream: this.metrics.stream });
@@ -518,7 +527,7 @@ export class Analyzer {
   private onAudio(t: number, samples: Float32Array): void {
     const meter = this.audioMeter;
     const probe = this.probe;
-    if (!meter || !probe?.audio) return;
+    if (!meter || !probe?.audio || this.stoppedAt !== null) return;
     this.mediaArrived(t);
     const duration = samples.length / probe.audio.channels / probe.audio.sampleRate;
     this.counters.audioSeconds += duration;
@@ -602,6 +611,7 @@ export class Analyzer {
   }
 
   private onDecodeError(message: string, pts: number | null): void {
+    if (this.stoppedAt !== null) return;
     this.counters.decodeErrors++;
     this.metrics.decodeErrors.inc({ stream: this.metrics.stream });
     this.log.debug({ message }, 'decode error');

@@ -63,6 +63,7 @@ test('a live UDP stream: endpoints, a stall and reconnect, and SIGTERM closing a
   ].join('\n'));
   // Black from 14 s on the sender's clock until well after we stop.
   const schedule: DefectWindow[] = [{ type: 'black', start: 14, end: 600 }];
+  let signalledAt = 0;
   let sender = startSender(url, schedule, 0);
   const cli = startCli(['analyze', url, '--config', config, '--format', 'jsonl']);
   const seenChildren = new Set<number>();
@@ -109,6 +110,7 @@ test('a live UDP stream: endpoints, a stall and reconnect, and SIGTERM closing a
     throw new Error(`${(err as Error).message}\nstatus: ${status.body}`);
   } finally {
     clearInterval(watch);
+    signalledAt = Date.now();
     cli.child.kill('SIGTERM');
     await stopProcess(sender);
   }
@@ -118,6 +120,10 @@ test('a live UDP stream: endpoints, a stall and reconnect, and SIGTERM closing a
   assert.ok(stall.end - stall.start >= 4 && stall.end - stall.start < 12, `stall lasted ${stall.end - stall.start} s`);
   const black = only(r, 'black');
   assert.ok(black.end > black.start, 'the active black defect was closed at SIGTERM');
+  // Closed at the signal (the timeline runs at wall-clock pace while media flows), not when
+  // the ffmpeg children had exited.
+  const closedAt = Date.parse(black.wallclock) + (black.end - black.start) * 1000;
+  assert.ok(Math.abs(closedAt - signalledAt) < 600, `black closed ${closedAt - signalledAt} ms from the signal`);
   assert.ok(black.start > stall.end, 'timeline continues across the outage');
   assert.ok(seenChildren.size >= 1, 'the analyzer ran ffmpeg children');
   for (const pid of seenChildren) assert.equal(existsSync(`/proc/${pid}`), false, `ffmpeg child ${pid} outlived the analyzer`);
