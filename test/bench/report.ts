@@ -15,6 +15,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { formatMistakes } from './accuracy/accuracy.js';
 import type { AccuracyResult, CorpusClip, DefectType, TypeScore } from './accuracy/types.js';
 import { renderChartPng, type GroupedBarChart } from './chart.js';
 import {
@@ -281,6 +282,18 @@ function accuracySection(input: ReportInput): { text: string; verdicts: Verdict[
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ));
   }
+  lines.push(
+    '',
+    '### Every miss and false positive',
+    '',
+    'Per tool and clip, after the same matching for both tools (fragments under 0.5 s merged; at the ' +
+      'edges of a live clip\'s outages, decode_error and blockiness detections that match no truth count ' +
+      'neither way, since a torn packet may or may not produce real decode errors there).',
+    '',
+    '```',
+    formatMistakes(r),
+    '```',
+  );
   lines.push('', '### Corpus', '');
   lines.push(table(
     ['clip', 'content', 'resolution', 'codec', 'container', 'mode', 'duration s', 'injected defects'],

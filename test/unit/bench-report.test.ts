@@ -21,7 +21,13 @@ const accuracy: AccuracyResult = {
     container: 'mpegts', videoCodec: 'h264', width: 1920, height: 1080, fps: 30, duration: 60,
     content: 'zooming Mandelbrot, tone', truth: [{ type: 'stall', start: 40, end: 45 }, { type: 'black', start: 10, end: 13 }],
   }],
-  runs: [],
+  runs: [
+    // streamqc finds the stall and reports black late; a decode_error at the outage's end is excused.
+    { tool: 'streamqc', clip: 'mandel-1080p-h264-ts-black', wallSeconds: 60, cpuSeconds: 20, events: [
+      { type: 'stall', start: 40.2, end: 45 }, { type: 'black', start: 12, end: 13 }, { type: 'decode_error', start: 45.1, end: 45.2 },
+    ] },
+    { tool: 'ffmpeg', clip: 'mandel-1080p-h264-ts-black', wallSeconds: 30, cpuSeconds: 30, events: [{ type: 'black', start: 10, end: 13 }] },
+  ],
   scores: {
     // black meets its target; blur misses recall (17 of 20 = 0.85 < 0.9); stall is streamqc's only.
     streamqc: [score('blur', 20, 17, 17), score('black', 10, 10, 10), score('stall', 5, 5, 5)],
@@ -174,4 +180,13 @@ test('the CPU chart has one group per clip size and one series per tool', () => 
   assert.deepEqual(chart.groups, ['720p30', '1080p30']);
   assert.deepEqual(chart.series.map((s) => s.name), ['streamqc (all detectors)', 'ffmpeg decode-only', 'ffmpeg detector chain']);
   assert.deepEqual(chart.series[0].values.map((v) => Number(v?.toFixed(3))), [0.1, 0.24]);
+});
+
+test('every miss and false positive is listed per tool and clip', () => {
+  const md = renderReport(base);
+  assert.ok(md.includes('### Every miss and false positive'));
+  assert.match(md, /streamqc +mandel-1080p-h264-ts-black: MISS black 10\.00\.\.13\.00 \(reported: black 12\.00\.\.13\.00\)/);
+  assert.match(md, /streamqc +mandel-1080p-h264-ts-black: FALSE black 12\.00\.\.13\.00/);
+  assert.match(md, /not counted \(outage edge\) decode_error 45\.10\.\.45\.20/);
+  assert.ok(!/ffmpeg +mandel-1080p-h264-ts-black: (MISS|FALSE) black/.test(md), 'ffmpeg found the black');
 });
