@@ -13,6 +13,7 @@ import { ConfigError, type AnalyzerConfig } from './config.js';
 import { createDetectors } from './detectors/index.js';
 import type { AudioObservation, DefectEvent, DefectSink, DefectType, Detector, StreamFormat } from './detectors/types.js';
 import { AudioMeter } from './audio/meter.js';
+import { StillnessMeter } from './features/stillness.js';
 import { CpuFeatureExtractor } from './features/cpu.js';
 import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './features/types.js';
 // The ONNX modules (native onnxruntime) load only when a config asks for them.
@@ -125,6 +126,7 @@ export class Analyzer {
   private geometry: FeatureGeometry | null = null;
   private extractor: FeatureExtractor | null = null;
   private cpu: CpuFeatureExtractor | null = null;
+  private stillness: StillnessMeter | null = null;
   /** Where the features run: 'cpu', or the ONNX execution provider actually in use. */
   private executionProvider = 'cpu';
   /** Frames per feature batch: 1 for the CPU kernel (user models then run frame by frame). */
@@ -164,6 +166,7 @@ export class Analyzer {
   private pendingBatch: LumaFrame[] = [];
   private pendingTimes: number[] = [];
   private pendingKeys: boolean[] = [];
+  private pendingDrift: number[] = [];
   private inFlight: Promise<void> = Promise.resolve();
   private batchesInFlight = 0;
   private avWindow: number[] = [];
@@ -319,6 +322,7 @@ export class Analyzer {
         this.cpu = new CpuFeatureExtractor(this.geometry);
         this.extractor = this.cpu;
       }
+      this.stillness = new StillnessMeter(this.geometry.width, this.geometry.height, this.config.detectors.freeze.noise);
       this.metrics.featureBackend.set(
         { stream: this.metrics.stream, backend: this.extractor.backend, execution_provider: this.executionProvider },
         1,
@@ -367,6 +371,7 @@ export class Analyzer {
     this.avBaseline = null;
     this.avBaselineSamples = [];
     this.extractor?.reset();
+    this.stillness?.reset();
     const frameStep = 1 / (probe.video?.frameRate ?? 25);
     const audioStep = probe.audio ? 1024 / probe.audio.sampleRate : 0.02;
     const session = new DecodeSession(
@@ -438,17 +443,19 @@ export class Analyzer {
     const geometry = this.geometry;
     if (!geometry) return;
     const frame: LumaFrame = { width: geometry.width, height: geometry.height, data: luma };
+    const drift = this.stillness?.measure(luma, keyframe) ?? Number.NaN;
     if (this.cpu && this.models.length === 0) {
       const t0 = process.hrtime.bigint();
       const features = this.cpu.extractOne(frame);
       this.metrics.processing.observe({ stream: this.metrics.stream }, Number(process.hrtime.bigint() - t0) / 1e9);
-      this.onFeatures(t, duration, features, keyframe);
+      this.onFeatures(t, duration, features, keyframe, drift);
       return;
     }
     // Batched path (ONNX graph and/or user models): frames are copied into the batch.
     this.pendingBatch.push({ ...frame, data: luma.slice() });
     this.pendingTimes.push(t);
     this.pendingKeys.push(keyframe);
+    this.pendingDrift.push(drift);
     if (this.pendingBatch.length >= this.batchSize) this.flushBatch(duration);
   }
 
@@ -457,9 +464,11 @@ export class Analyzer {
     const frames = this.pendingBatch;
     const times = this.pendingTimes;
     const keys = this.pendingKeys;
+    const drifts = this.pendingDrift;
     this.pendingBatch = [];
     this.pendingTimes = [];
     this.pendingKeys = [];
+    this.pendingDrift = [];
     this.batchesInFlight++;
     // A finite input waits for analysis instead: ffmpeg blocks on the full pipe.
     if (!this.live && this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT) this.session?.pauseVideo();
@@ -474,7 +483,7 @@ export class Analyzer {
         const per = Number(process.hrtime.bigint() - t0) / 1e9 / frames.length;
         for (let i = 0; i < frames.length; i++) {
           this.metrics.processing.observe({ stream: this.metrics.stream }, per);
-          if (features[i]) this.onFeatures(times[i], duration, features[i], keys[i]);
+          if (features[i]) this.onFeatures(times[i], duration, features[i], keys[i], drifts[i]);
           this.models.forEach((m, k) => {
             const score = scores[k][i];
             m.tracker.update(times[i], duration, m.above ? score > m.threshold : score < m.threshold, () => ({ score }));
@@ -514,8 +523,8 @@ export class Analyzer {
     return this.dropping;
   }
 
-  private onFeatures(t: number, duration: number, features: VideoFeatures, keyframe: boolean): void {
-    for (const d of this.detectors) d.onVideo?.({ t, duration, features, keyframe });
+  private onFeatures(t: number, duration: number, features: VideoFeatures, keyframe: boolean, drift: number): void {
+    for (const d of this.detectors) d.onVideo?.({ t, duration, features, keyframe, drift });
     const s = { stream: this.metrics.stream };
     this.metrics.blackRatio.set(s, features.darkRatio);
     this.metrics.blockiness.set(s, features.blockiness);

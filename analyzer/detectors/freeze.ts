@@ -5,6 +5,12 @@
  * duration 2 s), with one deliberate difference: freezedetect splits a freeze on any
  * changed frame, so the keyframe an encoder inserts into a frozen picture cuts it in two;
  * here a freeze only clears after `motionFrames` consecutive moving frames.
+ *
+ * Slow motion moves less than the noise floor from one frame to the next (a slow pan, a
+ * creeping ticker), so each frame is also held against a reference (`drift`, see
+ * features/stillness.ts), as freezedetect does: a frame more than `noise` from the last
+ * keyframe or the last moved frame is motion, and ends a freeze at once. Keyframes re-anchor
+ * the reference, so an encoder re-coding a frozen picture does not.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
 import { blackOptions, isBlackPicture } from './black.js';
@@ -51,7 +57,7 @@ export function createFreezeDetector(
 
   return {
     type: 'freeze',
-    onVideo({ t, duration, features }) {
+    onVideo({ t, duration, features, drift }) {
       const reference = referenceT;
       if (isBlackPicture(features, blackPictureRatio)) {
         // A black frame ends a freeze outright: what follows is black, not a longer freeze.
@@ -62,6 +68,13 @@ export function createFreezeDetector(
       referenceT = t;
       // NaN: the first frame of a segment has nothing to compare with; it neither extends nor ends a run.
       if (Number.isNaN(features.diff)) return;
+      if (drift !== undefined && drift > options.noise) {
+        // Moved away from the reference: real motion, however small each step was.
+        tracker.clearNow(t);
+        inRun = false;
+        movingRun = 0;
+        return;
+      }
       if (features.diff <= options.noise) {
         const detail = (): Record<string, number> => ({ diff: features.diff });
         if (!inRun && reference !== null) tracker.update(reference, t - reference, true, detail);

@@ -45,6 +45,12 @@ export interface VideoObservation {
   features: VideoFeatures;
   /** The decoder marked this frame a keyframe (an intra refresh that ends error propagation). */
   keyframe?: boolean;
+  /**
+   * Mean absolute luma difference (0..255, sparse grid) to a held reference frame: the last
+   * keyframe or the last frame that moved past the freeze noise floor (features/stillness.ts).
+   * NaN or absent when there is no reference yet.
+   */
+  drift?: number;
 }
 
 /** Audio measurements for one block of samples (about 21 ms), as detectors see them. */
@@ -135,6 +141,11 @@ export class DefectTracker {
     if (this.firstGood === null) this.firstGood = t;
     this.goodRun++;
     if (this.goodRun >= this.clearAfter) this.close(this.firstGood);
+  }
+
+  /** A good observation at `t` that clears at once, whatever `clearAfter` asks: the end is the run's first good one. */
+  clearNow(t: number): void {
+    this.close(this.firstGood ?? t);
   }
 
   /** End whatever is in progress at `t` (a pending run that never reached minDuration is dropped). */

@@ -183,6 +183,22 @@ describe('freeze', () => {
     assertOneEvent(sink.endedEvents, 'freeze', 10, 12.5);
   });
 
+  test('slow motion, every step under the noise floor, is no freeze once it drifts from its reference; the real freeze in it is', () => {
+    const sink = recorder();
+    const freeze = create(sink);
+    // 0.18 a frame (a 1 degree/s rotation at 720p): past the 0.255 floor from its reference
+    // every second frame. The picture is held from 10.0 to 13.0 s.
+    for (let i = 0; i < 20 * FPS; i++) {
+      const t = i / FPS;
+      const held = t > 10 + 1e-9 && t < 13 - 1e-9;
+      const drift = held ? 0.01 : i % 2 === 1 ? 0.36 : 0.18;
+      freeze.onVideo?.({ t, duration: FRAME, features: picture({ diff: held ? 0.01 : 0.18 }), drift });
+    }
+    freeze.flush(20);
+    // The frame before 10.0 s is one slow step from it, under the floor: it may open the run.
+    assertOneEvent(sink.endedEvents, 'freeze', 10, 13, FRAME + 1e-6);
+  });
+
   test('two frames of motion end a freeze at the first moving frame', () => {
     const sink = recorder();
     const freeze = create(sink);
