@@ -49,8 +49,9 @@ export function pictureGraph(source: PictureSource, { width: w, height: h, fps }
       // Rendered at a quarter size and scaled up: cheaper, and softer still.
       return `gradients=s=${even(w / 4)}x${even(h / 4)}:r=${fps}:speed=0.08:seed=3,scale=${w}:${h}:flags=bicubic[picture]`;
     case 'grain':
-      // A flat grey field with film-like grain that changes every frame.
-      return `color=c=0x808080:${s},noise=alls=14:allf=t+u,format=yuv420p[picture]`;
+      // A slow zoom under film-like grain that changes every frame. Not grain alone: blurred,
+      // a grain-only field is a still grey picture, which any picture-based tool calls frozen.
+      return `mandelbrot=${s},noise=alls=14:allf=t+u,format=yuv420p[picture]`;
     case 'dark':
       // Dim but detailed (nominal luma about 20..60): dark, yet far from black.
       return `testsrc2=${s},format=yuv420p,lutyuv=y='16+(val-16)*0.2':u='128+(val-128)*0.3':v='128+(val-128)*0.3'[picture]`;

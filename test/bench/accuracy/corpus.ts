@@ -166,7 +166,7 @@ export function corpusRecipes(): CorpusRecipe[] {
       ...R540, fps: 30, duration: 36, injections: [inj('loud', 5, 17)], avOffset: { start: 22.4, end: 36, seconds: 0.4 },
     }),
     recipe({
-      name: 'grain-720p-h264-ts-avsync-blur', content: 'grey grain field, pink noise', picture: 'grain', sound: 'pink',
+      name: 'grain-720p-h264-ts-avsync-blur', content: 'slow zoom under heavy grain, pink noise', picture: 'grain', sound: 'pink',
       ...R720, duration: 32, avOffset: { start: 8, end: 17.92, seconds: -0.5 }, injections: [inj('blur', 24, 27)],
     }),
     recipe({
