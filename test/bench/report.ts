@@ -500,7 +500,8 @@ function kubeApiserverVersion(operator: Section<OperatorBenchResult>): string {
 function machineFacts(operator: Section<OperatorBenchResult>): MachineFacts {
   const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
   const commit = firstLine('git', ['-C', PROJECT_ROOT, 'rev-parse', '--short', 'HEAD']);
-  const dirty = firstLine('git', ['-C', PROJECT_ROOT, 'status', '--porcelain']) !== null;
+  // The report's own outputs do not make the tree it measured dirty.
+  const dirty = firstLine('git', ['-C', PROJECT_ROOT, 'status', '--porcelain', '--', '.', ':!docs/BENCHMARKS.md', ':!docs/benchmarks']) !== null;
   return {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
