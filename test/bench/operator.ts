@@ -8,7 +8,7 @@
  * renewals excluded: the figure the target is judged on), and the operator's own status-write
  * counter.
  *
- *   node dist/test/bench/operator.js [--counts 1000,5000] [--steady-seconds 60] [--concurrency 32]
+ *   node dist/test/bench/operator.js [--counts 1000,5000] [--steady-seconds 60] [--concurrency 32] [--poll-seconds 0]
  *                                    [--json FILE]
  *
  * --json FILE also writes every count's figures as one OperatorBenchResult (results.ts).
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     counts: { type: 'string', default: '1000' },
     'steady-seconds': { type: 'string', default: '60' },
     concurrency: { type: 'string', default: '32' },
+    // 0: status comes from the pods alone (kwok runs no analyzers to poll); N: poll as deployed.
+    'poll-seconds': { type: 'string', default: '0' },
     json: { type: 'string' },
   },
 });
@@ -58,8 +60,11 @@ const core = kc.makeApiClient(CoreV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 await installCrd(kc);
 
-/** Sum of apiserver_request_total for write verbs on the resources the operator writes. */
-function operatorResourceWrites(): number {
+const WRITE_VERBS = ['POST', 'PUT', 'PATCH', 'DELETE'];
+const READ_VERBS = ['GET', 'LIST'];
+
+/** Sum of apiserver_request_total for `verbs` on the resources the operator reads and writes. */
+function operatorResourceRequests(verbs: readonly string[]): number {
   const text = execFileSync(join(binDir!, 'kubectl'), ['--kubeconfig', kubeconfigPath!, 'get', '--raw', '/metrics'], { maxBuffer: 256 << 20 }).toString();
   let sum = 0;
   for (const line of text.split('\n')) {
@@ -68,7 +73,7 @@ function operatorResourceWrites(): number {
     const verb = /verb="([A-Z]+)"/.exec(labels)?.[1] ?? '';
     const resource = /resource="([^"]*)"/.exec(labels)?.[1] ?? '';
     const subresource = /subresource="([^"]*)"/.exec(labels)?.[1] ?? '';
-    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(verb)) continue;
+    if (!verbs.includes(verb)) continue;
     // Pod status and binding are written by kwok and the scheduler, not by the operator.
     if (resource === 'pods' && subresource !== '') continue;
     if (['pods', 'configmaps', 'events', 'streammonitors'].includes(resource)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
@@ -144,7 +149,7 @@ for (const count of counts) {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   const port = 20000 + Math.floor(Math.random() * 20000);
   const operator = spawn(process.execPath, [mainJs, '--kubeconfig', kubeconfigPath, '--namespaces', namespace, '--http-port', String(port),
-    '--concurrency', values.concurrency, '--poll-seconds', '0', '--resync-seconds', '3600'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, STREAMQC_LOG_LEVEL: 'error' } });
+    '--concurrency', values.concurrency, '--poll-seconds', values['poll-seconds'], '--resync-seconds', '3600'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, STREAMQC_LOG_LEVEL: 'error' } });
   for (;;) {
     try { if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break; } catch { /* not up yet */ }
     await sleep(100);
@@ -176,10 +181,13 @@ for (const count of counts) {
   // Steady state: settle for a few seconds, then count writes over the window.
   await sleep(5000);
   const windowStart = new Date();
-  const writesBefore = operatorResourceWrites();
+  const writesBefore = operatorResourceRequests(WRITE_VERBS);
+  const readsBefore = operatorResourceRequests(READ_VERBS);
   const statusBefore = await metric(port, 'streamqc_operator_status_writes_total');
   await sleep(steadySeconds * 1000);
-  const writes = operatorResourceWrites() - writesBefore;
+  const writes = operatorResourceRequests(WRITE_VERBS) - writesBefore;
+  const reads = operatorResourceRequests(READ_VERBS) - readsBefore;
+  console.error(`${count} monitors, --poll-seconds ${values['poll-seconds']}: ${reads} reads (GET/LIST, all clients) in ${steadySeconds} s of steady state`);
   const operatorWrites = auditedWrites(auditLogOf(kubeconfigPath!), { userAgentPrefix: OPERATOR_USER_AGENT, since: windowStart })
     .filter((w) => w.resource !== 'leases');
   const statusWrites = (await metric(port, 'streamqc_operator_status_writes_total')) - statusBefore;
@@ -193,6 +201,7 @@ for (const count of counts) {
     steadyWindowSeconds: steadySeconds,
     steadyWritesOnOperatorResources: writes,
     steadyOperatorStatusWrites: statusWrites,
+    steadyReadsAllClients: reads,
     steadyOperatorWrites: operatorWrites.length,
     steadyOperatorWriteSample: operatorWrites.slice(0, 3).map((w) => `${w.verb} ${w.resource}${w.subresource ? `/${w.subresource}` : ''} ${w.namespace ?? ''}/${w.name ?? ''}`),
   };

@@ -100,6 +100,8 @@ export interface OperatorScaleRow {
   steadyWindowSeconds: number;
   /** apiserver_request_total write verbs on pods, configmaps, events, streammonitors. */
   steadyWritesOnOperatorResources: number;
+  /** apiserver_request_total GET and LIST on the same resources over the window, every client. */
+  steadyReadsAllClients?: number;
   /** The operator's own streamqc_operator_status_writes_total over the window. */
   steadyOperatorStatusWrites: number;
   /**
