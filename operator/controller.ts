@@ -12,8 +12,13 @@ import { eventRecorder } from './events.js';
 import { K8sOperatorAdapter, type OperatorLogger, type ResourceEvent } from './k8s-operator-adapter.js';
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
+import { AnalyzerPoller } from './analyzer-poller.js';
+import { analyzerFacts } from './status.js';
 import { reconcileMonitor, type ReconcileDeps } from './reconcile.js';
 import type { AnalyzerDefaults } from './analyzer-pod.js';
+
+/** Analyzer /status requests in flight at most (each is one small GET to a pod). */
+const POLL_CONCURRENCY = 64;
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -22,7 +27,7 @@ export interface ControllerOptions {
   namespaces: string[];
   concurrency: number;
   resyncMs: number;
-  /** Poll a running analyzer's /status this often; 0 disables polling. */
+  /** Poll every running analyzer's /status this often (outside the reconcile workers); 0 disables polling. */
   pollIntervalMs: number;
   fetchAnalyzerStatus?: (podIP: string, port: number) => Promise<AnalyzerStatus | undefined>;
   analyzerDefaults?: AnalyzerDefaults;
@@ -34,6 +39,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
   readonly queue: WorkQueue;
   readonly metrics: OperatorMetrics;
   private readonly custom: CustomObjectsApi;
+  private readonly analyzers: AnalyzerPoller | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private watching = false;
 
@@ -42,13 +48,21 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     const core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.metrics = new OperatorMetrics(() => this.queue.depth);
+    this.analyzers = options.fetchAnalyzerStatus && options.pollIntervalMs > 0
+      ? new AnalyzerPoller({
+        fetch: options.fetchAnalyzerStatus,
+        intervalMs: options.pollIntervalMs,
+        concurrency: POLL_CONCURRENCY,
+        facts: analyzerFacts,
+        onChange: (key) => this.queue.add(key),
+      })
+      : undefined;
     const deps: ReconcileDeps = {
       core,
       custom: this.custom,
       writeStatus: (monitor, status) => this.statusWrite(monitor, status),
       recordEvent: eventRecorder(core, (m) => options.logger.warn(m)),
-      fetchAnalyzerStatus: options.fetchAnalyzerStatus,
-      pollIntervalMs: options.pollIntervalMs,
+      analyzers: this.analyzers,
       analyzerDefaults: options.analyzerDefaults,
       now: () => new Date(),
       onStatusWrite: (monitor: StreamMonitor, status: StreamMonitorStatus) => {
@@ -81,6 +95,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     }
     this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncMs);
     this.resyncTimer.unref();
+    this.analyzers?.start();
     this.watching = true;
   }
 
@@ -88,6 +103,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
   async shutdown(): Promise<void> {
     this.watching = false;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.analyzers?.stop();
     this.stop();
     await Promise.all([this.queue.stop(), this.watchesEnded()]);
   }

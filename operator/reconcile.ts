@@ -8,6 +8,7 @@ import { ConfigError } from '../analyzer/config.js';
 import type { AnalyzerStatus } from '../analyzer/pipeline.js';
 import { API_GROUP, API_VERSION, PLURAL, parseMonitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
 import { ANNOTATION_CONFIG_HASH, LABEL_MONITOR, renderAnalyzer, type AnalyzerDefaults, type RenderedAnalyzer } from './analyzer-pod.js';
+import type { AnalyzerTarget } from './analyzer-poller.js';
 import type { EventRecorder } from './events.js';
 import type { ReconcileResult } from './queue.js';
 import { observedStatus, sameStatus } from './status.js';
@@ -17,10 +18,11 @@ export interface ReconcileDeps {
   custom: CustomObjectsApi;
   writeStatus: (monitor: StreamMonitor, status: StreamMonitorStatus) => Promise<void>;
   recordEvent: EventRecorder;
-  /** The analyzer's /status, or undefined when it does not answer. */
-  fetchAnalyzerStatus?: (podIP: string, port: number) => Promise<AnalyzerStatus | undefined>;
-  /** How often a running monitor is reconciled again to poll its analyzer; 0: never. */
-  pollIntervalMs: number;
+  /** Where each monitor's analyzer is polled, and its last answer (analyzer-poller.ts); absent: not polled. */
+  analyzers?: {
+    track(key: string, target: AnalyzerTarget | undefined): void;
+    latest(key: string): AnalyzerStatus | undefined;
+  };
   /** Image, GPU image and resources for monitors that do not set them; built-in when absent. */
   analyzerDefaults?: AnalyzerDefaults;
   now: () => Date;
@@ -96,13 +98,17 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
   const { namespace, name } = parseMonitorKey(key);
   const monitor = await readMonitor(deps.custom, namespace, name);
   // Gone or going: the garbage collector removes the pod and ConfigMap through their ownerReferences.
-  if (monitor === undefined || monitor.metadata.deletionTimestamp) return {};
+  if (monitor === undefined || monitor.metadata.deletionTimestamp) {
+    deps.analyzers?.track(key, undefined);
+    return {};
+  }
 
   let rendered: RenderedAnalyzer;
   try {
     rendered = renderAnalyzer(monitor, deps.analyzerDefaults);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
+    deps.analyzers?.track(key, undefined);
     const status = observedStatus({ monitor, pod: undefined, configError: err.message, now: deps.now() });
     if (!sameStatus(monitor.status, status)) {
       await deps.recordEvent(monitor, 'Warning', 'InvalidConfig', err.message);
@@ -162,13 +168,14 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
 
   const running = !monitor.spec.suspend && pod?.status?.phase === 'Running';
   const podIP = pod?.status?.podIP;
-  const analyzer = running && podIP && deps.fetchAnalyzerStatus ? await deps.fetchAnalyzerStatus(podIP, rendered.config.http.port) : undefined;
+  const target = running && podIP ? { podIP, port: rendered.config.http.port } : undefined;
+  deps.analyzers?.track(key, target);
+  const analyzer = target ? deps.analyzers?.latest(key) : undefined;
   const status = observedStatus({ monitor, pod: monitor.spec.suspend ? undefined : pod, analyzer, now: deps.now() });
   if (!sameStatus(monitor.status, status)) {
     await recordAnalyzerChanges(deps, monitor, monitor.status, status);
     await deps.writeStatus(monitor, status);
     deps.onStatusWrite?.(monitor, status);
   }
-  if (running && deps.pollIntervalMs > 0 && deps.fetchAnalyzerStatus) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, deps.pollIntervalMs);
   return requeueAfterMs === undefined ? {} : { requeueAfterMs };
 }

@@ -155,6 +155,15 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
   return status;
 }
 
+/**
+ * Everything of a monitor's status that comes from its analyzer's /status, as one string: a
+ * poll whose answer gives the same string cannot change the status, so it wakes nothing.
+ */
+export function analyzerFacts(analyzer: AnalyzerStatus | undefined): string {
+  if (analyzer === undefined) return 'unknown';
+  return stableJson({ conditions: analyzerConditions(analyzer), stream: streamFacts(analyzer), defects: defectFacts(analyzer) });
+}
+
 /** Whether the stored status already says what was observed (undefined fields ignored). */
 export function sameStatus(stored: StreamMonitorStatus | undefined, observed: StreamMonitorStatus): boolean {
   return stableJson(stored ?? {}) === stableJson(observed);

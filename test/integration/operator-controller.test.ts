@@ -109,7 +109,7 @@ describe('StreamMonitor operator', () => {
     await runningMonitor('news');
     const before = await readMonitor('news');
     const writes = (await controller.metrics.registry.getSingleMetricAsString('streamqc_operator_status_writes_total'));
-    // Several poll periods (300 ms) pass; each reconciles and must find nothing to write.
+    // Several poll periods (300 ms) pass: the analyzer's answer does not change, so nothing is written.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const after = await readMonitor('news');
     assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion);

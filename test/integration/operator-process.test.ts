@@ -33,7 +33,7 @@ after(async () => {
 describe('operator process', () => {
   it('serves /readyz and /metrics, reconciles its namespace, writes nothing in a steady state, and exits 0 on SIGTERM', async () => {
     const port = await freeTcpPort();
-    child = spawn(process.execPath, [mainJs, '--kubeconfig', sharedKubeconfigPath(), '--http-port', String(port), '--poll-seconds', '1'], {
+    child = spawn(process.execPath, [mainJs, '--kubeconfig', sharedKubeconfigPath(), '--http-port', String(port), '--poll-seconds', '1', '--resync-seconds', '1'], {
       env: { ...process.env, STREAMQC_WATCH_NAMESPACES: namespace, STREAMQC_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -59,7 +59,8 @@ describe('operator process', () => {
     for (const kind of ['create pods', 'create configmaps', 'create events', 'update streammonitors/status']) {
       assert.ok(written.has(kind), `audit log has the operator's "${kind}" (it has: ${[...written].join(', ')})`);
     }
-    // Steady state: the monitor is reconciled every second (--poll-seconds 1) and nothing changes.
+    // Steady state: the monitor is reconciled every second (--resync-seconds 1), its analyzer
+    // polled every second (--poll-seconds 1), and nothing changes.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const since = new Date();
     await new Promise((resolve) => setTimeout(resolve, 4_000));
