@@ -357,7 +357,8 @@ function operatorSection(input: ReportInput): { text: string; verdicts: Verdict[
   const text = [
     head,
     '',
-    `StreamMonitors created in one namespace on the kwok control plane, operator concurrency ${r.concurrency} ` +
+    `StreamMonitors created in one namespace on the kwok control plane, operator concurrency ${r.concurrency}` +
+      `${r.pollSeconds ? `, analyzers polled every ${r.pollSeconds} s (kwok runs none, so each poll is refused at once)` : ''} ` +
       `(${took(input.operator.seconds)}). "Running" = every monitor has phase Running. Steady-state writes: ` +
       "the write requests kube-apiserver's audit log attributes to the operator (its User-Agent), lease renewals " +
       "excluded; the operator's own status-write counter; and, for context, kube-apiserver's request metrics for write " +

@@ -119,6 +119,8 @@ export interface OperatorBenchResult {
   /** kube-apiserver's gitVersion, null when it could not be read. */
   kubeApiserverVersion: string | null;
   concurrency: number;
+  /** Seconds between polls of each analyzer's /status (the operator's --poll-seconds); 0: not polled. */
+  pollSeconds?: number;
   rows: OperatorScaleRow[];
 }
 
