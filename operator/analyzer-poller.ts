@@ -59,10 +59,6 @@ export class AnalyzerPoller {
     return this.tracked.get(key)?.status;
   }
 
-  get size(): number {
-    return this.tracked.size;
-  }
-
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {

@@ -23,8 +23,16 @@ export class StillnessMeter {
     this.reference = new Uint8Array(Math.ceil(width / step) * Math.ceil(height / step));
   }
 
-  /** Drift of `luma` (width x height, row-major) from the reference, 0..255; NaN with no reference. */
+  /**
+   * Drift of `luma` (width x height, row-major) from the reference, 0..255. NaN when there is
+   * no reference, and on a keyframe: how much an intra refresh re-coded the picture says
+   * nothing of motion (the frame-to-frame difference, with its hysteresis, judges that frame).
+   */
   measure(luma: Uint8Array, keyframe: boolean): number {
+    if (keyframe || !this.hasReference) {
+      this.anchor(luma);
+      return Number.NaN;
+    }
     const { width, height, step, reference } = this;
     let sum = 0;
     let k = 0;
@@ -32,8 +40,8 @@ export class StillnessMeter {
       const row = y * width;
       for (let x = 0; x < width; x += step, k++) sum += Math.abs(luma[row + x] - reference[k]);
     }
-    const drift = this.hasReference ? sum / k : Number.NaN;
-    if (!this.hasReference || keyframe || drift > this.reanchorAbove) this.anchor(luma);
+    const drift = sum / k;
+    if (drift > this.reanchorAbove) this.anchor(luma);
     return drift;
   }
 

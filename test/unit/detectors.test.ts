@@ -199,6 +199,20 @@ describe('freeze', () => {
     assertOneEvent(sink.endedEvents, 'freeze', 10, 13, FRAME + 1e-6);
   });
 
+  test('a keyframe that visibly re-codes the frozen picture does not split it (its drift is unknown)', () => {
+    const sink = recorder();
+    const freeze = create(sink);
+    for (let i = 0; i < 20 * FPS; i++) {
+      const t = i / FPS;
+      const keyframe = Math.abs(t - 11.5) < 1e-9;
+      const features = keyframe ? picture({ diff: 2 }) : frozenFrom10To13(t);
+      const held = t > 10 + 1e-9 && t < 13 - 1e-9;
+      freeze.onVideo?.({ t, duration: FRAME, features, keyframe, drift: keyframe ? Number.NaN : held ? 0 : 6 });
+    }
+    freeze.flush(20);
+    assertOneEvent(sink.endedEvents, 'freeze', 10, 13);
+  });
+
   test('two frames of motion end a freeze at the first moving frame', () => {
     const sink = recorder();
     const freeze = create(sink);
