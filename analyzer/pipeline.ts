@@ -322,7 +322,10 @@ export class Analyzer {
         this.cpu = new CpuFeatureExtractor(this.geometry);
         this.extractor = this.cpu;
       }
-      this.stillness = new StillnessMeter(this.geometry.width, this.geometry.height, this.config.detectors.freeze.noise);
+      // Only the freeze detector reads drift.
+      if (this.config.detectors.freeze.enabled) {
+        this.stillness = new StillnessMeter(this.geometry.width, this.geometry.height, this.config.detectors.freeze.noise);
+      }
       this.metrics.featureBackend.set(
         { stream: this.metrics.stream, backend: this.extractor.backend, execution_provider: this.executionProvider },
         1,

@@ -5,9 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -324,28 +322,9 @@ export function measure(argv: readonly string[], opts: MeasureOptions = {}): Pro
 // ---------------------------------------------------------------------------------------------
 // ports and metrics
 
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const sock = createSocket('udp4');
-    sock.on('error', reject);
-    sock.bind(0, '127.0.0.1', () => {
-      const port = sock.address().port;
-      sock.close(() => resolve(port));
-    });
-  });
-}
+// One way to find a free port in this project: the test suites' helpers.
+export { freeTcpPort } from '../net.js';
+export { freeUdpPort } from '../../analyzer/demo.js';
 
 /** Sum of every sample of one metric family (all label sets) in Prometheus text format. */
 export function metricSum(text: string, name: string): number | null {

@@ -20,6 +20,7 @@ import type { AccuracyResult, CorpusClip, DefectType, TypeScore } from './accura
 import { renderChartPng, type GroupedBarChart } from './chart.js';
 import {
   ACCURACY_TARGETS,
+  accuracyFloor,
   ANALYZER_TARGETS,
   OPERATOR_TARGETS,
   type AnalyzerBenchResult,
@@ -99,10 +100,6 @@ function fixed(n: number, digits: number): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
-function minFor(type: DefectType): number {
-  return ACCURACY_TARGETS.strictTypes.includes(type) ? ACCURACY_TARGETS.strictMin : ACCURACY_TARGETS.otherMin;
-}
-
 function scoredTypes(result: AccuracyResult): DefectType[] {
   const types = new Set<DefectType>([...result.scores.streamqc, ...result.scores.ffmpeg].map((s) => s.type));
   return [...types].sort((a, b) => TYPE_ORDER[a] - TYPE_ORDER[b]);
@@ -112,7 +109,7 @@ const scoreOf = (scores: readonly TypeScore[], type: DefectType): TypeScore | un
 
 /** The accuracy targets of one type: P and R at least the type's minimum, F1 at least ffmpeg's. */
 function accuracyVerdict(type: DefectType, streamqc: TypeScore | undefined, ffmpeg: TypeScore | undefined): Verdict {
-  const min = minFor(type);
+  const min = accuracyFloor(type);
   const target = `P, R >= ${min}${ffmpeg ? '; F1 >= ffmpeg' : ''}`;
   if (!streamqc) return { target, measured: 'streamqc reported no score', state: 'MISSED' };
   const misses: string[] = [];

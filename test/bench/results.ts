@@ -18,6 +18,11 @@ export const ACCURACY_TARGETS = {
   otherMin: 0.9,
 } as const;
 
+/** The precision and recall floor ACCURACY_TARGETS sets for `type`. */
+export function accuracyFloor(type: DefectType): number {
+  return ACCURACY_TARGETS.strictTypes.includes(type) ? ACCURACY_TARGETS.strictMin : ACCURACY_TARGETS.otherMin;
+}
+
 export const ANALYZER_TARGETS = {
   /** streamqc CPU at most this multiple of ffmpeg decode-only on the same clip. */
   cpuVsDecode: 1.5,

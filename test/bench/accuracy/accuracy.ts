@@ -13,8 +13,9 @@ import { parseArgs } from 'node:util';
 import { generateCorpus } from './corpus.js';
 import { FFMPEG_TYPES, runFfmpegPeer } from './run-ffmpeg.js';
 import { runStreamqc, STREAMQC_TYPES } from './run-streamqc.js';
+import { accuracyFloor } from '../results.js';
 import { matchType, scoreAll, TOLERANCES, type ClipEvents } from './score.js';
-import type { AccuracyResult, CorpusClip, DefectEvent, DefectType, ToolRun, TypeScore } from './types.js';
+import type { AccuracyResult, CorpusClip, DefectEvent, ToolRun, TypeScore } from './types.js';
 
 const TOOLS = { streamqc: STREAMQC_TYPES, ffmpeg: FFMPEG_TYPES } as const;
 type Tool = keyof typeof TOOLS;
@@ -65,9 +66,6 @@ function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => c.padEnd(widths[i])).join(' ');
 }
 
-/** Targets of the issue: P and R >= 0.98 on these types, >= 0.9 on the rest. */
-const STRICT_TYPES: readonly DefectType[] = ['black', 'freeze', 'silence', 'stall'];
-
 export function formatTable(result: AccuracyResult): string {
   const widths = [14, 7, 22, 22, 30, 6];
   const lines = [pad(['type', 'truth', 'streamqc P/R/F1', 'ffmpeg P/R/F1', 'onset err s (mean/med/p95/max)', 'target'], widths)];
@@ -77,7 +75,7 @@ export function formatTable(result: AccuracyResult): string {
     s === undefined ? '' : `${fixed(s.onsetErrorMean)}/${fixed(s.onsetErrorMedian)}/${fixed(s.onsetErrorP95)}/${fixed(s.onsetErrorMaxAbs)}`;
   for (const s of result.scores.streamqc) {
     const peer = result.scores.ffmpeg.find((p) => p.type === s.type);
-    const floor = STRICT_TYPES.includes(s.type) ? 0.98 : 0.9;
+    const floor = accuracyFloor(s.type);
     const met = s.precision >= floor && s.recall >= floor && (peer === undefined || s.f1 >= peer.f1);
     lines.push(pad([s.type, String(s.truthEvents), prf(s), prf(peer), onset(s), met ? 'met' : 'MISSED'], widths));
     if (peer) lines.push(pad(['', '', '', '', `ffmpeg ${onset(peer)}`, ''], widths));
