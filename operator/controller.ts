@@ -1,15 +1,18 @@
 /**
- * The StreamMonitor controller: watches monitors and their analyzer pods, turns every event
- * into the monitor's key on the work queue, and runs reconcileMonitor for each key. Owns the
- * lifecycle of the watches, the queue and the periodic resync.
+ * The StreamMonitor controller: watches monitors and the pods and ConfigMaps they own (the
+ * latter two into slim caches that reconcile reads instead of the API server), turns every
+ * change into the monitor's key on the work queue, and runs reconcileMonitor for each key.
+ * Owns the lifecycle of the watches, the queue and the periodic resync.
  */
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap, type V1Pod } from '@kubernetes/client-node';
 import type { AnalyzerStatus } from '../analyzer/pipeline.js';
 import { API_GROUP, API_VERSION, PLURAL, monitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
 import { LABEL_MONITOR } from './analyzer-pod.js';
 import { describeError } from './errors.js';
 import { eventRecorder } from './events.js';
 import { K8sOperatorAdapter, type OperatorLogger, type ResourceEvent } from './k8s-operator-adapter.js';
+import { collectionPath, type Informer, type ListPage } from './informer.js';
+import { configMapFacts, monitorOf, sameConfigMap, samePod, slimPod, type ConfigMapFacts, type OwnedObjects } from './owned-objects.js';
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { AnalyzerPoller } from './analyzer-poller.js';
@@ -38,15 +41,20 @@ export interface ControllerOptions {
 export class StreamMonitorController extends K8sOperatorAdapter {
   readonly queue: WorkQueue;
   readonly metrics: OperatorMetrics;
-  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
   private readonly analyzers: AnalyzerPoller | undefined;
+  /** Per watched namespace ('' for the whole cluster): the caches of owned objects. */
+  private readonly pods = new Map<string, Informer<V1Pod>>();
+  private readonly configMaps = new Map<string, Informer<ConfigMapFacts>>();
+  /** Every monitor the watch has shown and not yet deleted: what a resync enqueues. */
+  private readonly monitors = new Set<string>();
   private resyncTimer: NodeJS.Timeout | undefined;
+  private ownedSynced = false;
   private watching = false;
 
   constructor(private readonly options: ControllerOptions) {
     super(options.kubeConfig, options.logger);
-    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    const core = options.kubeConfig.makeApiClient(CoreV1Api);
+    const core = this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.metrics = new OperatorMetrics(() => this.queue.depth);
     this.analyzers = options.fetchAnalyzerStatus && options.pollIntervalMs > 0
       ? new AnalyzerPoller({
@@ -59,7 +67,8 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       : undefined;
     const deps: ReconcileDeps = {
       core,
-      custom: this.custom,
+      owned: this.ownedObjects(),
+      custom: options.kubeConfig.makeApiClient(CustomObjectsApi),
       writeStatus: (monitor, status) => this.statusWrite(monitor, status),
       recordEvent: eventRecorder(core, (m) => options.logger.warn(m)),
       analyzers: this.analyzers,
@@ -89,11 +98,26 @@ export class StreamMonitorController extends K8sOperatorAdapter {
 
   protected override async init(): Promise<void> {
     const scopes = this.options.namespaces.length > 0 ? this.options.namespaces : [undefined];
+    // Owned objects first: a reconcile must not run on a half-filled cache (it would create
+    // what exists). Their changes enqueue nothing until then; the monitors' list enqueues all.
+    const synced: Promise<void>[] = [];
+    for (const namespace of scopes) {
+      const pods = this.informOwned<V1Pod>('pods', namespace, slimPod, samePod, (p) => monitorOf(p), async (page) => pageOf(namespace
+        ? await this.core.listNamespacedPod({ namespace, ...page })
+        : await this.core.listPodForAllNamespaces(page)));
+      const configMaps = this.informOwned<ConfigMapFacts>('configmaps', namespace, configMapFacts, sameConfigMap, (c) => c.monitor, async (page) => pageOf(namespace
+        ? await this.core.listNamespacedConfigMap({ namespace, ...page })
+        : await this.core.listConfigMapForAllNamespaces(page)));
+      this.pods.set(namespace ?? '', pods);
+      this.configMaps.set(namespace ?? '', configMaps);
+      synced.push(pods.start(), configMaps.start());
+    }
+    await Promise.all(synced);
+    this.ownedSynced = true;
     for (const namespace of scopes) {
       await this.watchResource(API_GROUP, API_VERSION, PLURAL, (event) => this.onMonitorEvent(event), namespace);
-      await this.watch('', 'v1', 'pods', (event) => this.onPodEvent(event), { namespace, labelSelector: LABEL_MONITOR });
     }
-    this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncMs);
+    this.resyncTimer = setInterval(() => this.resync(), this.options.resyncMs);
     this.resyncTimer.unref();
     this.analyzers?.start();
     this.watching = true;
@@ -114,28 +138,58 @@ export class StreamMonitorController extends K8sOperatorAdapter {
 
   private async onMonitorEvent(event: ResourceEvent): Promise<void> {
     const key = monitorKey(event.meta.namespace ?? '', event.meta.name);
-    if (event.type === 'DELETED') this.metrics.forgetMonitor(key);
-    else this.metrics.observeMonitor(key, (event.object as StreamMonitor).status?.phase);
+    if (event.type === 'DELETED') {
+      this.monitors.delete(key);
+      this.metrics.forgetMonitor(key);
+    } else {
+      this.monitors.add(key);
+      this.metrics.observeMonitor(key, (event.object as StreamMonitor).status?.phase);
+    }
     this.queue.add(key);
   }
 
-  private async onPodEvent(event: ResourceEvent): Promise<void> {
-    const monitor = (event.object as KubernetesObject).metadata?.labels?.[LABEL_MONITOR];
-    if (monitor && event.meta.namespace) this.queue.add(monitorKey(event.meta.namespace, monitor));
+  /** An informer of objects labelled for a monitor; a change enqueues that monitor. */
+  private informOwned<T>(
+    plural: string,
+    namespace: string | undefined,
+    slim: (object: never) => T,
+    same: (a: T, b: T) => boolean,
+    monitor: (value: T) => string | undefined,
+    list: (page: { limit: number; _continue?: string; labelSelector: string }) => Promise<ListPage>,
+  ): Informer<T> {
+    return this.inform<T>({
+      description: `watch on ${plural}.v1${namespace ? ` in ${namespace}` : ''}`,
+      path: collectionPath('', 'v1', plural, namespace),
+      labelSelector: LABEL_MONITOR,
+      list: ({ limit, continue: token }) => list({ limit, _continue: token, labelSelector: LABEL_MONITOR }),
+      slim: slim as (object: unknown) => T,
+      same,
+      indexBy: monitor,
+      onChange: (_key, current, previous) => {
+        const key = monitor((current ?? previous)!);
+        if (key !== undefined && this.ownedSynced) this.queue.add(key);
+      },
+    });
   }
 
-  /** Enqueues every monitor in scope: a safety net for anything a watch missed. */
-  private async resync(): Promise<void> {
-    const scopes = this.options.namespaces.length > 0 ? this.options.namespaces : [undefined];
-    try {
-      for (const namespace of scopes) {
-        const list = (namespace === undefined
-          ? await this.custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL })
-          : await this.custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL })) as { items: StreamMonitor[] };
-        for (const m of list.items) this.queue.add(monitorKey(m.metadata.namespace, m.metadata.name));
-      }
-    } catch (err) {
-      this.logger.warn(`resync failed: ${describeError(err)}`);
-    }
+  /** Reconcile's view of the owned-object caches. */
+  private ownedObjects(): OwnedObjects {
+    const scope = (namespace: string | undefined): string => (this.options.namespaces.length > 0 ? namespace ?? '' : '');
+    return {
+      podsOf: (namespace, monitor) => this.pods.get(scope(namespace))?.byIndex(monitorKey(namespace, monitor)) ?? [],
+      configMap: (namespace, name) => this.configMaps.get(scope(namespace))?.get(monitorKey(namespace, name)),
+      createdPod: (pod) => this.pods.get(scope(pod.metadata?.namespace))?.rememberCreated(pod),
+      createdConfigMap: (configMap: V1ConfigMap) => this.configMaps.get(scope(configMap.metadata?.namespace))?.rememberCreated(configMap),
+    };
   }
+
+  /** Enqueues every known monitor: a safety net for anything a handler missed (no API request). */
+  private resync(): void {
+    for (const key of this.monitors) this.queue.add(key);
+  }
+}
+
+/** A typed client's list as an informer page. */
+function pageOf(list: { items: unknown[]; metadata?: { resourceVersion?: string; _continue?: string } }): ListPage {
+  return { items: list.items as ListPage['items'], resourceVersion: list.metadata?.resourceVersion ?? '', continue: list.metadata?._continue };
 }

@@ -8,24 +8,35 @@
  *   (setResourceStatus, patchResourceStatus, setResourceFinalizers) build their URLs with it.
  * - watchResource ends the process (process.exit) on any watch error and restarts a watch that
  *   stop() aborted: on 1.x, whose Watch reports an abort as an error, stopping the operator or a
- *   kube-apiserver restart would kill it. Here a watch restarts with capped backoff until stop(),
- *   events still arrive as the framework's ResourceEvent, and a label selector can be given.
+ *   kube-apiserver restart would kill it. Here it runs on an informer (informer.ts: list, then
+ *   watch from the list's resourceVersion, resumed or relisted until stop()), and events still
+ *   arrive as the framework's ResourceEvent. inform() gives the same for any other collection,
+ *   with a cache of what the caller keeps of each object.
  * - The framework's status requests (gaxios) build a new https.Agent each and send only the
  *   Authorization header; they get the KubeConfig's shared agent and headers instead.
  * - The status helpers return null on any failure (they log it); statusWrite turns that into a
  *   thrown error so that the work queue retries, e.g. after a 409 conflict.
  */
-import { CoreV1Api, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import k8sOperator, { type OperatorLogger, type ResourceEvent, type ResourceEventType, type ResourceMeta } from '@dot-i/k8s-operator';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import k8sOperator, { type OperatorLogger, type ResourceEvent, type ResourceMeta } from '@dot-i/k8s-operator';
+import { Informer, collectionPath, type InformerOptions } from './informer.js';
 
 const FrameworkOperator = k8sOperator.default;
-const { ResourceMetaImpl } = k8sOperator;
+const { ResourceMetaImpl, ResourceEventType } = k8sOperator;
 
 export type { OperatorLogger, ResourceEvent };
 
-export interface WatchOptions {
-  namespace?: string;
-  labelSelector?: string;
+/** What watchResource keeps of each object: enough to say what was deleted while unwatched. */
+interface Seen {
+  apiVersion: string;
+  kind: string;
+  uid?: string;
+  resourceVersion: string;
+}
+
+interface CustomObjectList {
+  items: KubernetesObject[];
+  metadata?: { resourceVersion?: string; continue?: string };
 }
 
 /** What a status write needs of an object (plain JSON of a custom resource fits). */
@@ -37,15 +48,9 @@ export interface StatusTarget {
 
 type PathBuilder = (meta: ResourceMeta) => string;
 
-const RESTART_DELAY_MS = 200;
-const MAX_RESTART_DELAY_MS = 10_000;
-
 export abstract class K8sOperatorAdapter extends FrameworkOperator {
   private stopping = false;
-  private readonly watchAborts = new Set<AbortController>();
-  private readonly watchLoops: Promise<void>[] = [];
-  private markStopped: () => void = () => undefined;
-  private readonly stopped = new Promise<void>((resolve) => { this.markStopped = resolve; });
+  private readonly informers: Informer<unknown>[] = [];
 
   constructor(kubeConfig: KubeConfig, logger: OperatorLogger) {
     super(logger);
@@ -54,11 +59,15 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
   }
 
   protected override getCustomResourceApiUri(group: string, version: string, plural: string, namespace?: string): string {
-    let path = group ? `/apis/${group}/${version}/` : `/api/${version}/`;
-    if (namespace) path += `namespaces/${namespace}/`;
-    return `${this.serverUrl()}${path}${plural}`;
+    return `${this.serverUrl()}${collectionPath(group, version, plural, namespace)}`;
   }
 
+  /**
+   * The framework's watchResource on an informer: events arrive in order, one at a time, as
+   * the framework's own queue hands them on; a watch that fails is resumed or relisted until
+   * stop(); a deletion noticed on a relist arrives as DELETED with the last known metadata.
+   * Resolves once the first list is in.
+   */
   protected override async watchResource(
     group: string,
     version: string,
@@ -66,65 +75,48 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
     onEvent: (event: ResourceEvent) => Promise<void>,
     namespace?: string,
   ): Promise<void> {
-    await this.watch(group, version, plural, onEvent, { namespace });
+    const id = this.registerResource(group, version, plural);
+    const custom = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    let chain = Promise.resolve();
+    const informer = this.inform<Seen>({
+      description: `watch on ${id}${namespace ? ` in ${namespace}` : ''}`,
+      path: collectionPath(group, version, plural, namespace),
+      list: async ({ limit, continue: token }) => {
+        const page = (namespace
+          ? await custom.listNamespacedCustomObject({ group, version, plural, namespace, limit, _continue: token })
+          : await custom.listClusterCustomObject({ group, version, plural, limit, _continue: token })) as CustomObjectList;
+        return { items: page.items, resourceVersion: page.metadata?.resourceVersion ?? '', continue: page.metadata?.continue };
+      },
+      slim: (o) => ({ apiVersion: o.apiVersion ?? '', kind: o.kind ?? '', uid: o.metadata?.uid, resourceVersion: o.metadata?.resourceVersion ?? '' }),
+      same: (a, b) => a.resourceVersion === b.resourceVersion,
+      onChange: (key, current, previous, object) => {
+        const seen = (current ?? previous)!;
+        const slash = key.indexOf('/');
+        const target: KubernetesObject = object ?? {
+          apiVersion: seen.apiVersion,
+          kind: seen.kind,
+          metadata: { name: key.slice(slash + 1), namespace: slash < 0 ? undefined : key.slice(0, slash), uid: seen.uid, resourceVersion: seen.resourceVersion },
+        };
+        const type = current === undefined ? ResourceEventType.Deleted : previous === undefined ? ResourceEventType.Added : ResourceEventType.Modified;
+        let meta: ResourceMeta;
+        try {
+          meta = ResourceMetaImpl.createWithPlural(plural, target);
+        } catch {
+          return;
+        }
+        chain = chain.then(() => onEvent({ meta, object: target, type })).catch((err: unknown) => this.logger.error(`handling ${type} of ${id} ${meta.name}: ${String(err)}`));
+      },
+    });
+    await informer.start();
+    this.logger.info(`watching ${id}${namespace ? ` in ${namespace}` : ''}`);
   }
 
-  /** watchResource with a label selector; resolves once the first watch request is open. */
-  protected async watch(
-    group: string,
-    version: string,
-    plural: string,
-    onEvent: (event: ResourceEvent) => Promise<void>,
-    options: WatchOptions = {},
-  ): Promise<void> {
-    const id = this.registerResource(group, version, plural);
-    let path = group ? `/apis/${group}/${version}/` : `/api/${version}/`;
-    if (options.namespace) path += `namespaces/${options.namespace}/`;
-    path += plural;
-    const query = options.labelSelector ? { labelSelector: options.labelSelector } : {};
-
-    let opened!: () => void;
-    const firstOpen = new Promise<void>((resolve) => { opened = resolve; });
-    const loop = async (): Promise<void> => {
-      let failures = 0;
-      while (!this.stopping) {
-        // Events are handed on in order, one at a time, as the framework's own queue does.
-        let chain = Promise.resolve();
-        let current: AbortController | undefined;
-        const ended = await new Promise<unknown>((resolve) => {
-          const watch = new Watch(this.kubeConfig);
-          watch.watch(path, query, (type: string, object: KubernetesObject) => {
-            if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
-            let meta: ResourceMeta;
-            try {
-              meta = ResourceMetaImpl.createWithPlural(plural, object);
-            } catch {
-              return;
-            }
-            const event: ResourceEvent = { meta, object, type: type as ResourceEventType };
-            chain = chain.then(() => onEvent(event)).catch((err: unknown) => this.logger.error(`handling ${type} of ${id} ${meta.name}: ${String(err)}`));
-          }, resolve).then((abort) => {
-            current = abort;
-            this.watchAborts.add(abort);
-            failures = 0;
-            opened();
-            if (this.stopping) abort.abort();
-          }, resolve);
-        });
-        // A finished watch's controller is of no more use; restarts must not pile them up.
-        if (current) this.watchAborts.delete(current);
-        if (this.stopping) break;
-        if (ended) {
-          failures += 1;
-          this.logger.warn(`watch on ${id} failed (${ended instanceof Error ? ended.message : String(ended)}); restarting`);
-        }
-        const delay = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** Math.max(0, failures - 1));
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    };
-    this.watchLoops.push(loop());
-    await Promise.race([firstOpen, this.stopped]);
-    this.logger.info(`watching ${id}${options.namespace ? ` in ${options.namespace}` : ''}`);
+  /** A list-then-watch cache (informer.ts) that lives until stop(); start() it. */
+  protected inform<T>(options: Omit<InformerOptions<T>, 'kubeConfig' | 'log'>): Informer<T> {
+    const informer = new Informer<T>({ ...options, kubeConfig: this.kubeConfig, log: this.logger });
+    this.informers.push(informer as Informer<unknown>);
+    if (this.stopping) void informer.stop();
+    return informer;
   }
 
   /**
@@ -140,14 +132,12 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
 
   override stop(): void {
     this.stopping = true;
-    for (const abort of this.watchAborts) abort.abort();
-    this.watchAborts.clear();
-    this.markStopped();
+    for (const informer of this.informers) void informer.stop();
   }
 
-  /** Resolves when every watch loop has ended after stop(). */
+  /** Resolves when every informer has stopped after stop(). */
   protected async watchesEnded(): Promise<void> {
-    await Promise.all(this.watchLoops);
+    await Promise.all(this.informers.map((informer) => informer.stop()));
   }
 
   /**

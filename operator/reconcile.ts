@@ -2,19 +2,27 @@
  * reconcileMonitor(key): read the monitor and what it owns, converge them, write what was
  * observed. The same answer whatever woke it; nothing is remembered between calls that the
  * cluster does not hold. A requeue is a return value.
+ *
+ * The monitor is read from the API server (its status is what the write is compared with, and
+ * the write must carry its latest resourceVersion); its pods and ConfigMap come from the
+ * controller's informer caches (owned-objects.ts), and what reconcile creates goes into them,
+ * so a reconcile right after its own create does not miss the new pod.
  */
 import { ApiException, type CoreV1Api, type CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { ConfigError } from '../analyzer/config.js';
 import type { AnalyzerStatus } from '../analyzer/pipeline.js';
 import { API_GROUP, API_VERSION, PLURAL, parseMonitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
-import { ANNOTATION_CONFIG_HASH, LABEL_MONITOR, renderAnalyzer, type AnalyzerDefaults, type RenderedAnalyzer } from './analyzer-pod.js';
+import { ANNOTATION_CONFIG_HASH, renderAnalyzer, type AnalyzerDefaults, type RenderedAnalyzer } from './analyzer-pod.js';
 import type { AnalyzerTarget } from './analyzer-poller.js';
 import type { EventRecorder } from './events.js';
 import type { ReconcileResult } from './queue.js';
 import { observedStatus, sameStatus } from './status.js';
+import { dataDigest, type OwnedObjects } from './owned-objects.js';
 
 export interface ReconcileDeps {
+  /** For writes: every read of pods and ConfigMaps goes to `owned`. */
   core: CoreV1Api;
+  owned: OwnedObjects;
   custom: CustomObjectsApi;
   writeStatus: (monitor: StreamMonitor, status: StreamMonitorStatus) => Promise<void>;
   recordEvent: EventRecorder;
@@ -46,24 +54,32 @@ async function readMonitor(custom: CustomObjectsApi, namespace: string, name: st
   }
 }
 
-async function ensureConfigMap(core: CoreV1Api, rendered: RenderedAnalyzer): Promise<void> {
+async function ensureConfigMap(deps: ReconcileDeps, rendered: RenderedAnalyzer): Promise<void> {
   const desired = rendered.configMap;
   const name = desired.metadata!.name!;
   const namespace = desired.metadata!.namespace!;
-  try {
-    const current = await core.readNamespacedConfigMap({ name, namespace });
-    const owned = current.metadata?.ownerReferences?.some((r) => r.uid === desired.metadata?.ownerReferences?.[0]?.uid) ?? false;
-    if (owned && JSON.stringify(current.data ?? {}) === JSON.stringify(desired.data)) return;
-    await core.replaceNamespacedConfigMap({ name, namespace, body: { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata?.resourceVersion } } });
-  } catch (err) {
-    if (!isStatus(err, 404)) throw err;
-    await core.createNamespacedConfigMap({ namespace, body: desired });
+  const replace = (resourceVersion: string | undefined): Promise<unknown> =>
+    deps.core.replaceNamespacedConfigMap({ name, namespace, body: { ...desired, metadata: { ...desired.metadata, resourceVersion } } });
+  const current = deps.owned.configMap(namespace, name);
+  if (current === undefined) {
+    try {
+      deps.owned.createdConfigMap(await deps.core.createNamespacedConfigMap({ namespace, body: desired }));
+    } catch (err) {
+      if (!isStatus(err, 409)) throw err;
+      // It exists but the cache does not hold it: not seen yet, or not labelled as ours (made
+      // by hand). Read once and take it over.
+      await replace((await deps.core.readNamespacedConfigMap({ name, namespace })).metadata?.resourceVersion);
+    }
+    return;
   }
+  const owned = current.controllerUid === desired.metadata?.ownerReferences?.[0]?.uid;
+  if (owned && current.digest === dataDigest(desired.data)) return;
+  await replace(current.resourceVersion);
 }
 
-async function deletePod(core: CoreV1Api, pod: V1Pod): Promise<void> {
+async function deletePod(deps: ReconcileDeps, pod: V1Pod): Promise<void> {
   try {
-    await core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { preconditions: { uid: pod.metadata?.uid } } });
+    await deps.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { preconditions: { uid: pod.metadata?.uid } } });
   } catch (err) {
     if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
   }
@@ -117,9 +133,9 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
     }
     return {};
   }
-  await ensureConfigMap(deps.core, rendered);
+  await ensureConfigMap(deps, rendered);
 
-  const pods = (await deps.core.listNamespacedPod({ namespace, labelSelector: `${LABEL_MONITOR}=${name}` })).items
+  const pods = deps.owned.podsOf(namespace, name)
     .filter((p) => p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === monitor.metadata.uid));
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
   let pod = live.find((p) => hashOf(p) === rendered.hash && !ended(p));
@@ -127,11 +143,11 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
   let requeueAfterMs: number | undefined;
 
   if (monitor.spec.suspend) {
-    for (const p of live) await deletePod(deps.core, p);
+    for (const p of live) await deletePod(deps, p);
     if (live.length > 0) await deps.recordEvent(monitor, 'Normal', 'AnalyzerRemoved', `suspended: analyzer pod ${live.map((p) => p.metadata?.name).join(', ')} deleted`);
     pod = undefined;
   } else {
-    for (const p of stale) await deletePod(deps.core, p);
+    for (const p of stale) await deletePod(deps, p);
   }
   if (!monitor.spec.suspend && pod === undefined) {
     const desiredName = rendered.pod.metadata!.name!;
@@ -140,6 +156,7 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
     } else {
       try {
         pod = await deps.core.createNamespacedPod({ namespace, body: rendered.pod });
+        deps.owned.createdPod(pod);
         const replaced = stale.find((p) => !ended(p) && hashOf(p) !== rendered.hash);
         const failed = stale.find(ended);
         if (replaced) {

@@ -61,6 +61,8 @@ export interface ClusterOptions {
   log?: (line: string) => void;
   /** Limit for each start-up phase (etcd, API server, controllers, nodes). */
   phaseTimeoutMs?: number;
+  /** More kube-apiserver flags (e.g. --watch-cache=false, so that watches are served by etcd). */
+  apiServerFlags?: string[];
 }
 
 interface PidRecord {
@@ -109,7 +111,7 @@ export class TestCluster {
 
   /** Starts a control plane and returns once nodes are Ready and service accounts work. */
   static async start(options: ClusterOptions): Promise<TestCluster> {
-    const opts = { fleet: defaultFleet, phaseTimeoutMs: 120_000, ...options };
+    const opts = { fleet: defaultFleet, phaseTimeoutMs: 120_000, apiServerFlags: [], ...options };
     const owner = reapAbandoned(opts.stateDir);
     if (owner !== undefined) {
       throw new Error(`a cluster is already running from ${opts.stateDir} (owner pid ${owner}); stop it first`);
@@ -194,6 +196,7 @@ export class TestCluster {
       '--endpoint-reconciler-type=none',
       '--profiling=false',
       `--audit-policy-file=${auditPolicyFile}`, `--audit-log-path=${this.auditLogPath}`, '--audit-log-format=json',
+      ...this.options.apiServerFlags,
     ];
     this.spawn('kube-apiserver', this.apiServerArgs);
     await this.waitForApiServer();
@@ -256,6 +259,26 @@ export class TestCluster {
    * again on the same port and data: clients see their watches break and the API vanish
    * for a while. Resolves once it is ready again.
    */
+  /**
+   * Compacts etcd's history up to its current revision (what kube-apiserver does every few
+   * minutes), so that a watch from any older resourceVersion is refused with 410 Gone.
+   * Returns the revision compacted at.
+   */
+  async compactEtcd(): Promise<number> {
+    const etcd = `http://127.0.0.1:${this.ports.etcdClient}`;
+    const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+      const res = await fetch(`${etcd}${path}`, { method: 'POST', body: JSON.stringify(body) });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+      return JSON.parse(text) as Record<string, unknown>;
+    };
+    const range = await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') });
+    const revision = Number((range.header as { revision?: string } | undefined)?.revision);
+    if (!Number.isInteger(revision) || revision <= 0) throw new Error(`etcd gave no revision: ${JSON.stringify(range).slice(0, 200)}`);
+    await post('/v3/kv/compaction', { revision: String(revision), physical: true });
+    return revision;
+  }
+
   async restartApiServer(downMs = 0): Promise<void> {
     const index = this.processes.findIndex((p) => p.name === 'kube-apiserver');
     if (index < 0) throw new Error('kube-apiserver is not running');

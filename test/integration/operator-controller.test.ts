@@ -131,6 +131,28 @@ describe('StreamMonitor operator', () => {
     assert.ok((await eventReasons('news')).includes('AnalyzerReplaced'));
   });
 
+  it('restores an analyzer ConfigMap edited or deleted by hand, woken by its watch (well before a resync)', async () => {
+    await runningMonitor('news');
+    const name = 'news-analyzer-config';
+    const rendered = (await core.readNamespacedConfigMap({ name, namespace })).data?.[CONFIG_FILE];
+    const watchMs = 10_000; // the resync comes every 30 s here
+    await core.patchNamespacedConfigMap({ name, namespace, body: [{ op: 'replace', path: `/data/${CONFIG_FILE}`, value: 'stream: edited-by-hand\n' }] });
+    await eventually('the edited ConfigMap to be restored', async () => (await core.readNamespacedConfigMap({ name, namespace })).data?.[CONFIG_FILE] === rendered, watchMs);
+    await core.deleteNamespacedConfigMap({ name, namespace });
+    await eventually('the deleted ConfigMap to be recreated', async () => (await core.readNamespacedConfigMap({ name, namespace })).data?.[CONFIG_FILE] === rendered, watchMs);
+  });
+
+  it('takes over an unlabelled ConfigMap of its name made by hand (outside the cache)', async () => {
+    const name = 'handmade-analyzer-config';
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name, namespace }, data: { [CONFIG_FILE]: 'stream: by-hand\n' } } });
+    await createMonitor(kc, namespace, monitorManifest('handmade', { source: { url } }));
+    const { monitor } = await runningMonitor('handmade');
+    const configMap = await core.readNamespacedConfigMap({ name, namespace });
+    assert.equal(configMap.metadata?.ownerReferences?.[0]?.uid, monitor.metadata.uid);
+    assert.equal(configMap.metadata?.labels?.[LABEL_MONITOR], 'handmade');
+    assert.equal((YAML.parse(configMap.data?.[CONFIG_FILE] ?? '') as AnalyzerConfig).stream, 'handmade');
+  });
+
   it('recreates a deleted analyzer pod', async () => {
     const { pod: old } = await runningMonitor('news');
     await core.deleteNamespacedPod({ name: old.metadata!.name!, namespace, gracePeriodSeconds: 0 });
