@@ -1,7 +1,7 @@
 /**
  * Operator benchmark on the kwok control plane: prints figures, asserts nothing. For each
  * count it creates that many StreamMonitors and measures the time until every one has a
- * scheduled pod and phase Running; the operator's peak RSS (VmHWM of its process); and, over
+ * scheduled pod and phase Running; the operator's peak RSS (VmHWM of its process) and CPU time; and, over
  * a steady-state window afterwards, the write requests kube-apiserver counted on the
  * resources the operator writes (pods, configmaps, events, streammonitors) from every client,
  * the writes kube-apiserver's audit log attributes to the operator by its User-Agent (lease
@@ -86,6 +86,13 @@ function operatorResourceRequests(verbs: readonly string[]): number {
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** utime + stime of a process so far, from /proc (clock ticks are 100 per second on Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function metric(port: number, name: string): Promise<number> {
@@ -194,12 +201,14 @@ for (const count of counts) {
     .filter((w) => w.resource !== 'leases');
   const statusWrites = (await metric(port, 'streamqc_operator_status_writes_total')) - statusBefore;
   const rss = peakRssMiB(operator.pid!);
+  const cpu = cpuSeconds(operator.pid!);
   const row: OperatorScaleRow = {
     monitors: count,
     createSeconds: (created - started) / 1000,
     allRunningSeconds: (convergedAt - started) / 1000,
     running, pods: pods.length, scheduled,
     operatorPeakRssMiB: Math.round(rss),
+    operatorCpuSeconds: Math.round(cpu * 10) / 10,
     steadyWindowSeconds: steadySeconds,
     steadyWritesOnOperatorResources: writes,
     steadyOperatorStatusWrites: statusWrites,

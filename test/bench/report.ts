@@ -362,13 +362,13 @@ function operatorSection(input: ReportInput): { text: string; verdicts: Verdict[
       'verbs on pods, configmaps, events and streammonitors from every client (scheduler and kwok events included).',
     '',
     table(
-      ['monitors', 'create s', 'all Running s', 'Running', 'pods scheduled', 'operator peak RSS MiB', 'steady window s', 'operator writes (audit)', 'status writes (operator)', 'writes, all clients (metrics)'],
+      ['monitors', 'create s', 'all Running s', 'Running', 'pods scheduled', 'operator peak RSS MiB', 'operator CPU s', 'steady window s', 'operator writes (audit)', 'status writes (operator)', 'writes, all clients (metrics)'],
       r.rows.map((row) => [
         String(row.monitors), fixed(row.createSeconds, 1), fixed(row.allRunningSeconds, 1), `${row.running} / ${row.monitors}`,
-        `${row.scheduled} / ${row.pods}`, fixed(row.operatorPeakRssMiB, 0), String(row.steadyWindowSeconds),
+        `${row.scheduled} / ${row.pods}`, fixed(row.operatorPeakRssMiB, 0), row.operatorCpuSeconds === undefined ? 'n/a' : fixed(row.operatorCpuSeconds, 1), String(row.steadyWindowSeconds),
         String(row.steadyOperatorWrites), String(row.steadyOperatorStatusWrites), String(row.steadyWritesOnOperatorResources),
       ]),
-      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',
     '### Operator targets',

@@ -102,6 +102,8 @@ export interface OperatorScaleRow {
   pods: number;
   scheduled: number;
   operatorPeakRssMiB: number;
+  /** CPU seconds (user + system) the operator process used from its start to the end of the steady window. */
+  operatorCpuSeconds?: number;
   steadyWindowSeconds: number;
   /** apiserver_request_total write verbs on pods, configmaps, events, streammonitors. */
   steadyWritesOnOperatorResources: number;

@@ -50,6 +50,8 @@ describe('operator process', () => {
     assert.match(metrics, /streamqc_operator_reconciles_total\{result="success"\} [1-9]/);
     assert.match(metrics, /streamqc_operator_status_writes_total [1-9]/);
     assert.match(metrics, /streamqc_operator_queue_depth \d/);
+    assert.match(metrics, /^process_resident_memory_bytes \d+/m, 'the process figures are served too');
+    assert.match(metrics, /^nodejs_heap_size_used_bytes \d+/m);
 
     // kube-apiserver's own record: every write the operator sent names it, on both of its
     // request paths (the client's API calls and the framework's status requests).

@@ -68,7 +68,7 @@ const operator: OperatorBenchResult = {
   startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:20:00Z', kubeApiserverVersion: 'v1.36.3', concurrency: 32,
   rows: [
     { monitors: 1000, createSeconds: 20, allRunningSeconds: 42.5, running: 1000, pods: 1000, scheduled: 1000, operatorPeakRssMiB: 120, steadyWindowSeconds: 60, steadyWritesOnOperatorResources: 12, steadyOperatorStatusWrites: 0, steadyOperatorWrites: 0, steadyOperatorWriteSample: [] },
-    { monitors: 5000, createSeconds: 100, allRunningSeconds: 310, running: 5000, pods: 5000, scheduled: 5000, operatorPeakRssMiB: 200, steadyWindowSeconds: 60, steadyWritesOnOperatorResources: 40, steadyOperatorStatusWrites: 0, steadyOperatorWrites: 3, steadyOperatorWriteSample: ['create events bench/m1.abc'] },
+    { monitors: 5000, createSeconds: 100, allRunningSeconds: 310, running: 5000, pods: 5000, scheduled: 5000, operatorPeakRssMiB: 200, operatorCpuSeconds: 41.44, steadyWindowSeconds: 60, steadyWritesOnOperatorResources: 40, steadyOperatorStatusWrites: 0, steadyOperatorWrites: 3, steadyOperatorWriteSample: ['create events bench/m1.abc'] },
   ],
 };
 
@@ -141,7 +141,9 @@ test('a skipped section says "not run" with the reason and shows no figures', ()
 
 test('the operator table and its targets, with a late convergence and steady-state writes MISSED', () => {
   const md = renderReport({ ...base, operator: { ran: true, result: operator, seconds: 1200 } });
-  assert.deepEqual(row(md, '5000'), ['5000', '100.0', '310.0', '5000 / 5000', '5000 / 5000', '200', '60', '3', '0', '40']);
+  assert.deepEqual(row(md, '5000'), ['5000', '100.0', '310.0', '5000 / 5000', '5000 / 5000', '200', '41.4', '60', '3', '0', '40']);
+  // Figures from before the CPU time was measured say so.
+  assert.equal(row(md, '1000')[6], 'n/a');
   assert.deepEqual(row(md, '1000 monitors Running in <= 60 s').slice(1), ['42.5 s', 'met']);
   assert.deepEqual(row(md, '5000 monitors Running in <= 300 s').slice(1), ['310.0 s', '**MISSED**']);
   assert.deepEqual(row(md, 'operator peak RSS <= 256 MiB at 5000 monitors').slice(1), ['200 MiB', 'met']);
