@@ -1,18 +1,23 @@
 // The informer (operator/informer.ts) on the real kube-apiserver: a paged list fills the cache,
 // the watch from the list's resourceVersion keeps it current, a change of fields not kept is no
 // change, and when etcd has compacted past the resourceVersion (410 Gone) a relist notices what
-// was deleted meanwhile. A private control plane, without kube-apiserver's watch cache:
-// compacting the shared one's etcd would send every other suite's watches through a relist.
+// was deleted meanwhile. Then the controller's caches in its default scope, the whole cluster.
+// A private control plane, without kube-apiserver's watch cache: compacting the shared one's
+// etcd would send every other suite's watches through a relist, and a cluster-wide operator
+// there would reconcile the other suites' monitors.
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestCluster } from '../cluster/cluster.js';
 import { clusterEnv } from '../cluster/shared.js';
 import { Informer, collectionPath, type ListPage } from '../../operator/informer.js';
-import { eventually, freshNamespace } from './operator-helpers.js';
+import { StreamMonitorController } from '../../operator/controller.js';
+import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
+import { LABEL_MONITOR } from '../../operator/analyzer-pod.js';
+import { createMonitor, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
 
 let cluster: TestCluster;
 let kc: KubeConfig;
@@ -152,5 +157,44 @@ describe('informer', () => {
     // Already held: the held value stays.
     informer.rememberCreated(object('p2', 'm2'));
     assert.equal(informer.byIndex('m1').length, 2);
+  });
+});
+
+describe('controller watching the whole cluster', () => {
+  it('runs the monitors of every namespace from cluster-wide caches, and recreates a deleted pod', async () => {
+    await installCrd(kc);
+    const spaces = [await freshNamespace(kc, 'sm-all-a', []), await freshNamespace(kc, 'sm-all-b', [])];
+    const controller = new StreamMonitorController({
+      kubeConfig: kc,
+      logger: { debug: () => undefined, info: () => undefined, warn: (m) => console.error(`operator: ${m}`), error: (m) => console.error(`operator: ${m}`) },
+      namespaces: [], concurrency: 4, resyncMs: 60_000, pollIntervalMs: 0, retryBaseMs: 100, retryMaxMs: 2_000,
+    });
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    // Pod uids: a recreated pod has the same name (named by its config hash).
+    const livePods = async (ns: string): Promise<string[]> =>
+      (await core.listNamespacedPod({ namespace: ns, labelSelector: `${LABEL_MONITOR}=cam` })).items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.uid ?? '');
+    const running = (ns: string): Promise<string> => eventually(`cam in ${ns} Running with one pod`, async () => {
+      const monitor = await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: ns, plural: PLURAL, name: 'cam' }) as StreamMonitor;
+      const pods = await livePods(ns);
+      return monitor.status?.phase === 'Running' && pods.length === 1 && monitor.status.analyzer?.pod?.startsWith('cam-') ? pods[0] : undefined;
+    });
+    // One monitor exists before the controller starts (found by its lists), one after (by its watches).
+    await createMonitor(kc, spaces[0]!, monitorManifest('cam', { source: { url: 'rtsp://127.0.0.1/a' } }));
+    await controller.start();
+    try {
+      await createMonitor(kc, spaces[1]!, monitorManifest('cam', { source: { url: 'rtsp://127.0.0.1/b' } }));
+      const [first] = await Promise.all(spaces.map(running));
+      const doomed = (await core.listNamespacedPod({ namespace: spaces[0]!, labelSelector: `${LABEL_MONITOR}=cam` })).items[0]!;
+      assert.equal(doomed.metadata?.uid, first);
+      await core.deleteNamespacedPod({ name: doomed.metadata!.name!, namespace: spaces[0]!, gracePeriodSeconds: 0 });
+      await eventually('the deleted pod to be replaced', async () => {
+        const pods = await livePods(spaces[0]!);
+        return pods.length === 1 && pods[0] !== first ? true : undefined;
+      }, 15_000); // by the pod watch: the resync is a minute away
+      await running(spaces[0]!);
+      assert.deepEqual((await livePods(spaces[1]!)).length, 1, 'the other namespace kept its one pod');
+    } finally {
+      await controller.shutdown();
+    }
   });
 });
