@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runFfmpeg } from '../media/fixtures.js';
 
 export const CACHE_DIR = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'streamqc', 'bench');
 
@@ -46,18 +47,6 @@ export class Tail {
 }
 
 /** Runs ffmpeg to completion, quiet unless it fails. */
-export function runFfmpeg(args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const err = new Tail();
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}: ${err}`))));
-  });
-}
-
 /**
  * A clip made by `ffmpeg ...args -y OUT`, cached under CACHE_DIR by a hash of the recipe, so a
  * second run (and every other machine with the same ffmpeg arguments) reuses it. Written to a
@@ -70,7 +59,8 @@ export async function cachedClip(name: string, args: readonly string[], ext = 'm
   if (existsSync(path)) return { path, fresh: false };
   const tmp = join(CACHE_DIR, `.${name}-${key}.${process.pid}.tmp.${ext}`);
   try {
-    await runFfmpeg([...args, '-y', tmp]);
+    const { code, stderr } = await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', ...args, '-y', tmp], 30 * 60_000);
+    if (code !== 0) throw new Error(`ffmpeg could not make ${name}: exit ${code}: ${stderr.slice(-2000)}`);
     renameSync(tmp, path);
   } finally {
     rmSync(tmp, { force: true });

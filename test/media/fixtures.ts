@@ -11,20 +11,43 @@ import { syntheticStreamArgs, type SyntheticStreamOptions } from '../../analyzer
 
 export const MEDIA_CACHE = process.env.STREAMQC_MEDIA_CACHE ?? join(homedir(), '.cache', 'streamqc', 'media-v1');
 
-export function runFfmpeg(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stderr: string }> {
+export interface CommandResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * Runs a local tool (ffmpeg, ffprobe) to its end: stdout as bytes, stderr as text, killed after
+ * `timeoutMs`. `input` is written to its stdin (EPIPE from a tool that stops reading early is
+ * left to its exit code). The one place the tests and benchmarks spawn such a tool.
+ */
+export function runCommand(command: string, args: readonly string[], options: { timeoutMs?: number; input?: Uint8Array } = {}): Promise<CommandResult> {
+  const { timeoutMs = 120_000, input } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const child = spawn(command, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stderr });
+      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') });
     });
+    if (input && child.stdin) {
+      child.stdin.on('error', () => {});
+      child.stdin.end(input);
+    }
   });
+}
+
+export function runFfmpeg(args: readonly string[], timeoutMs = 120_000): Promise<CommandResult> {
+  return runCommand('ffmpeg', args, { timeoutMs });
 }
 
 /** Build (once) a clip from a recipe of ffmpeg arguments whose last one is the output name's extension. */

@@ -3,30 +3,13 @@
  * it to interleaved f32, and measures the very same samples with ffmpeg's `ebur128` filter.
  * Only a local ffmpeg is spawned; nothing is downloaded.
  */
-import { spawn } from 'node:child_process';
+import { runCommand } from '../media/fixtures.js';
 
-/** Runs ffmpeg with `args`, optionally writing `stdin`; resolves with stdout and stderr. */
-function runFfmpeg(args: string[], stdin?: Uint8Array): Promise<{ stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-nostats', ...args], {
-      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code !== 0) reject(new Error(`ffmpeg ${args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`));
-      else resolve({ stdout: Buffer.concat(out), stderr });
-    });
-    if (stdin && child.stdin) {
-      // ffmpeg may stop reading early on error; the close handler reports that, not EPIPE.
-      child.stdin.on('error', () => {});
-      child.stdin.end(stdin);
-    }
-  });
+/** Runs ffmpeg with `args`, optionally writing `stdin`; resolves with stdout and stderr, rejects on failure. */
+async function runFfmpeg(args: string[], stdin?: Uint8Array): Promise<{ stdout: Buffer; stderr: string }> {
+  const r = await runCommand('ffmpeg', ['-hide_banner', '-nostdin', '-nostats', ...args], { input: stdin });
+  if (r.code !== 0) throw new Error(`ffmpeg ${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-2000)}`);
+  return r;
 }
 
 export interface PcmFormat {

@@ -8,12 +8,12 @@
  *
  * Run directly: `node dist/test/bench/accuracy/corpus.js [--only name,...]`.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from '../../media/fixtures.js';
 import { shiftAudioTimestamps } from '../../media/ts-pts.js';
 import { pictureGraph, soundGraph, SAMPLE_RATE, type PictureSource, type SoundSource } from './corpus-sources.js';
 import type { CorpusClip, DefectEvent, DefectType, Outage } from './types.js';
@@ -449,27 +449,11 @@ export function ffmpegArgs(r: CorpusRecipe, out: string): string[][] {
 // ---------------------------------------------------------------------------------------------
 // Building
 
-function run(command: string, args: string[], timeoutMs = 600_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 /** First presentation time of the first video and the first audio stream (seconds). */
 export async function streamStartTimes(path: string): Promise<{ video: number; audio: number }> {
-  const r = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', path]);
+  const r = await runCommand('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', path]);
   if (r.code !== 0) throw new Error(`ffprobe could not read ${path}: ${r.stderr}`);
-  const streams = (JSON.parse(r.stdout) as { streams: { codec_type: string; start_time?: string }[] }).streams;
+  const streams = (JSON.parse(r.stdout.toString()) as { streams: { codec_type: string; start_time?: string }[] }).streams;
   const start = (type: string): number => {
     const s = streams.find((x) => x.codec_type === type);
     if (!s?.start_time) throw new Error(`${path} has no ${type} stream with a start time`);
@@ -521,7 +505,7 @@ export async function buildClip(r: CorpusRecipe, cacheDir = corpusCacheDir()): P
           // MPEG-TS is a byte stream: the two video parts joined play as one stream.
           writeFileSync(`${tmp}.video`, Buffer.concat([readFileSync(`${tmp}.part1`), readFileSync(`${tmp}.part2`)]));
         }
-        const result = await run('ffmpeg', args);
+        const result = await runCommand('ffmpeg', args, { timeoutMs: 600_000 });
         if (result.code !== 0) throw new Error(`ffmpeg could not make ${r.name}: ${result.stderr.slice(-2000)}`);
       }
       if (r.avOffset) await applyAvOffset(tmp, r);
