@@ -1,17 +1,13 @@
 /**
- * The CPU backend: two passes of plain loops over the analysis plane. About 0.8 ms per
- * 480x270 frame here; the ONNX graph costs about as much CPU time for these few cheap
- * kernels (test/bench/features.ts) and blocks the event loop per batch, so this is the
- * default whenever no GPU is given.
+ * The CPU backend: two passes of plain loops over the analysis plane. About 0.3 ms per
+ * 320x180 frame and 0.65 ms per 480x270 frame here; the ONNX graph on onnxruntime's CPU
+ * provider costs 1.4 to 2.9 times that CPU time for these few cheap kernels
+ * (test/bench/features.ts) and blocks the event loop per batch, so this is the default
+ * whenever no GPU is given.
  */
 import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './types.js';
 
-export function computeFeatures(
-  frame: LumaFrame,
-  previous: Uint8Array | null,
-  geometry: FeatureGeometry,
-  isEdgeColumn: Uint8Array,
-): VideoFeatures {
+export function computeFeatures(frame: LumaFrame, previous: Uint8Array | null, geometry: FeatureGeometry): VideoFeatures {
   // Measured on real decoded frames (480x270): row-local accumulators that stay small
   // integers and branch-free Math.abs run 2.2x faster than one running double sum with
   // if-based absolute values. Every sum is an exact integer, so the ONNX graph agrees exactly.
@@ -48,9 +44,14 @@ export function computeFeatures(
     diffSum += rowDiff;
   }
 
-  // Interior stencil: Laplacian detail and block-grid edge energy.
+  // Interior stencil: Laplacian detail and block-grid edge energy. Horizontal differences are
+  // summed over the whole row, and those across a block edge (columns x = k * period) once more
+  // on their own and moved from inner to edge: no per-pixel branch, 8 to 13 % faster than
+  // testing every column (320x180 to 640x360, real frames), with the same integers.
   const period = geometry.blockPeriod;
   const cols = w - 2;
+  let edgeColsPerRow = 0;
+  for (let x = period; x < w - 1; x += period) edgeColsPerRow++;
   let lapSum = 0;
   let edgeSum = 0;
   let edgeCount = 0;
@@ -58,31 +59,25 @@ export function computeFeatures(
   let innerCount = 0;
   for (let y = 1; y < h - 1; y++) {
     const row = y * w;
+    const end = row + w - 1;
     let rowLap = 0;
     let rowVertical = 0;
-    let rowEdge = 0;
-    let rowInner = 0;
-    let rowEdgeCols = 0;
-    for (let x = 1; x < w - 1; x++) {
-      const i = row + x;
+    let rowHorizontal = 0;
+    for (let i = row + 1; i < end; i++) {
       const c = data[i];
       const west = data[i - 1];
       const north = data[i - w];
       rowLap += Math.abs(4 * c - west - data[i + 1] - north - data[i + w]);
       rowVertical += Math.abs(c - north);
-      const dh = Math.abs(c - west);
-      if (isEdgeColumn[x] === 1) {
-        rowEdge += dh;
-        rowEdgeCols++;
-      } else {
-        rowInner += dh;
-      }
+      rowHorizontal += Math.abs(c - west);
     }
+    let rowEdge = 0;
+    for (let i = row + period; i < end; i += period) rowEdge += Math.abs(data[i] - data[i - 1]);
     lapSum += rowLap;
     edgeSum += rowEdge;
-    innerSum += rowInner;
-    edgeCount += rowEdgeCols;
-    innerCount += cols - rowEdgeCols;
+    innerSum += rowHorizontal - rowEdge;
+    edgeCount += edgeColsPerRow;
+    innerCount += cols - edgeColsPerRow;
     // Vertical differences belong to the grid when this row starts a block.
     if (y % period === 0) {
       edgeSum += rowVertical;
@@ -103,26 +98,17 @@ export function computeFeatures(
   };
 }
 
-/** Marks the columns x (1..w-2) whose left neighbour lies in the previous block. */
-export function edgeColumns(width: number, period: number): Uint8Array {
-  const cols = new Uint8Array(width);
-  for (let x = 0; x < width; x++) cols[x] = x % period === 0 ? 1 : 0;
-  return cols;
-}
-
 export class CpuFeatureExtractor implements FeatureExtractor {
   readonly backend = 'cpu';
   private previous: Uint8Array;
   private hasPrevious = false;
-  private readonly edgeCols: Uint8Array;
 
   constructor(private readonly geometry: FeatureGeometry) {
     this.previous = new Uint8Array(geometry.width * geometry.height);
-    this.edgeCols = edgeColumns(geometry.width, geometry.blockPeriod);
   }
 
   extractOne(frame: LumaFrame): VideoFeatures {
-    const features = computeFeatures(frame, this.hasPrevious ? this.previous : null, this.geometry, this.edgeCols);
+    const features = computeFeatures(frame, this.hasPrevious ? this.previous : null, this.geometry);
     this.previous.set(frame.data);
     this.hasPrevious = true;
     return features;

@@ -6,13 +6,13 @@
  *
  *   node dist/test/bench/features.js [seconds per measurement, default 1.5]
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CpuFeatureExtractor } from '../../analyzer/features/cpu.js';
 import { OnnxFeatureExtractor } from '../../analyzer/features/onnx.js';
 import type { FeatureExtractor, FeatureGeometry, LumaFrame } from '../../analyzer/features/types.js';
+import { runCommand } from '../media/fixtures.js';
 
 const SECONDS = Number(process.argv[2] ?? 1.5);
 const CLIP_FRAMES = 48;
@@ -22,14 +22,10 @@ const SIZES: FeatureGeometry[] = [
   { width: 960, height: 540, darkThreshold: 32, blockPeriod: 4 },
 ];
 
-function ffmpeg(args: readonly string[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-hide_banner', '-v', 'error', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`ffmpeg exited with ${code}`))));
-  });
+async function ffmpeg(args: readonly string[]): Promise<Buffer> {
+  const r = await runCommand('ffmpeg', ['-hide_banner', '-v', 'error', '-nostdin', ...args], { timeoutMs: 10 * 60_000 });
+  if (r.code !== 0) throw new Error(`ffmpeg exited with ${r.code}: ${r.stderr.slice(-2000)}`);
+  return r.stdout;
 }
 
 /** Decimated luma planes, decoded the way the analyzer decodes them. */
