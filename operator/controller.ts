@@ -55,7 +55,10 @@ export class StreamMonitorController extends K8sOperatorAdapter {
   constructor(private readonly options: ControllerOptions) {
     super(options.kubeConfig, options.logger);
     const core = this.core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.metrics = new OperatorMetrics(() => this.queue.depth);
+    this.metrics = new OperatorMetrics(() => this.queue.depth, () => ({
+      pods: [...this.pods.values()].reduce((n, cache) => n + cache.size, 0),
+      configmaps: [...this.configMaps.values()].reduce((n, cache) => n + cache.size, 0),
+    }));
     this.analyzers = options.fetchAnalyzerStatus && options.pollIntervalMs > 0
       ? new AnalyzerPoller({
         fetch: options.fetchAnalyzerStatus,
@@ -136,6 +139,13 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     return PLURAL;
   }
 
+  protected override watchHooks(resource: string): { onRelist: () => void; onWatchFailure: () => void } {
+    return {
+      onRelist: () => this.metrics.relists.inc({ resource }),
+      onWatchFailure: () => this.metrics.watchFailures.inc({ resource }),
+    };
+  }
+
   private async onMonitorEvent(event: ResourceEvent): Promise<void> {
     const key = monitorKey(event.meta.namespace ?? '', event.meta.name);
     if (event.type === 'DELETED') {
@@ -165,6 +175,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       slim: slim as (object: unknown) => T,
       same,
       indexBy: monitor,
+      ...this.watchHooks(plural),
       onChange: (_key, current, previous) => {
         const key = monitor((current ?? previous)!);
         if (key !== undefined && this.ownedSynced) this.queue.add(key);

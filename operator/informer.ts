@@ -39,6 +39,9 @@ export interface InformerOptions<T> {
   /** A secondary index: the values of one index key come back from byIndex(). */
   indexBy?: (value: T) => string | undefined;
   log: { warn(message: string): void };
+  /** Told of every list that (re)fills the cache, and of every list or watch that failed. */
+  onRelist?: () => void;
+  onWatchFailure?: () => void;
   pageSize?: number;
   /** Each watch request asks the server to end it after about this long (then it is resumed). */
   watchTimeoutSeconds?: number;
@@ -157,6 +160,7 @@ export class Informer<T> {
       } catch (err) {
         if (this.stopping) break;
         failures += 1;
+        this.options.onWatchFailure?.();
         this.options.log.warn(`${this.options.description}: ${err instanceof Error ? err.message : String(err)}; ${resourceVersion === undefined ? 'relisting' : 'watching again'}`);
       }
       // Waits out the backoff, or less if stop() is called meanwhile.
@@ -181,6 +185,7 @@ export class Informer<T> {
       if (!seen.has(key)) this.apply(key, undefined, true);
     }
     this.relists += 1;
+    this.options.onRelist?.();
     return page.resourceVersion;
   }
 

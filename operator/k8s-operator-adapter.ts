@@ -79,6 +79,7 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
     const custom = this.kubeConfig.makeApiClient(CustomObjectsApi);
     let chain = Promise.resolve();
     const informer = this.inform<Seen>({
+      ...this.watchHooks(plural),
       description: `watch on ${id}${namespace ? ` in ${namespace}` : ''}`,
       path: collectionPath(group, version, plural, namespace),
       list: async ({ limit, continue: token }) => {
@@ -109,6 +110,11 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
     });
     await informer.start();
     this.logger.info(`watching ${id}${namespace ? ` in ${namespace}` : ''}`);
+  }
+
+  /** What a subclass wants to hear of watchResource's lists and failed watches (for metrics). */
+  protected watchHooks(_plural: string): Pick<InformerOptions<unknown>, 'onRelist' | 'onWatchFailure'> {
+    return {};
   }
 
   /** A list-then-watch cache (informer.ts) that lives until stop(); start() it. */

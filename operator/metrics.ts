@@ -8,9 +8,12 @@ export class OperatorMetrics {
   readonly reconcileSeconds: Histogram;
   readonly statusWrites: Counter;
   readonly leader: Gauge;
+  readonly relists: Counter<'resource'>;
+  readonly watchFailures: Counter<'resource'>;
   private readonly phases = new Map<string, Phase | 'Unknown'>();
 
-  constructor(queueDepth: () => number) {
+  /** `cached()`: how many objects each informer cache holds, by resource. */
+  constructor(queueDepth: () => number, cached: () => Record<string, number> = () => ({})) {
     const registers = [this.registry];
     this.reconciles = new Counter({ name: 'streamqc_operator_reconciles_total', help: 'Reconciles of a StreamMonitor, by result', labelNames: ['result'], registers });
     this.reconcileSeconds = new Histogram({
@@ -20,6 +23,15 @@ export class OperatorMetrics {
     this.statusWrites = new Counter({ name: 'streamqc_operator_status_writes_total', help: 'StreamMonitor status writes', registers });
     this.leader = new Gauge({ name: 'streamqc_operator_leader', help: '1 while this replica holds the leader lease', registers });
     new Gauge({ name: 'streamqc_operator_queue_depth', help: 'Keys waiting in the work queue', registers, collect() { this.set(queueDepth()); } });
+    this.relists = new Counter({ name: 'streamqc_operator_relists_total', help: 'Lists that (re)filled an informer cache: one at start, then one per watch the server refused', labelNames: ['resource'], registers });
+    this.watchFailures = new Counter({ name: 'streamqc_operator_watch_failures_total', help: 'Lists and watches of an informer that failed (each retried after a backoff)', labelNames: ['resource'], registers });
+    new Gauge({
+      name: 'streamqc_operator_cached_objects', help: 'Objects held in the informer caches, by resource', labelNames: ['resource'], registers,
+      collect() {
+        this.reset();
+        for (const [resource, n] of Object.entries(cached())) this.set({ resource }, n);
+      },
+    });
     const phases = this.phases;
     new Gauge({
       name: 'streamqc_operator_monitors', help: 'StreamMonitors by status phase', labelNames: ['phase'], registers,

@@ -87,5 +87,11 @@ describe('operator across a kube-apiserver restart', () => {
     assert.equal(operatorExit, undefined, 'the operator is still running');
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     assert.equal(health.status, 200);
+    // Each watch noticed the outage and was retried (resumed, or relisted if the restarted
+    // server could no longer serve its resourceVersion).
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const resource of ['pods', 'configmaps', 'streammonitors']) {
+      assert.match(metrics, new RegExp(`^streamqc_operator_watch_failures_total\\{resource="${resource}"\\} [1-9]`, 'm'), `the ${resource} watch failed and was retried`);
+    }
   });
 });

@@ -184,6 +184,13 @@ describe('controller watching the whole cluster', () => {
     try {
       await createMonitor(kc, spaces[1]!, monitorManifest('cam', { source: { url: 'rtsp://127.0.0.1/b' } }));
       const [first] = await Promise.all(spaces.map(running));
+      const metrics = await controller.metrics.registry.metrics();
+      for (const resource of ['pods', 'configmaps']) {
+        assert.match(metrics, new RegExp(`^streamqc_operator_cached_objects\\{resource="${resource}"\\} 2$`, 'm'), `two ${resource} cached`);
+      }
+      for (const resource of ['pods', 'configmaps', 'streammonitors']) {
+        assert.match(metrics, new RegExp(`^streamqc_operator_relists_total\\{resource="${resource}"\\} 1$`, 'm'), `${resource} listed once`);
+      }
       const doomed = (await core.listNamespacedPod({ namespace: spaces[0]!, labelSelector: `${LABEL_MONITOR}=cam` })).items[0]!;
       assert.equal(doomed.metadata?.uid, first);
       await core.deleteNamespacedPod({ name: doomed.metadata!.name!, namespace: spaces[0]!, gracePeriodSeconds: 0 });
