@@ -1,9 +1,8 @@
 /**
  * What the controller keeps of the objects monitors own (their analyzer pods and config
  * ConfigMaps), so that a reconcile reads them from memory instead of the API server. Each is
- * kept slim: a pod as the few fields reconcile and status read (about 1 KiB, where a pod as
- * the API serves it, managed fields and all, is 10 to 20 times that), a ConfigMap as its owner
- * and a digest of its data.
+ * kept slim: a pod as the few fields reconcile and status read (not its spec, managed fields
+ * or most of its status), a ConfigMap as its owner and a digest of its data.
  */
 import { createHash } from 'node:crypto';
 import type { KubernetesObject, V1ConfigMap, V1Pod, V1PodCondition } from '@kubernetes/client-node';
