@@ -163,10 +163,8 @@ export class Analyzer {
   private lagAnchor: number | null = null;
   private lagSeconds = 0;
   private dropping = false;
-  private pendingBatch: LumaFrame[] = [];
-  private pendingTimes: number[] = [];
-  private pendingKeys: boolean[] = [];
-  private pendingDrift: number[] = [];
+  /** Frames waiting for the next batch, with what onFeatures needs of each. */
+  private pending: { frame: LumaFrame; t: number; keyframe: boolean; drift: number }[] = [];
   private inFlight: Promise<void> = Promise.resolve();
   private batchesInFlight = 0;
   private avWindow: number[] = [];
@@ -455,23 +453,15 @@ export class Analyzer {
       return;
     }
     // Batched path (ONNX graph and/or user models): frames are copied into the batch.
-    this.pendingBatch.push({ ...frame, data: luma.slice() });
-    this.pendingTimes.push(t);
-    this.pendingKeys.push(keyframe);
-    this.pendingDrift.push(drift);
-    if (this.pendingBatch.length >= this.batchSize) this.flushBatch(duration);
+    this.pending.push({ frame: { ...frame, data: luma.slice() }, t, keyframe, drift });
+    if (this.pending.length >= this.batchSize) this.flushBatch(duration);
   }
 
   private flushBatch(duration: number): void {
-    if (this.pendingBatch.length === 0) return;
-    const frames = this.pendingBatch;
-    const times = this.pendingTimes;
-    const keys = this.pendingKeys;
-    const drifts = this.pendingDrift;
-    this.pendingBatch = [];
-    this.pendingTimes = [];
-    this.pendingKeys = [];
-    this.pendingDrift = [];
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const frames = batch.map((p) => p.frame);
     this.batchesInFlight++;
     // A finite input waits for analysis instead: ffmpeg blocks on the full pipe.
     if (!this.live && this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT) this.session?.pauseVideo();
@@ -484,14 +474,14 @@ export class Analyzer {
           Promise.all(this.models.map((m) => m.runner.score(frames))),
         ]);
         const per = Number(process.hrtime.bigint() - t0) / 1e9 / frames.length;
-        for (let i = 0; i < frames.length; i++) {
+        batch.forEach(({ t, keyframe, drift }, i) => {
           this.metrics.processing.observe({ stream: this.metrics.stream }, per);
-          if (features[i]) this.onFeatures(times[i], duration, features[i], keys[i], drifts[i]);
+          if (features[i]) this.onFeatures(t, duration, features[i], keyframe, drift);
           this.models.forEach((m, k) => {
             const score = scores[k][i];
-            m.tracker.update(times[i], duration, m.above ? score > m.threshold : score < m.threshold, () => ({ score }));
+            m.tracker.update(t, duration, m.above ? score > m.threshold : score < m.threshold, () => ({ score }));
           });
-        }
+        });
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'feature extraction failed for a batch');
       } finally {

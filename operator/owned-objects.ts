@@ -11,8 +11,6 @@ import { ANNOTATION_CONFIG_HASH, LABEL_MONITOR, stableJson } from './analyzer-po
 
 /** What reconcile needs to know of a ConfigMap to tell whether it must be written. */
 export interface ConfigMapFacts {
-  name: string;
-  namespace: string;
   resourceVersion: string;
   /** The uid of its controller (a monitor), if it has one. */
   controllerUid: string | undefined;
@@ -83,8 +81,6 @@ export function dataDigest(data: Record<string, string> | undefined): string {
 
 export function configMapFacts(configMap: V1ConfigMap): ConfigMapFacts {
   return {
-    name: configMap.metadata?.name ?? '',
-    namespace: configMap.metadata?.namespace ?? '',
     resourceVersion: configMap.metadata?.resourceVersion ?? '',
     controllerUid: controllerUid(configMap),
     digest: dataDigest(configMap.data),

@@ -7,7 +7,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -21,6 +20,7 @@ import {
   type CorpusRecipe,
 } from '../bench/accuracy/corpus.js';
 import type { CorpusClip, DefectEvent, DefectType } from '../bench/accuracy/types.js';
+import { runCommand } from '../media/fixtures.js';
 
 const SMALL = { width: 320, height: 180 };
 const RATE = 48000;
@@ -32,26 +32,12 @@ function recipeNamed(name: string): CorpusRecipe {
   return r;
 }
 
-function decode(args: string[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args, '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg: ${stderr.slice(-1000)}`))));
-  });
+async function decode(args: string[]): Promise<Buffer> {
+  return (await runCommand('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args, '-'], { timeoutMs: 600_000, what: 'decoding' })).stdout;
 }
 
-function probe(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffprobe', ['-v', 'error', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`ffprobe failed on ${args.join(' ')}`))));
-  });
+async function probe(args: string[]): Promise<string> {
+  return (await runCommand('ffprobe', ['-v', 'error', ...args], { what: `ffprobe on ${args.join(' ')}` })).stdout.toString();
 }
 
 /** Luma planes (nominal range) of every decoded frame, in order; frame i is at i / fps. */

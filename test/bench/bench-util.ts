@@ -46,7 +46,6 @@ export class Tail {
   }
 }
 
-/** Runs ffmpeg to completion, quiet unless it fails. */
 /**
  * A clip made by `ffmpeg ...args -y OUT`, cached under CACHE_DIR by a hash of the recipe, so a
  * second run (and every other machine with the same ffmpeg arguments) reuses it. Written to a
@@ -59,8 +58,7 @@ export async function cachedClip(name: string, args: readonly string[], ext = 'm
   if (existsSync(path)) return { path, fresh: false };
   const tmp = join(CACHE_DIR, `.${name}-${key}.${process.pid}.tmp.${ext}`);
   try {
-    const { code, stderr } = await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', ...args, '-y', tmp], 30 * 60_000);
-    if (code !== 0) throw new Error(`ffmpeg could not make ${name}: exit ${code}: ${stderr.slice(-2000)}`);
+    await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', ...args, '-y', tmp], { timeoutMs: 30 * 60_000, what: `making ${name}` });
     renameSync(tmp, path);
   } finally {
     rmSync(tmp, { force: true });

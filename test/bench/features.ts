@@ -23,9 +23,7 @@ const SIZES: FeatureGeometry[] = [
 ];
 
 async function ffmpeg(args: readonly string[]): Promise<Buffer> {
-  const r = await runCommand('ffmpeg', ['-hide_banner', '-v', 'error', '-nostdin', ...args], { timeoutMs: 10 * 60_000 });
-  if (r.code !== 0) throw new Error(`ffmpeg exited with ${r.code}: ${r.stderr.slice(-2000)}`);
-  return r.stdout;
+  return (await runCommand('ffmpeg', ['-hide_banner', '-v', 'error', '-nostdin', ...args], { timeoutMs: 10 * 60_000, what: 'decoding frames' })).stdout;
 }
 
 /** Decimated luma planes, decoded the way the analyzer decodes them. */

@@ -30,6 +30,7 @@ import { installCrd, monitorManifest } from '../integration/operator-helpers.js'
 import { auditedWrites } from '../cluster/audit.js';
 import { OPERATOR_USER_AGENT } from '../../operator/user-agent.js';
 import { writeResultJson, type OperatorBenchResult, type OperatorScaleRow } from './results.js';
+import { readProc } from './bench-util.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,9 +66,13 @@ await installCrd(kc);
 const WRITE_VERBS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 const READ_VERBS = ['GET', 'LIST'];
 
+/** kube-apiserver's own /metrics, once per edge of the steady window. */
+function apiServerMetrics(): string {
+  return execFileSync(join(binDir!, 'kubectl'), ['--kubeconfig', kubeconfigPath!, 'get', '--raw', '/metrics'], { maxBuffer: 256 << 20 }).toString();
+}
+
 /** Sum of apiserver_request_total for `verbs` on the resources the operator reads and writes. */
-function operatorResourceRequests(verbs: readonly string[]): number {
-  const text = execFileSync(join(binDir!, 'kubectl'), ['--kubeconfig', kubeconfigPath!, 'get', '--raw', '/metrics'], { maxBuffer: 256 << 20 }).toString();
+function operatorResourceRequests(text: string, verbs: readonly string[]): number {
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
@@ -86,13 +91,6 @@ function operatorResourceRequests(verbs: readonly string[]): number {
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-/** utime + stime of a process so far, from /proc (clock ticks are 100 per second on Linux). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function metric(port: number, name: string): Promise<number> {
@@ -190,18 +188,18 @@ for (const count of counts) {
   // Steady state: settle for a few seconds, then count writes over the window.
   await sleep(5000);
   const windowStart = new Date();
-  const writesBefore = operatorResourceRequests(WRITE_VERBS);
-  const readsBefore = operatorResourceRequests(READ_VERBS);
+  const before = apiServerMetrics();
   const statusBefore = await metric(port, 'streamqc_operator_status_writes_total');
   await sleep(steadySeconds * 1000);
-  const writes = operatorResourceRequests(WRITE_VERBS) - writesBefore;
-  const reads = operatorResourceRequests(READ_VERBS) - readsBefore;
+  const after = apiServerMetrics();
+  const writes = operatorResourceRequests(after, WRITE_VERBS) - operatorResourceRequests(before, WRITE_VERBS);
+  const reads = operatorResourceRequests(after, READ_VERBS) - operatorResourceRequests(before, READ_VERBS);
   console.error(`${count} monitors, --poll-seconds ${values['poll-seconds']}: ${reads} reads (GET/LIST, all clients) in ${steadySeconds} s of steady state`);
   const operatorWrites = auditedWrites(auditLogOf(kubeconfigPath!), { userAgentPrefix: OPERATOR_USER_AGENT, since: windowStart })
     .filter((w) => w.resource !== 'leases');
   const statusWrites = (await metric(port, 'streamqc_operator_status_writes_total')) - statusBefore;
   const rss = peakRssMiB(operator.pid!);
-  const cpu = cpuSeconds(operator.pid!);
+  const cpu = readProc(operator.pid!)?.cpu ?? Number.NaN;
   const row: OperatorScaleRow = {
     monitors: count,
     createSeconds: (created - started) / 1000,

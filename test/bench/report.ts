@@ -21,6 +21,7 @@ import { renderChartPng, type GroupedBarChart } from './chart.js';
 import {
   ACCURACY_TARGETS,
   accuracyFloor,
+  accuracyMisses,
   ANALYZER_TARGETS,
   OPERATOR_TARGETS,
   type AnalyzerBenchResult,
@@ -112,12 +113,7 @@ function accuracyVerdict(type: DefectType, streamqc: TypeScore | undefined, ffmp
   const min = accuracyFloor(type);
   const target = `P, R >= ${min}${ffmpeg ? '; F1 >= ffmpeg' : ''}`;
   if (!streamqc) return { target, measured: 'streamqc reported no score', state: 'MISSED' };
-  const misses: string[] = [];
-  if (!(streamqc.precision >= min)) misses.push(`precision ${fixed(streamqc.precision, 3)} < ${min}`);
-  if (!(streamqc.recall >= min)) misses.push(`recall ${fixed(streamqc.recall, 3)} < ${min}`);
-  if (ffmpeg && Number.isFinite(ffmpeg.f1) && !(streamqc.f1 >= ffmpeg.f1)) {
-    misses.push(`F1 ${fixed(streamqc.f1, 3)} < ffmpeg ${fixed(ffmpeg.f1, 3)}`);
-  }
+  const misses = accuracyMisses(type, streamqc, ffmpeg);
   return { target, measured: misses.join('; '), state: verdictOf(misses.length === 0) };
 }
 
@@ -574,15 +570,16 @@ async function section<T>(name: BenchName, skip: boolean, fromDir: string | unde
     if (code !== 0) return fail(`the benchmark failed (exit ${code}); see its output`);
     if (!existsSync(out)) return fail(`the benchmark wrote no ${spec.json}`);
   }
+  const text = readFileSync(source, 'utf8');
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(source, 'utf8'));
+    doc = JSON.parse(text);
   } catch (e) {
     return fail(`${source} is not JSON: ${(e as Error).message}`);
   }
   if (typeof doc !== 'object' || doc === null || !spec.looksRight(doc)) return fail(`${source} does not have the fields this report reads`);
   const result = doc as T;
-  if (source !== out) writeFileSync(out, readFileSync(source));
+  if (source !== out) writeFileSync(out, text);
   return { ran: true, result, seconds };
 }
 

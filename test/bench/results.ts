@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DefectType } from './accuracy/types.js';
+import type { DefectType, TypeScore } from './accuracy/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // targets (from the issues; the benchmarks print them, the report judges against them)
@@ -21,6 +21,20 @@ export const ACCURACY_TARGETS = {
 /** The precision and recall floor ACCURACY_TARGETS sets for `type`. */
 export function accuracyFloor(type: DefectType): number {
   return ACCURACY_TARGETS.strictTypes.includes(type) ? ACCURACY_TARGETS.strictMin : ACCURACY_TARGETS.otherMin;
+}
+
+/**
+ * What keeps streamqc's score of `type` from its targets (P and R at least the floor, F1 at
+ * least ffmpeg's where ffmpeg has one), each as a short phrase; empty: met.
+ */
+export function accuracyMisses(type: DefectType, streamqc: TypeScore, ffmpeg: TypeScore | undefined): string[] {
+  const min = accuracyFloor(type);
+  const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-');
+  const misses: string[] = [];
+  if (!(streamqc.precision >= min)) misses.push(`precision ${f(streamqc.precision)} < ${min}`);
+  if (!(streamqc.recall >= min)) misses.push(`recall ${f(streamqc.recall)} < ${min}`);
+  if (ffmpeg && Number.isFinite(ffmpeg.f1) && !(streamqc.f1 >= ffmpeg.f1)) misses.push(`F1 ${f(streamqc.f1)} < ffmpeg ${f(ffmpeg.f1)}`);
+  return misses;
 }
 
 export const ANALYZER_TARGETS = {

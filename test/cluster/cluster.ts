@@ -255,11 +255,6 @@ export class TestCluster {
   }
 
   /**
-   * Stops kube-apiserver (SIGTERM, as a rolling control-plane upgrade does) and starts it
-   * again on the same port and data: clients see their watches break and the API vanish
-   * for a while. Resolves once it is ready again.
-   */
-  /**
    * Compacts etcd's history up to its current revision (what kube-apiserver does every few
    * minutes), so that a watch from any older resourceVersion is refused with 410 Gone.
    * Returns the revision compacted at.
@@ -279,6 +274,11 @@ export class TestCluster {
     return revision;
   }
 
+  /**
+   * Stops kube-apiserver (SIGTERM, as a rolling control-plane upgrade does) and starts it
+   * again on the same port and data: clients see their watches break and the API vanish
+   * for a while. Resolves once it is ready again.
+   */
   async restartApiServer(downMs = 0): Promise<void> {
     const index = this.processes.findIndex((p) => p.name === 'kube-apiserver');
     if (index < 0) throw new Error('kube-apiserver is not running');

@@ -17,13 +17,27 @@ export interface CommandResult {
   stderr: string;
 }
 
+export interface CommandOptions {
+  timeoutMs?: number;
+  input?: Uint8Array;
+  /** What the run is for; given, a non-zero exit rejects with it and the end of stderr. */
+  what?: string;
+}
+
 /**
  * Runs a local tool (ffmpeg, ffprobe) to its end: stdout as bytes, stderr as text, killed after
  * `timeoutMs`. `input` is written to its stdin (EPIPE from a tool that stops reading early is
  * left to its exit code). The one place the tests and benchmarks spawn such a tool.
  */
-export function runCommand(command: string, args: readonly string[], options: { timeoutMs?: number; input?: Uint8Array } = {}): Promise<CommandResult> {
-  const { timeoutMs = 120_000, input } = options;
+export async function runCommand(command: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
+  const result = await spawnToEnd(command, args, options.timeoutMs ?? 120_000, options.input);
+  if (options.what !== undefined && result.code !== 0) {
+    throw new Error(`${options.what}: ${command} exited with ${result.code}: ${result.stderr.slice(-2000)}`);
+  }
+  return result;
+}
+
+function spawnToEnd(command: string, args: readonly string[], timeoutMs: number, input: Uint8Array | undefined): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -46,8 +60,8 @@ export function runCommand(command: string, args: readonly string[], options: { 
   });
 }
 
-export function runFfmpeg(args: readonly string[], timeoutMs = 120_000): Promise<CommandResult> {
-  return runCommand('ffmpeg', args, { timeoutMs });
+export function runFfmpeg(args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
+  return runCommand('ffmpeg', args, options);
 }
 
 /** Build (once) a clip from a recipe of ffmpeg arguments whose last one is the output name's extension. */
@@ -58,8 +72,7 @@ export async function cachedMedia(name: string, ext: string, build: (out: string
   const path = join(MEDIA_CACHE, `${name}-${hash}.${ext}`);
   if (existsSync(path)) return path;
   const tmp = `${path}.partial.${process.pid}.${ext}`;
-  const { code, stderr } = await runFfmpeg(build(tmp));
-  if (code !== 0) throw new Error(`ffmpeg could not make test media ${name}: ${stderr.slice(-2000)}`);
+  await runFfmpeg(build(tmp), { what: `making test media ${name}` });
   renameSync(tmp, path);
   return path;
 }

@@ -5,11 +5,9 @@
  */
 import { runCommand } from '../media/fixtures.js';
 
-/** Runs ffmpeg with `args`, optionally writing `stdin`; resolves with stdout and stderr, rejects on failure. */
-async function runFfmpeg(args: string[], stdin?: Uint8Array): Promise<{ stdout: Buffer; stderr: string }> {
-  const r = await runCommand('ffmpeg', ['-hide_banner', '-nostdin', '-nostats', ...args], { input: stdin });
-  if (r.code !== 0) throw new Error(`ffmpeg ${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-2000)}`);
-  return r;
+/** Runs ffmpeg with `args`, optionally writing `stdin`; rejects on failure. */
+function runFfmpeg(args: string[], stdin?: Uint8Array): Promise<{ stdout: Buffer; stderr: string }> {
+  return runCommand('ffmpeg', ['-hide_banner', '-nostdin', '-nostats', ...args], { input: stdin, what: `ffmpeg ${args.join(' ')}` });
 }
 
 export interface PcmFormat {

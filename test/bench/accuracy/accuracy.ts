@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { generateCorpus } from './corpus.js';
 import { FFMPEG_TYPES, runFfmpegPeer } from './run-ffmpeg.js';
 import { runStreamqc, STREAMQC_TYPES } from './run-streamqc.js';
-import { accuracyFloor } from '../results.js';
+import { accuracyMisses } from '../results.js';
 import { matchType, scoreAll, TOLERANCES, type ClipEvents } from './score.js';
 import type { AccuracyResult, CorpusClip, DefectEvent, ToolRun, TypeScore } from './types.js';
 
@@ -75,8 +75,7 @@ export function formatTable(result: AccuracyResult): string {
     s === undefined ? '' : `${fixed(s.onsetErrorMean)}/${fixed(s.onsetErrorMedian)}/${fixed(s.onsetErrorP95)}/${fixed(s.onsetErrorMaxAbs)}`;
   for (const s of result.scores.streamqc) {
     const peer = result.scores.ffmpeg.find((p) => p.type === s.type);
-    const floor = accuracyFloor(s.type);
-    const met = s.precision >= floor && s.recall >= floor && (peer === undefined || s.f1 >= peer.f1);
+    const met = accuracyMisses(s.type, s, peer).length === 0;
     lines.push(pad([s.type, String(s.truthEvents), prf(s), prf(peer), onset(s), met ? 'met' : 'MISSED'], widths));
     if (peer) lines.push(pad(['', '', '', '', `ffmpeg ${onset(peer)}`, ''], widths));
   }

@@ -451,8 +451,7 @@ export function ffmpegArgs(r: CorpusRecipe, out: string): string[][] {
 
 /** First presentation time of the first video and the first audio stream (seconds). */
 export async function streamStartTimes(path: string): Promise<{ video: number; audio: number }> {
-  const r = await runCommand('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', path]);
-  if (r.code !== 0) throw new Error(`ffprobe could not read ${path}: ${r.stderr}`);
+  const r = await runCommand('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', path], { what: `reading ${path}` });
   const streams = (JSON.parse(r.stdout.toString()) as { streams: { codec_type: string; start_time?: string }[] }).streams;
   const start = (type: string): number => {
     const s = streams.find((x) => x.codec_type === type);
@@ -505,8 +504,7 @@ export async function buildClip(r: CorpusRecipe, cacheDir = corpusCacheDir()): P
           // MPEG-TS is a byte stream: the two video parts joined play as one stream.
           writeFileSync(`${tmp}.video`, Buffer.concat([readFileSync(`${tmp}.part1`), readFileSync(`${tmp}.part2`)]));
         }
-        const result = await runCommand('ffmpeg', args, { timeoutMs: 600_000 });
-        if (result.code !== 0) throw new Error(`ffmpeg could not make ${r.name}: ${result.stderr.slice(-2000)}`);
+        await runCommand('ffmpeg', args, { timeoutMs: 600_000, what: `making ${r.name}` });
       }
       if (r.avOffset) await applyAvOffset(tmp, r);
       renameSync(tmp, target);

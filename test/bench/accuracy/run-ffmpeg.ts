@@ -36,8 +36,7 @@
  * Timeline: ffmpeg's times start at the container's start; they are shifted so that 0 is the
  * first video frame (the first audio frame when there is no video), the clip's t = 0.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { runCommand } from '../../media/fixtures.js';
 import { startMeasured } from './measured-process.js';
 import type { CorpusClip, DefectEvent, DefectType, ToolRun } from './types.js';
 
@@ -160,10 +159,8 @@ export function parseDetectorLog(log: string, endOfInput: number): DefectEvent[]
   return events.filter((e) => Number.isFinite(e.start) && Number.isFinite(e.end));
 }
 
-const execFileText = promisify(execFile);
-
 async function streamKinds(path: string): Promise<{ video: boolean; audio: boolean }> {
-  const { stdout } = await execFileText('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', path]);
+  const stdout = (await runCommand('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', path], { what: `probing ${path}` })).stdout.toString();
   // Some streams print a trailing field ("video,"): split on both separators.
   const kinds = stdout.split(/[\n,]/).map((s) => s.trim());
   return { video: kinds.includes('video'), audio: kinds.includes('audio') };

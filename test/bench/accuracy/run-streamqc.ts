@@ -28,12 +28,11 @@
  *   END_MARGIN_SECONDS of the clip's end or later (a stall, as media stopped) is the end of
  *   sending, not the clip's, and is dropped.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { DEFECT_TYPES } from '../../../analyzer/detectors/types.js';
 import { fetchText, freeTcpPort, freeUdpPort, sleep } from '../bench-util.js';
+import { runCommand } from '../../media/fixtures.js';
 import { startMeasured, type ProcessResult } from './measured-process.js';
 import type { CorpusClip, DefectEvent, DefectType, ToolRun } from './types.js';
 
@@ -54,7 +53,6 @@ const END_MARGIN_SECONDS = 1;
 /** Seconds of the clip sent before the clip itself (see the header), at most. */
 export const WARMUP_SECONDS = 8;
 
-const execFileText = promisify(execFile);
 
 function isDefectType(value: unknown): value is DefectType {
   return typeof value === 'string' && (DEFECT_TYPES as readonly string[]).includes(value);
@@ -102,11 +100,11 @@ async function runFile(clip: CorpusClip): Promise<ToolRun> {
 
 /** Times of the clip's video keyframes, seconds from its first video frame. */
 export async function keyframeTimes(path: string): Promise<number[]> {
-  const { stdout } = await execFileText(
+  const stdout = (await runCommand(
     'ffprobe',
     ['-v', 'error', '-select_streams', 'v:0', '-skip_frame', 'nokey', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', path],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
+    { what: `reading the keyframes of ${path}` },
+  )).stdout.toString();
   const times = stdout.split('\n').map(Number.parseFloat).filter(Number.isFinite);
   const first = times[0] ?? 0;
   return times.map((t) => t - first);
@@ -160,8 +158,7 @@ function senderArgs(clip: CorpusClip, url: string, from: number, seconds: number
 }
 
 async function send(clip: CorpusClip, args: string[]): Promise<void> {
-  const s = await startMeasured('ffmpeg', args).done;
-  if (s.code !== 0) throw new Error(`sender of ${clip.name} exited with ${s.code}: ${s.stderr.slice(-1000)}`);
+  await runCommand('ffmpeg', args, { timeoutMs: 600_000, what: `sender of ${clip.name}` });
 }
 
 async function ready(httpPort: number): Promise<boolean> {
