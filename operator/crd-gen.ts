@@ -155,7 +155,10 @@ function specSchema(): Schema {
       ingest: ingestSchema(),
       analysis: defaultedBlock(analysisOptions, ['gpu']),
       models: { type: 'array', maxItems: 8, description: 'User ONNX models', items: modelSchema() },
-      image: string('Analyzer image', { default: 'ghcr.io/streamqc/analyzer:0.1.0', minLength: 1 }),
+      // No default here: the installation's images (the chart's analyzer.image, analyzer.gpuImage
+      // with gpu: 1) apply, and a stored image is always the author's override, which the
+      // chart's admission policy judges.
+      image: string("Analyzer image; default: the installation's (the CUDA one with gpu: 1)", { minLength: 1 }),
       resources: {
         type: 'object',
         description: 'Analyzer container resources (corev1.ResourceRequirements)',

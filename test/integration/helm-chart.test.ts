@@ -3,19 +3,15 @@
 // are refused by values.schema.json naming the key, the chart's CRD and alert rules are the
 // repository's own, and the rendered manifests pass a server-side dry-run on a real API server.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { clusterTool, sharedKubeConfig, sharedKubeconfigPath } from '../cluster/shared.js';
+import { sharedKubeConfig, sharedKubeconfigPath } from '../cluster/shared.js';
+import { chartDir as chart, projectRoot as root, renderChart, runTool as run, type ToolRun as Run } from './chart-tools.js';
 import { deleteNamespaces, freshNamespace, installCrd } from './operator-helpers.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const chart = join(root, 'helm', 'streamqc');
 
 interface Manifest {
   apiVersion: string;
@@ -24,23 +20,13 @@ interface Manifest {
   [key: string]: unknown;
 }
 
-interface Run { code: number | null; out: string; stderr: string }
-
-function run(tool: string, args: string[], input?: string): Run {
-  const r = spawnSync(clusterTool(tool), args, { cwd: root, encoding: 'utf8', input, timeout: 60_000 });
-  if (r.error) throw r.error;
-  return { code: r.status, out: `${r.stdout}${r.stderr}`, stderr: r.stderr };
-}
-
 function helm(args: string[]): Run {
   return run('helm', args);
 }
 
 /** `helm template` output, as text; fails the test with helm's message when it does not render. */
 function renderText(args: string[] = []): string {
-  const r = spawnSync(clusterTool('helm'), ['template', 'sq', chart, '--namespace', 'streamqc-system', ...args], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `helm template ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
+  return renderChart('sq', 'streamqc-system', args);
 }
 
 function render(args: string[] = []): Manifest[] {
@@ -210,6 +196,7 @@ describe('helm chart: values.schema.json refuses bad values, naming the key', ()
     { name: 'bad operator monitor kind', values: { monitoring: { operatorMonitor: { kind: 'Probe' } } }, message: /\/monitoring\/operatorMonitor\/kind/ },
     { name: 'namespace that is not a DNS label', values: { watchNamespaces: ['News_Desk'] }, message: /\/watchNamespaces\/0/ },
     { name: 'bad resource quantity', values: { analyzer: { resources: { limits: { memory: 'lots' } } } }, message: /\/analyzer\/resources\/limits\/memory/ },
+    { name: 'image prefix that admits look-alikes', values: { admissionPolicy: { allowedImagePrefixes: ['ghcr.io/streamqc/analyzer'] } }, message: /\/admissionPolicy\/allowedImagePrefixes\/0/ },
   ];
   for (const { name, values, message } of bad) {
     it(`${name}: helm template and helm lint fail with the key in the message`, () => {
@@ -243,6 +230,8 @@ describe('helm chart: on a real API server', () => {
     assert.match(r.out, /deployment\.apps\/sq-streamqc-operator serverside-applied \(server dry run\)/);
     assert.match(r.out, /clusterrole\.rbac\.authorization\.k8s\.io\/sq-streamqc-operator serverside-applied/);
     assert.match(r.out, /customresourcedefinition\.apiextensions\.k8s\.io\/streammonitors\.streamqc\.io serverside-applied/);
+    assert.match(r.out, /validatingadmissionpolicy\.admissionregistration\.k8s\.io\/sq-streamqc-monitor-author serverside-applied/);
+    assert.match(r.out, /validatingadmissionpolicybinding\.admissionregistration\.k8s\.io\/sq-streamqc-monitor-author serverside-applied/);
     // freshNamespace enforces the restricted profile; the API server warns on a workload that breaks it.
     assert.doesNotMatch(r.stderr, /PodSecurity/, r.stderr);
     // The check has teeth: the same Deployment allowed to escalate privileges draws the warning.
