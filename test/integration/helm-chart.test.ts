@@ -12,6 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { sharedKubeConfig, sharedKubeconfigPath } from '../cluster/shared.js';
 import { chartDir as chart, projectRoot as root, renderChart, runTool as run, type ToolRun as Run } from './chart-tools.js';
 import { deleteNamespaces, freshNamespace, installCrd } from './operator-helpers.js';
+import { renderAnalyzer } from '../../operator/analyzer-pod.js';
 
 interface Manifest {
   apiVersion: string;
@@ -172,6 +173,100 @@ describe('helm chart: rendering', () => {
   });
 });
 
+interface PolicyPeer { namespaceSelector?: { matchLabels?: Record<string, string> }; podSelector?: { matchLabels?: Record<string, string> } }
+interface NetworkPolicy extends Manifest {
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress: { from: PolicyPeer[]; ports: { port: number | string; protocol: string }[] }[];
+    egress?: { to?: PolicyPeer[]; ports?: { port: number | string; protocol?: string }[] }[];
+  };
+}
+
+function networkPolicies(manifests: Manifest[]): NetworkPolicy[] {
+  return manifests.filter((m) => m.kind === 'NetworkPolicy') as NetworkPolicy[];
+}
+
+/** True when every label the selector asks for is on the pod. */
+function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+  return selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** The pod the operator renders for a monitor in `namespace` (operator/analyzer-pod.ts), as it would run. */
+function analyzerPod(namespace: string): { labels: Record<string, string>; portNames: string[]; ports: number[] } {
+  const { pod } = renderAnalyzer({
+    apiVersion: 'streamqc.io/v1alpha1', kind: 'StreamMonitor',
+    metadata: { name: 'news-hd', namespace, uid: 'u-1', resourceVersion: '1' }, spec: { source: { url: 'srt://192.0.2.1:9000' } },
+  });
+  const ports = pod.spec?.containers[0]?.ports ?? [];
+  return { labels: pod.metadata?.labels ?? {}, portNames: ports.map((p) => p.name ?? ''), ports: ports.map((p) => p.containerPort) };
+}
+
+const prometheusPeer = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } };
+
+describe('helm chart: NetworkPolicies', () => {
+  it('analyzer pods: ingress to their http port only from the operator pods and Prometheus; egress open', () => {
+    const manifests = render();
+    const [policy, ...more] = networkPolicies(manifests).filter((p) => p.metadata.name === 'sq-streamqc-analyzer');
+    assert.equal(more.length, 0, 'cluster-wide mode: one analyzer policy, in the release namespace');
+    assert.equal(policy.metadata.namespace, 'streamqc-system');
+    const analyzer = analyzerPod('streamqc-system');
+    assert.ok(selects(policy.spec.podSelector.matchLabels, analyzer.labels), `${JSON.stringify(policy.spec.podSelector)} selects the operator's analyzer pods ${JSON.stringify(analyzer.labels)}`);
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress'], 'egress open: sources are arbitrary URLs');
+    assert.equal(policy.spec.ingress.length, 1);
+    const [rule] = policy.spec.ingress;
+    assert.deepEqual(rule.ports, [{ port: 'http', protocol: 'TCP' }]);
+    assert.deepEqual(analyzer.portNames, ['http'], 'the named port is the analyzer container\'s (9090, /metrics and /status)');
+    const [operatorPeer, prometheus] = rule.from;
+    assert.equal(rule.from.length, 2);
+    assert.deepEqual(operatorPeer.namespaceSelector, { matchLabels: { 'kubernetes.io/metadata.name': 'streamqc-system' } });
+    const operatorPodLabels = (operatorDeployment(manifests).spec.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels;
+    assert.ok(selects(operatorPeer.podSelector?.matchLabels, operatorPodLabels), 'the operator peer selects the operator\'s pods');
+    assert.ok(!selects(operatorPeer.podSelector?.matchLabels, analyzer.labels), 'analyzers may not reach each other');
+    assert.deepEqual(prometheus, prometheusPeer);
+  });
+
+  it('analyzer pods: one policy per watched namespace, or per listed namespace; egress restricted on request', () => {
+    const watched = networkPolicies(render(['--set', 'watchNamespaces={news,sports}'])).filter((p) => p.metadata.name === 'sq-streamqc-analyzer');
+    assert.deepEqual(watched.map((p) => p.metadata.namespace), ['news', 'sports']);
+    const listed = networkPolicies(render(['--set', 'networkPolicy.analyzer.namespaces={tv}'])).filter((p) => p.metadata.name === 'sq-streamqc-analyzer');
+    assert.deepEqual(listed.map((p) => p.metadata.namespace), ['tv']);
+    const dns = { to: [{ namespaceSelector: {} }], ports: [{ port: 53, protocol: 'UDP' }] };
+    const file = valuesFile('analyzer-egress', { networkPolicy: { analyzer: { egress: { restrict: true, rules: [dns] } } } });
+    const [restricted] = networkPolicies(render(['-f', file])).filter((p) => p.metadata.name === 'sq-streamqc-analyzer');
+    assert.deepEqual(restricted.spec.policyTypes, ['Ingress', 'Egress']);
+    assert.deepEqual(restricted.spec.egress, [dns]);
+  });
+
+  it('the operator: ingress to its http port (metrics, health) only from Prometheus; egress open unless restricted', () => {
+    const manifests = render();
+    const policy = networkPolicies(manifests).find((p) => p.metadata.name === 'sq-streamqc-operator');
+    assert.ok(policy, 'an operator NetworkPolicy');
+    assert.equal(policy.metadata.namespace, 'streamqc-system');
+    const deployment = operatorDeployment(manifests);
+    const podLabels = (deployment.spec.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels;
+    assert.ok(selects(policy.spec.podSelector.matchLabels, podLabels));
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
+    assert.deepEqual(policy.spec.ingress, [{ from: [prometheusPeer], ports: [{ port: 'http', protocol: 'TCP' }] }]);
+    assert.deepEqual(deployment.spec.template.spec.containers[0].ports.map((p) => p.name), ['http']);
+
+    const apiServer = { to: [{ ipBlock: { cidr: '10.0.0.1/32' } }], ports: [{ port: 6443, protocol: 'TCP' }] };
+    const file = valuesFile('operator-egress', { networkPolicy: { operator: { egress: { restrict: true, rules: [apiServer] } } } });
+    const restricted = networkPolicies(render(['-f', file])).find((p) => p.metadata.name === 'sq-streamqc-operator');
+    assert.deepEqual(restricted?.spec.policyTypes, ['Ingress', 'Egress']);
+    const [toAnalyzers, toApiServer] = restricted?.spec.egress ?? [];
+    const analyzer = analyzerPod('news');
+    assert.ok(selects(toAnalyzers.to?.[0]?.podSelector?.matchLabels, analyzer.labels), 'the operator may reach analyzer pods');
+    assert.deepEqual(toAnalyzers.to?.[0]?.namespaceSelector, {}, 'in every namespace');
+    assert.deepEqual(toAnalyzers.ports, [{ port: analyzer.ports[0], protocol: 'TCP' }]);
+    assert.deepEqual(toApiServer, apiServer);
+  });
+
+  it('networkPolicy.enabled=false renders none', () => {
+    assert.equal(networkPolicies(render(['--set', 'networkPolicy.enabled=false'])).length, 0);
+  });
+});
+
 describe('helm chart: one source of truth', () => {
   it("the chart's CRD is byte-identical to crds/", () => {
     const name = 'streamqc.io_streammonitors.yaml';
@@ -197,6 +292,8 @@ describe('helm chart: values.schema.json refuses bad values, naming the key', ()
     { name: 'namespace that is not a DNS label', values: { watchNamespaces: ['News_Desk'] }, message: /\/watchNamespaces\/0/ },
     { name: 'bad resource quantity', values: { analyzer: { resources: { limits: { memory: 'lots' } } } }, message: /\/analyzer\/resources\/limits\/memory/ },
     { name: 'image prefix that admits look-alikes', values: { admissionPolicy: { allowedImagePrefixes: ['ghcr.io/streamqc/analyzer'] } }, message: /\/admissionPolicy\/allowedImagePrefixes\/0/ },
+    { name: 'operator egress restricted without a way to the API server', values: { networkPolicy: { operator: { egress: { restrict: true } } } }, message: /\/networkPolicy\/operator\/egress/ },
+    { name: 'Prometheus selector with an unknown key', values: { networkPolicy: { prometheus: { podSelector: { matchLabel: { a: 'b' } } } } }, message: /\/networkPolicy\/prometheus\/podSelector'?: additional properties 'matchLabel' not allowed/ },
   ];
   for (const { name, values, message } of bad) {
     it(`${name}: helm template and helm lint fail with the key in the message`, () => {
@@ -230,6 +327,8 @@ describe('helm chart: on a real API server', () => {
     assert.match(r.out, /deployment\.apps\/sq-streamqc-operator serverside-applied \(server dry run\)/);
     assert.match(r.out, /clusterrole\.rbac\.authorization\.k8s\.io\/sq-streamqc-operator serverside-applied/);
     assert.match(r.out, /customresourcedefinition\.apiextensions\.k8s\.io\/streammonitors\.streamqc\.io serverside-applied/);
+    assert.match(r.out, /networkpolicy\.networking\.k8s\.io\/sq-streamqc-analyzer serverside-applied/);
+    assert.match(r.out, /networkpolicy\.networking\.k8s\.io\/sq-streamqc-operator serverside-applied/);
     assert.match(r.out, /validatingadmissionpolicy\.admissionregistration\.k8s\.io\/sq-streamqc-monitor-author serverside-applied/);
     assert.match(r.out, /validatingadmissionpolicybinding\.admissionregistration\.k8s\.io\/sq-streamqc-monitor-author serverside-applied/);
     // freshNamespace enforces the restricted profile; the API server warns on a workload that breaks it.
@@ -281,6 +380,29 @@ describe('helm chart: on a real API server', () => {
     const canLease = (name: string): boolean => run('kubectl', ['--kubeconfig', sharedKubeconfigPath(), 'auth', 'can-i', 'update', `leases.coordination.k8s.io/${name}`, '-n', release, `--as=${as}`]).code === 0;
     assert.ok(canLease('streamqc-operator'), 'renews its own lease');
     assert.ok(!canLease('someone-else'), 'cannot touch another lease');
+  });
+
+  it('NetworkPolicies with restricted egress, applied: the API server stores them as rendered', async () => {
+    const release = await freshNamespace(kc, 'helm-sq', namespaces);
+    const news = await freshNamespace(kc, 'helm-news', namespaces);
+    const file = valuesFile('applied-egress', { watchNamespaces: [news], networkPolicy: {
+      analyzer: { egress: { restrict: true, rules: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }] }] } },
+      operator: { egress: { restrict: true, rules: [{ to: [{ ipBlock: { cidr: '10.0.0.1/32' } }], ports: [{ port: 6443, protocol: 'TCP' }] }] } },
+    } });
+    const text = renderText(['--namespace', release, '-f', file, '--show-only', 'templates/networkpolicy.yaml']);
+    const applied = run('kubectl', ['--kubeconfig', sharedKubeconfigPath(), 'apply', '--server-side', '--field-manager=helm-chart-test', '-f', '-'], text);
+    assert.equal(applied.code, 0, applied.out);
+    const rendered = networkPolicies(YAML.parseAllDocuments(text).map((d) => d.toJS() as Manifest | null).filter((m): m is Manifest => m !== null));
+    assert.deepEqual(rendered.map((p) => [p.metadata.namespace, p.metadata.name]), [[news, 'sq-streamqc-analyzer'], [release, 'sq-streamqc-operator']]);
+    for (const policy of rendered) {
+      const got = run('kubectl', ['--kubeconfig', sharedKubeconfigPath(), '-n', policy.metadata.namespace ?? '', 'get', 'networkpolicy', policy.metadata.name, '-o', 'json']);
+      assert.equal(got.code, 0, got.out);
+      const stored = (JSON.parse(got.out) as NetworkPolicy).spec;
+      assert.deepEqual(stored.podSelector, policy.spec.podSelector);
+      assert.deepEqual(stored.policyTypes, policy.spec.policyTypes);
+      assert.deepEqual(stored.ingress, policy.spec.ingress);
+      assert.deepEqual(stored.egress, policy.spec.egress);
+    }
   });
 
   it('NOTES.txt tells the user to apply an example and where the metrics are', () => {

@@ -35,6 +35,22 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end -}}
 
+{{/* Labels every analyzer pod carries (operator/analyzer-pod.ts labelsFor), whatever its monitor. */}}
+{{- define "streamqc.analyzerSelectorLabels" -}}
+app.kubernetes.io/component: analyzer
+app.kubernetes.io/part-of: streamqc
+app.kubernetes.io/managed-by: streamqc-operator
+{{- end -}}
+
+{{/*
+Namespaces whose analyzer pods get the chart's NetworkPolicy (a NetworkPolicy covers its own
+namespace only), as JSON: networkPolicy.analyzer.namespaces, else watchNamespaces, else the
+release namespace.
+*/}}
+{{- define "streamqc.analyzerPolicyNamespaces" -}}
+{{- .Values.networkPolicy.analyzer.namespaces | default .Values.watchNamespaces | default (list .Release.Namespace) | toJson -}}
+{{- end -}}
+
 {{- define "streamqc.operatorLabels" -}}
 {{ include "streamqc.labels" . }}
 {{ include "streamqc.operatorSelectorLabels" . }}
