@@ -5,7 +5,6 @@
  * Owns the lifecycle of the watches, the queue and the periodic resync.
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap, type V1Pod } from '@kubernetes/client-node';
-import type { AnalyzerStatus } from '../analyzer/pipeline.js';
 import { API_GROUP, API_VERSION, PLURAL, monitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
 import { LABEL_MONITOR } from './analyzer-pod.js';
 import { describeError } from './errors.js';
@@ -16,6 +15,7 @@ import { configMapFacts, monitorOf, sameConfigMap, samePod, slimPod, type Config
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { AnalyzerPoller } from './analyzer-poller.js';
+import type { AnalyzerAnswer, AnalyzerStatusReader } from './analyzer-status.js';
 import { analyzerFacts } from './status.js';
 import { reconcileMonitor, type ReconcileDeps } from './reconcile.js';
 import type { AnalyzerDefaults } from './analyzer-pod.js';
@@ -32,7 +32,7 @@ export interface ControllerOptions {
   resyncMs: number;
   /** Poll every running analyzer's /status this often (outside the reconcile workers); 0 disables polling. */
   pollIntervalMs: number;
-  fetchAnalyzerStatus?: (podIP: string, port: number) => Promise<AnalyzerStatus | undefined>;
+  fetchAnalyzerStatus?: AnalyzerStatusReader;
   analyzerDefaults?: AnalyzerDefaults;
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -59,9 +59,10 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       pods: [...this.pods.values()].reduce((n, cache) => n + cache.size, 0),
       configmaps: [...this.configMaps.values()].reduce((n, cache) => n + cache.size, 0),
     }));
-    this.analyzers = options.fetchAnalyzerStatus && options.pollIntervalMs > 0
+    const fetchAnalyzerStatus = options.fetchAnalyzerStatus;
+    this.analyzers = fetchAnalyzerStatus && options.pollIntervalMs > 0
       ? new AnalyzerPoller({
-        fetch: options.fetchAnalyzerStatus,
+        fetch: async (podIP, port) => this.counted(await fetchAnalyzerStatus(podIP, port)),
         intervalMs: options.pollIntervalMs,
         concurrency: POLL_CONCURRENCY,
         facts: analyzerFacts,
@@ -181,6 +182,13 @@ export class StreamMonitorController extends K8sOperatorAdapter {
         if (key !== undefined && this.ownedSynced) this.queue.add(key);
       },
     });
+  }
+
+  /** Counts an answer that was no answer for a reason other than an absent analyzer. */
+  private counted(answer: AnalyzerAnswer | undefined): AnalyzerAnswer | undefined {
+    const reason = answer?.problem?.reason;
+    if (reason !== undefined && reason !== 'unreachable') this.metrics.analyzerStatusInvalid.inc({ reason });
+    return answer;
   }
 
   /** Reconcile's view of the owned-object caches. */

@@ -10,10 +10,10 @@
  */
 import { ApiException, type CoreV1Api, type CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { ConfigError } from '../analyzer/config.js';
-import type { AnalyzerStatus } from '../analyzer/pipeline.js';
 import { API_GROUP, API_VERSION, PLURAL, parseMonitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
 import { ANNOTATION_CONFIG_HASH, renderAnalyzer, type AnalyzerDefaults, type RenderedAnalyzer } from './analyzer-pod.js';
 import type { AnalyzerTarget } from './analyzer-poller.js';
+import type { AnalyzerAnswer } from './analyzer-status.js';
 import type { EventRecorder } from './events.js';
 import type { ReconcileResult } from './queue.js';
 import { observedStatus, sameStatus } from './status.js';
@@ -29,7 +29,7 @@ export interface ReconcileDeps {
   /** Where each monitor's analyzer is polled, and its last answer (analyzer-poller.ts); absent: not polled. */
   analyzers?: {
     track(key: string, target: AnalyzerTarget | undefined): void;
-    latest(key: string): AnalyzerStatus | undefined;
+    latest(key: string): AnalyzerAnswer | undefined;
   };
   /** Image, GPU image and resources for monitors that do not set them; built-in when absent. */
   analyzerDefaults?: AnalyzerDefaults;
@@ -187,8 +187,10 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
   const podIP = pod?.status?.podIP;
   const target = running && podIP ? { podIP, port: rendered.config.http.port } : undefined;
   deps.analyzers?.track(key, target);
-  const analyzer = target ? deps.analyzers?.latest(key) : undefined;
-  const status = observedStatus({ monitor, pod: monitor.spec.suspend ? undefined : pod, analyzer, now: deps.now() });
+  const answer = target ? deps.analyzers?.latest(key) : undefined;
+  const status = observedStatus({
+    monitor, pod: monitor.spec.suspend ? undefined : pod, analyzer: answer?.status, analyzerProblem: answer?.problem, now: deps.now(),
+  });
   if (!sameStatus(monitor.status, status)) {
     await recordAnalyzerChanges(deps, monitor, monitor.status, status);
     await deps.writeStatus(monitor, status);
