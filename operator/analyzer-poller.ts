@@ -13,11 +13,13 @@ import type { AnalyzerAnswer } from './analyzer-status.js';
 export interface AnalyzerTarget {
   podIP: string;
   port: number;
+  /** The defect types this analyzer may report (reportableDefectTypes); others are dropped. */
+  defectTypes: readonly string[];
 }
 
 export interface AnalyzerPollerOptions {
   /** Asks one analyzer; should not throw, and a throw is taken for "unreachable". */
-  fetch: (podIP: string, port: number) => Promise<AnalyzerAnswer | undefined>;
+  fetch: (target: AnalyzerTarget) => Promise<AnalyzerAnswer | undefined>;
   intervalMs: number;
   /** Polls in flight at most. */
   concurrency: number;
@@ -49,7 +51,8 @@ export class AnalyzerPoller {
       return;
     }
     const current = this.tracked.get(key);
-    if (current && current.target.podIP === target.podIP && current.target.port === target.port) return;
+    if (current && current.target.podIP === target.podIP && current.target.port === target.port
+      && current.target.defectTypes.join() === target.defectTypes.join()) return;
     // A new analyzer: nothing known of it yet (what reconcile just wrote), and asked at once.
     this.tracked.set(key, { target, answer: undefined, facts: this.options.facts(undefined) });
     this.enqueue(key);
@@ -125,7 +128,7 @@ export class AnalyzerPoller {
 
   private async ask(target: AnalyzerTarget): Promise<AnalyzerAnswer | undefined> {
     try {
-      return await this.options.fetch(target.podIP, target.port);
+      return await this.options.fetch(target);
     } catch (err) {
       return { problem: { reason: 'unreachable', message: err instanceof Error ? err.message : String(err) } };
     }

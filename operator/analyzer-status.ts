@@ -12,7 +12,8 @@
  * Whatever goes wrong is an answer with a problem, never a thrown error.
  */
 import { get } from 'node:http';
-import { checkAnalyzerStatus, type AnalyzerStatus } from '../analyzer/contract/status.js';
+import { checkAnalyzerStatus, type AnalyzerStatus, type ReportedEvent } from '../analyzer/contract/status.js';
+import { DEFECT_TYPES } from '../analyzer/detectors/types.js';
 import { redactUrlsIn } from '../analyzer/ingest/redact-url.js';
 
 const MAX_STATUS_BYTES = 1 << 20;
@@ -97,5 +98,49 @@ export function analyzerStatusReader(timeoutMs: number): AnalyzerStatusReader {
     }
     const checked = checkAnalyzerStatus(body);
     return checked.ok ? { status: checked.status } : { problem: { reason: 'schema', message: boundedText(checked.error) } };
+  };
+}
+
+/** The defect types a monitor's analyzer may report: the built-in ones and its own models'. */
+export function reportableDefectTypes(models: readonly { defect: { type: string } }[]): string[] {
+  return [...new Set<string>([...DEFECT_TYPES, ...models.map((m) => m.defect.type)])];
+}
+
+/** What of a status the operator keeps, and how many defect entries it dropped. */
+export interface BoundedStatus {
+  status: AnalyzerStatus;
+  dropped: number;
+}
+
+/** Only the last few events: status reads only the last one. */
+const KEPT_RECENT_EVENTS = 10;
+
+/**
+ * A valid status cut to what this monitor can have: defects of types it does not know are
+ * dropped (a lying analyzer cannot put words of its choice into status or Events), one active
+ * entry per type, counts as whole numbers.
+ */
+export function boundedStatus(status: AnalyzerStatus, defectTypes: readonly string[]): BoundedStatus {
+  const known = new Set(defectTypes);
+  let dropped = 0;
+  const keep = (events: ReportedEvent[]): ReportedEvent[] => {
+    const kept = events.filter((e) => known.has(e.type));
+    dropped += events.length - kept.length;
+    return kept;
+  };
+  const activeByType = new Map(keep(status.activeDefects).map((e) => [e.type, e]));
+  const defects: Record<string, number> = {};
+  for (const [type, n] of Object.entries(status.counters.defects)) {
+    if (known.has(type) && n !== undefined) defects[type] = Math.floor(n);
+    else dropped++;
+  }
+  return {
+    status: {
+      ...status,
+      activeDefects: [...activeByType.values()],
+      recentEvents: keep(status.recentEvents).slice(-KEPT_RECENT_EVENTS),
+      counters: { ...status.counters, defects },
+    },
+    dropped,
   };
 }

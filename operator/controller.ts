@@ -14,8 +14,9 @@ import { collectionPath, type Informer, type ListPage } from './informer.js';
 import { configMapFacts, monitorOf, sameConfigMap, samePod, slimPod, type ConfigMapFacts, type OwnedObjects } from './owned-objects.js';
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
-import { AnalyzerPoller } from './analyzer-poller.js';
-import type { AnalyzerAnswer, AnalyzerStatusReader } from './analyzer-status.js';
+import { AnalyzerPoller, type AnalyzerTarget } from './analyzer-poller.js';
+import { boundedStatus, type AnalyzerAnswer, type AnalyzerStatusReader } from './analyzer-status.js';
+import { EVENT_RATE_LIMIT, EventRateLimiter } from './event-rate-limit.js';
 import { analyzerFacts } from './status.js';
 import { reconcileMonitor, type ReconcileDeps } from './reconcile.js';
 import type { AnalyzerDefaults } from './analyzer-pod.js';
@@ -43,6 +44,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
   readonly metrics: OperatorMetrics;
   private readonly core: CoreV1Api;
   private readonly analyzers: AnalyzerPoller | undefined;
+  private readonly eventLimiter = new EventRateLimiter({ ...EVENT_RATE_LIMIT, now: () => Date.now() });
   /** Per watched namespace ('' for the whole cluster): the caches of owned objects. */
   private readonly pods = new Map<string, Informer<V1Pod>>();
   private readonly configMaps = new Map<string, Informer<ConfigMapFacts>>();
@@ -62,7 +64,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     const fetchAnalyzerStatus = options.fetchAnalyzerStatus;
     this.analyzers = fetchAnalyzerStatus && options.pollIntervalMs > 0
       ? new AnalyzerPoller({
-        fetch: async (podIP, port) => this.counted(await fetchAnalyzerStatus(podIP, port)),
+        fetch: async (target) => this.accepted(await fetchAnalyzerStatus(target.podIP, target.port), target),
         intervalMs: options.pollIntervalMs,
         concurrency: POLL_CONCURRENCY,
         facts: analyzerFacts,
@@ -74,7 +76,10 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       owned: this.ownedObjects(),
       custom: options.kubeConfig.makeApiClient(CustomObjectsApi),
       writeStatus: (monitor, status) => this.statusWrite(monitor, status),
-      recordEvent: eventRecorder(core, (m) => options.logger.warn(m)),
+      recordEvent: eventRecorder(core, (m) => options.logger.warn(m), {
+        limiter: this.eventLimiter,
+        onDropped: (reason) => this.metrics.eventsDropped.inc({ reason }),
+      }),
       analyzers: this.analyzers,
       analyzerDefaults: options.analyzerDefaults,
       now: () => new Date(),
@@ -152,6 +157,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     if (event.type === 'DELETED') {
       this.monitors.delete(key);
       this.metrics.forgetMonitor(key);
+      this.eventLimiter.forget(key);
     } else {
       this.monitors.add(key);
       this.metrics.observeMonitor(key, (event.object as StreamMonitor).status?.phase);
@@ -184,8 +190,17 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     });
   }
 
-  /** Counts an answer that was no answer for a reason other than an absent analyzer. */
-  private counted(answer: AnalyzerAnswer | undefined): AnalyzerAnswer | undefined {
+  /**
+   * What of an answer the operator keeps: a valid status bounded to the defect types the
+   * monitor can have (the rest dropped and counted); a problem other than an absent analyzer
+   * counted by its reason.
+   */
+  private accepted(answer: AnalyzerAnswer | undefined, target: AnalyzerTarget): AnalyzerAnswer | undefined {
+    if (answer?.status !== undefined) {
+      const { status, dropped } = boundedStatus(answer.status, target.defectTypes);
+      if (dropped > 0) this.metrics.analyzerDefectsDropped.inc(dropped);
+      return { status };
+    }
     const reason = answer?.problem?.reason;
     if (reason !== undefined && reason !== 'unreachable') this.metrics.analyzerStatusInvalid.inc({ reason });
     return answer;

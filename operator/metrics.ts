@@ -11,6 +11,8 @@ export class OperatorMetrics {
   readonly relists: Counter<'resource'>;
   readonly watchFailures: Counter<'resource'>;
   readonly analyzerStatusInvalid: Counter<'reason'>;
+  readonly analyzerDefectsDropped: Counter;
+  readonly eventsDropped: Counter<'reason'>;
   private readonly phases = new Map<string, Phase | 'Unknown'>();
 
   /** `cached()`: how many objects each informer cache holds, by resource. */
@@ -29,6 +31,16 @@ export class OperatorMetrics {
     this.analyzerStatusInvalid = new Counter({
       name: 'streamqc_operator_analyzer_status_invalid_total',
       help: 'Analyzer /status polls whose answer was no answer: too slow, not 200, too large, not JSON, or against the schema',
+      labelNames: ['reason'], registers,
+    });
+    this.analyzerDefectsDropped = new Counter({
+      name: 'streamqc_operator_analyzer_defects_dropped_total',
+      help: 'Defect entries in analyzer /status answers of a type the monitor cannot have (not built in, not one of its models), dropped',
+      registers,
+    });
+    this.eventsDropped = new Counter({
+      name: 'streamqc_operator_events_dropped_total',
+      help: 'Events on a StreamMonitor not written because that monitor was over its rate limit, by event reason',
       labelNames: ['reason'], registers,
     });
     new Gauge({

@@ -13,7 +13,7 @@ import { ConfigError } from '../analyzer/config.js';
 import { API_GROUP, API_VERSION, PLURAL, parseMonitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
 import { ANNOTATION_CONFIG_HASH, renderAnalyzer, type AnalyzerDefaults, type RenderedAnalyzer } from './analyzer-pod.js';
 import type { AnalyzerTarget } from './analyzer-poller.js';
-import type { AnalyzerAnswer } from './analyzer-status.js';
+import { reportableDefectTypes, type AnalyzerAnswer } from './analyzer-status.js';
 import type { EventRecorder } from './events.js';
 import type { ReconcileResult } from './queue.js';
 import { observedStatus, sameStatus } from './status.js';
@@ -185,7 +185,9 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
 
   const running = !monitor.spec.suspend && pod?.status?.phase === 'Running';
   const podIP = pod?.status?.podIP;
-  const target = running && podIP ? { podIP, port: rendered.config.http.port } : undefined;
+  const target = running && podIP
+    ? { podIP, port: rendered.config.http.port, defectTypes: reportableDefectTypes(rendered.config.models) }
+    : undefined;
   deps.analyzers?.track(key, target);
   const answer = target ? deps.analyzers?.latest(key) : undefined;
   const status = observedStatus({

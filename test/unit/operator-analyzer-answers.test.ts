@@ -9,9 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Analyzer } from '../../analyzer/pipeline.js';
 import { resolveConfig } from '../../analyzer/config.js';
-import { checkAnalyzerStatus } from '../../analyzer/contract/status.js';
+import { checkAnalyzerStatus, type AnalyzerStatus, type ReportedEvent } from '../../analyzer/contract/status.js';
 import { pino } from 'pino';
-import { analyzerStatusReader, type AnalyzerAnswer } from '../../operator/analyzer-status.js';
+import { analyzerStatusReader, boundedStatus, reportableDefectTypes, type AnalyzerAnswer } from '../../operator/analyzer-status.js';
 import { AnalyzerPoller } from '../../operator/analyzer-poller.js';
 import { analyzerFacts, observedStatus } from '../../operator/status.js';
 import type { StreamMonitor } from '../../operator/api.js';
@@ -53,8 +53,8 @@ test('an answer without recentEvents and counters is refused by the schema, nami
 test('the poller asked by that answer does not reject; the monitor says AnalyzerStatusInvalid', async () => {
   body = MISSING_FIELDS;
   const woken: string[] = [];
-  const poller = new AnalyzerPoller({ fetch: read, intervalMs: 10_000, concurrency: 1, facts: analyzerFacts, onChange: (key) => woken.push(key) });
-  poller.track('ns/m', { podIP: '127.0.0.1', port });
+  const poller = new AnalyzerPoller({ fetch: (t) => read(t.podIP, t.port), intervalMs: 10_000, concurrency: 1, facts: analyzerFacts, onChange: (key) => woken.push(key) });
+  poller.track('ns/m', { podIP: '127.0.0.1', port, defectTypes: [] });
   for (let i = 0; i < 50 && woken.length === 0; i++) await sleep(20);
   assert.deepEqual(woken, ['ns/m'], 'a refused answer is news: the monitor is woken to say so');
   const answer = poller.latest('ns/m');
@@ -80,7 +80,7 @@ test('a fetch or facts() that throws is a problem answer, not an unhandled rejec
     },
     onChange: (key) => woken.push(key),
   });
-  poller.track('ns/t', { podIP: '127.0.0.1', port });
+  poller.track('ns/t', { podIP: '127.0.0.1', port, defectTypes: [] });
   for (let i = 0; i < 50 && woken.length === 0; i++) await sleep(20);
   assert.equal(poller.latest('ns/t')?.problem?.reason, 'schema');
   assert.match(poller.latest('ns/t')?.problem?.message ?? '', /facts of an odd answer/);
@@ -121,4 +121,27 @@ test('wrong types and out-of-bound values are refused: negative or 1e309 counts,
     assert.equal(checked.ok, false, field);
     assert.match(checked.ok ? '' : checked.error, new RegExp(`^/${field}`), field);
   }
+});
+
+test('a lying status keeps only the monitor\'s defect types: unknown types are dropped and counted, counts whole', () => {
+  const analyzer = new Analyzer(resolveConfig({ stream: 's' }), 'udp://127.0.0.1:5000', { log: pino({ level: 'silent' }) });
+  const good = analyzer.status();
+  const at = (type: string): ReportedEvent => ({ type, start: 1, end: null, wallclock: '2026-01-01T00:00:00Z' } as unknown as ReportedEvent);
+  const lying: AnalyzerStatus = {
+    ...good,
+    activeDefects: [at('black'), at('black'), at('model:logo'), at('<script>'), at('model:not-declared'), at('pwned')],
+    recentEvents: Array.from({ length: 50 }, (_, i) => at(i % 2 === 0 ? 'freeze' : `bogus-${i}`)),
+    counters: { ...good.counters, defects: { black: 2.7, 'model:logo': 1, 'made-up': 5 } },
+  };
+  const types = reportableDefectTypes([{ defect: { type: 'model:logo' } }]);
+  const { status, dropped } = boundedStatus(lying, types);
+  assert.deepEqual(status.activeDefects.map((e) => e.type), ['black', 'model:logo']);
+  assert.ok(status.recentEvents.every((e) => e.type === 'freeze'));
+  assert.ok(status.recentEvents.length <= 10);
+  assert.deepEqual(status.counters.defects, { black: 2, 'model:logo': 1 });
+  assert.equal(dropped, 3 + 25 + 1);
+  const monitor = runningMonitor();
+  const observed = observedStatus({ monitor, pod: runningPod, analyzer: status, now: new Date(0) });
+  assert.deepEqual(observed.defects?.active, ['black', 'model:logo']);
+  assert.doesNotMatch(JSON.stringify(observed), /script|pwned|bogus|made-up|not-declared/);
 });
