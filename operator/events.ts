@@ -16,6 +16,8 @@ export type EventReason =
   | 'AnalyzerEvicted'
   | 'AnalyzerRemoved'
   | 'InvalidConfig'
+  | 'ConfigMapConflict'
+  | 'PodConflict'
   | 'DefectStarted'
   | 'DefectCleared'
   | 'SourceLost'

@@ -13,13 +13,19 @@ export interface Observation {
   monitor: StreamMonitor;
   /** The analyzer pod of the current config, if one exists. */
   pod: V1Pod | undefined;
-  /** Set when the spec cannot be rendered into an analyzer config. */
-  configError?: string;
+  /** Set when no analyzer can run: the spec cannot be rendered, or its ConfigMap or Pod name is not ours. */
+  blocked?: Blocked;
   /** The analyzer's /status, when it answered with a valid one. */
   analyzer?: AnalyzerStatus;
   /** Why the analyzer's last answer is no answer, when it is not. */
   analyzerProblem?: AnalyzerProblem;
   now: Date;
+}
+
+/** Why no analyzer can run for a monitor (also the reason of its Warning Event). */
+export interface Blocked {
+  reason: 'InvalidConfig' | 'ConfigMapConflict' | 'PodConflict';
+  message: string;
 }
 
 type ConditionFacts = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
@@ -116,12 +122,12 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
   const { monitor, pod, now } = o;
   const generation = monitor.metadata.generation;
   const previous = monitor.status?.conditions;
-  if (o.configError !== undefined) {
+  if (o.blocked !== undefined) {
     return {
       phase: 'Failed',
       observedGeneration: generation,
       conditions: withTransitions([
-        { type: 'Ready', status: 'False', reason: 'InvalidConfig', message: o.configError },
+        { type: 'Ready', status: 'False', reason: o.blocked.reason, message: o.blocked.message },
         unknown('SourceConnected', 'no analyzer runs'),
         unknown('DefectFree', 'no analyzer runs'),
       ], previous, generation, now),
