@@ -14,7 +14,7 @@
 import { get } from 'node:http';
 import { checkAnalyzerStatus, type AnalyzerStatus, type ReportedEvent } from '../analyzer/contract/status.js';
 import { DEFECT_TYPES } from '../analyzer/detectors/types.js';
-import { redactUrlsIn } from '../analyzer/ingest/redact-url.js';
+import { safeMessage } from './messages.js';
 
 const MAX_STATUS_BYTES = 1 << 20;
 /** Enough of a problem's text for a condition message; a lying analyzer can make it long. */
@@ -37,12 +37,6 @@ export interface AnalyzerProblem {
 export type AnalyzerAnswer = { status: AnalyzerStatus; problem?: undefined } | { status?: undefined; problem: AnalyzerProblem };
 
 export type AnalyzerStatusReader = (podIP: string, port: number) => Promise<AnalyzerAnswer | undefined>;
-
-/** Text from or about an analyzer, fit for a condition message or a log line. */
-export function boundedText(text: string, max = MAX_PROBLEM_TEXT): string {
-  const redacted = redactUrlsIn(text);
-  return redacted.length <= max ? redacted : `${redacted.slice(0, max)}...`;
-}
 
 class AnswerError extends Error {
   constructor(readonly reason: AnalyzerProblemReason, message: string) {
@@ -83,8 +77,8 @@ function getJson(url: string, timeoutMs: number): Promise<unknown> {
 }
 
 function problemOf(err: unknown): AnalyzerProblem {
-  if (err instanceof AnswerError) return { reason: err.reason, message: boundedText(err.message) };
-  return { reason: 'unreachable', message: boundedText(err instanceof Error ? err.message : String(err)) };
+  if (err instanceof AnswerError) return { reason: err.reason, message: safeMessage(err.message, MAX_PROBLEM_TEXT) };
+  return { reason: 'unreachable', message: safeMessage(err instanceof Error ? err.message : String(err), MAX_PROBLEM_TEXT) };
 }
 
 export function analyzerStatusReader(timeoutMs: number): AnalyzerStatusReader {
@@ -97,7 +91,7 @@ export function analyzerStatusReader(timeoutMs: number): AnalyzerStatusReader {
       return { problem: problemOf(err) };
     }
     const checked = checkAnalyzerStatus(body);
-    return checked.ok ? { status: checked.status } : { problem: { reason: 'schema', message: boundedText(checked.error) } };
+    return checked.ok ? { status: checked.status } : { problem: { reason: 'schema', message: safeMessage(checked.error, MAX_PROBLEM_TEXT) } };
   };
 }
 

@@ -8,6 +8,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap, type V1
 import { API_GROUP, API_VERSION, PLURAL, monitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
 import { LABEL_MONITOR } from './analyzer-pod.js';
 import { describeError } from './errors.js';
+import { safeMessage } from './messages.js';
 import { eventRecorder } from './events.js';
 import { K8sOperatorAdapter, type OperatorLogger, type ResourceEvent } from './k8s-operator-adapter.js';
 import { collectionPath, type Informer, type ListPage } from './informer.js';
@@ -92,7 +93,8 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       concurrency: options.concurrency,
       baseDelayMs: options.retryBaseMs ?? 250,
       maxDelayMs: options.retryMaxMs ?? 60_000,
-      onError: (key, err, failures) => options.logger.warn(`reconcile ${key} failed (${failures}x): ${describeError(err)}`),
+      // An API server's refusal can echo spec values (a source URL with its token).
+      onError: (key, err, failures) => options.logger.warn(safeMessage(`reconcile ${key} failed (${failures}x): ${describeError(err)}`)),
       onDone: (_key, seconds, ok) => {
         this.metrics.reconciles.inc({ result: ok ? 'success' : 'error' });
         this.metrics.reconcileSeconds.observe(seconds);

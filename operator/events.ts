@@ -8,6 +8,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { monitorKey, type StreamMonitor } from './api.js';
 import { describeError } from './errors.js';
 import type { EventRateLimiter } from './event-rate-limit.js';
+import { safeMessage } from './messages.js';
 
 export type EventReason =
   | 'AnalyzerCreated'
@@ -54,7 +55,8 @@ export function eventRecorder(core: CoreV1Api, log: (message: string) => void, l
           },
           type,
           reason,
-          message,
+          // Built from analyzer answers and spec values: URL secrets masked, length bounded.
+          message: safeMessage(message),
           count: 1,
           firstTimestamp: now,
           lastTimestamp: now,
@@ -64,7 +66,7 @@ export function eventRecorder(core: CoreV1Api, log: (message: string) => void, l
         },
       });
     } catch (err) {
-      log(`event ${reason} on ${monitor.metadata.namespace}/${monitor.metadata.name} not written: ${describeError(err)}`);
+      log(safeMessage(`event ${reason} on ${monitor.metadata.namespace}/${monitor.metadata.name} not written: ${describeError(err)}`));
     }
   };
 }

@@ -8,6 +8,7 @@ import type { AnalyzerStatus } from '../analyzer/contract/status.js';
 import type { AnalyzerAnswer, AnalyzerProblem } from './analyzer-status.js';
 import type { Condition, Phase, StreamMonitor, StreamMonitorStatus } from './api.js';
 import { ANNOTATION_CONFIG_HASH, stableJson } from './analyzer-pod.js';
+import { safeMessage } from './messages.js';
 
 export interface Observation {
   monitor: StreamMonitor;
@@ -89,9 +90,13 @@ function analyzerConditions(analyzer: AnalyzerStatus | undefined, problem?: Anal
   ];
 }
 
-/** Keeps lastTransitionTime while a condition's status stays the same. */
+/**
+ * Keeps lastTransitionTime while a condition's status stays the same. Messages carry text from
+ * the analyzer, the spec and the scheduler: URL secrets are masked and the length bounded.
+ */
 function withTransitions(facts: ConditionFacts[], previous: Condition[] | undefined, generation: number | undefined, now: Date): Condition[] {
-  return facts.map((c) => {
+  return facts.map((fact) => {
+    const c = { ...fact, message: safeMessage(fact.message) };
     const before = previous?.find((p) => p.type === c.type);
     const lastTransitionTime = before && before.status === c.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
     return { ...c, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };

@@ -145,3 +145,19 @@ test('a lying status keeps only the monitor\'s defect types: unknown types are d
   assert.deepEqual(observed.defects?.active, ['black', 'model:logo']);
   assert.doesNotMatch(JSON.stringify(observed), /script|pwned|bogus|made-up|not-declared/);
 });
+
+test('a source URL token the analyzer reports, or a spec value echoed in a message, never reaches a condition', () => {
+  const analyzer = new Analyzer(resolveConfig({ stream: 's' }), 'udp://127.0.0.1:5000', { log: pino({ level: 'silent' }) });
+  // A version-skewed (or lying) analyzer that does not mask its own source.
+  const source = 'https://user:pw@cdn.example/live.m3u8?token=SECRET&X-Amz-Signature=SECRET2';
+  const lost = observedStatus({ monitor: runningMonitor(), pod: runningPod, analyzer: { ...analyzer.status(), source, mediaFlowing: false }, now: new Date(0) });
+  const message = lost.conditions?.find((c) => c.type === 'SourceConnected')?.message ?? '';
+  assert.match(message, /https:\/\/\*\*\*@cdn\.example\/live\.m3u8\?token=\*\*\*&X-Amz-Signature=\*\*\*/);
+  const blocked = observedStatus({
+    monitor: runningMonitor(), pod: undefined, now: new Date(0),
+    blocked: { reason: 'InvalidConfig', message: `stream: "rtmp://h/app?key=SECRET3${'x'.repeat(5_000)}" is too long` },
+  });
+  const ready = blocked.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
+  assert.doesNotMatch(JSON.stringify([lost, blocked]), /SECRET|pw@/);
+  assert.ok(ready.length <= 1_030, `bounded (${ready.length})`);
+});
