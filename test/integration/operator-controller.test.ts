@@ -10,7 +10,7 @@ import { ANNOTATION_CONFIG_HASH, CONFIG_FILE, LABEL_MONITOR, renderAnalyzer } fr
 import { StreamMonitorController } from '../../operator/controller.js';
 import { K8sOperatorAdapter } from '../../operator/k8s-operator-adapter.js';
 import type { AnalyzerConfig } from '../../analyzer/config.js';
-import { createMonitor, deleteNamespaces, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
+import { controllerInFreshNamespace, createMonitor, deleteNamespaces, eventually, monitorManifest } from './operator-helpers.js';
 
 let kc: KubeConfig;
 let core: CoreV1Api;
@@ -31,15 +31,12 @@ before(async () => {
   kc = sharedKubeConfig();
   core = kc.makeApiClient(CoreV1Api);
   custom = kc.makeApiClient(CustomObjectsApi);
-  await installCrd(kc);
-  namespace = await freshNamespace(kc, 'sm-op', namespaces);
-  controller = new StreamMonitorController({
-    kubeConfig: kc, logger, namespaces: [namespace], concurrency: 8, resyncMs: 30_000,
+  ({ namespace, controller } = await controllerInFreshNamespace(kc, 'sm-op', namespaces, {
+    logger, concurrency: 8, resyncMs: 30_000,
     // Polls every analyzer; none answers here (kwok runs no containers), so status stays Unknown.
     pollIntervalMs: 300, fetchAnalyzerStatus: async () => undefined,
     retryBaseMs: 100, retryMaxMs: 2_000,
-  });
-  await controller.start();
+  }));
 });
 
 after(async () => {

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { CoreV1Api, CustomObjectsApi, type CoreV1Event, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { sharedKubeConfig } from '../cluster/shared.js';
 import { Analyzer } from '../../analyzer/pipeline.js';
@@ -16,19 +16,14 @@ import type { AnalyzerStatus, ReportedEvent } from '../../analyzer/contract/stat
 import { API_GROUP, API_VERSION, PLURAL, type Condition, type StreamMonitor } from '../../operator/api.js';
 import { ANALYZER_PORT, LABEL_MONITOR } from '../../operator/analyzer-pod.js';
 import { analyzerStatusReader } from '../../operator/analyzer-status.js';
-import { StreamMonitorController } from '../../operator/controller.js';
 import { EVENT_RATE_LIMIT } from '../../operator/event-rate-limit.js';
-import { createMonitor, deleteNamespaces, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
+import { controllerInFreshNamespace, type ControllerUnderTest, createMonitor, deleteNamespaces, eventually, monitorManifest } from './operator-helpers.js';
 
 /** The reader's deadline for one whole answer; a slow answer is slower than this. */
 const STATUS_TIMEOUT_MS = 1_000;
 const POLL_MS = 300;
 
-let kc: KubeConfig;
-let core: CoreV1Api;
-let custom: CustomObjectsApi;
-let namespace: string;
-let controller: StreamMonitorController;
+let t: ControllerUnderTest;
 const namespaces: string[] = [];
 const servers: Server[] = [];
 const quiet = { debug: (): void => undefined, info: (): void => undefined, warn: (): void => undefined, error: (m: string): void => console.error(`operator: ${m}`) };
@@ -66,16 +61,9 @@ function validStatus(active: string[], extra: Partial<AnalyzerStatus> = {}): Ana
 }
 
 before(async () => {
-  kc = sharedKubeConfig();
-  core = kc.makeApiClient(CoreV1Api);
-  custom = kc.makeApiClient(CustomObjectsApi);
-  await installCrd(kc);
-  namespace = await freshNamespace(kc, 'sm-liar', namespaces);
-  controller = new StreamMonitorController({
-    kubeConfig: kc, logger: quiet, namespaces: [namespace], concurrency: 4, resyncMs: 30_000,
-    pollIntervalMs: POLL_MS, fetchAnalyzerStatus: analyzerStatusReader(STATUS_TIMEOUT_MS),
+  t = await controllerInFreshNamespace(sharedKubeConfig(), 'sm-liar', namespaces, {
+    logger: quiet, concurrency: 4, resyncMs: 30_000, pollIntervalMs: POLL_MS, fetchAnalyzerStatus: analyzerStatusReader(STATUS_TIMEOUT_MS),
   });
-  await controller.start();
 });
 
 after(async () => {
@@ -83,12 +71,12 @@ after(async () => {
     server.closeAllConnections();
     server.close();
   }
-  await controller?.shutdown();
-  await deleteNamespaces(kc, namespaces);
+  await t?.controller.shutdown();
+  if (t) await deleteNamespaces(t.kc, namespaces);
 });
 
 async function readMonitor(name: string): Promise<StreamMonitor> {
-  return await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name }) as StreamMonitor;
+  return await t.custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: t.namespace, plural: PLURAL, name }) as StreamMonitor;
 }
 
 function condition(monitor: StreamMonitor, type: string): Condition | undefined {
@@ -96,18 +84,18 @@ function condition(monitor: StreamMonitor, type: string): Condition | undefined 
 }
 
 async function eventsOf(name: string): Promise<CoreV1Event[]> {
-  return (await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items;
+  return (await t.core.listNamespacedEvent({ namespace: t.namespace, fieldSelector: `involvedObject.name=${name}` })).items;
 }
 
 /** The operator's counter value for these labels (0 when never counted). */
 async function counter(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const values = (await controller.metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
+  const values = (await t.controller.metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
   return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((n, v) => n + v.value, 0);
 }
 
 async function runningPodIP(name: string): Promise<string> {
   return eventually(`a Running pod with an IP for ${name}`, async () =>
-    (await core.listNamespacedPod({ namespace, labelSelector: `${LABEL_MONITOR}=${name}` })).items
+    (await t.core.listNamespacedPod({ namespace: t.namespace, labelSelector: `${LABEL_MONITOR}=${name}` })).items
       .find((p: V1Pod) => p.status?.phase === 'Running' && p.status.podIP)?.status?.podIP);
 }
 
@@ -129,8 +117,8 @@ async function healthyStillFollows(): Promise<void> {
 describe('an operator facing an untrusted analyzer', () => {
   it('starts with a liar and a healthy monitor, both with a fake analyzer on their pod IP', { timeout: 120_000 }, async () => {
     liarCreatedAt = Date.now();
-    await createMonitor(kc, namespace, monitorManifest('liar', { source: { url: 'udp://127.0.0.1:5000' } }));
-    await createMonitor(kc, namespace, monitorManifest('healthy', { source: { url: 'udp://127.0.0.1:5001' } }));
+    await createMonitor(t.kc, t.namespace, monitorManifest('liar', { source: { url: 'udp://127.0.0.1:5000' } }));
+    await createMonitor(t.kc, t.namespace, monitorManifest('healthy', { source: { url: 'udp://127.0.0.1:5001' } }));
     liar = await serveAt(await runningPodIP('liar'));
     healthy = await serveAt(await runningPodIP('healthy'));
     liar.answer = json(validStatus([]));
@@ -175,7 +163,7 @@ describe('an operator facing an untrusted analyzer', () => {
       await eventually(`streamqc_operator_analyzer_status_invalid_total{reason="${wrong.metric}"} to grow`, async () =>
         (await counter('streamqc_operator_analyzer_status_invalid_total', { reason: wrong.metric })) > before, 10_000);
       await healthyStillFollows();
-      assert.equal(controller.ready, true);
+      assert.equal(t.controller.ready, true);
     });
   }
 
