@@ -26,10 +26,10 @@ import { AnalyzerMetrics } from './report/metrics.js';
 import { DefectTracker } from './detectors/types.js';
 import { darkLumaThreshold } from './detectors/black.js';
 import { isBlurDetector, type BlurDetector } from './detectors/blur.js';
+import type { AnalyzerStatus, Phase, ReportedEvent } from './contract/status.js';
 
-export interface ReportedEvent extends DefectEvent {
-  wallclock: string;
-}
+// The /status document is a contract with the operator: its type lives beside its schema.
+export type { AnalyzerStatus, Phase, ReportedEvent } from './contract/status.js';
 
 export interface AnalyzerDeps {
   clock?: WallClock;
@@ -45,33 +45,6 @@ export interface AnalyzerDeps {
 export interface RunResult {
   exitCode: 0 | 1;
   message: string | null;
-}
-
-export type Phase = 'starting' | 'running' | 'stalled' | 'reconnecting' | 'finished' | 'failed';
-
-export interface AnalyzerStatus {
-  stream: string;
-  source: string;
-  live: boolean;
-  phase: Phase;
-  startedAt: string;
-  timelineSeconds: number;
-  mediaFlowing: boolean;
-  lastMediaAt: string | null;
-  format: StreamFormat;
-  bitrate: number | null;
-  analysis: { width: number; height: number; backend: string; executionProvider: string; lagSeconds: number };
-  activeDefects: ReportedEvent[];
-  recentEvents: ReportedEvent[];
-  counters: {
-    frames: number;
-    framesDropped: number;
-    audioSeconds: number;
-    decodeErrors: number;
-    reconnects: number;
-    defects: Partial<Record<DefectType, number>>;
-  };
-  loudness: { momentaryLufs: number | null; shortTermLufs: number | null; integratedLufs: number | null; truePeakDbtp: number | null };
 }
 
 const RECENT_EVENTS = 100;

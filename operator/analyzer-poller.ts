@@ -8,27 +8,30 @@
  * Reconcile says where each monitor's analyzer is (track) and reads the last answer (latest);
  * the cluster stays the source of truth for everything else.
  */
-import type { AnalyzerStatus } from '../analyzer/pipeline.js';
+import type { AnalyzerAnswer } from './analyzer-status.js';
 
 export interface AnalyzerTarget {
   podIP: string;
   port: number;
+  /** The defect types this analyzer may report (reportableDefectTypes); others are dropped. */
+  defectTypes: readonly string[];
 }
 
 export interface AnalyzerPollerOptions {
-  fetch: (podIP: string, port: number) => Promise<AnalyzerStatus | undefined>;
+  /** Asks one analyzer; should not throw, and a throw is taken for "unreachable". */
+  fetch: (target: AnalyzerTarget) => Promise<AnalyzerAnswer | undefined>;
   intervalMs: number;
   /** Polls in flight at most. */
   concurrency: number;
   /** What of a status reconcile turns into the monitor's status; a change wakes it. */
-  facts: (status: AnalyzerStatus | undefined) => string;
+  facts: (answer: AnalyzerAnswer | undefined) => string;
   /** The monitor behind `key` has new analyzer facts. */
   onChange: (key: string) => void;
 }
 
 interface Tracked {
   target: AnalyzerTarget;
-  status: AnalyzerStatus | undefined;
+  answer: AnalyzerAnswer | undefined;
   facts: string;
 }
 
@@ -48,15 +51,16 @@ export class AnalyzerPoller {
       return;
     }
     const current = this.tracked.get(key);
-    if (current && current.target.podIP === target.podIP && current.target.port === target.port) return;
+    if (current && current.target.podIP === target.podIP && current.target.port === target.port
+      && current.target.defectTypes.join() === target.defectTypes.join()) return;
     // A new analyzer: nothing known of it yet (what reconcile just wrote), and asked at once.
-    this.tracked.set(key, { target, status: undefined, facts: this.options.facts(undefined) });
+    this.tracked.set(key, { target, answer: undefined, facts: this.options.facts(undefined) });
     this.enqueue(key);
   }
 
-  /** The last status the monitor's current analyzer answered with; undefined when none. */
-  latest(key: string): AnalyzerStatus | undefined {
-    return this.tracked.get(key)?.status;
+  /** The last answer of the monitor's current analyzer; undefined before the first. */
+  latest(key: string): AnalyzerAnswer | undefined {
+    return this.tracked.get(key)?.answer;
   }
 
   start(): void {
@@ -91,21 +95,42 @@ export class AnalyzerPoller {
     }
   }
 
+  /**
+   * Never rejects: an answer is untrusted, and a rejection here would be unhandled (the
+   * process would exit, leaving every monitor unmanaged). Whatever fails is a problem answer.
+   */
   private async poll(key: string, entry: Tracked): Promise<void> {
     this.inFlight++;
     try {
-      const status = await this.options.fetch(entry.target.podIP, entry.target.port).catch(() => undefined);
+      const answer = await this.ask(entry.target);
       // The analyzer moved (or went) while it was asked: this answer is of no one's.
       if (this.tracked.get(key) !== entry) return;
-      entry.status = status;
-      const facts = this.options.facts(status);
+      let facts: string;
+      try {
+        facts = this.options.facts(answer);
+        entry.answer = answer;
+      } catch (err) {
+        const problem: AnalyzerAnswer = { problem: { reason: 'schema', message: `the answer cannot be read: ${err instanceof Error ? err.message : String(err)}` } };
+        facts = this.options.facts(problem);
+        entry.answer = problem;
+      }
       if (facts !== entry.facts) {
         entry.facts = facts;
         this.options.onChange(key);
       }
+    } catch {
+      // Only a throwing facts() of a problem or onChange() gets here: nothing left to record.
     } finally {
       this.inFlight--;
       this.pump();
+    }
+  }
+
+  private async ask(target: AnalyzerTarget): Promise<AnalyzerAnswer | undefined> {
+    try {
+      return await this.options.fetch(target);
+    } catch (err) {
+      return { problem: { reason: 'unreachable', message: err instanceof Error ? err.message : String(err) } };
     }
   }
 }

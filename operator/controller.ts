@@ -5,17 +5,19 @@
  * Owns the lifecycle of the watches, the queue and the periodic resync.
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap, type V1Pod } from '@kubernetes/client-node';
-import type { AnalyzerStatus } from '../analyzer/pipeline.js';
 import { API_GROUP, API_VERSION, PLURAL, monitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
 import { LABEL_MONITOR } from './analyzer-pod.js';
 import { describeError } from './errors.js';
+import { safeMessage } from './messages.js';
 import { eventRecorder } from './events.js';
 import { K8sOperatorAdapter, type OperatorLogger, type ResourceEvent } from './k8s-operator-adapter.js';
 import { collectionPath, type Informer, type ListPage } from './informer.js';
 import { configMapFacts, monitorOf, sameConfigMap, samePod, slimPod, type ConfigMapFacts, type OwnedObjects } from './owned-objects.js';
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
-import { AnalyzerPoller } from './analyzer-poller.js';
+import { AnalyzerPoller, type AnalyzerTarget } from './analyzer-poller.js';
+import { boundedStatus, type AnalyzerAnswer, type AnalyzerStatusReader } from './analyzer-status.js';
+import { EVENT_RATE_LIMIT, EventRateLimiter } from './event-rate-limit.js';
 import { analyzerFacts } from './status.js';
 import { reconcileMonitor, type ReconcileDeps } from './reconcile.js';
 import type { AnalyzerDefaults } from './analyzer-pod.js';
@@ -32,7 +34,7 @@ export interface ControllerOptions {
   resyncMs: number;
   /** Poll every running analyzer's /status this often (outside the reconcile workers); 0 disables polling. */
   pollIntervalMs: number;
-  fetchAnalyzerStatus?: (podIP: string, port: number) => Promise<AnalyzerStatus | undefined>;
+  fetchAnalyzerStatus?: AnalyzerStatusReader;
   analyzerDefaults?: AnalyzerDefaults;
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -43,6 +45,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
   readonly metrics: OperatorMetrics;
   private readonly core: CoreV1Api;
   private readonly analyzers: AnalyzerPoller | undefined;
+  private readonly eventLimiter = new EventRateLimiter({ ...EVENT_RATE_LIMIT, now: () => Date.now() });
   /** Per watched namespace ('' for the whole cluster): the caches of owned objects. */
   private readonly pods = new Map<string, Informer<V1Pod>>();
   private readonly configMaps = new Map<string, Informer<ConfigMapFacts>>();
@@ -59,9 +62,10 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       pods: [...this.pods.values()].reduce((n, cache) => n + cache.size, 0),
       configmaps: [...this.configMaps.values()].reduce((n, cache) => n + cache.size, 0),
     }));
-    this.analyzers = options.fetchAnalyzerStatus && options.pollIntervalMs > 0
+    const fetchAnalyzerStatus = options.fetchAnalyzerStatus;
+    this.analyzers = fetchAnalyzerStatus && options.pollIntervalMs > 0
       ? new AnalyzerPoller({
-        fetch: options.fetchAnalyzerStatus,
+        fetch: async (target) => this.accepted(await fetchAnalyzerStatus(target.podIP, target.port), target),
         intervalMs: options.pollIntervalMs,
         concurrency: POLL_CONCURRENCY,
         facts: analyzerFacts,
@@ -73,7 +77,10 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       owned: this.ownedObjects(),
       custom: options.kubeConfig.makeApiClient(CustomObjectsApi),
       writeStatus: (monitor, status) => this.statusWrite(monitor, status),
-      recordEvent: eventRecorder(core, (m) => options.logger.warn(m)),
+      recordEvent: eventRecorder(core, (m) => options.logger.warn(m), {
+        limiter: this.eventLimiter,
+        onDropped: (reason) => this.metrics.eventsDropped.inc({ reason }),
+      }),
       analyzers: this.analyzers,
       analyzerDefaults: options.analyzerDefaults,
       now: () => new Date(),
@@ -86,7 +93,8 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       concurrency: options.concurrency,
       baseDelayMs: options.retryBaseMs ?? 250,
       maxDelayMs: options.retryMaxMs ?? 60_000,
-      onError: (key, err, failures) => options.logger.warn(`reconcile ${key} failed (${failures}x): ${describeError(err)}`),
+      // An API server's refusal can echo spec values (a source URL with its token).
+      onError: (key, err, failures) => options.logger.warn(safeMessage(`reconcile ${key} failed (${failures}x): ${describeError(err)}`)),
       onDone: (_key, seconds, ok) => {
         this.metrics.reconciles.inc({ result: ok ? 'success' : 'error' });
         this.metrics.reconcileSeconds.observe(seconds);
@@ -151,6 +159,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     if (event.type === 'DELETED') {
       this.monitors.delete(key);
       this.metrics.forgetMonitor(key);
+      this.eventLimiter.forget(key);
     } else {
       this.monitors.add(key);
       this.metrics.observeMonitor(key, (event.object as StreamMonitor).status?.phase);
@@ -181,6 +190,22 @@ export class StreamMonitorController extends K8sOperatorAdapter {
         if (key !== undefined && this.ownedSynced) this.queue.add(key);
       },
     });
+  }
+
+  /**
+   * What of an answer the operator keeps: a valid status bounded to the defect types the
+   * monitor can have (the rest dropped and counted); a problem other than an absent analyzer
+   * counted by its reason.
+   */
+  private accepted(answer: AnalyzerAnswer | undefined, target: AnalyzerTarget): AnalyzerAnswer | undefined {
+    if (answer?.status !== undefined) {
+      const { status, dropped } = boundedStatus(answer.status, target.defectTypes);
+      if (dropped > 0) this.metrics.analyzerDefectsDropped.inc(dropped);
+      return { status };
+    }
+    const reason = answer?.problem?.reason;
+    if (reason !== undefined && reason !== 'unreachable') this.metrics.analyzerStatusInvalid.inc({ reason });
+    return answer;
   }
 
   /** Reconcile's view of the owned-object caches. */

@@ -5,8 +5,10 @@
  */
 import { hostname } from 'node:os';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import type { StreamMonitor } from './api.js';
+import { monitorKey, type StreamMonitor } from './api.js';
 import { describeError } from './errors.js';
+import type { EventRateLimiter } from './event-rate-limit.js';
+import { safeMessage } from './messages.js';
 
 export type EventReason =
   | 'AnalyzerCreated'
@@ -15,6 +17,8 @@ export type EventReason =
   | 'AnalyzerEvicted'
   | 'AnalyzerRemoved'
   | 'InvalidConfig'
+  | 'ConfigMapConflict'
+  | 'PodConflict'
   | 'DefectStarted'
   | 'DefectCleared'
   | 'SourceLost'
@@ -22,9 +26,19 @@ export type EventReason =
 
 export type EventRecorder = (monitor: StreamMonitor, type: 'Normal' | 'Warning', reason: EventReason, message: string) => Promise<void>;
 
-export function eventRecorder(core: CoreV1Api, log: (message: string) => void): EventRecorder {
+/** Events per monitor are rate-limited; one refused is counted (by reason), not written. */
+export interface EventLimits {
+  limiter: EventRateLimiter;
+  onDropped: (reason: EventReason) => void;
+}
+
+export function eventRecorder(core: CoreV1Api, log: (message: string) => void, limits?: EventLimits): EventRecorder {
   const instance = hostname();
   return async (monitor, type, reason, message) => {
+    if (limits && !limits.limiter.allow(monitorKey(monitor.metadata.namespace, monitor.metadata.name))) {
+      limits.onDropped(reason);
+      return;
+    }
     const now = new Date();
     try {
       await core.createNamespacedEvent({
@@ -41,7 +55,8 @@ export function eventRecorder(core: CoreV1Api, log: (message: string) => void): 
           },
           type,
           reason,
-          message,
+          // Built from analyzer answers and spec values: URL secrets masked, length bounded.
+          message: safeMessage(message),
           count: 1,
           firstTimestamp: now,
           lastTimestamp: now,
@@ -51,7 +66,7 @@ export function eventRecorder(core: CoreV1Api, log: (message: string) => void): 
         },
       });
     } catch (err) {
-      log(`event ${reason} on ${monitor.metadata.namespace}/${monitor.metadata.name} not written: ${describeError(err)}`);
+      log(safeMessage(`event ${reason} on ${monitor.metadata.namespace}/${monitor.metadata.name} not written: ${describeError(err)}`));
     }
   };
 }

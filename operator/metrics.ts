@@ -10,6 +10,9 @@ export class OperatorMetrics {
   readonly leader: Gauge;
   readonly relists: Counter<'resource'>;
   readonly watchFailures: Counter<'resource'>;
+  readonly analyzerStatusInvalid: Counter<'reason'>;
+  readonly analyzerDefectsDropped: Counter;
+  readonly eventsDropped: Counter<'reason'>;
   private readonly phases = new Map<string, Phase | 'Unknown'>();
 
   /** `cached()`: how many objects each informer cache holds, by resource. */
@@ -25,6 +28,21 @@ export class OperatorMetrics {
     new Gauge({ name: 'streamqc_operator_queue_depth', help: 'Keys waiting in the work queue', registers, collect() { this.set(queueDepth()); } });
     this.relists = new Counter({ name: 'streamqc_operator_relists_total', help: 'Lists that (re)filled an informer cache: one at start, then one per watch the server refused', labelNames: ['resource'], registers });
     this.watchFailures = new Counter({ name: 'streamqc_operator_watch_failures_total', help: 'Lists and watches of an informer that failed (each retried after a backoff)', labelNames: ['resource'], registers });
+    this.analyzerStatusInvalid = new Counter({
+      name: 'streamqc_operator_analyzer_status_invalid_total',
+      help: 'Analyzer /status polls whose answer was no answer: too slow, not 200, too large, not JSON, or against the schema',
+      labelNames: ['reason'], registers,
+    });
+    this.analyzerDefectsDropped = new Counter({
+      name: 'streamqc_operator_analyzer_defects_dropped_total',
+      help: 'Defect entries in analyzer /status answers of a type the monitor cannot have (not built in, not one of its models), dropped',
+      registers,
+    });
+    this.eventsDropped = new Counter({
+      name: 'streamqc_operator_events_dropped_total',
+      help: 'Events on a StreamMonitor not written because that monitor was over its rate limit, by event reason',
+      labelNames: ['reason'], registers,
+    });
     new Gauge({
       name: 'streamqc_operator_cached_objects', help: 'Objects held in the informer caches, by resource', labelNames: ['resource'], registers,
       collect() {

@@ -14,6 +14,8 @@ export interface ConfigMapFacts {
   resourceVersion: string;
   /** The uid of its controller (a monitor), if it has one. */
   controllerUid: string | undefined;
+  /** Its controller as Kind/name, for a message when it is not the monitor's. */
+  controller: string | undefined;
   /** dataDigest() of its data. */
   digest: string;
   /** The monitor named by its label: where a change of it is reported. */
@@ -28,6 +30,11 @@ function iso(value: unknown): string | undefined {
 
 function controllerUid(object: KubernetesObject): string | undefined {
   return object.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
+}
+
+function controllerOf(object: KubernetesObject): string | undefined {
+  const ref = object.metadata?.ownerReferences?.find((r) => r.controller);
+  return ref === undefined ? undefined : `${ref.kind}/${ref.name}`;
 }
 
 /** The monitor key a labelled object belongs to. */
@@ -83,13 +90,14 @@ export function configMapFacts(configMap: V1ConfigMap): ConfigMapFacts {
   return {
     resourceVersion: configMap.metadata?.resourceVersion ?? '',
     controllerUid: controllerUid(configMap),
+    controller: controllerOf(configMap),
     digest: dataDigest(configMap.data),
     monitor: monitorOf(configMap),
   };
 }
 
 export function sameConfigMap(a: ConfigMapFacts, b: ConfigMapFacts): boolean {
-  return a.controllerUid === b.controllerUid && a.digest === b.digest && a.monitor === b.monitor;
+  return a.controllerUid === b.controllerUid && a.controller === b.controller && a.digest === b.digest && a.monitor === b.monitor;
 }
 
 /**

@@ -10,14 +10,14 @@
  */
 import { ApiException, type CoreV1Api, type CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { ConfigError } from '../analyzer/config.js';
-import type { AnalyzerStatus } from '../analyzer/pipeline.js';
 import { API_GROUP, API_VERSION, PLURAL, parseMonitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
 import { ANNOTATION_CONFIG_HASH, renderAnalyzer, type AnalyzerDefaults, type RenderedAnalyzer } from './analyzer-pod.js';
 import type { AnalyzerTarget } from './analyzer-poller.js';
+import { reportableDefectTypes, type AnalyzerAnswer } from './analyzer-status.js';
 import type { EventRecorder } from './events.js';
 import type { ReconcileResult } from './queue.js';
-import { observedStatus, sameStatus } from './status.js';
-import { dataDigest, type OwnedObjects } from './owned-objects.js';
+import { observedStatus, sameStatus, type Blocked } from './status.js';
+import { configMapFacts, dataDigest, type OwnedObjects } from './owned-objects.js';
 
 export interface ReconcileDeps {
   /** For writes: every read of pods and ConfigMaps goes to `owned`. */
@@ -29,7 +29,7 @@ export interface ReconcileDeps {
   /** Where each monitor's analyzer is polled, and its last answer (analyzer-poller.ts); absent: not polled. */
   analyzers?: {
     track(key: string, target: AnalyzerTarget | undefined): void;
-    latest(key: string): AnalyzerStatus | undefined;
+    latest(key: string): AnalyzerAnswer | undefined;
   };
   /** Image, GPU image and resources for monitors that do not set them; built-in when absent. */
   analyzerDefaults?: AnalyzerDefaults;
@@ -40,6 +40,8 @@ export interface ReconcileDeps {
 
 /** How long to wait for a pod of the same name to finish terminating before creating anew. */
 const NAME_BUSY_RETRY_MS = 500;
+/** How soon to look again at a ConfigMap or Pod name held by someone else (its deletion may not be watched). */
+const CONFLICT_RETRY_MS = 30_000;
 
 function isStatus(err: unknown, code: number): boolean {
   return err instanceof ApiException && err.code === code;
@@ -54,7 +56,20 @@ async function readMonitor(custom: CustomObjectsApi, namespace: string, name: st
   }
 }
 
-async function ensureConfigMap(deps: ReconcileDeps, rendered: RenderedAnalyzer): Promise<void> {
+/**
+ * Why the monitor may not write an object of its name: it is not its own. Ours means a
+ * controller ownerReference to this monitor's uid; anything else (another owner, or none: made
+ * by hand) is someone else's, and replacing it would also hand it to the garbage collector
+ * through our ownerReference.
+ */
+function notOurs(what: string, holder: { uid: string | undefined; name: string | undefined }, monitor: StreamMonitor): string | undefined {
+  if (holder.uid === monitor.metadata.uid) return undefined;
+  const whose = holder.name === undefined ? 'it has no controller (made by hand?)' : `it is controlled by ${holder.name} (uid ${holder.uid})`;
+  return `${what} exists and is not this monitor's: ${whose}; delete or rename it, or rename the monitor`;
+}
+
+/** Writes the monitor's ConfigMap when it is its own; else says whose it is (and writes nothing). */
+async function ensureConfigMap(deps: ReconcileDeps, monitor: StreamMonitor, rendered: RenderedAnalyzer): Promise<string | undefined> {
   const desired = rendered.configMap;
   const name = desired.metadata!.name!;
   const namespace = desired.metadata!.namespace!;
@@ -64,17 +79,38 @@ async function ensureConfigMap(deps: ReconcileDeps, rendered: RenderedAnalyzer):
   if (current === undefined) {
     try {
       deps.owned.createdConfigMap(await deps.core.createNamespacedConfigMap({ namespace, body: desired }));
+      return undefined;
     } catch (err) {
       if (!isStatus(err, 409)) throw err;
-      // It exists but the cache does not hold it: not seen yet, or not labelled as ours (made
-      // by hand). Read once and take it over.
-      await replace((await deps.core.readNamespacedConfigMap({ name, namespace })).metadata?.resourceVersion);
     }
-    return;
+    // It exists but the cache does not hold it: not seen yet (ours), or not labelled (not ours).
+    const existing = configMapFacts(await deps.core.readNamespacedConfigMap({ name, namespace }));
+    const conflict = notOurs(`ConfigMap ${namespace}/${name}`, { uid: existing.controllerUid, name: existing.controller }, monitor);
+    if (conflict === undefined) await replace(existing.resourceVersion);
+    return conflict;
   }
-  const owned = current.controllerUid === desired.metadata?.ownerReferences?.[0]?.uid;
-  if (owned && current.digest === dataDigest(desired.data)) return;
-  await replace(current.resourceVersion);
+  const conflict = notOurs(`ConfigMap ${namespace}/${name}`, { uid: current.controllerUid, name: current.controller }, monitor);
+  if (conflict === undefined && current.digest !== dataDigest(desired.data)) await replace(current.resourceVersion);
+  return conflict;
+}
+
+/**
+ * Whether the pod that holds the analyzer pod's name is someone else's for good. A pod of ours
+ * (not in the cache yet), one being deleted, or one of a deleted monitor of the same name
+ * (the garbage collector removes it) only makes the name busy for a while.
+ */
+async function podConflict(deps: ReconcileDeps, monitor: StreamMonitor, namespace: string, name: string): Promise<string | undefined> {
+  let pod: V1Pod;
+  try {
+    pod = await deps.core.readNamespacedPod({ name, namespace });
+  } catch (err) {
+    if (isStatus(err, 404)) return undefined;
+    throw err;
+  }
+  const controller = pod.metadata?.ownerReferences?.find((r) => r.controller);
+  if (pod.metadata?.deletionTimestamp) return undefined;
+  if (controller?.kind === monitor.kind && controller.name === monitor.metadata.name) return undefined;
+  return notOurs(`Pod ${namespace}/${name}`, { uid: controller?.uid, name: controller && `${controller.kind}/${controller.name}` }, monitor);
 }
 
 async function deletePod(deps: ReconcileDeps, pod: V1Pod): Promise<void> {
@@ -110,6 +146,16 @@ async function recordAnalyzerChanges(deps: ReconcileDeps, monitor: StreamMonitor
   for (const type of previous) if (!current.has(type)) await deps.recordEvent(monitor, 'Normal', 'DefectCleared', `${type} defect cleared`);
 }
 
+/** No analyzer can run for the monitor: status says why, with one Warning Event when that is news. */
+async function reportBlocked(deps: ReconcileDeps, key: string, monitor: StreamMonitor, blocked: Blocked): Promise<void> {
+  deps.analyzers?.track(key, undefined);
+  const status = observedStatus({ monitor, pod: undefined, blocked, now: deps.now() });
+  if (sameStatus(monitor.status, status)) return;
+  await deps.recordEvent(monitor, 'Warning', blocked.reason, blocked.message);
+  await deps.writeStatus(monitor, status);
+  deps.onStatusWrite?.(monitor, status);
+}
+
 export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promise<ReconcileResult> {
   const { namespace, name } = parseMonitorKey(key);
   const monitor = await readMonitor(deps.custom, namespace, name);
@@ -124,16 +170,15 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
     rendered = renderAnalyzer(monitor, deps.analyzerDefaults);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    deps.analyzers?.track(key, undefined);
-    const status = observedStatus({ monitor, pod: undefined, configError: err.message, now: deps.now() });
-    if (!sameStatus(monitor.status, status)) {
-      await deps.recordEvent(monitor, 'Warning', 'InvalidConfig', err.message);
-      await deps.writeStatus(monitor, status);
-      deps.onStatusWrite?.(monitor, status);
-    }
+    await reportBlocked(deps, key, monitor, { reason: 'InvalidConfig', message: err.message });
     return {};
   }
-  await ensureConfigMap(deps, rendered);
+  const conflict = await ensureConfigMap(deps, monitor, rendered);
+  if (conflict !== undefined) {
+    // No pod is created with a config that is not ours; one already running is left alone.
+    await reportBlocked(deps, key, monitor, { reason: 'ConfigMapConflict', message: conflict });
+    return { requeueAfterMs: CONFLICT_RETRY_MS };
+  }
 
   const pods = deps.owned.podsOf(namespace, name)
     .filter((p) => p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === monitor.metadata.uid));
@@ -175,9 +220,15 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
           await deps.recordEvent(monitor, 'Normal', 'AnalyzerCreated', `created analyzer pod ${desiredName}`);
         }
       } catch (err) {
-        // Still held by a pod this operator does not see as its own (e.g. of a deleted monitor of
-        // the same name that the garbage collector has not removed yet).
+        // Still held by a pod this operator does not see as its own: for a while (e.g. of a
+        // deleted monitor of the same name that the garbage collector has not removed yet), or
+        // for good (someone else's), which is reported and never touched.
         if (!isStatus(err, 409)) throw err;
+        const conflict = await podConflict(deps, monitor, namespace, desiredName);
+        if (conflict !== undefined) {
+          await reportBlocked(deps, key, monitor, { reason: 'PodConflict', message: conflict });
+          return { requeueAfterMs: CONFLICT_RETRY_MS };
+        }
         requeueAfterMs = NAME_BUSY_RETRY_MS;
       }
     }
@@ -185,10 +236,14 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
 
   const running = !monitor.spec.suspend && pod?.status?.phase === 'Running';
   const podIP = pod?.status?.podIP;
-  const target = running && podIP ? { podIP, port: rendered.config.http.port } : undefined;
+  const target = running && podIP
+    ? { podIP, port: rendered.config.http.port, defectTypes: reportableDefectTypes(rendered.config.models) }
+    : undefined;
   deps.analyzers?.track(key, target);
-  const analyzer = target ? deps.analyzers?.latest(key) : undefined;
-  const status = observedStatus({ monitor, pod: monitor.spec.suspend ? undefined : pod, analyzer, now: deps.now() });
+  const answer = target ? deps.analyzers?.latest(key) : undefined;
+  const status = observedStatus({
+    monitor, pod: monitor.spec.suspend ? undefined : pod, analyzer: answer?.status, analyzerProblem: answer?.problem, now: deps.now(),
+  });
   if (!sameStatus(monitor.status, status)) {
     await recordAnalyzerChanges(deps, monitor, monitor.status, status);
     await deps.writeStatus(monitor, status);

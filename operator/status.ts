@@ -4,19 +4,29 @@
  * only when they differ, so a steady state writes nothing.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { AnalyzerStatus } from '../analyzer/pipeline.js';
+import type { AnalyzerStatus } from '../analyzer/contract/status.js';
+import type { AnalyzerAnswer, AnalyzerProblem } from './analyzer-status.js';
 import type { Condition, Phase, StreamMonitor, StreamMonitorStatus } from './api.js';
 import { ANNOTATION_CONFIG_HASH, stableJson } from './analyzer-pod.js';
+import { safeMessage } from './messages.js';
 
 export interface Observation {
   monitor: StreamMonitor;
   /** The analyzer pod of the current config, if one exists. */
   pod: V1Pod | undefined;
-  /** Set when the spec cannot be rendered into an analyzer config. */
-  configError?: string;
-  /** The analyzer's /status, when it answered. */
+  /** Set when no analyzer can run: the spec cannot be rendered, or its ConfigMap or Pod name is not ours. */
+  blocked?: Blocked;
+  /** The analyzer's /status, when it answered with a valid one. */
   analyzer?: AnalyzerStatus;
+  /** Why the analyzer's last answer is no answer, when it is not. */
+  analyzerProblem?: AnalyzerProblem;
   now: Date;
+}
+
+/** Why no analyzer can run for a monitor (also the reason of its Warning Event). */
+export interface Blocked {
+  reason: 'InvalidConfig' | 'ConfigMapConflict' | 'PodConflict';
+  message: string;
 }
 
 type ConditionFacts = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
@@ -50,14 +60,25 @@ function podPhaseFacts(pod: V1Pod | undefined): { phase: Phase; ready: Condition
   }
 }
 
-function unknown(type: string, message: string): ConditionFacts {
-  return { type, status: 'Unknown', reason: 'AnalyzerStatusUnavailable', message };
+function unknown(type: string, message: string, reason = 'AnalyzerStatusUnavailable'): ConditionFacts {
+  return { type, status: 'Unknown', reason, message };
 }
 
-function analyzerConditions(analyzer: AnalyzerStatus | undefined): ConditionFacts[] {
-  if (analyzer === undefined) {
-    return [unknown('SourceConnected', 'the analyzer has not reported its status'), unknown('DefectFree', 'the analyzer has not reported its status')];
-  }
+/**
+ * Conditions for an analyzer that gave no usable answer. A wrong answer (not JSON, too large,
+ * against the contract) is AnalyzerStatusInvalid; one that is late or absent is Unavailable.
+ * Unreachable keeps one fixed message: connect errors vary between polls and would flap status.
+ */
+function noAnswerConditions(problem: AnalyzerProblem | undefined): ConditionFacts[] {
+  const both = (message: string, reason?: string): ConditionFacts[] =>
+    [unknown('SourceConnected', message, reason), unknown('DefectFree', message, reason)];
+  if (problem === undefined || problem.reason === 'unreachable') return both('the analyzer has not reported its status');
+  if (problem.reason === 'timeout') return both(`the analyzer's /status did not answer: ${problem.message}`);
+  return both(`the analyzer's /status answer was refused (${problem.reason}): ${problem.message}`, 'AnalyzerStatusInvalid');
+}
+
+function analyzerConditions(analyzer: AnalyzerStatus | undefined, problem?: AnalyzerProblem): ConditionFacts[] {
+  if (analyzer === undefined) return noAnswerConditions(problem);
   const active = [...new Set(analyzer.activeDefects.map((d) => d.type))].sort();
   return [
     analyzer.mediaFlowing
@@ -69,9 +90,13 @@ function analyzerConditions(analyzer: AnalyzerStatus | undefined): ConditionFact
   ];
 }
 
-/** Keeps lastTransitionTime while a condition's status stays the same. */
+/**
+ * Keeps lastTransitionTime while a condition's status stays the same. Messages carry text from
+ * the analyzer, the spec and the scheduler: URL secrets are masked and the length bounded.
+ */
 function withTransitions(facts: ConditionFacts[], previous: Condition[] | undefined, generation: number | undefined, now: Date): Condition[] {
-  return facts.map((c) => {
+  return facts.map((fact) => {
+    const c = { ...fact, message: safeMessage(fact.message) };
     const before = previous?.find((p) => p.type === c.type);
     const lastTransitionTime = before && before.status === c.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
     return { ...c, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
@@ -102,12 +127,12 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
   const { monitor, pod, now } = o;
   const generation = monitor.metadata.generation;
   const previous = monitor.status?.conditions;
-  if (o.configError !== undefined) {
+  if (o.blocked !== undefined) {
     return {
       phase: 'Failed',
       observedGeneration: generation,
       conditions: withTransitions([
-        { type: 'Ready', status: 'False', reason: 'InvalidConfig', message: o.configError },
+        { type: 'Ready', status: 'False', reason: o.blocked.reason, message: o.blocked.message },
         unknown('SourceConnected', 'no analyzer runs'),
         unknown('DefectFree', 'no analyzer runs'),
       ], previous, generation, now),
@@ -126,7 +151,7 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
   }
   const { phase: podPhase, ready } = podPhaseFacts(pod);
   const analyzer = podPhase === 'Running' ? o.analyzer : undefined;
-  const extra = analyzerConditions(analyzer);
+  const extra = analyzerConditions(analyzer, podPhase === 'Running' ? o.analyzerProblem : undefined);
   const degraded = podPhase === 'Running' && extra.some((c) => c.status === 'False');
   const status: StreamMonitorStatus = {
     phase: degraded ? 'Degraded' : podPhase,
@@ -159,8 +184,9 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
  * Everything of a monitor's status that comes from its analyzer's /status, as one string: a
  * poll whose answer gives the same string cannot change the status, so it wakes nothing.
  */
-export function analyzerFacts(analyzer: AnalyzerStatus | undefined): string {
-  if (analyzer === undefined) return 'unknown';
+export function analyzerFacts(answer: AnalyzerAnswer | undefined): string {
+  const analyzer = answer?.status;
+  if (analyzer === undefined) return stableJson({ conditions: noAnswerConditions(answer?.problem) });
   return stableJson({ conditions: analyzerConditions(analyzer), stream: streamFacts(analyzer), defects: defectFacts(analyzer) });
 }
 

@@ -6,11 +6,11 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kuber
 import YAML from 'yaml';
 import { sharedKubeConfig } from '../cluster/shared.js';
 import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor, type StreamMonitorSpec } from '../../operator/api.js';
-import { ANNOTATION_CONFIG_HASH, CONFIG_FILE, LABEL_MONITOR } from '../../operator/analyzer-pod.js';
+import { ANNOTATION_CONFIG_HASH, CONFIG_FILE, LABEL_MONITOR, renderAnalyzer } from '../../operator/analyzer-pod.js';
 import { StreamMonitorController } from '../../operator/controller.js';
 import { K8sOperatorAdapter } from '../../operator/k8s-operator-adapter.js';
 import type { AnalyzerConfig } from '../../analyzer/config.js';
-import { createMonitor, deleteNamespaces, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
+import { controllerInFreshNamespace, createMonitor, deleteNamespaces, eventually, monitorManifest } from './operator-helpers.js';
 
 let kc: KubeConfig;
 let core: CoreV1Api;
@@ -31,15 +31,12 @@ before(async () => {
   kc = sharedKubeConfig();
   core = kc.makeApiClient(CoreV1Api);
   custom = kc.makeApiClient(CustomObjectsApi);
-  await installCrd(kc);
-  namespace = await freshNamespace(kc, 'sm-op', namespaces);
-  controller = new StreamMonitorController({
-    kubeConfig: kc, logger, namespaces: [namespace], concurrency: 8, resyncMs: 30_000,
+  ({ namespace, controller } = await controllerInFreshNamespace(kc, 'sm-op', namespaces, {
+    logger, concurrency: 8, resyncMs: 30_000,
     // Polls every analyzer; none answers here (kwok runs no containers), so status stays Unknown.
     pollIntervalMs: 300, fetchAnalyzerStatus: async () => undefined,
     retryBaseMs: 100, retryMaxMs: 2_000,
-  });
-  await controller.start();
+  }));
 });
 
 after(async () => {
@@ -142,15 +139,79 @@ describe('StreamMonitor operator', () => {
     await eventually('the deleted ConfigMap to be recreated', async () => (await core.readNamespacedConfigMap({ name, namespace })).data?.[CONFIG_FILE] === rendered, watchMs);
   });
 
-  it('takes over an unlabelled ConfigMap of its name made by hand (outside the cache)', async () => {
+  it('leaves an unlabelled ConfigMap of its name made by hand alone: ConfigMapConflict, a Warning, no pod; starts once it is gone', async () => {
+    // Until issue #11 the operator took such a ConfigMap over (and its ownerReference then let
+    // the garbage collector delete it with the monitor). It is not ours: it is reported.
     const name = 'handmade-analyzer-config';
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name, namespace }, data: { [CONFIG_FILE]: 'stream: by-hand\n' } } });
     await createMonitor(kc, namespace, monitorManifest('handmade', { source: { url } }));
+    const ready = await eventually('Ready False ConfigMapConflict', async () => {
+      const condition = (await readMonitor('handmade')).status?.conditions?.find((c) => c.type === 'Ready');
+      return condition?.reason === 'ConfigMapConflict' ? condition : undefined;
+    });
+    assert.equal(ready.status, 'False');
+    assert.match(ready.message, /ConfigMap .*\/handmade-analyzer-config exists and is not this monitor's: it has no controller/);
+    assert.ok((await eventReasons('handmade')).includes('ConfigMapConflict'));
+    const untouched = await core.readNamespacedConfigMap({ name, namespace });
+    assert.equal(untouched.data?.[CONFIG_FILE], 'stream: by-hand\n');
+    assert.equal(untouched.metadata?.ownerReferences, undefined);
+    assert.deepEqual(await podsOf('handmade'), [], 'no analyzer runs with a config that is not ours');
+
+    await core.deleteNamespacedConfigMap({ name, namespace });
+    // Its deletion is not watched (it carries no label); a change of the monitor wakes it at once.
+    await touch('handmade');
     const { monitor } = await runningMonitor('handmade');
     const configMap = await core.readNamespacedConfigMap({ name, namespace });
     assert.equal(configMap.metadata?.ownerReferences?.[0]?.uid, monitor.metadata.uid);
-    assert.equal(configMap.metadata?.labels?.[LABEL_MONITOR], 'handmade');
     assert.equal((YAML.parse(configMap.data?.[CONFIG_FILE] ?? '') as AnalyzerConfig).stream, 'handmade');
+  });
+
+  it('never replaces a ConfigMap of its name that another owner controls, labelled or not', async () => {
+    await createMonitor(kc, namespace, monitorManifest('keeper', { source: { url } }));
+    const { monitor: keeper } = await runningMonitor('keeper');
+    const owner = { apiVersion: keeper.apiVersion, kind: keeper.kind, name: keeper.metadata.name, uid: keeper.metadata.uid, controller: true };
+    for (const [squatter, labels] of [['squat-labelled', { [LABEL_MONITOR]: 'squat-labelled' }], ['squat-plain', undefined]] as const) {
+      const name = `${squatter}-analyzer-config`;
+      await core.createNamespacedConfigMap({ namespace, body: { metadata: { name, namespace, labels, ownerReferences: [owner] }, data: { [CONFIG_FILE]: 'stream: keeper\n' } } });
+      await createMonitor(kc, namespace, monitorManifest(squatter, { source: { url } }));
+      const ready = await eventually(`${squatter}: Ready False ConfigMapConflict`, async () => {
+        const condition = (await readMonitor(squatter)).status?.conditions?.find((c) => c.type === 'Ready');
+        return condition?.reason === 'ConfigMapConflict' ? condition : undefined;
+      });
+      assert.match(ready.message, new RegExp(`it is controlled by StreamMonitor/keeper \\(uid ${keeper.metadata.uid}\\)`));
+      const kept = await core.readNamespacedConfigMap({ name, namespace });
+      assert.equal(kept.data?.[CONFIG_FILE], 'stream: keeper\n', `${squatter}: data untouched`);
+      assert.deepEqual(kept.metadata?.ownerReferences?.map((r) => r.uid), [keeper.metadata.uid], `${squatter}: owner untouched`);
+      assert.deepEqual(await podsOf(squatter), []);
+      assert.ok((await eventReasons(squatter)).includes('ConfigMapConflict'));
+    }
+  });
+
+  it('never touches a pod of someone else that holds its analyzer pod\'s name: PodConflict, until it is gone', async () => {
+    await createMonitor(kc, namespace, monitorManifest('podsquat', { source: { url }, suspend: true }));
+    const suspended = await eventually('podsquat Suspended', async () => {
+      const m = await readMonitor('podsquat');
+      return m.status?.phase === 'Suspended' ? m : undefined;
+    });
+    // The name its analyzer pod will have (suspend is not part of the config hash).
+    const podName = renderAnalyzer({ ...suspended, spec: { ...suspended.spec, suspend: false } }).pod.metadata!.name!;
+    const restricted = { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' }, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+    await core.createNamespacedPod({ namespace, body: { metadata: { name: podName, namespace }, spec: { containers: [{ name: 'mine', image: 'busybox', securityContext: restricted }] } } });
+    await patchSpecReplace('podsquat', () => ({ suspend: false }));
+    const ready = await eventually('Ready False PodConflict', async () => {
+      const c = (await readMonitor('podsquat')).status?.conditions?.find((x) => x.type === 'Ready');
+      return c?.reason === 'PodConflict' ? c : undefined;
+    });
+    assert.match(ready.message, new RegExp(`Pod ${namespace}/${podName} exists and is not this monitor's: it has no controller`));
+    assert.ok((await eventReasons('podsquat')).includes('PodConflict'));
+    const theirs = await core.readNamespacedPod({ name: podName, namespace });
+    assert.equal(theirs.metadata?.ownerReferences, undefined);
+    assert.equal(theirs.metadata?.deletionTimestamp, undefined);
+    await core.deleteNamespacedPod({ name: podName, namespace, gracePeriodSeconds: 0 });
+    await eventually('their pod to be gone', async () => !(await core.listNamespacedPod({ namespace })).items.some((p) => p.metadata?.name === podName && !p.metadata.labels));
+    await touch('podsquat');
+    const { pod } = await runningMonitor('podsquat');
+    assert.equal(pod.metadata?.name, podName);
   });
 
   it('recreates a deleted analyzer pod', async () => {
@@ -244,6 +305,15 @@ class StatusWriter extends K8sOperatorAdapter {
   write(monitor: StreamMonitor, status: unknown): Promise<void> {
     return this.statusWrite(monitor, status);
   }
+}
+
+/** Wakes a monitor's reconcile with a change of its labels (its watch event), not of its spec. */
+async function touch(name: string): Promise<void> {
+  await eventually(`${name} to be touched`, async () => {
+    const m = await readMonitor(name);
+    await custom.replaceNamespacedCustomObject({ ...ref(name), body: { ...m, metadata: { ...m.metadata, labels: { ...m.metadata.labels, touched: String(Date.now()) } } } });
+    return true;
+  });
 }
 
 /** Replaces spec fields by read-modify-write (a 409 from a concurrent status write is retried). */

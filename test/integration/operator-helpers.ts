@@ -8,6 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, KIND, PLURAL, type StreamMonitorSpec } from '../../operator/api.js';
 import { CRD_PATH } from '../../operator/crd-gen.js';
+import { StreamMonitorController, type ControllerOptions } from '../../operator/controller.js';
 
 export const timeoutMs = 60_000;
 
@@ -102,4 +103,24 @@ export async function refusal(kc: KubeConfig, namespace: string, body: Record<st
     }
     return assert.fail(`the API server accepted ${JSON.stringify(body)}`);
   }
+}
+
+/** What a test of a running controller holds: the clients, its namespace and the controller. */
+export interface ControllerUnderTest {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+  namespace: string;
+  controller: StreamMonitorController;
+}
+
+/** The CRD installed, a fresh restricted namespace, and a controller watching only it, started. */
+export async function controllerInFreshNamespace(
+  kc: KubeConfig, prefix: string, cleanup: string[], options: Omit<ControllerOptions, 'kubeConfig' | 'namespaces'>,
+): Promise<ControllerUnderTest> {
+  await installCrd(kc);
+  const namespace = await freshNamespace(kc, prefix, cleanup);
+  const controller = new StreamMonitorController({ ...options, kubeConfig: kc, namespaces: [namespace] });
+  await controller.start();
+  return { kc, core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi), namespace, controller };
 }

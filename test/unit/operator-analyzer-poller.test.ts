@@ -23,7 +23,7 @@ function analyzerStatus(active: string[], frames: number): AnalyzerStatus {
 function poller(answers: Map<string, AnalyzerStatus | undefined>, woken: string[], intervalMs = 20) {
   let fetches = 0;
   const p = new AnalyzerPoller({
-    fetch: async (podIP) => { fetches++; return answers.get(podIP); },
+    fetch: async ({ podIP }) => { fetches++; const status = answers.get(podIP); return status && { status }; },
     intervalMs, concurrency: 4, facts: analyzerFacts, onChange: (key) => woken.push(key),
   });
   return { p, fetches: () => fetches };
@@ -33,10 +33,10 @@ test('a new analyzer is asked at once; unchanged facts wake nothing, changed fac
   const answers = new Map<string, AnalyzerStatus | undefined>([['10.0.0.1', analyzerStatus([], 1)]]);
   const woken: string[] = [];
   const { p, fetches } = poller(answers, woken);
-  p.track('ns/a', { podIP: '10.0.0.1', port: 9090 });
+  p.track('ns/a', { podIP: '10.0.0.1', port: 9090, defectTypes: [] });
   await sleep(5);
   assert.deepEqual(woken, ['ns/a'], 'the first answer is news');
-  assert.equal(p.latest('ns/a')?.mediaFlowing, true);
+  assert.equal(p.latest('ns/a')?.status?.mediaFlowing, true);
   p.start();
   // Frame counters move on every poll; they are not facts of the status.
   for (let frames = 2; frames < 6; frames++) {
@@ -55,7 +55,7 @@ test('an analyzer that does not answer is no news until it did answer; untracked
   const answers = new Map<string, AnalyzerStatus | undefined>();
   const woken: string[] = [];
   const { p, fetches } = poller(answers, woken);
-  p.track('ns/b', { podIP: '10.0.0.2', port: 9090 });
+  p.track('ns/b', { podIP: '10.0.0.2', port: 9090, defectTypes: [] });
   p.start();
   await sleep(50);
   assert.deepEqual(woken, [], 'still unknown: nothing to tell reconcile');
@@ -74,13 +74,13 @@ test('a moved analyzer starts over: the old answer is forgotten and the new one 
   const answers = new Map<string, AnalyzerStatus | undefined>([['10.0.0.3', analyzerStatus(['freeze'], 1)], ['10.0.0.4', analyzerStatus([], 1)]]);
   const woken: string[] = [];
   const { p } = poller(answers, woken, 10_000);
-  p.track('ns/c', { podIP: '10.0.0.3', port: 9090 });
+  p.track('ns/c', { podIP: '10.0.0.3', port: 9090, defectTypes: [] });
   await sleep(5);
-  assert.equal(p.latest('ns/c')?.activeDefects.length, 1);
-  p.track('ns/c', { podIP: '10.0.0.4', port: 9090 });
+  assert.equal(p.latest('ns/c')?.status?.activeDefects.length, 1);
+  p.track('ns/c', { podIP: '10.0.0.4', port: 9090, defectTypes: [] });
   assert.equal(p.latest('ns/c'), undefined, 'nothing known of the new pod yet');
   await sleep(5);
-  assert.equal(p.latest('ns/c')?.activeDefects.length, 0);
+  assert.equal(p.latest('ns/c')?.status?.activeDefects.length, 0);
   assert.deepEqual(woken, ['ns/c', 'ns/c']);
   p.stop();
 });

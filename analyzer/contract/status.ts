@@ -1,0 +1,132 @@
+/**
+ * The analyzer's /status document: its type (what the analyzer writes) and its JSON Schema
+ * (what the operator accepts), in one place so that the two cannot drift apart. The operator
+ * treats every answer as untrusted (an analyzer parses untrusted media and may be compromised
+ * or of another version): what fails the schema is no answer at all.
+ *
+ * The schema requires only the fields the operator reads, with their types and bounds, and
+ * allows unknown extra properties so that a newer analyzer may add fields. Kept free of heavy
+ * imports (no pipeline, no onnxruntime): the operator loads it.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import type { DefectEvent, StreamFormat } from '../detectors/types.js';
+
+export interface ReportedEvent extends DefectEvent {
+  wallclock: string;
+}
+
+export type Phase = 'starting' | 'running' | 'stalled' | 'reconnecting' | 'finished' | 'failed';
+
+export interface AnalyzerStatus {
+  stream: string;
+  source: string;
+  live: boolean;
+  phase: Phase;
+  startedAt: string;
+  timelineSeconds: number;
+  mediaFlowing: boolean;
+  lastMediaAt: string | null;
+  format: StreamFormat;
+  bitrate: number | null;
+  analysis: { width: number; height: number; backend: string; executionProvider: string; lagSeconds: number };
+  activeDefects: ReportedEvent[];
+  recentEvents: ReportedEvent[];
+  counters: {
+    frames: number;
+    framesDropped: number;
+    audioSeconds: number;
+    decodeErrors: number;
+    reconnects: number;
+    /** Keyed by defect type: a built-in DefectType or a user model's `model:<name>`. */
+    defects: Partial<Record<string, number>>;
+  };
+  loudness: { momentaryLufs: number | null; shortTermLufs: number | null; integratedLufs: number | null; truePeakDbtp: number | null };
+}
+
+/**
+ * Bounds of an answer. The analyzer keeps at most one active defect per type (11 built-in
+ * types plus user models) and its last 100 events; the limits leave room for version skew and
+ * stop a lying analyzer from handing the operator work or memory out of proportion.
+ */
+export const STATUS_LIMITS = {
+  maxActiveDefects: 64,
+  maxRecentEvents: 256,
+  maxDefectCounters: 64,
+  maxTypeLength: 80,
+  maxTextLength: 4096,
+  maxCount: Number.MAX_SAFE_INTEGER,
+} as const;
+
+const text = { type: 'string', maxLength: STATUS_LIMITS.maxTextLength } as const;
+const nullableText = { type: ['string', 'null'], maxLength: STATUS_LIMITS.maxTextLength } as const;
+// JSON cannot carry NaN; 1e309 parses to Infinity, which the bound refuses.
+const finite = { type: 'number', minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE } as const;
+const nullableSize = { type: ['number', 'null'], minimum: 0, maximum: 1e6 } as const;
+const defectType = { type: 'string', minLength: 1, maxLength: STATUS_LIMITS.maxTypeLength } as const;
+const event = {
+  type: 'object',
+  required: ['type', 'start', 'end', 'wallclock'],
+  properties: {
+    type: defectType,
+    start: finite,
+    end: { ...finite, type: ['number', 'null'] },
+    wallclock: { type: 'string', maxLength: 64 },
+  },
+} as const;
+
+/** JSON Schema (draft 7) of what the operator reads of /status; extra properties are allowed. */
+export const ANALYZER_STATUS_SCHEMA = {
+  $id: 'https://streamqc.io/schemas/analyzer-status.json',
+  type: 'object',
+  required: ['source', 'phase', 'mediaFlowing', 'format', 'bitrate', 'activeDefects', 'recentEvents', 'counters'],
+  properties: {
+    stream: text,
+    source: text,
+    phase: { type: 'string', maxLength: 32 },
+    mediaFlowing: { type: 'boolean' },
+    format: {
+      type: 'object',
+      properties: {
+        videoCodec: nullableText,
+        audioCodec: nullableText,
+        channelLayout: nullableText,
+        width: nullableSize,
+        height: nullableSize,
+        frameRate: nullableSize,
+      },
+    },
+    bitrate: { type: ['number', 'null'], minimum: 0, maximum: 1e12 },
+    activeDefects: { type: 'array', maxItems: STATUS_LIMITS.maxActiveDefects, items: event },
+    recentEvents: { type: 'array', maxItems: STATUS_LIMITS.maxRecentEvents, items: event },
+    counters: {
+      type: 'object',
+      required: ['defects'],
+      properties: {
+        defects: {
+          type: 'object',
+          maxProperties: STATUS_LIMITS.maxDefectCounters,
+          propertyNames: { maxLength: STATUS_LIMITS.maxTypeLength },
+          additionalProperties: { type: 'number', minimum: 0, maximum: STATUS_LIMITS.maxCount },
+        },
+      },
+    },
+  },
+} as const;
+
+export type StatusCheck = { ok: true; status: AnalyzerStatus } | { ok: false; error: string };
+
+let validate: ReturnType<Ajv['compile']> | null = null;
+
+function describe(error: ErrorObject): string {
+  const at = error.instancePath === '' ? '/status' : error.instancePath;
+  return `${at} ${error.message ?? 'is invalid'}`;
+}
+
+/** Whether a parsed /status body is a status the operator may read; else the first schema error. */
+export function checkAnalyzerStatus(body: unknown): StatusCheck {
+  // allErrors off: the first error is all a message needs, and a 10,000-item array stops early.
+  validate ??= new Ajv({ allErrors: false, allowUnionTypes: true }).compile(ANALYZER_STATUS_SCHEMA);
+  if (validate(body)) return { ok: true, status: body as AnalyzerStatus };
+  const first = validate.errors?.[0];
+  return { ok: false, error: first ? describe(first) : 'is not a valid status' };
+}
