@@ -14,6 +14,7 @@ import { freeUdpPort } from '../../analyzer/demo.js';
 import { syntheticStreamArgs } from '../../analyzer/synthetic-source.js';
 import { startCli } from '../analyzer/run-cli.js';
 import { dashboardQueries, expand } from './dashboard.js';
+import { exportedMetricNames, metricNamesIn } from './exported-metrics.js';
 import { freeTcpPort } from '../net.js';
 
 interface QueryResult {
@@ -90,4 +91,10 @@ test('every dashboard query runs on a real Prometheus scraping a live analyzer; 
     await stop(prometheus);
     sender.kill('SIGKILL');
   }
+});
+
+test('every metric a dashboard query names is one the analyzer or the operator exports', async () => {
+  const exported = await exportedMetricNames();
+  const unknown = dashboardQueries().flatMap((q) => metricNamesIn(q.expr).filter((name) => !exported.has(name)).map((name) => `${q.panel}: ${name}`));
+  assert.deepEqual(unknown, []);
 });

@@ -7,6 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportedMetricNames, metricNamesIn } from '../prometheus/exported-metrics.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -26,4 +29,10 @@ test('promtool unit tests: each alert fires on its defect and not on a healthy s
   const r = promtool(['test', 'rules', 'streamqc-alerts.test.yaml'], `${root}test/prometheus`);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /SUCCESS/);
+});
+
+test('every streamqc metric the alert rules name (expressions and annotations) is one streamqc exports', async () => {
+  const exported = await exportedMetricNames();
+  const rules = readFileSync(join(root, 'helm/streamqc/files/streamqc-alerts.rules.yaml'), 'utf8');
+  assert.deepEqual(metricNamesIn(rules).filter((name) => !exported.has(name)), []);
 });
