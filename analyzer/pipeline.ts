@@ -13,12 +13,13 @@ import { ConfigError, type AnalyzerConfig } from './config.js';
 import { createDetectors } from './detectors/index.js';
 import type { AudioObservation, DefectEvent, DefectSink, DefectType, Detector, StreamFormat } from './detectors/types.js';
 import { AudioMeter } from './audio/meter.js';
+import { meterFormatFor, type PcmFormat } from './audio/format.js';
 import { StillnessMeter } from './features/stillness.js';
 import { CpuFeatureExtractor } from './features/cpu.js';
 import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './features/types.js';
 // The ONNX modules (native onnxruntime) load only when a config asks for them.
 import type { CustomModelRunner } from './features/custom-model.js';
-import { DecodeSession, type SessionExit } from './ingest/decode-session.js';
+import { AUDIO_BLOCK, DecodeSession, type SessionExit } from './ingest/decode-session.js';
 import { probeSource, type ProbeResult } from './ingest/probe.js';
 import { credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
 import { Timeline, type WallClock } from './ingest/timeline.js';
@@ -60,7 +61,15 @@ export interface AnalyzerStatus {
   lastMediaAt: string | null;
   format: StreamFormat;
   bitrate: number | null;
-  analysis: { width: number; height: number; backend: string; executionProvider: string; lagSeconds: number };
+  analysis: {
+    width: number;
+    height: number;
+    backend: string;
+    executionProvider: string;
+    lagSeconds: number;
+    /** The PCM the audio meters measure (`format` keeps the source's own); null: no audio analysed. */
+    audio: PcmFormat | null;
+  };
   activeDefects: ReportedEvent[];
   recentEvents: ReportedEvent[];
   counters: {
@@ -133,6 +142,8 @@ export class Analyzer {
   private batchSize = 1;
   private models: { runner: CustomModelRunner; tracker: DefectTracker; threshold: number; above: boolean }[] = [];
   private audioMeter: AudioMeter | null = null;
+  /** What the audio pipe carries: the source's format, or resampled for the meters. */
+  private meterAudio: PcmFormat | null = null;
   private session: DecodeSession | null = null;
   private stopRequested = false;
   private stopWaiters: (() => void)[] = [];
@@ -239,8 +250,13 @@ export class Analyzer {
             continue;
           }
         }
-        if (this.probe === null) await this.prepare(probe);
-        else if (everOpened) {
+        if (this.probe === null) {
+          const refused = await this.prepare(probe);
+          if (refused !== null) {
+            this.phase = 'failed';
+            return { exitCode: 1, message: refused };
+          }
+        } else if (everOpened) {
           this.counters.reconnects++;
           this.metrics.reconnects.inc({ stream: this.metrics.stream });
         }
@@ -293,7 +309,8 @@ export class Analyzer {
     });
   }
 
-  private async prepare(probe: ProbeResult): Promise<void> {
+  /** Builds the analysis for the probed streams; returns why the input cannot be analysed, or null. */
+  private async prepare(probe: ProbeResult): Promise<string | null> {
     if (this.config.live === null && (this.source.scheme === 'http' || this.source.scheme === 'https')) {
       // An HTTP source with no duration is a live playlist; one with a duration is finite.
       this.live = probe.duration === null;
@@ -331,14 +348,22 @@ export class Analyzer {
       if (this.config.models.length > 0) await this.loadModels();
     }
     if (probe.audio) {
-      // Lossy codecs smear hard clipping below full scale (an overdriven AAC stream decodes to
-      // about -0.4 dBFS peaks), so the clip level is the EBU R128 ceiling, -1 dBFS, by default.
-      this.audioMeter = new AudioMeter(probe.audio.sampleRate, probe.audio.channels, {
-        clipLevel: 10 ** (this.config.detectors.clipping.levelDbfs / 20),
-      });
+      const plan = meterFormatFor(probe.audio);
+      if ('refused' in plan) {
+        if (!probe.video) return `cannot analyze ${this.source.display}: ${plan.refused}`;
+        this.log.warn({ source: this.source.display, reason: plan.refused }, 'analysing the video only');
+      } else {
+        this.meterAudio = plan.format;
+        // Lossy codecs smear hard clipping below full scale (an overdriven AAC stream decodes to
+        // about -0.4 dBFS peaks), so the clip level is the EBU R128 ceiling, -1 dBFS, by default.
+        this.audioMeter = new AudioMeter(plan.format.sampleRate, plan.format.channels, {
+          clipLevel: 10 ** (this.config.detectors.clipping.levelDbfs / 20),
+        });
+      }
     }
     if (probe.bitRate) this.metrics.inputBitrate.set({ stream: this.metrics.stream }, probe.bitRate);
     this.startTicker();
+    return null;
   }
 
   private async loadModels(): Promise<void> {
@@ -374,12 +399,13 @@ export class Analyzer {
     this.extractor?.reset();
     this.stillness?.reset();
     const frameStep = 1 / (probe.video?.frameRate ?? 25);
-    const audioStep = probe.audio ? 1024 / probe.audio.sampleRate : 0.02;
+    const audioStep = this.meterAudio ? AUDIO_BLOCK / this.meterAudio.sampleRate : 0.02;
     const session = new DecodeSession(
       {
         source: this.source,
         probe,
         analysis: this.geometry ?? { width: 2, height: 2 },
+        audio: this.meterAudio,
         ioTimeoutSeconds: this.config.ingest.ioTimeout,
         live: this.live,
         ffmpegPath: this.deps.ffmpegPath,
@@ -528,10 +554,9 @@ export class Analyzer {
 
   private onAudio(t: number, samples: Float32Array): void {
     const meter = this.audioMeter;
-    const probe = this.probe;
-    if (!meter || !probe?.audio || this.stoppedAt !== null) return;
+    if (!meter || this.stoppedAt !== null) return;
     this.mediaArrived(t);
-    const duration = samples.length / probe.audio.channels / probe.audio.sampleRate;
+    const duration = samples.length / meter.channels / meter.sampleRate;
     this.counters.audioSeconds += duration;
     this.metrics.audioSeconds.inc({ stream: this.metrics.stream }, duration);
     this.endT = Math.max(this.endT, t + duration);
@@ -704,6 +729,7 @@ export class Analyzer {
         backend: this.extractor?.backend ?? 'none',
         executionProvider: this.executionProvider,
         lagSeconds: Math.max(0, this.lagSeconds),
+        audio: this.meterAudio && { ...this.meterAudio },
       },
       activeDefects: [...this.active.values()],
       recentEvents: [...this.recent],
