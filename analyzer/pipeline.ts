@@ -20,7 +20,7 @@ import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from
 // The ONNX modules (native onnxruntime) load only when a config asks for them.
 import type { CustomModelRunner } from './features/custom-model.js';
 import { AUDIO_BLOCK, DecodeSession, type SessionExit } from './ingest/decode-session.js';
-import { probeSource, type ProbeResult } from './ingest/probe.js';
+import { isLivePlaylist, probeSource, type ProbeResult } from './ingest/probe.js';
 import { credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
 import { Timeline, type WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
@@ -312,8 +312,9 @@ export class Analyzer {
   /** Builds the analysis for the probed streams; returns why the input cannot be analysed, or null. */
   private async prepare(probe: ProbeResult): Promise<string | null> {
     if (this.config.live === null && (this.source.scheme === 'http' || this.source.scheme === 'https')) {
-      // An HTTP source with no duration is a live playlist; one with a duration is finite.
-      this.live = probe.duration === null;
+      // Live only on evidence (an HLS or DASH playlist without an end), never for a mere
+      // missing duration: a finite file from a server without Range would be re-read forever.
+      this.live = isLivePlaylist(probe);
       this.timeline = new Timeline(this.clock, { live: this.live, maxStep: 5 });
     }
     this.detectors = createDetectors(this.config.detectors, this.sink);

@@ -33,6 +33,17 @@ export interface ProbeResult {
 
 export class ProbeError extends Error {}
 
+/**
+ * Evidence that an HTTP source is live: a playlist that has no end. ffmpeg's HLS demuxer gives
+ * a duration only to a playlist with EXT-X-ENDLIST, its DASH demuxer only to a static MPD. A
+ * progressive file without a duration (a server without Range or Content-Length) is finite:
+ * it is analysed once, to its end (`live: true` in the config makes such a stream live).
+ */
+export function isLivePlaylist(probe: ProbeResult): boolean {
+  const formats = probe.formatName.split(',');
+  return probe.duration === null && (formats.includes('hls') || formats.includes('dash'));
+}
+
 const TEXT_ART_CODECS = new Set(['ansi', 'bintext', 'xbin', 'idf', 'tty']);
 
 function rate(r: string | undefined): number | null {

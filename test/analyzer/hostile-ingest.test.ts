@@ -5,14 +5,55 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { syntheticStreamArgs } from '../../analyzer/synthetic-source.js';
+import { freeTcpPort } from '../net.js';
 import { Analyzer } from '../../analyzer/pipeline.js';
 import { defaultConfig } from '../../analyzer/config.js';
 import { silentLogger } from '../../analyzer/report/log.js';
 import { cachedMedia } from '../media/fixtures.js';
-import { only, runCli } from './run-cli.js';
+import { only, runCli, startCli } from './run-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'streamqc-hostile-'));
 
 function noStackTrace(stderr: string): void {
   assert.doesNotMatch(stderr, /\n\s+at .+\(.+:\d+:\d+\)/, `a stack trace leaked:\n${stderr}`);
+}
+
+/** An HTTP server on loopback for one test; `url(path)` addresses it. */
+async function loopbackServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: (path: string) => string; close: () => Promise<void> }> {
+  const server: Server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** 8 s, 320x180, black from 2 s to 5 s. */
+function blackClip(): Promise<string> {
+  return cachedMedia('hostile-black', 'ts', (out) => syntheticStreamArgs({
+    width: 320, height: 180, fps: 25, duration: 8, schedule: [{ type: 'black', start: 2, end: 5 }], output: out,
+  }));
+}
+
+/** The clip cut into 2 s HLS segments in a fresh folder; returns the folder. */
+async function hlsOf(clip: string): Promise<string> {
+  const out = mkdtempSync(join(dir, 'hls-'));
+  const seg = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', clip, '-c', 'copy', '-f', 'hls', '-hls_time', '2',
+    '-hls_list_size', '0', join(out, 'index.m3u8')], { stdio: 'ignore' });
+  assert.equal(await new Promise((r) => seg.on('close', r)), 0);
+  return out;
 }
 
 /** 7 s of a -20 dBFS tone at `rate` Hz, silent from 2 s to 5 s. */
@@ -69,4 +110,50 @@ test('65 audio channels and nothing else: exit 1 naming the channel count', { ti
   noStackTrace(r.stderr);
   assert.match(r.stderr, /cannot analyze .*silence-65ch.*: its audio has 65 channels; at most 64 can be analysed/);
   assert.equal(r.stdout, '');
+});
+
+test('a finite file from a server without Range or Content-Length is analysed once, exit 0', { timeout: 90_000 }, async () => {
+  const bytes = readFileSync(await blackClip());
+  let downloads = 0;
+  // Chunked transfer, Range ignored: ffprobe finds no duration, as for a live stream.
+  const server = await loopbackServer((_req, res) => {
+    downloads++;
+    res.writeHead(200, { 'content-type': 'video/mp2t' });
+    res.end(bytes);
+  });
+  try {
+    const r = await runCli(['analyze', server.url('/clip.ts')], 40_000);
+    assert.equal(r.code, 0, r.stderr);
+    only(r, 'black');
+    assert.ok(downloads <= 2, `the file was downloaded ${downloads} times (one probe, one analysis expected)`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('an HLS playlist without EXT-X-ENDLIST is live: it waits for more and SIGTERM ends it with exit 0', { timeout: 90_000 }, async () => {
+  const hls = await hlsOf(await blackClip());
+  const playlist = readFileSync(join(hls, 'index.m3u8'), 'utf8').replace('#EXT-X-ENDLIST\n', '');
+  const server = await loopbackServer((req, res) => {
+    const name = (req.url ?? '/').slice(1);
+    if (name === 'index.m3u8') return void res.writeHead(200).end(playlist);
+    if (!readdirSync(hls).includes(name)) return void res.writeHead(404).end();
+    res.writeHead(200).end(readFileSync(join(hls, name)));
+  });
+  const port = await freeTcpPort();
+  const cli = startCli(['analyze', server.url('/index.m3u8'), '--metrics-port', String(port)]);
+  try {
+    let status: { live: boolean; counters: { frames: number } } | null = null;
+    for (let i = 0; i < 100 && !(status && status.counters.frames > 25); i++) {
+      await sleep(200);
+      status = await fetch(`http://127.0.0.1:${port}/status`).then((res) => res.json() as Promise<typeof status>, () => null);
+    }
+    assert.ok(status, 'no /status answer');
+    assert.equal(status.live, true);
+  } finally {
+    cli.child.kill('SIGTERM');
+    await server.close();
+  }
+  const r = await cli.done;
+  assert.equal(r.code, 0, r.stderr);
 });
