@@ -6,14 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticStreamArgs } from '../../analyzer/synthetic-source.js';
 import { freeTcpPort } from '../net.js';
+import { childPids } from '../../analyzer/ingest/children.js';
 import { Analyzer } from '../../analyzer/pipeline.js';
 import { defaultConfig } from '../../analyzer/config.js';
 import { silentLogger } from '../../analyzer/report/log.js';
@@ -38,6 +39,46 @@ async function loopbackServer(handler: (req: IncomingMessage, res: ServerRespons
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A TCP server on loopback that accepts connections and never answers: a hanging source. */
+async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** The pid of `parent`'s child whose command line contains `name`, once it runs. */
+async function childRunning(parent: number, name: string, timeoutMs = 20_000): Promise<number> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(50)) {
+    const pid = childPids(parent).find((p) => commandLine(p).includes(name));
+    if (pid !== undefined) return pid;
+  }
+  throw new Error(`no ${name} child of ${parent} within ${timeoutMs} ms`);
+}
+
+function configFile(name: string, yaml: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, yaml);
+  return path;
 }
 
 /** 8 s, 320x180, black from 2 s to 5 s. */
@@ -156,4 +197,34 @@ test('an HLS playlist without EXT-X-ENDLIST is live: it waits for more and SIGTE
   }
   const r = await cli.done;
   assert.equal(r.code, 0, r.stderr);
+});
+
+test('a probe that fails names the cause, never ffprobe\'s version banner: a 404', { timeout: 60_000 }, async () => {
+  const server = await loopbackServer((_req, res) => void res.writeHead(404).end());
+  try {
+    const r = await runCli(['analyze', server.url('/gone.ts')]);
+    assert.equal(r.code, 1, r.stderr);
+    noStackTrace(r.stderr);
+    assert.match(r.stderr, /cannot open http:\/\/127\.0\.0\.1:\d+\/gone\.ts: .*404 Not Found/);
+    assert.doesNotMatch(r.stderr, /ffprobe version|libav|libpostproc/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a probe that fails names the cause, never ffprobe\'s version banner: ffprobe killed', { timeout: 60_000 }, async () => {
+  const server = await silentServer();
+  const config = configFile('slow-io.yaml', 'ingest:\n  ioTimeout: 30\n');
+  const cli = startCli(['analyze', `http://127.0.0.1:${server.port}/hangs.ts`, '--config', config]);
+  try {
+    process.kill(await childRunning(cli.child.pid as number, 'ffprobe'), 'SIGKILL');
+    const r = await cli.done;
+    assert.equal(r.code, 1, r.stderr);
+    noStackTrace(r.stderr);
+    assert.match(r.stderr, /cannot open http:\/\/127\.0\.0\.1:\d+\/hangs\.ts: ffprobe was killed by SIGKILL/);
+    assert.doesNotMatch(r.stderr, /ffprobe version|libav|libpostproc/);
+  } finally {
+    cli.child.kill('SIGKILL');
+    await server.close();
+  }
 });
