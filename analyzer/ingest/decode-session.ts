@@ -17,6 +17,7 @@ import ffmpeg from 'fluent-ffmpeg';
 import { networkInputOptions, type SourceRef } from './source-url.js';
 import type { ProbeResult } from './probe.js';
 import type { PcmFormat } from '../audio/format.js';
+import { dyingWithParent } from './children.js';
 
 export const AUDIO_BLOCK = 1024;
 
@@ -175,7 +176,8 @@ export class DecodeSession {
 
   constructor(opts: SessionOptions, private readonly handlers: SessionHandlers) {
     const args = buildDecodeArgs(opts);
-    this.child = spawn(opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    const run = dyingWithParent(opts.ffmpegPath ?? 'ffmpeg', args);
+    this.child = spawn(run.command, run.args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
     const audio = opts.probe.audio ? opts.audio : null;
     this.decoders = new Set([opts.probe.video?.codec, audio && opts.probe.audio?.codec].filter((c): c is string => !!c));
     this.hasVideo = opts.probe.video !== null;

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { FfprobeData } from 'fluent-ffmpeg';
 import { networkInputOptions, redact, type SourceRef } from './source-url.js';
+import { dyingWithParent } from './children.js';
 export interface ProbedVideo {
   index: number;
   codec: string;
@@ -74,7 +75,8 @@ export function probeSource(source: SourceRef, timeoutSeconds: number, ffprobePa
     source.input,
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = dyingWithParent(ffprobePath, args);
+    const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let outBytes = 0;
     let errText = '';

@@ -228,3 +228,30 @@ test('a probe that fails names the cause, never ffprobe\'s version banner: ffpro
     await server.close();
   }
 });
+
+/** Processes, anyone's, whose command line contains `marker` (a port only this test uses). */
+function processesWith(marker: string): number[] {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => commandLine(pid).includes(marker));
+}
+
+test('no ffprobe outlives an analyzer killed with SIGKILL during a hanging probe', { timeout: 60_000 }, async () => {
+  const server = await silentServer();
+  const marker = `127.0.0.1:${server.port}`;
+  // ffprobe's own I/O timeout is far away: only its parent's death can end it within the test.
+  const config = configFile('very-slow-io.yaml', 'ingest:\n  ioTimeout: 120\n');
+  const cli = startCli(['analyze', `http://${marker}/hangs.ts`, '--config', config]);
+  try {
+    await childRunning(cli.child.pid as number, 'ffprobe');
+    cli.child.kill('SIGKILL');
+    await cli.done;
+    let left = processesWith(marker);
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await sleep(100);
+      left = processesWith(marker);
+    }
+    assert.deepEqual(left.map(commandLine), [], 'a child of the killed analyzer lives on');
+  } finally {
+    for (const pid of processesWith(marker)) process.kill(pid, 'SIGKILL');
+    await server.close();
+  }
+});
