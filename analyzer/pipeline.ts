@@ -20,7 +20,7 @@ import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from
 // The ONNX modules (native onnxruntime) load only when a config asks for them.
 import type { CustomModelRunner } from './features/custom-model.js';
 import { AUDIO_BLOCK, DecodeSession, type SessionExit } from './ingest/decode-session.js';
-import { isLivePlaylist, probeSource, type ProbeResult } from './ingest/probe.js';
+import { isLivePlaylist, ProbeAborted, probeSource, type ProbeResult } from './ingest/probe.js';
 import { credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
 import { Timeline, type WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
@@ -39,6 +39,7 @@ export interface AnalyzerDeps {
   onDefect?: (phase: 'started' | 'ended', event: ReportedEvent) => void;
   random?: () => number;
   ffmpegPath?: string;
+  ffprobePath?: string;
   /** Source credentials; default: STREAMQC_SOURCE_USERNAME / STREAMQC_SOURCE_PASSWORD. */
   credentials?: { username?: string; password?: string };
 }
@@ -146,6 +147,8 @@ export class Analyzer {
   private meterAudio: PcmFormat | null = null;
   private session: DecodeSession | null = null;
   private stopRequested = false;
+  /** Aborted by stop(): ends a probe at once (it may otherwise run up to its deadline). */
+  private readonly stopping = new AbortController();
   private stopWaiters: (() => void)[] = [];
   private ticker: NodeJS.Timeout | null = null;
 
@@ -215,6 +218,7 @@ export class Analyzer {
       this.stopTicker();
     }
     for (const w of this.stopWaiters.splice(0)) w();
+    this.stopping.abort();
     void this.session?.stop();
   }
 
@@ -236,8 +240,13 @@ export class Analyzer {
           probe = this.probe;
         } else {
           try {
-            probe = await probeSource(this.source, this.config.ingest.ioTimeout);
+            probe = await probeSource(this.source, {
+              ioTimeoutSeconds: this.config.ingest.ioTimeout,
+              signal: this.stopping.signal,
+              ffprobePath: this.deps.ffprobePath,
+            });
           } catch (err) {
+            if (err instanceof ProbeAborted || this.stopRequested) break;
             const message = (err as Error).message;
             const giveUp = this.config.ingest.openTimeout;
             const waited = (this.clock() - started) / 1000;

@@ -36,6 +36,30 @@ export interface ProbeResult {
 
 export class ProbeError extends Error {}
 
+/** The probe was stopped (Analyzer.stop()): not a verdict on the source. */
+export class ProbeAborted extends Error {}
+
+/** Media the probe reads before it answers (-analyzeduration), seconds. */
+const PROBE_MEDIA_SECONDS = 3;
+
+/**
+ * How long one probe may take in all: one I/O timeout to open the source, the media it reads,
+ * one more I/O timeout of slack (13 s with the default ingest.ioTimeout of 5 s). Each read has
+ * its own I/O timeout, but a server that answers every request at once can keep ffprobe busy
+ * forever (an HLS master playlist that lists itself), so the whole probe needs a bound.
+ */
+export function probeDeadlineSeconds(ioTimeoutSeconds: number): number {
+  return 2 * ioTimeoutSeconds + PROBE_MEDIA_SECONDS;
+}
+
+export interface ProbeOptions {
+  /** Seconds without data before ffprobe gives up on one read. */
+  ioTimeoutSeconds: number;
+  /** Kills ffprobe: the probe rejects with ProbeAborted. */
+  signal?: AbortSignal;
+  ffprobePath?: string;
+}
+
 /**
  * Evidence that an HTTP source is live: a playlist that has no end. ffmpeg's HLS demuxer gives
  * a duration only to a playlist with EXT-X-ENDLIST, its DASH demuxer only to a static MPD. A
@@ -66,17 +90,27 @@ const MAX_PROBE_OUTPUT_BYTES = 16 * 1024 * 1024;
 /** Error text kept from ffprobe's stderr: its last lines are the reason. */
 const MAX_ERROR_TEXT = 8192;
 
-export function probeSource(source: SourceRef, timeoutSeconds: number, ffprobePath = 'ffprobe'): Promise<ProbeResult> {
+export function probeSource(source: SourceRef, options: ProbeOptions): Promise<ProbeResult> {
   const args = [
     '-hide_banner', '-v', 'error', '-print_format', 'json', '-show_format', '-show_streams',
-    ...networkInputOptions(source, timeoutSeconds),
-    '-analyzeduration', '3000000',
+    ...networkInputOptions(source, options.ioTimeoutSeconds),
+    '-analyzeduration', String(PROBE_MEDIA_SECONDS * 1e6),
     '-probesize', '5000000',
     source.input,
   ];
   return new Promise((resolve, reject) => {
-    const run = dyingWithParent(ffprobePath, args);
+    if (options.signal?.aborted) return reject(new ProbeAborted('probe stopped'));
+    const run = dyingWithParent(options.ffprobePath ?? 'ffprobe', args);
     const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const deadline = probeDeadlineSeconds(options.ioTimeoutSeconds);
+    let ended: 'deadline' | 'aborted' | null = null;
+    const end = (why: 'deadline' | 'aborted'): void => {
+      ended ??= why;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => end('deadline'), deadline * 1000);
+    const onAbort = (): void => end('aborted');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const out: Buffer[] = [];
     let outBytes = 0;
     let errText = '';
@@ -92,6 +126,12 @@ export function probeSource(source: SourceRef, timeoutSeconds: number, ffprobePa
     const fail = (why: string): void => reject(new ProbeError(`cannot open ${source.display}: ${redact(why, source)}`));
     child.on('error', (err) => fail(`cannot run ffprobe: ${err.message}`));
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (ended === 'aborted') return reject(new ProbeAborted('probe stopped'));
+      if (ended === 'deadline') {
+        return fail(`no answer within ${deadline} s (the probe's deadline, 2 x ingest.ioTimeout + ${PROBE_MEDIA_SECONDS} s)${errorLine(errText, '; last: ')}`);
+      }
       if (outBytes > MAX_PROBE_OUTPUT_BYTES) return fail(`ffprobe printed more than ${MAX_PROBE_OUTPUT_BYTES} bytes`);
       if (signal !== null) return fail(`ffprobe was killed by ${signal}${errorLine(errText, ' after: ')}`);
       if (code !== 0) return fail(errorLine(errText) || `ffprobe exited with code ${code} without saying why`);

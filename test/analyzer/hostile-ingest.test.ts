@@ -19,7 +19,7 @@ import { Analyzer } from '../../analyzer/pipeline.js';
 import { defaultConfig } from '../../analyzer/config.js';
 import { silentLogger } from '../../analyzer/report/log.js';
 import { cachedMedia } from '../media/fixtures.js';
-import { only, runCli, startCli } from './run-cli.js';
+import { only, runCli, startCli, type CliResult } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamqc-hostile-'));
 
@@ -254,4 +254,53 @@ test('no ffprobe outlives an analyzer killed with SIGKILL during a hanging probe
     for (const pid of processesWith(marker)) process.kill(pid, 'SIGKILL');
     await server.close();
   }
+});
+
+/** An HLS master playlist that lists itself: every request is answered at once, forever. */
+function selfReferencingPlaylist(): ReturnType<typeof loopbackServer> {
+  return loopbackServer((_req, res) => void res.writeHead(200).end('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\nmaster.m3u8\n'));
+}
+
+test('SIGTERM during a probe that never ends (a self-referencing playlist) exits 0 within 3 s', { timeout: 60_000 }, async () => {
+  const server = await selfReferencingPlaylist();
+  const cli = startCli(['analyze', server.url('/master.m3u8')]);
+  try {
+    await childRunning(cli.child.pid as number, 'ffprobe');
+    await sleep(500);
+    const signalled = Date.now();
+    cli.child.kill('SIGTERM');
+    const r = await cli.done;
+    const exitedAfter = Date.now() - signalled;
+    assert.equal(r.code, 0, r.stderr);
+    noStackTrace(r.stderr);
+    assert.ok(exitedAfter < 3000, `exited ${exitedAfter} ms after SIGTERM`);
+  } finally {
+    cli.child.kill('SIGKILL');
+    await server.close();
+  }
+});
+
+/** The CLI's run on a self-referencing playlist with `yaml` as its config. */
+async function analyzeSelfReferencing(name: string, yaml: string): Promise<CliResult> {
+  const server = await selfReferencingPlaylist();
+  try {
+    const r = await runCli(['analyze', server.url('/master.m3u8'), '--config', configFile(name, yaml)], 40_000);
+    assert.equal(r.code, 1, r.stderr);
+    noStackTrace(r.stderr);
+    return r;
+  } finally {
+    await server.close();
+  }
+}
+
+test('a probe past its deadline is exit 1 naming the deadline for a finite input', { timeout: 60_000 }, async () => {
+  const r = await analyzeSelfReferencing('deadline.yaml', 'ingest:\n  ioTimeout: 1\n');
+  assert.match(r.stderr, /cannot open http:\/\/127\.0\.0\.1:\d+\/master\.m3u8: no answer within 5 s \(the probe's deadline/);
+});
+
+test('a probe past its deadline is retried for a live input, until the open timeout', { timeout: 60_000 }, async () => {
+  const r = await analyzeSelfReferencing('deadline-live.yaml', 'live: true\ningest:\n  ioTimeout: 0.5\n  openTimeout: 5\n  reconnectInitialDelay: 0.2\n');
+  const retries = r.stderr.split('\n').filter((l) => l.includes('will retry') && l.includes('no answer within 4 s'));
+  assert.ok(retries.length >= 1, `no retry after the deadline:\n${r.stderr}`);
+  assert.match(r.stderr, /streamqc: cannot open .*master\.m3u8: no answer within 4 s/);
 });
