@@ -282,6 +282,15 @@ export class Analyzer {
             const why = exit.lastError === null ? 'no frames were decoded' : redact(exit.lastError, this.source);
             return { exitCode: 1, message: `cannot decode ${this.source.display}: ${why}` };
           }
+          if (exit.signal !== null) {
+            // Killed from outside (OOM killer, an operator): the analysis is incomplete, and
+            // the events so far are still reported (the detectors are flushed below).
+            this.phase = 'failed';
+            return {
+              exitCode: 1,
+              message: `cannot decode ${this.source.display} to its end: ffmpeg was killed by ${exit.signal} after ${this.endT.toFixed(1)} s of media`,
+            };
+          }
           break;
         }
         const delivered = this.counters.frames + this.counters.audioSeconds > mediaBefore;

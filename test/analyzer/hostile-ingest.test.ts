@@ -304,3 +304,35 @@ test('a probe past its deadline is retried for a live input, until the open time
   assert.ok(retries.length >= 1, `no retry after the deadline:\n${r.stderr}`);
   assert.match(r.stderr, /streamqc: cannot open .*master\.m3u8: no answer within 4 s/);
 });
+
+test('ffmpeg killed in the middle of a finite input is exit 1 naming the signal, with the events so far', { timeout: 90_000 }, async () => {
+  const bytes = readFileSync(await cachedMedia('hostile-long', 'ts', (out) => syntheticStreamArgs({
+    width: 320, height: 180, fps: 25, duration: 30, schedule: [{ type: 'black', start: 2, end: 4 }], output: out,
+  })));
+  // Served at twice its real-time rate, so ffmpeg is still decoding when it is killed.
+  const chunk = Math.ceil((bytes.length / 30) * 2 * 0.05);
+  const server = await loopbackServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'video/mp2t' });
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent >= bytes.length || res.destroyed) return void (clearInterval(timer), res.end());
+      res.write(bytes.subarray(sent, (sent += chunk)));
+    }, 50);
+  });
+  const cli = startCli(['analyze', server.url('/long.ts')]);
+  try {
+    let stdout = '';
+    cli.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    for (const end = Date.now() + 30_000; !stdout.includes('"type":"black"') && Date.now() < end;) await sleep(50);
+    process.kill(await childRunning(cli.child.pid as number, 'ffmpeg'), 'SIGKILL');
+    const r = await cli.done;
+    assert.equal(r.code, 1, r.stderr);
+    noStackTrace(r.stderr);
+    assert.match(r.stderr, /cannot decode http:\/\/127\.0\.0\.1:\d+\/long\.ts to its end: ffmpeg was killed by SIGKILL after \d+\.\d s of media/);
+    const black = only(r, 'black');
+    assert.ok(Math.abs(black.start - 2) < 0.1 && Math.abs(black.end - 4) < 0.1, JSON.stringify(black));
+  } finally {
+    cli.child.kill('SIGKILL');
+    await server.close();
+  }
+});
