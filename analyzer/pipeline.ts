@@ -21,7 +21,7 @@ import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from
 import type { CustomModelRunner } from './features/custom-model.js';
 import { AUDIO_BLOCK, DecodeSession, type SessionExit } from './ingest/decode-session.js';
 import { isLivePlaylist, ProbeAborted, probeSource, type ProbeResult } from './ingest/probe.js';
-import { credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
+import { assertPlainFile, credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
 import { Timeline, type WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
 import { DefectTracker } from './detectors/types.js';
@@ -193,7 +193,7 @@ export class Analyzer {
     input: string,
     private readonly deps: AnalyzerDeps,
   ) {
-    this.source = withCredentials(parseSource(input, config.live ?? undefined), deps.credentials ?? credentialsFromEnv());
+    this.source = withCredentials(assertPlainFile(parseSource(input, config.live ?? undefined)), deps.credentials ?? credentialsFromEnv());
     this.live = this.source.live;
     this.clock = deps.clock ?? Date.now;
     this.log = deps.log;

@@ -146,10 +146,15 @@ export function probeSource(source: SourceRef, options: ProbeOptions): Promise<P
   });
 }
 
-/** ffprobe's last error line (it names the input and the reason), with `prefix` when there is one. */
+/**
+ * ffprobe's last error lines, joined: the cause (`Protocol 'concat' not on whitelist`,
+ * `HTTP error 404 Not Found`) usually comes a line before its summary (`INPUT: Invalid
+ * argument`). Context addresses (`[http @ 0x55..]`) are dropped; `prefix` leads when there is any.
+ */
 function errorLine(stderr: string, prefix = ''): string {
-  const last = stderr.split('\n').map((l) => l.trim()).filter(Boolean).pop();
-  return last === undefined ? '' : `${prefix}${last}`;
+  const lines = stderr.split('\n').map((l) => l.replace(/^\[([^\]@]+?) @ 0x[0-9a-f]+\]/, '[$1]').trim()).filter(Boolean);
+  const last = [...new Set(lines.slice(-3))].join('; ');
+  return last === '' ? '' : `${prefix}${last.slice(0, 600)}`;
 }
 
 function parseProbeOutput(text: string): FfprobeData | null {

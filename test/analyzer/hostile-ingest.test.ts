@@ -15,6 +15,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticStreamArgs } from '../../analyzer/synthetic-source.js';
 import { freeTcpPort } from '../net.js';
 import { childPids } from '../../analyzer/ingest/children.js';
+import { probeSource } from '../../analyzer/ingest/probe.js';
+import { DecodeSession } from '../../analyzer/ingest/decode-session.js';
+import { parseSource } from '../../analyzer/ingest/source-url.js';
 import { Analyzer } from '../../analyzer/pipeline.js';
 import { defaultConfig } from '../../analyzer/config.js';
 import { silentLogger } from '../../analyzer/report/log.js';
@@ -334,5 +337,54 @@ test('ffmpeg killed in the middle of a finite input is exit 1 naming the signal,
   } finally {
     cli.child.kill('SIGKILL');
     await server.close();
+  }
+});
+
+test('an INPUT naming an ffmpeg protocol (concat:, subfile, pipe:, unix:) is refused with exit 2', async () => {
+  const clip = await blackClip();
+  for (const input of [`concat:${clip}|${clip}`, `subfile,,start,0,end,0,,:${clip}`, 'pipe:0', 'unix:/run/streamqc.sock', `file://concat:${clip}|${clip}`]) {
+    const r = await runCli(['analyze', input]);
+    assert.equal(r.code, 2, `${input}: ${r.stderr}`);
+    noStackTrace(r.stderr);
+    assert.match(r.stderr, /INPUT ".+" names ffmpeg's "(concat|subfile|pipe|unix)" protocol, which is not allowed: give a file path/);
+    assert.equal(r.stdout, '');
+  }
+  const explicitFile = await runCli(['analyze', `file:${clip}`]);
+  assert.equal(explicitFile.code, 0, explicitFile.stderr);
+  only(explicitFile, 'black');
+});
+
+test('ffprobe and ffmpeg open only the protocols of the source\'s scheme', { timeout: 60_000 }, async () => {
+  const clip = await blackClip();
+  const file = parseSource(clip);
+  const probe = await probeSource(file, { ioTimeoutSeconds: 5 });
+  // A file source whose input names another protocol (as if the CLI's check were bypassed).
+  const concat = { ...file, input: `concat:${clip}|${clip}` };
+  await assert.rejects(probeSource(concat, { ioTimeoutSeconds: 5 }), /Protocol 'concat' not on whitelist 'file,crypto'/);
+  let frames = 0;
+  const diagnostics: string[] = [];
+  const session = new DecodeSession({ source: concat, probe, analysis: { width: 80, height: 45 }, audio: null, ioTimeoutSeconds: 5 }, {
+    video: () => void frames++, audio: () => {}, avOffset: () => {}, format: () => {}, decodeError: () => {},
+    diagnostic: (_level, message) => void diagnostics.push(message),
+  });
+  const exit = await session.exited;
+  assert.notEqual(exit.code, 0);
+  assert.ok(diagnostics.some((d) => /Protocol 'concat' not on whitelist 'file,crypto'/.test(d)), diagnostics.join('\n'));
+  assert.equal(frames, 0);
+});
+
+test('an HLS playlist whose segments name concat:, subfile or file: of a local file never reads it', { timeout: 60_000 }, async () => {
+  const secret = await blackClip();
+  for (const segment of [`concat:${secret}|${secret}`, `subfile,,start,0,end,0,,:${secret}`, `file:${secret}`, `file://${secret}`]) {
+    const server = await loopbackServer((_req, res) =>
+      void res.writeHead(200).end(`#EXTM3U\n#EXT-X-TARGETDURATION:8\n#EXTINF:8,\n${segment}\n#EXT-X-ENDLIST\n`));
+    try {
+      const r = await runCli(['analyze', server.url('/index.m3u8')]);
+      assert.equal(r.code, 1, `${segment}: ${r.stderr}`);
+      noStackTrace(r.stderr);
+      assert.deepEqual(r.events, [], `${segment}: the local file was analysed`);
+    } finally {
+      await server.close();
+    }
   }
 });
