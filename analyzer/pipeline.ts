@@ -13,14 +13,15 @@ import { ConfigError, type AnalyzerConfig } from './config.js';
 import { createDetectors } from './detectors/index.js';
 import type { AudioObservation, DefectEvent, DefectSink, DefectType, Detector, StreamFormat } from './detectors/types.js';
 import { AudioMeter } from './audio/meter.js';
+import { meterFormatFor, type PcmFormat } from './audio/format.js';
 import { StillnessMeter } from './features/stillness.js';
 import { CpuFeatureExtractor } from './features/cpu.js';
 import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './features/types.js';
 // The ONNX modules (native onnxruntime) load only when a config asks for them.
 import type { CustomModelRunner } from './features/custom-model.js';
-import { DecodeSession, type SessionExit } from './ingest/decode-session.js';
-import { probeSource, type ProbeResult } from './ingest/probe.js';
-import { credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
+import { AUDIO_BLOCK, DecodeSession, type SessionExit } from './ingest/decode-session.js';
+import { isLivePlaylist, ProbeAborted, probeSource, type ProbeResult } from './ingest/probe.js';
+import { assertPlainFile, credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
 import { Timeline, type WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
 import { DefectTracker } from './detectors/types.js';
@@ -38,6 +39,7 @@ export interface AnalyzerDeps {
   onDefect?: (phase: 'started' | 'ended', event: ReportedEvent) => void;
   random?: () => number;
   ffmpegPath?: string;
+  ffprobePath?: string;
   /** Source credentials; default: STREAMQC_SOURCE_USERNAME / STREAMQC_SOURCE_PASSWORD. */
   credentials?: { username?: string; password?: string };
 }
@@ -106,8 +108,12 @@ export class Analyzer {
   private batchSize = 1;
   private models: { runner: CustomModelRunner; tracker: DefectTracker; threshold: number; above: boolean }[] = [];
   private audioMeter: AudioMeter | null = null;
+  /** What the audio pipe carries: the source's format, or resampled for the meters. */
+  private meterAudio: PcmFormat | null = null;
   private session: DecodeSession | null = null;
   private stopRequested = false;
+  /** Aborted by stop(): ends a probe at once (it may otherwise run up to its deadline). */
+  private readonly stopping = new AbortController();
   private stopWaiters: (() => void)[] = [];
   private ticker: NodeJS.Timeout | null = null;
 
@@ -152,7 +158,7 @@ export class Analyzer {
     input: string,
     private readonly deps: AnalyzerDeps,
   ) {
-    this.source = withCredentials(parseSource(input, config.live ?? undefined), deps.credentials ?? credentialsFromEnv());
+    this.source = withCredentials(assertPlainFile(parseSource(input, config.live ?? undefined)), deps.credentials ?? credentialsFromEnv());
     this.live = this.source.live;
     this.clock = deps.clock ?? Date.now;
     this.log = deps.log;
@@ -177,6 +183,7 @@ export class Analyzer {
       this.stopTicker();
     }
     for (const w of this.stopWaiters.splice(0)) w();
+    this.stopping.abort();
     void this.session?.stop();
   }
 
@@ -198,8 +205,13 @@ export class Analyzer {
           probe = this.probe;
         } else {
           try {
-            probe = await probeSource(this.source, this.config.ingest.ioTimeout);
+            probe = await probeSource(this.source, {
+              ioTimeoutSeconds: this.config.ingest.ioTimeout,
+              signal: this.stopping.signal,
+              ffprobePath: this.deps.ffprobePath,
+            });
           } catch (err) {
+            if (err instanceof ProbeAborted || this.stopRequested) break;
             const message = (err as Error).message;
             const giveUp = this.config.ingest.openTimeout;
             const waited = (this.clock() - started) / 1000;
@@ -212,8 +224,13 @@ export class Analyzer {
             continue;
           }
         }
-        if (this.probe === null) await this.prepare(probe);
-        else if (everOpened) {
+        if (this.probe === null) {
+          const refused = await this.prepare(probe);
+          if (refused !== null) {
+            this.phase = 'failed';
+            return { exitCode: 1, message: refused };
+          }
+        } else if (everOpened) {
           this.counters.reconnects++;
           this.metrics.reconnects.inc({ stream: this.metrics.stream });
         }
@@ -229,6 +246,15 @@ export class Analyzer {
             this.phase = 'failed';
             const why = exit.lastError === null ? 'no frames were decoded' : redact(exit.lastError, this.source);
             return { exitCode: 1, message: `cannot decode ${this.source.display}: ${why}` };
+          }
+          if (exit.signal !== null) {
+            // Killed from outside (OOM killer, an operator): the analysis is incomplete, and
+            // the events so far are still reported (the detectors are flushed below).
+            this.phase = 'failed';
+            return {
+              exitCode: 1,
+              message: `cannot decode ${this.source.display} to its end: ffmpeg was killed by ${exit.signal} after ${this.endT.toFixed(1)} s of media`,
+            };
           }
           break;
         }
@@ -266,10 +292,12 @@ export class Analyzer {
     });
   }
 
-  private async prepare(probe: ProbeResult): Promise<void> {
+  /** Builds the analysis for the probed streams; returns why the input cannot be analysed, or null. */
+  private async prepare(probe: ProbeResult): Promise<string | null> {
     if (this.config.live === null && (this.source.scheme === 'http' || this.source.scheme === 'https')) {
-      // An HTTP source with no duration is a live playlist; one with a duration is finite.
-      this.live = probe.duration === null;
+      // Live only on evidence (an HLS or DASH playlist without an end), never for a mere
+      // missing duration: a finite file from a server without Range would be re-read forever.
+      this.live = isLivePlaylist(probe);
       this.timeline = new Timeline(this.clock, { live: this.live, maxStep: 5 });
     }
     this.detectors = createDetectors(this.config.detectors, this.sink);
@@ -304,14 +332,22 @@ export class Analyzer {
       if (this.config.models.length > 0) await this.loadModels();
     }
     if (probe.audio) {
-      // Lossy codecs smear hard clipping below full scale (an overdriven AAC stream decodes to
-      // about -0.4 dBFS peaks), so the clip level is the EBU R128 ceiling, -1 dBFS, by default.
-      this.audioMeter = new AudioMeter(probe.audio.sampleRate, probe.audio.channels, {
-        clipLevel: 10 ** (this.config.detectors.clipping.levelDbfs / 20),
-      });
+      const plan = meterFormatFor(probe.audio);
+      if ('refused' in plan) {
+        if (!probe.video) return `cannot analyze ${this.source.display}: ${plan.refused}`;
+        this.log.warn({ source: this.source.display, reason: plan.refused }, 'analysing the video only');
+      } else {
+        this.meterAudio = plan.format;
+        // Lossy codecs smear hard clipping below full scale (an overdriven AAC stream decodes to
+        // about -0.4 dBFS peaks), so the clip level is the EBU R128 ceiling, -1 dBFS, by default.
+        this.audioMeter = new AudioMeter(plan.format.sampleRate, plan.format.channels, {
+          clipLevel: 10 ** (this.config.detectors.clipping.levelDbfs / 20),
+        });
+      }
     }
     if (probe.bitRate) this.metrics.inputBitrate.set({ stream: this.metrics.stream }, probe.bitRate);
     this.startTicker();
+    return null;
   }
 
   private async loadModels(): Promise<void> {
@@ -347,12 +383,13 @@ export class Analyzer {
     this.extractor?.reset();
     this.stillness?.reset();
     const frameStep = 1 / (probe.video?.frameRate ?? 25);
-    const audioStep = probe.audio ? 1024 / probe.audio.sampleRate : 0.02;
+    const audioStep = this.meterAudio ? AUDIO_BLOCK / this.meterAudio.sampleRate : 0.02;
     const session = new DecodeSession(
       {
         source: this.source,
         probe,
         analysis: this.geometry ?? { width: 2, height: 2 },
+        audio: this.meterAudio,
         ioTimeoutSeconds: this.config.ingest.ioTimeout,
         live: this.live,
         ffmpegPath: this.deps.ffmpegPath,
@@ -501,10 +538,9 @@ export class Analyzer {
 
   private onAudio(t: number, samples: Float32Array): void {
     const meter = this.audioMeter;
-    const probe = this.probe;
-    if (!meter || !probe?.audio || this.stoppedAt !== null) return;
+    if (!meter || this.stoppedAt !== null) return;
     this.mediaArrived(t);
-    const duration = samples.length / probe.audio.channels / probe.audio.sampleRate;
+    const duration = samples.length / meter.channels / meter.sampleRate;
     this.counters.audioSeconds += duration;
     this.metrics.audioSeconds.inc({ stream: this.metrics.stream }, duration);
     this.endT = Math.max(this.endT, t + duration);
@@ -677,6 +713,7 @@ export class Analyzer {
         backend: this.extractor?.backend ?? 'none',
         executionProvider: this.executionProvider,
         lagSeconds: Math.max(0, this.lagSeconds),
+        audio: this.meterAudio && { ...this.meterAudio },
       },
       activeDefects: [...this.active.values()],
       recentEvents: [...this.recent],

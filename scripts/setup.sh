@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+# setpriv (util-linux) makes the kernel kill ffmpeg/ffprobe when the analyzer dies (analyzer/ingest/children.ts).
+command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 if [ "${STREAMQC_NEED_PROMETHEUS:-0}" = 1 ]; then
   command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 fi

@@ -21,6 +21,34 @@ export function assertAudioFormat(sampleRate: number, channels: number): void {
   }
 }
 
+/** Sample rate and channel count of interleaved PCM. */
+export interface PcmFormat {
+  sampleRate: number;
+  channels: number;
+}
+
+/**
+ * The rate a source outside the meters' range is resampled to: broadcast audio's own rate,
+ * which keeps everything loudness, silence and clipping measure (the audible band).
+ */
+export const RESAMPLE_TO_HZ = 48000;
+
+/**
+ * What the meters are fed for a source's audio: the source's own format when the meters take
+ * it (no conversion), else the same channels resampled to RESAMPLE_TO_HZ in the ffmpeg child.
+ * More than MAX_CHANNELS cannot be converted at all: ffmpeg's resampler (needed even to change
+ * the sample format) stops at 64 channels, so such audio is refused with the reason.
+ */
+export function meterFormatFor(source: PcmFormat): { format: PcmFormat } | { refused: string } {
+  if (source.channels > MAX_CHANNELS) {
+    return {
+      refused: `its audio has ${source.channels} channels; at most ${MAX_CHANNELS} can be analysed (ffmpeg cannot convert more)`,
+    };
+  }
+  const inRange = Number.isInteger(source.sampleRate) && source.sampleRate >= MIN_SAMPLE_RATE_HZ && source.sampleRate <= MAX_SAMPLE_RATE_HZ;
+  return { format: { sampleRate: inRange ? source.sampleRate : RESAMPLE_TO_HZ, channels: source.channels } };
+}
+
 /** Frames in an interleaved block; a block that does not hold whole frames is a caller bug. */
 export function framesIn(interleaved: Float32Array, channels: number): number {
   if (interleaved.length % channels !== 0) {

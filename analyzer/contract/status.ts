@@ -9,6 +9,7 @@
  * imports (no pipeline, no onnxruntime): the operator loads it.
  */
 import { Ajv, type ErrorObject } from 'ajv';
+import type { PcmFormat } from '../audio/format.js';
 import type { DefectEvent, StreamFormat } from '../detectors/types.js';
 
 export interface ReportedEvent extends DefectEvent {
@@ -28,7 +29,15 @@ export interface AnalyzerStatus {
   lastMediaAt: string | null;
   format: StreamFormat;
   bitrate: number | null;
-  analysis: { width: number; height: number; backend: string; executionProvider: string; lagSeconds: number };
+  analysis: {
+    width: number;
+    height: number;
+    backend: string;
+    executionProvider: string;
+    lagSeconds: number;
+    /** The PCM the audio meters measure (`format` keeps the source's own); null: no audio analysed. */
+    audio: PcmFormat | null;
+  };
   activeDefects: ReportedEvent[];
   recentEvents: ReportedEvent[];
   counters: {

@@ -3,7 +3,8 @@
  * process whose parent is this process (Linux /proc). Sessions stop their own ffmpeg; this
  * catches probes and anything a crash path left behind.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export function childPids(parent = process.pid): number[] {
   const out: number[] = [];
@@ -37,4 +38,26 @@ export function killChildren(signal: NodeJS.Signals = 'SIGKILL'): number {
     }
   }
   return pids.length;
+}
+
+let setprivPath: string | null | undefined;
+
+function findSetpriv(): string | null {
+  if (setprivPath === undefined) {
+    const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+    setprivPath = dirs.map((d) => join(d, 'setpriv')).find((p) => existsSync(p)) ?? null;
+  }
+  return setprivPath;
+}
+
+/**
+ * `command args` wrapped so that the kernel kills it when this process dies, however it dies
+ * (SIGKILL, OOM): util-linux's setpriv sets PR_SET_PDEATHSIG and execs the command under the
+ * same pid. ffmpeg notices a dead parent only on its next write to a pipe; ffprobe waiting on
+ * a silent server writes nothing and lived on until its I/O timeout. Without setpriv (not
+ * Debian) the command runs as it is and killChildren() remains the only defence.
+ */
+export function dyingWithParent(command: string, args: readonly string[]): { command: string; args: string[] } {
+  const setpriv = findSetpriv();
+  return setpriv === null ? { command, args: [...args] } : { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command, ...args] };
 }

@@ -16,6 +16,8 @@ import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { networkInputOptions, type SourceRef } from './source-url.js';
 import type { ProbeResult } from './probe.js';
+import type { PcmFormat } from '../audio/format.js';
+import { dyingWithParent } from './children.js';
 
 export const AUDIO_BLOCK = 1024;
 
@@ -72,6 +74,11 @@ export interface SessionOptions {
   source: SourceRef;
   probe: ProbeResult;
   analysis: AnalysisSize;
+  /**
+   * The PCM the audio pipe carries (what the meters take): the probed audio's own format, or
+   * a resampled one; null when the audio is not analysed.
+   */
+  audio: PcmFormat | null;
   /** Seconds without data before ffmpeg itself gives up on a network source. */
   ioTimeoutSeconds: number;
   /** Read a file at its native frame rate (to simulate a live source). */
@@ -136,15 +143,17 @@ export function buildDecodeArgs(opts: SessionOptions): string[] {
         `${monotonicVideoOutput(probe.video.frameRate)}[v]`,
     );
   }
-  if (probe.audio) {
+  if (probe.audio && opts.audio) {
+    // Resampled only when the meters cannot take the source's rate: the common path is untouched.
+    const resample = opts.audio.sampleRate === probe.audio.sampleRate ? '' : `aresample=${opts.audio.sampleRate},`;
     chains.push(
-      `[0:a:0]aformat=sample_fmts=flt,asettb=AVTB,asetnsamples=n=${AUDIO_BLOCK}:p=0,` +
+      `[0:a:0]${resample}aformat=sample_fmts=flt,asettb=AVTB,asetnsamples=n=${AUDIO_BLOCK}:p=0,` +
         `ametadata=mode=add:key=sqa:value=1,ametadata=mode=print:key=sqa,${MONOTONIC_AUDIO_OUTPUT}[a]`,
     );
   }
   cmd.complexFilter(chains.join(';'));
   if (probe.video) cmd.output('pipe:3').outputOptions(['-map', '[v]', '-fps_mode', 'passthrough', '-f', 'rawvideo']);
-  if (probe.audio) cmd.output('pipe:4').outputOptions(['-map', '[a]', '-f', 'f32le']);
+  if (probe.audio && opts.audio) cmd.output('pipe:4').outputOptions(['-map', '[a]', '-f', 'f32le']);
   // fluent-ffmpeg builds the argument list; we spawn ourselves because it cannot hand a
   // child more than stdin/stdout/stderr, and the frames need their own pipes.
   return (cmd as unknown as { _getArguments(): string[] })._getArguments();
@@ -167,15 +176,17 @@ export class DecodeSession {
 
   constructor(opts: SessionOptions, private readonly handlers: SessionHandlers) {
     const args = buildDecodeArgs(opts);
-    this.child = spawn(opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
-    this.decoders = new Set([opts.probe.video?.codec, opts.probe.audio?.codec].filter((c): c is string => !!c));
+    const run = dyingWithParent(opts.ffmpegPath ?? 'ffmpeg', args);
+    this.child = spawn(run.command, run.args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    const audio = opts.probe.audio ? opts.audio : null;
+    this.decoders = new Set([opts.probe.video?.codec, audio && opts.probe.audio?.codec].filter((c): c is string => !!c));
     this.hasVideo = opts.probe.video !== null;
-    this.audioBlockSeconds = opts.probe.audio && opts.probe.video ? AUDIO_BLOCK / opts.probe.audio.sampleRate : null;
+    this.audioBlockSeconds = audio && opts.probe.video ? AUDIO_BLOCK / audio.sampleRate : null;
     this.videoRecords = new RecordMatcher((r, luma) => handlers.video(r.pts, luma, r.keyframe));
     this.audioRecords = new RecordMatcher((pts, samples) => handlers.audio(pts, samples));
 
     if (opts.probe.video) this.readVideo(this.pipe(3), opts.analysis.width * opts.analysis.height);
-    if (opts.probe.audio) this.readAudio(this.pipe(4), opts.probe.audio.channels);
+    if (audio) this.readAudio(this.pipe(4), audio.channels);
     this.readDiagnostics(this.pipe(2));
 
     const streamsDone = [2, 3, 4].map(

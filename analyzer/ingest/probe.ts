@@ -1,10 +1,13 @@
 /**
- * Probe a source with ffprobe (through fluent-ffmpeg) for its streams, so the decode
- * command maps only what exists and the status can report the stream facts.
+ * Probe a source with ffprobe for its streams, so the decode command maps only what exists
+ * and the status can report the stream facts. ffprobe is run directly (fluent-ffmpeg's wrapper
+ * reports a failure as ffprobe's version banner and cannot be stopped): quiet but for errors,
+ * JSON out, so a failure is ffprobe's own error line.
  */
-import ffmpeg from 'fluent-ffmpeg';
+import { spawn } from 'node:child_process';
+import type { FfprobeData } from 'fluent-ffmpeg';
 import { networkInputOptions, redact, type SourceRef } from './source-url.js';
-
+import { dyingWithParent } from './children.js';
 export interface ProbedVideo {
   index: number;
   codec: string;
@@ -33,6 +36,41 @@ export interface ProbeResult {
 
 export class ProbeError extends Error {}
 
+/** The probe was stopped (Analyzer.stop()): not a verdict on the source. */
+export class ProbeAborted extends Error {}
+
+/** Media the probe reads before it answers (-analyzeduration), seconds. */
+const PROBE_MEDIA_SECONDS = 3;
+
+/**
+ * How long one probe may take in all: one I/O timeout to open the source, the media it reads,
+ * one more I/O timeout of slack (13 s with the default ingest.ioTimeout of 5 s). Each read has
+ * its own I/O timeout, but a server that answers every request at once can keep ffprobe busy
+ * forever (an HLS master playlist that lists itself), so the whole probe needs a bound.
+ */
+export function probeDeadlineSeconds(ioTimeoutSeconds: number): number {
+  return 2 * ioTimeoutSeconds + PROBE_MEDIA_SECONDS;
+}
+
+export interface ProbeOptions {
+  /** Seconds without data before ffprobe gives up on one read. */
+  ioTimeoutSeconds: number;
+  /** Kills ffprobe: the probe rejects with ProbeAborted. */
+  signal?: AbortSignal;
+  ffprobePath?: string;
+}
+
+/**
+ * Evidence that an HTTP source is live: a playlist that has no end. ffmpeg's HLS demuxer gives
+ * a duration only to a playlist with EXT-X-ENDLIST, its DASH demuxer only to a static MPD. A
+ * progressive file without a duration (a server without Range or Content-Length) is finite:
+ * it is analysed once, to its end (`live: true` in the config makes such a stream live).
+ */
+export function isLivePlaylist(probe: ProbeResult): boolean {
+  const formats = probe.formatName.split(',');
+  return probe.duration === null && (formats.includes('hls') || formats.includes('dash'));
+}
+
 const TEXT_ART_CODECS = new Set(['ansi', 'bintext', 'xbin', 'idf', 'tty']);
 
 function rate(r: string | undefined): number | null {
@@ -47,59 +85,124 @@ function positive(v: unknown): number | null {
   return Number.isFinite(n) && n > 0 ? n : null;
 }
 
-export function probeSource(source: SourceRef, timeoutSeconds: number): Promise<ProbeResult> {
-  const options = [
-    ...networkInputOptions(source, timeoutSeconds),
-    '-analyzeduration', '3000000',
+/** ffprobe's JSON for a file with many streams is a few hundred KB; more is not a probe. */
+const MAX_PROBE_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** Error text kept from ffprobe's stderr: its last lines are the reason. */
+const MAX_ERROR_TEXT = 8192;
+
+export function probeSource(source: SourceRef, options: ProbeOptions): Promise<ProbeResult> {
+  const args = [
+    '-hide_banner', '-v', 'error', '-print_format', 'json', '-show_format', '-show_streams',
+    ...networkInputOptions(source, options.ioTimeoutSeconds),
+    '-analyzeduration', String(PROBE_MEDIA_SECONDS * 1e6),
     '-probesize', '5000000',
+    source.input,
   ];
   return new Promise((resolve, reject) => {
-    ffmpeg.ffprobe(source.input, options, (err, data) => {
-      if (err) {
-        const text = String((err as Error).message ?? err);
-        const last = text.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? text;
-        reject(new ProbeError(`cannot open ${source.display}: ${redact(last, source)}`));
-        return;
+    if (options.signal?.aborted) return reject(new ProbeAborted('probe stopped'));
+    const run = dyingWithParent(options.ffprobePath ?? 'ffprobe', args);
+    const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const deadline = probeDeadlineSeconds(options.ioTimeoutSeconds);
+    let ended: 'deadline' | 'aborted' | null = null;
+    const end = (why: 'deadline' | 'aborted'): void => {
+      ended ??= why;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => end('deadline'), deadline * 1000);
+    const onAbort = (): void => end('aborted');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let errText = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (outBytes <= MAX_PROBE_OUTPUT_BYTES) out.push(chunk);
+      else child.kill('SIGKILL');
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      errText = (errText + chunk).slice(-MAX_ERROR_TEXT);
+    });
+    const fail = (why: string): void => reject(new ProbeError(`cannot open ${source.display}: ${redact(why, source)}`));
+    child.on('error', (err) => fail(`cannot run ffprobe: ${err.message}`));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (ended === 'aborted') return reject(new ProbeAborted('probe stopped'));
+      if (ended === 'deadline') {
+        return fail(`no answer within ${deadline} s (the probe's deadline, 2 x ingest.ioTimeout + ${PROBE_MEDIA_SECONDS} s)${errorLine(errText, '; last: ')}`);
       }
-      const v = data.streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
-      const a = data.streams.find((s) => s.codec_type === 'audio');
-      const video: ProbedVideo | null =
-        v && v.width && v.height
-          ? {
-              index: v.index,
-              codec: v.codec_name ?? 'unknown',
-              width: v.width,
-              height: v.height,
-              frameRate: rate(v.avg_frame_rate) ?? rate(v.r_frame_rate),
-              pixelFormat: v.pix_fmt ?? null,
-            }
-          : null;
-      const audio: ProbedAudio | null =
-        a && positive(a.sample_rate) && a.channels
-          ? {
-              index: a.index,
-              codec: a.codec_name ?? 'unknown',
-              sampleRate: positive(a.sample_rate) as number,
-              channels: a.channels,
-              channelLayout: a.channel_layout ?? null,
-            }
-          : null;
-      // ffmpeg renders text files as pictures (tty, bin, xbin, idf demuxers): not a stream.
-      if (video && TEXT_ART_CODECS.has(video.codec)) {
-        reject(new ProbeError(`cannot analyze ${source.display}: it is not audio or video (ffmpeg reads it only as text art, format ${data.format.format_name ?? 'unknown'})`));
-        return;
+      if (outBytes > MAX_PROBE_OUTPUT_BYTES) return fail(`ffprobe printed more than ${MAX_PROBE_OUTPUT_BYTES} bytes`);
+      if (signal !== null) return fail(`ffprobe was killed by ${signal}${errorLine(errText, ' after: ')}`);
+      if (code !== 0) return fail(errorLine(errText) || `ffprobe exited with code ${code} without saying why`);
+      const data = parseProbeOutput(Buffer.concat(out).toString('utf8'));
+      if (data === null) return fail('ffprobe printed no readable result');
+      try {
+        resolve(probeResultOf(source, data));
+      } catch (err) {
+        reject(err);
       }
-      if (!video && !audio) {
-        reject(new ProbeError(`cannot analyze ${source.display}: it has no decodable video or audio stream`));
-        return;
-      }
-      resolve({
-        formatName: data.format.format_name ?? 'unknown',
-        duration: positive(data.format.duration),
-        bitRate: positive(data.format.bit_rate),
-        video,
-        audio,
-      });
     });
   });
+}
+
+/**
+ * ffprobe's last error lines, joined: the cause (`Protocol 'concat' not on whitelist`,
+ * `HTTP error 404 Not Found`) usually comes a line before its summary (`INPUT: Invalid
+ * argument`). Context addresses (`[http @ 0x55..]`) are dropped; `prefix` leads when there is any.
+ */
+function errorLine(stderr: string, prefix = ''): string {
+  const lines = stderr.split('\n').map((l) => l.replace(/^\[([^\]@]+?) @ 0x[0-9a-f]+\]/, '[$1]').trim()).filter(Boolean);
+  const last = [...new Set(lines.slice(-3))].join('; ');
+  return last === '' ? '' : `${prefix}${last.slice(0, 600)}`;
+}
+
+function parseProbeOutput(text: string): FfprobeData | null {
+  try {
+    const data = JSON.parse(text) as Partial<FfprobeData> | null;
+    if (!data || typeof data !== 'object') return null;
+    return { streams: Array.isArray(data.streams) ? data.streams : [], format: data.format ?? {}, chapters: [] };
+  } catch {
+    return null;
+  }
+}
+
+function probeResultOf(source: SourceRef, data: FfprobeData): ProbeResult {
+  const v = data.streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
+  const a = data.streams.find((s) => s.codec_type === 'audio');
+  const video: ProbedVideo | null =
+    v && v.width && v.height
+      ? {
+          index: v.index,
+          codec: v.codec_name ?? 'unknown',
+          width: v.width,
+          height: v.height,
+          frameRate: rate(v.avg_frame_rate) ?? rate(v.r_frame_rate),
+          pixelFormat: v.pix_fmt ?? null,
+        }
+      : null;
+  const audio: ProbedAudio | null =
+    a && positive(a.sample_rate) && a.channels
+      ? {
+          index: a.index,
+          codec: a.codec_name ?? 'unknown',
+          sampleRate: positive(a.sample_rate) as number,
+          channels: a.channels,
+          channelLayout: a.channel_layout ?? null,
+        }
+      : null;
+  // ffmpeg renders text files as pictures (tty, bin, xbin, idf demuxers): not a stream.
+  if (video && TEXT_ART_CODECS.has(video.codec)) {
+    throw new ProbeError(`cannot analyze ${source.display}: it is not audio or video (ffmpeg reads it only as text art, format ${data.format.format_name ?? 'unknown'})`);
+  }
+  if (!video && !audio) {
+    throw new ProbeError(`cannot analyze ${source.display}: it has no decodable video or audio stream`);
+  }
+  return {
+    formatName: data.format.format_name ?? 'unknown',
+    duration: positive(data.format.duration),
+    bitRate: positive(data.format.bit_rate),
+    video,
+    audio,
+  };
 }

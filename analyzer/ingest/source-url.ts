@@ -50,10 +50,59 @@ export function parseSource(input: string, forceLive?: boolean): SourceRef {
 }
 
 /**
- * ffmpeg input options so that a dead network source makes ffmpeg exit with an error
- * within `timeoutSeconds` instead of waiting forever; the analyzer then reconnects.
+ * The ffmpeg protocols each scheme needs, and no more: nothing a source serves (a playlist, a
+ * manifest, a redirect) can make ffprobe or ffmpeg open another kind of input, such as a local
+ * file, concat:, subfile:, pipe: or a unix socket. The reasons for the less obvious entries:
+ * crypto decrypts AES-128 HLS; httpproxy is how ffmpeg reaches https through a proxy; a
+ * plain-http playlist may list https segments, but an https one never plain http (no
+ * downgrade to cleartext); RTSP's demuxer opens tcp for its control connection and rtp/udp
+ * (tls for rtsps) for the media itself.
+ */
+const PROTOCOLS: Record<SourceScheme, string> = {
+  file: 'file,crypto',
+  http: 'http,https,tls,tcp,crypto,httpproxy',
+  https: 'https,tls,tcp,crypto,httpproxy',
+  rtmp: 'rtmp,tcp',
+  rtmps: 'rtmps,tls,tcp',
+  rtsp: 'tcp,udp,rtp',
+  rtsps: 'tls,tcp,udp,rtp',
+  srt: 'srt',
+  udp: 'udp',
+  rtp: 'rtp,udp',
+};
+
+/**
+ * ffmpeg's own reading of a path: a name that starts with protocol characters and a colon
+ * (or `subfile,...:`) is opened with that protocol, not as a file. Mirrors url_find_protocol.
+ */
+const FFMPEG_PROTOCOL_PREFIX = /^([A-Za-z0-9+.-]+):|^(subfile),.*:/;
+
+/**
+ * A file INPUT that ffmpeg would open as a protocol (`concat:a.ts|b.ts`, `pipe:0`,
+ * `subfile,,...:x`) is refused: only a file path or a URL of a supported scheme is an input.
+ */
+export function assertPlainFile(source: SourceRef): SourceRef {
+  const m = source.scheme === 'file' ? FFMPEG_PROTOCOL_PREFIX.exec(source.input) : null;
+  // `file:PATH` is ffmpeg's explicit file: it opens PATH as it is.
+  if (m && m[1] !== 'file') {
+    throw new SourceError(
+      `INPUT "${source.display}" names ffmpeg's "${m[1] ?? m[2]}" protocol, which is not allowed: give a file path ` +
+        `(./${source.display} for a file of that name) or a URL (${SUPPORTED_SCHEMES.join(', ')})`,
+    );
+  }
+  return source;
+}
+
+/**
+ * ffmpeg input options for a source: the protocols it may use, and the timeouts that make a
+ * dead network source end ffmpeg with an error within `timeoutSeconds` instead of waiting
+ * forever (the analyzer then reconnects).
  */
 export function networkInputOptions(source: SourceRef, timeoutSeconds: number): string[] {
+  return ['-protocol_whitelist', PROTOCOLS[source.scheme], ...timeoutOptions(source, timeoutSeconds)];
+}
+
+function timeoutOptions(source: SourceRef, timeoutSeconds: number): string[] {
   const us = String(Math.round(timeoutSeconds * 1e6));
   switch (source.scheme) {
     case 'file':
