@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, defaultConfig, loadConfigFile, type AnalyzerConfig } from './config.js';
 import { Analyzer, type ReportedEvent } from './pipeline.js';
 import { AnalyzerHttpServer } from './report/http.js';
-import { createLogger } from './report/log.js';
+import { createLogger, LOG_LEVELS, logLevelFromEnv, LogLevelError, type LogLevel } from './report/log.js';
 import { formatEventText, formatEventJson } from './report/events.js';
 import { SourceError } from './ingest/source-url.js';
 import { killChildren } from './ingest/children.js';
@@ -21,7 +21,8 @@ const USAGE = `usage:
   streamqc demo [--duration SECONDS] [--metrics-port PORT]
 
 INPUT is a file path or a URL (http(s) incl. HLS, rtmp(s), rtsp(s), srt, udp, rtp).
-A finite input is analysed to its end; a live one until SIGTERM or SIGINT.`;
+A finite input is analysed to its end; a live one until SIGTERM or SIGINT.
+Logs are JSON lines on stderr; STREAMQC_LOG_LEVEL sets their level (${LOG_LEVELS.join(', ')}).`;
 
 class UsageError extends Error {}
 
@@ -57,13 +58,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   const [command, ...rest] = positionals;
   try {
+    // Checked before anything runs: pino throws a bare stack trace on a level it does not know.
+    const level = logLevelFromEnv(process.env, command === 'demo' ? 'warn' : 'info');
     if (command === 'demo') {
       if (rest.length > 0) throw new UsageError(`demo takes no INPUT (got ${rest.join(' ')})`);
       const duration = values.duration === undefined ? 60 : Number(values.duration);
       if (!Number.isFinite(duration) || duration < 5 || duration > 86400) {
         throw new UsageError(`--duration: "${values.duration}" is not a number of seconds between 5 and 86400`);
       }
-      return await runDemo({ duration, metricsPort: parsePort(values['metrics-port'], '--metrics-port') ?? 9090 });
+      return await runDemo({ duration, metricsPort: parsePort(values['metrics-port'], '--metrics-port') ?? 9090, logLevel: level });
     }
     if (command !== 'analyze') {
       throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
@@ -74,19 +77,19 @@ export async function main(argv: string[]): Promise<number> {
     const config = values.config ? loadConfigFile(values.config) : defaultConfig();
     const port = parsePort(values['metrics-port'], '--metrics-port');
     if (port !== undefined) config.http.port = port;
-    return await analyze(rest[0], config, format);
+    return await analyze(rest[0], config, format, level);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof SourceError) {
+    if (err instanceof UsageError || err instanceof LogLevelError || err instanceof ConfigError || err instanceof SourceError) {
       process.stderr.write(`streamqc: ${err.message}\n`);
-      if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
+      if (err instanceof UsageError || err instanceof LogLevelError) process.stderr.write(`${USAGE}\n`);
       return 2;
     }
     throw err;
   }
 }
 
-export async function analyze(input: string, config: AnalyzerConfig, format: 'jsonl' | 'text'): Promise<number> {
-  const log = createLogger();
+export async function analyze(input: string, config: AnalyzerConfig, format: 'jsonl' | 'text', level: LogLevel = 'info'): Promise<number> {
+  const log = createLogger(level);
   const write = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };

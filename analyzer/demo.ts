@@ -11,13 +11,14 @@ import { defaultConfig } from './config.js';
 import type { DefectType } from './detectors/types.js';
 import { Analyzer, type ReportedEvent } from './pipeline.js';
 import { AnalyzerHttpServer } from './report/http.js';
-import { createLogger } from './report/log.js';
+import { createLogger, type LogLevel } from './report/log.js';
 import { formatEventText } from './report/events.js';
 import { syntheticStreamArgs, type DefectWindow } from './synthetic-source.js';
 
 export interface DemoOptions {
   duration: number;
   metricsPort: number;
+  logLevel: LogLevel;
 }
 
 /** One minute of scheduled defects. */
@@ -54,7 +55,7 @@ export async function freeUdpPort(): Promise<number> {
 }
 
 export async function runDemo(options: DemoOptions): Promise<number> {
-  const log = createLogger(process.env.STREAMQC_LOG_LEVEL ?? 'warn');
+  const log = createLogger(options.logLevel);
   const schedule = demoSchedule(options.duration);
   const stalls = schedule.filter((w) => w.type === 'stall');
   const port = await freeUdpPort();
