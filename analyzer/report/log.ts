@@ -31,6 +31,12 @@ export function createLogger(level: LogLevel = 'info'): Logger {
   return pino({ name: 'streamqc-analyzer', level, base: undefined }, destination({ fd: 2, sync: true }));
 }
 
+/** Node's own warnings (deprecations, experimental features) as JSON lines instead of its plain text. */
+export function routeProcessWarnings(log: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => log.warn({ warning: warning.name, code: (warning as NodeJS.ErrnoException).code }, warning.message));
+}
+
 /** A logger that drops everything (tests that assert on other outputs). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
