@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { DETECTOR_OPTIONS, type DetectorsConfig } from './detectors/index.js';
-import { bool, defaultsOf, num, schemaOf, type OptionTable, type OptionValues } from './options.js';
+import { bool, defaultsOf, num, schemaOf, shortened, showValue, type OptionTable, type OptionValues } from './options.js';
 import { validateCustomModels, type CustomModelConfig } from './features/custom-model-config.js';
 
 export const analysisOptions = {
@@ -90,21 +90,32 @@ export function defaultConfig(): AnalyzerConfig {
 function describeError(e: ErrorObject): string {
   const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
   const p = e.params as Record<string, unknown>;
+  const value = showValue(e.data);
   switch (e.keyword) {
     case 'additionalProperties': {
-      const field = path === '(top level)' ? String(p.additionalProperty) : `${path}.${String(p.additionalProperty)}`;
-      return `${field}: unknown field`;
+      const name = shortened(String(p.additionalProperty));
+      return `${path === '(top level)' ? name : `${path}.${name}`}: unknown field`;
     }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return `${path}: ${JSON.stringify(e.data)} is out of range; allowed ${e.message ?? ''}`.trim();
+      return `${path}: ${value} is out of range; allowed ${e.message ?? ''}`.trim();
     case 'type':
-      return `${path}: ${JSON.stringify(e.data)} is not of type ${String(p.type)}`;
+      return `${path}: ${value} is not of type ${String(p.type)}`;
     default:
-      return `${path}: ${JSON.stringify(e.data)} ${e.message ?? 'is not allowed'}`;
+      return `${path}: ${value} ${e.message ?? 'is not allowed'}`;
   }
+}
+
+/** At most this many problems are listed; a pasted blob of unknown keys would list thousands. */
+const MAX_LISTED_ERRORS = 20;
+
+function invalidConfig(messages: readonly string[]): ConfigError {
+  const unique = [...new Set(messages)];
+  const listed = unique.slice(0, MAX_LISTED_ERRORS);
+  if (unique.length > listed.length) listed.push(`... and ${unique.length - listed.length} more`);
+  return new ConfigError(`invalid config:\n  ${listed.join('\n  ')}`);
 }
 
 function mergeDefaults(defaults: unknown, given: unknown): unknown {
@@ -128,16 +139,15 @@ let compiled: ReturnType<Ajv['compile']> | null = null;
 export function resolveConfig(document: unknown): AnalyzerConfig {
   const doc = document ?? {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new ConfigError(`config: ${JSON.stringify(doc)} is not a mapping of fields`);
+    throw new ConfigError(`config: ${showValue(doc)} is not a mapping of fields`);
   }
   compiled ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true }).compile(configSchema());
   if (!compiled(doc)) {
-    const messages = (compiled.errors ?? []).map(describeError);
-    throw new ConfigError(`invalid config:\n  ${[...new Set(messages)].join('\n  ')}`);
+    throw invalidConfig((compiled.errors ?? []).map(describeError));
   }
   const config = mergeDefaults(defaultConfig(), doc) as AnalyzerConfig;
   const modelErrors = validateCustomModels((doc as { models?: unknown }).models ?? []);
-  if (modelErrors.length > 0) throw new ConfigError(`invalid config:\n  ${modelErrors.join('\n  ')}`);
+  if (modelErrors.length > 0) throw invalidConfig(modelErrors);
   if (config.ingest.reconnectMaxDelay < config.ingest.reconnectInitialDelay) {
     throw new ConfigError(
       `invalid config:\n  ingest.reconnectMaxDelay: ${config.ingest.reconnectMaxDelay} is below ingest.reconnectInitialDelay (${config.ingest.reconnectInitialDelay})`,

@@ -1,11 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, defaultConfig, resolveConfig } from '../../analyzer/config.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, defaultConfig, loadConfigFile, resolveConfig } from '../../analyzer/config.js';
 import { DETECTOR_OPTIONS } from '../../analyzer/detectors/index.js';
 import { DEFECT_TYPES } from '../../analyzer/detectors/types.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'streamqc-config-'));
+
+/** A config file with this text, as --config would read it. */
+function configFile(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
 function rejects(doc: unknown, pattern: RegExp): void {
-  assert.throws(() => resolveConfig(doc), (err: unknown) => {
+  rejectsWith(() => resolveConfig(doc), pattern);
+}
+
+function rejectsWith(load: () => unknown, pattern: RegExp): void {
+  assert.throws(load, (err: unknown) => {
     assert.ok(err instanceof ConfigError);
     assert.match(err.message, pattern);
     return true;
@@ -40,4 +56,34 @@ test('errors name the field, the value and what is allowed', () => {
   rejects({ http: { port: 70000 } }, /http\.port: 70000 is out of range/);
   rejects({ ingest: { reconnectInitialDelay: 10, reconnectMaxDelay: 5 } }, /ingest\.reconnectMaxDelay: 5 is below ingest\.reconnectInitialDelay \(10\)/);
   rejects([1, 2], /not a mapping/);
+});
+
+test('Infinity and NaN are named as what they are, not as null', () => {
+  rejects({ detectors: { black: { pictureRatio: Infinity } } }, /detectors\.black\.pictureRatio: Infinity is not of type number/);
+  rejects({ ingest: { maxLag: -Infinity } }, /ingest\.maxLag: -Infinity is not of type number/);
+  rejects({ detectors: { freeze: { minDuration: NaN } } }, /detectors\.freeze\.minDuration: NaN is not of type number/);
+  const yaml = configFile('non-finite.yaml', 'detectors:\n  black:\n    pictureRatio: .inf\n  silence:\n    minDuration: .nan\n');
+  rejectsWith(() => loadConfigFile(yaml), /detectors\.black\.pictureRatio: Infinity is not of type number\n  detectors\.silence\.minDuration: NaN is not of type number/);
+});
+
+test('an offending long value is echoed cut to 80 characters with its length, not whole', () => {
+  const huge = 'x'.repeat(1_000_000);
+  assert.throws(() => resolveConfig({ detectors: { black: { minDuration: huge } } }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.message, `invalid config:\n  detectors.black.minDuration: "${'x'.repeat(79)}... (1000002 characters) is not of type number`);
+    return true;
+  });
+  rejects({ [huge]: 1 }, new RegExp(`^invalid config:\\n  x{80}\\.\\.\\. \\(1000000 characters\\): unknown field$`));
+});
+
+test('a document with thousands of unknown fields lists the first 20 and counts the rest', () => {
+  const black = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]));
+  assert.throws(() => resolveConfig({ detectors: { black } }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    const lines = err.message.split('\n');
+    assert.equal(lines.length, 1 + 20 + 1);
+    assert.equal(lines[1], '  detectors.black.k0: unknown field');
+    assert.equal(lines[21], '  ... and 4980 more');
+    return true;
+  });
 });
