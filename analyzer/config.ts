@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { DETECTOR_OPTIONS, type DetectorsConfig } from './detectors/index.js';
 import { bool, defaultsOf, num, schemaOf, shortened, showValue, type OptionTable, type OptionValues } from './options.js';
+import { crossFieldErrors } from './cross-field-rules.js';
 import { validateCustomModels, type CustomModelConfig } from './features/custom-model-config.js';
 
 export const analysisOptions = {
@@ -148,11 +149,9 @@ export function resolveConfig(document: unknown): AnalyzerConfig {
   const config = mergeDefaults(defaultConfig(), doc) as AnalyzerConfig;
   const modelErrors = validateCustomModels((doc as { models?: unknown }).models ?? []);
   if (modelErrors.length > 0) throw invalidConfig(modelErrors);
-  if (config.ingest.reconnectMaxDelay < config.ingest.reconnectInitialDelay) {
-    throw new ConfigError(
-      `invalid config:\n  ingest.reconnectMaxDelay: ${config.ingest.reconnectMaxDelay} is below ingest.reconnectInitialDelay (${config.ingest.reconnectInitialDelay})`,
-    );
-  }
+  // The same rules the CRD's CEL checks, so the CLI and the API server refuse the same documents.
+  const crossField = crossFieldErrors(config);
+  if (crossField.length > 0) throw invalidConfig(crossField);
   return config;
 }
 

@@ -54,7 +54,7 @@ test('errors name the field, the value and what is allowed', () => {
   rejects({ detectors: { freeze: { minDuration: 'long' } } }, /detectors\.freeze\.minDuration: "long" is not of type number/);
   rejects({ detectors: { nosuch: {} } }, /detectors\.nosuch: unknown field/);
   rejects({ http: { port: 70000 } }, /http\.port: 70000 is out of range/);
-  rejects({ ingest: { reconnectInitialDelay: 10, reconnectMaxDelay: 5 } }, /ingest\.reconnectMaxDelay: 5 is below ingest\.reconnectInitialDelay \(10\)/);
+  rejects({ ingest: { reconnectInitialDelay: 10, reconnectMaxDelay: 5 } }, /ingest\.reconnectMaxDelay: reconnectMaxDelay must be at least reconnectInitialDelay \(got reconnectMaxDelay 5, reconnectInitialDelay 10\)/);
   rejects([1, 2], /not a mapping/);
 });
 
