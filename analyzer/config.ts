@@ -155,6 +155,44 @@ export function resolveConfig(document: unknown): AnalyzerConfig {
   return config;
 }
 
+/** The tags of plain YAML and JSON; anything else (`!!js/function`, `!!binary`, `!foo`) is refused. */
+const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
+/**
+ * Explicit tags outside plain YAML: the yaml library turns an unknown one into a string with
+ * only a warning, and resolves some (binary, set) into objects nobody asked for. A config has
+ * no use for either, and silently accepting them hides a file written for another program.
+ */
+function unknownTags(doc: YAML.Document, lines: YAML.LineCounter): string[] {
+  const found: string[] = [];
+  YAML.visit(doc, {
+    Node(_key, node) {
+      if (node.tag === undefined || PLAIN_TAGS.has(node.tag)) return;
+      const tag = node.tag.replace(/^tag:yaml\.org,2002:/, '!!');
+      found.push(`line ${node.range ? lines.linePos(node.range[0]).line : '?'}: unknown YAML tag ${shortened(tag)}`);
+    },
+  });
+  return found;
+}
+
+function parseConfigText(text: string, path: string): unknown {
+  const lines = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter: lines });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(`--config ${path}: not valid YAML or JSON: ${doc.errors[0].message.split('\n')[0]}`);
+  }
+  const tags = unknownTags(doc, lines);
+  if (tags.length > 0) {
+    throw new ConfigError(`--config ${path}: ${tags.slice(0, MAX_LISTED_ERRORS).join('; ')}; allowed: plain YAML or JSON (tags ${[...PLAIN_TAGS].map((t) => t.replace(/^tag:yaml\.org,2002:/, '!!')).join(', ')})`);
+  }
+  try {
+    return doc.toJS();
+  } catch (err) {
+    // toJS throws on an alias bomb (more than maxAliasCount expansions).
+    throw new ConfigError(`--config ${path}: not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
 export function loadConfigFile(path: string): AnalyzerConfig {
   let text: string;
   try {
@@ -162,11 +200,5 @@ export function loadConfigFile(path: string): AnalyzerConfig {
   } catch (err) {
     throw new ConfigError(`--config ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (err) {
-    throw new ConfigError(`--config ${path}: not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
-  }
-  return resolveConfig(doc);
+  return resolveConfig(parseConfigText(text, path));
 }

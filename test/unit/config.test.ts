@@ -87,3 +87,16 @@ test('a document with thousands of unknown fields lists the first 20 and counts 
     return true;
   });
 });
+
+test('YAML tags outside plain YAML are refused, naming the tag and its line', () => {
+  const fn = configFile('function.yaml', 'detectors:\n  black:\n    minDuration: !!js/function "function () { return 2 }"\n');
+  rejectsWith(() => loadConfigFile(fn), /function\.yaml: line 3: unknown YAML tag !!js\/function; allowed: plain YAML or JSON \(tags !!str, !!int/);
+  const custom = configFile('custom.yaml', 'stream: !foo news\n');
+  rejectsWith(() => loadConfigFile(custom), /custom\.yaml: line 1: unknown YAML tag !foo;/);
+  const binary = configFile('binary.yaml', 'stream: !!binary bmV3cw==\n');
+  rejectsWith(() => loadConfigFile(binary), /binary\.yaml: line 1: unknown YAML tag !!binary;/);
+  const plain = configFile('plain-tags.yaml', 'stream: !!str 42\ndetectors:\n  black: !!map\n    minDuration: !!float 3.5\n');
+  const config = loadConfigFile(plain);
+  assert.equal(config.stream, '42');
+  assert.equal(config.detectors.black.minDuration, 3.5);
+});
