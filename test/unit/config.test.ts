@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, defaultConfig, loadConfigFile, resolveConfig } from '../../analyzer/config.js';
+import { ConfigError, defaultConfig, loadConfigFile, MAX_CONFIG_BYTES, resolveConfig } from '../../analyzer/config.js';
 import { DETECTOR_OPTIONS } from '../../analyzer/detectors/index.js';
 import { DEFECT_TYPES } from '../../analyzer/detectors/types.js';
 
@@ -99,4 +99,20 @@ test('YAML tags outside plain YAML are refused, naming the tag and its line', ()
   const config = loadConfigFile(plain);
   assert.equal(config.stream, '42');
   assert.equal(config.detectors.black.minDuration, 3.5);
+});
+
+test('a config file over 64 KiB is refused by its size before it is parsed', () => {
+  // 50,000 keys: parsing this took 43 s before the limit.
+  const keys = Array.from({ length: 50_000 }, (_, i) => `    k${i}: ${i}\n`).join('');
+  const big = configFile('big.yaml', `detectors:\n  black:\n${keys}`);
+  rejectsWith(() => loadConfigFile(big), /big\.yaml: the file is 877800 bytes; the limit is 65536 bytes \(64 KiB; a complete config is about 2 KB\)$/);
+  const atLimit = configFile('at-limit.yaml', `stream: news\n${'#'.repeat(MAX_CONFIG_BYTES - 14)}\n`);
+  assert.equal(loadConfigFile(atLimit).stream, 'news');
+  const overByOne = configFile('over-by-one.yaml', `stream: news\n${'#'.repeat(MAX_CONFIG_BYTES - 13)}\n`);
+  rejectsWith(() => loadConfigFile(overByOne), /the file is 65537 bytes; the limit is 65536 bytes/);
+});
+
+test('a config path that is a directory or missing is a clear error', () => {
+  rejectsWith(() => loadConfigFile(dir), /cannot read the file \(EISDIR\)/);
+  rejectsWith(() => loadConfigFile(join(dir, 'nope.yaml')), /nope\.yaml: cannot read the file \(ENOENT\)/);
 });
