@@ -13,6 +13,7 @@ import { AnalyzerHttpServer } from './report/http.js';
 import { createLogger, LOG_LEVELS, logLevelFromEnv, LogLevelError, routeProcessWarnings, type Logger } from './report/log.js';
 import { formatEventText, formatEventJson } from './report/events.js';
 import { SourceError } from './ingest/source-url.js';
+import { redactUrlsIn } from './ingest/redact-url.js';
 import { killChildren } from './ingest/children.js';
 import { runDemo } from './demo.js';
 
@@ -49,14 +50,17 @@ function parseCommandLine(argv: string[]): ReturnType<typeof parseArgs<{ args: s
   }
 }
 
-/** Errors the user caused (exit 2): one JSON line with the message, plus the usage text when it was the command line. */
+/**
+ * Errors the user caused (exit 2): one JSON line with the message, plus the usage text when it
+ * was the command line. A URL in the wrong place (`streamqc https://...?token=...`) is masked.
+ */
 function reportBadUsage(log: Logger, err: unknown): boolean {
   if (err instanceof UsageError || err instanceof LogLevelError) {
-    log.error({ exitCode: 2, usage: USAGE }, err.message);
+    log.error({ exitCode: 2, usage: USAGE }, redactUrlsIn(err.message));
     return true;
   }
   if (err instanceof ConfigError || err instanceof SourceError) {
-    log.error({ exitCode: 2 }, err.message);
+    log.error({ exitCode: 2 }, redactUrlsIn(err.message));
     return true;
   }
   return false;

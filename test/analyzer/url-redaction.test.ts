@@ -150,3 +150,10 @@ test('URLs that ffmpeg prints itself (an HLS key URL it cannot fetch) are masked
     await new Promise<void>((resolve) => cdn.server.close(() => resolve()));
   }
 });
+
+test('a signed URL given where a command belongs is masked in the usage error', async () => {
+  const r = await runCli([`https://cdn.example/live.m3u8?token=${SECRET}`]);
+  assert.equal(r.code, 2);
+  assert.equal(exitLine(r).msg, 'unknown command "https://cdn.example/live.m3u8?token=***"');
+  assertCleanRun(r);
+});
