@@ -10,9 +10,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, defaultConfig, loadConfigFile, type AnalyzerConfig } from './config.js';
 import { Analyzer, type ReportedEvent } from './pipeline.js';
 import { AnalyzerHttpServer } from './report/http.js';
-import { createLogger } from './report/log.js';
+import { createLogger, LOG_LEVELS, logLevelFromEnv, LogLevelError, routeProcessWarnings, type Logger } from './report/log.js';
 import { formatEventText, formatEventJson } from './report/events.js';
 import { SourceError } from './ingest/source-url.js';
+import { redactUrlsIn } from './ingest/redact-url.js';
 import { killChildren } from './ingest/children.js';
 import { runDemo } from './demo.js';
 
@@ -21,7 +22,8 @@ const USAGE = `usage:
   streamqc demo [--duration SECONDS] [--metrics-port PORT]
 
 INPUT is a file path or a URL (http(s) incl. HLS, rtmp(s), rtsp(s), srt, udp, rtp).
-A finite input is analysed to its end; a live one until SIGTERM or SIGINT.`;
+A finite input is analysed to its end; a live one until SIGTERM or SIGINT.
+Logs are JSON lines on stderr; STREAMQC_LOG_LEVEL sets their level (${LOG_LEVELS.join(', ')}).`;
 
 class UsageError extends Error {}
 
@@ -32,38 +34,58 @@ function parsePort(value: string | undefined, flag: string): number | undefined 
   return n;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let parsed;
+const OPTIONS = {
+  config: { type: 'string' },
+  format: { type: 'string', default: 'jsonl' },
+  'metrics-port': { type: 'string' },
+  duration: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseCommandLine(argv: string[]): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>> {
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        format: { type: 'string', default: 'jsonl' },
-        'metrics-port': { type: 'string' },
-        duration: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (err) {
-    process.stderr.write(`streamqc: ${(err as Error).message}\n${USAGE}\n`);
-    return 2;
+    throw new UsageError((err as Error).message);
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+}
+
+/**
+ * Errors the user caused (exit 2): one JSON line with the message, plus the usage text when it
+ * was the command line. A URL in the wrong place (`streamqc https://...?token=...`) is masked.
+ */
+function reportBadUsage(log: Logger, err: unknown): boolean {
+  if (err instanceof UsageError || err instanceof LogLevelError) {
+    log.error({ exitCode: 2, usage: USAGE }, redactUrlsIn(err.message));
+    return true;
   }
-  const [command, ...rest] = positionals;
+  if (err instanceof ConfigError || err instanceof SourceError) {
+    log.error({ exitCode: 2 }, redactUrlsIn(err.message));
+    return true;
+  }
+  return false;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // Until the level is known (it may itself be the usage error) errors are logged at info.
+  let log = createLogger('info');
   try {
+    const { values, positionals } = parseCommandLine(argv);
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const [command, ...rest] = positionals;
+    // Checked before anything runs: pino throws a bare stack trace on a level it does not know.
+    log = createLogger(logLevelFromEnv(process.env, command === 'demo' ? 'warn' : 'info'));
+    routeProcessWarnings(log);
     if (command === 'demo') {
       if (rest.length > 0) throw new UsageError(`demo takes no INPUT (got ${rest.join(' ')})`);
       const duration = values.duration === undefined ? 60 : Number(values.duration);
       if (!Number.isFinite(duration) || duration < 5 || duration > 86400) {
         throw new UsageError(`--duration: "${values.duration}" is not a number of seconds between 5 and 86400`);
       }
-      return await runDemo({ duration, metricsPort: parsePort(values['metrics-port'], '--metrics-port') ?? 9090 });
+      return await runDemo({ duration, metricsPort: parsePort(values['metrics-port'], '--metrics-port') ?? 9090, log });
     }
     if (command !== 'analyze') {
       throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
@@ -74,19 +96,14 @@ export async function main(argv: string[]): Promise<number> {
     const config = values.config ? loadConfigFile(values.config) : defaultConfig();
     const port = parsePort(values['metrics-port'], '--metrics-port');
     if (port !== undefined) config.http.port = port;
-    return await analyze(rest[0], config, format);
+    return await analyze(rest[0], config, format, log);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof SourceError) {
-      process.stderr.write(`streamqc: ${err.message}\n`);
-      if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
-      return 2;
-    }
+    if (reportBadUsage(log, err)) return 2;
     throw err;
   }
 }
 
-export async function analyze(input: string, config: AnalyzerConfig, format: 'jsonl' | 'text'): Promise<number> {
-  const log = createLogger();
+export async function analyze(input: string, config: AnalyzerConfig, format: 'jsonl' | 'text', log: Logger): Promise<number> {
   const write = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
@@ -121,7 +138,7 @@ export async function analyze(input: string, config: AnalyzerConfig, format: 'js
   process.on('SIGINT', onSignal);
   try {
     const result = await analyzer.run();
-    if (result.exitCode !== 0) process.stderr.write(`streamqc: ${result.message}\n`);
+    if (result.exitCode !== 0) log.error({ exitCode: result.exitCode }, result.message ?? `exit ${result.exitCode}`);
     return result.exitCode;
   } finally {
     process.off('SIGTERM', onSignal);
@@ -130,17 +147,27 @@ export async function analyze(input: string, config: AnalyzerConfig, format: 'js
   }
 }
 
+/**
+ * A bug, not bad input: exit 70 (EX_SOFTWARE) with one JSON line whose `err` field carries the
+ * stack, never Node's raw trace. Also the last word on an exception nothing else caught.
+ */
+export function reportInternalError(err: unknown): void {
+  killChildren();
+  createLogger('fatal').fatal({ exitCode: 70, err }, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 70;
+}
+
 // Run when executed directly (not when imported by tests).
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  process.on('uncaughtException', (err) => {
+    reportInternalError(err);
+    process.exit(70);
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       killChildren();
       process.exitCode = code;
     },
-    (err: unknown) => {
-      killChildren();
-      process.stderr.write(`streamqc: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-      process.exitCode = 70;
-    },
+    reportInternalError,
   );
 }

@@ -7,17 +7,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createInterface } from 'node:readline';
 import { defaultConfig } from './config.js';
 import type { DefectType } from './detectors/types.js';
 import { Analyzer, type ReportedEvent } from './pipeline.js';
 import { AnalyzerHttpServer } from './report/http.js';
-import { createLogger } from './report/log.js';
+import type { Logger } from './report/log.js';
 import { formatEventText } from './report/events.js';
 import { syntheticStreamArgs, type DefectWindow } from './synthetic-source.js';
 
 export interface DemoOptions {
   duration: number;
   metricsPort: number;
+  log: Logger;
 }
 
 /** One minute of scheduled defects. */
@@ -54,7 +56,7 @@ export async function freeUdpPort(): Promise<number> {
 }
 
 export async function runDemo(options: DemoOptions): Promise<number> {
-  const log = createLogger(process.env.STREAMQC_LOG_LEVEL ?? 'warn');
+  const { log } = options;
   const schedule = demoSchedule(options.duration);
   const stalls = schedule.filter((w) => w.type === 'stall');
   const port = await freeUdpPort();
@@ -70,7 +72,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       schedule: schedule.filter((w): w is DefectWindow => w.type !== 'stall'),
       scheduleOffset: offset, output: url,
     });
-    sender = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The sender's complaints are log lines like the analyzer's own: JSON on stderr.
+    createInterface({ input: child.stderr! }).on('line', (line) => log.warn({ sender: 'ffmpeg' }, line));
+    sender = child;
   };
   const stopSender = async (): Promise<void> => {
     const s = sender;
@@ -132,7 +137,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const active = s.activeDefects.map((e) => e.type).join(', ') || 'none';
     const st = s.loudness.shortTermLufs === null ? '   n/a' : s.loudness.shortTermLufs.toFixed(1).padStart(6);
     const line = `  [${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${s.phase.padEnd(12)} frames ${String(s.counters.frames).padStart(5)}  dropped ${s.counters.framesDropped}  short-term ${st} LUFS  active: ${active}`;
-    if (tty) process.stderr.write(`\r${line}\x1b[K`);
+    if (tty) process.stdout.write(`\r${line}\x1b[K`); // a progress line for a person, never on the log stream
     else if (Math.round((Date.now() - t0) / 1000) % 10 === 0) out(line);
   }, 1000);
   timers.push(setTimeout(() => analyzer.stop(), options.duration * 1000));
@@ -144,13 +149,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   try {
     const result = await analyzer.run();
     code = result.exitCode;
-    if (result.message) process.stderr.write(`streamqc: ${result.message}\n`);
+    if (result.message) log.error({ exitCode: code }, result.message);
   } finally {
     clearInterval(heartbeat);
     for (const t of timers) clearTimeout(t);
     process.off('SIGINT', stopAll);
     process.off('SIGTERM', stopAll);
-    if (tty) process.stderr.write('\r\x1b[K');
+    if (tty) process.stdout.write('\r\x1b[K');
     await stopSender();
     await server.close();
   }

@@ -64,3 +64,28 @@ export function schemaOf(table: OptionTable): Record<string, unknown> {
   }
   return { type: 'object', additionalProperties: false, properties };
 }
+
+/** Longest value an error message echoes: enough to recognise it, never a whole pasted blob. */
+export const SHOWN_VALUE_MAX = 80;
+
+/**
+ * A value as an error message shows it: JSON, except that Infinity and NaN are named (JSON
+ * would print null, which is not what the user wrote), and anything longer than
+ * SHOWN_VALUE_MAX is cut with its full length said.
+ */
+export function showValue(value: unknown): string {
+  if (value === undefined) return 'missing';
+  let text: string;
+  try {
+    text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return shortened(typeof value === 'number' ? String(value) : text);
+}
+
+/** Text cut to SHOWN_VALUE_MAX characters, saying how long it was. */
+export function shortened(text: string): string {
+  if (text.length <= SHOWN_VALUE_MAX) return text;
+  return `${text.slice(0, SHOWN_VALUE_MAX)}... (${text.length} characters)`;
+}

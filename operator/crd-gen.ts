@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { analysisOptions, ingestOptions } from '../analyzer/config.js';
 import { DETECTOR_OPTIONS } from '../analyzer/detectors/index.js';
+import { CROSS_FIELD_RULES } from '../analyzer/cross-field-rules.js';
 import { defaultsOf, schemaOf, type OptionTable } from '../analyzer/options.js';
 import { MODEL_DEFECT_TYPES } from '../analyzer/features/custom-model.js';
 import { ALLOWED_SCHEMES, API_GROUP, API_VERSION, KIND, PHASES, PLURAL } from './api.js';
@@ -41,28 +42,21 @@ const preserved = (description: string): Schema => ({ type: 'object', descriptio
 function detectorsSchema(): Schema {
   const properties: Record<string, Schema> = {};
   for (const [type, table] of Object.entries(DETECTOR_OPTIONS)) properties[type] = defaultedBlock(table as OptionTable);
-  const loudness = properties.loudness!;
-  loudness['x-kubernetes-validations'] = [
-    rule('self.targetLufs - self.toleranceLu >= -70.0',
-      'targetLufs - toleranceLu must stay at or above -70 LUFS (the EBU R128 absolute gate); lower the tolerance or raise the target',
-      '.toleranceLu'),
-    rule('self.targetLufs + self.toleranceLu <= 0.0',
-      'targetLufs + toleranceLu must stay at or below 0 LUFS (full scale); lower the tolerance or the target', '.toleranceLu'),
-  ];
-  properties.stall!['x-kubernetes-validations'] = [
-    rule('self.reconnectAfter >= self.minDuration',
-      'reconnectAfter must be at least minDuration: the analyzer reconnects only after it reported the stall', '.reconnectAfter'),
-  ];
   return { type: 'object', default: {}, description: 'Per-detector options; every field has a default.', properties };
 }
 
-function ingestSchema(): Schema {
-  const block = defaultedBlock(ingestOptions);
-  block['x-kubernetes-validations'] = [
-    rule('self.reconnectMaxDelay >= self.reconnectInitialDelay',
-      'reconnectMaxDelay must be at least reconnectInitialDelay', '.reconnectMaxDelay'),
-  ];
-  return block;
+/**
+ * The analyzer's cross-field rules as CEL on the block each one judges: the same table the
+ * analyzer's resolveConfig runs, so both refuse the same documents.
+ */
+function withCrossFieldRules(spec: Schema): Schema {
+  for (const { block, field, cel, message } of CROSS_FIELD_RULES) {
+    let node = spec;
+    for (const key of block) node = (node.properties as Record<string, Schema>)[key]!;
+    const rules = (node['x-kubernetes-validations'] ??= []) as Schema[];
+    rules.push(rule(cel, message, `.${field}`));
+  }
+  return spec;
 }
 
 function modelSchema(): Schema {
@@ -122,7 +116,7 @@ function modelSchema(): Schema {
 const schemes = ALLOWED_SCHEMES.join('|');
 
 function specSchema(): Schema {
-  return {
+  return withCrossFieldRules({
     type: 'object',
     required: ['source'],
     properties: {
@@ -152,7 +146,7 @@ function specSchema(): Schema {
       },
       stream: string('The stream label on every metric; default: the monitor name', { minLength: 1, maxLength: 253 }),
       detectors: detectorsSchema(),
-      ingest: ingestSchema(),
+      ingest: defaultedBlock(ingestOptions),
       analysis: defaultedBlock(analysisOptions, ['gpu']),
       models: { type: 'array', maxItems: 8, description: 'User ONNX models', items: modelSchema() },
       // No default here: the installation's images (the chart's analyzer.image, analyzer.gpuImage
@@ -178,7 +172,7 @@ function specSchema(): Schema {
       runtimeClassName: string('RuntimeClass of the analyzer pod', { maxLength: 253 }),
       suspend: { type: 'boolean', default: false, description: 'Stop analysis (no pod) without deleting the monitor' },
     },
-  };
+  });
 }
 
 function statusSchema(): Schema {

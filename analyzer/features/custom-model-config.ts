@@ -3,6 +3,8 @@
  * says, its defaults, and validation with messages that name the field, the value and what
  * is allowed. Kept apart from the runner so validating a config never loads onnxruntime.
  */
+import { showValue } from '../options.js';
+
 export type InputLayout = 'NCHW' | 'NHWC';
 
 export interface CustomModelConfig {
@@ -78,16 +80,8 @@ export function resolveCustomModel(config: CustomModelConfig): ResolvedCustomMod
 // ---------------------------------------------------------------------------------------
 // Field validation
 
-/** A value as it appears in an error message. */
-export function show(value: unknown): string {
-  if (value === undefined) return 'missing';
-  if (typeof value === 'string') return JSON.stringify(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
+/** A value as it appears in an error message (named non-finite numbers, long values cut). */
+export const show = showValue;
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

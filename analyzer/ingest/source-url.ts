@@ -3,6 +3,8 @@
  * the protocol-specific input options that make ffmpeg give up instead of hanging forever.
  */
 
+import { REDACTED, redactUrl, redactUrlsIn } from './redact-url.js';
+
 export const SUPPORTED_SCHEMES = ['http', 'https', 'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt', 'udp', 'rtp'] as const;
 export type SourceScheme = (typeof SUPPORTED_SCHEMES)[number] | 'file';
 
@@ -10,7 +12,7 @@ export interface SourceRef {
   /** As given by the user; never logged when it carries credentials (see `display`). */
   readonly input: string;
   readonly scheme: SourceScheme;
-  /** The input with any user:password removed, safe for logs, metrics and status. */
+  /** The input with its userinfo and every query value masked (redactUrl), safe for logs, metrics and status. */
   readonly display: string;
   /** Live sources are paced by real time, may stall and are reconnected. */
   readonly live: boolean;
@@ -34,16 +36,13 @@ export function parseSource(input: string, forceLive?: boolean): SourceRef {
       `INPUT scheme "${scheme}" is not supported; allowed: file path, ${SUPPORTED_SCHEMES.join(', ')}`,
     );
   }
-  let display = input;
+  // Signed CDN URLs carry their grant in the query (token, sig, X-Amz-Signature, hdnts...):
+  // only ffmpeg's argument keeps it; everything a person or a scraper reads gets the masked form.
+  const display = redactUrl(input);
   try {
-    const url = new URL(input);
-    if (url.username || url.password) {
-      url.username = '';
-      url.password = '';
-      display = url.toString();
-    }
+    new URL(input);
   } catch {
-    throw new SourceError(`INPUT "${input}" is not a valid URL`);
+    throw new SourceError(`INPUT "${display}" is not a valid URL`);
   }
   // http(s) may be a finite download or a live HLS playlist; the probe decides (see pipeline).
   return { input, scheme: scheme as SourceScheme, display, live: forceLive ?? (scheme !== 'http' && scheme !== 'https') };
@@ -148,17 +147,17 @@ export function withCredentials(source: SourceRef, credentials: SourceCredential
   return { ...source, input: url.toString() };
 }
 
-/** Text from ffmpeg with the credentialed input replaced by its display form (and any secret masked). */
+/**
+ * Text from ffmpeg with the input replaced by its display form, any secret masked, and the
+ * userinfo and query values of every other URL in it masked too: ffmpeg prints segment and
+ * redirect URLs (which carry the same signed token) and may print the input re-encoded.
+ */
 export function redact(text: string, source: SourceRef, credentials: SourceCredentials = {}): string {
   let out = source.input === source.display ? text : text.split(source.input).join(source.display);
   for (const secret of [credentials.password, credentials.password && encodeURIComponent(credentials.password)]) {
-    if (secret) out = out.split(secret).join('***');
+    if (secret) out = out.split(secret).join(REDACTED);
   }
-  if (source.input !== source.display) {
-    // ffmpeg may print the URL re-encoded; mask any remaining userinfo.
-    out = out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
-  }
-  return out;
+  return redactUrlsIn(out);
 }
 
 export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): SourceCredentials {

@@ -10,19 +10,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { cachedMedia, syntheticClip } from '../media/fixtures.js';
-import { only, runCli } from './run-cli.js';
+import { exitLine, logLines, only, runCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamqc-bad-'));
 
+/** stderr is JSON log lines only, and none of them reports an internal error (a stack trace). */
 function noStackTrace(stderr: string): void {
   assert.doesNotMatch(stderr, /\n\s+at .+\(.+:\d+:\d+\)/, `a stack trace leaked:\n${stderr}`);
+  const crashes = logLines(stderr).filter((line) => line.exitCode === 70 || typeof line.err === 'object');
+  assert.deepEqual(crashes, [], 'no internal error');
 }
 
 test('a missing file exits 1 and names the file', async () => {
   const r = await runCli(['analyze', join(dir, 'nope.ts')]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /nope\.ts/);
-  assert.match(r.stderr, /No such file/);
+  assert.match(exitLine(r).msg, /nope\.ts: No such file/);
   assert.equal(r.stdout, '');
   noStackTrace(r.stderr);
 });
@@ -32,7 +34,7 @@ test('a text file exits 1 with a clear message', async () => {
   writeFileSync(path, 'these are not the frames you are looking for\n'.repeat(50));
   const r = await runCli(['analyze', path]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /cannot (open|decode|analyze) .*notes\.txt/);
+  assert.match(exitLine(r).msg, /cannot (open|decode|analyze) .*notes\.txt/);
   noStackTrace(r.stderr);
 });
 
@@ -41,7 +43,7 @@ test('random bytes exit 1 with a clear message', async () => {
   writeFileSync(path, randomBytes(200_000));
   const r = await runCli(['analyze', path]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /random\.ts/);
+  assert.match(exitLine(r).msg, /random\.ts/);
   noStackTrace(r.stderr);
 });
 
@@ -98,7 +100,7 @@ test('an unreachable URL exits 1 within the open timeout and names the source', 
   const started = Date.now();
   const r = await runCli(['analyze', `rtmp://127.0.0.1:${port}/live/x`, '--config', config], 30_000);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port}`));
+  assert.match(exitLine(r).msg, new RegExp(`127\\.0\\.0\\.1:${port}`));
   assert.ok(Date.now() - started < 20_000, 'gave up in time');
   noStackTrace(r.stderr);
 });
@@ -109,9 +111,10 @@ test('an invalid config value exits 2 naming the field, the value and what is al
   writeFileSync(config, 'detectors:\n  black:\n    pictureRatio: 1.5\n  freeze:\n    minDuration: -1\n  bogus: {}\n');
   const r = await runCli(['analyze', clip, '--config', config]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /detectors\.black\.pictureRatio: 1\.5 .*<= 1/);
-  assert.match(r.stderr, /detectors\.freeze\.minDuration: -1 .*>= 0/);
-  assert.match(r.stderr, /detectors\.bogus: unknown field/);
+  const { msg } = exitLine(r);
+  assert.match(msg, /detectors\.black\.pictureRatio: 1\.5 .*<= 1/);
+  assert.match(msg, /detectors\.freeze\.minDuration: -1 .*>= 0/);
+  assert.match(msg, /detectors\.bogus: unknown field/);
   noStackTrace(r.stderr);
 });
 
@@ -119,10 +122,10 @@ test('bad usage exits 2 with the usage text', async () => {
   for (const args of [[], ['analyze'], ['analyze', 'a', 'b'], ['analyze', 'x.ts', '--format', 'xml'], ['frobnicate'], ['analyze', 'x.ts', '--metrics-port', 'http']]) {
     const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, /usage:/);
+    assert.match(exitLine(r).usage ?? '', /^usage:\n  streamqc analyze INPUT/);
     noStackTrace(r.stderr);
   }
   const scheme = await runCli(['analyze', 'gopher://example/x']);
   assert.equal(scheme.code, 2);
-  assert.match(scheme.stderr, /scheme "gopher" is not supported; allowed: file path, http, https/);
+  assert.match(exitLine(scheme).msg, /scheme "gopher" is not supported; allowed: file path, http, https/);
 });

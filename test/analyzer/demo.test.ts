@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { demoSchedule } from '../../analyzer/demo.js';
-import { runCli } from './run-cli.js';
+import { logLines, runCli } from './run-cli.js';
 
 test('the demo schedule repeats every minute and keeps only what fits', () => {
   const short = demoSchedule(20).map((w) => w.type);
@@ -24,4 +24,5 @@ test('a 20 s demo shows black, freeze and silence start and clear, then a summar
   }
   assert.match(r.stdout, /summary after \d+\.\d s: \d+ frames analysed, 0 dropped/);
   assert.match(r.stdout, /metrics: http:\/\/127\.0\.0\.1:\d+\/metrics/);
+  logLines(r.stderr); // the sender's and the analyzer's logs: JSON lines only
 });

@@ -1,6 +1,7 @@
 /** Run the built CLI as a user would, and collect what it prints. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 
 export const CLI = fileURLToPath(new URL('../../analyzer/cli.js', import.meta.url));
 
@@ -52,4 +53,38 @@ export function only(result: CliResult, type: string): CliResult['events'][numbe
     throw new Error(`expected exactly one ${type} event, got ${found.length}: ${JSON.stringify(result.events)}\n${result.stderr.slice(-3000)}`);
   }
   return found[0];
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  exitCode?: number;
+  usage?: string;
+  /** An internal error's serialized Error (type, message, stack); some warnings carry a plain string. */
+  err?: { type: string; message: string; stack: string } | string;
+  [field: string]: unknown;
+}
+
+/** stderr read as what the contract says it is: one JSON object per line; fails on the first line that is not. */
+export function logLines(stderr: string): LogLine[] {
+  return stderr.split('\n').filter((line) => line.length > 0).map((line, i) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      throw new Error(`stderr line ${i + 1} is not JSON: ${line.slice(0, 300)}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || typeof (parsed as LogLine).msg !== 'string') {
+      throw new Error(`stderr line ${i + 1} is not a log object with a msg: ${line.slice(0, 300)}`);
+    }
+    return parsed as LogLine;
+  });
+}
+
+/** The log line that says why the run ended (the one carrying the exit code). */
+export function exitLine(result: CliResult): LogLine {
+  const lines = logLines(result.stderr).filter((l) => l.exitCode !== undefined);
+  if (lines.length !== 1) throw new Error(`expected one log line with an exitCode, got ${lines.length}:\n${result.stderr.slice(-3000)}`);
+  assert.equal(lines[0].exitCode, result.code, 'the exit line names the exit code the process ended with');
+  return lines[0];
 }

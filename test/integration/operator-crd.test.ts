@@ -10,6 +10,8 @@ import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { sharedKubeConfig } from '../cluster/shared.js';
 import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
 import { defaultDetectorsConfig } from '../../analyzer/detectors/index.js';
+import { CROSS_FIELD_RULES } from '../../analyzer/cross-field-rules.js';
+import { CROSS_FIELD_CASES } from '../unit/cross-field-cases.js';
 import { createMonitor, deleteNamespaces, freshNamespace, installCrd, monitorManifest, refusal } from './operator-helpers.js';
 
 let kc: KubeConfig;
@@ -57,10 +59,6 @@ describe('StreamMonitor CRD', () => {
     { what: 'gpu 2', spec: { source: { url }, gpu: 2 }, field: /spec\.gpu: .*gpu must be 0 or 1/s },
     { what: 'a black ratio above 1', spec: { source: { url }, detectors: { black: { pictureRatio: 1.5 } } }, field: /spec\.detectors\.black\.pictureRatio: .*less than or equal to 1/s },
     { what: 'a negative minDuration', spec: { source: { url }, detectors: { freeze: { minDuration: -1 } } }, field: /spec\.detectors\.freeze\.minDuration: .*greater than or equal to 0/s },
-    { what: 'a loudness window below the absolute gate', spec: { source: { url }, detectors: { loudness: { targetLufs: -60, toleranceLu: 20 } } }, field: /spec\.detectors\.loudness\.toleranceLu: .*-70 LUFS/s },
-    { what: 'a loudness window above full scale', spec: { source: { url }, detectors: { loudness: { targetLufs: -3, toleranceLu: 5 } } }, field: /spec\.detectors\.loudness\.toleranceLu: .*0 LUFS/s },
-    { what: 'a reconnect cap below the first delay', spec: { source: { url }, ingest: { reconnectInitialDelay: 10, reconnectMaxDelay: 1 } }, field: /spec\.ingest\.reconnectMaxDelay: .*reconnectInitialDelay/s },
-    { what: 'a stall reconnect before the stall is reported', spec: { source: { url }, detectors: { stall: { minDuration: 20, reconnectAfter: 5 } } }, field: /spec\.detectors\.stall\.reconnectAfter: .*minDuration/s },
     { what: 'a fractional freeze motionFrames', spec: { source: { url }, detectors: { freeze: { motionFrames: 2.5 } } }, field: /spec\.detectors\.freeze\.motionFrames: .*integer/s },
     { what: 'a string where a boolean belongs', spec: { source: { url }, suspend: 'yes' }, field: /spec\.suspend: .*boolean/s },
     { what: 'a model with an unknown defect type', spec: { source: { url }, models: [{ name: 'm', configMapRef: { name: 'c', key: 'k' }, input: { width: 8, height: 8 }, defect: { type: 'Weird', threshold: 0.5 } }] }, field: /spec\.models\[0\]\.defect\.type: .*model:<name>/s },
@@ -72,6 +70,21 @@ describe('StreamMonitor CRD', () => {
       const { code, message } = await refusal(kc, namespace, monitorManifest(name ?? 'bad', spec));
       assert.equal(code, 422, message);
       assert.match(message, field);
+    });
+  }
+
+  // The same cases the unit test runs through the analyzer's resolveConfig: both sides agree.
+  for (const [index, rule] of CROSS_FIELD_RULES.entries()) {
+    it(`judges ${rule.cel} as the analyzer does: refuses what breaks it, keeps its boundary`, async () => {
+      const { breaks, keeps } = CROSS_FIELD_CASES[rule.cel]!;
+      for (const fragment of breaks) {
+        const { code, message } = await refusal(kc, namespace, monitorManifest('cross-field', { source: { url }, ...fragment }));
+        assert.equal(code, 422, `${JSON.stringify(fragment)}: ${message}`);
+        assert.ok(message.includes(`spec.${[...rule.block, rule.field].join('.')}: Invalid value: ${rule.message}`), message);
+      }
+      for (const [i, fragment] of keeps.entries()) {
+        await createMonitor(kc, namespace, monitorManifest(`cross-field-keeps-${index}-${i}`, { source: { url }, ...fragment }));
+      }
     });
   }
 });
