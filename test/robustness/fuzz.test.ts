@@ -49,9 +49,13 @@ function figures(inputs: readonly FuzzInput[], seconds: number): string {
   }
   const exits = [...byExit].sort().map(([k, n]) => `${k}=${n}`).join(' ');
   const count = (k: ProblemClass): number => failingWith(k).length;
+  // How close inputs that ended on their own came to their bound.
+  const finished = outcomes.filter((o) => !o.problems.some((p) => p.kind === 'hang'));
+  const slowest = finished.reduce<Outcome | null>((a, o) => (a === null || o.ms > a.ms ? o : a), null);
   return `fuzz figures: ${inputs.length} inputs in ${seconds.toFixed(0)} s (${PARALLEL} at a time); exits ${exits}; ` +
     `crashes ${count('crash')}, hangs ${count('hang')}, leaks ${count('leak')}, unexpected exit ${count('exit')}, ` +
-    `non-JSON stdout ${count('stdout')}, non-JSON stderr ${count('stderr')}; clean ${outcomes.filter((o) => o.problems.length === 0).length}`;
+    `non-JSON stdout ${count('stdout')}, non-JSON stderr ${count('stderr')}; clean ${outcomes.filter((o) => o.problems.length === 0).length}; ` +
+    `slowest finished ${slowest === null ? '-' : `${(slowest.ms / 1000).toFixed(1)} s (${slowest.input.name.slice(0, 40)})`}`;
 }
 
 before(async () => {

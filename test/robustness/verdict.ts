@@ -51,13 +51,20 @@ export async function runInput(input: FuzzInput): Promise<Outcome> {
   const result = closed ?? (child.stdout?.destroy(), child.stderr?.destroy(), await done);
   const ms = endedAt - started;
   const problems = [
-    ...(hung ? [{ kind: 'hang' as const, detail: `still running after ${input.boundMs / 1000} s; stopped with SIGTERM${result.signal === 'SIGKILL' ? ', then SIGKILL' : ''}` }] : []),
+    ...(hung ? [hang(input, result)] : []),
     ...crashes(result, hung),
     ...exitProblems(input, result, hung),
     ...lineProblems(result),
     ...(await leaks(input.marker, result.signal === 'SIGKILL')),
   ];
   return { input, code: result.code, signal: result.signal, ms, problems };
+}
+
+function hang(input: FuzzInput, result: CliResult): Problem {
+  const stopped = result.signal === 'SIGKILL' ? 'SIGTERM did not end it, SIGKILL did' : `SIGTERM ended it (exit ${result.code})`;
+  // Two lines: the one before the suite's SIGTERM says what the CLI was doing.
+  const last = result.stderr.trim().split('\n').slice(-2).join(' | ');
+  return { kind: 'hang', detail: `still running after ${input.boundMs / 1000} s; ${stopped}; stderr ends: ${clip(last, 500)}` };
 }
 
 /** JS engine errors: they only reach stderr when something was not handled. */
