@@ -12,6 +12,10 @@ command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 if [ "${STREAMQC_NEED_PROMETHEUS:-0}" = 1 ]; then
   command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 fi
+# The fuzz suite (test/robustness/fuzz.test.ts) flips bytes of its clips with zzuf.
+if [ "${STREAMQC_NEED_ZZUF:-0}" = 1 ]; then
+  command -v zzuf >/dev/null 2>&1 || need_apt+=(zzuf)
+fi
 # The benchmark report draws its charts with this one font (test/bench/chart.ts, CHART_FONT_FILE).
 if [ "${STREAMQC_NEED_FONTS:-0}" = 1 ]; then
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)

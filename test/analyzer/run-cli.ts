@@ -28,10 +28,17 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: 
   });
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => {
+      // A line that is not JSON is no event; the suites that care say so (test/robustness).
       const events = stdout
         .split('\n')
         .filter((l) => l.trim().startsWith('{'))
-        .map((l) => JSON.parse(l) as CliResult['events'][number]);
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as CliResult['events'][number]];
+          } catch {
+            return [];
+          }
+        });
       resolve({ code, signal, stdout, stderr, events });
     });
   });
