@@ -9,8 +9,11 @@
 
 export const REDACTED = '***';
 
-/** A URL with a scheme, up to the first character that cannot be part of it in a log line. */
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+/**
+ * A URL with a scheme, up to the first character that cannot be part of it in a log line;
+ * punctuation that ends a sentence or a clause (`url: error`, `url.`) is left outside it.
+ */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]*[^\s"'<>`:;,.)\]]/gi;
 
 function maskQuery(query: string): string {
   return query

@@ -28,4 +28,12 @@ describe('URL redaction', () => {
     );
     assert.equal(redactUrlsIn('no url here'), 'no url here');
   });
+
+  it('leaves the punctuation that follows a URL in the text', () => {
+    assert.equal(
+      redactUrlsIn('https://cdn.example/a.ts?token=abc: Connection refused.'),
+      'https://cdn.example/a.ts?token=***: Connection refused.',
+    );
+    assert.equal(redactUrlsIn('(see rtmp://u:p@h/app/key).'), '(see rtmp://***@h/app/key).');
+  });
 });
