@@ -28,14 +28,17 @@ export interface PcmFormat {
 }
 
 /**
- * The rate a source outside the meters' range is resampled to: broadcast audio's own rate,
- * which keeps everything loudness, silence and clipping measure (the audible band).
+ * The rate a source above the meters' range is resampled to: broadcast audio's own rate, which
+ * keeps everything loudness, silence and clipping measure (the audible band).
  */
-export const RESAMPLE_TO_HZ = 48000;
+export const RESAMPLE_DOWN_TO_HZ = 48000;
 
 /**
  * What the meters are fed for a source's audio: the source's own format when the meters take
- * it (no conversion), else the same channels resampled to RESAMPLE_TO_HZ in the ffmpeg child.
+ * it (no conversion), else the same channels resampled in the ffmpeg child: a rate below the
+ * range goes up to its floor (8 kHz already holds every frequency such a source has, and the
+ * work stays bounded: a damaged header claiming 32 Hz made 2 s of file into 2,300 s of audio,
+ * 18 s of analysis at 48 kHz), a rate above it down to RESAMPLE_DOWN_TO_HZ.
  * More than MAX_CHANNELS cannot be converted at all: ffmpeg's resampler (needed even to change
  * the sample format) stops at 64 channels, so such audio is refused with the reason.
  */
@@ -45,8 +48,10 @@ export function meterFormatFor(source: PcmFormat): { format: PcmFormat } | { ref
       refused: `its audio has ${source.channels} channels; at most ${MAX_CHANNELS} can be analysed (ffmpeg cannot convert more)`,
     };
   }
-  const inRange = Number.isInteger(source.sampleRate) && source.sampleRate >= MIN_SAMPLE_RATE_HZ && source.sampleRate <= MAX_SAMPLE_RATE_HZ;
-  return { format: { sampleRate: inRange ? source.sampleRate : RESAMPLE_TO_HZ, channels: source.channels } };
+  const rate = source.sampleRate;
+  const inRange = Number.isInteger(rate) && rate >= MIN_SAMPLE_RATE_HZ && rate <= MAX_SAMPLE_RATE_HZ;
+  const sampleRate = inRange ? rate : rate > MAX_SAMPLE_RATE_HZ ? RESAMPLE_DOWN_TO_HZ : MIN_SAMPLE_RATE_HZ;
+  return { format: { sampleRate, channels: source.channels } };
 }
 
 /** Frames in an interleaved block; a block that does not hold whole frames is a caller bug. */

@@ -110,6 +110,8 @@ describe('full stack', () => {
     const rendered = spawnSync(clusterTool('helm'), [
       'template', RELEASE, chart, '--namespace', namespace, '--include-crds',
       '--set', `watchNamespaces={${namespace}}`,
+      // The chart's admission policy judges this namespace only: other test files share the control plane.
+      '--set', `admissionPolicy.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=${namespace}`,
       '--set', 'monitoring.analyzerPodMonitor.enabled=false',
       '--set', 'monitoring.operatorMonitor.enabled=false',
       '--set', 'monitoring.prometheusRule.enabled=false',

@@ -406,7 +406,9 @@ describe('helm chart: on a real API server', () => {
   });
 
   it('NOTES.txt tells the user to apply an example and where the metrics are', () => {
-    const r = helm(['install', 'sq', chart, '--dry-run=client', '--namespace', 'streamqc-system', '--kubeconfig', sharedKubeconfigPath()]);
+    // A release name of its own: helm looks up the cluster-scoped objects of a release, and the
+    // end-to-end test applies release sq's admission policy to the same control plane.
+    const r = helm(['install', 'sq-notes', chart, '--dry-run=client', '--namespace', 'streamqc-system', '--kubeconfig', sharedKubeconfigPath()]);
     assert.equal(r.code, 0, r.out);
     const notes = r.out.slice(r.out.indexOf('NOTES:'));
     assert.match(notes, /kubectl apply -f examples\/minimal\.yaml/);
