@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
-import { DETECTOR_OPTIONS, type DetectorsConfig } from './detectors/index.js';
+import { defaultDetectorsConfig, DETECTORS, detectorsSchemaOf, type DetectorsConfig } from './detectors/index.js';
 import { bool, defaultsOf, num, schemaOf, shortened, showValue, type OptionTable, type OptionValues } from './options.js';
 import { crossFieldErrors } from './cross-field-rules.js';
 import { validateCustomModels, type CustomModelConfig } from './features/custom-model-config.js';
@@ -49,12 +49,6 @@ export interface AnalyzerConfig {
 
 export class ConfigError extends Error {}
 
-function detectorsSchema(): Record<string, unknown> {
-  const properties: Record<string, unknown> = {};
-  for (const [type, table] of Object.entries(DETECTOR_OPTIONS)) properties[type] = schemaOf(table as OptionTable);
-  return { type: 'object', additionalProperties: false, properties };
-}
-
 /** JSON Schema of the config document (also embedded into the CRD's detectors block). */
 export function configSchema(): Record<string, unknown> {
   return {
@@ -67,15 +61,13 @@ export function configSchema(): Record<string, unknown> {
       analysis: schemaOf(analysisOptions),
       ingest: schemaOf(ingestOptions),
       http: schemaOf(httpOptions),
-      detectors: detectorsSchema(),
+      detectors: detectorsSchemaOf(DETECTORS),
       models: { type: 'array' },
     },
   };
 }
 
 export function defaultConfig(): AnalyzerConfig {
-  const detectors: Record<string, unknown> = {};
-  for (const [type, table] of Object.entries(DETECTOR_OPTIONS)) detectors[type] = defaultsOf(table as OptionTable);
   return {
     stream: null,
     live: null,
@@ -83,7 +75,7 @@ export function defaultConfig(): AnalyzerConfig {
     analysis: defaultsOf(analysisOptions),
     ingest: defaultsOf(ingestOptions),
     http: defaultsOf(httpOptions),
-    detectors: detectors as DetectorsConfig,
+    detectors: defaultDetectorsConfig(),
     models: [],
   };
 }

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import { ConfigError, type AnalyzerConfig } from './config.js';
-import { createDetectors } from './detectors/index.js';
+import { createDetectors, detectorSetupOf, type DetectorSetup } from './detectors/index.js';
 import type { AudioObservation, DefectEvent, DefectSink, DefectType, Detector, StreamFormat } from './detectors/types.js';
 import { AudioMeter } from './audio/meter.js';
 import { meterFormatFor, type PcmFormat } from './audio/format.js';
@@ -24,9 +24,7 @@ import { isLivePlaylist, ProbeAborted, probeSource, type ProbeResult } from './i
 import { assertPlainFile, credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
 import { Timeline, type WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
-import { DefectTracker } from './detectors/types.js';
-import { darkLumaThreshold } from './detectors/black.js';
-import { isBlurDetector, type BlurDetector } from './detectors/blur.js';
+import { DefectTracker } from './detectors/detector.js';
 import type { AnalyzerStatus, Phase, ReportedEvent } from './contract/status.js';
 
 // The /status document is a contract with the operator: its type lives beside its schema.
@@ -92,8 +90,8 @@ export class Analyzer {
   private readonly random: () => number;
   private timeline: Timeline;
   private detectors: Detector[] = [];
-  /** The blur detector, found once: its score feeds the blur gauge on every frame. */
-  private blurDetector: BlurDetector | null = null;
+  /** What the configured detectors' options set for the analysis (dark level, clip level, drift, reconnect). */
+  private readonly detectorSetup: DetectorSetup;
   private readonly sink: DefectSink;
   private live: boolean;
 
@@ -166,6 +164,7 @@ export class Analyzer {
     this.startedAt = new Date(this.clock()).toISOString();
     this.timeline = new Timeline(this.clock, { live: this.live, maxStep: 5 });
     this.metrics = new AnalyzerMetrics(config.stream ?? this.source.display);
+    this.detectorSetup = detectorSetupOf(config.detectors);
     this.sink = {
       started: (e) => this.defectStarted(e),
       ended: (e) => this.defectEnded(e),
@@ -301,10 +300,8 @@ export class Analyzer {
       this.timeline = new Timeline(this.clock, { live: this.live, maxStep: 5 });
     }
     this.detectors = createDetectors(this.config.detectors, this.sink);
-    this.blurDetector = this.detectors.find(isBlurDetector) ?? null;
     if (probe.video) {
-      // The analysis plane is full-range gray (ffmpeg maps nominal 16..235 to 0..255).
-      const dark = darkLumaThreshold(this.config.detectors.black.pixelThreshold);
+      const dark = this.detectorSetup.darkLumaThreshold;
       this.geometry = analysisGeometry(probe.video.width, probe.video.height, this.config.analysis.minAnalysisWidth, dark);
       if (this.config.analysis.gpu || this.config.analysis.onnx) {
         const { OnnxFeatureExtractor } = await import('./features/onnx.js');
@@ -321,10 +318,9 @@ export class Analyzer {
         this.cpu = new CpuFeatureExtractor(this.geometry);
         this.extractor = this.cpu;
       }
-      // Only the freeze detector reads drift.
-      if (this.config.detectors.freeze.enabled) {
-        this.stillness = new StillnessMeter(this.geometry.width, this.geometry.height, this.config.detectors.freeze.noise);
-      }
+      // Drift is measured only while an enabled detector reads it.
+      const drift = this.detectorSetup.drift;
+      if (drift) this.stillness = new StillnessMeter(this.geometry.width, this.geometry.height, drift.reanchorAbove);
       this.metrics.featureBackend.set(
         { stream: this.metrics.stream, backend: this.extractor.backend, execution_provider: this.executionProvider },
         1,
@@ -338,10 +334,8 @@ export class Analyzer {
         this.log.warn({ source: this.source.display, reason: plan.refused }, 'analysing the video only');
       } else {
         this.meterAudio = plan.format;
-        // Lossy codecs smear hard clipping below full scale (an overdriven AAC stream decodes to
-        // about -0.4 dBFS peaks), so the clip level is the EBU R128 ceiling, -1 dBFS, by default.
         this.audioMeter = new AudioMeter(plan.format.sampleRate, plan.format.channels, {
-          clipLevel: 10 ** (this.config.detectors.clipping.levelDbfs / 20),
+          clipLevel: this.detectorSetup.clipLevel,
         });
       }
     }
@@ -532,8 +526,10 @@ export class Analyzer {
     this.metrics.blackRatio.set(s, features.darkRatio);
     this.metrics.blockiness.set(s, features.blockiness);
     this.metrics.meanLuma.set(s, features.meanLuma);
-    const score = this.blurDetector?.blurScore();
-    if (score !== undefined && Number.isFinite(score)) this.metrics.blur.set(s, score);
+    for (const d of this.detectors) {
+      const blur = d.gauges?.().blur;
+      if (blur !== undefined && Number.isFinite(blur)) this.metrics.blur.set(s, blur);
+    }
   }
 
   private onAudio(t: number, samples: Float32Array): void {
@@ -662,7 +658,7 @@ export class Analyzer {
     // ffmpeg may wait forever on some protocols; restart the session after `reconnectAfter`
     // of silence, counted from its start too, so a session still opening is left alone.
     const silent = Math.min(since, (this.clock() - this.sessionStartWall) / 1000);
-    if (this.session && silent > this.config.detectors.stall.reconnectAfter) {
+    if (this.session && silent > this.detectorSetup.reconnectAfter) {
       this.log.warn({ silentSeconds: Number(since.toFixed(1)) }, 'no media; restarting ingest');
       void this.session.stop();
     }

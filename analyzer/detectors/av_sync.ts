@@ -5,7 +5,7 @@
  * momentary jitter in timestamps is not.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
-import { DefectTracker, type DefectSink, type Detector } from './types.js';
+import { DefectTracker, defineDetector, type DefectSink, type Detector } from './detector.js';
 
 export const avSyncOptions = {
   enabled: bool(true, 'Report audio/video offset beyond the threshold'),
@@ -15,7 +15,7 @@ export const avSyncOptions = {
 
 export type AvSyncOptions = OptionValues<typeof avSyncOptions>;
 
-export function createAvSyncDetector(options: AvSyncOptions, sink: DefectSink): Detector {
+export function createAvSyncDetector(options: AvSyncOptions, sink: DefectSink<'av_sync'>): Detector<'av_sync'> {
   const tracker = new DefectTracker('av_sync', sink, options.minDuration);
   return {
     type: 'av_sync',
@@ -29,3 +29,9 @@ export function createAvSyncDetector(options: AvSyncOptions, sink: DefectSink): 
     },
   };
 }
+
+export const avSyncDetector = defineDetector({
+  type: 'av_sync',
+  options: avSyncOptions,
+  create: (options, { sink }) => createAvSyncDetector(options, sink),
+});

@@ -5,7 +5,7 @@
  */
 import type { VideoFeatures } from '../features/types.js';
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
-import { DefectTracker, type DefectSink, type Detector } from './types.js';
+import { DefectTracker, defineDetector, type DefectSink, type Detector } from './detector.js';
 
 export const blackOptions = {
   enabled: bool(true, 'Report black pictures'),
@@ -41,7 +41,7 @@ export function isBlackPicture(features: VideoFeatures, pictureRatio: number): b
   return features.darkRatio >= pictureRatio;
 }
 
-export function createBlackDetector(options: BlackOptions, sink: DefectSink): Detector {
+export function createBlackDetector(options: BlackOptions, sink: DefectSink<'black'>): Detector<'black'> {
   const tracker = new DefectTracker('black', sink, options.minDuration);
   return {
     type: 'black',
@@ -55,3 +55,15 @@ export function createBlackDetector(options: BlackOptions, sink: DefectSink): De
     },
   };
 }
+
+export const blackDetector = defineDetector({
+  type: 'black',
+  options: blackOptions,
+  // Freeze, blur and blockiness skip black pictures by this detector's own measure, and the
+  // features count dark pixels by it, whether or not black itself is reported.
+  shares: (options) => ({
+    blackPictureRatio: options.pictureRatio,
+    darkLumaThreshold: darkLumaThreshold(options.pixelThreshold),
+  }),
+  create: (options, { sink }) => createBlackDetector(options, sink),
+});

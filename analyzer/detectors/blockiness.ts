@@ -18,7 +18,7 @@ import { bool, num, type OptionTable, type OptionValues } from '../options.js';
 import { StreamBaseline } from './baseline.js';
 import { blackOptions, isBlackPicture } from './black.js';
 import { pictureChanged } from './format_change.js';
-import { DefectTracker, type DefectSink, type Detector, type StreamFormat } from './types.js';
+import { DefectTracker, defineDetector, type DefectSink, type Detector, type StreamFormat } from './detector.js';
 
 export const blockinessOptions = {
   enabled: bool(true, 'Report macroblocking / corruption (block-edge energy far above the stream\'s baseline)'),
@@ -66,9 +66,9 @@ export function isBlocky(
 
 export function createBlockinessDetector(
   options: BlockinessOptions,
-  sink: DefectSink,
+  sink: DefectSink<'blockiness'>,
   blackPictureRatio: number = blackOptions.pictureRatio.default,
-): Detector {
+): Detector<'blockiness'> {
   const tracker = new DefectTracker('blockiness', sink, options.minDuration);
   const baseline = new StreamBaseline(options.warmupSeconds);
   const detailBaseline = new StreamBaseline(options.warmupSeconds);
@@ -136,3 +136,9 @@ export function createBlockinessDetector(
     },
   };
 }
+
+export const blockinessDetector = defineDetector({
+  type: 'blockiness',
+  options: blockinessOptions,
+  create: (options, { sink, blackPictureRatio }) => createBlockinessDetector(options, sink, blackPictureRatio),
+});

@@ -13,7 +13,7 @@ import { bool, num, type OptionTable, type OptionValues } from '../options.js';
 import { StreamBaseline } from './baseline.js';
 import { blackOptions, isBlackPicture } from './black.js';
 import { pictureChanged } from './format_change.js';
-import { DefectTracker, type DefectSink, type Detector, type StreamFormat } from './types.js';
+import { DefectTracker, defineDetector, type DefectSink, type Detector, type StreamFormat } from './detector.js';
 
 export const blurOptions = {
   enabled: bool(true, 'Report loss of detail far below the stream\'s baseline'),
@@ -39,19 +39,14 @@ export function blurScoreOf(detail: number, baseline: number): number {
   return Math.min(1, Math.max(0, 1 - detail / baseline));
 }
 
-export interface BlurDetector extends Detector {
-  /** Blur score of the last judged frame (0 before the baseline is ready), for the blur gauge. */
+export interface BlurDetector extends Detector<'blur'> {
+  /** Blur score of the last judged frame (0 before the baseline is ready); also the blur gauge. */
   blurScore(): number;
-}
-
-/** Finds the blur detector among a stream's detectors, for the blur gauge. */
-export function isBlurDetector(detector: Detector): detector is BlurDetector {
-  return detector.type === 'blur' && 'blurScore' in detector;
 }
 
 export function createBlurDetector(
   options: BlurOptions,
-  sink: DefectSink,
+  sink: DefectSink<'blur'>,
   blackPictureRatio: number = blackOptions.pictureRatio.default,
 ): BlurDetector {
   const tracker = new DefectTracker('blur', sink, options.minDuration);
@@ -90,5 +85,14 @@ export function createBlurDetector(
     blurScore() {
       return score;
     },
+    gauges() {
+      return { blur: score };
+    },
   };
 }
+
+export const blurDetector = defineDetector({
+  type: 'blur',
+  options: blurOptions,
+  create: (options, { sink, blackPictureRatio }) => createBlurDetector(options, sink, blackPictureRatio),
+});

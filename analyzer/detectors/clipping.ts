@@ -7,7 +7,7 @@
  * lasts; the window itself is the hysteresis (clipping resuming within it continues the event).
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
-import { DefectTracker, type DefectSink, type Detector } from './types.js';
+import { DefectTracker, defineDetector, type DefectSink, type Detector } from './detector.js';
 
 export const clippingOptions = {
   enabled: bool(true, 'Report bursts of clipped samples'),
@@ -33,7 +33,7 @@ interface ClippedBlock {
   samples: number;
 }
 
-export function createClippingDetector(options: ClippingOptions, sink: DefectSink): Detector {
+export function createClippingDetector(options: ClippingOptions, sink: DefectSink<'clipping'>): Detector<'clipping'> {
   const tracker = new DefectTracker('clipping', sink, options.minDuration);
   // Only blocks that hold clipped samples, oldest first: the window is short, so this stays tiny.
   const recent: ClippedBlock[] = [];
@@ -67,3 +67,13 @@ export function createClippingDetector(options: ClippingOptions, sink: DefectSin
     },
   };
 }
+
+export const clippingDetector = defineDetector({
+  type: 'clipping',
+  options: clippingOptions,
+  // The audio stage counts clipped samples at this level, whether or not clipping is reported.
+  // Lossy codecs smear hard clipping below full scale (an overdriven AAC stream decodes to
+  // about -0.4 dBFS peaks), hence the EBU R128 ceiling, -1 dBFS, by default.
+  shares: (options) => ({ clipLevel: 10 ** (options.levelDbfs / 20) }),
+  create: (options, { sink }) => createClippingDetector(options, sink),
+});

@@ -9,7 +9,7 @@
  * at the flush if that comes sooner.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
-import type { DefectEvent, DefectSink, Detector } from './types.js';
+import { defineDetector, type DefectEvent, type DefectSink, type Detector } from './detector.js';
 
 export const decodeErrorOptions = {
   enabled: bool(true, 'Report corrupt data reported by the decoder'),
@@ -22,7 +22,7 @@ export const decodeErrorOptions = {
 export type DecodeErrorOptions = OptionValues<typeof decodeErrorOptions>;
 
 interface Burst {
-  event: DefectEvent;
+  event: DefectEvent<'decode_error'>;
   reported: boolean;
   errors: number;
   lastError: number;
@@ -31,7 +31,7 @@ interface Burst {
   cleanAt: number | null;
 }
 
-export function createDecodeErrorDetector(options: DecodeErrorOptions, sink: DefectSink): Detector {
+export function createDecodeErrorDetector(options: DecodeErrorOptions, sink: DefectSink<'decode_error'>): Detector<'decode_error'> {
   let burst: Burst | null = null;
 
   const detailOf = (b: Burst): Record<string, number | string> => ({ errors: b.errors, message: b.lastMessage });
@@ -91,3 +91,9 @@ export function createDecodeErrorDetector(options: DecodeErrorOptions, sink: Def
     },
   };
 }
+
+export const decodeErrorDetector = defineDetector({
+  type: 'decode_error',
+  options: decodeErrorOptions,
+  create: (options, { sink }) => createDecodeErrorDetector(options, sink),
+});

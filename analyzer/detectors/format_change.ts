@@ -5,7 +5,7 @@
  * `resolution: 1280x720 -> 640x360`.
  */
 import { bool, type OptionTable, type OptionValues } from '../options.js';
-import type { DefectEvent, DefectSink, Detector, StreamFormat } from './types.js';
+import { defineDetector, type DefectEvent, type DefectSink, type Detector, type StreamFormat } from './detector.js';
 
 export const formatChangeOptions = {
   enabled: bool(true, 'Report changes of resolution, frame rate, codecs or audio layout'),
@@ -66,7 +66,7 @@ export function pictureChanged(before: StreamFormat, after: StreamFormat): boole
   return PICTURE_ASPECTS.some((aspect) => aspect in differences);
 }
 
-export function createFormatChangeDetector(_options: FormatChangeOptions, sink: DefectSink): Detector {
+export function createFormatChangeDetector(_options: FormatChangeOptions, sink: DefectSink<'format_change'>): Detector<'format_change'> {
   let previous: StreamFormat | null = null;
   return {
     type: 'format_change',
@@ -77,7 +77,7 @@ export function createFormatChangeDetector(_options: FormatChangeOptions, sink: 
       const detail = formatDifferences(before, format);
       if (Object.keys(detail).length === 0) return;
       // Instant: `started` keeps the sink contract (end null while active), `ended` carries end = start.
-      const event: DefectEvent = { type: 'format_change', start: t, end: null, detail };
+      const event: DefectEvent<'format_change'> = { type: 'format_change', start: t, end: null, detail };
       sink.started({ ...event, detail: { ...detail } });
       sink.ended({ ...event, end: t, detail: { ...detail } });
     },
@@ -86,3 +86,9 @@ export function createFormatChangeDetector(_options: FormatChangeOptions, sink: 
     },
   };
 }
+
+export const formatChangeDetector = defineDetector({
+  type: 'format_change',
+  options: formatChangeOptions,
+  create: (options, { sink }) => createFormatChangeDetector(options, sink),
+});

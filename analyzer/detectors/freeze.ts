@@ -14,7 +14,7 @@
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
 import { blackOptions, isBlackPicture } from './black.js';
-import { DefectTracker, type DefectSink, type Detector } from './types.js';
+import { DefectTracker, defineDetector, type DefectSink, type Detector } from './detector.js';
 
 export const freezeOptions = {
   enabled: bool(true, 'Report frozen pictures'),
@@ -38,9 +38,9 @@ export type FreezeOptions = OptionValues<typeof freezeOptions>;
  */
 export function createFreezeDetector(
   options: FreezeOptions,
-  sink: DefectSink,
+  sink: DefectSink<'freeze'>,
   blackPictureRatio: number = blackOptions.pictureRatio.default,
-): Detector {
+): Detector<'freeze'> {
   const tracker = new DefectTracker('freeze', sink, options.minDuration, options.motionFrames);
   // A frame's difference compares it with the frame before, so the frozen picture was already
   // on screen one frame earlier: a run starts at that reference frame, as in freezedetect.
@@ -95,3 +95,11 @@ export function createFreezeDetector(
     },
   };
 }
+
+export const freezeDetector = defineDetector({
+  type: 'freeze',
+  options: freezeOptions,
+  // Drift re-anchors past the same noise floor that tells a moving frame from a frozen one.
+  needs: (options) => ({ drift: { reanchorAbove: options.noise } }),
+  create: (options, { sink, blackPictureRatio }) => createFreezeDetector(options, sink, blackPictureRatio),
+});

@@ -10,7 +10,7 @@
  * across the silence, to a false loudness event.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
-import { DefectTracker, type DefectSink, type Detector } from './types.js';
+import { DefectTracker, defineDetector, type DefectSink, type Detector } from './detector.js';
 
 export const loudnessOptions = {
   enabled: bool(true, 'Report programme loudness outside target +/- tolerance'),
@@ -24,7 +24,7 @@ export type LoudnessOptions = OptionValues<typeof loudnessOptions>;
 /** EBU R128 / ITU-R BS.1770 absolute gate: below it a block does not count as programme. */
 export const ABSOLUTE_GATE_LUFS = -70;
 
-export function createLoudnessDetector(options: LoudnessOptions, sink: DefectSink): Detector {
+export function createLoudnessDetector(options: LoudnessOptions, sink: DefectSink<'loudness'>): Detector<'loudness'> {
   const tracker = new DefectTracker('loudness', sink, options.minDuration);
   return {
     type: 'loudness',
@@ -45,3 +45,9 @@ export function createLoudnessDetector(options: LoudnessOptions, sink: DefectSin
     },
   };
 }
+
+export const loudnessDetector = defineDetector({
+  type: 'loudness',
+  options: loudnessOptions,
+  create: (options, { sink }) => createLoudnessDetector(options, sink),
+});

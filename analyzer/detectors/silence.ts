@@ -4,7 +4,7 @@
  * programme that plays on the others is not silence.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
-import { DefectTracker, type DefectSink, type Detector } from './types.js';
+import { DefectTracker, defineDetector, type DefectSink, type Detector } from './detector.js';
 
 export const silenceOptions = {
   enabled: bool(true, 'Report silent audio'),
@@ -14,7 +14,7 @@ export const silenceOptions = {
 
 export type SilenceOptions = OptionValues<typeof silenceOptions>;
 
-export function createSilenceDetector(options: SilenceOptions, sink: DefectSink): Detector {
+export function createSilenceDetector(options: SilenceOptions, sink: DefectSink<'silence'>): Detector<'silence'> {
   const tracker = new DefectTracker('silence', sink, options.minDuration);
   return {
     type: 'silence',
@@ -29,3 +29,9 @@ export function createSilenceDetector(options: SilenceOptions, sink: DefectSink)
     },
   };
 }
+
+export const silenceDetector = defineDetector({
+  type: 'silence',
+  options: silenceOptions,
+  create: (options, { sink }) => createSilenceDetector(options, sink),
+});

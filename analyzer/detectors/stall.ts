@@ -2,11 +2,11 @@
  * stall: no media arrives (source down, network loss). Driven by the analyzer's periodic
  * tick, which says how long ago media last arrived: once that reaches `minDuration` the
  * stall is reported as starting when media stopped, and it ends when media arrives again.
- * `reconnectAfter` is not used here: it is the analyzer's ingest policy, kept in this table
- * because it is the same "how long without media" question and users tune both together.
+ * `reconnectAfter` is not used here: it is the analyzer's ingest policy (shared below), kept in
+ * this table because it is the same "how long without media" question and users tune both together.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
-import type { DefectEvent, DefectSink, Detector } from './types.js';
+import { defineDetector, type DefectEvent, type DefectSink, type Detector } from './detector.js';
 
 export const stallOptions = {
   enabled: bool(true, 'Report periods without media'),
@@ -16,8 +16,8 @@ export const stallOptions = {
 
 export type StallOptions = OptionValues<typeof stallOptions>;
 
-export function createStallDetector(options: StallOptions, sink: DefectSink): Detector {
-  let active: DefectEvent | null = null;
+export function createStallDetector(options: StallOptions, sink: DefectSink<'stall'>): Detector<'stall'> {
+  let active: DefectEvent<'stall'> | null = null;
   // The timeline time of the latest tick: a stall observed until then has not ended before it.
   let lastTick = Number.NEGATIVE_INFINITY;
 
@@ -47,3 +47,10 @@ export function createStallDetector(options: StallOptions, sink: DefectSink): De
     },
   };
 }
+
+export const stallDetector = defineDetector({
+  type: 'stall',
+  options: stallOptions,
+  shares: (options) => ({ reconnectAfter: options.reconnectAfter }),
+  create: (options, { sink }) => createStallDetector(options, sink),
+});
