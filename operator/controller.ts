@@ -20,6 +20,7 @@ import { boundedStatus, type AnalyzerAnswer, type AnalyzerStatusReader } from '.
 import { EVENT_RATE_LIMIT, EventRateLimiter } from './event-rate-limit.js';
 import { analyzerFacts } from './status.js';
 import { reconcileMonitor, type ReconcileDeps } from './reconcile.js';
+import { statusWriter } from './status-writer.js';
 import type { AnalyzerDefaults } from './analyzer-pod.js';
 
 /** Analyzer /status requests in flight at most (each is one small GET to a pod). */
@@ -72,11 +73,12 @@ export class StreamMonitorController extends K8sOperatorAdapter {
         onChange: (key) => this.queue.add(key),
       })
       : undefined;
+    const custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     const deps: ReconcileDeps = {
       core,
       owned: this.ownedObjects(),
-      custom: options.kubeConfig.makeApiClient(CustomObjectsApi),
-      writeStatus: (monitor, status) => this.statusWrite(monitor, status),
+      custom,
+      writeStatus: statusWriter(custom),
       recordEvent: eventRecorder(core, (m) => options.logger.warn(m), {
         limiter: this.eventLimiter,
         onDropped: (reason) => this.metrics.eventsDropped.inc({ reason }),
@@ -141,10 +143,6 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     this.analyzers?.stop();
     this.stop();
     await Promise.all([this.queue.stop(), this.watchesEnded()]);
-  }
-
-  protected override pluralOf(): string {
-    return PLURAL;
   }
 
   protected override watchHooks(resource: string): { onRelist: () => void; onWatchFailure: () => void } {

@@ -1,21 +1,16 @@
 /**
  * The one place where @dot-i/k8s-operator (written against @kubernetes/client-node 0.x) meets
- * the 1.x client this project uses. What it bridges, and why:
+ * the 1.x client this project uses. What is left of it, and why:
  *
  * - The constructor loads the default kubeconfig; an operator (and a test) passes its own.
- * - getCustomResourceApiUri reads `CoreV1Api.basePath`, which 1.x clients no longer have; the
- *   server comes from the kubeconfig instead. The framework's status and finalizer requests
- *   (setResourceStatus, patchResourceStatus, setResourceFinalizers) build their URLs with it.
  * - watchResource ends the process (process.exit) on any watch error and restarts a watch that
  *   stop() aborted: on 1.x, whose Watch reports an abort as an error, stopping the operator or a
  *   kube-apiserver restart would kill it. Here it runs on an informer (informer.ts: list, then
  *   watch from the list's resourceVersion, resumed or relisted until stop()), and events still
  *   arrive as the framework's ResourceEvent. inform() gives the same for any other collection,
  *   with a cache of what the caller keeps of each object.
- * - The framework's status requests (gaxios) build a new https.Agent each and send only the
- *   Authorization header; they get the KubeConfig's shared agent and headers instead.
- * - The status helpers return null on any failure (they log it); statusWrite turns that into a
- *   thrown error so that the work queue retries, e.g. after a 409 conflict.
+ * - Status is not written through the framework (its helpers log an API error and return
+ *   null): status-writer.ts uses the client's own status call.
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import k8sOperator, { type OperatorLogger, type ResourceEvent, type ResourceMeta } from '@dot-i/k8s-operator';
@@ -39,15 +34,6 @@ interface CustomObjectList {
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
-/** What a status write needs of an object (plain JSON of a custom resource fits). */
-export interface StatusTarget {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; resourceVersion: string };
-}
-
-type PathBuilder = (meta: ResourceMeta) => string;
-
 export abstract class K8sOperatorAdapter extends FrameworkOperator {
   private stopping = false;
   private readonly informers: Informer<unknown>[] = [];
@@ -56,10 +42,6 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
     super(logger);
     this.kubeConfig = kubeConfig;
     this.k8sApi = kubeConfig.makeApiClient(CoreV1Api);
-  }
-
-  protected override getCustomResourceApiUri(group: string, version: string, plural: string, namespace?: string): string {
-    return `${this.serverUrl()}${collectionPath(group, version, plural, namespace)}`;
   }
 
   /**
@@ -75,7 +57,7 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
     onEvent: (event: ResourceEvent) => Promise<void>,
     namespace?: string,
   ): Promise<void> {
-    const id = this.registerResource(group, version, plural);
+    const id = `${plural}.${group ? `${group}/${version}` : version}`;
     const custom = this.kubeConfig.makeApiClient(CustomObjectsApi);
     let chain = Promise.resolve();
     const informer = this.inform<Seen>({
@@ -125,17 +107,6 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
     return informer;
   }
 
-  /**
-   * Tells the framework's status and finalizer helpers where a resource lives (its own
-   * watchResource does this; they look it up in a private field of the framework).
-   */
-  protected registerResource(group: string, version: string, plural: string): string {
-    const id = `${plural}.${group ? `${group}/${version}` : version}`;
-    (this as unknown as { resourcePathBuilders: Record<string, PathBuilder> }).resourcePathBuilders[id] =
-      (meta) => this.getCustomResourceApiUri(group, version, plural, meta.namespace);
-    return id;
-  }
-
   override stop(): void {
     this.stopping = true;
     for (const informer of this.informers) void informer.stop();
@@ -144,39 +115,5 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
   /** Resolves when every informer has stopped after stop(). */
   protected async watchesEnded(): Promise<void> {
     await Promise.all(this.informers.map((informer) => informer.stop()));
-  }
-
-  /**
-   * The framework's status and finalizer requests go through gaxios with a new https.Agent
-   * each (a TLS handshake and a fresh secure context per status write) and only the
-   * Authorization header. Here they take what every other request of this operator gets from
-   * the KubeConfig: its headers (User-Agent included) and its agent (kept alive and shared
-   * when the KubeConfig is set up with connection reuse).
-   */
-  protected override async applyGaxiosKubeConfigAuth(options: { headers?: Record<string, string>; agent?: unknown }): Promise<void> {
-    const opts: { headers?: Record<string, unknown>; auth?: string; agent?: unknown } = {};
-    await this.kubeConfig.applyToHTTPSOptions(opts as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
-    const headers: Record<string, string> = { ...options.headers };
-    for (const [name, value] of Object.entries(opts.headers ?? {})) headers[name] = String(value);
-    if (opts.auth && headers.Authorization === undefined) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-    options.headers = headers;
-    options.agent = opts.agent;
-  }
-
-  /** Replaces the status subresource (optimistic: carries the object's resourceVersion). */
-  protected async statusWrite(object: StatusTarget, status: unknown): Promise<void> {
-    // Only apiVersion, kind, name, namespace and resourceVersion are read.
-    const meta = ResourceMetaImpl.createWithPlural(this.pluralOf(object), object as KubernetesObject);
-    const written = await this.setResourceStatus(meta, status);
-    if (written === null) throw new Error(`status write of ${meta.namespace ?? ''}/${meta.name} failed (conflict or API error; see the log)`);
-  }
-
-  /** The plural under which a watched object's kind was registered. */
-  protected abstract pluralOf(object: StatusTarget): string;
-
-  private serverUrl(): string {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    return cluster.server.replace(/\/$/, '');
   }
 }
