@@ -9,6 +9,7 @@
  * the cluster stays the source of truth for everything else.
  */
 import type { AnalyzerAnswer } from './analyzer-status.js';
+import { systemClock, type Clock, type Timer } from './clock.js';
 
 export interface AnalyzerTarget {
   podIP: string;
@@ -27,6 +28,8 @@ export interface AnalyzerPollerOptions {
   facts: (answer: AnalyzerAnswer | undefined) => string;
   /** The monitor behind `key` has new analyzer facts. */
   onChange: (key: string) => void;
+  /** What the polling interval runs on; the system's when absent. */
+  clock?: Clock;
 }
 
 interface Tracked {
@@ -40,7 +43,7 @@ export class AnalyzerPoller {
   private readonly queued = new Set<string>();
   private readonly ready: string[] = [];
   private inFlight = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
   constructor(private readonly options: AnalyzerPollerOptions) {}
 
@@ -65,14 +68,13 @@ export class AnalyzerPoller {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
+    this.timer = (this.options.clock ?? systemClock).setInterval(() => {
       for (const key of this.tracked.keys()) this.enqueue(key);
-    }, this.options.intervalMs);
-    this.timer.unref();
+    }, this.options.intervalMs).unref();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.tracked.clear();
     this.queued.clear();

@@ -15,6 +15,7 @@ import { collectionPath, type Informer, type ListPage } from './informer.js';
 import { configMapFacts, monitorOf, sameConfigMap, samePod, slimPod, type ConfigMapFacts, type OwnedObjects } from './owned-objects.js';
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
+import { systemClock, type Clock, type Timer } from './clock.js';
 import { AnalyzerPoller, type AnalyzerTarget } from './analyzer-poller.js';
 import { boundedStatus, type AnalyzerAnswer, type AnalyzerStatusReader } from './analyzer-status.js';
 import { EVENT_RATE_LIMIT, EventRateLimiter } from './event-rate-limit.js';
@@ -39,6 +40,8 @@ export interface ControllerOptions {
   analyzerDefaults?: AnalyzerDefaults;
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** What every part of the controller reads time by; the system's when absent. */
+  clock?: Clock;
 }
 
 export class StreamMonitorController extends K8sOperatorAdapter {
@@ -46,18 +49,20 @@ export class StreamMonitorController extends K8sOperatorAdapter {
   readonly metrics: OperatorMetrics;
   private readonly core: CoreV1Api;
   private readonly analyzers: AnalyzerPoller | undefined;
-  private readonly eventLimiter = new EventRateLimiter({ ...EVENT_RATE_LIMIT, now: () => Date.now() });
+  private readonly eventLimiter: EventRateLimiter;
   /** Per watched namespace ('' for the whole cluster): the caches of owned objects. */
   private readonly pods = new Map<string, Informer<V1Pod>>();
   private readonly configMaps = new Map<string, Informer<ConfigMapFacts>>();
   /** Every monitor the watch has shown and not yet deleted: what a resync enqueues. */
   private readonly monitors = new Set<string>();
-  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: Timer | undefined;
   private ownedSynced = false;
   private watching = false;
 
   constructor(private readonly options: ControllerOptions) {
     super(options.kubeConfig, options.logger);
+    const clock = this.clock = options.clock ?? systemClock;
+    this.eventLimiter = new EventRateLimiter({ ...EVENT_RATE_LIMIT, now: () => clock.now() });
     const core = this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.metrics = new OperatorMetrics(() => this.queue.depth, () => ({
       pods: [...this.pods.values()].reduce((n, cache) => n + cache.size, 0),
@@ -71,6 +76,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
         concurrency: POLL_CONCURRENCY,
         facts: analyzerFacts,
         onChange: (key) => this.queue.add(key),
+        clock,
       })
       : undefined;
     const custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -82,10 +88,10 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       recordEvent: eventRecorder(core, (m) => options.logger.warn(m), {
         limiter: this.eventLimiter,
         onDropped: (reason) => this.metrics.eventsDropped.inc({ reason }),
-      }),
+      }, clock),
       analyzers: this.analyzers,
       analyzerDefaults: options.analyzerDefaults,
-      now: () => new Date(),
+      now: () => new Date(clock.now()),
       onStatusWrite: (monitor: StreamMonitor, status: StreamMonitorStatus) => {
         this.metrics.statusWrites.inc();
         this.metrics.observeMonitor(monitorKey(monitor.metadata.namespace, monitor.metadata.name), status.phase);
@@ -93,6 +99,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     };
     this.queue = new WorkQueue((key) => reconcileMonitor(deps, key), {
       concurrency: options.concurrency,
+      clock,
       baseDelayMs: options.retryBaseMs ?? 250,
       maxDelayMs: options.retryMaxMs ?? 60_000,
       // An API server's refusal can echo spec values (a source URL with its token).
@@ -130,8 +137,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     for (const namespace of scopes) {
       await this.watchResource(API_GROUP, API_VERSION, PLURAL, (event) => this.onMonitorEvent(event), namespace);
     }
-    this.resyncTimer = setInterval(() => this.resync(), this.options.resyncMs);
-    this.resyncTimer.unref();
+    this.resyncTimer = this.clock.setInterval(() => this.resync(), this.options.resyncMs).unref();
     this.analyzers?.start();
     this.watching = true;
   }
@@ -139,7 +145,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
   /** Stops watching, then lets running reconciles finish. */
   async shutdown(): Promise<void> {
     this.watching = false;
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.resyncTimer?.cancel();
     this.analyzers?.stop();
     this.stop();
     await Promise.all([this.queue.stop(), this.watchesEnded()]);

@@ -15,6 +15,7 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import k8sOperator, { type OperatorLogger, type ResourceEvent, type ResourceMeta } from '@dot-i/k8s-operator';
 import { Informer, collectionPath, type InformerOptions } from './informer.js';
+import { systemClock, type Clock } from './clock.js';
 
 const FrameworkOperator = k8sOperator.default;
 const { ResourceMetaImpl, ResourceEventType } = k8sOperator;
@@ -37,6 +38,8 @@ interface CustomObjectList {
 export abstract class K8sOperatorAdapter extends FrameworkOperator {
   private stopping = false;
   private readonly informers: Informer<unknown>[] = [];
+  /** What the informers' backoff waits by. */
+  protected clock: Clock = systemClock;
 
   constructor(kubeConfig: KubeConfig, logger: OperatorLogger) {
     super(logger);
@@ -101,7 +104,7 @@ export abstract class K8sOperatorAdapter extends FrameworkOperator {
 
   /** A list-then-watch cache (informer.ts) that lives until stop(); start() it. */
   protected inform<T>(options: Omit<InformerOptions<T>, 'kubeConfig' | 'log'>): Informer<T> {
-    const informer = new Informer<T>({ ...options, kubeConfig: this.kubeConfig, log: this.logger });
+    const informer = new Informer<T>({ clock: this.clock, ...options, kubeConfig: this.kubeConfig, log: this.logger });
     this.informers.push(informer as Informer<unknown>);
     if (this.stopping) void informer.stop();
     return informer;
