@@ -11,8 +11,13 @@ import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/cli
 import { describeError } from './errors.js';
 import { sleep, systemClock, type Clock } from './clock.js';
 
+/** The Lease requests the election makes (CustomObjectsApi's; a test may hand in its own). */
+export type LeaseApi = Pick<CustomObjectsApi, 'getNamespacedCustomObject' | 'createNamespacedCustomObject' | 'replaceNamespacedCustomObject'>;
+
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
+  /** Where the Lease is read and written; a client of kubeConfig when absent. */
+  leases?: LeaseApi;
   namespace: string;
   name: string;
   identity: string;
@@ -41,14 +46,14 @@ function microTime(date: Date): string {
 
 
 export class LeaderElector {
-  private readonly api: CustomObjectsApi;
+  private readonly api: LeaseApi;
   private stopped = false;
   private leading = false;
   private observed: { record: string; at: number } | undefined;
   private readonly clock: Clock;
 
   constructor(private readonly o: LeaderElectionOptions) {
-    this.api = o.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.api = o.leases ?? o.kubeConfig.makeApiClient(CustomObjectsApi);
     this.clock = o.clock ?? systemClock;
   }
 
