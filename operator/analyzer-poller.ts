@@ -6,9 +6,13 @@
  * analyzer takes to answer or time out; here a steady stream costs one HTTP GET to its pod.
  *
  * Reconcile says where each monitor's analyzer is (track) and reads the last answer (latest);
- * the cluster stays the source of truth for everything else.
+ * the cluster stays the source of truth for everything else. The polls run on a WorkQueue of
+ * their own (queue.ts): de-duplicated and bounded like reconciles, but never holding a worker
+ * of theirs.
  */
 import type { AnalyzerAnswer } from './analyzer-status.js';
+import { systemClock, type Clock, type Timer } from './clock.js';
+import { WorkQueue } from './queue.js';
 
 export interface AnalyzerTarget {
   podIP: string;
@@ -27,6 +31,8 @@ export interface AnalyzerPollerOptions {
   facts: (answer: AnalyzerAnswer | undefined) => string;
   /** The monitor behind `key` has new analyzer facts. */
   onChange: (key: string) => void;
+  /** What the polling interval runs on; the system's when absent. */
+  clock?: Clock;
 }
 
 interface Tracked {
@@ -35,14 +41,26 @@ interface Tracked {
   facts: string;
 }
 
+/**
+ * The work queue's key of one poll: the monitor and where its analyzer is, so that the poll of
+ * an analyzer that moved does not hold up the first poll of the new one.
+ */
+function pollKey(key: string, target: AnalyzerTarget): string {
+  return `${key}\n${target.podIP}:${target.port}`;
+}
+
 export class AnalyzerPoller {
   private readonly tracked = new Map<string, Tracked>();
-  private readonly queued = new Set<string>();
-  private readonly ready: string[] = [];
-  private inFlight = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** The polls to make: the operator's one work queue (de-duplicated, bounded concurrency). */
+  private readonly polls: WorkQueue;
+  private timer: Timer | undefined;
 
-  constructor(private readonly options: AnalyzerPollerOptions) {}
+  constructor(private readonly options: AnalyzerPollerOptions) {
+    // A poll never fails (a failure is an answer), so the queue's retry delays never apply.
+    this.polls = new WorkQueue((id) => this.poll(id), {
+      concurrency: options.concurrency, baseDelayMs: options.intervalMs, maxDelayMs: options.intervalMs, clock: options.clock,
+    });
+  }
 
   /** The monitor's analyzer answers at `target`, or there is none to poll (undefined). */
   track(key: string, target: AnalyzerTarget | undefined): void {
@@ -65,42 +83,33 @@ export class AnalyzerPoller {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
+    this.timer = (this.options.clock ?? systemClock).setInterval(() => {
       for (const key of this.tracked.keys()) this.enqueue(key);
-    }, this.options.intervalMs);
-    this.timer.unref();
+    }, this.options.intervalMs).unref();
   }
 
+  /** Stops polling for good; polls in flight end on their own and their answers are dropped. */
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.tracked.clear();
-    this.queued.clear();
-    this.ready.length = 0;
+    void this.polls.stop();
   }
 
   private enqueue(key: string): void {
-    if (this.queued.has(key)) return;
-    this.queued.add(key);
-    this.ready.push(key);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.inFlight < this.options.concurrency && this.ready.length > 0) {
-      const key = this.ready.shift()!;
-      this.queued.delete(key);
-      const entry = this.tracked.get(key);
-      if (entry !== undefined) void this.poll(key, entry);
-    }
+    const entry = this.tracked.get(key);
+    if (entry !== undefined) this.polls.add(pollKey(key, entry.target));
   }
 
   /**
    * Never rejects: an answer is untrusted, and a rejection here would be unhandled (the
    * process would exit, leaving every monitor unmanaged). Whatever fails is a problem answer.
    */
-  private async poll(key: string, entry: Tracked): Promise<void> {
-    this.inFlight++;
+  private async poll(id: string): Promise<void> {
+    const key = id.slice(0, id.indexOf('\n'));
+    const entry = this.tracked.get(key);
+    // Untracked, or moved since this poll was queued (the new place has its own).
+    if (entry === undefined || pollKey(key, entry.target) !== id) return;
     try {
       const answer = await this.ask(entry.target);
       // The analyzer moved (or went) while it was asked: this answer is of no one's.
@@ -120,9 +129,6 @@ export class AnalyzerPoller {
       }
     } catch {
       // Only a throwing facts() of a problem or onChange() gets here: nothing left to record.
-    } finally {
-      this.inFlight--;
-      this.pump();
     }
   }
 

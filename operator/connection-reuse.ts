@@ -3,7 +3,9 @@
  * pays a fresh TCP and TLS handshake and nothing is kept alive. At thousands of monitors that
  * dominates the operator's CPU and memory. This keeps one keep-alive agent per server and
  * client identity (a rotated certificate gets a new agent) by replacing the KubeConfig's
- * private createAgent, the only hook the client offers.
+ * private createAgent, the only hook that reaches both API clients and Watch (an API client's
+ * middleware could set an agent; Watch takes its agent from createAgent alone). The status
+ * write goes through an API client too, so it shares these connections.
  */
 import { createHash } from 'node:crypto';
 import type { Agent } from 'node:http';

@@ -1,33 +1,55 @@
 /**
- * The StreamMonitor controller: watches monitors and the pods and ConfigMaps they own (the
- * latter two into slim caches that reconcile reads instead of the API server), turns every
- * change into the monitor's key on the work queue, and runs reconcileMonitor for each key.
- * Owns the lifecycle of the watches, the queue and the periodic resync.
+ * The StreamMonitor controller, composed the way controller-runtime's builder composes one:
+ * informers (list, then watch) of the monitors and of the pods and ConfigMaps they own (the
+ * latter two into slim caches that reconcile reads instead of the API server), a keyed work
+ * queue that every change feeds with the monitor's key, and reconcileMonitor run for each key.
+ * Owns the lifecycle of the informers, the queue, the analyzer poller and the periodic resync.
+ * Leader election (leader.ts) wraps start(): main.ts starts the controller once elected.
  */
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap, type V1Pod } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, PLURAL, monitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1ConfigMap, type V1Pod } from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, PLURAL, monitorKey, type Phase, type StreamMonitor, type StreamMonitorStatus } from './api.js';
 import { LABEL_MONITOR } from './analyzer-pod.js';
 import { describeError } from './errors.js';
 import { safeMessage } from './messages.js';
 import { eventRecorder } from './events.js';
-import { K8sOperatorAdapter, type OperatorLogger, type ResourceEvent } from './k8s-operator-adapter.js';
-import { collectionPath, type Informer, type ListPage } from './informer.js';
+import { Informer, collectionPath, type InformerOptions, type ListPage } from './informer.js';
 import { configMapFacts, monitorOf, sameConfigMap, samePod, slimPod, type ConfigMapFacts, type OwnedObjects } from './owned-objects.js';
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
+import { systemClock, type Clock, type Timer } from './clock.js';
 import { AnalyzerPoller, type AnalyzerTarget } from './analyzer-poller.js';
 import { boundedStatus, type AnalyzerAnswer, type AnalyzerStatusReader } from './analyzer-status.js';
 import { EVENT_RATE_LIMIT, EventRateLimiter } from './event-rate-limit.js';
 import { analyzerFacts } from './status.js';
 import { reconcileMonitor, type ReconcileDeps } from './reconcile.js';
+import { statusWriter } from './status-writer.js';
 import type { AnalyzerDefaults } from './analyzer-pod.js';
 
 /** Analyzer /status requests in flight at most (each is one small GET to a pod). */
 const POLL_CONCURRENCY = 64;
 
+/** Where the controller's log lines go (pino's methods fit). */
+export interface ControllerLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What the monitors' informer keeps of each: its phase (for the metrics) and its version. */
+interface MonitorFacts {
+  resourceVersion: string;
+  phase: Phase | undefined;
+}
+
+interface CustomObjectList {
+  items: KubernetesObject[];
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
-  logger: OperatorLogger;
+  logger: ControllerLogger;
   /** Namespaces to watch; empty: the whole cluster. */
   namespaces: string[];
   concurrency: number;
@@ -38,25 +60,33 @@ export interface ControllerOptions {
   analyzerDefaults?: AnalyzerDefaults;
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** What every part of the controller reads time by; the system's when absent. */
+  clock?: Clock;
 }
 
-export class StreamMonitorController extends K8sOperatorAdapter {
+export class StreamMonitorController {
   readonly queue: WorkQueue;
   readonly metrics: OperatorMetrics;
   private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly clock: Clock;
   private readonly analyzers: AnalyzerPoller | undefined;
-  private readonly eventLimiter = new EventRateLimiter({ ...EVENT_RATE_LIMIT, now: () => Date.now() });
+  private readonly eventLimiter: EventRateLimiter;
   /** Per watched namespace ('' for the whole cluster): the caches of owned objects. */
   private readonly pods = new Map<string, Informer<V1Pod>>();
   private readonly configMaps = new Map<string, Informer<ConfigMapFacts>>();
   /** Every monitor the watch has shown and not yet deleted: what a resync enqueues. */
   private readonly monitors = new Set<string>();
-  private resyncTimer: NodeJS.Timeout | undefined;
+  /** Every informer made, to stop them all on shutdown. */
+  private readonly informers: Informer<unknown>[] = [];
+  private stopping = false;
+  private resyncTimer: Timer | undefined;
   private ownedSynced = false;
   private watching = false;
 
   constructor(private readonly options: ControllerOptions) {
-    super(options.kubeConfig, options.logger);
+    const clock = this.clock = options.clock ?? systemClock;
+    this.eventLimiter = new EventRateLimiter({ ...EVENT_RATE_LIMIT, now: () => clock.now() });
     const core = this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.metrics = new OperatorMetrics(() => this.queue.depth, () => ({
       pods: [...this.pods.values()].reduce((n, cache) => n + cache.size, 0),
@@ -70,20 +100,22 @@ export class StreamMonitorController extends K8sOperatorAdapter {
         concurrency: POLL_CONCURRENCY,
         facts: analyzerFacts,
         onChange: (key) => this.queue.add(key),
+        clock,
       })
       : undefined;
+    const custom = this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     const deps: ReconcileDeps = {
       core,
       owned: this.ownedObjects(),
-      custom: options.kubeConfig.makeApiClient(CustomObjectsApi),
-      writeStatus: (monitor, status) => this.statusWrite(monitor, status),
+      custom,
+      writeStatus: statusWriter(custom),
       recordEvent: eventRecorder(core, (m) => options.logger.warn(m), {
         limiter: this.eventLimiter,
         onDropped: (reason) => this.metrics.eventsDropped.inc({ reason }),
-      }),
+      }, clock),
       analyzers: this.analyzers,
       analyzerDefaults: options.analyzerDefaults,
-      now: () => new Date(),
+      now: () => new Date(clock.now()),
       onStatusWrite: (monitor: StreamMonitor, status: StreamMonitorStatus) => {
         this.metrics.statusWrites.inc();
         this.metrics.observeMonitor(monitorKey(monitor.metadata.namespace, monitor.metadata.name), status.phase);
@@ -91,6 +123,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     };
     this.queue = new WorkQueue((key) => reconcileMonitor(deps, key), {
       concurrency: options.concurrency,
+      clock,
       baseDelayMs: options.retryBaseMs ?? 250,
       maxDelayMs: options.retryMaxMs ?? 60_000,
       // An API server's refusal can echo spec values (a source URL with its token).
@@ -107,7 +140,8 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     return this.watching;
   }
 
-  protected override async init(): Promise<void> {
+  /** Fills the owned-object caches, then watches the monitors; resolves once every watch is open. */
+  async start(): Promise<void> {
     const scopes = this.options.namespaces.length > 0 ? this.options.namespaces : [undefined];
     // Owned objects first: a reconcile must not run on a half-filled cache (it would create
     // what exists). Their changes enqueue nothing until then; the monitors' list enqueues all.
@@ -125,11 +159,11 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     }
     await Promise.all(synced);
     this.ownedSynced = true;
-    for (const namespace of scopes) {
-      await this.watchResource(API_GROUP, API_VERSION, PLURAL, (event) => this.onMonitorEvent(event), namespace);
-    }
-    this.resyncTimer = setInterval(() => this.resync(), this.options.resyncMs);
-    this.resyncTimer.unref();
+    await Promise.all(scopes.map(async (namespace) => {
+      await this.informMonitors(namespace).start();
+      this.options.logger.info(`watching ${PLURAL}.${API_GROUP}/${API_VERSION}${namespace ? ` in ${namespace}` : ''}`);
+    }));
+    this.resyncTimer = this.clock.setInterval(() => this.resync(), this.options.resyncMs).unref();
     this.analyzers?.start();
     this.watching = true;
   }
@@ -137,34 +171,43 @@ export class StreamMonitorController extends K8sOperatorAdapter {
   /** Stops watching, then lets running reconciles finish. */
   async shutdown(): Promise<void> {
     this.watching = false;
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.resyncTimer?.cancel();
     this.analyzers?.stop();
-    this.stop();
-    await Promise.all([this.queue.stop(), this.watchesEnded()]);
+    this.stopping = true;
+    await Promise.all([this.queue.stop(), ...this.informers.map((informer) => informer.stop())]);
   }
 
-  protected override pluralOf(): string {
-    return PLURAL;
-  }
-
-  protected override watchHooks(resource: string): { onRelist: () => void; onWatchFailure: () => void } {
-    return {
-      onRelist: () => this.metrics.relists.inc({ resource }),
-      onWatchFailure: () => this.metrics.watchFailures.inc({ resource }),
-    };
-  }
-
-  private async onMonitorEvent(event: ResourceEvent): Promise<void> {
-    const key = monitorKey(event.meta.namespace ?? '', event.meta.name);
-    if (event.type === 'DELETED') {
-      this.monitors.delete(key);
-      this.metrics.forgetMonitor(key);
-      this.eventLimiter.forget(key);
-    } else {
-      this.monitors.add(key);
-      this.metrics.observeMonitor(key, (event.object as StreamMonitor).status?.phase);
-    }
-    this.queue.add(key);
+  /**
+   * The monitors' informer: every change enqueues the monitor's key (level-triggered: what
+   * changed is not passed on); a deletion forgets what is kept per monitor.
+   */
+  private informMonitors(namespace: string | undefined): Informer<MonitorFacts> {
+    const id = `${PLURAL}.${API_GROUP}/${API_VERSION}`;
+    const custom = this.custom;
+    return this.inform<MonitorFacts>(PLURAL, {
+      description: `watch on ${id}${namespace ? ` in ${namespace}` : ''}`,
+      path: collectionPath(API_GROUP, API_VERSION, PLURAL, namespace),
+      list: async ({ limit, continue: token }) => {
+        const ref = { group: API_GROUP, version: API_VERSION, plural: PLURAL, limit, _continue: token };
+        const page = (namespace
+          ? await custom.listNamespacedCustomObject({ ...ref, namespace })
+          : await custom.listClusterCustomObject(ref)) as CustomObjectList;
+        return { items: page.items, resourceVersion: page.metadata?.resourceVersion ?? '', continue: page.metadata?.continue };
+      },
+      slim: (o) => ({ resourceVersion: o.metadata?.resourceVersion ?? '', phase: (o as { status?: StreamMonitorStatus }).status?.phase }),
+      same: (a, b) => a.resourceVersion === b.resourceVersion,
+      onChange: (key, current) => {
+        if (current === undefined) {
+          this.monitors.delete(key);
+          this.metrics.forgetMonitor(key);
+          this.eventLimiter.forget(key);
+        } else {
+          this.monitors.add(key);
+          this.metrics.observeMonitor(key, current.phase);
+        }
+        this.queue.add(key);
+      },
+    });
   }
 
   /** An informer of objects labelled for a monitor; a change enqueues that monitor. */
@@ -176,7 +219,7 @@ export class StreamMonitorController extends K8sOperatorAdapter {
     monitor: (value: T) => string | undefined,
     list: (page: { limit: number; _continue?: string; labelSelector: string }) => Promise<ListPage>,
   ): Informer<T> {
-    return this.inform<T>({
+    return this.inform<T>(plural, {
       description: `watch on ${plural}.v1${namespace ? ` in ${namespace}` : ''}`,
       path: collectionPath('', 'v1', plural, namespace),
       labelSelector: LABEL_MONITOR,
@@ -184,12 +227,26 @@ export class StreamMonitorController extends K8sOperatorAdapter {
       slim: slim as (object: unknown) => T,
       same,
       indexBy: monitor,
-      ...this.watchHooks(plural),
       onChange: (_key, current, previous) => {
         const key = monitor((current ?? previous)!);
         if (key !== undefined && this.ownedSynced) this.queue.add(key);
       },
     });
+  }
+
+  /** A list-then-watch cache (informer.ts) that lives until shutdown(); start() it. */
+  private inform<T>(resource: string, options: Omit<InformerOptions<T>, 'kubeConfig' | 'log' | 'clock' | 'onRelist' | 'onWatchFailure'>): Informer<T> {
+    const informer = new Informer<T>({
+      ...options,
+      kubeConfig: this.options.kubeConfig,
+      log: this.options.logger,
+      clock: this.clock,
+      onRelist: () => this.metrics.relists.inc({ resource }),
+      onWatchFailure: () => this.metrics.watchFailures.inc({ resource }),
+    });
+    this.informers.push(informer as Informer<unknown>);
+    if (this.stopping) void informer.stop();
+    return informer;
   }
 
   /**

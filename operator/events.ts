@@ -8,6 +8,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { monitorKey, type StreamMonitor } from './api.js';
 import { describeError } from './errors.js';
 import type { EventRateLimiter } from './event-rate-limit.js';
+import { systemClock, type Clock } from './clock.js';
 import { safeMessage } from './messages.js';
 
 export type EventReason =
@@ -32,14 +33,14 @@ export interface EventLimits {
   onDropped: (reason: EventReason) => void;
 }
 
-export function eventRecorder(core: CoreV1Api, log: (message: string) => void, limits?: EventLimits): EventRecorder {
+export function eventRecorder(core: CoreV1Api, log: (message: string) => void, limits?: EventLimits, clock: Clock = systemClock): EventRecorder {
   const instance = hostname();
   return async (monitor, type, reason, message) => {
     if (limits && !limits.limiter.allow(monitorKey(monitor.metadata.namespace, monitor.metadata.name))) {
       limits.onDropped(reason);
       return;
     }
-    const now = new Date();
+    const now = new Date(clock.now());
     try {
       await core.createNamespacedEvent({
         namespace: monitor.metadata.namespace,

@@ -12,6 +12,8 @@
  * object itself when there is one. Handlers run synchronously, in the order of the stream.
  */
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { backoffDelay } from './backoff.js';
+import { sleep, systemClock, type Clock } from './clock.js';
 
 export interface ListPage {
   items: KubernetesObject[];
@@ -48,6 +50,8 @@ export interface InformerOptions<T> {
   /** First delay after a failure; doubles per consecutive failure up to maxRetryMs. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** What the backoff waits by; the system's when absent. */
+  clock?: Clock;
 }
 
 interface WatchEnd {
@@ -74,7 +78,6 @@ const DELETED_UIDS_KEPT = 4096;
 /** A watch shorter than this that ended without an error still counts towards the backoff. */
 const MIN_WATCH_MS = 1_000;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Informer<T> {
   private readonly items = new Map<string, T>();
@@ -84,13 +87,16 @@ export class Informer<T> {
   private stopping = false;
   private current: AbortController | undefined;
   private wake: () => void = () => undefined;
+  private readonly clock: Clock;
   private loop: Promise<void> | undefined;
   private markSynced: () => void = () => undefined;
   private readonly firstSync = new Promise<void>((resolve) => { this.markSynced = resolve; });
   /** Relists so far, the first included. */
   relists = 0;
 
-  constructor(private readonly options: InformerOptions<T>) {}
+  constructor(private readonly options: InformerOptions<T>) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   get size(): number {
     return this.items.size;
@@ -148,14 +154,14 @@ export class Informer<T> {
           resourceVersion = await this.relist();
           this.markSynced();
         }
-        const started = Date.now();
+        const started = this.clock.now();
         const end = await this.watchFrom(resourceVersion);
         if (this.stopping) break;
         resourceVersion = end.relist ? undefined : end.resourceVersion;
         if (end.error !== undefined) throw end.error;
         // A watch the server ended in order is resumed at once; one that ended as soon as it
         // began is resumed after the backoff, so that a server doing that cannot spin us.
-        failures = Date.now() - started < MIN_WATCH_MS ? failures + 1 : 0;
+        failures = this.clock.now() - started < MIN_WATCH_MS ? failures + 1 : 0;
         if (failures === 0) continue;
       } catch (err) {
         if (this.stopping) break;
@@ -164,7 +170,9 @@ export class Informer<T> {
         this.options.log.warn(`${this.options.description}: ${err instanceof Error ? err.message : String(err)}; ${resourceVersion === undefined ? 'relisting' : 'watching again'}`);
       }
       // Waits out the backoff, or less if stop() is called meanwhile.
-      await Promise.race([sleep(Math.min(maxRetryMs, retryMs * 2 ** (failures - 1))), new Promise<void>((resolve) => { this.wake = resolve; })]);
+      const backoff = sleep(this.clock, backoffDelay(failures, retryMs, maxRetryMs));
+      this.wake = backoff.cancel;
+      await backoff.done;
     }
   }
 

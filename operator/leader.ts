@@ -9,9 +9,15 @@
  */
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { describeError } from './errors.js';
+import { sleep, systemClock, type Clock } from './clock.js';
+
+/** The Lease requests the election makes (CustomObjectsApi's; a test may hand in its own). */
+export type LeaseApi = Pick<CustomObjectsApi, 'getNamespacedCustomObject' | 'createNamespacedCustomObject' | 'replaceNamespacedCustomObject'>;
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
+  /** Where the Lease is read and written; a client of kubeConfig when absent. */
+  leases?: LeaseApi;
   namespace: string;
   name: string;
   identity: string;
@@ -19,6 +25,8 @@ export interface LeaderElectionOptions {
   renewDeadlineMs: number;
   retryPeriodMs: number;
   log: (message: string) => void;
+  /** What the lease's periods and times are read by; the system's when absent. */
+  clock?: Clock;
 }
 
 interface Lease {
@@ -36,16 +44,22 @@ function microTime(date: Date): string {
   return date.toISOString().replace(/Z$/, '000Z');
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 export class LeaderElector {
-  private readonly api: CustomObjectsApi;
+  private readonly api: LeaseApi;
   private stopped = false;
   private leading = false;
   private observed: { record: string; at: number } | undefined;
+  private readonly clock: Clock;
 
   constructor(private readonly o: LeaderElectionOptions) {
-    this.api = o.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.api = o.leases ?? o.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.clock = o.clock ?? systemClock;
+  }
+
+  /** Waits one retry period (a standby or a renewing leader alone does not keep the process alive). */
+  private async nextPeriod(): Promise<void> {
+    await sleep(this.clock, this.o.retryPeriodMs, false).done;
   }
 
   get isLeader(): boolean {
@@ -57,17 +71,17 @@ export class LeaderElector {
    * onStopped (not after stop()). Resolves when it ends.
    */
   async run(onStarted: () => void, onStopped: () => void): Promise<void> {
-    while (!this.stopped && !(await this.tryAcquireOrRenew())) await sleep(this.o.retryPeriodMs);
+    while (!this.stopped && !(await this.tryAcquireOrRenew())) await this.nextPeriod();
     if (this.stopped) return;
     this.leading = true;
     this.o.log(`${this.o.identity} became leader on lease ${this.o.namespace}/${this.o.name}`);
     onStarted();
-    let lastRenew = Date.now();
+    let lastRenew = this.clock.now();
     while (!this.stopped) {
-      await sleep(this.o.retryPeriodMs);
+      await this.nextPeriod();
       if (this.stopped) break;
-      if (await this.tryAcquireOrRenew()) lastRenew = Date.now();
-      else if (Date.now() - lastRenew > this.o.renewDeadlineMs) {
+      if (await this.tryAcquireOrRenew()) lastRenew = this.clock.now();
+      else if (this.clock.now() - lastRenew > this.o.renewDeadlineMs) {
         this.leading = false;
         this.o.log(`${this.o.identity} lost lease ${this.o.namespace}/${this.o.name}`);
         onStopped();
@@ -85,7 +99,7 @@ export class LeaderElector {
       const lease = await this.read();
       if (lease?.spec.holderIdentity === this.o.identity) {
         await this.api.replaceNamespacedCustomObject({
-          ...this.ref(), body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date()) } },
+          ...this.ref(), body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date(this.clock.now())) } },
         });
       }
     } catch (err) {
@@ -107,7 +121,7 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
-    const now = new Date();
+    const now = new Date(this.clock.now());
     const spec = {
       holderIdentity: this.o.identity,
       leaseDurationSeconds: Math.ceil(this.o.leaseDurationMs / 1000),
@@ -124,10 +138,10 @@ export class LeaderElector {
       }
       const holder = lease.spec.holderIdentity ?? '';
       const record = `${holder}|${lease.spec.renewTime ?? ''}`;
-      if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
+      if (this.observed?.record !== record) this.observed = { record, at: this.clock.now() };
       const ours = holder === this.o.identity;
       const durationMs = (lease.spec.leaseDurationSeconds ?? 0) * 1000;
-      if (!ours && holder !== '' && Date.now() - this.observed.at < durationMs) return false;
+      if (!ours && holder !== '' && this.clock.now() - this.observed.at < durationMs) return false;
       await this.api.replaceNamespacedCustomObject({
         ...this.ref(),
         body: {

@@ -22,6 +22,7 @@ import { analyzerStatusReader } from './analyzer-status.js';
 import { withConnectionReuse } from './connection-reuse.js';
 import { StreamMonitorController } from './controller.js';
 import { LeaderElector } from './leader.js';
+import { systemClock } from './clock.js';
 import { withUserAgent } from './user-agent.js';
 
 interface Settings {
@@ -142,6 +143,7 @@ async function main(): Promise<void> {
     pollIntervalMs: settings.pollMs,
     fetchAnalyzerStatus: analyzerStatusReader(2_000),
     analyzerDefaults,
+    clock: systemClock,
   });
   // The process's own figures (resident memory, heap by space, GC pauses, event-loop lag) next
   // to the controller's: what to look at when the operator comes near its memory limit.
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
       renewDeadlineMs: settings.leaseDurationMs * (2 / 3),
       retryPeriodMs: Math.max(500, settings.leaseDurationMs / 7.5),
       log: (m) => log.info(m),
+      clock: systemClock,
     })
     : undefined;
   // A standby replica is healthy and ready: it is waiting for the lease, as it should.

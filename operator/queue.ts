@@ -5,6 +5,8 @@
  * and a reconcile can ask to run again later. Keys carry no payload: the reconciler reads the
  * world itself, so dropping duplicate wake-ups loses nothing.
  */
+import { backoffDelay } from './backoff.js';
+import { systemClock, type Clock, type Timer } from './clock.js';
 
 export interface ReconcileResult {
   /** Run this key again after this long even if nothing changes (e.g. to poll the analyzer). */
@@ -21,10 +23,12 @@ export interface WorkQueueOptions {
   onError?: (key: string, err: unknown, failures: number) => void;
   /** Called after each reconcile, for metrics. */
   onDone?: (key: string, seconds: number, ok: boolean) => void;
+  /** What delays and durations are measured by; the system's when absent. */
+  clock?: Clock;
 }
 
 interface Delayed {
-  timer: NodeJS.Timeout;
+  timer: Timer;
   at: number;
 }
 
@@ -37,8 +41,11 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
+  private readonly clock: Clock;
 
-  constructor(private readonly reconcile: Reconciler, private readonly options: WorkQueueOptions) {}
+  constructor(private readonly reconcile: Reconciler, private readonly options: WorkQueueOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** Keys waiting to run now (not the delayed ones, not the running ones). */
   get depth(): number {
@@ -64,15 +71,14 @@ export class WorkQueue {
   /** Adds the key after `ms`; an earlier pending delay for the same key wins. */
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
-    const at = Date.now() + ms;
+    const at = this.clock.now() + ms;
     const existing = this.delayed.get(key);
     if (existing && existing.at <= at) return;
-    if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
+    existing?.timer.cancel();
+    const timer = this.clock.setTimeout(() => {
       this.delayed.delete(key);
       this.add(key);
-    }, ms);
-    timer.unref();
+    }, ms).unref();
     this.delayed.set(key, { timer, at });
   }
 
@@ -85,7 +91,7 @@ export class WorkQueue {
   /** Stops taking keys, drops the delayed ones and waits for running reconciles to end. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const { timer } of this.delayed.values()) clearTimeout(timer);
+    for (const { timer } of this.delayed.values()) timer.cancel();
     this.delayed.clear();
     this.ready.length = 0;
     this.queued.clear();
@@ -103,7 +109,7 @@ export class WorkQueue {
   }
 
   private async run(key: string): Promise<void> {
-    const started = performance.now();
+    const started = this.clock.now();
     let ok = true;
     try {
       const result = await this.reconcile(key);
@@ -114,9 +120,9 @@ export class WorkQueue {
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
       this.options.onError?.(key, err, failures);
-      this.addAfter(key, Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (failures - 1)));
+      this.addAfter(key, backoffDelay(failures, this.options.baseDelayMs, this.options.maxDelayMs));
     } finally {
-      this.options.onDone?.(key, (performance.now() - started) / 1000, ok);
+      this.options.onDone?.(key, (this.clock.now() - started) / 1000, ok);
       this.active.delete(key);
       if (this.dirty.delete(key)) this.add(key);
       this.pump();

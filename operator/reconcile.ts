@@ -14,7 +14,7 @@ import { API_GROUP, API_VERSION, PLURAL, parseMonitorKey, type StreamMonitor, ty
 import { ANNOTATION_CONFIG_HASH, renderAnalyzer, type AnalyzerDefaults, type RenderedAnalyzer } from './analyzer-pod.js';
 import type { AnalyzerTarget } from './analyzer-poller.js';
 import { reportableDefectTypes, type AnalyzerAnswer } from './analyzer-status.js';
-import type { EventRecorder } from './events.js';
+import type { EventReason, EventRecorder } from './events.js';
 import type { ReconcileResult } from './queue.js';
 import { observedStatus, sameStatus, type Blocked } from './status.js';
 import { configMapFacts, dataDigest, type OwnedObjects } from './owned-objects.js';
@@ -133,27 +133,104 @@ function conditionStatus(status: StreamMonitorStatus | undefined, type: string):
   return status?.conditions?.find((c) => c.type === type)?.status;
 }
 
-/** Events for what the analyzer saw change between two observations. */
-async function recordAnalyzerChanges(deps: ReconcileDeps, monitor: StreamMonitor, before: StreamMonitorStatus | undefined, after: StreamMonitorStatus): Promise<void> {
+/** An Event reconcile decided on; recordPlanned writes it, after the status write. */
+export interface PlannedEvent {
+  type: 'Normal' | 'Warning';
+  reason: EventReason;
+  message: string;
+}
+
+/**
+ * The Events that tell of a status change (pure): what the analyzer saw change between two
+ * observations, or why no analyzer can run. Decided from the stored status, so they are news
+ * only until the new status is stored: they are emitted after that write, never before (a
+ * write that fails with a 409 is retried, and would emit them twice).
+ */
+export function statusChangeEvents(before: StreamMonitorStatus | undefined, after: StreamMonitorStatus, blocked?: Blocked): PlannedEvent[] {
+  if (blocked !== undefined) return [{ type: 'Warning', reason: blocked.reason, message: blocked.message }];
+  const events: PlannedEvent[] = [];
   const was = conditionStatus(before, 'SourceConnected');
   const is = conditionStatus(after, 'SourceConnected');
-  if (was === 'True' && is === 'False') await deps.recordEvent(monitor, 'Warning', 'SourceLost', after.conditions?.find((c) => c.type === 'SourceConnected')?.message ?? 'source lost');
-  if (was === 'False' && is === 'True') await deps.recordEvent(monitor, 'Normal', 'SourceRecovered', 'media flows again');
-  if (after.defects === undefined || is === undefined || is === 'Unknown') return;
+  if (was === 'True' && is === 'False') events.push({ type: 'Warning', reason: 'SourceLost', message: after.conditions?.find((c) => c.type === 'SourceConnected')?.message ?? 'source lost' });
+  if (was === 'False' && is === 'True') events.push({ type: 'Normal', reason: 'SourceRecovered', message: 'media flows again' });
+  if (after.defects === undefined || is === undefined || is === 'Unknown') return events;
   const previous = new Set(before?.defects?.active ?? []);
   const current = new Set(after.defects.active ?? []);
-  for (const type of current) if (!previous.has(type)) await deps.recordEvent(monitor, 'Warning', 'DefectStarted', `${type} defect started`);
-  for (const type of previous) if (!current.has(type)) await deps.recordEvent(monitor, 'Normal', 'DefectCleared', `${type} defect cleared`);
+  for (const type of current) if (!previous.has(type)) events.push({ type: 'Warning', reason: 'DefectStarted', message: `${type} defect started` });
+  for (const type of previous) if (!current.has(type)) events.push({ type: 'Normal', reason: 'DefectCleared', message: `${type} defect cleared` });
+  return events;
+}
+
+/** The Event that says why a new analyzer pod was created (pure). */
+function creationEvent(monitor: StreamMonitor, stale: V1Pod[], rendered: RenderedAnalyzer, created: string): PlannedEvent {
+  const replaced = stale.find((p) => !ended(p) && hashOf(p) !== rendered.hash);
+  const failed = stale.find(ended);
+  if (replaced) {
+    return { type: 'Normal', reason: 'AnalyzerReplaced', message: `analyzer pod ${replaced.metadata?.name} replaced by ${created}: config hash ${hashOf(replaced) ?? 'none'} -> ${rendered.hash}` };
+  }
+  if (failed) {
+    // The kubelet's own words (e.g. "Evicted: The node was low on resource: memory.").
+    const why = [failed.status?.phase, failed.status?.reason, failed.status?.message].filter((s) => s).join(': ');
+    return failed.status?.reason === 'Evicted'
+      ? { type: 'Warning', reason: 'AnalyzerEvicted', message: `analyzer pod ${failed.metadata?.name} was evicted (${why}); created ${created}` }
+      : { type: 'Warning', reason: 'AnalyzerRecreated', message: `analyzer pod ${failed.metadata?.name} ended (${why}); created ${created}` };
+  }
+  if (monitor.status?.analyzer?.pod !== undefined && monitor.status.phase !== 'Suspended') {
+    return { type: 'Warning', reason: 'AnalyzerRecreated', message: `analyzer pod ${monitor.status.analyzer.pod} disappeared; created ${created}` };
+  }
+  return { type: 'Normal', reason: 'AnalyzerCreated', message: `created analyzer pod ${created}` };
+}
+
+/** What to do with the monitor's analyzer pods (pure): which to keep, delete or create. */
+interface PodPlan {
+  keep: V1Pod | undefined;
+  delete: V1Pod[];
+  /** Create the rendered pod; false also while its name is held by a pod being deleted. */
+  create: boolean;
+  /** The name is held by a pod being deleted: look again soon. */
+  nameBusy: boolean;
+  /** Pods to delete that are replaced by the new one (for its Event). */
+  stale: V1Pod[];
+}
+
+function planPods(monitor: StreamMonitor, owned: V1Pod[], rendered: RenderedAnalyzer): PodPlan {
+  const pods = owned.filter((p) => p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === monitor.metadata.uid));
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  if (monitor.spec.suspend) return { keep: undefined, delete: live, create: false, nameBusy: false, stale: [] };
+  const keep = live.find((p) => hashOf(p) === rendered.hash && !ended(p));
+  const stale = live.filter((p) => p !== keep);
+  const desiredName = rendered.pod.metadata!.name!;
+  const nameBusy = keep === undefined && pods.some((p) => p.metadata?.name === desiredName && p.metadata?.deletionTimestamp);
+  return { keep, delete: stale, create: keep === undefined && !nameBusy, nameBusy, stale };
+}
+
+/**
+ * Stores the observed status when it differs, then emits the Events: those of actions already
+ * done (their action will not be repeated, so they are emitted even when the write fails) and,
+ * once the write succeeded, those of the status change.
+ */
+async function commitStatus(deps: ReconcileDeps, monitor: StreamMonitor, status: StreamMonitorStatus, done: PlannedEvent[], blocked?: Blocked): Promise<void> {
+  const record = async (events: PlannedEvent[]): Promise<void> => {
+    for (const e of events) await deps.recordEvent(monitor, e.type, e.reason, e.message);
+  };
+  if (sameStatus(monitor.status, status)) {
+    await record(done);
+    return;
+  }
+  try {
+    await deps.writeStatus(monitor, status);
+  } catch (err) {
+    await record(done);
+    throw err;
+  }
+  deps.onStatusWrite?.(monitor, status);
+  await record([...done, ...statusChangeEvents(monitor.status, status, blocked)]);
 }
 
 /** No analyzer can run for the monitor: status says why, with one Warning Event when that is news. */
-async function reportBlocked(deps: ReconcileDeps, key: string, monitor: StreamMonitor, blocked: Blocked): Promise<void> {
+async function reportBlocked(deps: ReconcileDeps, key: string, monitor: StreamMonitor, blocked: Blocked, done: PlannedEvent[] = []): Promise<void> {
   deps.analyzers?.track(key, undefined);
-  const status = observedStatus({ monitor, pod: undefined, blocked, now: deps.now() });
-  if (sameStatus(monitor.status, status)) return;
-  await deps.recordEvent(monitor, 'Warning', blocked.reason, blocked.message);
-  await deps.writeStatus(monitor, status);
-  deps.onStatusWrite?.(monitor, status);
+  await commitStatus(deps, monitor, observedStatus({ monitor, pod: undefined, blocked, now: deps.now() }), done, blocked);
 }
 
 export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promise<ReconcileResult> {
@@ -180,57 +257,31 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
     return { requeueAfterMs: CONFLICT_RETRY_MS };
   }
 
-  const pods = deps.owned.podsOf(namespace, name)
-    .filter((p) => p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === monitor.metadata.uid));
-  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
-  let pod = live.find((p) => hashOf(p) === rendered.hash && !ended(p));
-  const stale = live.filter((p) => p !== pod);
-  let requeueAfterMs: number | undefined;
-
-  if (monitor.spec.suspend) {
-    for (const p of live) await deletePod(deps, p);
-    if (live.length > 0) await deps.recordEvent(monitor, 'Normal', 'AnalyzerRemoved', `suspended: analyzer pod ${live.map((p) => p.metadata?.name).join(', ')} deleted`);
-    pod = undefined;
-  } else {
-    for (const p of stale) await deletePod(deps, p);
+  const plan = planPods(monitor, deps.owned.podsOf(namespace, name), rendered);
+  const done: PlannedEvent[] = [];
+  for (const p of plan.delete) await deletePod(deps, p);
+  if (monitor.spec.suspend && plan.delete.length > 0) {
+    done.push({ type: 'Normal', reason: 'AnalyzerRemoved', message: `suspended: analyzer pod ${plan.delete.map((p) => p.metadata?.name).join(', ')} deleted` });
   }
-  if (!monitor.spec.suspend && pod === undefined) {
+  let pod = plan.keep;
+  let requeueAfterMs = plan.nameBusy ? NAME_BUSY_RETRY_MS : undefined;
+  if (plan.create) {
     const desiredName = rendered.pod.metadata!.name!;
-    if (pods.some((p) => p.metadata?.name === desiredName && p.metadata?.deletionTimestamp)) {
-      requeueAfterMs = NAME_BUSY_RETRY_MS;
-    } else {
-      try {
-        pod = await deps.core.createNamespacedPod({ namespace, body: rendered.pod });
-        deps.owned.createdPod(pod);
-        const replaced = stale.find((p) => !ended(p) && hashOf(p) !== rendered.hash);
-        const failed = stale.find(ended);
-        if (replaced) {
-          await deps.recordEvent(monitor, 'Normal', 'AnalyzerReplaced', `analyzer pod ${replaced.metadata?.name} replaced by ${desiredName}: config hash ${hashOf(replaced) ?? 'none'} -> ${rendered.hash}`);
-        } else if (failed) {
-          // The kubelet's own words (e.g. "Evicted: The node was low on resource: memory.").
-          const why = [failed.status?.phase, failed.status?.reason, failed.status?.message].filter((s) => s).join(': ');
-          if (failed.status?.reason === 'Evicted') {
-            await deps.recordEvent(monitor, 'Warning', 'AnalyzerEvicted', `analyzer pod ${failed.metadata?.name} was evicted (${why}); created ${desiredName}`);
-          } else {
-            await deps.recordEvent(monitor, 'Warning', 'AnalyzerRecreated', `analyzer pod ${failed.metadata?.name} ended (${why}); created ${desiredName}`);
-          }
-        } else if (monitor.status?.analyzer?.pod !== undefined && monitor.status.phase !== 'Suspended') {
-          await deps.recordEvent(monitor, 'Warning', 'AnalyzerRecreated', `analyzer pod ${monitor.status.analyzer.pod} disappeared; created ${desiredName}`);
-        } else {
-          await deps.recordEvent(monitor, 'Normal', 'AnalyzerCreated', `created analyzer pod ${desiredName}`);
-        }
-      } catch (err) {
-        // Still held by a pod this operator does not see as its own: for a while (e.g. of a
-        // deleted monitor of the same name that the garbage collector has not removed yet), or
-        // for good (someone else's), which is reported and never touched.
-        if (!isStatus(err, 409)) throw err;
-        const conflict = await podConflict(deps, monitor, namespace, desiredName);
-        if (conflict !== undefined) {
-          await reportBlocked(deps, key, monitor, { reason: 'PodConflict', message: conflict });
-          return { requeueAfterMs: CONFLICT_RETRY_MS };
-        }
-        requeueAfterMs = NAME_BUSY_RETRY_MS;
+    try {
+      pod = await deps.core.createNamespacedPod({ namespace, body: rendered.pod });
+      deps.owned.createdPod(pod);
+      done.push(creationEvent(monitor, plan.stale, rendered, desiredName));
+    } catch (err) {
+      // Still held by a pod this operator does not see as its own: for a while (e.g. of a
+      // deleted monitor of the same name that the garbage collector has not removed yet), or
+      // for good (someone else's), which is reported and never touched.
+      if (!isStatus(err, 409)) throw err;
+      const conflict = await podConflict(deps, monitor, namespace, desiredName);
+      if (conflict !== undefined) {
+        await reportBlocked(deps, key, monitor, { reason: 'PodConflict', message: conflict }, done);
+        return { requeueAfterMs: CONFLICT_RETRY_MS };
       }
+      requeueAfterMs = NAME_BUSY_RETRY_MS;
     }
   }
 
@@ -244,10 +295,6 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
   const status = observedStatus({
     monitor, pod: monitor.spec.suspend ? undefined : pod, analyzer: answer?.status, analyzerProblem: answer?.problem, now: deps.now(),
   });
-  if (!sameStatus(monitor.status, status)) {
-    await recordAnalyzerChanges(deps, monitor, monitor.status, status);
-    await deps.writeStatus(monitor, status);
-    deps.onStatusWrite?.(monitor, status);
-  }
+  await commitStatus(deps, monitor, status, done);
   return requeueAfterMs === undefined ? {} : { requeueAfterMs };
 }

@@ -2,8 +2,11 @@
  * Every request the operator sends carries `User-Agent: streamqc-operator/<version>`, as
  * kubectl and client-go components name themselves, so that kube-apiserver's audit log and a
  * cluster admin can tell its requests from everyone else's. @kubernetes/client-node 1.x has no
- * option for it; both of its request paths (API calls and watches) take their headers from the
- * KubeConfig's applyOptions, which is wrapped here.
+ * public option that reaches both of its request paths: API clients could take a middleware,
+ * but Watch (the informers) builds its request from the KubeConfig alone. Both take their
+ * headers from the KubeConfig's private applyOptions, which is wrapped here: one place for
+ * every request, at the price of a private API (checked by the audit-log test in
+ * test/integration/operator-process.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';

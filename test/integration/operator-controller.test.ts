@@ -5,10 +5,12 @@ import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { sharedKubeConfig } from '../cluster/shared.js';
-import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor, type StreamMonitorSpec } from '../../operator/api.js';
+import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor, type StreamMonitorSpec, type StreamMonitorStatus } from '../../operator/api.js';
 import { ANNOTATION_CONFIG_HASH, CONFIG_FILE, LABEL_MONITOR, renderAnalyzer } from '../../operator/analyzer-pod.js';
 import { StreamMonitorController } from '../../operator/controller.js';
-import { K8sOperatorAdapter } from '../../operator/k8s-operator-adapter.js';
+import { describeError } from '../../operator/errors.js';
+import { WorkQueue } from '../../operator/queue.js';
+import { statusWriter } from '../../operator/status-writer.js';
 import type { AnalyzerConfig } from '../../analyzer/config.js';
 import { controllerInFreshNamespace, createMonitor, deleteNamespaces, eventually, monitorManifest } from './operator-helpers.js';
 
@@ -267,8 +269,18 @@ describe('StreamMonitor operator', () => {
     const { monitor: stale } = await runningMonitor('news');
     // Any spec write moves the resourceVersion on.
     await patchSpecReplace('news', () => ({ stream: 'news-renamed' }));
-    const writer = new StatusWriter(kc);
-    await assert.rejects(writer.write(stale, { ...stale.status, phase: 'Degraded' }), /status write of .*news failed/);
+    const write = statusWriter(custom);
+    const degraded: StreamMonitorStatus = { ...stale.status!, phase: 'Degraded' };
+    await assert.rejects(write(stale, degraded), /status write of .*news failed/);
+    // What the work queue logs of that refusal is the API server's code and words.
+    const logged: string[] = [];
+    const queue = new WorkQueue(() => write(stale, degraded), {
+      concurrency: 1, baseDelayMs: 60_000, maxDelayMs: 60_000, onError: (key, err) => logged.push(`reconcile ${key} failed: ${describeError(err)}`),
+    });
+    queue.add(`${namespace}/news`);
+    await queue.idle();
+    await queue.stop();
+    assert.match(logged[0] ?? '', /news failed: status write of .*news failed: HTTP 409: Operation cannot be fulfilled/);
     // The controller itself converges: the renamed stream gives a new config, pod and status.
     const { monitor } = await eventually('news to be Running on the new generation', async () => {
       const r = await runningMonitor('news');
@@ -288,24 +300,6 @@ describe('StreamMonitor operator', () => {
     });
   });
 });
-
-/** The adapter's status write, on its own (no watches). */
-class StatusWriter extends K8sOperatorAdapter {
-  constructor(kubeConfig: KubeConfig) {
-    super(kubeConfig, { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined });
-    this.registerResource(API_GROUP, API_VERSION, PLURAL);
-  }
-
-  protected override async init(): Promise<void> {}
-
-  protected override pluralOf(): string {
-    return PLURAL;
-  }
-
-  write(monitor: StreamMonitor, status: unknown): Promise<void> {
-    return this.statusWrite(monitor, status);
-  }
-}
 
 /** Wakes a monitor's reconcile with a change of its labels (its watch event), not of its spec. */
 async function touch(name: string): Promise<void> {

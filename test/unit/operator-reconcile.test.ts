@@ -1,0 +1,84 @@
+/**
+ * reconcileMonitor's order (operator/reconcile.ts): the Events that tell of a status change are
+ * emitted after the status write succeeded, so a write refused with a 409 and retried tells of
+ * the change once. The world is handed in: a monitor, its cached pod and ConfigMap, an analyzer
+ * answer, and a status writer that refuses the first write as the API server does on a stale
+ * resourceVersion.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiException, type CoreV1Api, type CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import type { AnalyzerStatus } from '../../analyzer/contract/status.js';
+import { renderAnalyzer } from '../../operator/analyzer-pod.js';
+import type { AnalyzerAnswer } from '../../operator/analyzer-status.js';
+import type { StreamMonitor, StreamMonitorStatus } from '../../operator/api.js';
+import { configMapFacts } from '../../operator/owned-objects.js';
+import { reconcileMonitor, type ReconcileDeps } from '../../operator/reconcile.js';
+import { observedStatus } from '../../operator/status.js';
+
+function analyzerStatus(mediaFlowing: boolean, active: string[]): AnalyzerStatus {
+  return {
+    stream: 'news', source: 'udp://127.0.0.1:5000', phase: mediaFlowing ? 'running' : 'reconnecting', mediaFlowing,
+    format: { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, frameRate: 25, channelLayout: 'stereo' },
+    bitrate: 3_000_000, activeDefects: active.map((type) => ({ type, start: 1, end: null, wallclock: 'w' })),
+    recentEvents: [], counters: { frames: 1, defects: {} },
+  } as unknown as AnalyzerStatus;
+}
+
+/** A monitor whose analyzer runs and reported a healthy stream at the last status write. */
+function world(): { monitor: StreamMonitor; pod: V1Pod; deps: (answer: AnalyzerAnswer, writeStatus: ReconcileDeps['writeStatus']) => ReconcileDeps; events: string[] } {
+  const bare: StreamMonitor = {
+    apiVersion: 'streamqc.io/v1alpha1', kind: 'StreamMonitor',
+    metadata: { name: 'news', namespace: 'ns', uid: 'u1', generation: 1, resourceVersion: '7' },
+    spec: { source: { url: 'udp://127.0.0.1:5000' } },
+  };
+  const rendered = renderAnalyzer(bare);
+  const pod: V1Pod = {
+    ...rendered.pod,
+    metadata: { ...rendered.pod.metadata, uid: 'p1' },
+    status: { phase: 'Running', podIP: '10.0.0.5', conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+  const monitor: StreamMonitor = { ...bare, status: observedStatus({ monitor: bare, pod, analyzer: analyzerStatus(true, []), now: new Date(0) }) };
+  const events: string[] = [];
+  const deps = (answer: AnalyzerAnswer, writeStatus: ReconcileDeps['writeStatus']): ReconcileDeps => ({
+    // Everything reconcile needs is cached and current: no call may reach these.
+    core: {} as CoreV1Api,
+    custom: { getNamespacedCustomObject: async () => structuredClone(monitor) } as unknown as CustomObjectsApi,
+    owned: {
+      podsOf: () => [pod],
+      configMap: () => configMapFacts(rendered.configMap),
+      createdPod: () => undefined,
+      createdConfigMap: () => undefined,
+    },
+    writeStatus,
+    recordEvent: async (_monitor, type, reason, message) => { events.push(`${type} ${reason}: ${message}`); },
+    analyzers: { track: () => undefined, latest: () => answer },
+    now: () => new Date(1_000),
+  });
+  return { monitor, pod, deps, events };
+}
+
+test('a status write refused once with a 409, then stored, tells of the lost source and the new defect once', async () => {
+  const { deps, events } = world();
+  const written: StreamMonitorStatus[] = [];
+  let attempts = 0;
+  const d = deps({ status: analyzerStatus(false, ['stall']) }, async (_monitor, status) => {
+    attempts += 1;
+    if (attempts === 1) throw new ApiException(409, 'Conflict', { message: 'the object has been modified' }, {});
+    written.push(status);
+  });
+  await assert.rejects(reconcileMonitor(d, 'ns/news'), (err: unknown) => err instanceof ApiException && err.code === 409);
+  assert.equal(events.length, 0, 'nothing is news before the status that says it is stored');
+  await reconcileMonitor(d, 'ns/news');
+  assert.equal(written.length, 1);
+  assert.deepEqual(events.map((e) => e.split(':')[0]), ['Warning SourceLost', 'Warning DefectStarted']);
+  assert.match(events[1]!, /stall defect started/);
+});
+
+test('a steady analyzer writes no status and emits no Event', async () => {
+  const { deps, events } = world();
+  let writes = 0;
+  await reconcileMonitor(deps({ status: analyzerStatus(true, []) }, async () => { writes += 1; }), 'ns/news');
+  assert.equal(writes, 0);
+  assert.equal(events.length, 0);
+});
