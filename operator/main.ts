@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { logLevelFromEnv, type LogLevel } from '../analyzer/report/log.js';
 import { collectDefaultMetrics } from 'prom-client';
 import { analyzerStatusReader } from './analyzer-status.js';
 import { withConnectionReuse } from './connection-reuse.js';
@@ -37,6 +38,8 @@ interface Settings {
   leaseName: string;
   leaseDurationMs: number;
   heapGrowingPercent: number;
+  /** From STREAMQC_LOG_LEVEL; a name pino does not know is a usage error, not pino's stack trace. */
+  logLevel: LogLevel;
 }
 
 class UsageError extends Error {}
@@ -92,6 +95,7 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings 
     leaseName: values['lease-name'],
     leaseDurationMs: positive('lease-duration-seconds', values['lease-duration-seconds']) * 1000,
     heapGrowingPercent: Math.floor(positive('heap-growing-percent', values['heap-growing-percent'], true)),
+    logLevel: logLevelFromEnv(env, 'info'),
   };
 }
 
@@ -116,16 +120,17 @@ function serve(controller: StreamMonitorController, port: number, ready: () => b
 }
 
 async function main(): Promise<void> {
-  const log = pino({ name: 'streamqc-operator', level: process.env.STREAMQC_LOG_LEVEL ?? 'info', base: undefined });
   let settings: Settings;
   let analyzerDefaults: AnalyzerDefaults;
   try {
     settings = parseSettings(process.argv.slice(2), process.env);
     analyzerDefaults = analyzerDefaultsFromEnv(process.env);
   } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
+    // A JSON line like every other the operator writes, at a level that is always shown.
+    pino({ name: 'streamqc-operator', base: undefined }).error({ exitCode: 2 }, err instanceof Error ? err.message : String(err));
     process.exit(2);
   }
+  const log = pino({ name: 'streamqc-operator', level: settings.logLevel, base: undefined });
   // Read by V8 whenever it sizes the heap after a full GC, so it applies from here on.
   if (settings.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${settings.heapGrowingPercent}`);
   const kubeConfig = new KubeConfig();
