@@ -14,7 +14,8 @@ import { analysisOptions, ingestOptions } from '../analyzer/config.js';
 import { DETECTOR_OPTIONS } from '../analyzer/detectors/index.js';
 import { CROSS_FIELD_RULES } from '../analyzer/cross-field-rules.js';
 import { defaultsOf, schemaOf, type OptionTable } from '../analyzer/options.js';
-import { MODEL_DEFECT_TYPES } from '../analyzer/features/custom-model.js';
+// The config half of user models: the runner half loads onnxruntime, which the operator never needs.
+import { MODEL_DEFECT_TYPES } from '../analyzer/features/custom-model-config.js';
 import { ALLOWED_SCHEMES, API_GROUP, API_VERSION, KIND, PHASES, PLURAL } from './api.js';
 
 export const CRD_PATH = fileURLToPath(new URL('../../crds/streamqc.io_streammonitors.yaml', import.meta.url));

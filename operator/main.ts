@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
+import { destination, pino } from 'pino';
 import { logLevelFromEnv, type LogLevel } from '../analyzer/report/log.js';
 import { collectDefaultMetrics } from 'prom-client';
 import { analyzerStatusReader } from './analyzer-status.js';
@@ -126,8 +126,8 @@ async function main(): Promise<void> {
     settings = parseSettings(process.argv.slice(2), process.env);
     analyzerDefaults = analyzerDefaultsFromEnv(process.env);
   } catch (err) {
-    // A JSON line like every other the operator writes, at a level that is always shown.
-    pino({ name: 'streamqc-operator', base: undefined }).error({ exitCode: 2 }, err instanceof Error ? err.message : String(err));
+    // A JSON line like every other the operator writes, on stderr where a usage error belongs.
+    pino({ name: 'streamqc-operator', base: undefined }, destination({ fd: 2, sync: true })).error({ exitCode: 2 }, err instanceof Error ? err.message : String(err));
     process.exit(2);
   }
   const log = pino({ name: 'streamqc-operator', level: settings.logLevel, base: undefined });

@@ -9,11 +9,8 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { LumaFrame } from './types.js';
 import {
-  CUSTOM_MODEL_DEFAULTS,
-  MODEL_DEFECT_TYPES,
   resolveCustomModel,
   validateCustomModel,
-  validateCustomModels,
   show,
   type InputLayout,
   type CustomModelConfig,
@@ -21,16 +18,9 @@ import {
 } from './custom-model-config.js';
 import { InOrder, numericOutput, openSession, type ExecutionProvider, type WarningLog } from './onnx-session.js';
 
-export {
-  CUSTOM_MODEL_DEFAULTS,
-  MODEL_DEFECT_TYPES,
-  resolveCustomModel,
-  validateCustomModel,
-  validateCustomModels,
-  type InputLayout,
-  type CustomModelConfig,
-  type ResolvedCustomModelConfig,
-};
+// The pipeline loads this module lazily and takes both halves from it.
+export { resolveCustomModel };
+
 
 /** Bilinear sampling positions (half-pixel centres) from one size to another, per axis. */
 interface AxisSampling {

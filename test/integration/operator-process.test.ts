@@ -86,6 +86,8 @@ describe('operator process', () => {
     bad.stderr.on('data', (d: Buffer) => { text += d.toString(); });
     const code = await new Promise<number | null>((resolve) => bad.on('exit', resolve));
     assert.equal(code, 2);
-    assert.match(text, /--concurrency: "many"/);
+    const line = JSON.parse(text.trim()) as { msg: string; exitCode: number };
+    assert.equal(line.exitCode, 2);
+    assert.match(line.msg, /--concurrency: "many"/);
   });
 });

@@ -9,11 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder } from '../../analyzer/features/onnx-builder.js';
-import {
-  CustomModelRunner,
-  validateCustomModels,
-  type CustomModelConfig,
-} from '../../analyzer/features/custom-model.js';
+import { CustomModelRunner } from '../../analyzer/features/custom-model.js';
+import { validateCustomModels, type CustomModelConfig } from '../../analyzer/features/custom-model-config.js';
 import type { LumaFrame } from '../../analyzer/features/types.js';
 
 const quietLog = { warn: (): void => {} };

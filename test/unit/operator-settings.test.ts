@@ -36,7 +36,8 @@ describe('operator settings', () => {
   it('an unknown STREAMQC_LOG_LEVEL ends the operator with exit 2 and one JSON line naming it', () => {
     const r = spawnSync(process.execPath, [OPERATOR], { env: { ...process.env, STREAMQC_LOG_LEVEL: 'bogus' }, encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 2, r.stdout + r.stderr);
-    const lines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.length > 0);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.split('\n').filter((l) => l.length > 0);
     assert.equal(lines.length, 1, lines.join('\n'));
     const line = JSON.parse(lines[0] ?? '') as { msg: string; exitCode: number };
     assert.equal(line.exitCode, 2);
