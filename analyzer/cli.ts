@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, defaultConfig, loadConfigFile, type AnalyzerConfig } from './config.js';
 import { Analyzer, type ReportedEvent } from './pipeline.js';
-import { AnalyzerHttpServer } from './report/http.js';
+import { ProbeServer } from './report/http.js';
 import { createLogger, LOG_LEVELS, logLevelFromEnv, LogLevelError, routeProcessWarnings, type Logger } from './report/log.js';
 import { formatEventText, formatEventJson } from './report/events.js';
 import { SourceError } from './ingest/source-url.js';
@@ -117,13 +117,14 @@ export async function analyze(input: string, config: AnalyzerConfig, format: 'js
       }
     },
   });
-  let server: AnalyzerHttpServer | null = null;
+  let server: ProbeServer | null = null;
   if (config.http.port > 0) {
-    server = new AnalyzerHttpServer({
+    server = new ProbeServer({
       metrics: () => analyzer.metrics.text(),
       metricsContentType: analyzer.metrics.registry.contentType,
       status: () => analyzer.status(),
       ready: () => analyzer.ready,
+      notReady: 'no media flowing',
     });
     const port = await server.listen(config.http.port, config.listenAddress).catch((err: NodeJS.ErrnoException) => {
       throw new ConfigError(`http.port: cannot listen on ${config.listenAddress}:${config.http.port} (${err.code ?? err.message})`);

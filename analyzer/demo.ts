@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { defaultConfig } from './config.js';
 import type { DefectType } from './detectors/types.js';
 import { Analyzer, type ReportedEvent } from './pipeline.js';
-import { AnalyzerHttpServer } from './report/http.js';
+import { ProbeServer } from './report/http.js';
 import type { Logger } from './report/log.js';
 import { formatEventText } from './report/events.js';
 import { syntheticStreamArgs, type DefectWindow } from './synthetic-source.js';
@@ -103,11 +103,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       }
     },
   });
-  const server = new AnalyzerHttpServer({
+  const server = new ProbeServer({
     metrics: () => analyzer.metrics.text(),
     metricsContentType: analyzer.metrics.registry.contentType,
     status: () => analyzer.status(),
     ready: () => analyzer.ready,
+    notReady: 'no media flowing',
   });
   let boundPort: number;
   try {

@@ -10,7 +10,6 @@
  * No namespaces: the whole cluster. Without --kubeconfig: $KUBECONFIG, ~/.kube/config, or the
  * in-cluster service account.
  */
-import { createServer, type Server } from 'node:http';
 import { analyzerDefaultsFromEnv, type AnalyzerDefaults } from './analyzer-pod.js';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -18,6 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 import { KubeConfig } from '@kubernetes/client-node';
 import { destination, pino } from 'pino';
 import { logLevelFromEnv, type LogLevel } from '../analyzer/report/log.js';
+import { ProbeServer } from '../analyzer/report/http.js';
 import { collectDefaultMetrics } from 'prom-client';
 import { analyzerStatusReader } from './analyzer-status.js';
 import { withConnectionReuse } from './connection-reuse.js';
@@ -99,26 +99,6 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings 
   };
 }
 
-function serve(controller: StreamMonitorController, port: number, ready: () => boolean): Server {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
-      res.writeHead(200).end('ok\n');
-    } else if (path === '/readyz') {
-      res.writeHead(ready() ? 200 : 503).end(ready() ? 'ok\n' : 'watches not open\n');
-    } else if (path === '/metrics') {
-      controller.metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'Content-Type': controller.metrics.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500).end(String(err)),
-      );
-    } else {
-      res.writeHead(404).end('not found\n');
-    }
-  });
-  server.listen(port);
-  return server;
-}
-
 async function main(): Promise<void> {
   let settings: Settings;
   let analyzerDefaults: AnalyzerDefaults;
@@ -167,15 +147,20 @@ async function main(): Promise<void> {
     })
     : undefined;
   // A standby replica is healthy and ready: it is waiting for the lease, as it should.
-  const server = serve(controller, settings.httpPort, () => (elector !== undefined && !elector.isLeader) || controller.ready);
+  const server = new ProbeServer({
+    metrics: () => controller.metrics.registry.metrics(),
+    metricsContentType: controller.metrics.registry.contentType,
+    ready: () => (elector !== undefined && !elector.isLeader) || controller.ready,
+    notReady: 'watches not open',
+  });
+  await server.listen(settings.httpPort);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: stopping`);
     void controller.shutdown().then(() => elector?.stop()).then(() => {
-      server.close();
-      process.exit(0);
+      void server.close().then(() => process.exit(0));
     });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,6 +1,8 @@
 /**
- * The analyzer's one HTTP port: /metrics (Prometheus text), /status (JSON), /healthz (the
- * process is alive) and /readyz (media is flowing). Read-only; nothing here changes state.
+ * The one HTTP port of a streamqc process, the analyzer's and the operator's alike: /metrics
+ * (Prometheus text), /healthz (the process is alive), /readyz (it does its job: media flows,
+ * or the operator's watches are open) and, for the analyzer, /status (JSON). GET and HEAD only;
+ * read-only, nothing here changes state.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,11 +10,14 @@ import type { AddressInfo } from 'node:net';
 export interface HttpSources {
   metrics(): Promise<string>;
   metricsContentType: string;
-  status(): unknown;
+  /** The analyzer's /status document; without it /status is not served. */
+  status?: () => unknown;
   ready(): boolean;
+  /** The body of a 503 from /readyz: what is not ready yet. */
+  notReady?: string;
 }
 
-export class AnalyzerHttpServer {
+export class ProbeServer {
   private readonly server: Server;
 
   constructor(private readonly sources: HttpSources) {
@@ -34,24 +39,29 @@ export class AnalyzerHttpServer {
           );
           return;
         case '/status':
-          send(200, 'application/json', JSON.stringify(this.sources.status()));
+          if (this.sources.status) send(200, 'application/json', JSON.stringify(this.sources.status()));
+          else send(404, 'text/plain', this.notFound);
           return;
         case '/healthz':
           send(200, 'text/plain', 'ok\n');
           return;
         case '/readyz':
           if (this.sources.ready()) send(200, 'text/plain', 'ready\n');
-          else send(503, 'text/plain', 'no media flowing\n');
+          else send(503, 'text/plain', `${this.sources.notReady ?? 'not ready'}\n`);
           return;
         default:
-          send(404, 'text/plain', 'not found: try /metrics, /status, /healthz, /readyz\n');
+          send(404, 'text/plain', this.notFound);
       }
     });
     this.server.keepAliveTimeout = 5000;
   }
 
+  private get notFound(): string {
+    return `not found: try /metrics, ${this.sources.status ? '/status, ' : ''}/healthz, /readyz\n`;
+  }
+
   /** Listen; resolves with the bound port (useful with port 0). */
-  listen(port: number, host: string): Promise<number> {
+  listen(port: number, host?: string): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {

@@ -41,6 +41,11 @@ describe('operator process', () => {
     const base = `http://127.0.0.1:${port}`;
     await eventually('/readyz to answer 200', async () => (await fetch(`${base}/readyz`)).status === 200);
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    // The same probe server as the analyzer's: read-only, GET and HEAD only.
+    const post = await fetch(`${base}/healthz`, { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
+    assert.equal((await fetch(`${base}/metrics`, { method: 'HEAD' })).status, 200);
 
     await createMonitor(kc, namespace, monitorManifest('proc', { source: { url: 'https://example.invalid/live.m3u8' } }));
     const custom = kc.makeApiClient(CustomObjectsApi);
