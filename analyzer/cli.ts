@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, defaultConfig, loadConfigFile, type AnalyzerConfig } from './config.js';
 import { Analyzer, type ReportedEvent } from './pipeline.js';
 import { ProbeServer } from './report/http.js';
-import { createLogger, LOG_LEVELS, logLevelFromEnv, LogLevelError, routeProcessWarnings, type Logger } from './report/log.js';
+import { UsageError } from './usage-error.js';
+import { createLogger, LOG_LEVELS, logLevelFromEnv, routeProcessWarnings, type Logger } from './report/log.js';
 import { formatEventText, formatEventJson } from './report/events.js';
 import { SourceError } from './ingest/source-url.js';
 import { redactUrlsIn } from './ingest/redact-url.js';
@@ -25,7 +26,6 @@ INPUT is a file path or a URL (http(s) incl. HLS, rtmp(s), rtsp(s), srt, udp, rt
 A finite input is analysed to its end; a live one until SIGTERM or SIGINT.
 Logs are JSON lines on stderr; STREAMQC_LOG_LEVEL sets their level (${LOG_LEVELS.join(', ')}).`;
 
-class UsageError extends Error {}
 
 function parsePort(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -55,7 +55,7 @@ function parseCommandLine(argv: string[]): ReturnType<typeof parseArgs<{ args: s
  * was the command line. A URL in the wrong place (`streamqc https://...?token=...`) is masked.
  */
 function reportBadUsage(log: Logger, err: unknown): boolean {
-  if (err instanceof UsageError || err instanceof LogLevelError) {
+  if (err instanceof UsageError) {
     log.error({ exitCode: 2, usage: USAGE }, redactUrlsIn(err.message));
     return true;
   }

@@ -18,6 +18,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { destination, pino } from 'pino';
 import { logLevelFromEnv, type LogLevel } from '../analyzer/report/log.js';
 import { ProbeServer } from '../analyzer/report/http.js';
+import { UsageError } from '../analyzer/usage-error.js';
 import { collectDefaultMetrics } from 'prom-client';
 import { analyzerStatusReader } from './analyzer-status.js';
 import { withConnectionReuse } from './connection-reuse.js';
@@ -42,7 +43,6 @@ interface Settings {
   logLevel: LogLevel;
 }
 
-class UsageError extends Error {}
 
 /**
  * How far V8 lets the old generation grow past what the last full GC kept before it collects

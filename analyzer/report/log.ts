@@ -4,6 +4,7 @@
  * pipeline never has to guess which lines are text.
  */
 import { destination, pino, type Logger } from 'pino';
+import { UsageError } from '../usage-error.js';
 
 export type { Logger };
 
@@ -12,8 +13,6 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const LOG_LEVEL_VARIABLE = 'STREAMQC_LOG_LEVEL';
-
-export class LogLevelError extends Error {}
 
 /**
  * The level named by STREAMQC_LOG_LEVEL (any case), or `fallback` when it is unset or empty.
@@ -24,7 +23,7 @@ export function logLevelFromEnv(env: NodeJS.ProcessEnv, fallback: LogLevel): Log
   if (given === undefined || given.trim() === '') return fallback;
   const level = given.trim().toLowerCase();
   if ((LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel;
-  throw new LogLevelError(`${LOG_LEVEL_VARIABLE}: "${given}" is not a log level; allowed: ${LOG_LEVELS.join(', ')}`);
+  throw new UsageError(`${LOG_LEVEL_VARIABLE}: "${given}" is not a log level; allowed: ${LOG_LEVELS.join(', ')}`);
 }
 
 export function createLogger(level: LogLevel = 'info'): Logger {
