@@ -11,9 +11,10 @@
 import type { Logger } from 'pino';
 import { ConfigError, type AnalyzerConfig } from './config.js';
 import { createDetectors, detectorSetupOf, type DetectorSetup } from './detectors/index.js';
-import type { AudioObservation, DefectEvent, DefectSink, DefectType, Detector, StreamFormat } from './detectors/types.js';
-import { AudioMeter } from './audio/meter.js';
-import { meterFormatFor, type PcmFormat } from './audio/format.js';
+import type { DefectType, Detector, StreamFormat } from './detectors/types.js';
+import { AvSyncDrift } from './detectors/av_sync.js';
+import { AudioStage } from './audio/stage.js';
+import { meterFormatFor } from './audio/format.js';
 import { StillnessMeter } from './features/stillness.js';
 import { CpuFeatureExtractor } from './features/cpu.js';
 import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './features/types.js';
@@ -24,7 +25,8 @@ import { isLivePlaylist, ProbeAborted, probeSource, type ProbeResult } from './i
 import { assertPlainFile, credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
 import { Timeline, type WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
-import { DefectTracker } from './detectors/detector.js';
+import { StreamReport } from './report/stream-report.js';
+import { DefectTracker, type DetectorGauges } from './detectors/detector.js';
 import type { AnalyzerStatus, Phase, ReportedEvent } from './contract/status.js';
 
 // The /status document is a contract with the operator: its type lives beside its schema.
@@ -47,7 +49,6 @@ export interface RunResult {
   message: string | null;
 }
 
-const RECENT_EVENTS = 100;
 /** Batches queued for the ONNX graph or user models: the bound on frames held in memory. */
 const MAX_BATCHES_IN_FLIGHT = 2;
 const TICK_MS = 250;
@@ -78,10 +79,6 @@ export function reconnectDelay(
   return base * (1 + options.reconnectJitter * (2 * random - 1));
 }
 
-function finite(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
-}
-
 export class Analyzer {
   readonly source: SourceRef;
   readonly metrics: AnalyzerMetrics;
@@ -92,7 +89,7 @@ export class Analyzer {
   private detectors: Detector[] = [];
   /** What the configured detectors' options set for the analysis (dark level, clip level, drift, reconnect). */
   private readonly detectorSetup: DetectorSetup;
-  private readonly sink: DefectSink;
+  private readonly report: StreamReport;
   private live: boolean;
 
   private probe: ProbeResult | null = null;
@@ -105,9 +102,7 @@ export class Analyzer {
   /** Frames per feature batch: 1 for the CPU kernel (user models then run frame by frame). */
   private batchSize = 1;
   private models: { runner: CustomModelRunner; tracker: DefectTracker; threshold: number; above: boolean }[] = [];
-  private audioMeter: AudioMeter | null = null;
-  /** What the audio pipe carries: the source's format, or resampled for the meters. */
-  private meterAudio: PcmFormat | null = null;
+  private audio: AudioStage | null = null;
   private session: DecodeSession | null = null;
   private stopRequested = false;
   /** Aborted by stop(): ends a probe at once (it may otherwise run up to its deadline). */
@@ -122,13 +117,6 @@ export class Analyzer {
     audioCodec: null, sampleRate: null, channels: null, channelLayout: null,
   };
   private formatAnnounced = false;
-  private readonly active = new Map<string, ReportedEvent>();
-  private readonly activeByType = new Map<DefectType, number>();
-  private readonly recent: ReportedEvent[] = [];
-  private readonly counters: AnalyzerStatus['counters'] = {
-    frames: 0, framesDropped: 0, audioSeconds: 0, decodeErrors: 0, reconnects: 0, defects: {},
-  };
-  private loudness: AnalyzerStatus['loudness'] = { momentaryLufs: null, shortTermLufs: null, integratedLufs: null, truePeakDbtp: null };
   private lastMediaWall: number | null = null;
   private sessionStartWall = 0;
   private mediaLost = false;
@@ -144,12 +132,7 @@ export class Analyzer {
   private pending: { frame: LumaFrame; t: number; keyframe: boolean; drift: number }[] = [];
   private inFlight: Promise<void> = Promise.resolve();
   private batchesInFlight = 0;
-  private avWindow: number[] = [];
-  private avBaseline: number | null = null;
-  private avBaselineSamples: number[] = [];
-  private truePeakWindow: number[] = [];
-  private integrated: number | null = null;
-  private integratedAt = Number.NEGATIVE_INFINITY;
+  private readonly avSync = new AvSyncDrift();
 
   constructor(
     private readonly config: AnalyzerConfig,
@@ -165,10 +148,7 @@ export class Analyzer {
     this.timeline = new Timeline(this.clock, { live: this.live, maxStep: 5 });
     this.metrics = new AnalyzerMetrics(config.stream ?? this.source.display);
     this.detectorSetup = detectorSetupOf(config.detectors);
-    this.sink = {
-      started: (e) => this.defectStarted(e),
-      ended: (e) => this.defectEnded(e),
-    };
+    this.report = new StreamReport(this.metrics, (t) => this.timeline.wallclock(t), deps.log, deps.onDefect);
   }
 
   /** Stop a live run (SIGTERM/SIGINT): active defects end now and run() resolves. */
@@ -230,18 +210,17 @@ export class Analyzer {
             return { exitCode: 1, message: refused };
           }
         } else if (everOpened) {
-          this.counters.reconnects++;
-          this.metrics.reconnects.inc({ stream: this.metrics.stream });
+          this.report.reconnected();
         }
         this.probe = probe;
         everOpened = true;
         this.phase = 'running';
-        const mediaBefore = this.counters.frames + this.counters.audioSeconds;
+        const mediaBefore = this.report.mediaSoFar;
         const exit = await this.runSession(probe);
         await this.drainBatches();
         if (this.stopRequested) break;
         if (!this.live) {
-          if (this.counters.frames === 0 && this.counters.audioSeconds === 0) {
+          if (this.report.mediaSoFar === 0) {
             this.phase = 'failed';
             const why = exit.lastError === null ? 'no frames were decoded' : redact(exit.lastError, this.source);
             return { exitCode: 1, message: `cannot decode ${this.source.display}: ${why}` };
@@ -257,7 +236,7 @@ export class Analyzer {
           }
           break;
         }
-        const delivered = this.counters.frames + this.counters.audioSeconds > mediaBefore;
+        const delivered = this.report.mediaSoFar > mediaBefore;
         reuseProbe = delivered;
         const err = exit.lastError === null ? null : redact(exit.lastError, this.source);
         this.log.warn({ source: this.source.display, code: exit.code, err }, 'source lost; reconnecting');
@@ -272,7 +251,7 @@ export class Analyzer {
       this.stopTicker();
       await this.drainBatches();
       const end = this.live ? (this.stoppedAt ?? this.timeline.now()) : this.endT;
-      if (this.audioMeter) this.loudness.integratedLufs = finite(this.audioMeter.integratedLufs);
+      if (this.audio) this.report.finalIntegratedLoudness(this.audio.integratedLufs);
       for (const d of this.detectors) d.flush(end);
       for (const m of this.models) m.tracker.close(end);
       await this.extractor?.close();
@@ -299,7 +278,7 @@ export class Analyzer {
       this.live = isLivePlaylist(probe);
       this.timeline = new Timeline(this.clock, { live: this.live, maxStep: 5 });
     }
-    this.detectors = createDetectors(this.config.detectors, this.sink);
+    this.detectors = createDetectors(this.config.detectors, this.report.sink);
     if (probe.video) {
       const dark = this.detectorSetup.darkLumaThreshold;
       this.geometry = analysisGeometry(probe.video.width, probe.video.height, this.config.analysis.minAnalysisWidth, dark);
@@ -321,10 +300,7 @@ export class Analyzer {
       // Drift is measured only while an enabled detector reads it.
       const drift = this.detectorSetup.drift;
       if (drift) this.stillness = new StillnessMeter(this.geometry.width, this.geometry.height, drift.reanchorAbove);
-      this.metrics.featureBackend.set(
-        { stream: this.metrics.stream, backend: this.extractor.backend, execution_provider: this.executionProvider },
-        1,
-      );
+      this.report.featureBackend(this.extractor.backend, this.executionProvider);
       if (this.config.models.length > 0) await this.loadModels();
     }
     if (probe.audio) {
@@ -333,13 +309,10 @@ export class Analyzer {
         if (!probe.video) return `cannot analyze ${this.source.display}: ${plan.refused}`;
         this.log.warn({ source: this.source.display, reason: plan.refused }, 'analysing the video only');
       } else {
-        this.meterAudio = plan.format;
-        this.audioMeter = new AudioMeter(plan.format.sampleRate, plan.format.channels, {
-          clipLevel: this.detectorSetup.clipLevel,
-        });
+        this.audio = new AudioStage(plan.format, this.detectorSetup.clipLevel);
       }
     }
-    if (probe.bitRate) this.metrics.inputBitrate.set({ stream: this.metrics.stream }, probe.bitRate);
+    if (probe.bitRate) this.report.inputBitrate(probe.bitRate);
     this.startTicker();
     return null;
   }
@@ -363,7 +336,7 @@ export class Analyzer {
         threshold: defect.threshold,
         above: defect.above,
         // A custom `model:<name>` type is bounded by the config, so it is a safe label value.
-        tracker: new DefectTracker(defect.type as DefectType, this.sink, defect.minDuration),
+        tracker: new DefectTracker(defect.type as DefectType, this.report.sink, defect.minDuration),
       });
     }
   }
@@ -371,19 +344,17 @@ export class Analyzer {
   private runSession(probe: ProbeResult): Promise<SessionExit> {
     this.timeline.newSegment();
     this.lagAnchor = null;
-    this.avWindow = [];
-    this.avBaseline = null;
-    this.avBaselineSamples = [];
+    this.avSync.reset();
     this.extractor?.reset();
     this.stillness?.reset();
     const frameStep = 1 / (probe.video?.frameRate ?? 25);
-    const audioStep = this.meterAudio ? AUDIO_BLOCK / this.meterAudio.sampleRate : 0.02;
+    const audioStep = this.audio ? AUDIO_BLOCK / this.audio.format.sampleRate : 0.02;
     const session = new DecodeSession(
       {
         source: this.source,
         probe,
         analysis: this.geometry ?? { width: 2, height: 2 },
-        audio: this.meterAudio,
+        audio: this.audio?.format ?? null,
         ioTimeoutSeconds: this.config.ingest.ioTimeout,
         live: this.live,
         ffmpegPath: this.deps.ffmpegPath,
@@ -428,21 +399,19 @@ export class Analyzer {
       this.phase = 'running';
     }
     for (const d of this.detectors) d.onMedia?.(t);
-    this.metrics.up.set({ stream: this.metrics.stream }, 1);
+    this.report.mediaFlowing(true);
   }
 
   private onVideo(t: number, duration: number, luma: Uint8Array, keyframe: boolean): void {
     if (this.stoppedAt !== null) return;
     this.mediaArrived(t);
-    this.counters.frames++;
-    this.metrics.frames.inc({ stream: this.metrics.stream });
+    this.report.frameDecoded();
     this.endT = Math.max(this.endT, t + duration);
     this.lastVideoT = t;
     // Live: never hold ffmpeg back (it would lose the source's packets instead); skip frames
     // while analysis lags real time or the batch queue is full.
     if (this.live && (this.shouldDrop(t, duration) || this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT)) {
-      this.counters.framesDropped++;
-      this.metrics.framesDropped.inc({ stream: this.metrics.stream });
+      this.report.frameDropped();
       return;
     }
     const geometry = this.geometry;
@@ -452,7 +421,7 @@ export class Analyzer {
     if (this.cpu && this.models.length === 0) {
       const t0 = process.hrtime.bigint();
       const features = this.cpu.extractOne(frame);
-      this.metrics.processing.observe({ stream: this.metrics.stream }, Number(process.hrtime.bigint() - t0) / 1e9);
+      this.report.processed(Number(process.hrtime.bigint() - t0) / 1e9);
       this.onFeatures(t, duration, features, keyframe, drift);
       return;
     }
@@ -479,7 +448,7 @@ export class Analyzer {
         ]);
         const per = Number(process.hrtime.bigint() - t0) / 1e9 / frames.length;
         batch.forEach(({ t, keyframe, drift }, i) => {
-          this.metrics.processing.observe({ stream: this.metrics.stream }, per);
+          this.report.processed(per);
           if (features[i]) this.onFeatures(t, duration, features[i], keyframe, drift);
           this.models.forEach((m, k) => {
             const score = scores[k][i];
@@ -522,75 +491,37 @@ export class Analyzer {
 
   private onFeatures(t: number, duration: number, features: VideoFeatures, keyframe: boolean, drift: number): void {
     for (const d of this.detectors) d.onVideo?.({ t, duration, features, keyframe, drift });
-    const s = { stream: this.metrics.stream };
-    this.metrics.blackRatio.set(s, features.darkRatio);
-    this.metrics.blockiness.set(s, features.blockiness);
-    this.metrics.meanLuma.set(s, features.meanLuma);
+    this.report.videoMeasured(features, this.gauge('blur'));
+  }
+
+  /** The last finite value a detector exposes for a gauge (undefined: no enabled detector does). */
+  private gauge(name: keyof DetectorGauges): number | undefined {
+    let value: number | undefined;
     for (const d of this.detectors) {
-      const blur = d.gauges?.().blur;
-      if (blur !== undefined && Number.isFinite(blur)) this.metrics.blur.set(s, blur);
+      const v = d.gauges?.()[name];
+      if (v !== undefined && Number.isFinite(v)) value = v;
     }
+    return value;
   }
 
   private onAudio(t: number, samples: Float32Array): void {
-    const meter = this.audioMeter;
-    if (!meter || this.stoppedAt !== null) return;
+    const audio = this.audio;
+    if (!audio || this.stoppedAt !== null) return;
     this.mediaArrived(t);
-    const duration = samples.length / meter.channels / meter.sampleRate;
-    this.counters.audioSeconds += duration;
-    this.metrics.audioSeconds.inc({ stream: this.metrics.stream }, duration);
-    this.endT = Math.max(this.endT, t + duration);
-    const m = meter.push(samples);
-    const obs: AudioObservation = {
-      t,
-      duration,
-      peakDbfs: m.peakDbfs,
-      clippedSamples: m.clippedSamples,
-      momentaryLufs: m.momentaryLufs,
-      shortTermLufs: m.shortTermLufs,
-    };
-    for (const d of this.detectors) d.onAudio?.(obs);
-    // True peak over the last second (about 47 blocks at 48 kHz).
-    this.truePeakWindow.push(m.truePeakDbtp);
-    if (this.truePeakWindow.length > Math.ceil(1 / duration)) this.truePeakWindow.shift();
-    const s = this.metrics.stream;
-    // Integrated loudness walks the gating histogram: once a second is plenty (profiled).
-    if (t - this.integratedAt >= 1 || t < this.integratedAt) {
-      this.integratedAt = t;
-      this.integrated = finite(meter.integratedLufs);
-    }
-    this.loudness = {
-      momentaryLufs: finite(m.momentaryLufs),
-      shortTermLufs: finite(m.shortTermLufs),
-      integratedLufs: this.integrated,
-      truePeakDbtp: finite(Math.max(...this.truePeakWindow)),
-    };
-    if (this.loudness.momentaryLufs !== null) this.metrics.loudness.set({ stream: s, window: 'momentary' }, this.loudness.momentaryLufs);
-    if (this.loudness.shortTermLufs !== null) this.metrics.loudness.set({ stream: s, window: 'short_term' }, this.loudness.shortTermLufs);
-    if (this.loudness.integratedLufs !== null) this.metrics.loudness.set({ stream: s, window: 'integrated' }, this.loudness.integratedLufs);
-    if (this.loudness.truePeakDbtp !== null) this.metrics.truePeak.set({ stream: s }, this.loudness.truePeakDbtp);
+    const { observation, loudness } = audio.push(t, samples);
+    this.report.audioAnalysed(observation.duration);
+    this.endT = Math.max(this.endT, t + observation.duration);
+    for (const d of this.detectors) d.onAudio?.(observation);
+    this.report.loudnessMeasured(loudness);
   }
 
-  /**
-   * The raw offset includes the video decoder's constant delay (frame threads, reordering),
-   * so drift is measured from the median of the first 3 s of each session: the defect is
-   * audio and video moving apart.
-   */
+  /** The raw offset becomes drift from the session's baseline (AvSyncDrift, beside its detector). */
   private onAvOffset(offset: number): void {
     const t = this.lastVideoT;
     if (t === null) return;
-    this.avWindow.push(offset);
-    if (this.avWindow.length > 30) this.avWindow.shift();
-    const median = [...this.avWindow].sort((a, b) => a - b)[this.avWindow.length >> 1];
-    if (this.avBaseline === null) {
-      this.avBaselineSamples.push(offset);
-      const fps = this.probe?.video?.frameRate ?? 25;
-      if (this.avBaselineSamples.length < 3 * fps) return;
-      const sorted = [...this.avBaselineSamples].sort((a, b) => a - b);
-      this.avBaseline = sorted[sorted.length >> 1];
-    }
-    const drift = median - this.avBaseline;
-    this.metrics.avOffset.set({ stream: this.metrics.stream }, drift);
+    const drift = this.avSync.push(offset, this.probe?.video?.frameRate ?? 25);
+    if (drift === null) return;
+    this.report.avDrift(drift);
     for (const d of this.detectors) d.onAvOffset?.(t, drift);
   }
 
@@ -601,26 +532,12 @@ export class Analyzer {
     this.formatAnnounced = true;
     const t = this.lastVideoT ?? this.timeline.now();
     for (const d of this.detectors) d.onFormat?.(t, next);
-    this.metrics.streamInfo.reset();
-    this.metrics.streamInfo.set(
-      {
-        stream: this.metrics.stream,
-        video_codec: next.videoCodec ?? '',
-        resolution: next.width && next.height ? `${next.width}x${next.height}` : '',
-        frame_rate: next.frameRate ? String(Math.round(next.frameRate * 1000) / 1000) : '',
-        audio_codec: next.audioCodec ?? '',
-        sample_rate: next.sampleRate ? String(next.sampleRate) : '',
-        channel_layout: next.channelLayout ?? '',
-      },
-      1,
-    );
-    if (next.frameRate) this.metrics.frameRate.set({ stream: this.metrics.stream }, next.frameRate);
+    this.report.streamFormat(next);
   }
 
   private onDecodeError(message: string, pts: number | null): void {
     if (this.stoppedAt !== null) return;
-    this.counters.decodeErrors++;
-    this.metrics.decodeErrors.inc({ stream: this.metrics.stream });
+    this.report.decodeError();
     this.log.debug({ message }, 'decode error');
     const t = pts === null ? this.timeline.now() : this.timeline.peek(pts);
     for (const d of this.detectors) d.onDecodeError?.(t, message);
@@ -637,9 +554,8 @@ export class Analyzer {
   }
 
   private tick(): void {
-    const s = { stream: this.metrics.stream };
     if (!this.live) {
-      this.metrics.lag.set(s, 0);
+      this.report.lag(0);
       return;
     }
     // Before the first media the stream has not started: opening is the probe's business.
@@ -647,9 +563,9 @@ export class Analyzer {
     const since = (this.clock() - this.lastMediaWall) / 1000;
     const now = this.timeline.now();
     for (const d of this.detectors) d.onTick?.(now, since);
-    this.metrics.lag.set(s, Math.max(0, this.lagSeconds));
+    this.report.lag(Math.max(0, this.lagSeconds));
     if (since > 1.5) {
-      this.metrics.up.set(s, 0);
+      this.report.mediaFlowing(false);
       if (!this.mediaLost) {
         this.mediaLost = true;
         this.phase = 'stalled';
@@ -664,43 +580,15 @@ export class Analyzer {
     }
   }
 
-  private defectStarted(e: DefectEvent): void {
-    const reported: ReportedEvent = { ...e, wallclock: this.timeline.wallclock(e.start) };
-    this.active.set(`${e.type}@${e.start}`, reported);
-    const n = (this.activeByType.get(e.type) ?? 0) + 1;
-    this.activeByType.set(e.type, n);
-    this.metrics.setDefect(e.type, true);
-    this.metrics.defects.inc({ stream: this.metrics.stream, type: e.type });
-    this.counters.defects[e.type] = (this.counters.defects[e.type] ?? 0) + 1;
-    this.log.info({ type: e.type, start: e.start, detail: e.detail }, 'defect started');
-    this.deps.onDefect?.('started', reported);
-  }
-
-  private defectEnded(e: DefectEvent): void {
-    const key = `${e.type}@${e.start}`;
-    const wallclock = this.active.get(key)?.wallclock ?? this.timeline.wallclock(e.start);
-    this.active.delete(key);
-    const n = Math.max(0, (this.activeByType.get(e.type) ?? 1) - 1);
-    this.activeByType.set(e.type, n);
-    if (n === 0) this.metrics.setDefect(e.type, false);
-    const reported: ReportedEvent = { ...e, wallclock };
-    if (e.end !== null) this.metrics.defectSeconds.inc({ stream: this.metrics.stream, type: e.type }, Math.max(0, e.end - e.start));
-    this.recent.push(reported);
-    if (this.recent.length > RECENT_EVENTS) this.recent.shift();
-    this.log.info({ type: e.type, start: e.start, end: e.end }, 'defect ended');
-    this.deps.onDefect?.('ended', reported);
-  }
-
   status(): AnalyzerStatus {
-    return {
-      stream: this.metrics.stream,
+    return this.report.status({
       source: this.source.display,
       live: this.live,
       phase: this.phase,
       startedAt: this.startedAt,
       timelineSeconds: this.timeline.now(),
       mediaFlowing: this.ready,
-      lastMediaAt: this.lastMediaWall === null ? null : new Date(this.lastMediaWall).toISOString(),
+      lastMediaWall: this.lastMediaWall,
       format: this.format,
       bitrate: this.probe?.bitRate ?? null,
       analysis: {
@@ -709,12 +597,8 @@ export class Analyzer {
         backend: this.extractor?.backend ?? 'none',
         executionProvider: this.executionProvider,
         lagSeconds: Math.max(0, this.lagSeconds),
-        audio: this.meterAudio && { ...this.meterAudio },
+        audio: this.audio && { ...this.audio.format },
       },
-      activeDefects: [...this.active.values()],
-      recentEvents: [...this.recent],
-      counters: { ...this.counters, defects: { ...this.counters.defects } },
-      loudness: { ...this.loudness },
-    };
+    });
   }
 }
