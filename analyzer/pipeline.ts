@@ -9,28 +9,26 @@
  * read as fast as analysis allows.
  */
 import type { Logger } from 'pino';
-import { ConfigError, type AnalyzerConfig } from './config.js';
+import type { AnalyzerConfig } from './config.js';
 import { createDetectors, detectorSetupOf, type DetectorSetup } from './detectors/index.js';
-import type { DefectType, Detector, StreamFormat } from './detectors/types.js';
+import type { Detector, StreamFormat } from './detectors/types.js';
 import { AvSyncDrift } from './detectors/av_sync.js';
 import { AudioStage } from './audio/stage.js';
 import { meterFormatFor } from './audio/format.js';
-import { StillnessMeter } from './features/stillness.js';
-import { CpuFeatureExtractor } from './features/cpu.js';
-import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './features/types.js';
-// The ONNX modules (native onnxruntime) load only when a config asks for them.
-import type { CustomModelRunner } from './features/custom-model.js';
+import { VideoStage } from './features/stage.js';
+import type { VideoFeatures } from './features/types.js';
 import { AUDIO_BLOCK, DecodeSession, type SessionExit } from './ingest/decode-session.js';
 import { isLivePlaylist, ProbeAborted, probeSource, type ProbeResult } from './ingest/probe.js';
 import { assertPlainFile, credentialsFromEnv, parseSource, redact, withCredentials, type SourceRef } from './ingest/source-url.js';
 import { Timeline, type WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
 import { StreamReport } from './report/stream-report.js';
-import { DefectTracker, type DetectorGauges } from './detectors/detector.js';
+import type { DetectorGauges } from './detectors/detector.js';
 import type { AnalyzerStatus, Phase, ReportedEvent } from './contract/status.js';
 
 // The /status document is a contract with the operator: its type lives beside its schema.
 export type { AnalyzerStatus, Phase, ReportedEvent } from './contract/status.js';
+export { analysisGeometry } from './features/stage.js';
 
 export interface AnalyzerDeps {
   clock?: WallClock;
@@ -49,21 +47,7 @@ export interface RunResult {
   message: string | null;
 }
 
-/** Batches queued for the ONNX graph or user models: the bound on frames held in memory. */
-const MAX_BATCHES_IN_FLIGHT = 2;
 const TICK_MS = 250;
-
-/** Analysis size: decimate by the largest power of two (<= 4) that keeps `minWidth`. */
-export function analysisGeometry(width: number, height: number, minWidth: number, darkThreshold: number): FeatureGeometry {
-  let k = 4;
-  while (k > 1 && Math.floor(width / k) < minWidth) k /= 2;
-  return {
-    width: Math.max(3, Math.floor(width / k)),
-    height: Math.max(3, Math.floor(height / k)),
-    darkThreshold,
-    blockPeriod: Math.max(2, 8 / k),
-  };
-}
 
 /**
  * Seconds to wait before reconnect attempt `attempt` (0 = first): exponential from the
@@ -93,15 +77,7 @@ export class Analyzer {
   private live: boolean;
 
   private probe: ProbeResult | null = null;
-  private geometry: FeatureGeometry | null = null;
-  private extractor: FeatureExtractor | null = null;
-  private cpu: CpuFeatureExtractor | null = null;
-  private stillness: StillnessMeter | null = null;
-  /** Where the features run: 'cpu', or the ONNX execution provider actually in use. */
-  private executionProvider = 'cpu';
-  /** Frames per feature batch: 1 for the CPU kernel (user models then run frame by frame). */
-  private batchSize = 1;
-  private models: { runner: CustomModelRunner; tracker: DefectTracker; threshold: number; above: boolean }[] = [];
+  private video: VideoStage | null = null;
   private audio: AudioStage | null = null;
   private session: DecodeSession | null = null;
   private stopRequested = false;
@@ -124,14 +100,6 @@ export class Analyzer {
   /** Live: the timeline time at which stop() was asked for. */
   private stoppedAt: number | null = null;
   private lastVideoT: number | null = null;
-  private lastFrameWall = 0;
-  private lagAnchor: number | null = null;
-  private lagSeconds = 0;
-  private dropping = false;
-  /** Frames waiting for the next batch, with what onFeatures needs of each. */
-  private pending: { frame: LumaFrame; t: number; keyframe: boolean; drift: number }[] = [];
-  private inFlight: Promise<void> = Promise.resolve();
-  private batchesInFlight = 0;
   private readonly avSync = new AvSyncDrift();
 
   constructor(
@@ -253,9 +221,8 @@ export class Analyzer {
       const end = this.live ? (this.stoppedAt ?? this.timeline.now()) : this.endT;
       if (this.audio) this.report.finalIntegratedLoudness(this.audio.integratedLufs);
       for (const d of this.detectors) d.flush(end);
-      for (const m of this.models) m.tracker.close(end);
-      await this.extractor?.close();
-      for (const m of this.models) await m.runner.close();
+      this.video?.flush(end);
+      await this.video?.close();
     }
   }
 
@@ -280,28 +247,16 @@ export class Analyzer {
     }
     this.detectors = createDetectors(this.config.detectors, this.report.sink);
     if (probe.video) {
-      const dark = this.detectorSetup.darkLumaThreshold;
-      this.geometry = analysisGeometry(probe.video.width, probe.video.height, this.config.analysis.minAnalysisWidth, dark);
-      if (this.config.analysis.gpu || this.config.analysis.onnx) {
-        const { OnnxFeatureExtractor } = await import('./features/onnx.js');
-        const onnx = await OnnxFeatureExtractor.create(this.geometry, {
-          executionProvider: this.config.analysis.gpu ? 'cuda' : 'cpu',
-          threads: this.config.analysis.threads,
-          batchSize: this.config.analysis.batchSize,
-          log: this.log,
-        });
-        this.extractor = onnx;
-        this.executionProvider = onnx.executionProvider;
-        this.batchSize = this.config.analysis.batchSize;
-      } else {
-        this.cpu = new CpuFeatureExtractor(this.geometry);
-        this.extractor = this.cpu;
-      }
-      // Drift is measured only while an enabled detector reads it.
-      const drift = this.detectorSetup.drift;
-      if (drift) this.stillness = new StillnessMeter(this.geometry.width, this.geometry.height, drift.reanchorAbove);
-      this.report.featureBackend(this.extractor.backend, this.executionProvider);
-      if (this.config.models.length > 0) await this.loadModels();
+      this.video = await VideoStage.create(probe.video.width, probe.video.height, {
+        config: this.config, setup: this.detectorSetup, live: this.live, clock: this.clock, log: this.log, sink: this.report.sink,
+        outputs: {
+          features: (t, duration, features, keyframe, drift) => this.onFeatures(t, duration, features, keyframe, drift),
+          processed: (seconds) => this.report.processed(seconds),
+          pauseDecoder: () => this.session?.pauseVideo(),
+          resumeDecoder: () => this.session?.resumeVideo(),
+        },
+      });
+      this.report.featureBackend(this.video.backend, this.video.executionProvider);
     }
     if (probe.audio) {
       const plan = meterFormatFor(probe.audio);
@@ -317,43 +272,17 @@ export class Analyzer {
     return null;
   }
 
-  private async loadModels(): Promise<void> {
-    const { CustomModelRunner, resolveCustomModel } = await import('./features/custom-model.js');
-    for (const model of this.config.models) {
-      // A model that cannot be loaded is bad configuration (exit 2), not a bad input.
-      const runner = await CustomModelRunner.load(model, {
-        executionProvider: this.config.analysis.gpu ? 'cuda' : 'cpu',
-        threads: this.config.analysis.threads,
-        batchSize: this.config.analysis.batchSize,
-        log: this.log,
-        field: `models[${this.config.models.indexOf(model)}]`,
-      }).catch((err: unknown) => {
-        throw new ConfigError(`invalid config:\n  ${(err as Error).message}`);
-      });
-      const { defect } = resolveCustomModel(model);
-      this.models.push({
-        runner,
-        threshold: defect.threshold,
-        above: defect.above,
-        // A custom `model:<name>` type is bounded by the config, so it is a safe label value.
-        tracker: new DefectTracker(defect.type as DefectType, this.report.sink, defect.minDuration),
-      });
-    }
-  }
-
   private runSession(probe: ProbeResult): Promise<SessionExit> {
     this.timeline.newSegment();
-    this.lagAnchor = null;
+    this.video?.reset();
     this.avSync.reset();
-    this.extractor?.reset();
-    this.stillness?.reset();
     const frameStep = 1 / (probe.video?.frameRate ?? 25);
     const audioStep = this.audio ? AUDIO_BLOCK / this.audio.format.sampleRate : 0.02;
     const session = new DecodeSession(
       {
         source: this.source,
         probe,
-        analysis: this.geometry ?? { width: 2, height: 2 },
+        analysis: this.video?.geometry ?? { width: 2, height: 2 },
         audio: this.audio?.format ?? null,
         ioTimeoutSeconds: this.config.ingest.ioTimeout,
         live: this.live,
@@ -408,85 +337,11 @@ export class Analyzer {
     this.report.frameDecoded();
     this.endT = Math.max(this.endT, t + duration);
     this.lastVideoT = t;
-    // Live: never hold ffmpeg back (it would lose the source's packets instead); skip frames
-    // while analysis lags real time or the batch queue is full.
-    if (this.live && (this.shouldDrop(t, duration) || this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT)) {
-      this.report.frameDropped();
-      return;
-    }
-    const geometry = this.geometry;
-    if (!geometry) return;
-    const frame: LumaFrame = { width: geometry.width, height: geometry.height, data: luma };
-    const drift = this.stillness?.measure(luma, keyframe) ?? Number.NaN;
-    if (this.cpu && this.models.length === 0) {
-      const t0 = process.hrtime.bigint();
-      const features = this.cpu.extractOne(frame);
-      this.report.processed(Number(process.hrtime.bigint() - t0) / 1e9);
-      this.onFeatures(t, duration, features, keyframe, drift);
-      return;
-    }
-    // Batched path (ONNX graph and/or user models): frames are copied into the batch.
-    this.pending.push({ frame: { ...frame, data: luma.slice() }, t, keyframe, drift });
-    if (this.pending.length >= this.batchSize) this.flushBatch(duration);
-  }
-
-  private flushBatch(duration: number): void {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    const frames = batch.map((p) => p.frame);
-    this.batchesInFlight++;
-    // A finite input waits for analysis instead: ffmpeg blocks on the full pipe.
-    if (!this.live && this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT) this.session?.pauseVideo();
-    const extractor = this.extractor;
-    this.inFlight = this.inFlight.then(async () => {
-      try {
-        const t0 = process.hrtime.bigint();
-        const [features, scores] = await Promise.all([
-          extractor ? extractor.extract(frames) : Promise.resolve([]),
-          Promise.all(this.models.map((m) => m.runner.score(frames))),
-        ]);
-        const per = Number(process.hrtime.bigint() - t0) / 1e9 / frames.length;
-        batch.forEach(({ t, keyframe, drift }, i) => {
-          this.report.processed(per);
-          if (features[i]) this.onFeatures(t, duration, features[i], keyframe, drift);
-          this.models.forEach((m, k) => {
-            const score = scores[k][i];
-            m.tracker.update(t, duration, m.above ? score > m.threshold : score < m.threshold, () => ({ score }));
-          });
-        });
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'feature extraction failed for a batch');
-      } finally {
-        this.batchesInFlight--;
-        if (!this.live && this.batchesInFlight < MAX_BATCHES_IN_FLIGHT) this.session?.resumeVideo();
-      }
-    });
+    if (this.video && !this.video.push(t, duration, luma, keyframe)) this.report.frameDropped();
   }
 
   private async drainBatches(): Promise<void> {
-    this.flushBatch(1 / (this.probe?.video?.frameRate ?? 25));
-    await this.inFlight;
-  }
-
-  /**
-   * Live only. Lag is how much later than real time a frame is handled, relative to an
-   * anchor taken when analysis was keeping up. A frame arriving well after the previous
-   * one means we were waiting for the source (not the other way round): re-anchor.
-   */
-  private shouldDrop(t: number, duration: number): boolean {
-    const now = this.clock() / 1000;
-    const waitedForSource = now - this.lastFrameWall > 2 * duration;
-    this.lastFrameWall = now;
-    if (this.lagAnchor === null || waitedForSource || now - t < this.lagAnchor) this.lagAnchor = now - t;
-    this.lagSeconds = now - t - this.lagAnchor;
-    const max = this.config.ingest.maxLag;
-    if (this.dropping && this.lagSeconds < max / 2) this.dropping = false;
-    else if (!this.dropping && this.lagSeconds > max) {
-      this.dropping = true;
-      this.log.warn({ lagSeconds: Number(this.lagSeconds.toFixed(3)) }, 'analysis behind real time; dropping frames until caught up');
-    }
-    return this.dropping;
+    await this.video?.drain(1 / (this.probe?.video?.frameRate ?? 25));
   }
 
   private onFeatures(t: number, duration: number, features: VideoFeatures, keyframe: boolean, drift: number): void {
@@ -563,7 +418,7 @@ export class Analyzer {
     const since = (this.clock() - this.lastMediaWall) / 1000;
     const now = this.timeline.now();
     for (const d of this.detectors) d.onTick?.(now, since);
-    this.report.lag(Math.max(0, this.lagSeconds));
+    this.report.lag(this.video?.lag ?? 0);
     if (since > 1.5) {
       this.report.mediaFlowing(false);
       if (!this.mediaLost) {
@@ -592,11 +447,11 @@ export class Analyzer {
       format: this.format,
       bitrate: this.probe?.bitRate ?? null,
       analysis: {
-        width: this.geometry?.width ?? 0,
-        height: this.geometry?.height ?? 0,
-        backend: this.extractor?.backend ?? 'none',
-        executionProvider: this.executionProvider,
-        lagSeconds: Math.max(0, this.lagSeconds),
+        width: this.video?.geometry.width ?? 0,
+        height: this.video?.geometry.height ?? 0,
+        backend: this.video?.backend ?? 'none',
+        executionProvider: this.video?.executionProvider ?? 'cpu',
+        lagSeconds: this.video?.lag ?? 0,
         audio: this.audio && { ...this.audio.format },
       },
     });
