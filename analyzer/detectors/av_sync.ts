@@ -15,6 +15,45 @@ export const avSyncOptions = {
 
 export type AvSyncOptions = OptionValues<typeof avSyncOptions>;
 
+/** Raw offsets in the median that is compared with the baseline (about 1 s of video). */
+const DRIFT_WINDOW = 30;
+/** Seconds of a session's offsets whose median is its baseline. */
+const BASELINE_SECONDS = 3;
+
+/**
+ * The drift the av_sync detector judges, from the raw offsets the decoder reports. A raw
+ * offset includes the video decoder's constant delay (frame threads, reordering), so drift is
+ * measured from the median of the first 3 s of each session: the defect is audio and video
+ * moving apart. The analyzer keeps one per stream (its gauge shows the drift whether or not
+ * the detector is enabled) and feeds the detectors what it returns.
+ */
+export class AvSyncDrift {
+  private window: number[] = [];
+  private baseline: number | null = null;
+  private baselineSamples: number[] = [];
+
+  /** A new session: its decoder delay may differ, so the baseline is measured again. */
+  reset(): void {
+    this.window = [];
+    this.baseline = null;
+    this.baselineSamples = [];
+  }
+
+  /** Drift after one raw offset, seconds; null while the baseline is still being measured. */
+  push(offset: number, frameRate: number): number | null {
+    this.window.push(offset);
+    if (this.window.length > DRIFT_WINDOW) this.window.shift();
+    const median = [...this.window].sort((a, b) => a - b)[this.window.length >> 1];
+    if (this.baseline === null) {
+      this.baselineSamples.push(offset);
+      if (this.baselineSamples.length < BASELINE_SECONDS * frameRate) return null;
+      const sorted = [...this.baselineSamples].sort((a, b) => a - b);
+      this.baseline = sorted[sorted.length >> 1];
+    }
+    return median - this.baseline;
+  }
+}
+
 export function createAvSyncDetector(options: AvSyncOptions, sink: DefectSink<'av_sync'>): Detector<'av_sync'> {
   const tracker = new DefectTracker('av_sync', sink, options.minDuration);
   return {

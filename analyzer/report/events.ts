@@ -1,5 +1,5 @@
 /** Defect events as the CLI prints them: JSON lines (the contract) or readable text. */
-import type { ReportedEvent } from '../pipeline.js';
+import type { ReportedEvent } from '../contract/status.js';
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
 
