@@ -1,7 +1,10 @@
 /**
- * The one capped exponential backoff of the operator (the work queue's retries, the informer's
- * watch restarts): the base delay, doubled per consecutive failure, never above the cap.
+ * The operator's retry delays (the work queue's, the informer's watch restarts) on the one
+ * capped exponential backoff: the base delay after the first failure, doubled per consecutive
+ * failure, never above the cap.
  */
+import { cappedBackoff } from '../analyzer/backoff.js';
+
 export function backoffDelay(failures: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
+  return cappedBackoff(failures - 1, baseMs, maxMs);
 }

@@ -6,6 +6,7 @@
  * silent. Finite inputs are decoded once, to their end. Every frame and block is mapped onto
  * the stream's one Timeline before the analysis sees it.
  */
+import { cappedBackoff } from '../backoff.js';
 import type { Logger } from 'pino';
 import type { AnalyzerConfig } from '../config.js';
 import type { AnalysisSize, SessionExit } from './decode-session.js';
@@ -29,8 +30,7 @@ export function reconnectDelay(
   options: Pick<AnalyzerConfig['ingest'], 'reconnectInitialDelay' | 'reconnectMaxDelay' | 'reconnectJitter'>,
   random: number,
 ): number {
-  const base = Math.min(options.reconnectMaxDelay, options.reconnectInitialDelay * 2 ** Math.min(attempt, 60));
-  return base * (1 + options.reconnectJitter * (2 * random - 1));
+  return cappedBackoff(attempt, options.reconnectInitialDelay, options.reconnectMaxDelay, options.reconnectJitter, random);
 }
 
 export interface RunResult {
