@@ -16,7 +16,7 @@ import type { AnalyzerTarget } from './analyzer-poller.js';
 import { reportableDefectTypes, type AnalyzerAnswer } from './analyzer-status.js';
 import type { EventReason, EventRecorder } from './events.js';
 import type { ReconcileResult } from './queue.js';
-import { observedStatus, sameStatus, type Blocked } from './status.js';
+import { observedStatus, REASON_POD_TERMINATING, sameStatus, type Blocked } from './status.js';
 import { configMapFacts, dataDigest, type OwnedObjects } from './owned-objects.js';
 
 export interface ReconcileDeps {
@@ -175,8 +175,12 @@ function creationEvent(monitor: StreamMonitor, stale: V1Pod[], rendered: Rendere
       ? { type: 'Warning', reason: 'AnalyzerEvicted', message: `analyzer pod ${failed.metadata?.name} was evicted (${why}); created ${created}` }
       : { type: 'Warning', reason: 'AnalyzerRecreated', message: `analyzer pod ${failed.metadata?.name} ended (${why}); created ${created}` };
   }
-  if (monitor.status?.analyzer?.pod !== undefined && monitor.status.phase !== 'Suspended') {
-    return { type: 'Warning', reason: 'AnalyzerRecreated', message: `analyzer pod ${monitor.status.analyzer.pod} disappeared; created ${created}` };
+  // The last status named a pod, or said its pod was terminating (someone deleted it, and the
+  // new one had to wait for the name): this one replaces an analyzer, it is not the first.
+  const waitedForName = monitor.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === REASON_POD_TERMINATING) ?? false;
+  const previous = monitor.status?.phase === 'Suspended' ? undefined : monitor.status?.analyzer?.pod;
+  if (waitedForName || previous !== undefined) {
+    return { type: 'Warning', reason: 'AnalyzerRecreated', message: `analyzer pod ${previous ?? created} disappeared; created ${created}` };
   }
   return { type: 'Normal', reason: 'AnalyzerCreated', message: `created analyzer pod ${created}` };
 }
@@ -189,6 +193,8 @@ interface PodPlan {
   create: boolean;
   /** The name is held by a pod being deleted: look again soon. */
   nameBusy: boolean;
+  /** The monitor's own pod of this name, being deleted, when it is what holds the name. */
+  terminating: string | undefined;
   /** Pods to delete that are replaced by the new one (for its Event). */
   stale: V1Pod[];
 }
@@ -196,12 +202,13 @@ interface PodPlan {
 function planPods(monitor: StreamMonitor, owned: V1Pod[], rendered: RenderedAnalyzer): PodPlan {
   const pods = owned.filter((p) => p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === monitor.metadata.uid));
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
-  if (monitor.spec.suspend) return { keep: undefined, delete: live, create: false, nameBusy: false, stale: [] };
+  if (monitor.spec.suspend) return { keep: undefined, delete: live, create: false, nameBusy: false, terminating: undefined, stale: [] };
   const keep = live.find((p) => hashOf(p) === rendered.hash && !ended(p));
   const stale = live.filter((p) => p !== keep);
   const desiredName = rendered.pod.metadata!.name!;
-  const nameBusy = keep === undefined && pods.some((p) => p.metadata?.name === desiredName && p.metadata?.deletionTimestamp);
-  return { keep, delete: stale, create: keep === undefined && !nameBusy, nameBusy, stale };
+  const holder = keep === undefined ? pods.find((p) => p.metadata?.name === desiredName && p.metadata?.deletionTimestamp) : undefined;
+  const nameBusy = holder !== undefined;
+  return { keep, delete: stale, create: keep === undefined && !nameBusy, nameBusy, terminating: holder?.metadata?.name, stale };
 }
 
 /**
@@ -293,7 +300,8 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
   deps.analyzers?.track(key, target);
   const answer = target ? deps.analyzers?.latest(key) : undefined;
   const status = observedStatus({
-    monitor, pod: monitor.spec.suspend ? undefined : pod, analyzer: answer?.status, analyzerProblem: answer?.problem, now: deps.now(),
+    monitor, pod: monitor.spec.suspend ? undefined : pod, terminating: pod === undefined ? plan.terminating : undefined,
+    analyzer: answer?.status, analyzerProblem: answer?.problem, now: deps.now(),
   });
   await commitStatus(deps, monitor, status, done);
   return requeueAfterMs === undefined ? {} : { requeueAfterMs };

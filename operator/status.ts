@@ -14,6 +14,8 @@ export interface Observation {
   monitor: StreamMonitor;
   /** The analyzer pod of the current config, if one exists. */
   pod: V1Pod | undefined;
+  /** Without `pod`: the name of its predecessor, still terminating, which holds the pod's name. */
+  terminating?: string;
   /** Set when no analyzer can run: the spec cannot be rendered, or its ConfigMap or Pod name is not ours. */
   blocked?: Blocked;
   /** The analyzer's /status, when it answered with a valid one. */
@@ -35,7 +37,13 @@ function podCondition(pod: V1Pod, type: string): boolean {
   return pod.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 }
 
-function podPhaseFacts(pod: V1Pod | undefined): { phase: Phase; ready: ConditionFacts } {
+/** Ready's reason while a new analyzer pod waits for its terminating predecessor's name. */
+export const REASON_POD_TERMINATING = 'AnalyzerPodTerminating';
+
+function podPhaseFacts(pod: V1Pod | undefined, terminating: string | undefined): { phase: Phase; ready: ConditionFacts } {
+  if (pod === undefined && terminating !== undefined) {
+    return { phase: 'Pending', ready: { type: 'Ready', status: 'False', reason: REASON_POD_TERMINATING, message: `analyzer pod ${terminating} is being deleted; a new one follows` } };
+  }
   if (pod === undefined) {
     return { phase: 'Pending', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerPodMissing', message: 'the analyzer pod is being created' } };
   }
@@ -149,7 +157,7 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
       ], previous, generation, now),
     };
   }
-  const { phase: podPhase, ready } = podPhaseFacts(pod);
+  const { phase: podPhase, ready } = podPhaseFacts(pod, o.terminating);
   const analyzer = podPhase === 'Running' ? o.analyzer : undefined;
   const extra = analyzerConditions(analyzer, podPhase === 'Running' ? o.analyzerProblem : undefined);
   const degraded = podPhase === 'Running' && extra.some((c) => c.status === 'False');

@@ -82,3 +82,28 @@ test('a steady analyzer writes no status and emits no Event', async () => {
   assert.equal(writes, 0);
   assert.equal(events.length, 0);
 });
+
+test('a pod deleted by someone else and still terminating: status says so, and the pod created after it is a recreation', async () => {
+  const { monitor, pod, deps, events } = world();
+  let stored: StreamMonitorStatus | undefined;
+  let cached: V1Pod[] = [{ ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(500) } }];
+  const created: V1Pod[] = [];
+  const base = deps({ status: analyzerStatus(true, []) }, async (_monitor, status) => { stored = status; });
+  const d: ReconcileDeps = {
+    ...base,
+    custom: { getNamespacedCustomObject: async () => ({ ...structuredClone(monitor), status: stored ?? monitor.status }) } as unknown as CustomObjectsApi,
+    core: { createNamespacedPod: async ({ body }: { body: V1Pod }) => { created.push(body); return body; } } as unknown as CoreV1Api,
+    owned: { ...base.owned, podsOf: () => cached },
+  };
+  // The new pod's name is still held by the terminating one: wait, and say why.
+  assert.ok((await reconcileMonitor(d, 'ns/news')).requeueAfterMs !== undefined);
+  assert.equal(created.length, 0);
+  assert.equal(stored?.phase, 'Pending');
+  assert.equal(stored?.analyzer, undefined);
+  assert.match(stored?.conditions?.find((c) => c.type === 'Ready')?.reason ?? '', /^AnalyzerPodTerminating$/);
+  // Gone now: the new pod is created and told of as a recreation, not as a first analyzer.
+  cached = [];
+  await reconcileMonitor(d, 'ns/news');
+  assert.equal(created.length, 1);
+  assert.deepEqual(events.map((e) => e.split(':')[0]), ['Warning AnalyzerRecreated']);
+});
