@@ -80,8 +80,6 @@ export function resolveCustomModel(config: CustomModelConfig): ResolvedCustomMod
 // ---------------------------------------------------------------------------------------
 // Field validation
 
-/** A value as it appears in an error message (named non-finite numbers, long values cut). */
-export const show = showValue;
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -153,7 +151,7 @@ function checkFields(value: Record<string, unknown>, rules: Record<string, Rule>
     if (v === undefined) {
       if (!rule.optional) errors.push(`${field}.${key}: missing; expected ${rule.allowed}`);
     } else if (!rule.ok(v)) {
-      errors.push(`${field}.${key}: ${show(v)} is not ${rule.allowed}`);
+      errors.push(`${field}.${key}: ${showValue(v)} is not ${rule.allowed}`);
     }
   }
   const known = [...Object.keys(rules), ...allowedExtra];
@@ -165,13 +163,13 @@ function checkFields(value: Record<string, unknown>, rules: Record<string, Rule>
 
 /** Errors of one model entry (empty when valid); `field` prefixes them, e.g. 'models[0]'. */
 export function validateCustomModel(value: unknown, field: string): string[] {
-  if (!isMapping(value)) return [`${field}: ${show(value)} is not a mapping of name, path, input, output and defect`];
+  if (!isMapping(value)) return [`${field}: ${showValue(value)} is not a mapping of name, path, input, output and defect`];
   const sections = Object.keys(SECTIONS);
   const errors = checkFields(value, TOP, field, sections);
   for (const [section, rules] of Object.entries(SECTIONS)) {
     const v = value[section];
     if (v === undefined) errors.push(`${field}.${section}: missing; expected a mapping of ${Object.keys(rules).join(', ')}`);
-    else if (!isMapping(v)) errors.push(`${field}.${section}: ${show(v)} is not a mapping of ${Object.keys(rules).join(', ')}`);
+    else if (!isMapping(v)) errors.push(`${field}.${section}: ${showValue(v)} is not a mapping of ${Object.keys(rules).join(', ')}`);
     else errors.push(...checkFields(v, rules, `${field}.${section}`, []));
   }
   return errors;
@@ -179,7 +177,7 @@ export function validateCustomModel(value: unknown, field: string): string[] {
 
 /** Errors of the config's `models` list (empty when valid), including names used twice. */
 export function validateCustomModels(value: unknown, field = 'models'): string[] {
-  if (!Array.isArray(value)) return [`${field}: ${show(value)} is not a list of models`];
+  if (!Array.isArray(value)) return [`${field}: ${showValue(value)} is not a list of models`];
   const errors: string[] = [];
   const firstUse = new Map<string, number>();
   value.forEach((entry: unknown, i) => {
@@ -188,7 +186,7 @@ export function validateCustomModels(value: unknown, field = 'models'): string[]
     if (typeof name !== 'string') return;
     const first = firstUse.get(name);
     if (first === undefined) firstUse.set(name, i);
-    else errors.push(`${field}[${i}].name: ${show(name)} is already the name of ${field}[${first}]`);
+    else errors.push(`${field}[${i}].name: ${showValue(name)} is already the name of ${field}[${first}]`);
   });
   return errors;
 }

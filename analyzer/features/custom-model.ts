@@ -8,18 +8,15 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { LumaFrame } from './types.js';
+import { showValue } from '../options.js';
 import {
   resolveCustomModel,
   validateCustomModel,
-  show,
   type InputLayout,
   type CustomModelConfig,
   type ResolvedCustomModelConfig,
 } from './custom-model-config.js';
 import { InOrder, numericOutput, openSession, type ExecutionProvider, type WarningLog } from './onnx-session.js';
-
-// The pipeline loads this module lazily and takes both halves from it.
-export { resolveCustomModel };
 
 
 /** Bilinear sampling positions (half-pixel centres) from one size to another, per axis. */
@@ -133,27 +130,27 @@ function tensorMetadata(
   let meta: ort.InferenceSession.ValueMetadata | undefined;
   if (wanted !== undefined) {
     meta = all.find((m) => m.name === wanted);
-    if (!meta) throw new Error(`${field}.${kind}.name: ${show(wanted)} is not an ${kind} of the model; its ${kind}s are: ${names}`);
+    if (!meta) throw new Error(`${field}.${kind}.name: ${showValue(wanted)} is not an ${kind} of the model; its ${kind}s are: ${names}`);
   } else if (kind === 'input' && all.length !== 1) {
     throw new Error(`${field}.input.name: missing, and the model has ${all.length} inputs (${names}); name the one to feed`);
   } else {
     meta = all[0];
     if (!meta) throw new Error(`${field}.path: the model has no ${kind}s`);
   }
-  if (!meta.isTensor) throw new Error(`${field}.${kind}.name: ${kind} ${show(meta.name)} is not a tensor`);
+  if (!meta.isTensor) throw new Error(`${field}.${kind}.name: ${kind} ${showValue(meta.name)} is not a tensor`);
   return meta;
 }
 
 /** Checks the model's input against the config; returns the fixed batch size, or null if dynamic. */
 function checkInput(meta: TensorMetadata, input: ResolvedCustomModelConfig['input'], field: string): number | null {
   if (meta.type !== 'float32') {
-    throw new Error(`${field}.input.name: input ${show(meta.name)} has type ${meta.type}; only float32 inputs are supported`);
+    throw new Error(`${field}.input.name: input ${showValue(meta.name)} has type ${meta.type}; only float32 inputs are supported`);
   }
   const shape = meta.shape;
   if (shape.length === 0) return null; // no shape recorded in the model: nothing to contradict
   if (shape.length !== 4) {
     throw new Error(
-      `${field}.input.layout: input ${show(meta.name)} has shape ${shapeText(shape)}; a 4-D ${input.layout} input [batch, ...] is expected`,
+      `${field}.input.layout: input ${showValue(meta.name)} has shape ${shapeText(shape)}; a 4-D ${input.layout} input [batch, ...] is expected`,
     );
   }
   const positionsOf = (layout: InputLayout): Record<'channels' | 'height' | 'width', number> =>
@@ -171,10 +168,10 @@ function checkInput(meta: TensorMetadata, input: ResolvedCustomModelConfig['inpu
   if (found !== null) {
     const other: InputLayout = input.layout === 'NCHW' ? 'NHWC' : 'NCHW';
     if (conflict(other) === null) {
-      throw new Error(`${field}.input.layout: "${input.layout}" contradicts the model's input ${show(meta.name)} of shape ${shapeText(shape)}, which is ${other}`);
+      throw new Error(`${field}.input.layout: "${input.layout}" contradicts the model's input ${showValue(meta.name)} of shape ${shapeText(shape)}, which is ${other}`);
     }
     throw new Error(
-      `${field}.input.${found.key}: ${input[found.key]} contradicts the model's input ${show(meta.name)} of shape ${shapeText(shape)} ` +
+      `${field}.input.${found.key}: ${input[found.key]} contradicts the model's input ${showValue(meta.name)} of shape ${shapeText(shape)} ` +
         `(${input.layout}: ${found.key} is dimension ${found.at}, ${found.dim})`,
     );
   }
@@ -186,14 +183,14 @@ function checkInput(meta: TensorMetadata, input: ResolvedCustomModelConfig['inpu
 function checkOutput(meta: TensorMetadata, output: ResolvedCustomModelConfig['output'], field: string): void {
   const numeric = ['float32', 'float64', 'int32', 'int8', 'uint8', 'int16', 'uint16'];
   if (!numeric.includes(meta.type)) {
-    throw new Error(`${field}.output.name: output ${show(meta.name)} has type ${meta.type}; a number type is expected`);
+    throw new Error(`${field}.output.name: output ${showValue(meta.name)} has type ${meta.type}; a number type is expected`);
   }
   const rest = meta.shape.slice(1);
   if (meta.shape.length === 0 || !rest.every((d): d is number => typeof d === 'number' && d >= 0)) return;
   const perFrame = rest.reduce((a, b) => a * b, 1);
   if (output.index >= perFrame) {
     throw new Error(
-      `${field}.output.index: ${output.index} is outside the model's output ${show(meta.name)} of shape ${shapeText(meta.shape)} ` +
+      `${field}.output.index: ${output.index} is outside the model's output ${showValue(meta.name)} of shape ${shapeText(meta.shape)} ` +
         `(${perFrame} value${perFrame === 1 ? '' : 's'} per frame, so 0 to ${perFrame - 1})`,
     );
   }
@@ -224,7 +221,7 @@ export class CustomModelRunner {
   }
 
   static async load(config: CustomModelConfig, options: CustomModelRunnerOptions): Promise<CustomModelRunner> {
-    const field = options.field ?? `model ${show(config.name)}`;
+    const field = options.field ?? `model ${showValue(config.name)}`;
     const errors = validateCustomModel(config, field);
     if (errors.length > 0) throw new Error(errors.join('\n'));
     const resolved = resolveCustomModel(config);
@@ -237,16 +234,16 @@ export class CustomModelRunner {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`;
-      throw new Error(`${field}.path: ${show(resolved.path)} ${why}`);
+      throw new Error(`${field}.path: ${showValue(resolved.path)} ${why}`);
     }
     const { session, executionProvider } = await openSession(bytes, {
       executionProvider: options.executionProvider ?? 'cpu',
       threads: options.threads ?? 1,
       log: options.log,
-      purpose: `model ${show(resolved.name)}`,
+      purpose: `model ${showValue(resolved.name)}`,
     }).catch((err: unknown) => {
       const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-      throw new Error(`${field}.path: ${show(resolved.path)} is not an ONNX model onnxruntime can load (${reason})`);
+      throw new Error(`${field}.path: ${showValue(resolved.path)} is not an ONNX model onnxruntime can load (${reason})`);
     });
     try {
       const input = tensorMetadata(session.inputMetadata, resolved.input.name, 'input', field);
@@ -295,7 +292,7 @@ export class CustomModelRunner {
       const { index } = this.config.output;
       if (!Number.isInteger(perFrame) || index >= perFrame) {
         throw new Error(
-          `${this.field}.output.index: ${index} is outside the model's output ${show(this.outputName)} ` +
+          `${this.field}.output.index: ${index} is outside the model's output ${showValue(this.outputName)} ` +
             `(${values.length} values for a batch of ${fed})`,
         );
       }

@@ -15,6 +15,7 @@ import { StillnessMeter } from './stillness.js';
 import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './types.js';
 // The ONNX modules (native onnxruntime) load only when a config asks for them.
 import type { CustomModelRunner } from './custom-model.js';
+import { resolveCustomModel } from './custom-model-config.js';
 
 /** Batches queued for the ONNX graph or user models: the bound on frames held in memory. */
 const MAX_BATCHES_IN_FLIGHT = 2;
@@ -171,7 +172,7 @@ export class VideoStage {
 
   private async loadModels(): Promise<void> {
     const { config, log, sink } = this.options;
-    const { CustomModelRunner, resolveCustomModel } = await import('./custom-model.js');
+    const { CustomModelRunner } = await import('./custom-model.js');
     for (const model of config.models) {
       // A model that cannot be loaded is bad configuration (exit 2), not a bad input.
       const runner = await CustomModelRunner.load(model, {
