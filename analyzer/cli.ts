@@ -26,7 +26,6 @@ INPUT is a file path or a URL (http(s) incl. HLS, rtmp(s), rtsp(s), srt, udp, rt
 A finite input is analysed to its end; a live one until SIGTERM or SIGINT.
 Logs are JSON lines on stderr; STREAMQC_LOG_LEVEL sets their level (${LOG_LEVELS.join(', ')}).`;
 
-
 function parsePort(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -42,7 +41,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parseCommandLine(argv: string[]): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>> {
+function parseCommandLine(
+  argv: string[],
+): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>> {
   try {
     return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (err) {
@@ -90,9 +91,13 @@ export async function main(argv: string[]): Promise<number> {
     if (command !== 'analyze') {
       throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
     }
-    if (rest.length !== 1) throw new UsageError(rest.length === 0 ? 'analyze needs one INPUT' : `analyze takes one INPUT, got ${rest.length}`);
+    if (rest.length !== 1)
+      throw new UsageError(
+        rest.length === 0 ? 'analyze needs one INPUT' : `analyze takes one INPUT, got ${rest.length}`,
+      );
     const format = values.format;
-    if (format !== 'jsonl' && format !== 'text') throw new UsageError(`--format: "${format}" is not one of jsonl, text`);
+    if (format !== 'jsonl' && format !== 'text')
+      throw new UsageError(`--format: "${format}" is not one of jsonl, text`);
     const config = values.config ? loadConfigFile(values.config) : defaultConfig();
     const port = parsePort(values['metrics-port'], '--metrics-port');
     if (port !== undefined) config.http.port = port;
@@ -103,7 +108,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-export async function analyze(input: string, config: AnalyzerConfig, format: 'jsonl' | 'text', log: Logger): Promise<number> {
+export async function analyze(
+  input: string,
+  config: AnalyzerConfig,
+  format: 'jsonl' | 'text',
+  log: Logger,
+): Promise<number> {
   const write = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
@@ -127,7 +137,9 @@ export async function analyze(input: string, config: AnalyzerConfig, format: 'js
       notReady: 'no media flowing',
     });
     const port = await server.listen(config.http.port, config.listenAddress).catch((err: NodeJS.ErrnoException) => {
-      throw new ConfigError(`http.port: cannot listen on ${config.listenAddress}:${config.http.port} (${err.code ?? err.message})`);
+      throw new ConfigError(
+        `http.port: cannot listen on ${config.listenAddress}:${config.http.port} (${err.code ?? err.message})`,
+      );
     });
     log.info({ port, address: config.listenAddress }, 'serving /metrics /status /healthz /readyz');
   }
@@ -154,7 +166,10 @@ export async function analyze(input: string, config: AnalyzerConfig, format: 'js
  */
 export function reportInternalError(err: unknown): void {
   killChildren();
-  createLogger('fatal').fatal({ exitCode: 70, err }, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+  createLogger('fatal').fatal(
+    { exitCode: 70, err },
+    `internal error: ${err instanceof Error ? err.message : String(err)}`,
+  );
   process.exitCode = 70;
 }
 
@@ -164,11 +179,8 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     reportInternalError(err);
     process.exit(70);
   });
-  main(process.argv.slice(2)).then(
-    (code) => {
-      killChildren();
-      process.exitCode = code;
-    },
-    reportInternalError,
-  );
+  main(process.argv.slice(2)).then((code) => {
+    killChildren();
+    process.exitCode = code;
+  }, reportInternalError);
 }

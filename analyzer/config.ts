@@ -8,7 +8,16 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { defaultDetectorsConfig, DETECTORS, detectorsSchemaOf, type DetectorsConfig } from './detectors/index.js';
-import { bool, defaultsOf, num, schemaOf, shortened, showValue, type OptionTable, type OptionValues } from './options.js';
+import {
+  bool,
+  defaultsOf,
+  num,
+  schemaOf,
+  shortened,
+  showValue,
+  type OptionTable,
+  type OptionValues,
+} from './options.js';
 import { crossFieldErrors } from './cross-field-rules.js';
 import { validateCustomModels, type CustomModelConfig } from './features/custom-model-config.js';
 
@@ -17,7 +26,10 @@ export const analysisOptions = {
   onnx: bool(false, 'use the ONNX feature graph even without a GPU (the CPU kernel is faster on CPU)'),
   batchSize: num(8, 1, 64, 'frames per ONNX batch', { integer: true }),
   threads: num(2, 1, 64, 'ONNX Runtime intra-op threads', { integer: true }),
-  minAnalysisWidth: num(320, 64, 3840, 'decimate the picture by 2 or 4 while it stays at least this wide', { unit: 'px', integer: true }),
+  minAnalysisWidth: num(320, 64, 3840, 'decimate the picture by 2 or 4 while it stays at least this wide', {
+    unit: 'px',
+    integer: true,
+  }),
 } satisfies OptionTable;
 
 export const ingestOptions = {
@@ -25,12 +37,18 @@ export const ingestOptions = {
   reconnectInitialDelay: num(0.5, 0.05, 60, 'first reconnect delay', { unit: 's' }),
   reconnectMaxDelay: num(30, 0.1, 3600, 'reconnect delay cap', { unit: 's' }),
   reconnectJitter: num(0.2, 0, 1, 'random share added to or taken from each reconnect delay'),
-  openTimeout: num(15, 0, 86400, 'exit 1 when a live source never opened within this long; 0 retries forever', { unit: 's' }),
-  maxLag: num(2, 0.1, 60, 'live only: frames are dropped (and counted) while analysis lags real time by more', { unit: 's' }),
+  openTimeout: num(15, 0, 86400, 'exit 1 when a live source never opened within this long; 0 retries forever', {
+    unit: 's',
+  }),
+  maxLag: num(2, 0.1, 60, 'live only: frames are dropped (and counted) while analysis lags real time by more', {
+    unit: 's',
+  }),
 } satisfies OptionTable;
 
 export const httpOptions = {
-  port: num(0, 0, 65535, 'port of /metrics, /status, /healthz, /readyz; 0 (the default) serves none', { integer: true }),
+  port: num(0, 0, 65535, 'port of /metrics, /status, /healthz, /readyz; 0 (the default) serves none', {
+    integer: true,
+  }),
 } satisfies OptionTable;
 
 export interface AnalyzerConfig {
@@ -55,7 +73,12 @@ export function configSchema(): Record<string, unknown> {
     type: 'object',
     additionalProperties: false,
     properties: {
-      stream: { type: ['string', 'null'], minLength: 1, maxLength: 253, description: 'metrics label value for this stream' },
+      stream: {
+        type: ['string', 'null'],
+        minLength: 1,
+        maxLength: 253,
+        description: 'metrics label value for this stream',
+      },
       live: { type: ['boolean', 'null'], description: 'force live (true) or finite (false) handling' },
       listenAddress: { type: 'string', minLength: 1, description: 'address the HTTP server binds' },
       analysis: schemaOf(analysisOptions),
@@ -114,8 +137,12 @@ function invalidConfig(messages: readonly string[]): ConfigError {
 function mergeDefaults(defaults: unknown, given: unknown): unknown {
   if (given === undefined) return defaults;
   if (
-    defaults !== null && typeof defaults === 'object' && !Array.isArray(defaults) &&
-    given !== null && typeof given === 'object' && !Array.isArray(given)
+    defaults !== null &&
+    typeof defaults === 'object' &&
+    !Array.isArray(defaults) &&
+    given !== null &&
+    typeof given === 'object' &&
+    !Array.isArray(given)
   ) {
     const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
     for (const [k, v] of Object.entries(given as Record<string, unknown>)) {
@@ -175,7 +202,9 @@ function parseConfigText(text: string, path: string): unknown {
   }
   const tags = unknownTags(doc, lines);
   if (tags.length > 0) {
-    throw new ConfigError(`--config ${path}: ${tags.slice(0, MAX_LISTED_ERRORS).join('; ')}; allowed: plain YAML or JSON (tags ${[...PLAIN_TAGS].map((t) => t.replace(/^tag:yaml\.org,2002:/, '!!')).join(', ')})`);
+    throw new ConfigError(
+      `--config ${path}: ${tags.slice(0, MAX_LISTED_ERRORS).join('; ')}; allowed: plain YAML or JSON (tags ${[...PLAIN_TAGS].map((t) => t.replace(/^tag:yaml\.org,2002:/, '!!')).join(', ')})`,
+    );
   }
   try {
     return doc.toJS();
@@ -217,7 +246,9 @@ function readConfigText(path: string): string {
     return buffer.toString('utf8', 0, length);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`--config ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new ConfigError(
+      `--config ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   } finally {
     if (fd !== null) closeSync(fd);
   }

@@ -27,7 +27,8 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     block: ['detectors', 'loudness'],
     field: 'toleranceLu',
     cel: 'self.targetLufs - self.toleranceLu >= -70.0',
-    message: 'targetLufs - toleranceLu must stay at or above -70 LUFS (the EBU R128 absolute gate); lower the tolerance or raise the target',
+    message:
+      'targetLufs - toleranceLu must stay at or above -70 LUFS (the EBU R128 absolute gate); lower the tolerance or raise the target',
     holds: (b) => n(b, 'targetLufs') - n(b, 'toleranceLu') >= -70,
   },
   {
@@ -69,7 +70,9 @@ export function crossFieldErrors(config: unknown): string[] {
   return CROSS_FIELD_RULES.flatMap((rule) => {
     const block = blockAt(config, rule.block);
     if (rule.holds(block)) return [];
-    const values = fieldsRead(rule).map((f) => `${f} ${String(block[f])}`).join(', ');
+    const values = fieldsRead(rule)
+      .map((f) => `${f} ${String(block[f])}`)
+      .join(', ');
     return [`${[...rule.block, rule.field].join('.')}: ${rule.message} (got ${values})`];
   });
 }

@@ -68,9 +68,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   let sender: ChildProcess | null = null;
   const startSender = (offset: number): void => {
     const args = syntheticStreamArgs({
-      width: 640, height: 360, fps: 25, duration: null, realtime: true,
+      width: 640,
+      height: 360,
+      fps: 25,
+      duration: null,
+      realtime: true,
       schedule: schedule.filter((w): w is DefectWindow => w.type !== 'stall'),
-      scheduleOffset: offset, output: url,
+      scheduleOffset: offset,
+      output: url,
     });
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     // The sender's complaints are log lines like the analyzer's own: JSON on stderr.
@@ -118,7 +123,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   }
 
   out(`streamqc demo: a ${options.duration} s synthetic live stream (640x360 25 fps H.264 + AAC over ${url})`);
-  out(`defects injected on a schedule: ${schedule.map((w) => `${w.type} ${w.start.toFixed(0)}-${w.end.toFixed(0)} s`).join(', ')}`);
+  out(
+    `defects injected on a schedule: ${schedule.map((w) => `${w.type} ${w.start.toFixed(0)}-${w.end.toFixed(0)} s`).join(', ')}`,
+  );
   out(`metrics: http://127.0.0.1:${boundPort}/metrics   status: http://127.0.0.1:${boundPort}/status`);
   out('');
 
@@ -126,11 +133,21 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   startSender(0);
   const timers: NodeJS.Timeout[] = [];
   for (const stall of stalls) {
-    timers.push(setTimeout(() => void stopSender().then(() => out(`         (demo: source stopped at ${stall.start.toFixed(0)} s to simulate an outage)`)), stall.start * 1000));
-    timers.push(setTimeout(() => {
-      out(`         (demo: source back at ${stall.end.toFixed(0)} s)`);
-      startSender(stall.end);
-    }, stall.end * 1000));
+    timers.push(
+      setTimeout(
+        () =>
+          void stopSender().then(() =>
+            out(`         (demo: source stopped at ${stall.start.toFixed(0)} s to simulate an outage)`),
+          ),
+        stall.start * 1000,
+      ),
+    );
+    timers.push(
+      setTimeout(() => {
+        out(`         (demo: source back at ${stall.end.toFixed(0)} s)`);
+        startSender(stall.end);
+      }, stall.end * 1000),
+    );
   }
   const tty = process.stdout.isTTY === true;
   const heartbeat = setInterval(() => {
@@ -138,7 +155,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const active = s.activeDefects.map((e) => e.type).join(', ') || 'none';
     const st = s.loudness.shortTermLufs === null ? '   n/a' : s.loudness.shortTermLufs.toFixed(1).padStart(6);
     const line = `  [${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${s.phase.padEnd(12)} frames ${String(s.counters.frames).padStart(5)}  dropped ${s.counters.framesDropped}  short-term ${st} LUFS  active: ${active}`;
-    if (tty) process.stdout.write(`\r${line}\x1b[K`); // a progress line for a person, never on the log stream
+    if (tty)
+      process.stdout.write(`\r${line}\x1b[K`); // a progress line for a person, never on the log stream
     else if (Math.round((Date.now() - t0) / 1000) % 10 === 0) out(line);
   }, 1000);
   timers.push(setTimeout(() => analyzer.stop(), options.duration * 1000));
@@ -163,10 +181,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
   const s = analyzer.status();
   out('');
-  out(`summary after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${s.counters.frames} frames analysed, ${s.counters.framesDropped} dropped, ` +
-    `${s.counters.reconnects} reconnects, ${s.counters.decodeErrors} decode errors, integrated loudness ${s.loudness.integratedLufs?.toFixed(1) ?? 'n/a'} LUFS`);
+  out(
+    `summary after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${s.counters.frames} frames analysed, ${s.counters.framesDropped} dropped, ` +
+      `${s.counters.reconnects} reconnects, ${s.counters.decodeErrors} decode errors, integrated loudness ${s.loudness.integratedLufs?.toFixed(1) ?? 'n/a'} LUFS`,
+  );
   out('defect         events  seconds');
-  for (const [type, c] of [...counts.entries()].sort()) out(`${type.padEnd(14)} ${String(c.n).padStart(6)}  ${c.seconds.toFixed(1).padStart(7)}`);
+  for (const [type, c] of [...counts.entries()].sort())
+    out(`${type.padEnd(14)} ${String(c.n).padStart(6)}  ${c.seconds.toFixed(1).padStart(7)}`);
   if (counts.size === 0) out('(none)');
   return code;
 }

@@ -19,7 +19,13 @@ import { AudioStage } from './audio/stage.js';
 import { meterFormatFor } from './audio/format.js';
 import { VideoStage } from './features/stage.js';
 import type { ProbeResult } from './ingest/probe.js';
-import { assertPlainFile, credentialsFromEnv, parseSource, withCredentials, type SourceRef } from './ingest/source-url.js';
+import {
+  assertPlainFile,
+  credentialsFromEnv,
+  parseSource,
+  withCredentials,
+  type SourceRef,
+} from './ingest/source-url.js';
 import { SessionLoop, type DecodeTargets, type IngestConsumer, type RunResult } from './ingest/session-loop.js';
 import type { WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
@@ -62,14 +68,20 @@ export class Analyzer {
     input: string,
     private readonly deps: AnalyzerDeps,
   ) {
-    this.source = withCredentials(assertPlainFile(parseSource(input, config.live ?? undefined)), deps.credentials ?? credentialsFromEnv());
+    this.source = withCredentials(
+      assertPlainFile(parseSource(input, config.live ?? undefined)),
+      deps.credentials ?? credentialsFromEnv(),
+    );
     this.clock = deps.clock ?? Date.now;
     this.startedAt = new Date(this.clock()).toISOString();
     this.setup = detectorSetupOf(config.detectors);
     const { log, ffmpegPath, ffprobePath } = deps;
     const random = deps.random ?? Math.random;
     const reconnectAfter = this.setup.reconnectAfter;
-    this.ingest = new SessionLoop({ config, source: this.source, reconnectAfter, clock: this.clock, random, log, ffmpegPath, ffprobePath }, this.consumer());
+    this.ingest = new SessionLoop(
+      { config, source: this.source, reconnectAfter, clock: this.clock, random, log, ffmpegPath, ffprobePath },
+      this.consumer(),
+    );
     this.metrics = new AnalyzerMetrics(config.stream ?? this.source.display);
     this.report = new StreamReport(this.metrics, (t) => this.ingest.timeline.wallclock(t), deps.log, deps.onDefect);
   }
@@ -116,7 +128,12 @@ export class Analyzer {
     this.detectors = createDetectors(this.config.detectors, report.sink);
     if (probe.video) {
       this.video = await VideoStage.create(probe.video.width, probe.video.height, {
-        config: this.config, setup: this.setup, live, clock: this.clock, log: this.deps.log, sink: report.sink,
+        config: this.config,
+        setup: this.setup,
+        live,
+        clock: this.clock,
+        log: this.deps.log,
+        sink: report.sink,
         outputs: {
           features: (t, duration, features, keyframe, drift) => {
             for (const d of this.detectors) d.onVideo?.({ t, duration, features, keyframe, drift });

@@ -48,8 +48,7 @@ function during(windows: readonly DefectWindow[], offset: number): string {
 /** The ffmpeg arguments that produce the stream (without the `ffmpeg` itself). */
 export function syntheticStreamArgs(o: SyntheticStreamOptions): string[] {
   const offset = o.scheduleOffset ?? 0;
-  const of = (type: InjectedDefect): DefectWindow[] =>
-    o.schedule.filter((w) => w.type === type && w.end > offset);
+  const of = (type: InjectedDefect): DefectWindow[] => o.schedule.filter((w) => w.type === type && w.end > offset);
   const wantVideo = o.video ?? true;
   const wantAudio = o.audio ?? true;
   const dur = o.duration === null ? '' : `:d=${o.duration}`;
@@ -93,7 +92,20 @@ export function syntheticStreamArgs(o: SyntheticStreamOptions): string[] {
   args.push('-filter_complex', chains.join(';'));
   if (wantVideo) {
     args.push('-map', '[vout]');
-    args.push(...(o.videoCodecArgs ?? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(o.fps), '-pix_fmt', 'yuv420p']));
+    args.push(
+      ...(o.videoCodecArgs ?? [
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-tune',
+        'zerolatency',
+        '-g',
+        String(o.fps),
+        '-pix_fmt',
+        'yuv420p',
+      ]),
+    );
     const corrupt = of('corrupt');
     if (corrupt.length) {
       // noise's `n` is the packet (frame) number in this process.

@@ -5,7 +5,14 @@
  * matters gives a new hash and thereby a new pod.
  */
 import { createHash } from 'node:crypto';
-import type { V1ConfigMap, V1OwnerReference, V1Pod, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap,
+  V1OwnerReference,
+  V1Pod,
+  V1Toleration,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { resolveConfig, type AnalyzerConfig } from '../analyzer/config.js';
 import type { StreamMonitor } from './api.js';
@@ -24,7 +31,9 @@ export const ANALYZER_PORT = 9090;
 export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -134,15 +143,28 @@ export function analyzerDefaultsFromEnv(env: NodeJS.ProcessEnv): AnalyzerDefault
     try {
       parsed = JSON.parse(raw);
     } catch {
-      throw new Error(`STREAMQC_ANALYZER_RESOURCES: ${JSON.stringify(raw)} is not JSON; expected {"requests": {...}, "limits": {...}}`);
+      throw new Error(
+        `STREAMQC_ANALYZER_RESOURCES: ${JSON.stringify(raw)} is not JSON; expected {"requests": {...}, "limits": {...}}`,
+      );
     }
     const ok = (v: unknown): boolean =>
-      v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v) &&
+      v === undefined ||
+      (typeof v === 'object' &&
+        v !== null &&
+        !Array.isArray(v) &&
         Object.values(v).every((q) => typeof q === 'string' || typeof q === 'number'));
     const r = parsed as Record<string, unknown>;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) ||
-        Object.keys(r).some((k) => k !== 'requests' && k !== 'limits') || !ok(r.requests) || !ok(r.limits)) {
-      throw new Error(`STREAMQC_ANALYZER_RESOURCES: ${raw} is not {"requests": {name: quantity}, "limits": {name: quantity}}`);
+    if (
+      typeof parsed !== 'object' ||
+      parsed === null ||
+      Array.isArray(parsed) ||
+      Object.keys(r).some((k) => k !== 'requests' && k !== 'limits') ||
+      !ok(r.requests) ||
+      !ok(r.limits)
+    ) {
+      throw new Error(
+        `STREAMQC_ANALYZER_RESOURCES: ${raw} is not {"requests": {name: quantity}, "limits": {name: quantity}}`,
+      );
     }
     defaults.resources = parsed as Resources;
   }
@@ -150,7 +172,10 @@ export function analyzerDefaultsFromEnv(env: NodeJS.ProcessEnv): AnalyzerDefault
 }
 
 /** Everything the monitor owns, with the hash that names the pod. Throws ConfigError on a bad spec. */
-export function renderAnalyzer(monitor: StreamMonitor, defaults: AnalyzerDefaults = BUILT_IN_ANALYZER_DEFAULTS): RenderedAnalyzer {
+export function renderAnalyzer(
+  monitor: StreamMonitor,
+  defaults: AnalyzerDefaults = BUILT_IN_ANALYZER_DEFAULTS,
+): RenderedAnalyzer {
   const { spec } = monitor;
   const config = analyzerConfigFor(monitor);
   const configYaml = YAML.stringify(config);
@@ -167,7 +192,10 @@ export function renderAnalyzer(monitor: StreamMonitor, defaults: AnalyzerDefault
     { name: 'config', configMap: { name: configMapNameFor(monitor) } },
     // The root filesystem is read-only; ffmpeg and onnxruntime may still want a scratch dir.
     { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-    ...models.map((m, i) => ({ name: `model-${i}`, configMap: { name: m.configMapRef.name, items: [{ key: m.configMapRef.key, path: m.configMapRef.key }] } })),
+    ...models.map((m, i) => ({
+      name: `model-${i}`,
+      configMap: { name: m.configMapRef.name, items: [{ key: m.configMapRef.key, path: m.configMapRef.key }] },
+    })),
   ];
   const volumeMounts: V1VolumeMount[] = [
     { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
@@ -188,26 +216,40 @@ export function renderAnalyzer(monitor: StreamMonitor, defaults: AnalyzerDefault
       fsGroup: ANALYZER_UID,
       seccompProfile: { type: 'RuntimeDefault' },
     },
-    containers: [{
-      name: 'analyzer',
-      image: spec.image ?? (gpu ? defaults.gpuImage : defaults.image),
-      args: ['analyze', spec.source.url, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`],
-      ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
-      env: credentials === undefined ? undefined : [
-        { name: 'STREAMQC_SOURCE_USERNAME', valueFrom: { secretKeyRef: { name: credentials.name, key: credentials.usernameKey ?? 'username' } } },
-        { name: 'STREAMQC_SOURCE_PASSWORD', valueFrom: { secretKeyRef: { name: credentials.name, key: credentials.passwordKey ?? 'password' } } },
-      ],
-      resources: { requests: quantities(resources.requests), limits: Object.keys(limits).length > 0 ? limits : undefined },
-      securityContext: {
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        capabilities: { drop: ['ALL'] },
+    containers: [
+      {
+        name: 'analyzer',
+        image: spec.image ?? (gpu ? defaults.gpuImage : defaults.image),
+        args: ['analyze', spec.source.url, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`],
+        ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+        env:
+          credentials === undefined
+            ? undefined
+            : [
+                {
+                  name: 'STREAMQC_SOURCE_USERNAME',
+                  valueFrom: { secretKeyRef: { name: credentials.name, key: credentials.usernameKey ?? 'username' } },
+                },
+                {
+                  name: 'STREAMQC_SOURCE_PASSWORD',
+                  valueFrom: { secretKeyRef: { name: credentials.name, key: credentials.passwordKey ?? 'password' } },
+                },
+              ],
+        resources: {
+          requests: quantities(resources.requests),
+          limits: Object.keys(limits).length > 0 ? limits : undefined,
+        },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        },
+        volumeMounts,
+        readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
+        livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
       },
-      volumeMounts,
-      readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
-      livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
-    }],
+    ],
     volumes,
     nodeSelector: spec.nodeSelector,
     tolerations: tolerations.length > 0 ? tolerations : undefined,

@@ -58,7 +58,10 @@ export class AnalyzerPoller {
   constructor(private readonly options: AnalyzerPollerOptions) {
     // A poll never fails (a failure is an answer), so the queue's retry delays never apply.
     this.polls = new WorkQueue((id) => this.poll(id), {
-      concurrency: options.concurrency, baseDelayMs: options.intervalMs, maxDelayMs: options.intervalMs, clock: options.clock,
+      concurrency: options.concurrency,
+      baseDelayMs: options.intervalMs,
+      maxDelayMs: options.intervalMs,
+      clock: options.clock,
     });
   }
 
@@ -69,8 +72,13 @@ export class AnalyzerPoller {
       return;
     }
     const current = this.tracked.get(key);
-    if (current && current.target.podIP === target.podIP && current.target.port === target.port
-      && current.target.defectTypes.join() === target.defectTypes.join()) return;
+    if (
+      current &&
+      current.target.podIP === target.podIP &&
+      current.target.port === target.port &&
+      current.target.defectTypes.join() === target.defectTypes.join()
+    )
+      return;
     // A new analyzer: nothing known of it yet (what reconcile just wrote), and asked at once.
     this.tracked.set(key, { target, answer: undefined, facts: this.options.facts(undefined) });
     this.enqueue(key);
@@ -83,9 +91,11 @@ export class AnalyzerPoller {
 
   start(): void {
     if (this.timer) return;
-    this.timer = (this.options.clock ?? systemClock).setInterval(() => {
-      for (const key of this.tracked.keys()) this.enqueue(key);
-    }, this.options.intervalMs).unref();
+    this.timer = (this.options.clock ?? systemClock)
+      .setInterval(() => {
+        for (const key of this.tracked.keys()) this.enqueue(key);
+      }, this.options.intervalMs)
+      .unref();
   }
 
   /** Stops polling for good; polls in flight end on their own and their answers are dropped. */
@@ -119,7 +129,12 @@ export class AnalyzerPoller {
         facts = this.options.facts(answer);
         entry.answer = answer;
       } catch (err) {
-        const problem: AnalyzerAnswer = { problem: { reason: 'schema', message: `the answer cannot be read: ${err instanceof Error ? err.message : String(err)}` } };
+        const problem: AnalyzerAnswer = {
+          problem: {
+            reason: 'schema',
+            message: `the answer cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+          },
+        };
         facts = this.options.facts(problem);
         entry.answer = problem;
       }

@@ -24,7 +24,14 @@ const MAX_PROBLEM_TEXT = 200;
  * Why an answer is no answer. `unreachable` (nothing answered: the pod is starting or gone) is
  * ordinary; every other reason is an analyzer that answered wrongly or too slowly.
  */
-export const ANALYZER_PROBLEMS = ['unreachable', 'timeout', 'http_status', 'too_large', 'malformed_json', 'schema'] as const;
+export const ANALYZER_PROBLEMS = [
+  'unreachable',
+  'timeout',
+  'http_status',
+  'too_large',
+  'malformed_json',
+  'schema',
+] as const;
 export type AnalyzerProblemReason = (typeof ANALYZER_PROBLEMS)[number];
 
 export interface AnalyzerProblem {
@@ -34,12 +41,16 @@ export interface AnalyzerProblem {
 }
 
 /** One poll's outcome: a status that passed the contract, or why there is none. */
-export type AnalyzerAnswer = { status: AnalyzerStatus; problem?: undefined } | { status?: undefined; problem: AnalyzerProblem };
+export type AnalyzerAnswer =
+  { status: AnalyzerStatus; problem?: undefined } | { status?: undefined; problem: AnalyzerProblem };
 
 export type AnalyzerStatusReader = (podIP: string, port: number) => Promise<AnalyzerAnswer | undefined>;
 
 class AnswerError extends Error {
-  constructor(readonly reason: AnalyzerProblemReason, message: string) {
+  constructor(
+    readonly reason: AnalyzerProblemReason,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -56,21 +67,30 @@ function getJson(url: string, timeoutMs: number): Promise<unknown> {
       let size = 0;
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > MAX_STATUS_BYTES) request.destroy(new AnswerError('too_large', `the answer is larger than ${MAX_STATUS_BYTES} bytes`));
+        if (size > MAX_STATUS_BYTES)
+          request.destroy(new AnswerError('too_large', `the answer is larger than ${MAX_STATUS_BYTES} bytes`));
         else chunks.push(chunk);
       });
       response.on('end', () => {
         try {
           resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
         } catch (err) {
-          reject(new AnswerError('malformed_json', `the answer is not JSON (${err instanceof Error ? err.message : String(err)})`));
+          reject(
+            new AnswerError(
+              'malformed_json',
+              `the answer is not JSON (${err instanceof Error ? err.message : String(err)})`,
+            ),
+          );
         }
       });
       response.on('error', reject);
     });
     // One bound on the whole exchange (connect, headers and body), not only on idle sockets:
     // a body that drips one byte a second is as slow as one that never comes.
-    const deadline = setTimeout(() => request.destroy(new AnswerError('timeout', `no complete answer within ${timeoutMs} ms`)), timeoutMs);
+    const deadline = setTimeout(
+      () => request.destroy(new AnswerError('timeout', `no complete answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     request.on('close', () => clearTimeout(deadline));
     request.on('error', reject);
   });
@@ -78,7 +98,10 @@ function getJson(url: string, timeoutMs: number): Promise<unknown> {
 
 function problemOf(err: unknown): AnalyzerProblem {
   if (err instanceof AnswerError) return { reason: err.reason, message: safeMessage(err.message, MAX_PROBLEM_TEXT) };
-  return { reason: 'unreachable', message: safeMessage(err instanceof Error ? err.message : String(err), MAX_PROBLEM_TEXT) };
+  return {
+    reason: 'unreachable',
+    message: safeMessage(err instanceof Error ? err.message : String(err), MAX_PROBLEM_TEXT),
+  };
 }
 
 export function analyzerStatusReader(timeoutMs: number): AnalyzerStatusReader {
@@ -91,7 +114,9 @@ export function analyzerStatusReader(timeoutMs: number): AnalyzerStatusReader {
       return { problem: problemOf(err) };
     }
     const checked = checkAnalyzerStatus(body);
-    return checked.ok ? { status: checked.status } : { problem: { reason: 'schema', message: safeMessage(checked.error, MAX_PROBLEM_TEXT) } };
+    return checked.ok
+      ? { status: checked.status }
+      : { problem: { reason: 'schema', message: safeMessage(checked.error, MAX_PROBLEM_TEXT) } };
   };
 }
 

@@ -73,8 +73,22 @@ export interface StreamMonitorStatus {
   phase?: Phase;
   observedGeneration?: number;
   conditions?: Condition[];
-  analyzer?: { pod?: string; node?: string; podIP?: string; startTime?: string; restarts?: number; configHash?: string };
-  stream?: { videoCodec?: string; audioCodec?: string; resolution?: string; frameRate?: number; audioLayout?: string; bitrate?: number };
+  analyzer?: {
+    pod?: string;
+    node?: string;
+    podIP?: string;
+    startTime?: string;
+    restarts?: number;
+    configHash?: string;
+  };
+  stream?: {
+    videoCodec?: string;
+    audioCodec?: string;
+    resolution?: string;
+    frameRate?: number;
+    audioLayout?: string;
+    bitrate?: number;
+  };
   defects?: { active?: string[]; last?: { type?: string; wallclock?: string }; counts?: Record<string, number> };
 }
 

@@ -19,10 +19,19 @@ export function withConnectionReuse(kubeConfig: KubeConfig, maxSockets = 64): Ku
   const create = target.createAgent.bind(kubeConfig);
   const agents = new Map<string, Agent>();
   target.createAgent = (cluster, options) => {
-    const key = createHash('sha256').update(JSON.stringify([
-      cluster?.server, cluster?.proxyUrl, options.servername, options.rejectUnauthorized,
-      String(options.ca ?? ''), String(options.cert ?? ''), String(options.key ?? ''),
-    ])).digest('hex');
+    const key = createHash('sha256')
+      .update(
+        JSON.stringify([
+          cluster?.server,
+          cluster?.proxyUrl,
+          options.servername,
+          options.rejectUnauthorized,
+          String(options.ca ?? ''),
+          String(options.cert ?? ''),
+          String(options.key ?? ''),
+        ]),
+      )
+      .digest('hex');
     let agent = agents.get(key);
     if (agent === undefined) {
       agent = create(cluster, { ...options, keepAlive: true, maxSockets });

@@ -6,14 +6,37 @@
  * Owns the lifecycle of the informers, the queue, the analyzer poller and the periodic resync.
  * Leader election (leader.ts) wraps start(): main.ts starts the controller once elected.
  */
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1ConfigMap, type V1Pod } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, PLURAL, monitorKey, type Phase, type StreamMonitor, type StreamMonitorStatus } from './api.js';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1ConfigMap,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import {
+  API_GROUP,
+  API_VERSION,
+  PLURAL,
+  monitorKey,
+  type Phase,
+  type StreamMonitor,
+  type StreamMonitorStatus,
+} from './api.js';
 import { LABEL_MONITOR } from './analyzer-pod.js';
 import { describeError } from './errors.js';
 import { safeMessage } from './messages.js';
 import { eventRecorder } from './events.js';
 import { Informer, collectionPath, type InformerOptions, type ListPage } from './informer.js';
-import { configMapFacts, monitorOf, sameConfigMap, samePod, slimPod, type ConfigMapFacts, type OwnedObjects } from './owned-objects.js';
+import {
+  configMapFacts,
+  monitorOf,
+  sameConfigMap,
+  samePod,
+  slimPod,
+  type ConfigMapFacts,
+  type OwnedObjects,
+} from './owned-objects.js';
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
@@ -85,34 +108,43 @@ export class StreamMonitorController {
   private watching = false;
 
   constructor(private readonly options: ControllerOptions) {
-    const clock = this.clock = options.clock ?? systemClock;
+    const clock = (this.clock = options.clock ?? systemClock);
     this.eventLimiter = new EventRateLimiter({ ...EVENT_RATE_LIMIT, now: () => clock.now() });
-    const core = this.core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.metrics = new OperatorMetrics(() => this.queue.depth, () => ({
-      pods: [...this.pods.values()].reduce((n, cache) => n + cache.size, 0),
-      configmaps: [...this.configMaps.values()].reduce((n, cache) => n + cache.size, 0),
-    }));
+    const core = (this.core = options.kubeConfig.makeApiClient(CoreV1Api));
+    this.metrics = new OperatorMetrics(
+      () => this.queue.depth,
+      () => ({
+        pods: [...this.pods.values()].reduce((n, cache) => n + cache.size, 0),
+        configmaps: [...this.configMaps.values()].reduce((n, cache) => n + cache.size, 0),
+      }),
+    );
     const fetchAnalyzerStatus = options.fetchAnalyzerStatus;
-    this.analyzers = fetchAnalyzerStatus && options.pollIntervalMs > 0
-      ? new AnalyzerPoller({
-        fetch: async (target) => this.accepted(await fetchAnalyzerStatus(target.podIP, target.port), target),
-        intervalMs: options.pollIntervalMs,
-        concurrency: POLL_CONCURRENCY,
-        facts: analyzerFacts,
-        onChange: (key) => this.queue.add(key),
-        clock,
-      })
-      : undefined;
-    const custom = this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.analyzers =
+      fetchAnalyzerStatus && options.pollIntervalMs > 0
+        ? new AnalyzerPoller({
+            fetch: async (target) => this.accepted(await fetchAnalyzerStatus(target.podIP, target.port), target),
+            intervalMs: options.pollIntervalMs,
+            concurrency: POLL_CONCURRENCY,
+            facts: analyzerFacts,
+            onChange: (key) => this.queue.add(key),
+            clock,
+          })
+        : undefined;
+    const custom = (this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi));
     const deps: ReconcileDeps = {
       core,
       owned: this.ownedObjects(),
       custom,
       writeStatus: statusWriter(custom),
-      recordEvent: eventRecorder(core, (m) => options.logger.warn(m), {
-        limiter: this.eventLimiter,
-        onDropped: (reason) => this.metrics.eventsDropped.inc({ reason }),
-      }, clock),
+      recordEvent: eventRecorder(
+        core,
+        (m) => options.logger.warn(m),
+        {
+          limiter: this.eventLimiter,
+          onDropped: (reason) => this.metrics.eventsDropped.inc({ reason }),
+        },
+        clock,
+      ),
       analyzers: this.analyzers,
       analyzerDefaults: options.analyzerDefaults,
       now: () => new Date(clock.now()),
@@ -127,7 +159,8 @@ export class StreamMonitorController {
       baseDelayMs: options.retryBaseMs ?? 250,
       maxDelayMs: options.retryMaxMs ?? 60_000,
       // An API server's refusal can echo spec values (a source URL with its token).
-      onError: (key, err, failures) => options.logger.warn(safeMessage(`reconcile ${key} failed (${failures}x): ${describeError(err)}`)),
+      onError: (key, err, failures) =>
+        options.logger.warn(safeMessage(`reconcile ${key} failed (${failures}x): ${describeError(err)}`)),
       onDone: (_key, seconds, ok) => {
         this.metrics.reconciles.inc({ result: ok ? 'success' : 'error' });
         this.metrics.reconcileSeconds.observe(seconds);
@@ -147,22 +180,46 @@ export class StreamMonitorController {
     // what exists). Their changes enqueue nothing until then; the monitors' list enqueues all.
     const synced: Promise<void>[] = [];
     for (const namespace of scopes) {
-      const pods = this.informOwned<V1Pod>('pods', namespace, slimPod, samePod, (p) => monitorOf(p), async (page) => pageOf(namespace
-        ? await this.core.listNamespacedPod({ namespace, ...page })
-        : await this.core.listPodForAllNamespaces(page)));
-      const configMaps = this.informOwned<ConfigMapFacts>('configmaps', namespace, configMapFacts, sameConfigMap, (c) => c.monitor, async (page) => pageOf(namespace
-        ? await this.core.listNamespacedConfigMap({ namespace, ...page })
-        : await this.core.listConfigMapForAllNamespaces(page)));
+      const pods = this.informOwned<V1Pod>(
+        'pods',
+        namespace,
+        slimPod,
+        samePod,
+        (p) => monitorOf(p),
+        async (page) =>
+          pageOf(
+            namespace
+              ? await this.core.listNamespacedPod({ namespace, ...page })
+              : await this.core.listPodForAllNamespaces(page),
+          ),
+      );
+      const configMaps = this.informOwned<ConfigMapFacts>(
+        'configmaps',
+        namespace,
+        configMapFacts,
+        sameConfigMap,
+        (c) => c.monitor,
+        async (page) =>
+          pageOf(
+            namespace
+              ? await this.core.listNamespacedConfigMap({ namespace, ...page })
+              : await this.core.listConfigMapForAllNamespaces(page),
+          ),
+      );
       this.pods.set(namespace ?? '', pods);
       this.configMaps.set(namespace ?? '', configMaps);
       synced.push(pods.start(), configMaps.start());
     }
     await Promise.all(synced);
     this.ownedSynced = true;
-    await Promise.all(scopes.map(async (namespace) => {
-      await this.informMonitors(namespace).start();
-      this.options.logger.info(`watching ${PLURAL}.${API_GROUP}/${API_VERSION}${namespace ? ` in ${namespace}` : ''}`);
-    }));
+    await Promise.all(
+      scopes.map(async (namespace) => {
+        await this.informMonitors(namespace).start();
+        this.options.logger.info(
+          `watching ${PLURAL}.${API_GROUP}/${API_VERSION}${namespace ? ` in ${namespace}` : ''}`,
+        );
+      }),
+    );
     this.resyncTimer = this.clock.setInterval(() => this.resync(), this.options.resyncMs).unref();
     this.analyzers?.start();
     this.watching = true;
@@ -189,12 +246,21 @@ export class StreamMonitorController {
       path: collectionPath(API_GROUP, API_VERSION, PLURAL, namespace),
       list: async ({ limit, continue: token }) => {
         const ref = { group: API_GROUP, version: API_VERSION, plural: PLURAL, limit, _continue: token };
-        const page = (namespace
-          ? await custom.listNamespacedCustomObject({ ...ref, namespace })
-          : await custom.listClusterCustomObject(ref)) as CustomObjectList;
-        return { items: page.items, resourceVersion: page.metadata?.resourceVersion ?? '', continue: page.metadata?.continue };
+        const page = (
+          namespace
+            ? await custom.listNamespacedCustomObject({ ...ref, namespace })
+            : await custom.listClusterCustomObject(ref)
+        ) as CustomObjectList;
+        return {
+          items: page.items,
+          resourceVersion: page.metadata?.resourceVersion ?? '',
+          continue: page.metadata?.continue,
+        };
       },
-      slim: (o) => ({ resourceVersion: o.metadata?.resourceVersion ?? '', phase: (o as { status?: StreamMonitorStatus }).status?.phase }),
+      slim: (o) => ({
+        resourceVersion: o.metadata?.resourceVersion ?? '',
+        phase: (o as { status?: StreamMonitorStatus }).status?.phase,
+      }),
       same: (a, b) => a.resourceVersion === b.resourceVersion,
       onChange: (key, current) => {
         if (current === undefined) {
@@ -235,7 +301,10 @@ export class StreamMonitorController {
   }
 
   /** A list-then-watch cache (informer.ts) that lives until shutdown(); start() it. */
-  private inform<T>(resource: string, options: Omit<InformerOptions<T>, 'kubeConfig' | 'log' | 'clock' | 'onRelist' | 'onWatchFailure'>): Informer<T> {
+  private inform<T>(
+    resource: string,
+    options: Omit<InformerOptions<T>, 'kubeConfig' | 'log' | 'clock' | 'onRelist' | 'onWatchFailure'>,
+  ): Informer<T> {
     const informer = new Informer<T>({
       ...options,
       kubeConfig: this.options.kubeConfig,
@@ -267,12 +336,14 @@ export class StreamMonitorController {
 
   /** Reconcile's view of the owned-object caches. */
   private ownedObjects(): OwnedObjects {
-    const scope = (namespace: string | undefined): string => (this.options.namespaces.length > 0 ? namespace ?? '' : '');
+    const scope = (namespace: string | undefined): string =>
+      this.options.namespaces.length > 0 ? (namespace ?? '') : '';
     return {
       podsOf: (namespace, monitor) => this.pods.get(scope(namespace))?.byIndex(monitorKey(namespace, monitor)) ?? [],
       configMap: (namespace, name) => this.configMaps.get(scope(namespace))?.get(monitorKey(namespace, name)),
       createdPod: (pod) => this.pods.get(scope(pod.metadata?.namespace))?.rememberCreated(pod),
-      createdConfigMap: (configMap: V1ConfigMap) => this.configMaps.get(scope(configMap.metadata?.namespace))?.rememberCreated(configMap),
+      createdConfigMap: (configMap: V1ConfigMap) =>
+        this.configMaps.get(scope(configMap.metadata?.namespace))?.rememberCreated(configMap),
     };
   }
 
@@ -284,5 +355,9 @@ export class StreamMonitorController {
 
 /** A typed client's list as an informer page. */
 function pageOf(list: { items: unknown[]; metadata?: { resourceVersion?: string; _continue?: string } }): ListPage {
-  return { items: list.items as ListPage['items'], resourceVersion: list.metadata?.resourceVersion ?? '', continue: list.metadata?._continue };
+  return {
+    items: list.items as ListPage['items'],
+    resourceVersion: list.metadata?.resourceVersion ?? '',
+    continue: list.metadata?._continue,
+  };
 }

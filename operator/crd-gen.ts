@@ -38,7 +38,11 @@ function rule(rule: string, message: string, fieldPath?: string): Schema {
 }
 
 const string = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
-const preserved = (description: string): Schema => ({ type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true });
+const preserved = (description: string): Schema => ({
+  type: 'object',
+  description,
+  'x-kubernetes-preserve-unknown-fields': true,
+});
 
 function detectorsSchema(): Schema {
   const properties: Record<string, Schema> = {};
@@ -61,18 +65,27 @@ function withCrossFieldRules(spec: Schema): Schema {
 }
 
 function modelSchema(): Schema {
-  const num = (description: string, min?: number, max?: number): Schema =>
-    ({ type: 'number', description, ...(min !== undefined ? { minimum: min } : {}), ...(max !== undefined ? { maximum: max } : {}) });
+  const num = (description: string, min?: number, max?: number): Schema => ({
+    type: 'number',
+    description,
+    ...(min !== undefined ? { minimum: min } : {}),
+    ...(max !== undefined ? { maximum: max } : {}),
+  });
   return {
     type: 'object',
     required: ['name', 'configMapRef', 'input', 'defect'],
     properties: {
-      name: string('Names the model in logs, metrics and model:<name> defect types', { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' }),
+      name: string('Names the model in logs, metrics and model:<name> defect types', {
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+      }),
       configMapRef: {
         type: 'object',
         description: 'ConfigMap (binaryData) that holds the .onnx file',
         required: ['name', 'key'],
-        properties: { name: string('ConfigMap name', { maxLength: 253 }), key: string('key of the .onnx file', { maxLength: 253 }) },
+        properties: {
+          name: string('ConfigMap name', { maxLength: 253 }),
+          key: string('key of the .onnx file', { maxLength: 253 }),
+        },
       },
       input: {
         type: 'object',
@@ -93,7 +106,11 @@ function modelSchema(): Schema {
         default: {},
         properties: {
           name: string('model output with the score; default: the first output'),
-          index: { type: 'integer', minimum: 0, description: 'which value of one frame\'s output is the score; default 0' },
+          index: {
+            type: 'integer',
+            minimum: 0,
+            description: "which value of one frame's output is the score; default 0",
+          },
         },
       },
       defect: {
@@ -106,8 +123,11 @@ function modelSchema(): Schema {
           minDuration: num('seconds the score must stay defective', 0, 3600),
         },
         'x-kubernetes-validations': [
-          rule(`self.type in [${MODEL_DEFECT_TYPES.map((t) => `'${t}'`).join(', ')}] || self.type.matches('^model:[a-z0-9][a-z0-9_-]{0,62}$')`,
-            `type must be one of ${MODEL_DEFECT_TYPES.join(', ')} or model:<name> (lower case)`, '.type'),
+          rule(
+            `self.type in [${MODEL_DEFECT_TYPES.map((t) => `'${t}'`).join(', ')}] || self.type.matches('^model:[a-z0-9][a-z0-9_-]{0,62}$')`,
+            `type must be one of ${MODEL_DEFECT_TYPES.join(', ')} or model:<name> (lower case)`,
+            '.type',
+          ),
         ],
       },
     },
@@ -139,10 +159,16 @@ function specSchema(): Schema {
           },
         },
         'x-kubernetes-validations': [
-          rule(`self.url.matches('^(${schemes})://')`,
-            `url must start with one of ${ALLOWED_SCHEMES.map((s) => `${s}://`).join(', ')}`, '.url'),
-          rule(`!self.url.matches('^[a-z]+://[^/?#]*@')`,
-            'url must not carry credentials (user:password@); put them in a Secret named by source.credentialsSecretRef', '.url'),
+          rule(
+            `self.url.matches('^(${schemes})://')`,
+            `url must start with one of ${ALLOWED_SCHEMES.map((s) => `${s}://`).join(', ')}`,
+            '.url',
+          ),
+          rule(
+            `!self.url.matches('^[a-z]+://[^/?#]*@')`,
+            'url must not carry credentials (user:password@); put them in a Secret named by source.credentialsSecretRef',
+            '.url',
+          ),
         ],
       },
       stream: string('The stream label on every metric; default: the monitor name', { minLength: 1, maxLength: 253 }),
@@ -158,12 +184,26 @@ function specSchema(): Schema {
         type: 'object',
         description: 'Analyzer container resources (corev1.ResourceRequirements)',
         properties: {
-          limits: { type: 'object', additionalProperties: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] } },
-          requests: { type: 'object', additionalProperties: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] } },
+          limits: {
+            type: 'object',
+            additionalProperties: {
+              'x-kubernetes-int-or-string': true,
+              anyOf: [{ type: 'integer' }, { type: 'string' }],
+            },
+          },
+          requests: {
+            type: 'object',
+            additionalProperties: {
+              'x-kubernetes-int-or-string': true,
+              anyOf: [{ type: 'integer' }, { type: 'string' }],
+            },
+          },
         },
       },
       gpu: {
-        type: 'integer', default: 0, description: '1 requests one nvidia.com/gpu and selects the CUDA path',
+        type: 'integer',
+        default: 0,
+        description: '1 requests one nvidia.com/gpu and selects the CUDA path',
         'x-kubernetes-validations': [rule('self == 0 || self == 1', 'gpu must be 0 or 1')],
       },
       nodeSelector: { type: 'object', additionalProperties: { type: 'string' } },
@@ -194,7 +234,12 @@ function statusSchema(): Schema {
     properties: {
       phase: { type: 'string', enum: [...PHASES] },
       observedGeneration: { type: 'integer' },
-      conditions: { type: 'array', items: condition, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] },
+      conditions: {
+        type: 'array',
+        items: condition,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      },
       analyzer: {
         type: 'object',
         properties: {
@@ -237,38 +282,50 @@ export function streamMonitorCrd(): Schema {
     spec: {
       group: API_GROUP,
       scope: 'Namespaced',
-      names: { plural: PLURAL, singular: 'streammonitor', kind: KIND, listKind: `${KIND}List`, shortNames: ['sm'], categories: ['streamqc'] },
-      versions: [{
-        name: API_VERSION,
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        additionalPrinterColumns: [
-          { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
-          { name: 'Defects', type: 'string', jsonPath: '.status.defects.active' },
-          { name: 'Resolution', type: 'string', jsonPath: '.status.stream.resolution' },
-          { name: 'FPS', type: 'number', jsonPath: '.status.stream.frameRate' },
-          { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-        ],
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            description: 'One live stream under quality control: one analyzer pod.',
-            required: ['spec'],
-            properties: {
-              apiVersion: { type: 'string' },
-              kind: { type: 'string' },
-              metadata: { type: 'object' },
-              spec: specSchema(),
-              status: statusSchema(),
+      names: {
+        plural: PLURAL,
+        singular: 'streammonitor',
+        kind: KIND,
+        listKind: `${KIND}List`,
+        shortNames: ['sm'],
+        categories: ['streamqc'],
+      },
+      versions: [
+        {
+          name: API_VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+            { name: 'Defects', type: 'string', jsonPath: '.status.defects.active' },
+            { name: 'Resolution', type: 'string', jsonPath: '.status.stream.resolution' },
+            { name: 'FPS', type: 'number', jsonPath: '.status.stream.frameRate' },
+            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+          ],
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description: 'One live stream under quality control: one analyzer pod.',
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: specSchema(),
+                status: statusSchema(),
+              },
+              'x-kubernetes-validations': [
+                // The name becomes a label value (streamqc.io/monitor), which is limited to 63 characters.
+                rule(
+                  'size(self.metadata.name) <= 63',
+                  'metadata.name must be at most 63 characters (it labels the analyzer pod)',
+                ),
+              ],
             },
-            'x-kubernetes-validations': [
-              // The name becomes a label value (streamqc.io/monitor), which is limited to 63 characters.
-              rule('size(self.metadata.name) <= 63', 'metadata.name must be at most 63 characters (it labels the analyzer pod)'),
-            ],
           },
         },
-      }],
+      ],
     },
   };
 }

@@ -25,7 +25,12 @@ export type EventReason =
   | 'SourceLost'
   | 'SourceRecovered';
 
-export type EventRecorder = (monitor: StreamMonitor, type: 'Normal' | 'Warning', reason: EventReason, message: string) => Promise<void>;
+export type EventRecorder = (
+  monitor: StreamMonitor,
+  type: 'Normal' | 'Warning',
+  reason: EventReason,
+  message: string,
+) => Promise<void>;
 
 /** Events per monitor are rate-limited; one refused is counted (by reason), not written. */
 export interface EventLimits {
@@ -33,7 +38,12 @@ export interface EventLimits {
   onDropped: (reason: EventReason) => void;
 }
 
-export function eventRecorder(core: CoreV1Api, log: (message: string) => void, limits?: EventLimits, clock: Clock = systemClock): EventRecorder {
+export function eventRecorder(
+  core: CoreV1Api,
+  log: (message: string) => void,
+  limits?: EventLimits,
+  clock: Clock = systemClock,
+): EventRecorder {
   const instance = hostname();
   return async (monitor, type, reason, message) => {
     if (limits && !limits.limiter.allow(monitorKey(monitor.metadata.namespace, monitor.metadata.name))) {
@@ -67,7 +77,11 @@ export function eventRecorder(core: CoreV1Api, log: (message: string) => void, l
         },
       });
     } catch (err) {
-      log(safeMessage(`event ${reason} on ${monitor.metadata.namespace}/${monitor.metadata.name} not written: ${describeError(err)}`));
+      log(
+        safeMessage(
+          `event ${reason} on ${monitor.metadata.namespace}/${monitor.metadata.name} not written: ${describeError(err)}`,
+        ),
+      );
     }
   };
 }

@@ -37,7 +37,12 @@ export interface InformerOptions<T> {
    * A key's value changed: added, changed, or (current undefined) removed. `object` is the
    * object as the stream gave it; undefined for a removal noticed on a relist.
    */
-  onChange: (key: string, current: T | undefined, previous: T | undefined, object: KubernetesObject | undefined) => void;
+  onChange: (
+    key: string,
+    current: T | undefined,
+    previous: T | undefined,
+    object: KubernetesObject | undefined,
+  ) => void;
   /** A secondary index: the values of one index key come back from byIndex(). */
   indexBy?: (value: T) => string | undefined;
   log: { warn(message: string): void };
@@ -69,7 +74,7 @@ export function collectionPath(group: string, version: string, plural: string, n
 /** The cache key of an object: namespace/name (name alone for cluster-scoped objects). */
 export function objectKey(object: KubernetesObject): string {
   const { namespace, name } = object.metadata ?? {};
-  return namespace ? `${namespace}/${name ?? ''}` : name ?? '';
+  return namespace ? `${namespace}/${name ?? ''}` : (name ?? '');
 }
 
 /** How many deleted objects' uids are remembered (a created object's answer is late by far fewer). */
@@ -77,7 +82,6 @@ const DELETED_UIDS_KEPT = 4096;
 
 /** A watch shorter than this that ended without an error still counts towards the backoff. */
 const MIN_WATCH_MS = 1_000;
-
 
 export class Informer<T> {
   private readonly items = new Map<string, T>();
@@ -90,7 +94,9 @@ export class Informer<T> {
   private readonly clock: Clock;
   private loop: Promise<void> | undefined;
   private markSynced: () => void = () => undefined;
-  private readonly firstSync = new Promise<void>((resolve) => { this.markSynced = resolve; });
+  private readonly firstSync = new Promise<void>((resolve) => {
+    this.markSynced = resolve;
+  });
   /** Relists so far, the first included. */
   relists = 0;
 
@@ -112,7 +118,7 @@ export class Informer<T> {
 
   /** The values whose indexBy() is `indexKey`. */
   byIndex(indexKey: string): T[] {
-    return [...this.index.get(indexKey) ?? []].map((key) => this.items.get(key)!);
+    return [...(this.index.get(indexKey) ?? [])].map((key) => this.items.get(key)!);
   }
 
   /**
@@ -167,7 +173,9 @@ export class Informer<T> {
         if (this.stopping) break;
         failures += 1;
         this.options.onWatchFailure?.();
-        this.options.log.warn(`${this.options.description}: ${err instanceof Error ? err.message : String(err)}; ${resourceVersion === undefined ? 'relisting' : 'watching again'}`);
+        this.options.log.warn(
+          `${this.options.description}: ${err instanceof Error ? err.message : String(err)}; ${resourceVersion === undefined ? 'relisting' : 'watching again'}`,
+        );
       }
       // Waits out the backoff, or less if stop() is called meanwhile.
       const backoff = sleep(this.clock, backoffDelay(failures, retryMs, maxRetryMs));
@@ -213,7 +221,8 @@ export class Informer<T> {
     }
     const current = this.options.slim(object!);
     this.store(key, current);
-    if (previous === undefined || !this.options.same(previous, current)) this.options.onChange(key, current, previous, object);
+    if (previous === undefined || !this.options.same(previous, current))
+      this.options.onChange(key, current, previous, object);
   }
 
   private store(key: string, value: T | undefined): void {
@@ -235,7 +244,7 @@ export class Informer<T> {
     const now = indexBy?.(value);
     if (now !== undefined) {
       let keys = this.index.get(now);
-      if (keys === undefined) this.index.set(now, keys = new Set());
+      if (keys === undefined) this.index.set(now, (keys = new Set()));
       keys.add(key);
     }
   }
@@ -263,24 +272,35 @@ export class Informer<T> {
         const refused = typeof (err as { statusCode?: unknown } | null)?.statusCode === 'number';
         resolve(failure ?? { resourceVersion: latest, relist: refused, error: err ?? undefined });
       };
-      new Watch(kubeConfig).watch(path, query, (type: string, object: KubernetesObject & { code?: number; message?: string }) => {
-        if (failure) return;
-        if (type === 'ERROR') {
-          // Most often 410 Gone: the resourceVersion was compacted away. Any error event ends
-          // this watch's view of the stream, so the cache is rebuilt from a list.
-          failure = { resourceVersion: latest, relist: true, error: new Error(`watch ended by the server: ${object.code ?? ''} ${object.message ?? ''}`.trim()) };
-          this.current?.abort();
-          return;
-        }
-        const rv = object.metadata?.resourceVersion;
-        if (rv) latest = rv;
-        if (type === 'ADDED' || type === 'MODIFIED') this.apply(objectKey(object), object);
-        else if (type === 'DELETED') this.apply(objectKey(object), object, true);
-      }, done).then((abort) => {
-        if (ended) return;
-        this.current = abort;
-        if (this.stopping) abort.abort();
-      }, done);
+      new Watch(kubeConfig)
+        .watch(
+          path,
+          query,
+          (type: string, object: KubernetesObject & { code?: number; message?: string }) => {
+            if (failure) return;
+            if (type === 'ERROR') {
+              // Most often 410 Gone: the resourceVersion was compacted away. Any error event ends
+              // this watch's view of the stream, so the cache is rebuilt from a list.
+              failure = {
+                resourceVersion: latest,
+                relist: true,
+                error: new Error(`watch ended by the server: ${object.code ?? ''} ${object.message ?? ''}`.trim()),
+              };
+              this.current?.abort();
+              return;
+            }
+            const rv = object.metadata?.resourceVersion;
+            if (rv) latest = rv;
+            if (type === 'ADDED' || type === 'MODIFIED') this.apply(objectKey(object), object);
+            else if (type === 'DELETED') this.apply(objectKey(object), object, true);
+          },
+          done,
+        )
+        .then((abort) => {
+          if (ended) return;
+          this.current = abort;
+          if (this.stopping) abort.abort();
+        }, done);
     });
   }
 }

@@ -12,7 +12,10 @@ import { describeError } from './errors.js';
 import { sleep, systemClock, type Clock } from './clock.js';
 
 /** The Lease requests the election makes (CustomObjectsApi's; a test may hand in its own). */
-export type LeaseApi = Pick<CustomObjectsApi, 'getNamespacedCustomObject' | 'createNamespacedCustomObject' | 'replaceNamespacedCustomObject'>;
+export type LeaseApi = Pick<
+  CustomObjectsApi,
+  'getNamespacedCustomObject' | 'createNamespacedCustomObject' | 'replaceNamespacedCustomObject'
+>;
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
@@ -43,7 +46,6 @@ interface Lease {
 function microTime(date: Date): string {
   return date.toISOString().replace(/Z$/, '000Z');
 }
-
 
 export class LeaderElector {
   private readonly api: LeaseApi;
@@ -99,7 +101,16 @@ export class LeaderElector {
       const lease = await this.read();
       if (lease?.spec.holderIdentity === this.o.identity) {
         await this.api.replaceNamespacedCustomObject({
-          ...this.ref(), body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date(this.clock.now())) } },
+          ...this.ref(),
+          body: {
+            ...lease,
+            spec: {
+              ...lease.spec,
+              holderIdentity: '',
+              leaseDurationSeconds: 1,
+              renewTime: microTime(new Date(this.clock.now())),
+            },
+          },
         });
       }
     } catch (err) {
@@ -108,12 +119,18 @@ export class LeaderElector {
   }
 
   private ref(): { group: string; version: string; namespace: string; plural: string; name: string } {
-    return { group: 'coordination.k8s.io', version: 'v1', namespace: this.o.namespace, plural: 'leases', name: this.o.name };
+    return {
+      group: 'coordination.k8s.io',
+      version: 'v1',
+      namespace: this.o.namespace,
+      plural: 'leases',
+      name: this.o.name,
+    };
   }
 
   private async read(): Promise<Lease | undefined> {
     try {
-      return await this.api.getNamespacedCustomObject(this.ref()) as Lease;
+      return (await this.api.getNamespacedCustomObject(this.ref())) as Lease;
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;
       throw err;
@@ -131,8 +148,16 @@ export class LeaderElector {
       const lease = await this.read();
       if (lease === undefined) {
         await this.api.createNamespacedCustomObject({
-          group: 'coordination.k8s.io', version: 'v1', namespace: this.o.namespace, plural: 'leases',
-          body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.name, namespace: this.o.namespace }, spec: { ...spec, acquireTime: spec.renewTime, leaseTransitions: 0 } },
+          group: 'coordination.k8s.io',
+          version: 'v1',
+          namespace: this.o.namespace,
+          plural: 'leases',
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: this.o.name, namespace: this.o.namespace },
+            spec: { ...spec, acquireTime: spec.renewTime, leaseTransitions: 0 },
+          },
         });
         return true;
       }
@@ -154,7 +179,8 @@ export class LeaderElector {
       return true;
     } catch (err) {
       // 409: another replica wrote the lease first; anything else: try again next period.
-      if (!(err instanceof ApiException && err.code === 409)) this.o.log(`lease ${this.o.namespace}/${this.o.name}: ${describeError(err)}`);
+      if (!(err instanceof ApiException && err.code === 409))
+        this.o.log(`lease ${this.o.namespace}/${this.o.name}: ${describeError(err)}`);
       return false;
     }
   }

@@ -43,7 +43,6 @@ interface Settings {
   logLevel: LogLevel;
 }
 
-
 /**
  * How far V8 lets the old generation grow past what the last full GC kept before it collects
  * again. Left to itself V8 grows it by up to 4x when GC looks cheap. With 5,000 monitors the
@@ -58,7 +57,9 @@ const DEFAULT_HEAP_GROWING_PERCENT = 25;
 function positive(name: string, value: string, allowZero = false): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
-    throw new UsageError(`--${name}: ${JSON.stringify(value)} is not a ${allowZero ? 'non-negative' : 'positive'} number`);
+    throw new UsageError(
+      `--${name}: ${JSON.stringify(value)} is not a ${allowZero ? 'non-negative' : 'positive'} number`,
+    );
   }
   return n;
 }
@@ -77,14 +78,20 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings 
       'lease-namespace': { type: 'string', default: env.POD_NAMESPACE ?? 'default' },
       'lease-name': { type: 'string', default: 'streamqc-operator' },
       'lease-duration-seconds': { type: 'string', default: '15' },
-      'heap-growing-percent': { type: 'string', default: env.STREAMQC_HEAP_GROWING_PERCENT ?? String(DEFAULT_HEAP_GROWING_PERCENT) },
+      'heap-growing-percent': {
+        type: 'string',
+        default: env.STREAMQC_HEAP_GROWING_PERCENT ?? String(DEFAULT_HEAP_GROWING_PERCENT),
+      },
     },
     strict: true,
   });
   const port = positive('http-port', values['http-port'], true);
   if (!Number.isInteger(port) || port > 65535) throw new UsageError(`--http-port: ${port} is not a port (0..65535)`);
   return {
-    namespaces: values.namespaces.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    namespaces: values.namespaces
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
     httpPort: port,
     concurrency: Math.floor(positive('concurrency', values.concurrency)),
     resyncMs: positive('resync-seconds', values['resync-seconds']) * 1000,
@@ -107,7 +114,10 @@ async function main(): Promise<void> {
     analyzerDefaults = analyzerDefaultsFromEnv(process.env);
   } catch (err) {
     // A JSON line like every other the operator writes, on stderr where a usage error belongs.
-    pino({ name: 'streamqc-operator', base: undefined }, destination({ fd: 2, sync: true })).error({ exitCode: 2 }, err instanceof Error ? err.message : String(err));
+    pino({ name: 'streamqc-operator', base: undefined }, destination({ fd: 2, sync: true })).error(
+      { exitCode: 2 },
+      err instanceof Error ? err.message : String(err),
+    );
     process.exit(2);
   }
   const log = pino({ name: 'streamqc-operator', level: settings.logLevel, base: undefined });
@@ -120,7 +130,10 @@ async function main(): Promise<void> {
   const controller = new StreamMonitorController({
     kubeConfig,
     logger: {
-      debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m),
+      debug: (m) => log.debug(m),
+      info: (m) => log.info(m),
+      warn: (m) => log.warn(m),
+      error: (m) => log.error(m),
     },
     namespaces: settings.namespaces,
     concurrency: settings.concurrency,
@@ -135,16 +148,16 @@ async function main(): Promise<void> {
   collectDefaultMetrics({ register: controller.metrics.registry });
   const elector = settings.leaderElect
     ? new LeaderElector({
-      kubeConfig,
-      namespace: settings.leaseNamespace,
-      name: settings.leaseName,
-      identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
-      leaseDurationMs: settings.leaseDurationMs,
-      renewDeadlineMs: settings.leaseDurationMs * (2 / 3),
-      retryPeriodMs: Math.max(500, settings.leaseDurationMs / 7.5),
-      log: (m) => log.info(m),
-      clock: systemClock,
-    })
+        kubeConfig,
+        namespace: settings.leaseNamespace,
+        name: settings.leaseName,
+        identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+        leaseDurationMs: settings.leaseDurationMs,
+        renewDeadlineMs: settings.leaseDurationMs * (2 / 3),
+        retryPeriodMs: Math.max(500, settings.leaseDurationMs / 7.5),
+        log: (m) => log.info(m),
+        clock: systemClock,
+      })
     : undefined;
   // A standby replica is healthy and ready: it is waiting for the lease, as it should.
   const server = new ProbeServer({
@@ -159,9 +172,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: stopping`);
-    void controller.shutdown().then(() => elector?.stop()).then(() => {
-      void server.close().then(() => process.exit(0));
-    });
+    void controller
+      .shutdown()
+      .then(() => elector?.stop())
+      .then(() => {
+        void server.close().then(() => process.exit(0));
+      });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -181,7 +197,10 @@ async function main(): Promise<void> {
       },
     );
   }
-  log.info({ namespaces: settings.namespaces.length > 0 ? settings.namespaces : 'all', port: settings.httpPort }, 'operator running');
+  log.info(
+    { namespaces: settings.namespaces.length > 0 ? settings.namespaces : 'all', port: settings.httpPort },
+    'operator running',
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) void main();

@@ -38,7 +38,9 @@ function controllerOf(object: KubernetesObject): string | undefined {
 }
 
 /** The monitor key a labelled object belongs to. */
-export function monitorOf(object: { metadata?: { namespace?: string; labels?: Record<string, string> } }): string | undefined {
+export function monitorOf(object: {
+  metadata?: { namespace?: string; labels?: Record<string, string> };
+}): string | undefined {
   const monitor = object.metadata?.labels?.[LABEL_MONITOR];
   return monitor && object.metadata?.namespace ? monitorKey(object.metadata.namespace, monitor) : undefined;
 }
@@ -60,19 +62,40 @@ export function slimPod(pod: V1Pod): V1Pod {
       uid: m.uid,
       ...(monitor !== undefined ? { labels: { [LABEL_MONITOR]: monitor } } : {}),
       ...(hash !== undefined ? { annotations: { [ANNOTATION_CONFIG_HASH]: hash } } : {}),
-      ...(controller ? { ownerReferences: [{ apiVersion: controller.apiVersion, kind: controller.kind, name: controller.name, uid: controller.uid, controller: true }] } : {}),
+      ...(controller
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: controller.apiVersion,
+                kind: controller.kind,
+                name: controller.name,
+                uid: controller.uid,
+                controller: true,
+              },
+            ],
+          }
+        : {}),
       ...(m.deletionTimestamp ? { deletionTimestamp: iso(m.deletionTimestamp) as unknown as Date } : {}),
     },
     spec: { containers: [], ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}) },
-    status: s === undefined ? undefined : {
-      phase: s.phase,
-      reason: s.reason,
-      message: s.message,
-      podIP: s.podIP,
-      startTime: iso(s.startTime) as unknown as Date | undefined,
-      conditions,
-      containerStatuses: s.containerStatuses?.map((c) => ({ name: c.name, image: c.image, imageID: c.imageID, ready: c.ready, restartCount: c.restartCount })),
-    },
+    status:
+      s === undefined
+        ? undefined
+        : {
+            phase: s.phase,
+            reason: s.reason,
+            message: s.message,
+            podIP: s.podIP,
+            startTime: iso(s.startTime) as unknown as Date | undefined,
+            conditions,
+            containerStatuses: s.containerStatuses?.map((c) => ({
+              name: c.name,
+              image: c.image,
+              imageID: c.imageID,
+              ready: c.ready,
+              restartCount: c.restartCount,
+            })),
+          },
   };
 }
 
@@ -83,7 +106,9 @@ export function samePod(a: V1Pod, b: V1Pod): boolean {
 
 /** The digest reconcile compares a ConfigMap's data by. */
 export function dataDigest(data: Record<string, string> | undefined): string {
-  return createHash('sha256').update(stableJson(data ?? {})).digest('hex');
+  return createHash('sha256')
+    .update(stableJson(data ?? {}))
+    .digest('hex');
 }
 
 export function configMapFacts(configMap: V1ConfigMap): ConfigMapFacts {
@@ -97,7 +122,12 @@ export function configMapFacts(configMap: V1ConfigMap): ConfigMapFacts {
 }
 
 export function sameConfigMap(a: ConfigMapFacts, b: ConfigMapFacts): boolean {
-  return a.controllerUid === b.controllerUid && a.controller === b.controller && a.digest === b.digest && a.monitor === b.monitor;
+  return (
+    a.controllerUid === b.controllerUid &&
+    a.controller === b.controller &&
+    a.digest === b.digest &&
+    a.monitor === b.monitor
+  );
 }
 
 /**

@@ -43,7 +43,10 @@ export class WorkQueue {
   private stopped = false;
   private readonly clock: Clock;
 
-  constructor(private readonly reconcile: Reconciler, private readonly options: WorkQueueOptions) {
+  constructor(
+    private readonly reconcile: Reconciler,
+    private readonly options: WorkQueueOptions,
+  ) {
     this.clock = options.clock ?? systemClock;
   }
 
@@ -75,10 +78,12 @@ export class WorkQueue {
     const existing = this.delayed.get(key);
     if (existing && existing.at <= at) return;
     existing?.timer.cancel();
-    const timer = this.clock.setTimeout(() => {
-      this.delayed.delete(key);
-      this.add(key);
-    }, ms).unref();
+    const timer = this.clock
+      .setTimeout(() => {
+        this.delayed.delete(key);
+        this.add(key);
+      }, ms)
+      .unref();
     this.delayed.set(key, { timer, at });
   }
 

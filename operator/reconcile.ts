@@ -10,8 +10,20 @@
  */
 import { ApiException, type CoreV1Api, type CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { ConfigError } from '../analyzer/config.js';
-import { API_GROUP, API_VERSION, PLURAL, parseMonitorKey, type StreamMonitor, type StreamMonitorStatus } from './api.js';
-import { ANNOTATION_CONFIG_HASH, renderAnalyzer, type AnalyzerDefaults, type RenderedAnalyzer } from './analyzer-pod.js';
+import {
+  API_GROUP,
+  API_VERSION,
+  PLURAL,
+  parseMonitorKey,
+  type StreamMonitor,
+  type StreamMonitorStatus,
+} from './api.js';
+import {
+  ANNOTATION_CONFIG_HASH,
+  renderAnalyzer,
+  type AnalyzerDefaults,
+  type RenderedAnalyzer,
+} from './analyzer-pod.js';
 import type { AnalyzerTarget } from './analyzer-poller.js';
 import { reportableDefectTypes, type AnalyzerAnswer } from './analyzer-status.js';
 import type { EventReason, EventRecorder } from './events.js';
@@ -47,9 +59,19 @@ function isStatus(err: unknown, code: number): boolean {
   return err instanceof ApiException && err.code === code;
 }
 
-async function readMonitor(custom: CustomObjectsApi, namespace: string, name: string): Promise<StreamMonitor | undefined> {
+async function readMonitor(
+  custom: CustomObjectsApi,
+  namespace: string,
+  name: string,
+): Promise<StreamMonitor | undefined> {
   try {
-    return await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name }) as StreamMonitor;
+    return (await custom.getNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace,
+      plural: PLURAL,
+      name,
+    })) as StreamMonitor;
   } catch (err) {
     if (isStatus(err, 404)) return undefined;
     throw err;
@@ -62,19 +84,34 @@ async function readMonitor(custom: CustomObjectsApi, namespace: string, name: st
  * by hand) is someone else's, and replacing it would also hand it to the garbage collector
  * through our ownerReference.
  */
-function notOurs(what: string, holder: { uid: string | undefined; name: string | undefined }, monitor: StreamMonitor): string | undefined {
+function notOurs(
+  what: string,
+  holder: { uid: string | undefined; name: string | undefined },
+  monitor: StreamMonitor,
+): string | undefined {
   if (holder.uid === monitor.metadata.uid) return undefined;
-  const whose = holder.name === undefined ? 'it has no controller (made by hand?)' : `it is controlled by ${holder.name} (uid ${holder.uid})`;
+  const whose =
+    holder.name === undefined
+      ? 'it has no controller (made by hand?)'
+      : `it is controlled by ${holder.name} (uid ${holder.uid})`;
   return `${what} exists and is not this monitor's: ${whose}; delete or rename it, or rename the monitor`;
 }
 
 /** Writes the monitor's ConfigMap when it is its own; else says whose it is (and writes nothing). */
-async function ensureConfigMap(deps: ReconcileDeps, monitor: StreamMonitor, rendered: RenderedAnalyzer): Promise<string | undefined> {
+async function ensureConfigMap(
+  deps: ReconcileDeps,
+  monitor: StreamMonitor,
+  rendered: RenderedAnalyzer,
+): Promise<string | undefined> {
   const desired = rendered.configMap;
   const name = desired.metadata!.name!;
   const namespace = desired.metadata!.namespace!;
   const replace = (resourceVersion: string | undefined): Promise<unknown> =>
-    deps.core.replaceNamespacedConfigMap({ name, namespace, body: { ...desired, metadata: { ...desired.metadata, resourceVersion } } });
+    deps.core.replaceNamespacedConfigMap({
+      name,
+      namespace,
+      body: { ...desired, metadata: { ...desired.metadata, resourceVersion } },
+    });
   const current = deps.owned.configMap(namespace, name);
   if (current === undefined) {
     try {
@@ -85,11 +122,19 @@ async function ensureConfigMap(deps: ReconcileDeps, monitor: StreamMonitor, rend
     }
     // It exists but the cache does not hold it: not seen yet (ours), or not labelled (not ours).
     const existing = configMapFacts(await deps.core.readNamespacedConfigMap({ name, namespace }));
-    const conflict = notOurs(`ConfigMap ${namespace}/${name}`, { uid: existing.controllerUid, name: existing.controller }, monitor);
+    const conflict = notOurs(
+      `ConfigMap ${namespace}/${name}`,
+      { uid: existing.controllerUid, name: existing.controller },
+      monitor,
+    );
     if (conflict === undefined) await replace(existing.resourceVersion);
     return conflict;
   }
-  const conflict = notOurs(`ConfigMap ${namespace}/${name}`, { uid: current.controllerUid, name: current.controller }, monitor);
+  const conflict = notOurs(
+    `ConfigMap ${namespace}/${name}`,
+    { uid: current.controllerUid, name: current.controller },
+    monitor,
+  );
   if (conflict === undefined && current.digest !== dataDigest(desired.data)) await replace(current.resourceVersion);
   return conflict;
 }
@@ -99,7 +144,12 @@ async function ensureConfigMap(deps: ReconcileDeps, monitor: StreamMonitor, rend
  * (not in the cache yet), one being deleted, or one of a deleted monitor of the same name
  * (the garbage collector removes it) only makes the name busy for a while.
  */
-async function podConflict(deps: ReconcileDeps, monitor: StreamMonitor, namespace: string, name: string): Promise<string | undefined> {
+async function podConflict(
+  deps: ReconcileDeps,
+  monitor: StreamMonitor,
+  namespace: string,
+  name: string,
+): Promise<string | undefined> {
   let pod: V1Pod;
   try {
     pod = await deps.core.readNamespacedPod({ name, namespace });
@@ -110,12 +160,20 @@ async function podConflict(deps: ReconcileDeps, monitor: StreamMonitor, namespac
   const controller = pod.metadata?.ownerReferences?.find((r) => r.controller);
   if (pod.metadata?.deletionTimestamp) return undefined;
   if (controller?.kind === monitor.kind && controller.name === monitor.metadata.name) return undefined;
-  return notOurs(`Pod ${namespace}/${name}`, { uid: controller?.uid, name: controller && `${controller.kind}/${controller.name}` }, monitor);
+  return notOurs(
+    `Pod ${namespace}/${name}`,
+    { uid: controller?.uid, name: controller && `${controller.kind}/${controller.name}` },
+    monitor,
+  );
 }
 
 async function deletePod(deps: ReconcileDeps, pod: V1Pod): Promise<void> {
   try {
-    await deps.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { preconditions: { uid: pod.metadata?.uid } } });
+    await deps.core.deleteNamespacedPod({
+      name: pod.metadata!.name!,
+      namespace: pod.metadata!.namespace!,
+      body: { preconditions: { uid: pod.metadata?.uid } },
+    });
   } catch (err) {
     if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
   }
@@ -146,41 +204,76 @@ export interface PlannedEvent {
  * only until the new status is stored: they are emitted after that write, never before (a
  * write that fails with a 409 is retried, and would emit them twice).
  */
-export function statusChangeEvents(before: StreamMonitorStatus | undefined, after: StreamMonitorStatus, blocked?: Blocked): PlannedEvent[] {
+export function statusChangeEvents(
+  before: StreamMonitorStatus | undefined,
+  after: StreamMonitorStatus,
+  blocked?: Blocked,
+): PlannedEvent[] {
   if (blocked !== undefined) return [{ type: 'Warning', reason: blocked.reason, message: blocked.message }];
   const events: PlannedEvent[] = [];
   const was = conditionStatus(before, 'SourceConnected');
   const is = conditionStatus(after, 'SourceConnected');
-  if (was === 'True' && is === 'False') events.push({ type: 'Warning', reason: 'SourceLost', message: after.conditions?.find((c) => c.type === 'SourceConnected')?.message ?? 'source lost' });
-  if (was === 'False' && is === 'True') events.push({ type: 'Normal', reason: 'SourceRecovered', message: 'media flows again' });
+  if (was === 'True' && is === 'False')
+    events.push({
+      type: 'Warning',
+      reason: 'SourceLost',
+      message: after.conditions?.find((c) => c.type === 'SourceConnected')?.message ?? 'source lost',
+    });
+  if (was === 'False' && is === 'True')
+    events.push({ type: 'Normal', reason: 'SourceRecovered', message: 'media flows again' });
   if (after.defects === undefined || is === undefined || is === 'Unknown') return events;
   const previous = new Set(before?.defects?.active ?? []);
   const current = new Set(after.defects.active ?? []);
-  for (const type of current) if (!previous.has(type)) events.push({ type: 'Warning', reason: 'DefectStarted', message: `${type} defect started` });
-  for (const type of previous) if (!current.has(type)) events.push({ type: 'Normal', reason: 'DefectCleared', message: `${type} defect cleared` });
+  for (const type of current)
+    if (!previous.has(type))
+      events.push({ type: 'Warning', reason: 'DefectStarted', message: `${type} defect started` });
+  for (const type of previous)
+    if (!current.has(type)) events.push({ type: 'Normal', reason: 'DefectCleared', message: `${type} defect cleared` });
   return events;
 }
 
 /** The Event that says why a new analyzer pod was created (pure). */
-function creationEvent(monitor: StreamMonitor, stale: V1Pod[], rendered: RenderedAnalyzer, created: string): PlannedEvent {
+function creationEvent(
+  monitor: StreamMonitor,
+  stale: V1Pod[],
+  rendered: RenderedAnalyzer,
+  created: string,
+): PlannedEvent {
   const replaced = stale.find((p) => !ended(p) && hashOf(p) !== rendered.hash);
   const failed = stale.find(ended);
   if (replaced) {
-    return { type: 'Normal', reason: 'AnalyzerReplaced', message: `analyzer pod ${replaced.metadata?.name} replaced by ${created}: config hash ${hashOf(replaced) ?? 'none'} -> ${rendered.hash}` };
+    return {
+      type: 'Normal',
+      reason: 'AnalyzerReplaced',
+      message: `analyzer pod ${replaced.metadata?.name} replaced by ${created}: config hash ${hashOf(replaced) ?? 'none'} -> ${rendered.hash}`,
+    };
   }
   if (failed) {
     // The kubelet's own words (e.g. "Evicted: The node was low on resource: memory.").
     const why = [failed.status?.phase, failed.status?.reason, failed.status?.message].filter((s) => s).join(': ');
     return failed.status?.reason === 'Evicted'
-      ? { type: 'Warning', reason: 'AnalyzerEvicted', message: `analyzer pod ${failed.metadata?.name} was evicted (${why}); created ${created}` }
-      : { type: 'Warning', reason: 'AnalyzerRecreated', message: `analyzer pod ${failed.metadata?.name} ended (${why}); created ${created}` };
+      ? {
+          type: 'Warning',
+          reason: 'AnalyzerEvicted',
+          message: `analyzer pod ${failed.metadata?.name} was evicted (${why}); created ${created}`,
+        }
+      : {
+          type: 'Warning',
+          reason: 'AnalyzerRecreated',
+          message: `analyzer pod ${failed.metadata?.name} ended (${why}); created ${created}`,
+        };
   }
   // The last status named a pod, or said its pod was terminating (someone deleted it, and the
   // new one had to wait for the name): this one replaces an analyzer, it is not the first.
-  const waitedForName = monitor.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === REASON_POD_TERMINATING) ?? false;
+  const waitedForName =
+    monitor.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === REASON_POD_TERMINATING) ?? false;
   const previous = monitor.status?.phase === 'Suspended' ? undefined : monitor.status?.analyzer?.pod;
   if (waitedForName || previous !== undefined) {
-    return { type: 'Warning', reason: 'AnalyzerRecreated', message: `analyzer pod ${previous ?? created} disappeared; created ${created}` };
+    return {
+      type: 'Warning',
+      reason: 'AnalyzerRecreated',
+      message: `analyzer pod ${previous ?? created} disappeared; created ${created}`,
+    };
   }
   return { type: 'Normal', reason: 'AnalyzerCreated', message: `created analyzer pod ${created}` };
 }
@@ -200,15 +293,28 @@ interface PodPlan {
 }
 
 function planPods(monitor: StreamMonitor, owned: V1Pod[], rendered: RenderedAnalyzer): PodPlan {
-  const pods = owned.filter((p) => p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === monitor.metadata.uid));
+  const pods = owned.filter((p) =>
+    p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === monitor.metadata.uid),
+  );
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
-  if (monitor.spec.suspend) return { keep: undefined, delete: live, create: false, nameBusy: false, terminating: undefined, stale: [] };
+  if (monitor.spec.suspend)
+    return { keep: undefined, delete: live, create: false, nameBusy: false, terminating: undefined, stale: [] };
   const keep = live.find((p) => hashOf(p) === rendered.hash && !ended(p));
   const stale = live.filter((p) => p !== keep);
   const desiredName = rendered.pod.metadata!.name!;
-  const holder = keep === undefined ? pods.find((p) => p.metadata?.name === desiredName && p.metadata?.deletionTimestamp) : undefined;
+  const holder =
+    keep === undefined
+      ? pods.find((p) => p.metadata?.name === desiredName && p.metadata?.deletionTimestamp)
+      : undefined;
   const nameBusy = holder !== undefined;
-  return { keep, delete: stale, create: keep === undefined && !nameBusy, nameBusy, terminating: holder?.metadata?.name, stale };
+  return {
+    keep,
+    delete: stale,
+    create: keep === undefined && !nameBusy,
+    nameBusy,
+    terminating: holder?.metadata?.name,
+    stale,
+  };
 }
 
 /**
@@ -216,7 +322,13 @@ function planPods(monitor: StreamMonitor, owned: V1Pod[], rendered: RenderedAnal
  * done (their action will not be repeated, so they are emitted even when the write fails) and,
  * once the write succeeded, those of the status change.
  */
-async function commitStatus(deps: ReconcileDeps, monitor: StreamMonitor, status: StreamMonitorStatus, done: PlannedEvent[], blocked?: Blocked): Promise<void> {
+async function commitStatus(
+  deps: ReconcileDeps,
+  monitor: StreamMonitor,
+  status: StreamMonitorStatus,
+  done: PlannedEvent[],
+  blocked?: Blocked,
+): Promise<void> {
   const record = async (events: PlannedEvent[]): Promise<void> => {
     for (const e of events) await deps.recordEvent(monitor, e.type, e.reason, e.message);
   };
@@ -235,9 +347,21 @@ async function commitStatus(deps: ReconcileDeps, monitor: StreamMonitor, status:
 }
 
 /** No analyzer can run for the monitor: status says why, with one Warning Event when that is news. */
-async function reportBlocked(deps: ReconcileDeps, key: string, monitor: StreamMonitor, blocked: Blocked, done: PlannedEvent[] = []): Promise<void> {
+async function reportBlocked(
+  deps: ReconcileDeps,
+  key: string,
+  monitor: StreamMonitor,
+  blocked: Blocked,
+  done: PlannedEvent[] = [],
+): Promise<void> {
   deps.analyzers?.track(key, undefined);
-  await commitStatus(deps, monitor, observedStatus({ monitor, pod: undefined, blocked, now: deps.now() }), done, blocked);
+  await commitStatus(
+    deps,
+    monitor,
+    observedStatus({ monitor, pod: undefined, blocked, now: deps.now() }),
+    done,
+    blocked,
+  );
 }
 
 export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promise<ReconcileResult> {
@@ -268,7 +392,11 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
   const done: PlannedEvent[] = [];
   for (const p of plan.delete) await deletePod(deps, p);
   if (monitor.spec.suspend && plan.delete.length > 0) {
-    done.push({ type: 'Normal', reason: 'AnalyzerRemoved', message: `suspended: analyzer pod ${plan.delete.map((p) => p.metadata?.name).join(', ')} deleted` });
+    done.push({
+      type: 'Normal',
+      reason: 'AnalyzerRemoved',
+      message: `suspended: analyzer pod ${plan.delete.map((p) => p.metadata?.name).join(', ')} deleted`,
+    });
   }
   let pod = plan.keep;
   let requeueAfterMs = plan.nameBusy ? NAME_BUSY_RETRY_MS : undefined;
@@ -294,14 +422,19 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
 
   const running = !monitor.spec.suspend && pod?.status?.phase === 'Running';
   const podIP = pod?.status?.podIP;
-  const target = running && podIP
-    ? { podIP, port: rendered.config.http.port, defectTypes: reportableDefectTypes(rendered.config.models) }
-    : undefined;
+  const target =
+    running && podIP
+      ? { podIP, port: rendered.config.http.port, defectTypes: reportableDefectTypes(rendered.config.models) }
+      : undefined;
   deps.analyzers?.track(key, target);
   const answer = target ? deps.analyzers?.latest(key) : undefined;
   const status = observedStatus({
-    monitor, pod: monitor.spec.suspend ? undefined : pod, terminating: pod === undefined ? plan.terminating : undefined,
-    analyzer: answer?.status, analyzerProblem: answer?.problem, now: deps.now(),
+    monitor,
+    pod: monitor.spec.suspend ? undefined : pod,
+    terminating: pod === undefined ? plan.terminating : undefined,
+    analyzer: answer?.status,
+    analyzerProblem: answer?.problem,
+    now: deps.now(),
   });
   await commitStatus(deps, monitor, status, done);
   return requeueAfterMs === undefined ? {} : { requeueAfterMs };

@@ -14,7 +14,9 @@ export class StatusWriteError extends Error {
   readonly code: number | undefined;
 
   constructor(monitor: StreamMonitor, cause: unknown) {
-    super(`status write of ${monitor.metadata.namespace}/${monitor.metadata.name} failed: ${describeError(cause)}`, { cause });
+    super(`status write of ${monitor.metadata.namespace}/${monitor.metadata.name} failed: ${describeError(cause)}`, {
+      cause,
+    });
     this.name = 'StatusWriteError';
     this.code = cause instanceof ApiException ? cause.code : undefined;
   }
@@ -27,8 +29,17 @@ export function statusWriter(custom: CustomObjectsApi): StatusWriter {
     const { name, namespace, resourceVersion } = monitor.metadata;
     try {
       await custom.replaceNamespacedCustomObjectStatus({
-        group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace, name,
-        body: { apiVersion: monitor.apiVersion, kind: monitor.kind, metadata: { name, namespace, resourceVersion }, status },
+        group: API_GROUP,
+        version: API_VERSION,
+        plural: PLURAL,
+        namespace,
+        name,
+        body: {
+          apiVersion: monitor.apiVersion,
+          kind: monitor.kind,
+          metadata: { name, namespace, resourceVersion },
+          status,
+        },
       });
     } catch (err) {
       throw new StatusWriteError(monitor, err);

@@ -40,30 +40,92 @@ function podCondition(pod: V1Pod, type: string): boolean {
 /** Ready's reason while a new analyzer pod waits for its terminating predecessor's name. */
 export const REASON_POD_TERMINATING = 'AnalyzerPodTerminating';
 
-function podPhaseFacts(pod: V1Pod | undefined, terminating: string | undefined): { phase: Phase; ready: ConditionFacts } {
+function podPhaseFacts(
+  pod: V1Pod | undefined,
+  terminating: string | undefined,
+): { phase: Phase; ready: ConditionFacts } {
   if (pod === undefined && terminating !== undefined) {
-    return { phase: 'Pending', ready: { type: 'Ready', status: 'False', reason: REASON_POD_TERMINATING, message: `analyzer pod ${terminating} is being deleted; a new one follows` } };
+    return {
+      phase: 'Pending',
+      ready: {
+        type: 'Ready',
+        status: 'False',
+        reason: REASON_POD_TERMINATING,
+        message: `analyzer pod ${terminating} is being deleted; a new one follows`,
+      },
+    };
   }
   if (pod === undefined) {
-    return { phase: 'Pending', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerPodMissing', message: 'the analyzer pod is being created' } };
+    return {
+      phase: 'Pending',
+      ready: {
+        type: 'Ready',
+        status: 'False',
+        reason: 'AnalyzerPodMissing',
+        message: 'the analyzer pod is being created',
+      },
+    };
   }
   const name = pod.metadata?.name ?? '';
   switch (pod.status?.phase) {
     case 'Running':
       return podCondition(pod, 'Ready')
-        ? { phase: 'Running', ready: { type: 'Ready', status: 'True', reason: 'AnalyzerReady', message: `analyzer pod ${name} is ready` } }
-        : { phase: 'Starting', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerNotReady', message: `analyzer pod ${name} runs but is not ready` } };
+        ? {
+            phase: 'Running',
+            ready: { type: 'Ready', status: 'True', reason: 'AnalyzerReady', message: `analyzer pod ${name} is ready` },
+          }
+        : {
+            phase: 'Starting',
+            ready: {
+              type: 'Ready',
+              status: 'False',
+              reason: 'AnalyzerNotReady',
+              message: `analyzer pod ${name} runs but is not ready`,
+            },
+          };
     case 'Failed':
     case 'Succeeded':
-      return { phase: 'Failed', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerPodEnded', message: `analyzer pod ${name} ended (${pod.status?.phase}); it is replaced` } };
+      return {
+        phase: 'Failed',
+        ready: {
+          type: 'Ready',
+          status: 'False',
+          reason: 'AnalyzerPodEnded',
+          message: `analyzer pod ${name} ended (${pod.status?.phase}); it is replaced`,
+        },
+      };
     default: {
       const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
       if (scheduled?.status === 'False') {
-        return { phase: 'Pending', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerUnschedulable', message: scheduled.message ?? 'the analyzer pod cannot be scheduled' } };
+        return {
+          phase: 'Pending',
+          ready: {
+            type: 'Ready',
+            status: 'False',
+            reason: 'AnalyzerUnschedulable',
+            message: scheduled.message ?? 'the analyzer pod cannot be scheduled',
+          },
+        };
       }
       return pod.spec?.nodeName
-        ? { phase: 'Starting', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerStarting', message: `analyzer pod ${name} is starting on ${pod.spec.nodeName}` } }
-        : { phase: 'Pending', ready: { type: 'Ready', status: 'False', reason: 'AnalyzerPending', message: `analyzer pod ${name} waits to be scheduled` } };
+        ? {
+            phase: 'Starting',
+            ready: {
+              type: 'Ready',
+              status: 'False',
+              reason: 'AnalyzerStarting',
+              message: `analyzer pod ${name} is starting on ${pod.spec.nodeName}`,
+            },
+          }
+        : {
+            phase: 'Pending',
+            ready: {
+              type: 'Ready',
+              status: 'False',
+              reason: 'AnalyzerPending',
+              message: `analyzer pod ${name} waits to be scheduled`,
+            },
+          };
     }
   }
 }
@@ -78,11 +140,17 @@ function unknown(type: string, message: string, reason = 'AnalyzerStatusUnavaila
  * Unreachable keeps one fixed message: connect errors vary between polls and would flap status.
  */
 function noAnswerConditions(problem: AnalyzerProblem | undefined): ConditionFacts[] {
-  const both = (message: string, reason?: string): ConditionFacts[] =>
-    [unknown('SourceConnected', message, reason), unknown('DefectFree', message, reason)];
-  if (problem === undefined || problem.reason === 'unreachable') return both('the analyzer has not reported its status');
+  const both = (message: string, reason?: string): ConditionFacts[] => [
+    unknown('SourceConnected', message, reason),
+    unknown('DefectFree', message, reason),
+  ];
+  if (problem === undefined || problem.reason === 'unreachable')
+    return both('the analyzer has not reported its status');
   if (problem.reason === 'timeout') return both(`the analyzer's /status did not answer: ${problem.message}`);
-  return both(`the analyzer's /status answer was refused (${problem.reason}): ${problem.message}`, 'AnalyzerStatusInvalid');
+  return both(
+    `the analyzer's /status answer was refused (${problem.reason}): ${problem.message}`,
+    'AnalyzerStatusInvalid',
+  );
 }
 
 function analyzerConditions(analyzer: AnalyzerStatus | undefined, problem?: AnalyzerProblem): ConditionFacts[] {
@@ -90,8 +158,18 @@ function analyzerConditions(analyzer: AnalyzerStatus | undefined, problem?: Anal
   const active = [...new Set(analyzer.activeDefects.map((d) => d.type))].sort();
   return [
     analyzer.mediaFlowing
-      ? { type: 'SourceConnected', status: 'True', reason: 'MediaFlowing', message: `media flows from ${analyzer.source}` }
-      : { type: 'SourceConnected', status: 'False', reason: analyzer.phase === 'reconnecting' ? 'Reconnecting' : 'NoMedia', message: `no media from ${analyzer.source} (analyzer ${analyzer.phase})` },
+      ? {
+          type: 'SourceConnected',
+          status: 'True',
+          reason: 'MediaFlowing',
+          message: `media flows from ${analyzer.source}`,
+        }
+      : {
+          type: 'SourceConnected',
+          status: 'False',
+          reason: analyzer.phase === 'reconnecting' ? 'Reconnecting' : 'NoMedia',
+          message: `no media from ${analyzer.source} (analyzer ${analyzer.phase})`,
+        },
     active.length === 0
       ? { type: 'DefectFree', status: 'True', reason: 'NoActiveDefects', message: 'no defect is active' }
       : { type: 'DefectFree', status: 'False', reason: 'DefectsActive', message: `active: ${active.join(', ')}` },
@@ -102,11 +180,17 @@ function analyzerConditions(analyzer: AnalyzerStatus | undefined, problem?: Anal
  * Keeps lastTransitionTime while a condition's status stays the same. Messages carry text from
  * the analyzer, the spec and the scheduler: URL secrets are masked and the length bounded.
  */
-function withTransitions(facts: ConditionFacts[], previous: Condition[] | undefined, generation: number | undefined, now: Date): Condition[] {
+function withTransitions(
+  facts: ConditionFacts[],
+  previous: Condition[] | undefined,
+  generation: number | undefined,
+  now: Date,
+): Condition[] {
   return facts.map((fact) => {
     const c = { ...fact, message: safeMessage(fact.message) };
     const before = previous?.find((p) => p.type === c.type);
-    const lastTransitionTime = before && before.status === c.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
+    const lastTransitionTime =
+      before && before.status === c.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
     return { ...c, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
   });
 }
@@ -127,7 +211,9 @@ function streamFacts(analyzer: AnalyzerStatus): NonNullable<StreamMonitorStatus[
 function defectFacts(analyzer: AnalyzerStatus): NonNullable<StreamMonitorStatus['defects']> {
   const active = [...new Set(analyzer.activeDefects.map((d) => d.type))].sort();
   const last = analyzer.recentEvents.at(-1);
-  const counts = Object.fromEntries(Object.entries(analyzer.counters.defects).filter(([, n]) => n !== undefined && n > 0)) as Record<string, number>;
+  const counts = Object.fromEntries(
+    Object.entries(analyzer.counters.defects).filter(([, n]) => n !== undefined && n > 0),
+  ) as Record<string, number>;
   return { active, ...(last ? { last: { type: last.type, wallclock: last.wallclock } } : {}), counts };
 }
 
@@ -139,22 +225,32 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
     return {
       phase: 'Failed',
       observedGeneration: generation,
-      conditions: withTransitions([
-        { type: 'Ready', status: 'False', reason: o.blocked.reason, message: o.blocked.message },
-        unknown('SourceConnected', 'no analyzer runs'),
-        unknown('DefectFree', 'no analyzer runs'),
-      ], previous, generation, now),
+      conditions: withTransitions(
+        [
+          { type: 'Ready', status: 'False', reason: o.blocked.reason, message: o.blocked.message },
+          unknown('SourceConnected', 'no analyzer runs'),
+          unknown('DefectFree', 'no analyzer runs'),
+        ],
+        previous,
+        generation,
+        now,
+      ),
     };
   }
   if (monitor.spec.suspend) {
     return {
       phase: 'Suspended',
       observedGeneration: generation,
-      conditions: withTransitions([
-        { type: 'Ready', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: no analyzer runs' },
-        unknown('SourceConnected', 'no analyzer runs'),
-        unknown('DefectFree', 'no analyzer runs'),
-      ], previous, generation, now),
+      conditions: withTransitions(
+        [
+          { type: 'Ready', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: no analyzer runs' },
+          unknown('SourceConnected', 'no analyzer runs'),
+          unknown('DefectFree', 'no analyzer runs'),
+        ],
+        previous,
+        generation,
+        now,
+      ),
     };
   }
   const { phase: podPhase, ready } = podPhaseFacts(pod, o.terminating);
@@ -172,7 +268,10 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
       pod: pod.metadata?.name,
       node: pod.spec?.nodeName,
       podIP: pod.status?.podIP,
-      startTime: pod.status?.startTime === undefined ? undefined : new Date(pod.status.startTime).toISOString().replace(/\.\d+Z$/, 'Z'),
+      startTime:
+        pod.status?.startTime === undefined
+          ? undefined
+          : new Date(pod.status.startTime).toISOString().replace(/\.\d+Z$/, 'Z'),
       restarts,
       configHash: pod.metadata?.annotations?.[ANNOTATION_CONFIG_HASH],
     };
@@ -195,7 +294,11 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
 export function analyzerFacts(answer: AnalyzerAnswer | undefined): string {
   const analyzer = answer?.status;
   if (analyzer === undefined) return stableJson({ conditions: noAnswerConditions(answer?.problem) });
-  return stableJson({ conditions: analyzerConditions(analyzer), stream: streamFacts(analyzer), defects: defectFacts(analyzer) });
+  return stableJson({
+    conditions: analyzerConditions(analyzer),
+    stream: streamFacts(analyzer),
+    defects: defectFacts(analyzer),
+  });
 }
 
 /** Whether the stored status already says what was observed (undefined fields ignored). */

@@ -44,8 +44,10 @@ const tapDir = mkdtempSync(join(tmpdir(), 'streamqc-tests-'));
 const tapFile = join(tapDir, 'results.tap');
 const args = [
   '--test',
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=tap',
+  `--test-reporter-destination=${tapFile}`,
   `--test-concurrency=${process.env.STREAMQC_TEST_CONCURRENCY ?? 2}`,
   ...files,
 ];
@@ -54,7 +56,11 @@ const stopChild = (sig) => child.kill(sig);
 process.on('SIGINT', stopChild);
 process.on('SIGTERM', stopChild);
 const code = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-try { await teardown(); } catch (err) { console.error('run-tests: teardown failed:', err); }
+try {
+  await teardown();
+} catch (err) {
+  console.error('run-tests: teardown failed:', err);
+}
 
 const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
 const count = (key) => Number((tap.match(new RegExp(`^# ${key} (\\d+)$`, 'm')) ?? [])[1] ?? 0);

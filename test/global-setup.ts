@@ -13,7 +13,9 @@ let cluster: TestCluster | undefined;
 let stateDir: string | undefined;
 
 function needsCluster(files: string[]): boolean {
-  return files.some((f) => [`${sep}dist${sep}test${sep}integration${sep}`, `${sep}dist${sep}test${sep}e2e${sep}`].some((d) => f.includes(d)));
+  return files.some((f) =>
+    [`${sep}dist${sep}test${sep}integration${sep}`, `${sep}dist${sep}test${sep}e2e${sep}`].some((d) => f.includes(d)),
+  );
 }
 
 /** Clears what earlier runs that crashed left under .cluster/runs/. */

@@ -49,7 +49,12 @@ export interface AnalyzerStatus {
     /** Keyed by defect type: a built-in DefectType or a user model's `model:<name>`. */
     defects: Partial<Record<string, number>>;
   };
-  loudness: { momentaryLufs: number | null; shortTermLufs: number | null; integratedLufs: number | null; truePeakDbtp: number | null };
+  loudness: {
+    momentaryLufs: number | null;
+    shortTermLufs: number | null;
+    integratedLufs: number | null;
+    truePeakDbtp: number | null;
+  };
 }
 
 /**

@@ -21,13 +21,23 @@ import { pictureChanged } from './format_change.js';
 import { DefectTracker, defineDetector, type DefectSink, type Detector, type StreamFormat } from './detector.js';
 
 export const blockinessOptions = {
-  enabled: bool(true, 'Report macroblocking / corruption (block-edge energy far above the stream\'s baseline)'),
+  enabled: bool(true, "Report macroblocking / corruption (block-edge energy far above the stream's baseline)"),
   ratio: num(1.2, 1, 10, 'Blockiness above baseline * ratio is blocky (with minDelta)'),
   minDelta: num(0.08, 0, 10, 'Blockiness must also exceed the baseline by this much (with ratio)'),
-  starvedRatio: num(1.08, 1, 10, 'Bitrate starvation: blockiness above baseline * this, with detail collapsing at once'),
-  starvedDetailRatio: num(0.6, 0, 1, 'Bitrate starvation: detail below its own baseline * this, with blockiness rising at once'),
+  starvedRatio: num(
+    1.08,
+    1,
+    10,
+    'Bitrate starvation: blockiness above baseline * this, with detail collapsing at once',
+  ),
+  starvedDetailRatio: num(
+    0.6,
+    0,
+    1,
+    'Bitrate starvation: detail below its own baseline * this, with blockiness rising at once',
+  ),
   minDetail: num(1, 0, 1020, 'Frames with less detail (mean absolute Laplacian) are too flat to judge'),
-  baselineSeconds: num(30, 1, 3600, 'Time constant of the stream\'s blockiness baseline', { unit: 's' }),
+  baselineSeconds: num(30, 1, 3600, "Time constant of the stream's blockiness baseline", { unit: 's' }),
   relearnSeconds: num(
     120,
     0,
@@ -36,7 +46,13 @@ export const blockinessOptions = {
     { unit: 's' },
   ),
   warmupSeconds: num(1, 0, 600, 'Judgeable video that seeds the baseline before any detection', { unit: 's' }),
-  corruptionHold: num(10, 0, 600, 'After a decode error, frames count as corrupt until a clean keyframe or this long without errors', { unit: 's' }),
+  corruptionHold: num(
+    10,
+    0,
+    600,
+    'After a decode error, frames count as corrupt until a clean keyframe or this long without errors',
+    { unit: 's' },
+  ),
   minDuration: num(0.5, 0, 3600, 'Shortest blocky stretch reported', { unit: 's' }),
 } satisfies OptionTable;
 

@@ -16,10 +16,10 @@ import { pictureChanged } from './format_change.js';
 import { DefectTracker, defineDetector, type DefectSink, type Detector, type StreamFormat } from './detector.js';
 
 export const blurOptions = {
-  enabled: bool(true, 'Report loss of detail far below the stream\'s baseline'),
+  enabled: bool(true, "Report loss of detail far below the stream's baseline"),
   ratio: num(0.4, 0, 1, 'Detail below baseline * ratio is blurred'),
   minBaselineDetail: num(2, 0, 1020, 'No detection while the baseline detail (mean absolute Laplacian) is lower'),
-  baselineSeconds: num(30, 1, 3600, 'Time constant of the stream\'s detail baseline', { unit: 's' }),
+  baselineSeconds: num(30, 1, 3600, "Time constant of the stream's detail baseline", { unit: 's' }),
   relearnSeconds: num(
     120,
     0,

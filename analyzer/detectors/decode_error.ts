@@ -31,7 +31,10 @@ interface Burst {
   cleanAt: number | null;
 }
 
-export function createDecodeErrorDetector(options: DecodeErrorOptions, sink: DefectSink<'decode_error'>): Detector<'decode_error'> {
+export function createDecodeErrorDetector(
+  options: DecodeErrorOptions,
+  sink: DefectSink<'decode_error'>,
+): Detector<'decode_error'> {
   let burst: Burst | null = null;
 
   const detailOf = (b: Burst): Record<string, number | string> => ({ errors: b.errors, message: b.lastMessage });

@@ -66,7 +66,10 @@ export function pictureChanged(before: StreamFormat, after: StreamFormat): boole
   return PICTURE_ASPECTS.some((aspect) => aspect in differences);
 }
 
-export function createFormatChangeDetector(_options: FormatChangeOptions, sink: DefectSink<'format_change'>): Detector<'format_change'> {
+export function createFormatChangeDetector(
+  _options: FormatChangeOptions,
+  sink: DefectSink<'format_change'>,
+): Detector<'format_change'> {
   let previous: StreamFormat | null = null;
   return {
     type: 'format_change',

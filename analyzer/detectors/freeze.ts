@@ -22,7 +22,7 @@ export const freezeOptions = {
     0.001 * 255,
     0,
     255,
-    'Mean absolute luma difference to the previous frame (levels 0..255) at or below which a frame is unchanged; 0.255 is freezedetect\'s -60 dB',
+    "Mean absolute luma difference to the previous frame (levels 0..255) at or below which a frame is unchanged; 0.255 is freezedetect's -60 dB",
   ),
   minDuration: num(2, 0, 3600, 'Shortest freeze reported', { unit: 's' }),
   motionFrames: num(2, 1, 30, 'Consecutive moving frames that end a freeze (1 = any change ends it, as freezedetect)', {

@@ -12,7 +12,14 @@ import { blockinessDetector } from './blockiness.js';
 import { blurDetector } from './blur.js';
 import { clippingDetector } from './clipping.js';
 import { decodeErrorDetector } from './decode_error.js';
-import type { DefectSink, Detector, DetectorDescriptor, DetectorNeeds, DetectorOptionTable, SharedSettings } from './detector.js';
+import type {
+  DefectSink,
+  Detector,
+  DetectorDescriptor,
+  DetectorNeeds,
+  DetectorOptionTable,
+  SharedSettings,
+} from './detector.js';
 import { formatChangeDetector } from './format_change.js';
 import { freezeDetector } from './freeze.js';
 import { loudnessDetector } from './loudness.js';
@@ -63,7 +70,10 @@ export function detectorsSchemaOf(list: DetectorList): Record<string, unknown> {
 }
 
 /** A detector's own values from a configuration of its list (keyed by its defect type). */
-function optionsOf<L extends DetectorList>(config: DetectorsConfigOf<L>, detector: L[number]): OptionValues<DetectorOptionTable> {
+function optionsOf<L extends DetectorList>(
+  config: DetectorsConfigOf<L>,
+  detector: L[number],
+): OptionValues<DetectorOptionTable> {
   return (config as Record<string, OptionValues<DetectorOptionTable>>)[detector.type];
 }
 
@@ -76,8 +86,15 @@ export function sharedSettingsOf<L extends DetectorList>(list: L, config: Detect
   const shared: Partial<SharedSettings> = {};
   for (const detector of list) Object.assign(shared, detector.shares?.(optionsOf(config, detector)));
   const { blackPictureRatio, darkLumaThreshold, clipLevel, reconnectAfter } = shared;
-  if (blackPictureRatio === undefined || darkLumaThreshold === undefined || clipLevel === undefined || reconnectAfter === undefined) {
-    throw new Error(`the detector list (${defectTypesOf(list).join(', ')}) leaves shared settings unset: has only ${Object.keys(shared).join(', ')}`);
+  if (
+    blackPictureRatio === undefined ||
+    darkLumaThreshold === undefined ||
+    clipLevel === undefined ||
+    reconnectAfter === undefined
+  ) {
+    throw new Error(
+      `the detector list (${defectTypesOf(list).join(', ')}) leaves shared settings unset: has only ${Object.keys(shared).join(', ')}`,
+    );
   }
   return { blackPictureRatio, darkLumaThreshold, clipLevel, reconnectAfter };
 }

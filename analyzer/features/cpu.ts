@@ -7,7 +7,11 @@
  */
 import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './types.js';
 
-export function computeFeatures(frame: LumaFrame, previous: Uint8Array | null, geometry: FeatureGeometry): VideoFeatures {
+export function computeFeatures(
+  frame: LumaFrame,
+  previous: Uint8Array | null,
+  geometry: FeatureGeometry,
+): VideoFeatures {
   // Measured on real decoded frames (480x270): row-local accumulators that stay small
   // integers and branch-free Math.abs run 2.2x faster than one running double sum with
   // if-based absolute values. Every sum is an exact integer, so the ONNX graph agrees exactly.
@@ -93,8 +97,7 @@ export function computeFeatures(frame: LumaFrame, previous: Uint8Array | null, g
     darkRatio: darkCount / n,
     diff: previous ? diffSum / n : Number.NaN,
     detail: interior > 0 ? lapSum / interior : 0,
-    blockiness:
-      edgeCount > 0 && innerCount > 0 ? (edgeSum / edgeCount + 1) / (innerSum / innerCount + 1) : 1,
+    blockiness: edgeCount > 0 && innerCount > 0 ? (edgeSum / edgeCount + 1) / (innerSum / innerCount + 1) : 1,
   };
 }
 

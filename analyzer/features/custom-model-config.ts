@@ -71,7 +71,12 @@ export function resolveCustomModel(config: CustomModelConfig): ResolvedCustomMod
   const d = CUSTOM_MODEL_DEFAULTS;
   return {
     ...config,
-    input: { ...config.input, scale: config.input.scale ?? d.scale, mean: config.input.mean ?? d.mean, std: config.input.std ?? d.std },
+    input: {
+      ...config.input,
+      scale: config.input.scale ?? d.scale,
+      mean: config.input.mean ?? d.mean,
+      std: config.input.std ?? d.std,
+    },
     output: { ...config.output, index: config.output.index ?? d.index },
     defect: { ...config.defect, above: config.defect.above ?? d.above },
   };
@@ -79,7 +84,6 @@ export function resolveCustomModel(config: CustomModelConfig): ResolvedCustomMod
 
 // ---------------------------------------------------------------------------------------
 // Field validation
-
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -144,7 +148,12 @@ const TOP: Record<string, Rule> = {
   path: text(/^.+$/s, 'a non-empty file path'),
 };
 
-function checkFields(value: Record<string, unknown>, rules: Record<string, Rule>, field: string, allowedExtra: readonly string[]): string[] {
+function checkFields(
+  value: Record<string, unknown>,
+  rules: Record<string, Rule>,
+  field: string,
+  allowedExtra: readonly string[],
+): string[] {
   const errors: string[] = [];
   for (const [key, rule] of Object.entries(rules)) {
     const v = value[key];
@@ -163,13 +172,16 @@ function checkFields(value: Record<string, unknown>, rules: Record<string, Rule>
 
 /** Errors of one model entry (empty when valid); `field` prefixes them, e.g. 'models[0]'. */
 export function validateCustomModel(value: unknown, field: string): string[] {
-  if (!isMapping(value)) return [`${field}: ${showValue(value)} is not a mapping of name, path, input, output and defect`];
+  if (!isMapping(value))
+    return [`${field}: ${showValue(value)} is not a mapping of name, path, input, output and defect`];
   const sections = Object.keys(SECTIONS);
   const errors = checkFields(value, TOP, field, sections);
   for (const [section, rules] of Object.entries(SECTIONS)) {
     const v = value[section];
-    if (v === undefined) errors.push(`${field}.${section}: missing; expected a mapping of ${Object.keys(rules).join(', ')}`);
-    else if (!isMapping(v)) errors.push(`${field}.${section}: ${showValue(v)} is not a mapping of ${Object.keys(rules).join(', ')}`);
+    if (v === undefined)
+      errors.push(`${field}.${section}: missing; expected a mapping of ${Object.keys(rules).join(', ')}`);
+    else if (!isMapping(v))
+      errors.push(`${field}.${section}: ${showValue(v)} is not a mapping of ${Object.keys(rules).join(', ')}`);
     else errors.push(...checkFields(v, rules, `${field}.${section}`, []));
   }
   return errors;

@@ -18,7 +18,6 @@ import {
 } from './custom-model-config.js';
 import { InOrder, numericOutput, openSession, type ExecutionProvider, type WarningLog } from './onnx-session.js';
 
-
 /** Bilinear sampling positions (half-pixel centres) from one size to another, per axis. */
 interface AxisSampling {
   lo: Int32Array;
@@ -130,9 +129,14 @@ function tensorMetadata(
   let meta: ort.InferenceSession.ValueMetadata | undefined;
   if (wanted !== undefined) {
     meta = all.find((m) => m.name === wanted);
-    if (!meta) throw new Error(`${field}.${kind}.name: ${showValue(wanted)} is not an ${kind} of the model; its ${kind}s are: ${names}`);
+    if (!meta)
+      throw new Error(
+        `${field}.${kind}.name: ${showValue(wanted)} is not an ${kind} of the model; its ${kind}s are: ${names}`,
+      );
   } else if (kind === 'input' && all.length !== 1) {
-    throw new Error(`${field}.input.name: missing, and the model has ${all.length} inputs (${names}); name the one to feed`);
+    throw new Error(
+      `${field}.input.name: missing, and the model has ${all.length} inputs (${names}); name the one to feed`,
+    );
   } else {
     meta = all[0];
     if (!meta) throw new Error(`${field}.path: the model has no ${kind}s`);
@@ -144,7 +148,9 @@ function tensorMetadata(
 /** Checks the model's input against the config; returns the fixed batch size, or null if dynamic. */
 function checkInput(meta: TensorMetadata, input: ResolvedCustomModelConfig['input'], field: string): number | null {
   if (meta.type !== 'float32') {
-    throw new Error(`${field}.input.name: input ${showValue(meta.name)} has type ${meta.type}; only float32 inputs are supported`);
+    throw new Error(
+      `${field}.input.name: input ${showValue(meta.name)} has type ${meta.type}; only float32 inputs are supported`,
+    );
   }
   const shape = meta.shape;
   if (shape.length === 0) return null; // no shape recorded in the model: nothing to contradict
@@ -168,7 +174,9 @@ function checkInput(meta: TensorMetadata, input: ResolvedCustomModelConfig['inpu
   if (found !== null) {
     const other: InputLayout = input.layout === 'NCHW' ? 'NHWC' : 'NCHW';
     if (conflict(other) === null) {
-      throw new Error(`${field}.input.layout: "${input.layout}" contradicts the model's input ${showValue(meta.name)} of shape ${shapeText(shape)}, which is ${other}`);
+      throw new Error(
+        `${field}.input.layout: "${input.layout}" contradicts the model's input ${showValue(meta.name)} of shape ${shapeText(shape)}, which is ${other}`,
+      );
     }
     throw new Error(
       `${field}.input.${found.key}: ${input[found.key]} contradicts the model's input ${showValue(meta.name)} of shape ${shapeText(shape)} ` +
@@ -183,7 +191,9 @@ function checkInput(meta: TensorMetadata, input: ResolvedCustomModelConfig['inpu
 function checkOutput(meta: TensorMetadata, output: ResolvedCustomModelConfig['output'], field: string): void {
   const numeric = ['float32', 'float64', 'int32', 'int8', 'uint8', 'int16', 'uint16'];
   if (!numeric.includes(meta.type)) {
-    throw new Error(`${field}.output.name: output ${showValue(meta.name)} has type ${meta.type}; a number type is expected`);
+    throw new Error(
+      `${field}.output.name: output ${showValue(meta.name)} has type ${meta.type}; a number type is expected`,
+    );
   }
   const rest = meta.shape.slice(1);
   if (meta.shape.length === 0 || !rest.every((d): d is number => typeof d === 'number' && d >= 0)) return;
@@ -226,7 +236,8 @@ export class CustomModelRunner {
     if (errors.length > 0) throw new Error(errors.join('\n'));
     const resolved = resolveCustomModel(config);
     const batchSize = options.batchSize ?? 8;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize: ${batchSize} is not an integer >= 1`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`batchSize: ${batchSize} is not an integer >= 1`);
 
     let bytes: Uint8Array;
     try {
@@ -243,7 +254,9 @@ export class CustomModelRunner {
       purpose: `model ${showValue(resolved.name)}`,
     }).catch((err: unknown) => {
       const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-      throw new Error(`${field}.path: ${showValue(resolved.path)} is not an ONNX model onnxruntime can load (${reason})`);
+      throw new Error(
+        `${field}.path: ${showValue(resolved.path)} is not an ONNX model onnxruntime can load (${reason})`,
+      );
     });
     try {
       const input = tensorMetadata(session.inputMetadata, resolved.input.name, 'input', field);

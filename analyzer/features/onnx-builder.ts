@@ -55,7 +55,12 @@ function attribute(name: string, value: AttributeValue): proto.IAttributeProto {
   return { name, type: AttributeType.INTS, ints: [...value] };
 }
 
-function tensor(name: string, type: ElementType, dims: readonly number[], values: ArrayLike<number>): proto.ITensorProto {
+function tensor(
+  name: string,
+  type: ElementType,
+  dims: readonly number[],
+  values: ArrayLike<number>,
+): proto.ITensorProto {
   const count = dims.reduce((a, b) => a * b, 1);
   if (values.length !== count) {
     throw new Error(`constant ${name}: ${values.length} values for shape [${dims.join(', ')}] (${count} expected)`);
@@ -119,7 +124,12 @@ export class GraphBuilder {
    * Adds one node and returns its (single) output name. `output` names it exactly, which is
    * how graph outputs get their public names; otherwise the name derives from the op type.
    */
-  op(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}, output?: string): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttributeValue> = {},
+    output?: string,
+  ): string {
     let out: string;
     if (output !== undefined) {
       if (this.used.has(output)) throw new Error(`graph ${this.graphName}: name ${output} is already used`);

@@ -126,7 +126,17 @@ export function buildFeatureGraph(geometry: FeatureGeometry): Uint8Array {
       for (const total of segment.totals(j)) weights[row * TOTALS + total] = 1;
     }
   }
-  const all = g.op('Cast', [g.op('Concat', segments.map((s) => s.sums), { axis: 1 })], { to: DOUBLE });
+  const all = g.op(
+    'Cast',
+    [
+      g.op(
+        'Concat',
+        segments.map((s) => s.sums),
+        { axis: 1 },
+      ),
+    ],
+    { to: DOUBLE },
+  );
   const totals = g.op('MatMul', [all, g.constant('totals_weights', 'float64', [k, TOTALS], weights)]);
 
   const n = w * h;

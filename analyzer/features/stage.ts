@@ -21,7 +21,12 @@ import { resolveCustomModel } from './custom-model-config.js';
 const MAX_BATCHES_IN_FLIGHT = 2;
 
 /** Analysis size: decimate by the largest power of two (<= 4) that keeps `minWidth`. */
-export function analysisGeometry(width: number, height: number, minWidth: number, darkThreshold: number): FeatureGeometry {
+export function analysisGeometry(
+  width: number,
+  height: number,
+  minWidth: number,
+  darkThreshold: number,
+): FeatureGeometry {
   let k = 4;
   while (k > 1 && Math.floor(width / k) < minWidth) k /= 2;
   return {
@@ -109,10 +114,11 @@ export class VideoStage {
       stage = new VideoStage(geometry, cpu, cpu, 'cpu', 1, options);
     }
     // A model that fails to load leaves what was loaded before it to be released.
-    if (config.models.length > 0) await stage.loadModels().catch(async (err: unknown) => {
-      await stage.close();
-      throw err;
-    });
+    if (config.models.length > 0)
+      await stage.loadModels().catch(async (err: unknown) => {
+        await stage.close();
+        throw err;
+      });
     return stage;
   }
 
@@ -138,7 +144,8 @@ export class VideoStage {
    * real time or the batch queue is full).
    */
   push(t: number, duration: number, luma: Uint8Array, keyframe: boolean): boolean {
-    if (this.options.live && (this.shouldDrop(t, duration) || this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT)) return false;
+    if (this.options.live && (this.shouldDrop(t, duration) || this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT))
+      return false;
     const frame: LumaFrame = { width: this.geometry.width, height: this.geometry.height, data: luma };
     const drift = this.stillness?.measure(luma, keyframe) ?? Number.NaN;
     if (this.cpu && this.models.length === 0) {
@@ -245,7 +252,10 @@ export class VideoStage {
     if (this.dropping && this.lagSeconds < max / 2) this.dropping = false;
     else if (!this.dropping && this.lagSeconds > max) {
       this.dropping = true;
-      this.options.log.warn({ lagSeconds: Number(this.lagSeconds.toFixed(3)) }, 'analysis behind real time; dropping frames until caught up');
+      this.options.log.warn(
+        { lagSeconds: Number(this.lagSeconds.toFixed(3)) },
+        'analysis behind real time; dropping frames until caught up',
+      );
     }
     return this.dropping;
   }

@@ -59,5 +59,7 @@ function findSetpriv(): string | null {
  */
 export function dyingWithParent(command: string, args: readonly string[]): { command: string; args: string[] } {
   const setpriv = findSetpriv();
-  return setpriv === null ? { command, args: [...args] } : { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command, ...args] };
+  return setpriv === null
+    ? { command, args: [...args] }
+    : { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command, ...args] };
 }

@@ -89,7 +89,8 @@ export interface SessionOptions {
 }
 
 /** `[graph 0 input from stream 0:0 @ 0x..] [verbose] w:1920 h:1080 pixfmt:yuv420p tb:1/15360 fr:30/1 sar:1/1` */
-const VIDEO_INPUT_RE = /input from stream \d+:\d+ @ [^\]]+\] \[verbose\] w:(\d+) h:(\d+) pixfmt:(\S+) tb:\S+ fr:(\d+)\/(\d+)/;
+const VIDEO_INPUT_RE =
+  /input from stream \d+:\d+ @ [^\]]+\] \[verbose\] w:(\d+) h:(\d+) pixfmt:(\S+) tb:\S+ fr:(\d+)\/(\d+)/;
 /** `[graph_0_in_0_1 @ 0x..] [verbose] tb:1/48000 samplefmt:fltp samplerate:48000 chlayout:stereo` */
 const AUDIO_INPUT_RE = /\[verbose\] tb:\S+ samplefmt:\S+ samplerate:(\d+) chlayout:(\S+)/;
 /** `[Parsed_showinfo_3 @ 0x..] [info] n:  25 pts:1000000 pts_time:1 ... iskey:1 type:I` */
@@ -97,7 +98,8 @@ const SHOWINFO_RE = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] n:\s*\d+ pts:\s*
 /** `[Parsed_ametadata_5 @ 0x..] [info] frame:12   pts:256000  pts_time:0.256` and then `... [info] sqa=1` */
 const AMETA_RE = /^\[Parsed_ametadata_\d+ @ [^\]]+\] \[info\] (?:frame:\s*\d+\s+pts:\s*(-?\d+)|(sqa)=1)/;
 const LEVEL_RE = /^(?:\[([^\]@]+?)(?: @ [^\]]+)?\] )?\[(fatal|error|warning|info|verbose)\] (.*)$/;
-const DECODE_ERROR_RE = /concealing|error while decoding|Invalid NAL|corrupt|decode_slice_header|non-existing PPS|no frame!|illegal|Error while decoding stream/i;
+const DECODE_ERROR_RE =
+  /concealing|error while decoding|Invalid NAL|corrupt|decode_slice_header|non-existing PPS|no frame!|illegal|Error while decoding stream/i;
 
 /**
  * Once a frame's record is printed its timestamp has served. With -copyts a stream's
@@ -120,7 +122,8 @@ export function buildDecodeArgs(opts: SessionOptions): string[] {
     '-nostdin',
     '-nostats', // the progress line ends in a carriage return and would swallow records
     // repeat: identical record lines must never collapse into "Last message repeated".
-    '-loglevel', 'repeat+level+verbose',
+    '-loglevel',
+    'repeat+level+verbose',
     // Live HLS arrives a segment at a time; reading it at its native rate spreads the frames
     // over real time, so a pause between segments is not mistaken for an outage.
     ...(opts.realtime || (opts.live && (source.scheme === 'http' || source.scheme === 'https')) ? ['-re'] : []),
@@ -174,12 +177,17 @@ export class DecodeSession {
   private audioPts: number | null = null;
   private audioEnd: number | null = null;
 
-  constructor(opts: SessionOptions, private readonly handlers: SessionHandlers) {
+  constructor(
+    opts: SessionOptions,
+    private readonly handlers: SessionHandlers,
+  ) {
     const args = buildDecodeArgs(opts);
     const run = dyingWithParent(opts.ffmpegPath ?? 'ffmpeg', args);
     this.child = spawn(run.command, run.args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
     const audio = opts.probe.audio ? opts.audio : null;
-    this.decoders = new Set([opts.probe.video?.codec, audio && opts.probe.audio?.codec].filter((c): c is string => !!c));
+    this.decoders = new Set(
+      [opts.probe.video?.codec, audio && opts.probe.audio?.codec].filter((c): c is string => !!c),
+    );
     this.hasVideo = opts.probe.video !== null;
     this.audioBlockSeconds = audio && opts.probe.video ? AUDIO_BLOCK / audio.sampleRate : null;
     this.videoRecords = new RecordMatcher((r, luma) => handlers.video(r.pts, luma, r.keyframe));
@@ -283,7 +291,10 @@ export class DecodeSession {
     if (!this.sawFrame) {
       // Joining a live stream between keyframes: the decoder complains until the first
       // keyframe (missing parameter sets, references). That is not damage in the stream.
-      this.handlers.diagnostic('warning', `ignored ${held.length} decoder complaints before the first frame (joined mid-stream)`);
+      this.handlers.diagnostic(
+        'warning',
+        `ignored ${held.length} decoder complaints before the first frame (joined mid-stream)`,
+      );
       return;
     }
     for (const message of held) this.handlers.decodeError(message, pts);

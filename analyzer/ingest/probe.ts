@@ -92,10 +92,18 @@ const MAX_ERROR_TEXT = 8192;
 
 export function probeSource(source: SourceRef, options: ProbeOptions): Promise<ProbeResult> {
   const args = [
-    '-hide_banner', '-v', 'error', '-print_format', 'json', '-show_format', '-show_streams',
+    '-hide_banner',
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
     ...networkInputOptions(source, options.ioTimeoutSeconds),
-    '-analyzeduration', String(PROBE_MEDIA_SECONDS * 1e6),
-    '-probesize', '5000000',
+    '-analyzeduration',
+    String(PROBE_MEDIA_SECONDS * 1e6),
+    '-probesize',
+    '5000000',
     source.input,
   ];
   return new Promise((resolve, reject) => {
@@ -130,7 +138,9 @@ export function probeSource(source: SourceRef, options: ProbeOptions): Promise<P
       options.signal?.removeEventListener('abort', onAbort);
       if (ended === 'aborted') return reject(new ProbeAborted('probe stopped'));
       if (ended === 'deadline') {
-        return fail(`no answer within ${deadline} s (the probe's deadline, 2 x ingest.ioTimeout + ${PROBE_MEDIA_SECONDS} s)${errorLine(errText, '; last: ')}`);
+        return fail(
+          `no answer within ${deadline} s (the probe's deadline, 2 x ingest.ioTimeout + ${PROBE_MEDIA_SECONDS} s)${errorLine(errText, '; last: ')}`,
+        );
       }
       if (outBytes > MAX_PROBE_OUTPUT_BYTES) return fail(`ffprobe printed more than ${MAX_PROBE_OUTPUT_BYTES} bytes`);
       if (signal !== null) return fail(`ffprobe was killed by ${signal}${errorLine(errText, ' after: ')}`);
@@ -152,7 +162,10 @@ export function probeSource(source: SourceRef, options: ProbeOptions): Promise<P
  * argument`). Context addresses (`[http @ 0x55..]`) are dropped; `prefix` leads when there is any.
  */
 function errorLine(stderr: string, prefix = ''): string {
-  const lines = stderr.split('\n').map((l) => l.replace(/^\[([^\]@]+?) @ 0x[0-9a-f]+\]/, '[$1]').trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.replace(/^\[([^\]@]+?) @ 0x[0-9a-f]+\]/, '[$1]').trim())
+    .filter(Boolean);
   const last = [...new Set(lines.slice(-3))].join('; ');
   return last === '' ? '' : `${prefix}${last.slice(0, 600)}`;
 }
@@ -193,7 +206,9 @@ function probeResultOf(source: SourceRef, data: FfprobeData): ProbeResult {
       : null;
   // ffmpeg renders text files as pictures (tty, bin, xbin, idf demuxers): not a stream.
   if (video && TEXT_ART_CODECS.has(video.codec)) {
-    throw new ProbeError(`cannot analyze ${source.display}: it is not audio or video (ffmpeg reads it only as text art, format ${data.format.format_name ?? 'unknown'})`);
+    throw new ProbeError(
+      `cannot analyze ${source.display}: it is not audio or video (ffmpeg reads it only as text art, format ${data.format.format_name ?? 'unknown'})`,
+    );
   }
   if (!video && !audio) {
     throw new ProbeError(`cannot analyze ${source.display}: it has no decodable video or audio stream`);

@@ -30,7 +30,13 @@ export function reconnectDelay(
   options: Pick<AnalyzerConfig['ingest'], 'reconnectInitialDelay' | 'reconnectMaxDelay' | 'reconnectJitter'>,
   random: number,
 ): number {
-  return cappedBackoff(attempt, options.reconnectInitialDelay, options.reconnectMaxDelay, options.reconnectJitter, random);
+  return cappedBackoff(
+    attempt,
+    options.reconnectInitialDelay,
+    options.reconnectMaxDelay,
+    options.reconnectJitter,
+    random,
+  );
 }
 
 export interface RunResult {
@@ -107,8 +113,14 @@ export class SessionLoop {
   private stoppedAt: number | null = null;
   private lastVideoT: number | null = null;
   private format: StreamFormat = {
-    videoCodec: null, width: null, height: null, frameRate: null,
-    audioCodec: null, sampleRate: null, channels: null, channelLayout: null,
+    videoCodec: null,
+    width: null,
+    height: null,
+    frameRate: null,
+    audioCodec: null,
+    sampleRate: null,
+    channels: null,
+    channelLayout: null,
   };
   private formatAnnounced = false;
 
@@ -306,9 +318,12 @@ export class SessionLoop {
         avOffset: (_pts, offset) => {
           if (this.lastVideoT !== null) this.consumer.avOffset(this.lastVideoT, offset);
         },
-        format: (update) => this.formatSeen(update.kind === 'video'
-          ? { ...this.format, width: update.width, height: update.height, frameRate: update.frameRate }
-          : { ...this.format, sampleRate: update.sampleRate, channelLayout: update.channelLayout }),
+        format: (update) =>
+          this.formatSeen(
+            update.kind === 'video'
+              ? { ...this.format, width: update.width, height: update.height, frameRate: update.frameRate }
+              : { ...this.format, sampleRate: update.sampleRate, channelLayout: update.channelLayout },
+          ),
         decodeError: (message, pts) => {
           if (this.stoppedAt !== null) return;
           this.consumer.decodeError(pts === null ? timeline.now() : timeline.peek(pts), redact(message, source));
@@ -325,13 +340,15 @@ export class SessionLoop {
       audioCodec: probe.audio?.codec ?? null,
       channels: probe.audio?.channels ?? null,
       // A later session keeps what the decoder reported over what the probe guessed.
-      ...(this.formatAnnounced ? {} : {
-        width: probe.video?.width ?? null,
-        height: probe.video?.height ?? null,
-        frameRate: probe.video?.frameRate ?? null,
-        sampleRate: probe.audio?.sampleRate ?? null,
-        channelLayout: probe.audio?.channelLayout ?? null,
-      }),
+      ...(this.formatAnnounced
+        ? {}
+        : {
+            width: probe.video?.width ?? null,
+            height: probe.video?.height ?? null,
+            frameRate: probe.video?.frameRate ?? null,
+            sampleRate: probe.audio?.sampleRate ?? null,
+            channelLayout: probe.audio?.channelLayout ?? null,
+          }),
     });
     if (this.stopRequested) void session.stop();
     return session.exited.finally(() => {

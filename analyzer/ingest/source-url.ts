@@ -45,7 +45,12 @@ export function parseSource(input: string, forceLive?: boolean): SourceRef {
     throw new SourceError(`INPUT "${display}" is not a valid URL`);
   }
   // http(s) may be a finite download or a live HLS playlist; the probe decides (see pipeline).
-  return { input, scheme: scheme as SourceScheme, display, live: forceLive ?? (scheme !== 'http' && scheme !== 'https') };
+  return {
+    input,
+    scheme: scheme as SourceScheme,
+    display,
+    live: forceLive ?? (scheme !== 'http' && scheme !== 'https'),
+  };
 }
 
 /**

@@ -23,7 +23,9 @@ function clock(t: number): string {
 
 function detailText(detail: ReportedEvent['detail']): string {
   if (!detail) return '';
-  return ` (${Object.entries(detail).map(([k, v]) => `${k} ${typeof v === 'number' ? round(v) : v}`).join(', ')})`;
+  return ` (${Object.entries(detail)
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? round(v) : v}`)
+    .join(', ')})`;
 }
 
 export function formatEventText(phase: 'started' | 'ended', e: ReportedEvent): string {

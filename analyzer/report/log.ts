@@ -33,7 +33,9 @@ export function createLogger(level: LogLevel = 'info'): Logger {
 /** Node's own warnings (deprecations, experimental features) as JSON lines instead of its plain text. */
 export function routeProcessWarnings(log: Logger): void {
   process.removeAllListeners('warning');
-  process.on('warning', (warning) => log.warn({ warning: warning.name, code: (warning as NodeJS.ErrnoException).code }, warning.message));
+  process.on('warning', (warning) =>
+    log.warn({ warning: warning.name, code: (warning as NodeJS.ErrnoException).code }, warning.message),
+  );
 }
 
 /** A logger that drops everything (tests that assert on other outputs). */

@@ -35,35 +35,120 @@ export class AnalyzerMetrics {
     const registers = [this.registry];
     const s = ['stream'] as const;
     this.registry.setDefaultLabels({});
-    this.up = new Gauge({ name: 'streamqc_up', help: '1 while media is flowing from the source, 0 otherwise', labelNames: s, registers });
-    this.frames = new Counter({ name: 'streamqc_frames_total', help: 'Video frames decoded', labelNames: s, registers });
+    this.up = new Gauge({
+      name: 'streamqc_up',
+      help: '1 while media is flowing from the source, 0 otherwise',
+      labelNames: s,
+      registers,
+    });
+    this.frames = new Counter({
+      name: 'streamqc_frames_total',
+      help: 'Video frames decoded',
+      labelNames: s,
+      registers,
+    });
     this.framesDropped = new Counter({
       name: 'streamqc_frames_dropped_total',
       help: 'Video frames decoded but not analysed because analysis lagged real time',
       labelNames: s,
       registers,
     });
-    this.audioSeconds = new Counter({ name: 'streamqc_audio_seconds_total', help: 'Seconds of audio analysed', labelNames: s, registers });
-    this.defectActive = new Gauge({ name: 'streamqc_defect_active', help: '1 while a defect of this type is active', labelNames: ['stream', 'type'], registers });
-    this.defects = new Counter({ name: 'streamqc_defects_total', help: 'Defect events started', labelNames: ['stream', 'type'], registers });
-    this.defectSeconds = new Counter({ name: 'streamqc_defect_seconds_total', help: 'Seconds spent in closed defect events', labelNames: ['stream', 'type'], registers });
-    this.blackRatio = new Gauge({ name: 'streamqc_video_black_ratio', help: 'Share of dark pixels in the last analysed frame', labelNames: s, registers });
-    this.blockiness = new Gauge({ name: 'streamqc_video_blockiness', help: 'Block-grid edge energy ratio of the last analysed frame (1 = no grid)', labelNames: s, registers });
-    this.blur = new Gauge({ name: 'streamqc_video_blur', help: 'Loss of detail against the stream baseline, 0 (sharp) to 1', labelNames: s, registers });
-    this.meanLuma = new Gauge({ name: 'streamqc_video_luma_mean', help: 'Mean luma of the last analysed frame, 0..255', labelNames: s, registers });
-    this.loudness = new Gauge({ name: 'streamqc_audio_loudness_lufs', help: 'EBU R128 loudness', labelNames: ['stream', 'window'], registers });
-    this.truePeak = new Gauge({ name: 'streamqc_audio_true_peak_dbtp', help: 'Highest true peak over the last second', labelNames: s, registers });
-    this.avOffset = new Gauge({ name: 'streamqc_av_offset_seconds', help: 'Audio minus video timestamp drift from the stream start', labelNames: s, registers });
-    this.inputBitrate = new Gauge({ name: 'streamqc_input_bitrate_bits_per_second', help: 'Source bitrate as reported by the container', labelNames: s, registers });
+    this.audioSeconds = new Counter({
+      name: 'streamqc_audio_seconds_total',
+      help: 'Seconds of audio analysed',
+      labelNames: s,
+      registers,
+    });
+    this.defectActive = new Gauge({
+      name: 'streamqc_defect_active',
+      help: '1 while a defect of this type is active',
+      labelNames: ['stream', 'type'],
+      registers,
+    });
+    this.defects = new Counter({
+      name: 'streamqc_defects_total',
+      help: 'Defect events started',
+      labelNames: ['stream', 'type'],
+      registers,
+    });
+    this.defectSeconds = new Counter({
+      name: 'streamqc_defect_seconds_total',
+      help: 'Seconds spent in closed defect events',
+      labelNames: ['stream', 'type'],
+      registers,
+    });
+    this.blackRatio = new Gauge({
+      name: 'streamqc_video_black_ratio',
+      help: 'Share of dark pixels in the last analysed frame',
+      labelNames: s,
+      registers,
+    });
+    this.blockiness = new Gauge({
+      name: 'streamqc_video_blockiness',
+      help: 'Block-grid edge energy ratio of the last analysed frame (1 = no grid)',
+      labelNames: s,
+      registers,
+    });
+    this.blur = new Gauge({
+      name: 'streamqc_video_blur',
+      help: 'Loss of detail against the stream baseline, 0 (sharp) to 1',
+      labelNames: s,
+      registers,
+    });
+    this.meanLuma = new Gauge({
+      name: 'streamqc_video_luma_mean',
+      help: 'Mean luma of the last analysed frame, 0..255',
+      labelNames: s,
+      registers,
+    });
+    this.loudness = new Gauge({
+      name: 'streamqc_audio_loudness_lufs',
+      help: 'EBU R128 loudness',
+      labelNames: ['stream', 'window'],
+      registers,
+    });
+    this.truePeak = new Gauge({
+      name: 'streamqc_audio_true_peak_dbtp',
+      help: 'Highest true peak over the last second',
+      labelNames: s,
+      registers,
+    });
+    this.avOffset = new Gauge({
+      name: 'streamqc_av_offset_seconds',
+      help: 'Audio minus video timestamp drift from the stream start',
+      labelNames: s,
+      registers,
+    });
+    this.inputBitrate = new Gauge({
+      name: 'streamqc_input_bitrate_bits_per_second',
+      help: 'Source bitrate as reported by the container',
+      labelNames: s,
+      registers,
+    });
     this.streamInfo = new Gauge({
       name: 'streamqc_stream_info',
       help: 'Stream facts as labels; value 1',
       labelNames: ['stream', 'video_codec', 'resolution', 'frame_rate', 'audio_codec', 'sample_rate', 'channel_layout'],
       registers,
     });
-    this.decodeErrors = new Counter({ name: 'streamqc_decode_errors_total', help: 'Corrupt-data reports from the decoder', labelNames: s, registers });
-    this.reconnects = new Counter({ name: 'streamqc_reconnects_total', help: 'Reconnects to the source after loss', labelNames: s, registers });
-    this.lag = new Gauge({ name: 'streamqc_analysis_lag_seconds', help: 'How far analysis is behind real time (live sources)', labelNames: s, registers });
+    this.decodeErrors = new Counter({
+      name: 'streamqc_decode_errors_total',
+      help: 'Corrupt-data reports from the decoder',
+      labelNames: s,
+      registers,
+    });
+    this.reconnects = new Counter({
+      name: 'streamqc_reconnects_total',
+      help: 'Reconnects to the source after loss',
+      labelNames: s,
+      registers,
+    });
+    this.lag = new Gauge({
+      name: 'streamqc_analysis_lag_seconds',
+      help: 'How far analysis is behind real time (live sources)',
+      labelNames: s,
+      registers,
+    });
     this.processing = new Histogram({
       name: 'streamqc_frame_processing_seconds',
       help: 'CPU time to analyse one video frame',
@@ -71,7 +156,12 @@ export class AnalyzerMetrics {
       buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
       registers,
     });
-    this.frameRate = new Gauge({ name: 'streamqc_video_frame_rate', help: 'Decoded frames per second (nominal)', labelNames: s, registers });
+    this.frameRate = new Gauge({
+      name: 'streamqc_video_frame_rate',
+      help: 'Decoded frames per second (nominal)',
+      labelNames: s,
+      registers,
+    });
     this.featureBackend = new Gauge({
       name: 'streamqc_feature_backend_info',
       help: 'Feature backend in use (cpu kernel or onnx with its execution provider); value 1',

@@ -13,7 +13,6 @@ import type { AnalyzerMetrics } from './metrics.js';
 
 const RECENT_EVENTS = 100;
 
-
 /** What the other stages contribute to the /status document, read when it is asked for. */
 export type StatusParts = Pick<
   AnalyzerStatus,
@@ -27,9 +26,19 @@ export class StreamReport {
   private readonly activeByType = new Map<DefectType, number>();
   private readonly recent: ReportedEvent[] = [];
   private readonly counters: AnalyzerStatus['counters'] = {
-    frames: 0, framesDropped: 0, audioSeconds: 0, decodeErrors: 0, reconnects: 0, defects: {},
+    frames: 0,
+    framesDropped: 0,
+    audioSeconds: 0,
+    decodeErrors: 0,
+    reconnects: 0,
+    defects: {},
   };
-  private loudness: LoudnessReadings = { momentaryLufs: null, shortTermLufs: null, integratedLufs: null, truePeakDbtp: null };
+  private loudness: LoudnessReadings = {
+    momentaryLufs: null,
+    shortTermLufs: null,
+    integratedLufs: null,
+    truePeakDbtp: null,
+  };
   private readonly label: { stream: string };
 
   constructor(
@@ -102,9 +111,12 @@ export class StreamReport {
   loudnessMeasured(readings: LoudnessReadings): void {
     this.loudness = readings;
     const s = this.metrics.stream;
-    if (readings.momentaryLufs !== null) this.metrics.loudness.set({ stream: s, window: 'momentary' }, readings.momentaryLufs);
-    if (readings.shortTermLufs !== null) this.metrics.loudness.set({ stream: s, window: 'short_term' }, readings.shortTermLufs);
-    if (readings.integratedLufs !== null) this.metrics.loudness.set({ stream: s, window: 'integrated' }, readings.integratedLufs);
+    if (readings.momentaryLufs !== null)
+      this.metrics.loudness.set({ stream: s, window: 'momentary' }, readings.momentaryLufs);
+    if (readings.shortTermLufs !== null)
+      this.metrics.loudness.set({ stream: s, window: 'short_term' }, readings.shortTermLufs);
+    if (readings.integratedLufs !== null)
+      this.metrics.loudness.set({ stream: s, window: 'integrated' }, readings.integratedLufs);
     if (readings.truePeakDbtp !== null) this.metrics.truePeak.set(this.label, readings.truePeakDbtp);
   }
 
@@ -180,7 +192,8 @@ export class StreamReport {
     this.activeByType.set(e.type, n);
     if (n === 0) this.metrics.setDefect(e.type, false);
     const reported: ReportedEvent = { ...e, wallclock };
-    if (e.end !== null) this.metrics.defectSeconds.inc({ stream: this.metrics.stream, type: e.type }, Math.max(0, e.end - e.start));
+    if (e.end !== null)
+      this.metrics.defectSeconds.inc({ stream: this.metrics.stream, type: e.type }, Math.max(0, e.end - e.start));
     this.recent.push(reported);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
     this.log.info({ type: e.type, start: e.start, end: e.end }, 'defect ended');

@@ -26,8 +26,18 @@ async function clip(mode: CorpusClip['mode'], outages: CorpusClip['outages'] = [
     schedule: truth.map((e) => ({ type: e.type as 'black' | 'freeze' | 'silence', start: e.start, end: e.end })),
   });
   return {
-    name: `peer-${mode}`, path, mode, outages, container: 'mpegts', videoCodec: 'h264', width: 320, height: 180, fps: 25,
-    duration: 22, content: 'testsrc2, tone', truth: [...truth, ...outages.map((o) => ({ type: 'stall' as const, ...o }))],
+    name: `peer-${mode}`,
+    path,
+    mode,
+    outages,
+    container: 'mpegts',
+    videoCodec: 'h264',
+    width: 320,
+    height: 180,
+    fps: 25,
+    duration: 22,
+    content: 'testsrc2, tone',
+    truth: [...truth, ...outages.map((o) => ({ type: 'stall' as const, ...o }))],
   };
 }
 
@@ -46,7 +56,10 @@ test('the ffmpeg peer finds a 3 s black, freeze and silence within tolerance', {
   assert.ok(black && Math.abs(black.start - 4) < 0.05 && Math.abs(black.end - 7) < 0.05, JSON.stringify(black));
   assert.ok(run.wallSeconds > 0 && run.cpuSeconds > 0);
   // Nothing else was injected: no loudness, clipping, blockiness or blur.
-  assert.deepEqual(run.events.filter((e) => !['black', 'freeze', 'silence'].includes(e.type)), []);
+  assert.deepEqual(
+    run.events.filter((e) => !['black', 'freeze', 'silence'].includes(e.type)),
+    [],
+  );
 });
 
 test('streamqc finds the same black, freeze and silence, and nothing else', { timeout: 60_000 }, async () => {
@@ -55,15 +68,22 @@ test('streamqc finds the same black, freeze and silence, and nothing else', { ti
   assert.deepEqual(run.events.map((e) => e.type).sort(), ['black', 'freeze', 'silence']);
 });
 
-test('live: a 5 s outage of the sender is one stall at the outage, on the clip\'s timeline', { timeout: 90_000 }, async () => {
-  // Between the black (4..7) and the silence (14..17); the freeze (9..12) is not sent.
-  const outage = { start: 7.5, end: 12.5 };
-  const run = await runStreamqc(await clip('live', [outage]));
-  const stalls = run.events.filter((e) => e.type === 'stall');
-  assert.equal(stalls.length, 1, JSON.stringify(run.events));
-  const m = matchClip('stall', run.clip, [{ type: 'stall', ...outage }], stalls, TOLERANCES.stall.onsetSeconds);
-  assert.equal(m.matches.length, 1, JSON.stringify(stalls));
-  assert.ok(stalls[0].end > 12 && stalls[0].end < 14, `the stall ends when media returns: ${JSON.stringify(stalls[0])}`);
-  // Defects before and after the outage land on the clip's times too.
-  assertFound(run, truth, ['black', 'silence']);
-});
+test(
+  "live: a 5 s outage of the sender is one stall at the outage, on the clip's timeline",
+  { timeout: 90_000 },
+  async () => {
+    // Between the black (4..7) and the silence (14..17); the freeze (9..12) is not sent.
+    const outage = { start: 7.5, end: 12.5 };
+    const run = await runStreamqc(await clip('live', [outage]));
+    const stalls = run.events.filter((e) => e.type === 'stall');
+    assert.equal(stalls.length, 1, JSON.stringify(run.events));
+    const m = matchClip('stall', run.clip, [{ type: 'stall', ...outage }], stalls, TOLERANCES.stall.onsetSeconds);
+    assert.equal(m.matches.length, 1, JSON.stringify(stalls));
+    assert.ok(
+      stalls[0].end > 12 && stalls[0].end < 14,
+      `the stall ends when media returns: ${JSON.stringify(stalls[0])}`,
+    );
+    // Defects before and after the outage land on the clip's times too.
+    assertFound(run, truth, ['black', 'silence']);
+  },
+);

@@ -48,7 +48,13 @@ test('random bytes exit 1 with a clear message', async () => {
 });
 
 test('a truncated file is analysed up to where it breaks off, exit 0', async () => {
-  const clip = await syntheticClip('trunc-src', { width: 320, height: 180, fps: 25, duration: 10, schedule: [{ type: 'black', start: 2, end: 5 }] });
+  const clip = await syntheticClip('trunc-src', {
+    width: 320,
+    height: 180,
+    fps: 25,
+    duration: 10,
+    schedule: [{ type: 'black', start: 2, end: 5 }],
+  });
   const path = join(dir, 'truncated.ts');
   const bytes = readFileSync(clip);
   writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length * 0.6) + 77)); // mid-packet
@@ -60,26 +66,53 @@ test('a truncated file is analysed up to where it breaks off, exit 0', async () 
 });
 
 test('video only: video defects are found and no audio defect is invented', async () => {
-  const clip = await syntheticClip('video-only', { width: 320, height: 180, fps: 25, duration: 8, audio: false, schedule: [{ type: 'black', start: 2, end: 5 }] });
+  const clip = await syntheticClip('video-only', {
+    width: 320,
+    height: 180,
+    fps: 25,
+    duration: 8,
+    audio: false,
+    schedule: [{ type: 'black', start: 2, end: 5 }],
+  });
   const r = await runCli(['analyze', clip]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.events.map((e) => e.type), ['black']);
+  assert.deepEqual(
+    r.events.map((e) => e.type),
+    ['black'],
+  );
 });
 
 test('audio only: silence is found and no video defect is invented', async () => {
-  const clip = await syntheticClip('audio-only', { width: 320, height: 180, fps: 25, duration: 8, video: false, schedule: [{ type: 'silence', start: 2, end: 5 }] }, 'm4a');
+  const clip = await syntheticClip(
+    'audio-only',
+    { width: 320, height: 180, fps: 25, duration: 8, video: false, schedule: [{ type: 'silence', start: 2, end: 5 }] },
+    'm4a',
+  );
   const r = await runCli(['analyze', clip]);
   assert.equal(r.code, 0, r.stderr);
   const silence = only(r, 'silence');
   assert.ok(Math.abs(silence.start - 2) < 0.1 && Math.abs(silence.end - 5) < 0.1, JSON.stringify(silence));
-  assert.deepEqual(r.events.map((e) => e.type), ['silence']);
+  assert.deepEqual(
+    r.events.map((e) => e.type),
+    ['silence'],
+  );
 });
 
 test('a resolution change mid-stream is one format_change event naming both sizes', async () => {
   const a = await syntheticClip('res-a', { width: 640, height: 360, fps: 25, duration: 4, schedule: [] });
   const b = await syntheticClip('res-b', { width: 320, height: 180, fps: 25, duration: 4, schedule: [] });
   const joined = await cachedMedia('res-change', 'ts', (out) => [
-    '-hide_banner', '-loglevel', 'error', '-i', `concat:${a}|${b}`, '-c', 'copy', '-f', 'mpegts', '-y', out,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-i',
+    `concat:${a}|${b}`,
+    '-c',
+    'copy',
+    '-f',
+    'mpegts',
+    '-y',
+    out,
   ]);
   const r = await runCli(['analyze', joined]);
   assert.equal(r.code, 0, r.stderr);
@@ -119,7 +152,14 @@ test('an invalid config value exits 2 naming the field, the value and what is al
 });
 
 test('bad usage exits 2 with the usage text', async () => {
-  for (const args of [[], ['analyze'], ['analyze', 'a', 'b'], ['analyze', 'x.ts', '--format', 'xml'], ['frobnicate'], ['analyze', 'x.ts', '--metrics-port', 'http']]) {
+  for (const args of [
+    [],
+    ['analyze'],
+    ['analyze', 'a', 'b'],
+    ['analyze', 'x.ts', '--format', 'xml'],
+    ['frobnicate'],
+    ['analyze', 'x.ts', '--metrics-port', 'http'],
+  ]) {
     const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(exitLine(r).usage ?? '', /^usage:\n  streamqc analyze INPUT/);

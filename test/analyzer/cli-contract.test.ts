@@ -18,7 +18,10 @@ test('an unknown STREAMQC_LOG_LEVEL is a usage error (exit 2) naming the variabl
   const r = await runCli(['analyze', 'whatever.ts'], 30_000, { STREAMQC_LOG_LEVEL: 'bogus' });
   assert.equal(r.code, 2, r.stderr);
   const line = exitLine(r);
-  assert.equal(line.msg, 'STREAMQC_LOG_LEVEL: "bogus" is not a log level; allowed: fatal, error, warn, info, debug, trace, silent');
+  assert.equal(
+    line.msg,
+    'STREAMQC_LOG_LEVEL: "bogus" is not a log level; allowed: fatal, error, warn, info, debug, trace, silent',
+  );
   assert.match(line.usage ?? '', /^usage:/);
   assert.equal(line.err, undefined, 'no stack trace');
   assert.equal(r.stdout, '');
@@ -59,12 +62,24 @@ test('a config error and an input that cannot be opened end with one JSON line n
 });
 
 test('a whole analysis at debug level writes only JSON lines to stderr and only events to stdout', async () => {
-  const clip = await syntheticClip('cli-contract', { width: 320, height: 180, fps: 25, duration: 5, schedule: [{ type: 'black', start: 1, end: 3 }] });
+  const clip = await syntheticClip('cli-contract', {
+    width: 320,
+    height: 180,
+    fps: 25,
+    duration: 5,
+    schedule: [{ type: 'black', start: 1, end: 3 }],
+  });
   const r = await runCli(['analyze', clip], 60_000, { STREAMQC_LOG_LEVEL: 'debug' });
   assert.equal(r.code, 0, r.stderr);
   const lines = logLines(r.stderr);
-  assert.ok(lines.some((l) => l.msg === 'defect started'), `the logs say what happened:\n${r.stderr}`);
-  assert.deepEqual(r.events.map((e) => e.type), ['black']);
+  assert.ok(
+    lines.some((l) => l.msg === 'defect started'),
+    `the logs say what happened:\n${r.stderr}`,
+  );
+  assert.deepEqual(
+    r.events.map((e) => e.type),
+    ['black'],
+  );
   assert.equal(r.stdout.split('\n').filter((l) => l.length > 0).length, r.events.length, 'stdout is events only');
 });
 

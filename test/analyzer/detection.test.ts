@@ -15,7 +15,10 @@ function near(actual: number, expected: number, tolerance: number, what: string)
 
 test('a scheduled clip yields one event per injected defect, at the injected times', async () => {
   const clip = await syntheticClip('schedule-640', {
-    width: 640, height: 360, fps: 25, duration: 30,
+    width: 640,
+    height: 360,
+    fps: 25,
+    duration: 30,
     // -g 25: a keyframe every second, so the freeze spans two encoder keyframes.
     videoCodecArgs: ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p'],
     schedule: [
@@ -53,13 +56,16 @@ test('a scheduled clip yields one event per injected defect, at the injected tim
   near(blocky.end, 24, FRAME, 'blockiness clears at the next clean keyframe');
   const decode = r.events.filter((e) => e.type === 'decode_error');
   assert.ok(decode.length >= 1, 'the damaged packets are reported as decode errors');
-  for (const e of decode) assert.ok(e.start >= 22.7 && e.start < 24.1, `decode error inside the damaged second: ${e.start}`);
+  for (const e of decode)
+    assert.ok(e.start >= 22.7 && e.start < 24.1, `decode error inside the damaged second: ${e.start}`);
 
   const clipping = only(r, 'clipping');
   near(clipping.start, 26, 0.1, 'clipping start');
   near(clipping.end, 27, 0.15, 'clipping end');
 
-  const unexpected = r.events.filter((e) => !['black', 'freeze', 'silence', 'blur', 'blockiness', 'decode_error', 'clipping'].includes(e.type));
+  const unexpected = r.events.filter(
+    (e) => !['black', 'freeze', 'silence', 'blur', 'blockiness', 'decode_error', 'clipping'].includes(e.type),
+  );
   assert.deepEqual(unexpected, [], 'no other defect fires on this clip');
   for (const e of r.events) {
     assert.ok(!Number.isNaN(Date.parse(e.wallclock)), `wallclock is ISO 8601: ${e.wallclock}`);
@@ -68,34 +74,78 @@ test('a scheduled clip yields one event per injected defect, at the injected tim
 });
 
 test('12 s of quiet programme is one loudness event; the rest of the clip is in range', async () => {
-  const clip = await syntheticClip('quiet-audio', {
-    width: 320, height: 180, fps: 25, duration: 24, video: false,
-    schedule: [{ type: 'quiet', start: 5, end: 17 }],
-  }, 'm4a');
+  const clip = await syntheticClip(
+    'quiet-audio',
+    {
+      width: 320,
+      height: 180,
+      fps: 25,
+      duration: 24,
+      video: false,
+      schedule: [{ type: 'quiet', start: 5, end: 17 }],
+    },
+    'm4a',
+  );
   const r = await runCli(['analyze', clip, '--format', 'jsonl']);
   assert.equal(r.code, 0, r.stderr);
   const loud = only(r, 'loudness');
   // Short-term loudness integrates 3 s, so it leaves the band within 3 s of the drop and returns within 3 s.
   assert.ok(loud.start >= 5 && loud.start <= 8, `loudness start ${loud.start}`);
   assert.ok(loud.end >= 17 && loud.end <= 20, `loudness end ${loud.end}`);
-  assert.deepEqual(r.events.filter((e) => e.type !== 'loudness'), []);
+  assert.deepEqual(
+    r.events.filter((e) => e.type !== 'loudness'),
+    [],
+  );
 });
 
-test('an encoder starved of bitrate (qp 51 for 4 s between crf 20) is one blockiness event, with no decode error', { timeout: 120_000 }, async () => {
-  const segment = (i: number, quality: string[]): Promise<string> =>
-    cachedMedia(`starve-seg${i}`, 'ts', (out) => [
-      '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i',
-      `mandelbrot=s=640x360:r=25,trim=start=${i * 4}:duration=4,setpts=PTS-STARTPTS`,
-      '-c:v', 'libx264', '-preset', 'veryfast', ...quality, '-g', '25', '-f', 'mpegts', '-y', out,
+test(
+  'an encoder starved of bitrate (qp 51 for 4 s between crf 20) is one blockiness event, with no decode error',
+  { timeout: 120_000 },
+  async () => {
+    const segment = (i: number, quality: string[]): Promise<string> =>
+      cachedMedia(`starve-seg${i}`, 'ts', (out) => [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `mandelbrot=s=640x360:r=25,trim=start=${i * 4}:duration=4,setpts=PTS-STARTPTS`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        ...quality,
+        '-g',
+        '25',
+        '-f',
+        'mpegts',
+        '-y',
+        out,
+      ]);
+    const parts = [await segment(0, ['-crf', '20']), await segment(1, ['-qp', '51']), await segment(2, ['-crf', '20'])];
+    const clip = await cachedMedia('starve', 'ts', (out) => [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      `concat:${parts.join('|')}`,
+      '-c',
+      'copy',
+      '-f',
+      'mpegts',
+      '-y',
+      out,
     ]);
-  const parts = [await segment(0, ['-crf', '20']), await segment(1, ['-qp', '51']), await segment(2, ['-crf', '20'])];
-  const clip = await cachedMedia('starve', 'ts', (out) => [
-    '-hide_banner', '-loglevel', 'error', '-i', `concat:${parts.join('|')}`, '-c', 'copy', '-f', 'mpegts', '-y', out,
-  ]);
-  const r = await runCli(['analyze', clip]);
-  assert.equal(r.code, 0, r.stderr);
-  const blocky = only(r, 'blockiness');
-  near(blocky.start, 4, 2 * FRAME, 'blockiness start');
-  near(blocky.end, 8, 2 * FRAME, 'blockiness end');
-  assert.deepEqual(r.events.filter((e) => e.type === 'decode_error'), [], 'the bitstream itself is fine');
-});
+    const r = await runCli(['analyze', clip]);
+    assert.equal(r.code, 0, r.stderr);
+    const blocky = only(r, 'blockiness');
+    near(blocky.start, 4, 2 * FRAME, 'blockiness start');
+    near(blocky.end, 8, 2 * FRAME, 'blockiness end');
+    assert.deepEqual(
+      r.events.filter((e) => e.type === 'decode_error'),
+      [],
+      'the bitstream itself is fine',
+    );
+  },
+);

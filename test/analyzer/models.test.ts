@@ -17,7 +17,10 @@ const dir = mkdtempSync(join(tmpdir(), 'streamqc-models-e2e-'));
 
 function clip(): Promise<string> {
   return syntheticClip('models-e2e', {
-    width: 640, height: 360, fps: 25, duration: 16,
+    width: 640,
+    height: 360,
+    fps: 25,
+    duration: 16,
     schedule: [
       { type: 'black', start: 3, end: 6 },
       { type: 'freeze', start: 8, end: 11 },
@@ -35,7 +38,12 @@ function writeConfig(name: string, text: string): string {
 test('the ONNX feature graph finds exactly the events the CPU kernel finds', { timeout: 120_000 }, async () => {
   const input = await clip();
   const cpu = await runCli(['analyze', input]);
-  const onnx = await runCli(['analyze', input, '--config', writeConfig('onnx.yaml', 'analysis:\n  onnx: true\n  batchSize: 8\n')]);
+  const onnx = await runCli([
+    'analyze',
+    input,
+    '--config',
+    writeConfig('onnx.yaml', 'analysis:\n  onnx: true\n  batchSize: 8\n'),
+  ]);
   assert.equal(cpu.code, 0, cpu.stderr);
   assert.equal(onnx.code, 0, onnx.stderr);
   const strip = (r: typeof cpu): unknown[] => r.events.map(({ type, start, end }) => ({ type, start, end }));
@@ -59,15 +67,18 @@ test('a user ONNX model scoring mean brightness reports its own defect type', { 
   g.output('score', 'float32', ['N']);
   const model = join(dir, 'brightness.onnx');
   writeFileSync(model, g.toBytes(17));
-  const config = writeConfig('model.yaml', [
-    'models:',
-    '  - name: dark',
-    `    path: ${model}`,
-    '    input: { width: 16, height: 16, layout: NCHW, channels: 1 }',
-    '    output: {}',
-    '    defect: { type: "model:dark", threshold: 0.05, above: false, minDuration: 1 }',
-    '',
-  ].join('\n'));
+  const config = writeConfig(
+    'model.yaml',
+    [
+      'models:',
+      '  - name: dark',
+      `    path: ${model}`,
+      '    input: { width: 16, height: 16, layout: NCHW, channels: 1 }',
+      '    output: {}',
+      '    defect: { type: "model:dark", threshold: 0.05, above: false, minDuration: 1 }',
+      '',
+    ].join('\n'),
+  );
   const r = await runCli(['analyze', input, '--config', config]);
   assert.equal(r.code, 0, r.stderr);
   const dark = only(r, 'model:dark');
@@ -78,15 +89,18 @@ test('a user ONNX model scoring mean brightness reports its own defect type', { 
 
 test('a user model that does not exist is a configuration error (exit 2) naming the path', async () => {
   const input = await clip();
-  const config = writeConfig('missing.yaml', [
-    'models:',
-    '  - name: ghost',
-    `    path: ${join(dir, 'ghost.onnx')}`,
-    '    input: { width: 16, height: 16, layout: NCHW, channels: 1 }',
-    '    output: {}',
-    '    defect: { type: blur, threshold: 0.5, minDuration: 1 }',
-    '',
-  ].join('\n'));
+  const config = writeConfig(
+    'missing.yaml',
+    [
+      'models:',
+      '  - name: ghost',
+      `    path: ${join(dir, 'ghost.onnx')}`,
+      '    input: { width: 16, height: 16, layout: NCHW, channels: 1 }',
+      '    output: {}',
+      '    defect: { type: blur, threshold: 0.5, minDuration: 1 }',
+      '',
+    ].join('\n'),
+  );
   const r = await runCli(['analyze', input, '--config', config]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /ghost\.onnx.*does not exist/);

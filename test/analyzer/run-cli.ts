@@ -13,7 +13,10 @@ export interface CliResult {
   events: { type: string; start: number; end: number; wallclock: string; detail?: Record<string, unknown> }[];
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, STREAMQC_LOG_LEVEL: 'warn', ...env },
@@ -57,7 +60,9 @@ export async function runCli(args: string[], timeoutMs = 120_000, env: NodeJS.Pr
 export function only(result: CliResult, type: string): CliResult['events'][number] {
   const found = result.events.filter((e) => e.type === type);
   if (found.length !== 1) {
-    throw new Error(`expected exactly one ${type} event, got ${found.length}: ${JSON.stringify(result.events)}\n${result.stderr.slice(-3000)}`);
+    throw new Error(
+      `expected exactly one ${type} event, got ${found.length}: ${JSON.stringify(result.events)}\n${result.stderr.slice(-3000)}`,
+    );
   }
   return found[0];
 }
@@ -74,24 +79,33 @@ export interface LogLine {
 
 /** stderr read as what the contract says it is: one JSON object per line; fails on the first line that is not. */
 export function logLines(stderr: string): LogLine[] {
-  return stderr.split('\n').filter((line) => line.length > 0).map((line, i) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      throw new Error(`stderr line ${i + 1} is not JSON: ${line.slice(0, 300)}`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || typeof (parsed as LogLine).msg !== 'string') {
-      throw new Error(`stderr line ${i + 1} is not a log object with a msg: ${line.slice(0, 300)}`);
-    }
-    return parsed as LogLine;
-  });
+  return stderr
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line, i) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        throw new Error(`stderr line ${i + 1} is not JSON: ${line.slice(0, 300)}`);
+      }
+      if (
+        parsed === null ||
+        typeof parsed !== 'object' ||
+        Array.isArray(parsed) ||
+        typeof (parsed as LogLine).msg !== 'string'
+      ) {
+        throw new Error(`stderr line ${i + 1} is not a log object with a msg: ${line.slice(0, 300)}`);
+      }
+      return parsed as LogLine;
+    });
 }
 
 /** The log line that says why the run ended (the one carrying the exit code). */
 export function exitLine(result: CliResult): LogLine {
   const lines = logLines(result.stderr).filter((l) => l.exitCode !== undefined);
-  if (lines.length !== 1) throw new Error(`expected one log line with an exitCode, got ${lines.length}:\n${result.stderr.slice(-3000)}`);
+  if (lines.length !== 1)
+    throw new Error(`expected one log line with an exitCode, got ${lines.length}:\n${result.stderr.slice(-3000)}`);
   assert.equal(lines[0].exitCode, result.code, 'the exit line names the exit code the process ended with');
   return lines[0];
 }

@@ -49,12 +49,23 @@ async function signedCdn(clip: Buffer): Promise<SignedCdn> {
       const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       // The first segment plays; the second is encrypted with a key ffmpeg cannot fetch, and
       // ffmpeg's error names the key URL, signed like the rest.
-      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end([
-        '#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:6', '#EXT-X-PLAYLIST-TYPE:VOD',
-        '#EXTINF:6.0,', `${origin}/hls/seg0.ts?token=${SECRET}&sig=s3g`,
-        `#EXT-X-KEY:METHOD=AES-128,URI="${origin}/hls/key?token=${SECRET}&sig=k3y"`,
-        '#EXTINF:6.0,', `${origin}/hls/seg1.ts?token=${SECRET}&sig=s3g`, '#EXT-X-ENDLIST', '',
-      ].join('\n'));
+      res
+        .writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' })
+        .end(
+          [
+            '#EXTM3U',
+            '#EXT-X-VERSION:3',
+            '#EXT-X-TARGETDURATION:6',
+            '#EXT-X-PLAYLIST-TYPE:VOD',
+            '#EXTINF:6.0,',
+            `${origin}/hls/seg0.ts?token=${SECRET}&sig=s3g`,
+            `#EXT-X-KEY:METHOD=AES-128,URI="${origin}/hls/key?token=${SECRET}&sig=k3y"`,
+            '#EXTINF:6.0,',
+            `${origin}/hls/seg1.ts?token=${SECRET}&sig=s3g`,
+            '#EXT-X-ENDLIST',
+            '',
+          ].join('\n'),
+        );
     } else if (url.pathname === '/hls/seg0.ts') {
       res.writeHead(200, { 'content-type': 'video/mp2t' }).end(clip);
     } else {
@@ -87,10 +98,15 @@ function assertCleanRun(r: CliResult): void {
 async function scrapeWhile(port: number, done: Promise<unknown>): Promise<{ status: string[]; metrics: string[] }> {
   const bodies = { status: [] as string[], metrics: [] as string[] };
   let finished = false;
-  void done.then(() => { finished = true; });
+  void done.then(() => {
+    finished = true;
+  });
   while (!finished) {
     for (const path of ['status', 'metrics'] as const) {
-      const body = await fetch(`http://127.0.0.1:${port}/${path}`).then((res) => res.text(), () => null);
+      const body = await fetch(`http://127.0.0.1:${port}/${path}`).then(
+        (res) => res.text(),
+        () => null,
+      );
       if (body !== null) bodies[path].push(body);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -98,37 +114,64 @@ async function scrapeWhile(port: number, done: Promise<unknown>): Promise<{ stat
   return bodies;
 }
 
-test('a signed URL\'s token reaches the server but no log line, /status or /metrics label, even at debug level', { timeout: 90_000 }, async () => {
-  const clip = await syntheticClip('signed-cdn', { width: 320, height: 180, fps: 25, duration: 6, schedule: [{ type: 'black', start: 2, end: 4 }] });
-  const cdn = await signedCdn(readFileSync(clip));
-  try {
-    const port = await freeTcpPort();
-    const config = join(dir, 'finite.yaml');
-    writeFileSync(config, 'live: false\nlistenAddress: 127.0.0.1\n');
-    const { child, done } = startCli(['analyze', `${cdn.base}/clip.ts?token=${SECRET}&sig=abc%2Fdef`, '--config', config, '--metrics-port', String(port)],
-      { STREAMQC_LOG_LEVEL: 'debug' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const [r, scraped] = await Promise.all([done, scrapeWhile(port, done)]);
-    clearTimeout(timer);
+test(
+  "a signed URL's token reaches the server but no log line, /status or /metrics label, even at debug level",
+  { timeout: 90_000 },
+  async () => {
+    const clip = await syntheticClip('signed-cdn', {
+      width: 320,
+      height: 180,
+      fps: 25,
+      duration: 6,
+      schedule: [{ type: 'black', start: 2, end: 4 }],
+    });
+    const cdn = await signedCdn(readFileSync(clip));
+    try {
+      const port = await freeTcpPort();
+      const config = join(dir, 'finite.yaml');
+      writeFileSync(config, 'live: false\nlistenAddress: 127.0.0.1\n');
+      const { child, done } = startCli(
+        [
+          'analyze',
+          `${cdn.base}/clip.ts?token=${SECRET}&sig=abc%2Fdef`,
+          '--config',
+          config,
+          '--metrics-port',
+          String(port),
+        ],
+        { STREAMQC_LOG_LEVEL: 'debug' },
+      );
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const [r, scraped] = await Promise.all([done, scrapeWhile(port, done)]);
+      clearTimeout(timer);
 
-    assert.equal(r.code, 0, r.stderr);
-    only(r, 'black');
-    assert.ok(cdn.seen.some((path) => path.startsWith(`/clip.ts?token=${SECRET}&sig=`)), `ffmpeg got the real URL: ${cdn.seen.join(', ')}`);
-    assertCleanRun(r);
-    assert.ok(scraped.status.length > 0 && scraped.metrics.length > 0, 'read /status and /metrics while it ran');
-    for (const body of [...scraped.status, ...scraped.metrics]) assertNoSecret('/status or /metrics', body);
-    assert.match(scraped.metrics.at(-1)!, /streamqc_up\{stream="http:\/\/127\.0\.0\.1:\d+\/clip\.ts\?token=\*\*\*&sig=\*\*\*"\} 1/);
-    assert.match(scraped.status.at(-1)!, /"source":"http:\/\/127\.0\.0\.1:\d+\/clip\.ts\?token=\*\*\*&sig=\*\*\*"/);
-  } finally {
-    cdn.server.closeAllConnections();
-    await new Promise<void>((resolve) => cdn.server.close(() => resolve()));
-  }
-});
+      assert.equal(r.code, 0, r.stderr);
+      only(r, 'black');
+      assert.ok(
+        cdn.seen.some((path) => path.startsWith(`/clip.ts?token=${SECRET}&sig=`)),
+        `ffmpeg got the real URL: ${cdn.seen.join(', ')}`,
+      );
+      assertCleanRun(r);
+      assert.ok(scraped.status.length > 0 && scraped.metrics.length > 0, 'read /status and /metrics while it ran');
+      for (const body of [...scraped.status, ...scraped.metrics]) assertNoSecret('/status or /metrics', body);
+      assert.match(
+        scraped.metrics.at(-1)!,
+        /streamqc_up\{stream="http:\/\/127\.0\.0\.1:\d+\/clip\.ts\?token=\*\*\*&sig=\*\*\*"\} 1/,
+      );
+      assert.match(scraped.status.at(-1)!, /"source":"http:\/\/127\.0\.0\.1:\d+\/clip\.ts\?token=\*\*\*&sig=\*\*\*"/);
+    } finally {
+      cdn.server.closeAllConnections();
+      await new Promise<void>((resolve) => cdn.server.close(() => resolve()));
+    }
+  },
+);
 
 test('a signed URL that answers 404 exits 1 naming the masked URL', { timeout: 60_000 }, async () => {
   const cdn = await signedCdn(Buffer.alloc(0));
   try {
-    const r = await runCli(['analyze', `${cdn.base}/gone.ts?token=${SECRET}&sig=x`], 30_000, { STREAMQC_LOG_LEVEL: 'debug' });
+    const r = await runCli(['analyze', `${cdn.base}/gone.ts?token=${SECRET}&sig=x`], 30_000, {
+      STREAMQC_LOG_LEVEL: 'debug',
+    });
     assert.equal(r.code, 1, r.stderr);
     assert.match(exitLine(r).msg, /\/gone\.ts\?token=\*\*\*&sig=\*\*\*/);
     assert.ok(cdn.seen.includes(`/gone.ts?token=${SECRET}&sig=x`), cdn.seen.join(', '));
@@ -138,18 +181,33 @@ test('a signed URL that answers 404 exits 1 naming the masked URL', { timeout: 6
   }
 });
 
-test('URLs that ffmpeg prints itself (an HLS key URL it cannot fetch) are masked too', { timeout: 60_000 }, async () => {
-  const clip = await syntheticClip('signed-cdn', { width: 320, height: 180, fps: 25, duration: 6, schedule: [{ type: 'black', start: 2, end: 4 }] });
-  const cdn = await signedCdn(readFileSync(clip));
-  try {
-    const r = await runCli(['analyze', `${cdn.base}/hls/index.m3u8?token=${SECRET}`], 30_000, { STREAMQC_LOG_LEVEL: 'debug' });
-    assert.ok(cdn.seen.includes(`/hls/key?token=${SECRET}&sig=k3y`), `ffmpeg asked for the key: ${cdn.seen.join(', ')}`);
-    assert.match(r.stderr, /\/hls\/key\?token=\*\*\*&sig=\*\*\*/, `the key URL is in the logs, masked:\n${r.stderr}`);
-    assertCleanRun(r);
-  } finally {
-    await new Promise<void>((resolve) => cdn.server.close(() => resolve()));
-  }
-});
+test(
+  'URLs that ffmpeg prints itself (an HLS key URL it cannot fetch) are masked too',
+  { timeout: 60_000 },
+  async () => {
+    const clip = await syntheticClip('signed-cdn', {
+      width: 320,
+      height: 180,
+      fps: 25,
+      duration: 6,
+      schedule: [{ type: 'black', start: 2, end: 4 }],
+    });
+    const cdn = await signedCdn(readFileSync(clip));
+    try {
+      const r = await runCli(['analyze', `${cdn.base}/hls/index.m3u8?token=${SECRET}`], 30_000, {
+        STREAMQC_LOG_LEVEL: 'debug',
+      });
+      assert.ok(
+        cdn.seen.includes(`/hls/key?token=${SECRET}&sig=k3y`),
+        `ffmpeg asked for the key: ${cdn.seen.join(', ')}`,
+      );
+      assert.match(r.stderr, /\/hls\/key\?token=\*\*\*&sig=\*\*\*/, `the key URL is in the logs, masked:\n${r.stderr}`);
+      assertCleanRun(r);
+    } finally {
+      await new Promise<void>((resolve) => cdn.server.close(() => resolve()));
+    }
+  },
+);
 
 test('a signed URL given where a command belongs is masked in the usage error', async () => {
   const r = await runCli([`https://cdn.example/live.m3u8?token=${SECRET}`]);

@@ -77,17 +77,46 @@ function clipRecipe(width: number, height: number): string[] {
     `drawbox=c=black:t=fill:enable='between(t,20,23)'[v]`;
   const maxrateKbit = Math.round((7000 * width * height) / (1920 * 1080));
   const audio =
-    `[1:a][2:a]amix=inputs=2:normalize=0,aformat=channel_layouts=stereo,` +
-    `volume=0:enable='between(t,14,17)'[a]`;
+    `[1:a][2:a]amix=inputs=2:normalize=0,aformat=channel_layouts=stereo,` + `volume=0:enable='between(t,14,17)'[a]`;
   return [
-    '-f', 'lavfi', '-i', `mandelbrot=s=${width}x${height}:r=${FPS}:maxiter=256`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-f', 'lavfi', '-i', 'anoisesrc=color=pink:amplitude=0.05:sample_rate=48000',
-    '-filter_complex', `${video};${audio}`,
-    '-map', '[v]', '-map', '[a]', '-t', String(CLIP_SECONDS),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23',
-    '-maxrate', `${maxrateKbit}k`, '-bufsize', `${2 * maxrateKbit}k`, '-g', String(2 * FPS), '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '128k',
+    '-f',
+    'lavfi',
+    '-i',
+    `mandelbrot=s=${width}x${height}:r=${FPS}:maxiter=256`,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-f',
+    'lavfi',
+    '-i',
+    'anoisesrc=color=pink:amplitude=0.05:sample_rate=48000',
+    '-filter_complex',
+    `${video};${audio}`,
+    '-map',
+    '[v]',
+    '-map',
+    '[a]',
+    '-t',
+    String(CLIP_SECONDS),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '23',
+    '-maxrate',
+    `${maxrateKbit}k`,
+    '-bufsize',
+    `${2 * maxrateKbit}k`,
+    '-g',
+    String(2 * FPS),
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
   ];
 }
 
@@ -107,8 +136,18 @@ function commandFor(tool: Tool, clip: string): string[] {
       return ['ffmpeg', '-hide_banner', '-nostdin', '-i', clip, '-f', 'null', '-'];
     case 'chain':
       return [
-        'ffmpeg', '-hide_banner', '-nostdin', '-i', clip,
-        '-vf', 'blackdetect,freezedetect,blockdetect,blurdetect', '-af', 'silencedetect,ebur128', '-f', 'null', '-',
+        'ffmpeg',
+        '-hide_banner',
+        '-nostdin',
+        '-i',
+        clip,
+        '-vf',
+        'blackdetect,freezedetect,blockdetect,blurdetect',
+        '-af',
+        'silencedetect,ebur128',
+        '-f',
+        'null',
+        '-',
       ];
   }
 }
@@ -137,11 +176,14 @@ function summarize(runs: readonly Measured[]): Row {
   };
 }
 
-const f = (n: number, digits: number, width: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '-').padStart(width);
+const f = (n: number, digits: number, width: number): string =>
+  (Number.isFinite(n) ? n.toFixed(digits) : '-').padStart(width);
 
 function printTable(title: string, facts: MediaFacts, rows: Record<Tool, Row>, runs: number): void {
   const d = facts.duration;
-  console.log(`\n== ${title}: ${facts.width}x${facts.height} ${FPS} fps, ${d.toFixed(1)} s, ${(facts.bitRate / 1e6).toFixed(2)} Mbit/s (median of ${runs}) ==`);
+  console.log(
+    `\n== ${title}: ${facts.width}x${facts.height} ${FPS} fps, ${d.toFixed(1)} s, ${(facts.bitRate / 1e6).toFixed(2)} Mbit/s (median of ${runs}) ==`,
+  );
   console.log(
     'tool                       wall s   CPU s  CPU s/stream s  x real time  peak RSS MiB  max 1 proc MiB  CPU/decode  CPU/chain  CPU s per run',
   );
@@ -167,10 +209,16 @@ function printTable(title: string, facts: MediaFacts, rows: Record<Tool, Row>, r
   const speed = d / s.wall;
   const verdict = (ok: boolean): string => (ok ? 'meets' : 'MISSES');
   console.log('targets (issue)                                    streamqc here');
-  console.log(`  CPU <= ${TARGET_CPU_VS_DECODE}x decode-only                          ${vsDecode.toFixed(2)}x  ${verdict(vsDecode <= TARGET_CPU_VS_DECODE)}`);
+  console.log(
+    `  CPU <= ${TARGET_CPU_VS_DECODE}x decode-only                          ${vsDecode.toFixed(2)}x  ${verdict(vsDecode <= TARGET_CPU_VS_DECODE)}`,
+  );
   const speedNote = facts.height >= 1080 ? verdict(speed >= TARGET_REALTIME_1080) : '(target is for 1080p)';
-  console.log(`  >= ${TARGET_REALTIME_1080}x real time at 1080p                         ${speed.toFixed(1)}x  ${speedNote}`);
-  console.log(`  peak RSS (node + ffmpeg) <= ${TARGET_PEAK_RSS_MIB} MiB              ${s.peakRssMiB.toFixed(0)} MiB  ${verdict(s.peakRssMiB <= TARGET_PEAK_RSS_MIB)}`);
+  console.log(
+    `  >= ${TARGET_REALTIME_1080}x real time at 1080p                         ${speed.toFixed(1)}x  ${speedNote}`,
+  );
+  console.log(
+    `  peak RSS (node + ffmpeg) <= ${TARGET_PEAK_RSS_MIB} MiB              ${s.peakRssMiB.toFixed(0)} MiB  ${verdict(s.peakRssMiB <= TARGET_PEAK_RSS_MIB)}`,
+  );
 }
 
 /** Defect events by type from the analyzer's JSONL: a sanity check that it saw the clip. */
@@ -211,10 +259,16 @@ async function cpuSplit(clip: string, facts: MediaFacts, decodeCpu: number): Pro
   const ffmpeg = byComm(run.tree.seen, 'ffmpeg');
   const sampled = cpuOf(node) + cpuOf(ffprobe) + cpuOf(ffmpeg);
   const d = facts.duration;
-  console.log(`-- where streamqc's CPU goes (${facts.height}p, 1 run, STREAMQC_LOG_LEVEL=warn, /proc polled every 50 ms) --`);
-  console.log(`  whole tree (GNU time)        ${run.cpu.toFixed(2)} CPU s   (${(run.cpu / d).toFixed(3)} CPU s/stream s)`);
+  console.log(
+    `-- where streamqc's CPU goes (${facts.height}p, 1 run, STREAMQC_LOG_LEVEL=warn, /proc polled every 50 ms) --`,
+  );
+  console.log(
+    `  whole tree (GNU time)        ${run.cpu.toFixed(2)} CPU s   (${(run.cpu / d).toFixed(3)} CPU s/stream s)`,
+  );
   const line = (label: string, cpu: number): void =>
-    console.log(`  ${label.padEnd(28)} ${cpu.toFixed(2)} CPU s   ${((100 * cpu) / run.cpu).toFixed(0).padStart(3)}% of tree   ${(cpu / decodeCpu).toFixed(2)}x decode-only`);
+    console.log(
+      `  ${label.padEnd(28)} ${cpu.toFixed(2)} CPU s   ${((100 * cpu) / run.cpu).toFixed(0).padStart(3)}% of tree   ${(cpu / decodeCpu).toFixed(2)}x decode-only`,
+    );
   line('node (analyzer)', cpuOf(node));
   line(`ffmpeg child${ffmpeg.length > 1 ? ` (x${ffmpeg.length})` : ''}`, cpuOf(ffmpeg));
   line(`ffprobe${ffprobe.length > 1 ? ` (x${ffprobe.length})` : ''}`, cpuOf(ffprobe));
@@ -263,9 +317,13 @@ async function soak(seconds: number, width: number, height: number): Promise<voi
   const url = `udp://127.0.0.1:${udp}?pkt_size=1316`;
   console.log(`\n== live soak: ${width}x${height} ${FPS} fps real-time MPEG-TS over ${url}, ${seconds} s ==`);
   // The analyzer first, so its ffmpeg is listening when the sender starts.
-  const analyzer = spawn(process.execPath, [CLI, 'analyze', url, '--format', 'jsonl', '--metrics-port', String(metricsPort)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const analyzer = spawn(
+    process.execPath,
+    [CLI, 'analyze', url, '--format', 'jsonl', '--metrics-port', String(metricsPort)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const events = new Tail(100_000);
   const logs = new Tail();
   analyzer.stdout.on('data', (b: Buffer) => events.push(b));
@@ -300,11 +358,22 @@ async function soak(seconds: number, width: number, height: number): Promise<voi
   } finally {
     await stopAll();
   }
-  const lines = events.toString().split('\n').filter((l) => l.trim()).length;
-  console.log(`  defect events printed (incl. those ended at SIGTERM): ${lines}${lines ? `: ${eventSummary(events.toString())}` : ''}`);
+  const lines = events
+    .toString()
+    .split('\n')
+    .filter((l) => l.trim()).length;
+  console.log(
+    `  defect events printed (incl. those ended at SIGTERM): ${lines}${lines ? `: ${eventSummary(events.toString())}` : ''}`,
+  );
 }
 
-function printSoak(seconds: number, samples: readonly SoakSample[], metrics: string, seen: Map<number, SeenProcess>, peakKiB: number): void {
+function printSoak(
+  seconds: number,
+  samples: readonly SoakSample[],
+  metrics: string,
+  seen: Map<number, SeenProcess>,
+  peakKiB: number,
+): void {
   const first = samples.filter((s) => s.t <= 60);
   const last = samples.filter((s) => s.t > seconds - 60);
   const firstAvg = kib2mib(mean(first.map((s) => s.rssKiB)));
@@ -316,12 +385,20 @@ function printSoak(seconds: number, samples: readonly SoakSample[], metrics: str
   const ffmpegCpu = cpuOf(byComm(seen, 'ffmpeg')) + cpuOf(byComm(seen, 'ffprobe'));
   console.log(`  RSS (node + ffmpeg), sampled every 5 s: ${samples.length} samples`);
   console.log(`  first-minute average  ${firstAvg.toFixed(1)} MiB   (${first.length} samples)`);
-  console.log(`  last-minute average   ${lastAvg.toFixed(1)} MiB   (${last.length} samples)${seconds < 120 ? '  (windows overlap: soak < 120 s)' : ''}`);
-  console.log(`  last/first ratio      ${(lastAvg / firstAvg).toFixed(3)}   (flat = ~1.0)   peak ${kib2mib(peakKiB).toFixed(1)} MiB`);
+  console.log(
+    `  last-minute average   ${lastAvg.toFixed(1)} MiB   (${last.length} samples)${seconds < 120 ? '  (windows overlap: soak < 120 s)' : ''}`,
+  );
+  console.log(
+    `  last/first ratio      ${(lastAvg / firstAvg).toFixed(3)}   (flat = ~1.0)   peak ${kib2mib(peakKiB).toFixed(1)} MiB`,
+  );
   console.log(`  RSS trace MiB: ${samples.map((s) => kib2mib(s.rssKiB).toFixed(0)).join(' ')}`);
   const pct = frames && dropped !== null ? ` (${((100 * dropped) / frames).toFixed(2)}%)` : '';
-  console.log(`  frames ${frames ?? 'n/a'}, dropped ${dropped ?? 'n/a'}${pct}, analysis lag ${lag ?? 'n/a'} s (from /metrics)`);
-  console.log(`  CPU over the soak: node ${nodeCpu.toFixed(1)} s, ffmpeg ${ffmpegCpu.toFixed(1)} s = ${((nodeCpu + ffmpegCpu) / seconds).toFixed(3)} CPU s per stream s`);
+  console.log(
+    `  frames ${frames ?? 'n/a'}, dropped ${dropped ?? 'n/a'}${pct}, analysis lag ${lag ?? 'n/a'} s (from /metrics)`,
+  );
+  console.log(
+    `  CPU over the soak: node ${nodeCpu.toFixed(1)} s, ffmpeg ${ffmpegCpu.toFixed(1)} s = ${((nodeCpu + ffmpegCpu) / seconds).toFixed(3)} CPU s per stream s`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,7 +443,9 @@ async function benchSize(height: number, runs: number, split: boolean): Promise<
   const t0 = performance.now();
   const { path, fresh } = await cachedClip(`clip-${height}p${FPS}`, clipRecipe(width, height));
   const facts = probeClip(path);
-  console.log(`\nclip ${path}${fresh ? ` (generated in ${((performance.now() - t0) / 1000).toFixed(0)} s)` : ' (cached)'}`);
+  console.log(
+    `\nclip ${path}${fresh ? ` (generated in ${((performance.now() - t0) / 1000).toFixed(0)} s)` : ' (cached)'}`,
+  );
   const results: Record<Tool, Measured[]> = { streamqc: [], decode: [], chain: [] };
   // Interleaved runs: a burst of load from a neighbour spreads over the tools, not one of them.
   for (let i = 0; i < runs; i++) {
@@ -407,21 +486,29 @@ async function main(): Promise<void> {
   const soakSeconds = Number(values.soak);
   const sizes = (values.sizes ?? '').split(',').filter(Boolean).map(Number);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: "${values.runs}" is not a positive integer`);
-  if (!Number.isFinite(soakSeconds) || soakSeconds < 0) throw new Error(`--soak: "${values.soak}" is not a number of seconds`);
-  if (!sizes.every((h) => Number.isInteger(h) && h > 0)) throw new Error(`--sizes: "${values.sizes}" is not a list of heights`);
+  if (!Number.isFinite(soakSeconds) || soakSeconds < 0)
+    throw new Error(`--soak: "${values.soak}" is not a number of seconds`);
+  if (!sizes.every((h) => Number.isInteger(h) && h > 0))
+    throw new Error(`--sizes: "${values.sizes}" is not a list of heights`);
   const soakSize = parseSize(values['soak-size'] ?? '1280x720');
 
   const startedAt = new Date().toISOString();
   const [l1, l5, l15] = loadavg();
   console.log(`analyzer benchmark ${new Date().toISOString()}  (figures only; nothing is asserted)`);
-  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${ffmpegVersion()}, node ${process.version}`);
+  console.log(
+    `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${ffmpegVersion()}, node ${process.version}`,
+  );
   console.log(`load average at start: ${l1.toFixed(2)} ${l5.toFixed(2)} ${l15.toFixed(2)}   clip cache: ${CACHE_DIR}`);
   console.log('CPU = user+sys of the whole process tree (GNU time); peak RSS = max over time of the sum of');
   console.log('VmRSS of node and its children, polled every 50 ms; reference: decode-only of 30 s 1080p30 ~4.4 CPU s');
   const measured: CostSize[] = [];
   for (const h of sizes) measured.push(await benchSize(h, runs, !values['no-split']));
   if (soakSeconds > 0) await soak(soakSeconds, soakSize.width, soakSize.height);
-  console.log(`\nload average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nload average at end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   if (values.json) {
     const result: AnalyzerBenchResult = {
       startedAt,

@@ -51,14 +51,24 @@ export class Tail {
  * second run (and every other machine with the same ffmpeg arguments) reuses it. Written to a
  * temporary name first: an interrupted run never leaves a truncated clip that looks cached.
  */
-export async function cachedClip(name: string, args: readonly string[], ext = 'mp4'): Promise<{ path: string; fresh: boolean }> {
-  const key = createHash('sha256').update(JSON.stringify({ v: RECIPE_VERSION, args })).digest('hex').slice(0, 12);
+export async function cachedClip(
+  name: string,
+  args: readonly string[],
+  ext = 'mp4',
+): Promise<{ path: string; fresh: boolean }> {
+  const key = createHash('sha256')
+    .update(JSON.stringify({ v: RECIPE_VERSION, args }))
+    .digest('hex')
+    .slice(0, 12);
   mkdirSync(CACHE_DIR, { recursive: true });
   const path = join(CACHE_DIR, `${name}-${key}.${ext}`);
   if (existsSync(path)) return { path, fresh: false };
   const tmp = join(CACHE_DIR, `.${name}-${key}.${process.pid}.tmp.${ext}`);
   try {
-    await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', ...args, '-y', tmp], { timeoutMs: 30 * 60_000, what: `making ${name}` });
+    await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', ...args, '-y', tmp], {
+      timeoutMs: 30 * 60_000,
+      what: `making ${name}`,
+    });
     renameSync(tmp, path);
   } finally {
     rmSync(tmp, { force: true });
@@ -76,11 +86,29 @@ export interface MediaFacts {
 export function probeClip(path: string): MediaFacts {
   const out = execFileSync(
     'ffprobe',
-    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'format=duration,bit_rate:stream=width,height', '-of', 'json', path],
+    [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'format=duration,bit_rate:stream=width,height',
+      '-of',
+      'json',
+      path,
+    ],
     { encoding: 'utf8' },
   );
-  const j = JSON.parse(out) as { format: { duration: string; bit_rate: string }; streams: { width: number; height: number }[] };
-  return { duration: Number(j.format.duration), bitRate: Number(j.format.bit_rate), width: j.streams[0].width, height: j.streams[0].height };
+  const j = JSON.parse(out) as {
+    format: { duration: string; bit_rate: string };
+    streams: { width: number; height: number }[];
+  };
+  return {
+    duration: Number(j.format.duration),
+    bitRate: Number(j.format.bit_rate),
+    width: j.streams[0].width,
+    height: j.streams[0].height,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,7 +145,9 @@ export function readProc(pid: number): ProcInfo | null {
 
 export function readCmdline(pid: number): string[] {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s.length > 0);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((s) => s.length > 0);
   } catch {
     return [];
   }
@@ -186,7 +216,10 @@ export class TreeSampler {
   private timer: NodeJS.Timeout | null = null;
 
   /** includeRoot: false when the root is a wrapper such as /usr/bin/time. */
-  constructor(private readonly root: number, private readonly includeRoot: boolean) {}
+  constructor(
+    private readonly root: number,
+    private readonly includeRoot: boolean,
+  ) {}
 
   start(intervalMs: number): void {
     this.sample();
@@ -256,7 +289,10 @@ const TIME_FORMAT = '%e %U %S %M';
 /** Runs `argv` under GNU time, sampling its tree meanwhile; rejects when it exits non-zero. */
 export function measure(argv: readonly string[], opts: MeasureOptions = {}): Promise<Measured> {
   return new Promise((resolve, reject) => {
-    const timeFile = join(tmpdir(), `streamqc-bench-time-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    const timeFile = join(
+      tmpdir(),
+      `streamqc-bench-time-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    );
     const child = spawn('/usr/bin/time', ['-f', TIME_FORMAT, '-o', timeFile, ...argv], {
       env: opts.env ?? process.env,
       stdio: ['ignore', opts.keepStdout ? 'pipe' : 'ignore', 'pipe', ...(opts.extraFds ?? [])],

@@ -69,7 +69,10 @@ export function niceStep(max: number, count = 5): number {
 
 /** Ticks from 0 to yMax (inclusive) at a nice step; yMax itself is rounded up to a tick. */
 function axisTicks(chart: GroupedBarChart): { yMax: number; ticks: number[] } {
-  const largest = Math.max(0, ...chart.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v))));
+  const largest = Math.max(
+    0,
+    ...chart.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v))),
+  );
   const wanted = chart.yMax ?? largest;
   const step = niceStep(wanted);
   // 5 % headroom, so the tallest bar's value label stays inside the plot.
@@ -100,7 +103,9 @@ export function chartWidth(chart: GroupedBarChart): number {
 export function groupedBarSvg(chart: GroupedBarChart): string {
   for (const s of chart.series) {
     if (s.values.length !== chart.groups.length) {
-      throw new Error(`chart "${chart.title}": series "${s.name}" has ${s.values.length} values for ${chart.groups.length} groups`);
+      throw new Error(
+        `chart "${chart.title}": series "${s.name}" has ${s.values.length} values for ${chart.groups.length} groups`,
+      );
     }
   }
   if (chart.series.length > SERIES_COLOURS.length) {
@@ -122,7 +127,9 @@ export function groupedBarSvg(chart: GroupedBarChart): string {
     out.push(`<text x="${x.toFixed(1)}" y="${yy.toFixed(1)}" ${attrs}>${escapeXml(s)}</text>`);
   };
 
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}">`,
+  );
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   text(left, 28, chart.title, `font-size="18" font-weight="bold" fill="${INK}"`);
 
@@ -130,7 +137,9 @@ export function groupedBarSvg(chart: GroupedBarChart): string {
   const legend = legendWidths(chart);
   let lx = left;
   chart.series.forEach((s, i) => {
-    out.push(`<rect x="${lx}" y="44" width="14" height="14" fill="${SERIES_COLOURS[i]}" shape-rendering="crispEdges"/>`);
+    out.push(
+      `<rect x="${lx}" y="44" width="14" height="14" fill="${SERIES_COLOURS[i]}" shape-rendering="crispEdges"/>`,
+    );
     text(lx + 20, 56, s.name, `font-size="13" fill="${INK}"`);
     lx += legend[i];
   });
@@ -138,13 +147,24 @@ export function groupedBarSvg(chart: GroupedBarChart): string {
   // Grid lines and tick labels, then the axis lines over them.
   for (const t of ticks) {
     const ty = y(t);
-    out.push(`<line x1="${left}" y1="${ty.toFixed(1)}" x2="${width - right}" y2="${ty.toFixed(1)}" stroke="${GRID}" stroke-width="1" shape-rendering="crispEdges"/>`);
+    out.push(
+      `<line x1="${left}" y1="${ty.toFixed(1)}" x2="${width - right}" y2="${ty.toFixed(1)}" stroke="${GRID}" stroke-width="1" shape-rendering="crispEdges"/>`,
+    );
     text(left - 8, ty + 4, t.toFixed(digits), `font-size="12" fill="${MUTED}" text-anchor="end"`);
   }
-  out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${plotBottom}" stroke="${INK}" stroke-width="1" shape-rendering="crispEdges"/>`);
-  out.push(`<line x1="${left}" y1="${plotBottom}" x2="${width - right}" y2="${plotBottom}" stroke="${INK}" stroke-width="1" shape-rendering="crispEdges"/>`);
+  out.push(
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${plotBottom}" stroke="${INK}" stroke-width="1" shape-rendering="crispEdges"/>`,
+  );
+  out.push(
+    `<line x1="${left}" y1="${plotBottom}" x2="${width - right}" y2="${plotBottom}" stroke="${INK}" stroke-width="1" shape-rendering="crispEdges"/>`,
+  );
   const midY = (top + plotBottom) / 2;
-  text(20, midY, chart.yLabel, `font-size="13" fill="${INK}" text-anchor="middle" transform="rotate(-90 20 ${midY.toFixed(1)})"`);
+  text(
+    20,
+    midY,
+    chart.yLabel,
+    `font-size="13" fill="${INK}" text-anchor="middle" transform="rotate(-90 20 ${midY.toFixed(1)})"`,
+  );
 
   // Bars: each group centred in its slot, the series side by side in legend order.
   chart.groups.forEach((group, g) => {
@@ -160,7 +180,9 @@ export function groupedBarSvg(chart: GroupedBarChart): string {
       }
       const by = y(v);
       // 2 px between neighbouring bars keeps them apart without a stroke.
-      out.push(`<rect x="${(bx + 1).toFixed(1)}" y="${by.toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(plotBottom - by).toFixed(1)}" fill="${SERIES_COLOURS[i]}" shape-rendering="crispEdges"/>`);
+      out.push(
+        `<rect x="${(bx + 1).toFixed(1)}" y="${by.toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(plotBottom - by).toFixed(1)}" fill="${SERIES_COLOURS[i]}" shape-rendering="crispEdges"/>`,
+      );
       text(labelX, by - 4, v.toFixed(valueDigits), `font-size="10" fill="${INK}" text-anchor="middle"`);
     });
     text(centre, plotBottom + 20, group, `font-size="11" fill="${INK}" text-anchor="middle"`);

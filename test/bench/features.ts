@@ -23,15 +23,29 @@ const SIZES: FeatureGeometry[] = [
 ];
 
 async function ffmpeg(args: readonly string[]): Promise<Buffer> {
-  return (await runCommand('ffmpeg', ['-hide_banner', '-v', 'error', '-nostdin', ...args], { timeoutMs: 10 * 60_000, what: 'decoding frames' })).stdout;
+  return (
+    await runCommand('ffmpeg', ['-hide_banner', '-v', 'error', '-nostdin', ...args], {
+      timeoutMs: 10 * 60_000,
+      what: 'decoding frames',
+    })
+  ).stdout;
 }
 
 /** Decimated luma planes, decoded the way the analyzer decodes them. */
 async function decodeLuma(path: string, width: number, height: number): Promise<LumaFrame[]> {
-  const raw = await ffmpeg(['-i', path, '-vf', `scale=${width}:${height}:flags=neighbor,format=gray`, '-f', 'rawvideo', '-']);
+  const raw = await ffmpeg([
+    '-i',
+    path,
+    '-vf',
+    `scale=${width}:${height}:flags=neighbor,format=gray`,
+    '-f',
+    'rawvideo',
+    '-',
+  ]);
   const size = width * height;
   const frames: LumaFrame[] = [];
-  for (let off = 0; off + size <= raw.length; off += size) frames.push({ width, height, data: new Uint8Array(raw.subarray(off, off + size)) });
+  for (let off = 0; off + size <= raw.length; off += size)
+    frames.push({ width, height, data: new Uint8Array(raw.subarray(off, off + size)) });
   return frames;
 }
 
@@ -67,10 +81,26 @@ const dir = await mkdtemp(join(tmpdir(), 'streamqc-bench-'));
 try {
   const clip = join(dir, 'clip.mkv');
   await ffmpeg([
-    '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=25`,
-    '-f', 'lavfi', '-i', `mandelbrot=size=1920x1080:rate=25:maxiter=256`,
-    '-filter_complex', '[0][1]blend=all_mode=average',
-    '-frames:v', String(CLIP_FRAMES), '-c:v', 'libx264', '-crf', '23', '-pix_fmt', 'yuv420p', '-y', clip,
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=1920x1080:rate=25`,
+    '-f',
+    'lavfi',
+    '-i',
+    `mandelbrot=size=1920x1080:rate=25:maxiter=256`,
+    '-filter_complex',
+    '[0][1]blend=all_mode=average',
+    '-frames:v',
+    String(CLIP_FRAMES),
+    '-c:v',
+    'libx264',
+    '-crf',
+    '23',
+    '-pix_fmt',
+    'yuv420p',
+    '-y',
+    clip,
   ]);
   const log = { warn: (m: string): void => console.error(m) };
   console.log(`features benchmark: ${CLIP_FRAMES} real frames per pass, >= ${SECONDS} s per measurement`);

@@ -68,7 +68,9 @@ const READ_VERBS = ['GET', 'LIST'];
 
 /** kube-apiserver's own /metrics, once per edge of the steady window. */
 function apiServerMetrics(): string {
-  return execFileSync(join(binDir!, 'kubectl'), ['--kubeconfig', kubeconfigPath!, 'get', '--raw', '/metrics'], { maxBuffer: 256 << 20 }).toString();
+  return execFileSync(join(binDir!, 'kubectl'), ['--kubeconfig', kubeconfigPath!, 'get', '--raw', '/metrics'], {
+    maxBuffer: 256 << 20,
+  }).toString();
 }
 
 /** Sum of apiserver_request_total for `verbs` on the resources the operator reads and writes. */
@@ -83,7 +85,8 @@ function operatorResourceRequests(text: string, verbs: readonly string[]): numbe
     if (!verbs.includes(verb)) continue;
     // Pod status and binding are written by kwok and the scheduler, not by the operator.
     if (resource === 'pods' && subresource !== '') continue;
-    if (['pods', 'configmaps', 'events', 'streammonitors'].includes(resource)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (['pods', 'configmaps', 'events', 'streammonitors'].includes(resource))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
 }
@@ -110,17 +113,37 @@ async function watchPhases(namespace: string): Promise<{ phases: Map<string, str
   const path = `/apis/${API_GROUP}/${API_VERSION}/namespaces/${namespace}/${PLURAL}`;
   const start = async (): Promise<void> => {
     // A restarted watch begins with a fresh list, so nothing changed in between is missed.
-    const list = await custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL }) as { items: StreamMonitor[]; metadata?: { resourceVersion?: string } };
+    const list = (await custom.listNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace,
+      plural: PLURAL,
+    })) as { items: StreamMonitor[]; metadata?: { resourceVersion?: string } };
     for (const m of list.items) phases.set(m.metadata.name, m.status?.phase);
-    abort = await new Watch(kc).watch(path, { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true }, (type, object: StreamMonitor) => {
-      if (type === 'DELETED') phases.delete(object.metadata.name);
-      else if (type === 'ADDED' || type === 'MODIFIED') phases.set(object.metadata.name, object.status?.phase);
-    }, () => {
-      if (!stopped) setTimeout(() => void start().catch((err: unknown) => console.error(`phase watch restart failed: ${String(err)}`)), 500);
-    });
+    abort = await new Watch(kc).watch(
+      path,
+      { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
+      (type, object: StreamMonitor) => {
+        if (type === 'DELETED') phases.delete(object.metadata.name);
+        else if (type === 'ADDED' || type === 'MODIFIED') phases.set(object.metadata.name, object.status?.phase);
+      },
+      () => {
+        if (!stopped)
+          setTimeout(
+            () => void start().catch((err: unknown) => console.error(`phase watch restart failed: ${String(err)}`)),
+            500,
+          );
+      },
+    );
   };
   await start();
-  return { phases, stop: () => { stopped = true; abort?.abort(); } };
+  return {
+    phases,
+    stop: () => {
+      stopped = true;
+      abort?.abort();
+    },
+  };
 }
 
 // The default fleet holds 330 plain pods (110 per node); the bench adds kwok nodes of 250 pods
@@ -141,7 +164,9 @@ async function ensureCapacity(pods: number): Promise<void> {
 /** kube-apiserver's gitVersion for the report's versions line; null when it cannot be read. */
 function kubeApiserverVersion(): string | null {
   try {
-    const out = execFileSync(join(binDir!, 'kubectl'), ['--kubeconfig', kubeconfigPath!, 'version', '-o', 'json'], { encoding: 'utf8' });
+    const out = execFileSync(join(binDir!, 'kubectl'), ['--kubeconfig', kubeconfigPath!, 'version', '-o', 'json'], {
+      encoding: 'utf8',
+    });
     return (JSON.parse(out) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion ?? null;
   } catch {
     return null;
@@ -155,19 +180,51 @@ for (const count of counts) {
   const namespace = `bench-${count}-${Date.now() % 100000}`;
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const operator = spawn(process.execPath, [mainJs, '--kubeconfig', kubeconfigPath, '--namespaces', namespace, '--http-port', String(port),
-    '--concurrency', values.concurrency, '--poll-seconds', values['poll-seconds'], '--resync-seconds', '3600'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, STREAMQC_LOG_LEVEL: 'error' } });
+  const operator = spawn(
+    process.execPath,
+    [
+      mainJs,
+      '--kubeconfig',
+      kubeconfigPath,
+      '--namespaces',
+      namespace,
+      '--http-port',
+      String(port),
+      '--concurrency',
+      values.concurrency,
+      '--poll-seconds',
+      values['poll-seconds'],
+      '--resync-seconds',
+      '3600',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, STREAMQC_LOG_LEVEL: 'error' } },
+  );
   for (;;) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break; } catch { /* not up yet */ }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
     await sleep(100);
   }
   const { phases, stop: stopWatching } = await watchPhases(namespace);
   const started = Date.now();
   const names = Array.from({ length: count }, (_, i) => `m${i}`);
   for (let i = 0; i < names.length; i += 50) {
-    await Promise.all(names.slice(i, i + 50).map((name) => custom.createNamespacedCustomObject({
-      group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, body: monitorManifest(name, { source: { url: `udp://127.0.0.1:${5000 + (Number(name.slice(1)) % 1000)}` }, resources: { requests: { cpu: '10m', memory: '32Mi' } } }),
-    })));
+    await Promise.all(
+      names.slice(i, i + 50).map((name) =>
+        custom.createNamespacedCustomObject({
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace,
+          plural: PLURAL,
+          body: monitorManifest(name, {
+            source: { url: `udp://127.0.0.1:${5000 + (Number(name.slice(1)) % 1000)}` },
+            resources: { requests: { cpu: '10m', memory: '32Mi' } },
+          }),
+        }),
+      ),
+    );
   }
   const created = Date.now();
   let running = 0;
@@ -194,9 +251,13 @@ for (const count of counts) {
   const after = apiServerMetrics();
   const writes = operatorResourceRequests(after, WRITE_VERBS) - operatorResourceRequests(before, WRITE_VERBS);
   const reads = operatorResourceRequests(after, READ_VERBS) - operatorResourceRequests(before, READ_VERBS);
-  console.error(`${count} monitors, --poll-seconds ${values['poll-seconds']}: ${reads} reads (GET/LIST, all clients) in ${steadySeconds} s of steady state`);
-  const operatorWrites = auditedWrites(auditLogOf(kubeconfigPath!), { userAgentPrefix: OPERATOR_USER_AGENT, since: windowStart })
-    .filter((w) => w.resource !== 'leases');
+  console.error(
+    `${count} monitors, --poll-seconds ${values['poll-seconds']}: ${reads} reads (GET/LIST, all clients) in ${steadySeconds} s of steady state`,
+  );
+  const operatorWrites = auditedWrites(auditLogOf(kubeconfigPath!), {
+    userAgentPrefix: OPERATOR_USER_AGENT,
+    since: windowStart,
+  }).filter((w) => w.resource !== 'leases');
   const statusWrites = (await metric(port, 'streamqc_operator_status_writes_total')) - statusBefore;
   const rss = peakRssMiB(operator.pid!);
   const cpu = readProc(operator.pid!)?.cpu ?? Number.NaN;
@@ -204,7 +265,9 @@ for (const count of counts) {
     monitors: count,
     createSeconds: (created - started) / 1000,
     allRunningSeconds: (convergedAt - started) / 1000,
-    running, pods: pods.length, scheduled,
+    running,
+    pods: pods.length,
+    scheduled,
     operatorPeakRssMiB: Math.round(rss),
     operatorCpuSeconds: Math.round(cpu * 10) / 10,
     steadyWindowSeconds: steadySeconds,
@@ -212,7 +275,12 @@ for (const count of counts) {
     steadyOperatorStatusWrites: statusWrites,
     steadyReadsAllClients: reads,
     steadyOperatorWrites: operatorWrites.length,
-    steadyOperatorWriteSample: operatorWrites.slice(0, 3).map((w) => `${w.verb} ${w.resource}${w.subresource ? `/${w.subresource}` : ''} ${w.namespace ?? ''}/${w.name ?? ''}`),
+    steadyOperatorWriteSample: operatorWrites
+      .slice(0, 3)
+      .map(
+        (w) =>
+          `${w.verb} ${w.resource}${w.subresource ? `/${w.subresource}` : ''} ${w.namespace ?? ''}/${w.name ?? ''}`,
+      ),
   };
   rows.push(row);
   console.log(JSON.stringify(row));

@@ -86,8 +86,17 @@ const verdictOf = (ok: boolean): Verdict['state'] => (ok ? 'met' : 'MISSED');
 
 /** Order of defect types in tables and charts: DESIGN.md's defect table. */
 const TYPE_ORDER: Record<DefectType, number> = {
-  black: 0, freeze: 1, silence: 2, loudness: 3, clipping: 4, blockiness: 5,
-  blur: 6, stall: 7, decode_error: 8, av_sync: 9, format_change: 10,
+  black: 0,
+  freeze: 1,
+  silence: 2,
+  loudness: 3,
+  clipping: 4,
+  blockiness: 5,
+  blur: 6,
+  stall: 7,
+  decode_error: 8,
+  av_sync: 9,
+  format_change: 10,
 };
 
 const TOOL_LABEL: Record<CostTool, string> = {
@@ -106,7 +115,8 @@ function scoredTypes(result: AccuracyResult): DefectType[] {
   return [...types].sort((a, b) => TYPE_ORDER[a] - TYPE_ORDER[b]);
 }
 
-const scoreOf = (scores: readonly TypeScore[], type: DefectType): TypeScore | undefined => scores.find((s) => s.type === type);
+const scoreOf = (scores: readonly TypeScore[], type: DefectType): TypeScore | undefined =>
+  scores.find((s) => s.type === type);
 
 /** The accuracy targets of one type: P and R at least the type's minimum, F1 at least ffmpeg's. */
 function accuracyVerdict(type: DefectType, streamqc: TypeScore | undefined, ffmpeg: TypeScore | undefined): Verdict {
@@ -141,35 +151,61 @@ function costVerdicts(result: AnalyzerBenchResult): Verdict[] {
           measured: `${fixed(hd.tools.streamqc.realtimeFactor, 1)}x`,
           state: verdictOf(hd.tools.streamqc.realtimeFactor >= ANALYZER_TARGETS.realtime1080),
         }
-      : { target: `1080p: streamqc >= ${ANALYZER_TARGETS.realtime1080}x real time`, measured: 'no 1080p clip in this run', state: 'not measured' },
+      : {
+          target: `1080p: streamqc >= ${ANALYZER_TARGETS.realtime1080}x real time`,
+          measured: 'no 1080p clip in this run',
+          state: 'not measured',
+        },
   );
   return out;
 }
 
 function operatorVerdicts(result: OperatorBenchResult): Verdict[] {
   const out: Verdict[] = [];
-  const rowFor = (monitors: number): OperatorBenchResult['rows'][number] | undefined => result.rows.find((r) => r.monitors === monitors);
+  const rowFor = (monitors: number): OperatorBenchResult['rows'][number] | undefined =>
+    result.rows.find((r) => r.monitors === monitors);
   for (const { monitors, seconds } of OPERATOR_TARGETS.allRunningSeconds) {
     const target = `${monitors} monitors Running in <= ${seconds} s`;
     const row = rowFor(monitors);
     if (!row) out.push({ target, measured: `no ${monitors}-monitor run`, state: 'not measured' });
-    else if (row.running < row.monitors) out.push({ target, measured: `only ${row.running} of ${row.monitors} Running after ${fixed(row.allRunningSeconds, 0)} s`, state: 'MISSED' });
-    else out.push({ target, measured: `${fixed(row.allRunningSeconds, 1)} s`, state: verdictOf(row.allRunningSeconds <= seconds) });
+    else if (row.running < row.monitors)
+      out.push({
+        target,
+        measured: `only ${row.running} of ${row.monitors} Running after ${fixed(row.allRunningSeconds, 0)} s`,
+        state: 'MISSED',
+      });
+    else
+      out.push({
+        target,
+        measured: `${fixed(row.allRunningSeconds, 1)} s`,
+        state: verdictOf(row.allRunningSeconds <= seconds),
+      });
   }
   const rssTarget = `operator peak RSS <= ${OPERATOR_TARGETS.peakRssMiB} MiB at ${OPERATOR_TARGETS.peakRssMonitors} monitors`;
   const big = rowFor(OPERATOR_TARGETS.peakRssMonitors);
   out.push(
     big
-      ? { target: rssTarget, measured: `${fixed(big.operatorPeakRssMiB, 0)} MiB`, state: verdictOf(big.operatorPeakRssMiB <= OPERATOR_TARGETS.peakRssMiB) }
+      ? {
+          target: rssTarget,
+          measured: `${fixed(big.operatorPeakRssMiB, 0)} MiB`,
+          state: verdictOf(big.operatorPeakRssMiB <= OPERATOR_TARGETS.peakRssMiB),
+        }
       : { target: rssTarget, measured: `no ${OPERATOR_TARGETS.peakRssMonitors}-monitor run`, state: 'not measured' },
   );
   for (const row of result.rows) {
     const target = `${row.monitors} monitors: zero operator writes in ${OPERATOR_TARGETS.steadyWindowSeconds} s of steady state`;
-    const sample = row.steadyOperatorWriteSample.length > 0 ? ` (e.g. ${row.steadyOperatorWriteSample.join('; ')})` : '';
+    const sample =
+      row.steadyOperatorWriteSample.length > 0 ? ` (e.g. ${row.steadyOperatorWriteSample.join('; ')})` : '';
     const measured = `${row.steadyOperatorWrites} operator writes (audit log), ${row.steadyOperatorStatusWrites} status writes (operator's counter) in ${row.steadyWindowSeconds} s${sample}`;
-    const zero = row.steadyOperatorWrites <= OPERATOR_TARGETS.steadyWrites && row.steadyOperatorStatusWrites <= OPERATOR_TARGETS.steadyWrites;
+    const zero =
+      row.steadyOperatorWrites <= OPERATOR_TARGETS.steadyWrites &&
+      row.steadyOperatorStatusWrites <= OPERATOR_TARGETS.steadyWrites;
     // A shorter window than the target's cannot show that the target holds, only that it fails.
-    const state: Verdict['state'] = !zero ? 'MISSED' : row.steadyWindowSeconds >= OPERATOR_TARGETS.steadyWindowSeconds ? 'met' : 'not measured';
+    const state: Verdict['state'] = !zero
+      ? 'MISSED'
+      : row.steadyWindowSeconds >= OPERATOR_TARGETS.steadyWindowSeconds
+        ? 'met'
+        : 'not measured';
     out.push({ target, measured, state });
   }
   return out;
@@ -178,14 +214,21 @@ function operatorVerdicts(result: OperatorBenchResult): Verdict[] {
 // ---------------------------------------------------------------------------------------------
 // markdown
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[]): string {
+function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align?: readonly ('l' | 'r')[],
+): string {
   const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const rule = header.map((_, i) => ((align?.[i] ?? 'l') === 'r' ? '---:' : '---'));
   return [header, rule, ...rows].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');
 }
 
 function verdictTable(verdicts: readonly Verdict[]): string {
-  return table(['target', 'measured', 'verdict'], verdicts.map((v) => [v.target, v.measured || '-', v.state === 'MISSED' ? '**MISSED**' : v.state]));
+  return table(
+    ['target', 'measured', 'verdict'],
+    verdicts.map((v) => [v.target, v.measured || '-', v.state === 'MISSED' ? '**MISSED**' : v.state]),
+  );
 }
 
 function notRun(reason: string): string {
@@ -204,22 +247,27 @@ function machineSection(m: MachineFacts, generatedAt: string): string {
   return [
     '## Machine and versions',
     '',
-    table(['', 'this run'], [
-      ['generated', generatedAt],
-      ['CPU', `${m.cpuModel}, ${m.cores} logical cores`],
-      ['memory', `${fixed(m.memoryGiB, 1)} GiB`],
-      ['OS', m.os],
-      ['streamqc', m.streamqc],
-      ['Node.js', m.node],
-      ['ffmpeg', m.ffmpeg],
-      ['kube-apiserver', m.kubeApiserver],
-    ]),
+    table(
+      ['', 'this run'],
+      [
+        ['generated', generatedAt],
+        ['CPU', `${m.cpuModel}, ${m.cores} logical cores`],
+        ['memory', `${fixed(m.memoryGiB, 1)} GiB`],
+        ['OS', m.os],
+        ['streamqc', m.streamqc],
+        ['Node.js', m.node],
+        ['ffmpeg', m.ffmpeg],
+        ['kube-apiserver', m.kubeApiserver],
+      ],
+    ),
   ].join('\n');
 }
 
 function clipDefects(clip: CorpusClip): string {
   const truth = [...clip.truth].sort((a, b) => a.start - b.start);
-  return truth.length ? truth.map((d) => `${d.type} ${fixed(d.start, 1)}-${fixed(d.end, 1)} s`).join(', ') : 'none (clean)';
+  return truth.length
+    ? truth.map((d) => `${d.type} ${fixed(d.start, 1)}-${fixed(d.end, 1)} s`).join(', ')
+    : 'none (clean)';
 }
 
 function accuracySection(input: ReportInput): { text: string; verdicts: Verdict[] } {
@@ -233,7 +281,8 @@ function accuracySection(input: ReportInput): { text: string; verdicts: Verdict[
     const f = scoreOf(r.scores.ffmpeg, type);
     const v = accuracyVerdict(type, s, f);
     verdicts.push({ ...v, target: `${type}: ${v.target}` });
-    const prf = (t: TypeScore | undefined): string[] => (t ? [fixed(t.precision, 3), fixed(t.recall, 3), fixed(t.f1, 3)] : ['n/a', 'n/a', 'n/a']);
+    const prf = (t: TypeScore | undefined): string[] =>
+      t ? [fixed(t.precision, 3), fixed(t.recall, 3), fixed(t.f1, 3)] : ['n/a', 'n/a', 'n/a'];
     const verdict = v.state === 'met' ? 'met' : `**MISSED**: ${v.measured}`;
     return [type, String(s?.truthEvents ?? f?.truthEvents ?? 0), ...prf(s), ...prf(f), v.target, verdict];
   });
@@ -245,7 +294,18 @@ function accuracySection(input: ReportInput): { text: string; verdicts: Verdict[
       "F1 at or above ffmpeg's on every type both detect. n/a: the tool does not detect that type.",
     '',
     table(
-      ['type', 'truth events', 'streamqc P', 'streamqc R', 'streamqc F1', 'ffmpeg P', 'ffmpeg R', 'ffmpeg F1', 'target', 'verdict'],
+      [
+        'type',
+        'truth events',
+        'streamqc P',
+        'streamqc R',
+        'streamqc F1',
+        'ffmpeg P',
+        'ffmpeg R',
+        'ffmpeg F1',
+        'target',
+        'verdict',
+      ],
       summaryRows,
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
@@ -264,23 +324,45 @@ function accuracySection(input: ReportInput): { text: string; verdicts: Verdict[
       const t = scoreOf(r.scores[tool], type);
       if (!t) return [tool, 'does not detect this type', '', '', '', '', '', '', '', '', ''];
       return [
-        tool, String(t.truthEvents), String(t.detectedEvents), String(t.truePositives),
-        fixed(t.precision, 3), fixed(t.recall, 3), fixed(t.f1, 3),
-        fixed(t.onsetErrorMean, 2), fixed(t.onsetErrorMedian, 2), fixed(t.onsetErrorP95, 2), fixed(t.onsetErrorMaxAbs, 2),
+        tool,
+        String(t.truthEvents),
+        String(t.detectedEvents),
+        String(t.truePositives),
+        fixed(t.precision, 3),
+        fixed(t.recall, 3),
+        fixed(t.f1, 3),
+        fixed(t.onsetErrorMean, 2),
+        fixed(t.onsetErrorMedian, 2),
+        fixed(t.onsetErrorP95, 2),
+        fixed(t.onsetErrorMaxAbs, 2),
       ];
     });
-    lines.push(table(
-      ['tool', 'truth', 'detected', 'true pos.', 'P', 'R', 'F1', 'onset mean s', 'onset median s', 'onset p95 s', 'onset max abs s'],
-      rows,
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-    ));
+    lines.push(
+      table(
+        [
+          'tool',
+          'truth',
+          'detected',
+          'true pos.',
+          'P',
+          'R',
+          'F1',
+          'onset mean s',
+          'onset median s',
+          'onset p95 s',
+          'onset max abs s',
+        ],
+        rows,
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
   }
   lines.push(
     '',
     '### Every miss and false positive',
     '',
     'Per tool and clip, after the same matching for both tools (fragments under 0.5 s merged; at the ' +
-      'edges of a live clip\'s outages, decode_error and blockiness detections that match no truth count ' +
+      "edges of a live clip's outages, decode_error and blockiness detections that match no truth count " +
       'neither way, since a torn packet may or may not produce real decode errors there).',
     '',
     '```',
@@ -288,26 +370,48 @@ function accuracySection(input: ReportInput): { text: string; verdicts: Verdict[
     '```',
   );
   lines.push('', '### Corpus', '');
-  lines.push(table(
-    ['clip', 'content', 'resolution', 'codec', 'container', 'mode', 'duration s', 'injected defects'],
-    r.clips.map((c) => [
-      c.name, c.content, `${c.width}x${c.height} @ ${fixed(c.fps, 0)} fps`, c.videoCodec, c.container,
-      c.mode === 'live' ? `live over UDP${c.outages.length ? `, ${c.outages.length} outage(s)` : ''}` : 'file',
-      fixed(c.duration, 1), clipDefects(c),
-    ]),
-  ));
+  lines.push(
+    table(
+      ['clip', 'content', 'resolution', 'codec', 'container', 'mode', 'duration s', 'injected defects'],
+      r.clips.map((c) => [
+        c.name,
+        c.content,
+        `${c.width}x${c.height} @ ${fixed(c.fps, 0)} fps`,
+        c.videoCodec,
+        c.container,
+        c.mode === 'live' ? `live over UDP${c.outages.length ? `, ${c.outages.length} outage(s)` : ''}` : 'file',
+        fixed(c.duration, 1),
+        clipDefects(c),
+      ]),
+    ),
+  );
   return { text: lines.join('\n'), verdicts };
 }
 
 function costSizeTable(size: CostSize): string {
   const decode = size.tools.decode.cpuSeconds;
   return table(
-    ['tool', 'wall s', 'CPU s', 'CPU s / stream s', 'x real time', 'peak RSS MiB', 'largest process MiB', 'CPU / decode-only'],
+    [
+      'tool',
+      'wall s',
+      'CPU s',
+      'CPU s / stream s',
+      'x real time',
+      'peak RSS MiB',
+      'largest process MiB',
+      'CPU / decode-only',
+    ],
     COST_TOOLS.map((tool) => {
       const t = size.tools[tool];
       return [
-        TOOL_LABEL[tool], fixed(t.wallSeconds, 2), fixed(t.cpuSeconds, 2), fixed(t.cpuPerStreamSecond, 3),
-        fixed(t.realtimeFactor, 1), fixed(t.peakRssMiB, 0), fixed(t.maxSingleProcessMiB, 0), fixed(t.cpuSeconds / decode, 2),
+        TOOL_LABEL[tool],
+        fixed(t.wallSeconds, 2),
+        fixed(t.cpuSeconds, 2),
+        fixed(t.cpuPerStreamSecond, 3),
+        fixed(t.realtimeFactor, 1),
+        fixed(t.peakRssMiB, 0),
+        fixed(t.maxSingleProcessMiB, 0),
+        fixed(t.cpuSeconds / decode, 2),
       ];
     }),
     ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
@@ -338,7 +442,14 @@ function costSection(input: ReportInput): { text: string; verdicts: Verdict[] } 
       `streamqc's events on run 1: ${size.streamqcEvents}`,
     );
   }
-  lines.push('', '### Cost targets', '', verdictTable(verdicts), '', image('cpu', 'CPU seconds per stream second', input.charts.cpu));
+  lines.push(
+    '',
+    '### Cost targets',
+    '',
+    verdictTable(verdicts),
+    '',
+    image('cpu', 'CPU seconds per stream second', input.charts.cpu),
+  );
   return { text: lines.join('\n'), verdicts };
 }
 
@@ -358,11 +469,31 @@ function operatorSection(input: ReportInput): { text: string; verdicts: Verdict[
       'verbs on pods, configmaps, events and streammonitors from every client (scheduler and kwok events included).',
     '',
     table(
-      ['monitors', 'create s', 'all Running s', 'Running', 'pods scheduled', 'operator peak RSS MiB', 'operator CPU s', 'steady window s', 'operator writes (audit)', 'status writes (operator)', 'writes, all clients (metrics)'],
+      [
+        'monitors',
+        'create s',
+        'all Running s',
+        'Running',
+        'pods scheduled',
+        'operator peak RSS MiB',
+        'operator CPU s',
+        'steady window s',
+        'operator writes (audit)',
+        'status writes (operator)',
+        'writes, all clients (metrics)',
+      ],
       r.rows.map((row) => [
-        String(row.monitors), fixed(row.createSeconds, 1), fixed(row.allRunningSeconds, 1), `${row.running} / ${row.monitors}`,
-        `${row.scheduled} / ${row.pods}`, fixed(row.operatorPeakRssMiB, 0), row.operatorCpuSeconds === undefined ? 'n/a' : fixed(row.operatorCpuSeconds, 1), String(row.steadyWindowSeconds),
-        String(row.steadyOperatorWrites), String(row.steadyOperatorStatusWrites), String(row.steadyWritesOnOperatorResources),
+        String(row.monitors),
+        fixed(row.createSeconds, 1),
+        fixed(row.allRunningSeconds, 1),
+        `${row.running} / ${row.monitors}`,
+        `${row.scheduled} / ${row.pods}`,
+        fixed(row.operatorPeakRssMiB, 0),
+        row.operatorCpuSeconds === undefined ? 'n/a' : fixed(row.operatorCpuSeconds, 1),
+        String(row.steadyWindowSeconds),
+        String(row.steadyOperatorWrites),
+        String(row.steadyOperatorStatusWrites),
+        String(row.steadyWritesOnOperatorResources),
       ]),
       ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
@@ -383,8 +514,14 @@ export function renderReport(input: ReportInput): string {
   const missed = all.filter((v) => v.state === 'MISSED');
   const unmeasured = all.filter((v) => v.state === 'not measured');
   const skipped = (
-    [['accuracy', input.accuracy], ['analyzer cost', input.cost], ['operator scale', input.operator]] as const
-  ).filter(([, s]) => !s.ran).map(([name]) => name);
+    [
+      ['accuracy', input.accuracy],
+      ['analyzer cost', input.cost],
+      ['operator scale', input.operator],
+    ] as const
+  )
+    .filter(([, s]) => !s.ran)
+    .map(([name]) => name);
   const summary = [
     '## Summary',
     '',
@@ -444,7 +581,10 @@ export function cpuChart(result: AnalyzerBenchResult): GroupedBarChart {
     yLabel: 'CPU s per stream s',
     groups: result.sizes.map((s) => `${s.height}p${s.fps}`),
     valueDigits: 3,
-    series: COST_TOOLS.map((tool) => ({ name: TOOL_LABEL[tool], values: result.sizes.map((s) => s.tools[tool].cpuPerStreamSecond) })),
+    series: COST_TOOLS.map((tool) => ({
+      name: TOOL_LABEL[tool],
+      values: result.sizes.map((s) => s.tools[tool].cpuPerStreamSecond),
+    })),
   };
 }
 
@@ -458,7 +598,11 @@ const RAW_DIR = join(DOCS, 'benchmarks');
 
 function firstLine(cmd: string, args: readonly string[]): string | null {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 15_000 }).split('\n')[0]?.trim() || null;
+    return (
+      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 15_000 })
+        .split('\n')[0]
+        ?.trim() || null
+    );
   } catch {
     return null;
   }
@@ -475,13 +619,16 @@ function osName(): string {
 
 /** kube-apiserver from the operator benchmark, else from `kubectl version` against the developer cluster. */
 function kubeApiserverVersion(operator: Section<OperatorBenchResult>): string {
-  if (operator.ran && operator.result.kubeApiserverVersion) return `${operator.result.kubeApiserverVersion} (kwok control plane of the operator benchmark)`;
+  if (operator.ran && operator.result.kubeApiserverVersion)
+    return `${operator.result.kubeApiserverVersion} (kwok control plane of the operator benchmark)`;
   const bin = process.env.STREAMQC_CLUSTER_BIN;
   const kubectl = bin ? join(bin, 'kubectl') : 'kubectl';
   const kubeconfig = process.env.STREAMQC_KUBECONFIG;
   try {
     const out = execFileSync(kubectl, [...(kubeconfig ? ['--kubeconfig', kubeconfig] : []), 'version', '-o', 'json'], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 15_000,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 15_000,
     });
     const v = (JSON.parse(out) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion;
     if (v) return `${v} (kubectl version)`;
@@ -495,7 +642,17 @@ function machineFacts(operator: Section<OperatorBenchResult>): MachineFacts {
   const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
   const commit = firstLine('git', ['-C', PROJECT_ROOT, 'rev-parse', '--short', 'HEAD']);
   // The report's own outputs do not make the tree it measured dirty.
-  const dirty = firstLine('git', ['-C', PROJECT_ROOT, 'status', '--porcelain', '--', '.', ':!docs/BENCHMARKS.md', ':!docs/benchmarks']) !== null;
+  const dirty =
+    firstLine('git', [
+      '-C',
+      PROJECT_ROOT,
+      'status',
+      '--porcelain',
+      '--',
+      '.',
+      ':!docs/BENCHMARKS.md',
+      ':!docs/benchmarks',
+    ]) !== null;
   return {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
@@ -519,15 +676,22 @@ interface BenchSpec {
 
 const BENCHES = {
   accuracy: {
-    json: 'accuracy.json', script: join(HERE, 'accuracy', 'accuracy.js'), args: [],
-    looksRight: (d) => Array.isArray(d.clips) && typeof d.scores === 'object' && d.scores !== null && typeof d.tolerances === 'object',
+    json: 'accuracy.json',
+    script: join(HERE, 'accuracy', 'accuracy.js'),
+    args: [],
+    looksRight: (d) =>
+      Array.isArray(d.clips) && typeof d.scores === 'object' && d.scores !== null && typeof d.tolerances === 'object',
   },
   cost: {
-    json: 'analyzer.json', script: join(HERE, 'analyzer.js'), args: ['--runs', '3', '--sizes', '720,1080'],
+    json: 'analyzer.json',
+    script: join(HERE, 'analyzer.js'),
+    args: ['--runs', '3', '--sizes', '720,1080'],
     looksRight: (d) => Array.isArray(d.sizes) && Array.isArray(d.loadAverageStart),
   },
   operator: {
-    json: 'operator.json', script: join(HERE, 'operator.js'), args: ['--counts', '1000,5000'],
+    json: 'operator.json',
+    script: join(HERE, 'operator.js'),
+    args: ['--counts', '1000,5000'],
     looksRight: (d) => Array.isArray(d.rows),
   },
 } satisfies Record<string, BenchSpec>;
@@ -577,7 +741,8 @@ async function section<T>(name: BenchName, skip: boolean, fromDir: string | unde
   } catch (e) {
     return fail(`${source} is not JSON: ${(e as Error).message}`);
   }
-  if (typeof doc !== 'object' || doc === null || !spec.looksRight(doc)) return fail(`${source} does not have the fields this report reads`);
+  if (typeof doc !== 'object' || doc === null || !spec.looksRight(doc))
+    return fail(`${source} does not have the fields this report reads`);
   const result = doc as T;
   if (source !== out) writeFileSync(out, text);
   return { ran: true, result, seconds };
@@ -615,18 +780,20 @@ async function main(): Promise<void> {
   const operator = await section<OperatorBenchResult>('operator', values['skip-operator'] ?? false, fromDir);
   // Figures read from earlier JSON were measured on the machine recorded with them.
   const earlierMachine = fromDir ? join(fromDir, 'machine.json') : null;
-  const machine = earlierMachine && existsSync(earlierMachine)
-    ? (JSON.parse(readFileSync(earlierMachine, 'utf8')) as MachineFacts)
-    : machineFacts(operator);
+  const machine =
+    earlierMachine && existsSync(earlierMachine)
+      ? (JSON.parse(readFileSync(earlierMachine, 'utf8')) as MachineFacts)
+      : machineFacts(operator);
   writeFileSync(join(RAW_DIR, 'machine.json'), `${JSON.stringify(machine, null, 2)}\n`);
   const charts: Record<ChartName, ChartStatus> = {
     f1: drawChart('f1', accuracy.ran ? f1Chart(accuracy.result) : null, 'accuracy not run'),
     cpu: drawChart('cpu', cost.ran ? cpuChart(cost.result) : null, 'analyzer cost not run'),
   };
   // npm sets npm_lifecycle_event when the report runs as `npm run bench`.
-  const generatedBy = process.env.npm_lifecycle_event === 'bench'
-    ? REGENERATE_COMMAND
-    : ['node', 'dist/test/bench/report.js', ...process.argv.slice(2)].join(' ');
+  const generatedBy =
+    process.env.npm_lifecycle_event === 'bench'
+      ? REGENERATE_COMMAND
+      : ['node', 'dist/test/bench/report.js', ...process.argv.slice(2)].join(' ');
   const report = renderReport({ generatedAt, generatedBy, machine, accuracy, cost, operator, charts });
   const path = join(DOCS, 'BENCHMARKS.md');
   writeFileSync(path, report);

@@ -33,7 +33,8 @@ export function accuracyMisses(type: DefectType, streamqc: TypeScore, ffmpeg: Ty
   const misses: string[] = [];
   if (!(streamqc.precision >= min)) misses.push(`precision ${f(streamqc.precision)} < ${min}`);
   if (!(streamqc.recall >= min)) misses.push(`recall ${f(streamqc.recall)} < ${min}`);
-  if (ffmpeg && Number.isFinite(ffmpeg.f1) && !(streamqc.f1 >= ffmpeg.f1)) misses.push(`F1 ${f(streamqc.f1)} < ffmpeg ${f(ffmpeg.f1)}`);
+  if (ffmpeg && Number.isFinite(ffmpeg.f1) && !(streamqc.f1 >= ffmpeg.f1))
+    misses.push(`F1 ${f(streamqc.f1)} < ffmpeg ${f(ffmpeg.f1)}`);
   return misses;
 }
 

@@ -35,7 +35,8 @@ export interface AuditFilter {
 }
 
 export function auditedWrites(path: string, filter: AuditFilter = {}): AuditedWrite[] {
-  if (!existsSync(path)) throw new Error(`no audit log at ${path}: is the API server started with TestCluster's audit policy?`);
+  if (!existsSync(path))
+    throw new Error(`no audit log at ${path}: is the API server started with TestCluster's audit policy?`);
   const writes: AuditedWrite[] = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line.trim() === '') continue;

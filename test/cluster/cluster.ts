@@ -7,9 +7,7 @@
 // outlive its owner even when the owner is killed outright. A pidfile lets the next start reap
 // what a crashed owner left behind.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import {
-  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
@@ -40,10 +38,7 @@ const auditPolicy = {
   apiVersion: 'audit.k8s.io/v1',
   kind: 'Policy',
   omitStages: ['RequestReceived', 'ResponseStarted'],
-  rules: [
-    { level: 'Metadata', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] },
-    { level: 'None' },
-  ],
+  rules: [{ level: 'Metadata', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] }, { level: 'None' }],
 };
 
 /** Where the audit log of the cluster whose kubeconfig is at `kubeconfigPath` is written. */
@@ -164,12 +159,15 @@ export class TestCluster {
     const p = this.ports;
     const etcdURL = `http://127.0.0.1:${p.etcdClient}`;
     this.spawn('etcd', [
-      '--name=streamqc', `--data-dir=${join(this.dataDir, 'etcd')}`,
-      `--listen-client-urls=${etcdURL}`, `--advertise-client-urls=${etcdURL}`,
+      '--name=streamqc',
+      `--data-dir=${join(this.dataDir, 'etcd')}`,
+      `--listen-client-urls=${etcdURL}`,
+      `--advertise-client-urls=${etcdURL}`,
       `--listen-peer-urls=http://127.0.0.1:${p.etcdPeer}`,
       `--initial-advertise-peer-urls=http://127.0.0.1:${p.etcdPeer}`,
       `--initial-cluster=streamqc=http://127.0.0.1:${p.etcdPeer}`,
-      '--unsafe-no-fsync', '--log-level=warn',
+      '--unsafe-no-fsync',
+      '--log-level=warn',
     ]);
     await this.waitUntil('etcd healthy', async () => (await probe(`${etcdURL}/health`)).includes('"health":"true"'));
 
@@ -180,9 +178,12 @@ export class TestCluster {
     rmSync(this.auditLogPath, { force: true });
     this.apiServerArgs = [
       `--etcd-servers=${etcdURL}`,
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${p.apiServer}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${p.apiServer}`,
       `--cert-dir=${join(this.dataDir, 'apiserver')}`,
-      `--tls-cert-file=${pkiFile('apiserver.crt')}`, `--tls-private-key-file=${pkiFile('apiserver.key')}`,
+      `--tls-cert-file=${pkiFile('apiserver.crt')}`,
+      `--tls-private-key-file=${pkiFile('apiserver.key')}`,
       `--client-ca-file=${pkiFile('ca.crt')}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${pkiFile('sa.pub')}`,
@@ -195,27 +196,37 @@ export class TestCluster {
       // Endpoints may not hold loopback addresses, so the apiserver's own endpoint is not published.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
-      `--audit-policy-file=${auditPolicyFile}`, `--audit-log-path=${this.auditLogPath}`, '--audit-log-format=json',
+      `--audit-policy-file=${auditPolicyFile}`,
+      `--audit-log-path=${this.auditLogPath}`,
+      '--audit-log-format=json',
       ...this.options.apiServerFlags,
     ];
     this.spawn('kube-apiserver', this.apiServerArgs);
     await this.waitForApiServer();
 
     const kubeconfig = `--kubeconfig=${this.kubeconfigPath}`;
-    const delegated = [`--authentication-kubeconfig=${this.kubeconfigPath}`, `--authorization-kubeconfig=${this.kubeconfigPath}`];
+    const delegated = [
+      `--authentication-kubeconfig=${this.kubeconfigPath}`,
+      `--authorization-kubeconfig=${this.kubeconfigPath}`,
+    ];
     this.spawn('kube-controller-manager', [
-      kubeconfig, ...delegated,
-      '--bind-address=127.0.0.1', `--secure-port=${p.controllerManager}`,
+      kubeconfig,
+      ...delegated,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${p.controllerManager}`,
       `--cert-dir=${join(this.dataDir, 'controller-manager')}`,
       '--leader-elect=false',
       '--controllers=*',
       `--service-account-private-key-file=${pkiFile('sa.key')}`,
       `--root-ca-file=${pkiFile('ca.crt')}`,
-      `--cluster-signing-cert-file=${pkiFile('ca.crt')}`, `--cluster-signing-key-file=${pkiFile('ca.key')}`,
+      `--cluster-signing-cert-file=${pkiFile('ca.crt')}`,
+      `--cluster-signing-key-file=${pkiFile('ca.key')}`,
     ]);
     this.spawn('kube-scheduler', [
-      kubeconfig, ...delegated,
-      '--bind-address=127.0.0.1', `--secure-port=${p.scheduler}`,
+      kubeconfig,
+      ...delegated,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${p.scheduler}`,
       `--cert-dir=${join(this.dataDir, 'scheduler')}`,
       '--leader-elect=false',
     ]);
@@ -231,10 +242,14 @@ export class TestCluster {
     ]);
     const insecure = { insecure: true };
     await Promise.all([
-      this.waitUntil('kube-controller-manager healthy', async () =>
-        (await probe(`https://127.0.0.1:${p.controllerManager}/healthz`, insecure)) === 'ok'),
-      this.waitUntil('kube-scheduler healthy', async () =>
-        (await probe(`https://127.0.0.1:${p.scheduler}/healthz`, insecure)) === 'ok'),
+      this.waitUntil(
+        'kube-controller-manager healthy',
+        async () => (await probe(`https://127.0.0.1:${p.controllerManager}/healthz`, insecure)) === 'ok',
+      ),
+      this.waitUntil(
+        'kube-scheduler healthy',
+        async () => (await probe(`https://127.0.0.1:${p.scheduler}/healthz`, insecure)) === 'ok',
+      ),
       this.waitUntil('kwok healthy', async () => (await probe(`http://127.0.0.1:${p.kwok}/healthz`)) === 'ok'),
     ]);
 
@@ -251,7 +266,9 @@ export class TestCluster {
       await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
       return true;
     });
-    this.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s at ${this.apiServerURL}, kubeconfig ${this.kubeconfigPath}`);
+    this.log(
+      `ready in ${((Date.now() - started) / 1000).toFixed(1)}s at ${this.apiServerURL}, kubeconfig ${this.kubeconfigPath}`,
+    );
   }
 
   /**
@@ -269,7 +286,8 @@ export class TestCluster {
     };
     const range = await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') });
     const revision = Number((range.header as { revision?: string } | undefined)?.revision);
-    if (!Number.isInteger(revision) || revision <= 0) throw new Error(`etcd gave no revision: ${JSON.stringify(range).slice(0, 200)}`);
+    if (!Number.isInteger(revision) || revision <= 0)
+      throw new Error(`etcd gave no revision: ${JSON.stringify(range).slice(0, 200)}`);
     await post('/v3/kv/compaction', { revision: String(revision), physical: true });
     return revision;
   }
@@ -292,8 +310,11 @@ export class TestCluster {
   private async waitForApiServer(): Promise<void> {
     const pki = this.pki;
     if (!pki) throw new Error('no PKI yet');
-    await this.waitUntil('kube-apiserver ready', async () =>
-      (await probe(`${this.apiServerURL}/readyz`, { ca: pki.ca, cert: pki.adminCert, key: pki.adminKey })) === 'ok');
+    await this.waitUntil(
+      'kube-apiserver ready',
+      async () =>
+        (await probe(`${this.apiServerURL}/readyz`, { ca: pki.ca, cert: pki.adminCert, key: pki.adminKey })) === 'ok',
+    );
   }
 
   private spawn(name: string, args: string[]): void {
@@ -311,7 +332,8 @@ export class TestCluster {
     running.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         running.exitCode = code;
-        if (this.stopping === undefined && this.processes.includes(running)) this.log(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${logFile}`);
+        if (this.stopping === undefined && this.processes.includes(running))
+          this.log(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${logFile}`);
         resolve();
       });
       child.on('error', (err) => {
@@ -339,7 +361,9 @@ export class TestCluster {
         lastError = err instanceof Error ? err.message : String(err);
       }
       if (Date.now() > deadline) {
-        throw new Error(`timed out after ${this.options.phaseTimeoutMs / 1000}s waiting for ${what}${lastError ? `: ${lastError}` : ''}`);
+        throw new Error(
+          `timed out after ${this.options.phaseTimeoutMs / 1000}s waiting for ${what}${lastError ? `: ${lastError}` : ''}`,
+        );
       }
       await sleep(250);
     }
@@ -392,7 +416,8 @@ export function reapAbandoned(stateDir: string): number | undefined {
   for (const p of record.processes) {
     if (commandLineOf(p.pid).includes(multiCallBinary)) signalGroup(p.pid, 'SIGKILL');
   }
-  if (record.dataDir.startsWith(join(tmpdir(), 'streamqc-cluster-'))) rmSync(record.dataDir, { recursive: true, force: true });
+  if (record.dataDir.startsWith(join(tmpdir(), 'streamqc-cluster-')))
+    rmSync(record.dataDir, { recursive: true, force: true });
   rmSync(file, { force: true });
   return undefined;
 }
@@ -402,7 +427,9 @@ async function terminate(p: Running, graceMs = 15_000): Promise<void> {
   signalGroup(p.child.pid, 'SIGTERM');
   // A referenced timer: the children are unref'd, so this keeps the owner alive until they are gone.
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), graceMs); });
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), graceMs);
+  });
   const outcome = await Promise.race([p.exited.then(() => 'exited' as const), timeout]);
   clearTimeout(timer);
   if (outcome === 'timeout') {
@@ -446,12 +473,19 @@ interface Ports {
 /** Asks the kernel for free loopback ports, holding all of them open together so none repeats. */
 async function freePorts(): Promise<Ports> {
   const names = ['etcdClient', 'etcdPeer', 'apiServer', 'controllerManager', 'scheduler', 'kwok'] as const;
-  const servers = await Promise.all(names.map(() => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = Object.fromEntries(names.map((n, i) => [n, (servers[i]!.address() as AddressInfo).port])) as unknown as Ports;
+  const servers = await Promise.all(
+    names.map(
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = Object.fromEntries(
+    names.map((n, i) => [n, (servers[i]!.address() as AddressInfo).port]),
+  ) as unknown as Ports;
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
 }
@@ -470,11 +504,21 @@ function probe(url: string, tls: ProbeTLS = {}): Promise<string> {
     const onResponse = (res: import('node:http').IncomingMessage): void => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new Error(`${url}: HTTP ${res.statusCode}: ${body.trim().slice(0, 300)}`))));
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () =>
+        res.statusCode === 200
+          ? resolve(body.trim())
+          : reject(new Error(`${url}: HTTP ${res.statusCode}: ${body.trim().slice(0, 300)}`)),
+      );
     };
     const req = url.startsWith('https:')
-      ? httpsRequest(url, { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecure, timeout: 5000 }, onResponse)
+      ? httpsRequest(
+          url,
+          { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecure, timeout: 5000 },
+          onResponse,
+        )
       : httpRequest(url, { timeout: 5000 }, onResponse);
     req.on('timeout', () => req.destroy(new Error(`${url}: timed out`)));
     req.on('error', reject);
@@ -488,7 +532,12 @@ function kubeconfigYaml(server: string, pki: Pki): string {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'streamqc', cluster: { server, 'certificate-authority-data': b64(pki.ca) } }],
-    users: [{ name: 'streamqc-admin', user: { 'client-certificate-data': b64(pki.adminCert), 'client-key-data': b64(pki.adminKey) } }],
+    users: [
+      {
+        name: 'streamqc-admin',
+        user: { 'client-certificate-data': b64(pki.adminCert), 'client-key-data': b64(pki.adminKey) },
+      },
+    ],
     contexts: [{ name: 'streamqc', context: { cluster: 'streamqc', user: 'streamqc-admin' } }],
     'current-context': 'streamqc',
   });

@@ -8,7 +8,9 @@ export const clusterEnv = { kubeconfig: 'STREAMQC_KUBECONFIG', binDir: 'STREAMQC
 function required(name: string): string {
   const value = process.env[name];
   if (!value) {
-    throw new Error(`${name} is not set: run cluster tests through scripts/run-tests.mjs (e.g. node scripts/run-tests.mjs integration/), whose global set-up starts the shared control plane`);
+    throw new Error(
+      `${name} is not set: run cluster tests through scripts/run-tests.mjs (e.g. node scripts/run-tests.mjs integration/), whose global set-up starts the shared control plane`,
+    );
   }
   return value;
 }

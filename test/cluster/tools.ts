@@ -9,7 +9,9 @@ export async function clusterToolsBinDir(): Promise<string> {
   const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => { stdout += chunk; });
+  child.stdout.on('data', (chunk: string) => {
+    stdout += chunk;
+  });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`${script} failed with exit code ${code}; see its output above`);
   const binDir = stdout.trim().split('\n').at(-1);

@@ -36,16 +36,24 @@ export class PodRunner {
   /** Errors met while starting pods (a failed start is retried on the next poll). */
   readonly errors: string[] = [];
 
-  constructor(kc: KubeConfig, private readonly namespace: string, private readonly log: (line: string) => void = () => undefined) {
+  constructor(
+    kc: KubeConfig,
+    private readonly namespace: string,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
     this.core = kc.makeApiClient(CoreV1Api);
   }
 
   start(intervalMs = 300): void {
     const tick = (): void => {
       if (this.stopped) return;
-      this.polling = this.poll().catch((err: unknown) => { this.errors.push(String(err)); }).finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
-      });
+      this.polling = this.poll()
+        .catch((err: unknown) => {
+          this.errors.push(String(err));
+        })
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
+        });
     };
     tick();
   }
@@ -92,9 +100,18 @@ export class PodRunner {
     if (this.stopped) return;
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
     child.on('exit', (code, signal) => this.log(`analyzer of ${name} exited (${code ?? signal})`));
-    this.running.set(uid, { pod: name, uid, monitor: pod.metadata?.labels?.[LABEL_MONITOR] ?? '', podIP, child, stderr: () => stderr });
+    this.running.set(uid, {
+      pod: name,
+      uid,
+      monitor: pod.metadata?.labels?.[LABEL_MONITOR] ?? '',
+      podIP,
+      child,
+      stderr: () => stderr,
+    });
     this.log(`pod ${name}: analyzer started on ${podIP} (${args.join(' ')})`);
   }
 

@@ -21,7 +21,9 @@ export function podTargetGroups(pods: V1Pod[]): { targets: string[]; labels: Rec
       __meta_kubernetes_pod_host_ip: pod.status?.hostIP ?? '',
       __meta_kubernetes_pod_uid: pod.metadata?.uid ?? '',
       __meta_kubernetes_pod_phase: pod.status?.phase ?? '',
-      __meta_kubernetes_pod_ready: String(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false),
+      __meta_kubernetes_pod_ready: String(
+        pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+      ),
     };
     for (const [k, v] of Object.entries(pod.metadata?.labels ?? {})) {
       base[`__meta_kubernetes_pod_label_${sanitize(k)}`] = v;
@@ -59,7 +61,8 @@ export async function startPodSd(kc: KubeConfig, namespace: string): Promise<{ s
   const core = kc.makeApiClient(CoreV1Api);
   const server = createServer((_req, res) => {
     core.listNamespacedPod({ namespace }).then(
-      (list) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(podTargetGroups(list.items))),
+      (list) =>
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(podTargetGroups(list.items))),
       (err: unknown) => res.writeHead(500).end(String(err)),
     );
   });

@@ -31,8 +31,17 @@ function as(user: string, args: string[], input?: string): ToolRun {
   return kubectl([`--as=${user}`, `--as-group=${AUTHORS}`, '-n', ns, ...args], input);
 }
 
-function create(user: string, name: string, spec: Partial<StreamMonitorSpec> & Record<string, unknown>, dryRun = false): ToolRun {
-  return as(user, ['create', ...(dryRun ? ['--dry-run=server'] : []), '-f', '-'], JSON.stringify(monitorManifest(name, { source, ...spec })));
+function create(
+  user: string,
+  name: string,
+  spec: Partial<StreamMonitorSpec> & Record<string, unknown>,
+  dryRun = false,
+): ToolRun {
+  return as(
+    user,
+    ['create', ...(dryRun ? ['--dry-run=server'] : []), '-f', '-'],
+    JSON.stringify(monitorManifest(name, { source, ...spec })),
+  );
 }
 
 function patch(user: string, name: string, spec: Record<string, unknown>): ToolRun {
@@ -46,12 +55,19 @@ function assertAllowed(r: ToolRun): void {
 /** A refusal by this policy (not by RBAC or the CRD's schema), with its message matched. */
 function assertDenied(r: ToolRun, message: RegExp): void {
   assert.notEqual(r.code, 0, `accepted:\n${r.out}`);
-  assert.match(r.out, new RegExp(`is forbidden: ValidatingAdmissionPolicy '${policyName}' with binding '${policyName}' denied request`), r.out);
+  assert.match(
+    r.out,
+    new RegExp(`is forbidden: ValidatingAdmissionPolicy '${policyName}' with binding '${policyName}' denied request`),
+    r.out,
+  );
   assert.match(r.out, message);
 }
 
 function applyAsAdmin(objects: unknown[]): void {
-  const r = kubectl(['apply', '--server-side', '--field-manager=admission-policy-test', '-f', '-'], objects.map((o) => YAML.stringify(o)).join('---\n'));
+  const r = kubectl(
+    ['apply', '--server-side', '--field-manager=admission-policy-test', '-f', '-'],
+    objects.map((o) => YAML.stringify(o)).join('---\n'),
+  );
   assert.equal(r.code, 0, r.out);
 }
 
@@ -61,8 +77,11 @@ function role(name: string, rules: unknown[]): unknown {
 
 function binding(name: string, subject: { kind: 'User' | 'Group'; name: string }): unknown {
   return {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `${name}-${subject.name.replace(/\W+/g, '-')}`, namespace: ns },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: `${name}-${subject.name.replace(/\W+/g, '-')}`, namespace: ns },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
   };
 }
 
@@ -79,29 +98,51 @@ before(async () => {
   const labelled = kubectl(['label', 'namespace', ns, `streamqc.io/admission-test=${release}`]);
   assert.equal(labelled.code, 0, labelled.out);
   // Only this test's namespace is bound, so other test files on the shared control plane are not judged.
-  policyYaml = renderChart(release, ns, ['--show-only', 'templates/admission-policy.yaml',
-    '--set', `admissionPolicy.namespaceSelector.matchLabels.streamqc\\.io/admission-test=${release}`]);
+  policyYaml = renderChart(release, ns, [
+    '--show-only',
+    'templates/admission-policy.yaml',
+    '--set',
+    `admissionPolicy.namespaceSelector.matchLabels.streamqc\\.io/admission-test=${release}`,
+  ]);
   const applied = kubectl(['apply', '--server-side', '--field-manager=admission-policy-test', '-f', '-'], policyYaml);
   assert.equal(applied.code, 0, applied.out);
 
   applyAsAdmin([
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: SECRET, namespace: ns }, stringData: { username: 'u', password: 'p' } },
-    role('monitor-author', [{ apiGroups: [API_GROUP], resources: [PLURAL], verbs: ['get', 'list', 'create', 'update', 'patch'] }]),
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: SECRET, namespace: ns },
+      stringData: { username: 'u', password: 'p' },
+    },
+    role('monitor-author', [
+      { apiGroups: [API_GROUP], resources: [PLURAL], verbs: ['get', 'list', 'create', 'update', 'patch'] },
+    ]),
     role('secret-reader', [{ apiGroups: [''], resources: ['secrets'], resourceNames: [SECRET], verbs: ['get'] }]),
     role('pod-creator', [{ apiGroups: [''], resources: ['pods'], verbs: ['create'] }]),
     // The operator's write path: status only (operator/status.ts), never the monitor's spec.
-    role('status-writer', [{ apiGroups: [API_GROUP], resources: [`${PLURAL}/status`], verbs: ['get', 'update', 'patch'] }]),
+    role('status-writer', [
+      { apiGroups: [API_GROUP], resources: [`${PLURAL}/status`], verbs: ['get', 'update', 'patch'] },
+    ]),
     binding('monitor-author', { kind: 'Group', name: AUTHORS }),
     binding('secret-reader', { kind: 'User', name: 'bob' }),
     binding('pod-creator', { kind: 'User', name: 'carol' }),
     binding('status-writer', { kind: 'User', name: 'operator' }),
   ]);
   // RBAC and the policy take effect when the API server's caches have seen them.
-  await eventually('RBAC for alice, bob and carol', async () =>
-    can('alice', 'create', RESOURCE) && !can('alice', 'get', `secrets/${SECRET}`) && !can('alice', 'create', 'pods') &&
-    can('bob', 'get', `secrets/${SECRET}`) && can('carol', 'create', 'pods'));
+  await eventually(
+    'RBAC for alice, bob and carol',
+    async () =>
+      can('alice', 'create', RESOURCE) &&
+      !can('alice', 'get', `secrets/${SECRET}`) &&
+      !can('alice', 'create', 'pods') &&
+      can('bob', 'get', `secrets/${SECRET}`) &&
+      can('carol', 'create', 'pods'),
+  );
   await eventually('the policy to be enforced', async () =>
-    create('alice', 'probe', { source: { ...source, credentialsSecretRef: { name: SECRET } } }, true).out.includes(`ValidatingAdmissionPolicy '${policyName}'`));
+    create('alice', 'probe', { source: { ...source, credentialsSecretRef: { name: SECRET } } }, true).out.includes(
+      `ValidatingAdmissionPolicy '${policyName}'`,
+    ),
+  );
 });
 
 after(async () => {
@@ -110,13 +151,20 @@ after(async () => {
 });
 
 const secretDenied = (user: string): RegExp =>
-  new RegExp(`spec\\.source\\.credentialsSecretRef\\.name: ${user} may not get Secret "${SECRET}" in namespace admission-\\w+; .*\\(RBAC: get secrets\\)`);
+  new RegExp(
+    `spec\\.source\\.credentialsSecretRef\\.name: ${user} may not get Secret "${SECRET}" in namespace admission-\\w+; .*\\(RBAC: get secrets\\)`,
+  );
 const podsDenied = (field: string): RegExp =>
-  new RegExp(`spec\\.${field}: alice may not create pods in namespace admission-\\w+; setting ${field} on the analyzer pod needs permission to create pods \\(RBAC: create pods\\)`);
+  new RegExp(
+    `spec\\.${field}: alice may not create pods in namespace admission-\\w+; setting ${field} on the analyzer pod needs permission to create pods \\(RBAC: create pods\\)`,
+  );
 
 describe('admission policy: spec.source.credentialsSecretRef needs get on the Secret', () => {
   it('alice (no get on the Secret): a monitor naming it is denied', () => {
-    assertDenied(create('alice', 'alice-secret', { source: { ...source, credentialsSecretRef: { name: SECRET } } }), secretDenied('alice'));
+    assertDenied(
+      create('alice', 'alice-secret', { source: { ...source, credentialsSecretRef: { name: SECRET } } }),
+      secretDenied('alice'),
+    );
   });
 
   it('bob (get on the Secret): a monitor naming it is allowed', () => {
@@ -124,29 +172,42 @@ describe('admission policy: spec.source.credentialsSecretRef needs get on the Se
   });
 
   it('bob: naming another Secret he may not get is denied', () => {
-    assertDenied(create('bob', 'bob-other-secret', { source: { ...source, credentialsSecretRef: { name: 'someone-elses' } } }),
-      /credentialsSecretRef\.name: bob may not get Secret "someone-elses"/);
+    assertDenied(
+      create('bob', 'bob-other-secret', { source: { ...source, credentialsSecretRef: { name: 'someone-elses' } } }),
+      /credentialsSecretRef\.name: bob may not get Secret "someone-elses"/,
+    );
   });
 
   it('alice: a monitor without overrides is allowed, and stores no image (the installation default applies)', () => {
     assertAllowed(create('alice', 'alice-plain', {}));
-    const stored = JSON.parse(kubectl(['-n', ns, 'get', RESOURCE, 'alice-plain', '-o', 'json']).out) as { spec: Record<string, unknown> };
-    assert.equal(stored.spec.image, undefined, 'the CRD defaults no image, so the chart\'s analyzer.image / gpuImage apply');
+    const stored = JSON.parse(kubectl(['-n', ns, 'get', RESOURCE, 'alice-plain', '-o', 'json']).out) as {
+      spec: Record<string, unknown>;
+    };
+    assert.equal(
+      stored.spec.image,
+      undefined,
+      "the CRD defaults no image, so the chart's analyzer.image / gpuImage apply",
+    );
   });
 
-  it('alice: gpu: 1 is allowed (quota, not RBAC, governs GPUs; the image is the installation\'s)', () => {
+  it("alice: gpu: 1 is allowed (quota, not RBAC, governs GPUs; the image is the installation's)", () => {
     assertAllowed(create('alice', 'alice-gpu', { gpu: 1 }));
   });
 });
 
 describe('admission policy: spec.image needs create on pods, or an allow-listed prefix', () => {
   it('alice: an image of her own is denied', () => {
-    assertDenied(create('alice', 'alice-image', { image: 'registry.example.invalid/evil:1' }),
-      /spec\.image: "registry\.example\.invalid\/evil:1" does not start with an allowed prefix \(ghcr\.io\/streamqc\/analyzer:, .*\) and alice may not create pods in namespace admission-\w+; .*\(RBAC: create pods\)/);
+    assertDenied(
+      create('alice', 'alice-image', { image: 'registry.example.invalid/evil:1' }),
+      /spec\.image: "registry\.example\.invalid\/evil:1" does not start with an allowed prefix \(ghcr\.io\/streamqc\/analyzer:, .*\) and alice may not create pods in namespace admission-\w+; .*\(RBAC: create pods\)/,
+    );
   });
 
   it('alice: a look-alike of the allowed repository is denied', () => {
-    assertDenied(create('alice', 'alice-lookalike', { image: 'ghcr.io/streamqc/analyzer-evil:1' }), /spec\.image: "ghcr\.io\/streamqc\/analyzer-evil:1"/);
+    assertDenied(
+      create('alice', 'alice-lookalike', { image: 'ghcr.io/streamqc/analyzer-evil:1' }),
+      /spec\.image: "ghcr\.io\/streamqc\/analyzer-evil:1"/,
+    );
   });
 
   it('alice: another tag of the allow-listed analyzer image is allowed', () => {
@@ -162,7 +223,13 @@ describe('admission policy: each scheduling override needs create on pods', () =
   const overrides: Record<string, unknown> = {
     nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-0' },
     tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }],
-    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['secure'] }] }] } } },
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['secure'] }] }],
+        },
+      },
+    },
     priorityClassName: 'system-node-critical',
     runtimeClassName: 'unconfined',
   };
@@ -180,13 +247,22 @@ describe('admission policy: each scheduling override needs create on pods', () =
 describe('admission policy: an update is judged like a create when it changes a reference', () => {
   it('alice: an update that adds a Secret reference to her monitor is denied', () => {
     assertAllowed(create('alice', 'alice-update', {}));
-    assertDenied(patch('alice', 'alice-update', { source: { ...source, credentialsSecretRef: { name: SECRET } } }), secretDenied('alice'));
+    assertDenied(
+      patch('alice', 'alice-update', { source: { ...source, credentialsSecretRef: { name: SECRET } } }),
+      secretDenied('alice'),
+    );
   });
 
   it('alice: an update that adds an image or a toleration to her monitor is denied', () => {
     assertAllowed(create('alice', 'alice-update-pod', {}));
-    assertDenied(patch('alice', 'alice-update-pod', { image: 'registry.example.invalid/evil:1' }), /spec\.image: .* alice may not create pods/);
-    assertDenied(patch('alice', 'alice-update-pod', { tolerations: [{ operator: 'Exists' }] }), podsDenied('tolerations'));
+    assertDenied(
+      patch('alice', 'alice-update-pod', { image: 'registry.example.invalid/evil:1' }),
+      /spec\.image: .* alice may not create pods/,
+    );
+    assertDenied(
+      patch('alice', 'alice-update-pod', { tolerations: [{ operator: 'Exists' }] }),
+      podsDenied('tolerations'),
+    );
   });
 
   it("alice: an edit of an unrelated field of bob's monitor with a Secret reference is allowed (the reference is unchanged)", () => {
@@ -196,18 +272,34 @@ describe('admission policy: an update is judged like a create when it changes a 
 
   it("alice: pointing bob's monitor at another source.url is denied (the Secret would go to a new server)", () => {
     assertAllowed(create('bob', 'bob-url', { source: { ...source, credentialsSecretRef: { name: SECRET } } }));
-    assertDenied(patch('alice', 'bob-url', { source: { url: 'https://attacker.example.invalid/' } }), secretDenied('alice'));
+    assertDenied(
+      patch('alice', 'bob-url', { source: { url: 'https://attacker.example.invalid/' } }),
+      secretDenied('alice'),
+    );
   });
 
   it("alice: an edit of bob's monitor that leaves carol's image and nodeSelector as they are is allowed", () => {
-    assertAllowed(create('carol', 'carol-shared', { image: 'registry.example.invalid/own:1', nodeSelector: { disk: 'ssd' } }));
+    assertAllowed(
+      create('carol', 'carol-shared', { image: 'registry.example.invalid/own:1', nodeSelector: { disk: 'ssd' } }),
+    );
     assertAllowed(patch('alice', 'carol-shared', { suspend: true }));
     assertDenied(patch('alice', 'carol-shared', { nodeSelector: { disk: 'hdd' } }), podsDenied('nodeSelector'));
   });
 
   it('the status subresource is not judged: a status-only writer updates a monitor with a Secret reference', () => {
     assertAllowed(create('bob', 'bob-status', { source: { ...source, credentialsSecretRef: { name: SECRET } } }));
-    const r = kubectl(['--as=operator', '-n', ns, 'patch', RESOURCE, 'bob-status', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Pending' } })]);
+    const r = kubectl([
+      '--as=operator',
+      '-n',
+      ns,
+      'patch',
+      RESOURCE,
+      'bob-status',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Pending' } }),
+    ]);
     assertAllowed(r);
   });
 });

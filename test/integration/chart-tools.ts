@@ -8,7 +8,11 @@ import { clusterTool, sharedKubeconfigPath } from '../cluster/shared.js';
 export const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const chartDir = join(projectRoot, 'helm', 'streamqc');
 
-export interface ToolRun { code: number | null; out: string; stderr: string }
+export interface ToolRun {
+  code: number | null;
+  out: string;
+  stderr: string;
+}
 
 export function runTool(tool: string, args: string[], input?: string): ToolRun {
   const r = spawnSync(clusterTool(tool), args, { cwd: projectRoot, encoding: 'utf8', input, timeout: 60_000 });
@@ -23,7 +27,9 @@ export function kubectl(args: string[], input?: string): ToolRun {
 
 /** `helm template` of the chart as release `release`; fails the test with helm's message when it does not render. */
 export function renderChart(release: string, namespace: string, args: string[] = []): string {
-  const r = spawnSync(clusterTool('helm'), ['template', release, chartDir, '--namespace', namespace, ...args], { encoding: 'utf8' });
+  const r = spawnSync(clusterTool('helm'), ['template', release, chartDir, '--namespace', namespace, ...args], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, `helm template ${args.join(' ')} failed:\n${r.stderr}`);
   return r.stdout;
 }

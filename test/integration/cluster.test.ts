@@ -3,8 +3,14 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
-  ApiException, AppsV1Api, ApiextensionsV1Api, AuthenticationV1Api, CoreV1Api, CustomObjectsApi,
-  type KubeConfig, type V1Pod,
+  ApiException,
+  AppsV1Api,
+  ApiextensionsV1Api,
+  AuthenticationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import { sharedKubeConfig } from '../cluster/shared.js';
 import { gpuResource, gpuTaint } from '../cluster/nodes.js';
@@ -92,7 +98,10 @@ describe('test control plane', () => {
       },
     });
     const running = await eventually('a Running pod of Deployment web', async () =>
-      (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items.find((p) => p.status?.phase === 'Running'));
+      (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items.find(
+        (p) => p.status?.phase === 'Running',
+      ),
+    );
     assert.match(running.spec?.nodeName ?? '', /^kwok-node-\d$/);
     assert.match(running.status?.podIP ?? '', /^127\.1\.\d+\.\d+$/);
     const deployment = await eventually('Deployment web available', async () => {
@@ -115,32 +124,44 @@ describe('test control plane', () => {
         },
       },
     });
-    await eventually('2 Running pods', async () =>
-      (await core.listNamespacedPod({ namespace })).items.filter((p) => p.status?.phase === 'Running').length === 2);
+    await eventually(
+      '2 Running pods',
+      async () =>
+        (await core.listNamespacedPod({ namespace })).items.filter((p) => p.status?.phase === 'Running').length === 2,
+    );
     const [replicaSet] = (await apps.listNamespacedReplicaSet({ namespace })).items;
     assert.equal(replicaSet?.metadata?.ownerReferences?.[0]?.name, 'owner');
 
     await apps.deleteNamespacedDeployment({ name: 'owner', namespace, propagationPolicy: 'Background' });
-    await eventually('the ReplicaSet and its pods to be gone', async () =>
-      (await apps.listNamespacedReplicaSet({ namespace })).items.length === 0 &&
-      (await core.listNamespacedPod({ namespace })).items.length === 0);
+    await eventually(
+      'the ReplicaSet and its pods to be gone',
+      async () =>
+        (await apps.listNamespacedReplicaSet({ namespace })).items.length === 0 &&
+        (await core.listNamespacedPod({ namespace })).items.length === 0,
+    );
   });
 
   it('enforces the restricted Pod Security Standard on a labelled namespace', async () => {
     const namespace = await freshNamespace('restricted', { 'pod-security.kubernetes.io/enforce': 'restricted' });
-    const privileged = await refusal(core.createNamespacedPod({
-      namespace,
-      body: pod('privileged', {}, { privileged: true }),
-    }));
+    const privileged = await refusal(
+      core.createNamespacedPod({
+        namespace,
+        body: pod('privileged', {}, { privileged: true }),
+      }),
+    );
     assert.equal(privileged.code, 403);
     assert.match(privileged.message, /violates PodSecurity "restricted:latest": privileged/);
 
     const compliant = await core.createNamespacedPod({
       namespace,
-      body: pod('compliant', { securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } } }, {
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: ['ALL'] },
-      }),
+      body: pod(
+        'compliant',
+        { securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } } },
+        {
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+        },
+      ),
     });
     assert.equal(compliant.metadata?.name, 'compliant');
   });
@@ -148,7 +169,9 @@ describe('test control plane', () => {
   it('issues service account tokens that the API server authenticates', async () => {
     const namespace = await freshNamespace('token');
     const request = await core.createNamespacedServiceAccountToken({
-      name: 'default', namespace, body: { spec: { audiences: [], expirationSeconds: 600 } },
+      name: 'default',
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
     });
     const review = await kc.makeApiClient(AuthenticationV1Api).createTokenReview({
       body: { spec: { token: request.status?.token ?? '' } },
@@ -169,26 +192,28 @@ describe('test control plane', () => {
           group,
           scope: 'Namespaced',
           names: { plural, singular: 'replicarange', kind: 'ReplicaRange' },
-          versions: [{
-            name: 'v1',
-            served: true,
-            storage: true,
-            subresources: { status: {} },
-            schema: {
-              openAPIV3Schema: {
-                type: 'object',
-                properties: {
-                  spec: {
-                    type: 'object',
-                    required: ['min', 'max'],
-                    properties: { min: { type: 'integer' }, max: { type: 'integer' } },
-                    x_kubernetes_validations: [{ rule: 'self.min <= self.max', message: 'min must not exceed max' }],
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              subresources: { status: {} },
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    spec: {
+                      type: 'object',
+                      required: ['min', 'max'],
+                      properties: { min: { type: 'integer' }, max: { type: 'integer' } },
+                      x_kubernetes_validations: [{ rule: 'self.min <= self.max', message: 'min must not exceed max' }],
+                    },
+                    status: { type: 'object', properties: { observed: { type: 'integer' } } },
                   },
-                  status: { type: 'object', properties: { observed: { type: 'integer' } } },
                 },
               },
             },
-          }],
+          ],
         },
       },
     });
@@ -200,24 +225,43 @@ describe('test control plane', () => {
       const namespace = await freshNamespace('crd');
       const ref = { group, version: 'v1', namespace, plural };
       // The discovery of a new group can lag its Established condition by a moment.
-      await eventually('the valid object to be stored', async () => custom.createNamespacedCustomObject({
-        ...ref,
-        body: { apiVersion: `${group}/v1`, kind: 'ReplicaRange', metadata: { name: 'valid' }, spec: { min: 1, max: 3 } },
-      }));
-      const stored = await custom.getNamespacedCustomObject({ ...ref, name: 'valid' }) as { spec: unknown; metadata: { generation: number } };
+      await eventually('the valid object to be stored', async () =>
+        custom.createNamespacedCustomObject({
+          ...ref,
+          body: {
+            apiVersion: `${group}/v1`,
+            kind: 'ReplicaRange',
+            metadata: { name: 'valid' },
+            spec: { min: 1, max: 3 },
+          },
+        }),
+      );
+      const stored = (await custom.getNamespacedCustomObject({ ...ref, name: 'valid' })) as {
+        spec: unknown;
+        metadata: { generation: number };
+      };
       assert.deepEqual(stored.spec, { min: 1, max: 3 });
 
-      const withStatus = await custom.replaceNamespacedCustomObjectStatus({
-        ...ref, name: 'valid', body: { ...stored, spec: { min: 2, max: 2 }, status: { observed: 3 } },
-      }) as { spec: unknown; status: unknown; metadata: { generation: number } };
+      const withStatus = (await custom.replaceNamespacedCustomObjectStatus({
+        ...ref,
+        name: 'valid',
+        body: { ...stored, spec: { min: 2, max: 2 }, status: { observed: 3 } },
+      })) as { spec: unknown; status: unknown; metadata: { generation: number } };
       assert.deepEqual(withStatus.status, { observed: 3 });
       assert.deepEqual(withStatus.spec, { min: 1, max: 3 }, 'the status subresource must not change spec');
       assert.equal(withStatus.metadata.generation, stored.metadata.generation);
 
-      const invalid = await refusal(custom.createNamespacedCustomObject({
-        ...ref,
-        body: { apiVersion: `${group}/v1`, kind: 'ReplicaRange', metadata: { name: 'invalid' }, spec: { min: 5, max: 2 } },
-      }));
+      const invalid = await refusal(
+        custom.createNamespacedCustomObject({
+          ...ref,
+          body: {
+            apiVersion: `${group}/v1`,
+            kind: 'ReplicaRange',
+            metadata: { name: 'invalid' },
+            spec: { min: 5, max: 2 },
+          },
+        }),
+      );
       assert.equal(invalid.code, 422);
       assert.match(invalid.message, /min must not exceed max/);
       await assert.rejects(custom.getNamespacedCustomObject({ ...ref, name: 'invalid' }), isNotFound);
@@ -240,11 +284,16 @@ describe('test control plane', () => {
     await core.createNamespacedPod({ namespace, body: gpuPod('no-toleration', false) });
 
     const placed = await eventually('the GPU pods to be Running', async () => {
-      const pods = (await core.listNamespacedPod({ namespace })).items.filter((p) => names.includes(p.metadata?.name ?? ''));
+      const pods = (await core.listNamespacedPod({ namespace })).items.filter((p) =>
+        names.includes(p.metadata?.name ?? ''),
+      );
       return pods.length === names.length && pods.every((p) => p.status?.phase === 'Running') ? pods : undefined;
     });
-    for (const p of placed) assert.match(p.spec?.nodeName ?? '', /^kwok-gpu-\d$/, `${p.metadata?.name} ran on ${p.spec?.nodeName}`);
-    const gpuNodes = (await core.listNode({ labelSelector: 'nvidia.com/gpu.present=true' })).items.map((n) => n.metadata?.name);
+    for (const p of placed)
+      assert.match(p.spec?.nodeName ?? '', /^kwok-gpu-\d$/, `${p.metadata?.name} ran on ${p.spec?.nodeName}`);
+    const gpuNodes = (await core.listNode({ labelSelector: 'nvidia.com/gpu.present=true' })).items.map(
+      (n) => n.metadata?.name,
+    );
     assert.deepEqual(gpuNodes.sort(), ['kwok-gpu-0', 'kwok-gpu-1']);
 
     const unschedulable = await eventually('the pod without a toleration to be marked unschedulable', async () => {

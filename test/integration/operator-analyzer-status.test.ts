@@ -17,22 +17,39 @@ import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operat
 import { CONFIG_FILE, LABEL_MONITOR } from '../../operator/analyzer-pod.js';
 import { analyzerStatusReader } from '../../operator/analyzer-status.js';
 import { StreamMonitorController } from '../../operator/controller.js';
-import { createMonitor, deleteNamespaces, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
+import {
+  createMonitor,
+  deleteNamespaces,
+  eventually,
+  freshNamespace,
+  installCrd,
+  monitorManifest,
+} from './operator-helpers.js';
 
 let kc: KubeConfig;
 let namespace: string;
 let controller: StreamMonitorController;
 const namespaces: string[] = [];
 const processes: ChildProcess[] = [];
-const quiet = { debug: (): void => undefined, info: (): void => undefined, warn: (m: string): void => console.error(`operator: ${m}`), error: (m: string): void => console.error(`operator: ${m}`) };
+const quiet = {
+  debug: (): void => undefined,
+  info: (): void => undefined,
+  warn: (m: string): void => console.error(`operator: ${m}`),
+  error: (m: string): void => console.error(`operator: ${m}`),
+};
 
 before(async () => {
   kc = sharedKubeConfig();
   await installCrd(kc);
   namespace = await freshNamespace(kc, 'sm-live', namespaces);
   controller = new StreamMonitorController({
-    kubeConfig: kc, logger: quiet, namespaces: [namespace], concurrency: 4, resyncMs: 30_000,
-    pollIntervalMs: 300, fetchAnalyzerStatus: analyzerStatusReader(1_000),
+    kubeConfig: kc,
+    logger: quiet,
+    namespaces: [namespace],
+    concurrency: 4,
+    resyncMs: 30_000,
+    pollIntervalMs: 300,
+    fetchAnalyzerStatus: analyzerStatusReader(1_000),
   });
   await controller.start();
 });
@@ -44,43 +61,91 @@ after(async () => {
 });
 
 describe('StreamMonitor status from the analyzer', () => {
-  it('carries the stream facts and an active black defect reported by a real analyzer', { timeout: 120_000 }, async () => {
-    const udp = await freeUdpPort();
-    const url = `udp://127.0.0.1:${udp}?pkt_size=1316`;
-    await createMonitor(kc, namespace, monitorManifest('live', { source: { url }, detectors: { black: { minDuration: 1 } } }));
-    const core = kc.makeApiClient(CoreV1Api);
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const read = async (): Promise<StreamMonitor> =>
-      await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name: 'live' }) as StreamMonitor;
-    const pod = await eventually('a Running analyzer pod with an IP', async () =>
-      (await core.listNamespacedPod({ namespace, labelSelector: `${LABEL_MONITOR}=live` })).items.find((p: V1Pod) => p.status?.phase === 'Running' && p.status.podIP));
-    const before = await eventually('phase Running', async () => { const m = await read(); return m.status?.phase === 'Running' ? m : undefined; });
-    assert.equal(before.status?.conditions?.find((c) => c.type === 'SourceConnected')?.status, 'Unknown');
+  it(
+    'carries the stream facts and an active black defect reported by a real analyzer',
+    { timeout: 120_000 },
+    async () => {
+      const udp = await freeUdpPort();
+      const url = `udp://127.0.0.1:${udp}?pkt_size=1316`;
+      await createMonitor(
+        kc,
+        namespace,
+        monitorManifest('live', { source: { url }, detectors: { black: { minDuration: 1 } } }),
+      );
+      const core = kc.makeApiClient(CoreV1Api);
+      const custom = kc.makeApiClient(CustomObjectsApi);
+      const read = async (): Promise<StreamMonitor> =>
+        (await custom.getNamespacedCustomObject({
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace,
+          plural: PLURAL,
+          name: 'live',
+        })) as StreamMonitor;
+      const pod = await eventually('a Running analyzer pod with an IP', async () =>
+        (await core.listNamespacedPod({ namespace, labelSelector: `${LABEL_MONITOR}=live` })).items.find(
+          (p: V1Pod) => p.status?.phase === 'Running' && p.status.podIP,
+        ),
+      );
+      const before = await eventually('phase Running', async () => {
+        const m = await read();
+        return m.status?.phase === 'Running' ? m : undefined;
+      });
+      assert.equal(before.status?.conditions?.find((c) => c.type === 'SourceConnected')?.status, 'Unknown');
 
-    // Run the analyzer with the very config the operator rendered, bound to the pod's IP.
-    const rendered = YAML.parse((await core.readNamespacedConfigMap({ name: 'live-analyzer-config', namespace })).data?.[CONFIG_FILE] ?? '') as Record<string, unknown>;
-    const dir = mkdtempSync(join(tmpdir(), 'streamqc-operator-'));
-    const configPath = join(dir, CONFIG_FILE);
-    writeFileSync(configPath, YAML.stringify({ ...rendered, listenAddress: pod.status!.podIP }));
-    processes.push(spawn('ffmpeg', syntheticStreamArgs({
-      width: 320, height: 180, fps: 25, duration: null, realtime: true, schedule: [{ type: 'black', start: 5, end: 600 }], scheduleOffset: 0, output: url,
-    }), { stdio: 'ignore' }));
-    const analyzer = startCli(['analyze', url, '--config', configPath, '--format', 'jsonl']);
-    processes.push(analyzer.child);
+      // Run the analyzer with the very config the operator rendered, bound to the pod's IP.
+      const rendered = YAML.parse(
+        (await core.readNamespacedConfigMap({ name: 'live-analyzer-config', namespace })).data?.[CONFIG_FILE] ?? '',
+      ) as Record<string, unknown>;
+      const dir = mkdtempSync(join(tmpdir(), 'streamqc-operator-'));
+      const configPath = join(dir, CONFIG_FILE);
+      writeFileSync(configPath, YAML.stringify({ ...rendered, listenAddress: pod.status!.podIP }));
+      processes.push(
+        spawn(
+          'ffmpeg',
+          syntheticStreamArgs({
+            width: 320,
+            height: 180,
+            fps: 25,
+            duration: null,
+            realtime: true,
+            schedule: [{ type: 'black', start: 5, end: 600 }],
+            scheduleOffset: 0,
+            output: url,
+          }),
+          { stdio: 'ignore' },
+        ),
+      );
+      const analyzer = startCli(['analyze', url, '--config', configPath, '--format', 'jsonl']);
+      processes.push(analyzer.child);
 
-    const connected = await eventually('SourceConnected True with the stream facts', async () => {
-      const m = await read();
-      return m.status?.conditions?.find((c) => c.type === 'SourceConnected')?.status === 'True' && m.status.stream?.resolution ? m : undefined;
-    }, 60_000);
-    assert.equal(connected.status?.stream?.resolution, '320x180');
-    assert.equal(connected.status?.stream?.frameRate, 25);
+      const connected = await eventually(
+        'SourceConnected True with the stream facts',
+        async () => {
+          const m = await read();
+          return m.status?.conditions?.find((c) => c.type === 'SourceConnected')?.status === 'True' &&
+            m.status.stream?.resolution
+            ? m
+            : undefined;
+        },
+        60_000,
+      );
+      assert.equal(connected.status?.stream?.resolution, '320x180');
+      assert.equal(connected.status?.stream?.frameRate, 25);
 
-    const degraded = await eventually('the black defect in status', async () => {
-      const m = await read();
-      return m.status?.phase === 'Degraded' && m.status.defects?.active?.includes('black') ? m : undefined;
-    }, 60_000);
-    assert.equal(degraded.status?.conditions?.find((c) => c.type === 'DefectFree')?.status, 'False');
-    const reasons = (await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=live' })).items.map((e) => `${e.reason}: ${e.message}`);
-    assert.ok(reasons.includes('DefectStarted: black defect started'), reasons.join('\n'));
-  });
+      const degraded = await eventually(
+        'the black defect in status',
+        async () => {
+          const m = await read();
+          return m.status?.phase === 'Degraded' && m.status.defects?.active?.includes('black') ? m : undefined;
+        },
+        60_000,
+      );
+      assert.equal(degraded.status?.conditions?.find((c) => c.type === 'DefectFree')?.status, 'False');
+      const reasons = (
+        await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=live' })
+      ).items.map((e) => `${e.reason}: ${e.message}`);
+      assert.ok(reasons.includes('DefectStarted: black defect started'), reasons.join('\n'));
+    },
+  );
 });

@@ -32,8 +32,19 @@ async function podsOf(name: string): Promise<string[]> {
 
 async function runningWithOnePod(name: string): Promise<string> {
   const custom = kc.makeApiClient(CustomObjectsApi);
-  await eventually(`${name} Running`, async () =>
-    ((await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name })) as StreamMonitor).status?.phase === 'Running');
+  await eventually(
+    `${name} Running`,
+    async () =>
+      (
+        (await custom.getNamespacedCustomObject({
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+        })) as StreamMonitor
+      ).status?.phase === 'Running',
+  );
   const pods = await eventually(`${name} has one pod`, async () => {
     const names = await podsOf(name);
     return names.length === 1 ? names : undefined;
@@ -49,12 +60,25 @@ before(async () => {
   await installCrd(kc);
   namespace = await freshNamespace(kc, 'sm-restart', []);
   port = await freeTcpPort();
-  operator = spawn(process.execPath, [
-    mainJs, '--kubeconfig', cluster.kubeconfigPath, '--http-port', String(port), '--namespaces', namespace, '--poll-seconds', '0',
-    // Level-triggered safety net: under load a watch opened right after the CRD was created
-    // has been seen to stay silent; the periodic resync must converge regardless.
-    '--resync-seconds', '5',
-  ], { env: { ...process.env, STREAMQC_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  operator = spawn(
+    process.execPath,
+    [
+      mainJs,
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      '--http-port',
+      String(port),
+      '--namespaces',
+      namespace,
+      '--poll-seconds',
+      '0',
+      // Level-triggered safety net: under load a watch opened right after the CRD was created
+      // has been seen to stay silent; the periodic resync must converge regardless.
+      '--resync-seconds',
+      '5',
+    ],
+    { env: { ...process.env, STREAMQC_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   operator.on('exit', (code) => {
     operatorExit = code;
   });
@@ -66,32 +90,40 @@ after(async () => {
 });
 
 describe('operator across a kube-apiserver restart', () => {
-  it('keeps running, creates no duplicate, and handles what changed after the restart', { timeout: 180_000 }, async () => {
-    await createMonitor(kc, namespace, monitorManifest('before', { source: { url: 'udp://127.0.0.1:6100' } }));
-    const firstPod = await runningWithOnePod('before');
+  it(
+    'keeps running, creates no duplicate, and handles what changed after the restart',
+    { timeout: 180_000 },
+    async () => {
+      await createMonitor(kc, namespace, monitorManifest('before', { source: { url: 'udp://127.0.0.1:6100' } }));
+      const firstPod = await runningWithOnePod('before');
 
-    await cluster.restartApiServer(3000);
-    assert.equal(operatorExit, undefined, 'the operator survived the API server going away');
+      await cluster.restartApiServer(3000);
+      assert.equal(operatorExit, undefined, 'the operator survived the API server going away');
 
-    await createMonitor(kc, namespace, monitorManifest('after', { source: { url: 'udp://127.0.0.1:6101' } }));
-    await runningWithOnePod('after');
+      await createMonitor(kc, namespace, monitorManifest('after', { source: { url: 'udp://127.0.0.1:6101' } }));
+      await runningWithOnePod('after');
 
-    // The pod watch resumed too: a pod deleted now is recreated.
-    await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: firstPod, namespace, gracePeriodSeconds: 0 });
-    await eventually('before recreated', async () => {
-      const names = await podsOf('before');
-      return names.length === 1 ? names : undefined;
-    });
-    assert.deepEqual((await podsOf('before')).length, 1, 'exactly one analyzer pod for before');
-    assert.deepEqual((await podsOf('after')).length, 1, 'exactly one analyzer pod for after');
-    assert.equal(operatorExit, undefined, 'the operator is still running');
-    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-    assert.equal(health.status, 200);
-    // Each watch noticed the outage and was retried (resumed, or relisted if the restarted
-    // server could no longer serve its resourceVersion).
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    for (const resource of ['pods', 'configmaps', 'streammonitors']) {
-      assert.match(metrics, new RegExp(`^streamqc_operator_watch_failures_total\\{resource="${resource}"\\} [1-9]`, 'm'), `the ${resource} watch failed and was retried`);
-    }
-  });
+      // The pod watch resumed too: a pod deleted now is recreated.
+      await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: firstPod, namespace, gracePeriodSeconds: 0 });
+      await eventually('before recreated', async () => {
+        const names = await podsOf('before');
+        return names.length === 1 ? names : undefined;
+      });
+      assert.deepEqual((await podsOf('before')).length, 1, 'exactly one analyzer pod for before');
+      assert.deepEqual((await podsOf('after')).length, 1, 'exactly one analyzer pod for after');
+      assert.equal(operatorExit, undefined, 'the operator is still running');
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert.equal(health.status, 200);
+      // Each watch noticed the outage and was retried (resumed, or relisted if the restarted
+      // server could no longer serve its resourceVersion).
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      for (const resource of ['pods', 'configmaps', 'streammonitors']) {
+        assert.match(
+          metrics,
+          new RegExp(`^streamqc_operator_watch_failures_total\\{resource="${resource}"\\} [1-9]`, 'm'),
+          `the ${resource} watch failed and was retried`,
+        );
+      }
+    },
+  );
 });

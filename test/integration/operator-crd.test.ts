@@ -12,7 +12,14 @@ import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operat
 import { defaultDetectorsConfig } from '../../analyzer/detectors/index.js';
 import { CROSS_FIELD_RULES } from '../../analyzer/cross-field-rules.js';
 import { CROSS_FIELD_CASES } from '../unit/cross-field-cases.js';
-import { createMonitor, deleteNamespaces, freshNamespace, installCrd, monitorManifest, refusal } from './operator-helpers.js';
+import {
+  createMonitor,
+  deleteNamespaces,
+  freshNamespace,
+  installCrd,
+  monitorManifest,
+  refusal,
+} from './operator-helpers.js';
 
 let kc: KubeConfig;
 let namespace: string;
@@ -31,9 +38,13 @@ const url = 'srt://127.0.0.1:9000';
 describe('StreamMonitor CRD', () => {
   it('fills every detector default when the spec is only a source URL', async () => {
     await createMonitor(kc, namespace, monitorManifest('minimal', { source: { url } }));
-    const stored = await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
-      group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name: 'minimal',
-    }) as StreamMonitor;
+    const stored = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace,
+      plural: PLURAL,
+      name: 'minimal',
+    })) as StreamMonitor;
     assert.deepEqual(stored.spec.detectors, defaultDetectorsConfig());
     assert.equal(stored.spec.gpu, 0);
     assert.equal(stored.spec.suspend, false);
@@ -53,16 +64,63 @@ describe('StreamMonitor CRD', () => {
   const bad: { what: string; spec: Record<string, unknown>; name?: string; field: RegExp }[] = [
     { what: 'no source', spec: { detectors: {} }, field: /spec\.source: Required value/ },
     { what: 'no source.url', spec: { source: {} }, field: /spec\.source\.url: Required value/ },
-    { what: 'a file:// URL', spec: { source: { url: 'file:///etc/passwd' } }, field: /spec\.source\.url: .*url must start with one of http:\/\//s },
-    { what: 'an ftp URL', spec: { source: { url: 'ftp://example.com/live.ts' } }, field: /spec\.source\.url: .*must start with one of/s },
-    { what: 'user:password in the URL', spec: { source: { url: 'rtmp://bob:secret@example.com/live' } }, field: /spec\.source\.url: .*credentialsSecretRef/s },
+    {
+      what: 'a file:// URL',
+      spec: { source: { url: 'file:///etc/passwd' } },
+      field: /spec\.source\.url: .*url must start with one of http:\/\//s,
+    },
+    {
+      what: 'an ftp URL',
+      spec: { source: { url: 'ftp://example.com/live.ts' } },
+      field: /spec\.source\.url: .*must start with one of/s,
+    },
+    {
+      what: 'user:password in the URL',
+      spec: { source: { url: 'rtmp://bob:secret@example.com/live' } },
+      field: /spec\.source\.url: .*credentialsSecretRef/s,
+    },
     { what: 'gpu 2', spec: { source: { url }, gpu: 2 }, field: /spec\.gpu: .*gpu must be 0 or 1/s },
-    { what: 'a black ratio above 1', spec: { source: { url }, detectors: { black: { pictureRatio: 1.5 } } }, field: /spec\.detectors\.black\.pictureRatio: .*less than or equal to 1/s },
-    { what: 'a negative minDuration', spec: { source: { url }, detectors: { freeze: { minDuration: -1 } } }, field: /spec\.detectors\.freeze\.minDuration: .*greater than or equal to 0/s },
-    { what: 'a fractional freeze motionFrames', spec: { source: { url }, detectors: { freeze: { motionFrames: 2.5 } } }, field: /spec\.detectors\.freeze\.motionFrames: .*integer/s },
-    { what: 'a string where a boolean belongs', spec: { source: { url }, suspend: 'yes' }, field: /spec\.suspend: .*boolean/s },
-    { what: 'a model with an unknown defect type', spec: { source: { url }, models: [{ name: 'm', configMapRef: { name: 'c', key: 'k' }, input: { width: 8, height: 8 }, defect: { type: 'Weird', threshold: 0.5 } }] }, field: /spec\.models\[0\]\.defect\.type: .*model:<name>/s },
-    { what: 'a name too long for the pod label', name: 'x'.repeat(64), spec: { source: { url } }, field: /metadata\.name must be at most 63/ },
+    {
+      what: 'a black ratio above 1',
+      spec: { source: { url }, detectors: { black: { pictureRatio: 1.5 } } },
+      field: /spec\.detectors\.black\.pictureRatio: .*less than or equal to 1/s,
+    },
+    {
+      what: 'a negative minDuration',
+      spec: { source: { url }, detectors: { freeze: { minDuration: -1 } } },
+      field: /spec\.detectors\.freeze\.minDuration: .*greater than or equal to 0/s,
+    },
+    {
+      what: 'a fractional freeze motionFrames',
+      spec: { source: { url }, detectors: { freeze: { motionFrames: 2.5 } } },
+      field: /spec\.detectors\.freeze\.motionFrames: .*integer/s,
+    },
+    {
+      what: 'a string where a boolean belongs',
+      spec: { source: { url }, suspend: 'yes' },
+      field: /spec\.suspend: .*boolean/s,
+    },
+    {
+      what: 'a model with an unknown defect type',
+      spec: {
+        source: { url },
+        models: [
+          {
+            name: 'm',
+            configMapRef: { name: 'c', key: 'k' },
+            input: { width: 8, height: 8 },
+            defect: { type: 'Weird', threshold: 0.5 },
+          },
+        ],
+      },
+      field: /spec\.models\[0\]\.defect\.type: .*model:<name>/s,
+    },
+    {
+      what: 'a name too long for the pod label',
+      name: 'x'.repeat(64),
+      spec: { source: { url } },
+      field: /metadata\.name must be at most 63/,
+    },
   ];
 
   for (const { what, spec, name, field } of bad) {
@@ -78,12 +136,23 @@ describe('StreamMonitor CRD', () => {
     it(`judges ${rule.cel} as the analyzer does: refuses what breaks it, keeps its boundary`, async () => {
       const { breaks, keeps } = CROSS_FIELD_CASES[rule.cel]!;
       for (const fragment of breaks) {
-        const { code, message } = await refusal(kc, namespace, monitorManifest('cross-field', { source: { url }, ...fragment }));
+        const { code, message } = await refusal(
+          kc,
+          namespace,
+          monitorManifest('cross-field', { source: { url }, ...fragment }),
+        );
         assert.equal(code, 422, `${JSON.stringify(fragment)}: ${message}`);
-        assert.ok(message.includes(`spec.${[...rule.block, rule.field].join('.')}: Invalid value: ${rule.message}`), message);
+        assert.ok(
+          message.includes(`spec.${[...rule.block, rule.field].join('.')}: Invalid value: ${rule.message}`),
+          message,
+        );
       }
       for (const [i, fragment] of keeps.entries()) {
-        await createMonitor(kc, namespace, monitorManifest(`cross-field-keeps-${index}-${i}`, { source: { url }, ...fragment }));
+        await createMonitor(
+          kc,
+          namespace,
+          monitorManifest(`cross-field-keeps-${index}-${i}`, { source: { url }, ...fragment }),
+        );
       }
     });
   }

@@ -4,7 +4,13 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  ApiException, ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, loadYaml, type KubeConfig, type V1CustomResourceDefinition,
+  ApiException,
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  loadYaml,
+  type KubeConfig,
+  type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, KIND, PLURAL, type StreamMonitorSpec } from '../../operator/api.js';
 import { CRD_PATH } from '../../operator/crd-gen.js';
@@ -12,7 +18,11 @@ import { StreamMonitorController, type ControllerOptions } from '../../operator/
 
 export const timeoutMs = 60_000;
 
-export async function eventually<T>(what: string, check: () => Promise<T | false | undefined | null>, ms = timeoutMs): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | false | undefined | null>,
+  ms = timeoutMs,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last = '';
   for (;;) {
@@ -39,7 +49,10 @@ export async function installCrd(kc: KubeConfig): Promise<void> {
     } catch (err) {
       if (!(err instanceof ApiException) || err.code !== 409) throw err;
       const current = await api.readCustomResourceDefinition({ name });
-      await api.replaceCustomResourceDefinition({ name, body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } } });
+      await api.replaceCustomResourceDefinition({
+        name,
+        body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } },
+      });
     }
     return true;
   });
@@ -53,7 +66,9 @@ export async function installCrd(kc: KubeConfig): Promise<void> {
 export async function freshNamespace(kc: KubeConfig, prefix: string, cleanup: string[]): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
-  await core.createNamespace({ body: { metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
+  await core.createNamespace({
+    body: { metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
+  });
   cleanup.push(name);
   await eventually(`service account default in ${name}`, async () => {
     await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
@@ -67,7 +82,10 @@ export async function deleteNamespaces(kc: KubeConfig, names: string[]): Promise
   await Promise.all(names.map((name) => core.deleteNamespace({ name }).catch(() => undefined)));
 }
 
-export function monitorManifest(name: string, spec: Partial<StreamMonitorSpec> & Record<string, unknown>): Record<string, unknown> {
+export function monitorManifest(
+  name: string,
+  spec: Partial<StreamMonitorSpec> & Record<string, unknown>,
+): Record<string, unknown> {
   return { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, metadata: { name }, spec };
 }
 
@@ -75,7 +93,13 @@ export async function createMonitor(kc: KubeConfig, namespace: string, body: Rec
   const custom = kc.makeApiClient(CustomObjectsApi);
   for (const deadline = Date.now() + timeoutMs; ;) {
     try {
-      await custom.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, body });
+      await custom.createNamespacedCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace,
+        plural: PLURAL,
+        body,
+      });
       return;
     } catch (err) {
       // 404: the discovery of a freshly established group can lag by a moment.
@@ -86,11 +110,21 @@ export async function createMonitor(kc: KubeConfig, namespace: string, body: Rec
 }
 
 /** The HTTP status and message of a create the API server refused (fails if it accepted it). */
-export async function refusal(kc: KubeConfig, namespace: string, body: Record<string, unknown>): Promise<{ code: number; message: string }> {
+export async function refusal(
+  kc: KubeConfig,
+  namespace: string,
+  body: Record<string, unknown>,
+): Promise<{ code: number; message: string }> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   for (const deadline = Date.now() + timeoutMs; ;) {
     try {
-      await custom.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, body });
+      await custom.createNamespacedCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace,
+        plural: PLURAL,
+        body,
+      });
     } catch (err) {
       if (!(err instanceof ApiException)) throw err;
       // 404: the group's discovery has not caught up yet.
@@ -116,7 +150,10 @@ export interface ControllerUnderTest {
 
 /** The CRD installed, a fresh restricted namespace, and a controller watching only it, started. */
 export async function controllerInFreshNamespace(
-  kc: KubeConfig, prefix: string, cleanup: string[], options: Omit<ControllerOptions, 'kubeConfig' | 'namespaces'>,
+  kc: KubeConfig,
+  prefix: string,
+  cleanup: string[],
+  options: Omit<ControllerOptions, 'kubeConfig' | 'namespaces'>,
 ): Promise<ControllerUnderTest> {
   await installCrd(kc);
   const namespace = await freshNamespace(kc, prefix, cleanup);

@@ -8,7 +8,14 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import { sharedKubeConfig, sharedKubeconfigPath } from '../cluster/shared.js';
 import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
 import { LABEL_MONITOR } from '../../operator/analyzer-pod.js';
-import { createMonitor, deleteNamespaces, eventually, freshNamespace, installCrd, monitorManifest } from './operator-helpers.js';
+import {
+  createMonitor,
+  deleteNamespaces,
+  eventually,
+  freshNamespace,
+  installCrd,
+  monitorManifest,
+} from './operator-helpers.js';
 import { freeTcpPort } from '../net.js';
 
 const mainJs = fileURLToPath(new URL('../../operator/main.js', import.meta.url));
@@ -23,7 +30,8 @@ async function metrics(port: number): Promise<string> {
 }
 
 const isLeader = async (port: number): Promise<boolean> => /^streamqc_operator_leader 1$/m.test(await metrics(port));
-const reconciled = async (port: number): Promise<boolean> => /^streamqc_operator_reconciles_total\{result="success"\} [1-9]/m.test(await metrics(port));
+const reconciled = async (port: number): Promise<boolean> =>
+  /^streamqc_operator_reconciles_total\{result="success"\} [1-9]/m.test(await metrics(port));
 
 before(async () => {
   kc = sharedKubeConfig();
@@ -31,10 +39,31 @@ before(async () => {
   namespace = await freshNamespace(kc, 'sm-ha', namespaces);
   for (const name of ['a', 'b']) {
     const port = await freeTcpPort();
-    const child = spawn(process.execPath, [
-      mainJs, '--kubeconfig', sharedKubeconfigPath(), '--http-port', String(port), '--namespaces', namespace, '--poll-seconds', '0',
-      '--leader-elect', '--lease-namespace', namespace, '--lease-name', 'streamqc-operator', '--lease-duration-seconds', String(leaseSeconds),
-    ], { env: { ...process.env, POD_NAME: `operator-${name}`, STREAMQC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        mainJs,
+        '--kubeconfig',
+        sharedKubeconfigPath(),
+        '--http-port',
+        String(port),
+        '--namespaces',
+        namespace,
+        '--poll-seconds',
+        '0',
+        '--leader-elect',
+        '--lease-namespace',
+        namespace,
+        '--lease-name',
+        'streamqc-operator',
+        '--lease-duration-seconds',
+        String(leaseSeconds),
+      ],
+      {
+        env: { ...process.env, POD_NAME: `operator-${name}`, STREAMQC_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     replicas.push({ child, port, name });
   }
 });
@@ -47,8 +76,19 @@ after(async () => {
 async function runningWithOnePod(name: string): Promise<void> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
-  await eventually(`${name} Running`, async () =>
-    ((await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name })) as StreamMonitor).status?.phase === 'Running');
+  await eventually(
+    `${name} Running`,
+    async () =>
+      (
+        (await custom.getNamespacedCustomObject({
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+        })) as StreamMonitor
+      ).status?.phase === 'Running',
+  );
   const pods = (await core.listNamespacedPod({ namespace, labelSelector: `${LABEL_MONITOR}=${name}` })).items;
   assert.equal(pods.length, 1, `pods of ${name}: ${pods.map((p) => p.metadata?.name).join(', ')}`);
 }

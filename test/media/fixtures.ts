@@ -29,7 +29,11 @@ export interface CommandOptions {
  * `timeoutMs`. `input` is written to its stdin (EPIPE from a tool that stops reading early is
  * left to its exit code). The one place the tests and benchmarks spawn such a tool.
  */
-export async function runCommand(command: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
+export async function runCommand(
+  command: string,
+  args: readonly string[],
+  options: CommandOptions = {},
+): Promise<CommandResult> {
   const result = await spawnToEnd(command, args, options.timeoutMs ?? 120_000, options.input);
   if (options.what !== undefined && result.code !== 0) {
     throw new Error(`${options.what}: ${command} exited with ${result.code}: ${result.stderr.slice(-2000)}`);
@@ -37,7 +41,12 @@ export async function runCommand(command: string, args: readonly string[], optio
   return result;
 }
 
-function spawnToEnd(command: string, args: readonly string[], timeoutMs: number, input: Uint8Array | undefined): Promise<CommandResult> {
+function spawnToEnd(
+  command: string,
+  args: readonly string[],
+  timeoutMs: number,
+  input: Uint8Array | undefined,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -78,6 +87,10 @@ export async function cachedMedia(name: string, ext: string, build: (out: string
 }
 
 /** A synthetic clip with injected defects (see analyzer/synthetic-source.ts). */
-export function syntheticClip(name: string, options: Omit<SyntheticStreamOptions, 'output'>, ext = 'ts'): Promise<string> {
+export function syntheticClip(
+  name: string,
+  options: Omit<SyntheticStreamOptions, 'output'>,
+  ext = 'ts',
+): Promise<string> {
   return cachedMedia(name, ext, (out) => syntheticStreamArgs({ ...options, output: out }));
 }

@@ -8,7 +8,9 @@ const PACKET = 188;
 const PTS_WRAP = 2 ** 33;
 
 function readTimestamp(b: Uint8Array, i: number): number {
-  return ((b[i] >> 1) & 0x07) * 2 ** 30 + ((b[i + 1] << 7) | (b[i + 2] >> 1)) * 2 ** 15 + ((b[i + 3] << 7) | (b[i + 4] >> 1));
+  return (
+    ((b[i] >> 1) & 0x07) * 2 ** 30 + ((b[i + 1] << 7) | (b[i + 2] >> 1)) * 2 ** 15 + ((b[i + 3] << 7) | (b[i + 4] >> 1))
+  );
 }
 
 function writeTimestamp(b: Uint8Array, i: number, value: number): void {

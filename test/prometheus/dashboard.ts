@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const DASHBOARD_PATH = fileURLToPath(new URL('../../../helm/streamqc/dashboards/streamqc.json', import.meta.url));
+export const DASHBOARD_PATH = fileURLToPath(
+  new URL('../../../helm/streamqc/dashboards/streamqc.json', import.meta.url),
+);
 
 interface Target {
   expr: string;
@@ -28,7 +30,8 @@ export function dashboardQueries(): PanelQuery[] {
   const out: PanelQuery[] = [];
   const walk = (panels: Panel[]): void => {
     for (const p of panels) {
-      for (const t of p.targets ?? []) out.push({ panel: p.title, expr: t.expr, core: (p.description ?? '').includes('[core]') });
+      for (const t of p.targets ?? [])
+        out.push({ panel: p.title, expr: t.expr, core: (p.description ?? '').includes('[core]') });
       if (p.panels) walk(p.panels);
     }
   };

@@ -47,15 +47,20 @@ function figures(inputs: readonly FuzzInput[], seconds: number): string {
     const key = o.signal !== null ? o.signal : String(o.code);
     byExit.set(key, (byExit.get(key) ?? 0) + 1);
   }
-  const exits = [...byExit].sort().map(([k, n]) => `${k}=${n}`).join(' ');
+  const exits = [...byExit]
+    .sort()
+    .map(([k, n]) => `${k}=${n}`)
+    .join(' ');
   const count = (k: ProblemClass): number => failingWith(k).length;
   // How close inputs that ended on their own came to their bound.
   const finished = outcomes.filter((o) => !o.problems.some((p) => p.kind === 'hang'));
   const slowest = finished.reduce<Outcome | null>((a, o) => (a === null || o.ms > a.ms ? o : a), null);
-  return `fuzz figures: ${inputs.length} inputs in ${seconds.toFixed(0)} s (${PARALLEL} at a time); exits ${exits}; ` +
+  return (
+    `fuzz figures: ${inputs.length} inputs in ${seconds.toFixed(0)} s (${PARALLEL} at a time); exits ${exits}; ` +
     `crashes ${count('crash')}, hangs ${count('hang')}, leaks ${count('leak')}, unexpected exit ${count('exit')}, ` +
     `non-JSON stdout ${count('stdout')}, non-JSON stderr ${count('stderr')}; clean ${outcomes.filter((o) => o.problems.length === 0).length}; ` +
-    `slowest finished ${slowest === null ? '-' : `${(slowest.ms / 1000).toFixed(1)} s (${slowest.input.name.slice(0, 40)})`}`;
+    `slowest finished ${slowest === null ? '-' : `${(slowest.ms / 1000).toFixed(1)} s (${slowest.input.name.slice(0, 40)})`}`
+  );
 }
 
 before(async () => {
@@ -70,7 +75,8 @@ before(async () => {
 after(async () => {
   await servers?.close();
   // The inputs of a failing run stay for reproduction (their paths are in the failures).
-  if (outcomes.length > 0 && outcomes.every((o) => o.problems.length === 0)) rmSync(dir, { recursive: true, force: true });
+  if (outcomes.length > 0 && outcomes.every((o) => o.problems.length === 0))
+    rmSync(dir, { recursive: true, force: true });
 });
 
 test(`the suite runs at least ${MIN_INPUTS} inputs and reports its figures`, (t) => {
@@ -90,7 +96,10 @@ const CLASS_TESTS: Record<ProblemClass, string> = {
 for (const kind of PROBLEM_CLASSES) {
   test(CLASS_TESTS[kind], () => {
     const failing = failingWith(kind).map((o) => {
-      const details = o.problems.filter((p) => p.kind === kind).map((p) => p.detail).join('; ');
+      const details = o.problems
+        .filter((p) => p.kind === kind)
+        .map((p) => p.detail)
+        .join('; ');
       return `  ${o.input.name} [${JSON.stringify(o.input.input)}${o.input.env ? ` ${JSON.stringify(o.input.env)}` : ''}, ${(o.ms / 1000).toFixed(1)} s]: ${details}`;
     });
     assert.ok(failing.length === 0, `${failing.length} of ${outcomes.length} inputs:\n${failing.join('\n')}`);

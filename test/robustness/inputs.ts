@@ -32,7 +32,8 @@ export interface FuzzInput {
 /** The analyzer config every input runs with. */
 export const FUZZ_CONFIG = fileURLToPath(new URL('../../../test/robustness/fuzz-analyzer.yaml', import.meta.url));
 
-const ingest = (YAML.parse(readFileSync(FUZZ_CONFIG, 'utf8')) as { ingest: { ioTimeout: number; openTimeout: number } }).ingest;
+const ingest = (YAML.parse(readFileSync(FUZZ_CONFIG, 'utf8')) as { ingest: { ioTimeout: number; openTimeout: number } })
+  .ingest;
 
 /**
  * A local 2 s clip takes about 1.2 s on an idle core; the slowest input that ended on its own
@@ -58,7 +59,11 @@ const ZZUF_RATIOS = [0.0005, 0.002, 0.01, 0.05];
 
 /** 2 s, 160x90, 25 fps with a 0.8 s black box (so decodable inputs print events) and stereo AAC. */
 function cleanClip(format: string, ext: string): Promise<string> {
-  return syntheticClip(`fuzz-clean-${ext}`, { width: 160, height: 90, fps: 25, duration: 2, schedule: [{ type: 'black', start: 0.6, end: 1.4 }], format }, ext);
+  return syntheticClip(
+    `fuzz-clean-${ext}`,
+    { width: 160, height: 90, fps: 25, duration: 2, schedule: [{ type: 'black', start: 0.6, end: 1.4 }], format },
+    ext,
+  );
 }
 
 const video = ['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=25:d=2'];
@@ -67,22 +72,62 @@ const h264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
 /** A tone at `rate` Hz as 16-bit PCM, which takes any rate (AAC would refuse 2 kHz). */
 function toneAt(rate: number, withVideo: boolean, ext: string): Promise<string> {
   return cachedMedia(`fuzz-rate-${rate}-${withVideo ? 'av' : 'a'}`, ext, (out) => [
-    '-hide_banner', '-loglevel', 'error', ...(withVideo ? video : []), '-f', 'lavfi', '-i', `sine=frequency=300:sample_rate=${rate}:d=2`,
-    ...(withVideo ? h264 : []), '-c:a', 'pcm_s16le', '-y', out,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    ...(withVideo ? video : []),
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=300:sample_rate=${rate}:d=2`,
+    ...(withVideo ? h264 : []),
+    '-c:a',
+    'pcm_s16le',
+    '-y',
+    out,
   ]);
 }
 
 /** Silent PCM with `channels` channels: raw input, because ffmpeg's filters stop at 64 channels. */
 function channels(count: number, withVideo: boolean, ext: string): Promise<string> {
   return cachedMedia(`fuzz-channels-${count}-${withVideo ? 'av' : 'a'}`, ext, (out) => [
-    '-hide_banner', '-loglevel', 'error', ...(withVideo ? video : []), '-f', 's16le', '-ar', '48000', '-ac', String(count), '-t', '2', '-i', '/dev/zero',
-    ...(withVideo ? h264 : []), '-c:a', 'copy', '-y', out,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    ...(withVideo ? video : []),
+    '-f',
+    's16le',
+    '-ar',
+    '48000',
+    '-ac',
+    String(count),
+    '-t',
+    '2',
+    '-i',
+    '/dev/zero',
+    ...(withVideo ? h264 : []),
+    '-c:a',
+    'copy',
+    '-y',
+    out,
   ]);
 }
 
 /** Cut points: header-only, mid-packet, most of the file, all but the last byte. */
 function truncations(size: number): number[] {
-  return [1, 188, 1024, 4096, Math.floor(size * 0.1), Math.floor(size * 0.25), Math.floor(size * 0.5) + 77, Math.floor(size * 0.75), Math.floor(size * 0.9), size - 188 - 77, size - 1];
+  return [
+    1,
+    188,
+    1024,
+    4096,
+    Math.floor(size * 0.1),
+    Math.floor(size * 0.25),
+    Math.floor(size * 0.5) + 77,
+    Math.floor(size * 0.75),
+    Math.floor(size * 0.9),
+    size - 188 - 77,
+    size - 1,
+  ];
 }
 
 const ANALYSED: readonly ExitCode[] = [0];
@@ -132,14 +177,29 @@ async function mutationsAndTruncations(c: Catalogue): Promise<string> {
     c.file(`${ext} clean clip (control)`, clean, ANALYSED);
     for (let seed = 1; seed <= ZZUF_SEEDS; seed++) {
       const ratio = ZZUF_RATIOS[seed % ZZUF_RATIOS.length];
-      const mutated = await runCommand('zzuf', ['-s', String(seed), '-r', String(ratio)], { input: bytes, what: 'zzuf' });
+      const mutated = await runCommand('zzuf', ['-s', String(seed), '-r', String(ratio)], {
+        input: bytes,
+        what: 'zzuf',
+      });
       c.bytes(`${ext} zzuf -s ${seed} -r ${ratio} < ${clean}`, `zzuf-s${seed}`, ext, mutated.stdout, EITHER);
     }
     for (const cut of truncations(bytes.length)) {
-      c.bytes(`${ext} first ${cut} of ${bytes.length} bytes of ${clean}`, `cut${cut}`, ext, bytes.subarray(0, cut), EITHER);
+      c.bytes(
+        `${ext} first ${cut} of ${bytes.length} bytes of ${clean}`,
+        `cut${cut}`,
+        ext,
+        bytes.subarray(0, cut),
+        EITHER,
+      );
     }
     const at = Math.floor(bytes.length * 0.4);
-    c.bytes(`${ext} 4096 bytes cut out at byte ${at}`, 'hole', ext, Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 4096)]), EITHER);
+    c.bytes(
+      `${ext} 4096 bytes cut out at byte ${at}`,
+      'hole',
+      ext,
+      Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 4096)]),
+      EITHER,
+    );
     c.bytes(`${ext} the clip twice, back to back`, 'twice', ext, Buffer.concat([bytes, bytes]), EITHER);
   }
   return cleanTs;
@@ -160,13 +220,36 @@ async function oddAudio(c: Catalogue): Promise<void> {
 
 async function notMedia(c: Catalogue, cleanTs: string): Promise<void> {
   c.bytes('zero-length file', 'empty', 'ts', new Uint8Array(0), REFUSED);
-  c.bytes('a text file', 'notes', 'txt', Buffer.from('these are not the frames you are looking for\n'.repeat(50)), REFUSED);
+  c.bytes(
+    'a text file',
+    'notes',
+    'txt',
+    Buffer.from('these are not the frames you are looking for\n'.repeat(50)),
+    REFUSED,
+  );
   c.bytes('64 KiB of seeded noise', 'noise', 'ts', seededBytes(7, 65_536), EITHER);
   const sync = seededBytes(11, 188 * 400);
   for (let i = 0; i < sync.length; i += 188) sync[i] = 0x47; // MPEG-TS sync bytes, noise in between
   c.bytes('MPEG-TS sync bytes with noise in every packet', 'sync-noise', 'ts', sync, EITHER);
-  c.file('a PNG picture', await cachedMedia('fuzz-picture', 'png', (out) => ['-hide_banner', '-loglevel', 'error', ...video, '-frames:v', '1', '-y', out]), EITHER);
-  c.file('an animated GIF', await cachedMedia('fuzz-animation', 'gif', (out) => ['-hide_banner', '-loglevel', 'error', ...video, '-y', out]), EITHER);
+  c.file(
+    'a PNG picture',
+    await cachedMedia('fuzz-picture', 'png', (out) => [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      ...video,
+      '-frames:v',
+      '1',
+      '-y',
+      out,
+    ]),
+    EITHER,
+  );
+  c.file(
+    'an animated GIF',
+    await cachedMedia('fuzz-animation', 'gif', (out) => ['-hide_banner', '-loglevel', 'error', ...video, '-y', out]),
+    EITHER,
+  );
   const dir = c.path('folder', 'd');
   mkdirSync(dir);
   c.file('a directory', dir, REFUSED);
@@ -182,7 +265,10 @@ async function notMedia(c: Catalogue, cleanTs: string): Promise<void> {
   writeFileSync(selfPlaylist, `#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\n${selfPlaylist}\n`);
   c.file('a local HLS master playlist naming itself', selfPlaylist, REFUSED);
   const gone = c.path('gone-segments', 'm3u8');
-  writeFileSync(gone, '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\ngone0.ts\n#EXTINF:1.0,\ngone1.ts\n#EXT-X-ENDLIST\n');
+  writeFileSync(
+    gone,
+    '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\ngone0.ts\n#EXTINF:1.0,\ngone1.ts\n#EXT-X-ENDLIST\n',
+  );
   c.file('a local HLS playlist whose segments do not exist', gone, REFUSED);
 }
 
@@ -203,8 +289,18 @@ async function hostileEndpoints(c: Catalogue, servers: HostileServers): Promise<
   c.url('rtsp to a closed port', `rtsp://127.0.0.1:${await freeTcpPort()}/${id()}`, REFUSED, NETWORK_BOUND_MS);
   c.url('srt with no listener', `srt://127.0.0.1:${await freeTcpPort()}?streamid=${id()}`, REFUSED, NETWORK_BOUND_MS);
   c.url('udp with no sender', `udp://127.0.0.1:${await freeTcpPort()}`, REFUSED, NETWORK_BOUND_MS);
-  c.url('rtmp to a server that accepts and never speaks', `rtmp://127.0.0.1:${servers.silentTcpPort}/${id()}/x`, REFUSED, NETWORK_BOUND_MS);
-  c.url('rtsp to a server that accepts and never speaks', `rtsp://127.0.0.1:${servers.silentTcpPort}/${id()}`, REFUSED, NETWORK_BOUND_MS);
+  c.url(
+    'rtmp to a server that accepts and never speaks',
+    `rtmp://127.0.0.1:${servers.silentTcpPort}/${id()}/x`,
+    REFUSED,
+    NETWORK_BOUND_MS,
+  );
+  c.url(
+    'rtsp to a server that accepts and never speaks',
+    `rtsp://127.0.0.1:${servers.silentTcpPort}/${id()}`,
+    REFUSED,
+    NETWORK_BOUND_MS,
+  );
   c.url('http 401 with a Basic challenge', servers.url('unauthorized', id(), 'x.ts'), REFUSED, NETWORK_BOUND_MS);
   c.url('http 403', servers.url('forbidden', id(), 'x.ts'), REFUSED, NETWORK_BOUND_MS);
   c.url('http 404', servers.url('not-found', id(), 'x.ts'), REFUSED, NETWORK_BOUND_MS);
@@ -214,13 +310,38 @@ async function hostileEndpoints(c: Catalogue, servers: HostileServers): Promise<
   c.url('http server that never answers', servers.url('silent', id(), 'x.ts'), REFUSED, NETWORK_BOUND_MS);
   c.url('http server that drips noise forever', servers.url('drip', id(), 'x.ts'), REFUSED, NETWORK_BOUND_MS);
   c.url('http clip with Range (control)', servers.url('file', id(), 'clip.ts'), ANALYSED, FINITE_BOUND_MS);
-  c.url('http clip from a server without Range', servers.url('file-no-range', id(), 'clip.ts'), ANALYSED, FINITE_BOUND_MS);
+  c.url(
+    'http clip from a server without Range',
+    servers.url('file-no-range', id(), 'clip.ts'),
+    ANALYSED,
+    FINITE_BOUND_MS,
+  );
   c.url('HLS VOD (control)', servers.url('hls', id(), 'index.m3u8'), ANALYSED, FINITE_BOUND_MS);
-  c.url('HLS VOD with one segment 404', servers.url('hls-missing-segment', id(), 'index.m3u8'), EITHER, FINITE_BOUND_MS);
-  c.url('HLS VOD with every segment 404', servers.url('hls-all-segments-missing', id(), 'index.m3u8'), REFUSED, NETWORK_BOUND_MS);
-  c.url('HLS master playlist naming itself', servers.url('hls-self-master', id(), 'master.m3u8'), REFUSED, NETWORK_BOUND_MS);
+  c.url(
+    'HLS VOD with one segment 404',
+    servers.url('hls-missing-segment', id(), 'index.m3u8'),
+    EITHER,
+    FINITE_BOUND_MS,
+  );
+  c.url(
+    'HLS VOD with every segment 404',
+    servers.url('hls-all-segments-missing', id(), 'index.m3u8'),
+    REFUSED,
+    NETWORK_BOUND_MS,
+  );
+  c.url(
+    'HLS master playlist naming itself',
+    servers.url('hls-self-master', id(), 'master.m3u8'),
+    REFUSED,
+    NETWORK_BOUND_MS,
+  );
   c.url('HLS masters naming each other', servers.url('hls-ping-pong', id(), 'a.m3u8'), REFUSED, NETWORK_BOUND_MS);
-  c.url('HLS playlist whose segment is itself', servers.url('hls-self-segment', id(), 'self.m3u8'), REFUSED, NETWORK_BOUND_MS);
+  c.url(
+    'HLS playlist whose segment is itself',
+    servers.url('hls-self-segment', id(), 'self.m3u8'),
+    REFUSED,
+    NETWORK_BOUND_MS,
+  );
 }
 
 /** The clip and HLS folder the hostile HTTP server serves as its well-behaved controls. */
@@ -228,7 +349,27 @@ export async function servedMedia(dir: string): Promise<{ clip: string; hlsDir: 
   const clip = await cleanClip('mpegts', 'ts');
   const hlsDir = join(dir, 'hls');
   mkdirSync(hlsDir);
-  await runFfmpeg(['-hide_banner', '-loglevel', 'error', '-i', clip, '-c', 'copy', '-f', 'hls', '-hls_time', '0.5', '-hls_list_size', '0', '-hls_playlist_type', 'vod', join(hlsDir, 'index.m3u8')], { what: 'making the HLS fixture' });
+  await runFfmpeg(
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      clip,
+      '-c',
+      'copy',
+      '-f',
+      'hls',
+      '-hls_time',
+      '0.5',
+      '-hls_list_size',
+      '0',
+      '-hls_playlist_type',
+      'vod',
+      join(hlsDir, 'index.m3u8'),
+    ],
+    { what: 'making the HLS fixture' },
+  );
   return { clip, hlsDir };
 }
 
@@ -241,6 +382,7 @@ export async function fuzzInputs(dir: string, servers: HostileServers): Promise<
   usageErrors(c, cleanTs);
   await hostileEndpoints(c, servers);
   const markers = c.inputs.map((i) => i.marker).filter((m) => m !== '');
-  if (new Set(markers).size !== markers.length) throw new Error('two fuzz inputs share a marker: their children could not be told apart');
+  if (new Set(markers).size !== markers.length)
+    throw new Error('two fuzz inputs share a marker: their children could not be told apart');
   return c.inputs;
 }

@@ -64,7 +64,12 @@ function fileWithRange(path: string): Behaviour {
       res.end();
       return;
     }
-    res.writeHead(206, { 'content-type': 'video/mp2t', 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${size}`, 'accept-ranges': 'bytes' });
+    res.writeHead(206, {
+      'content-type': 'video/mp2t',
+      'content-length': end - start + 1,
+      'content-range': `bytes ${start}-${end}/${size}`,
+      'accept-ranges': 'bytes',
+    });
     createReadStream(path, { start, end }).pipe(res);
   };
 }
@@ -102,34 +107,37 @@ function drip(): Behaviour {
   };
 }
 
-const MASTER_TO = (target: string): string => `#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000,RESOLUTION=160x90\n${target}\n`;
+const MASTER_TO = (target: string): string =>
+  `#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000,RESOLUTION=160x90\n${target}\n`;
 
 function behaviours(media: ServedMedia) {
   return {
-    'unauthorized': status(401, { 'www-authenticate': 'Basic realm="streamqc-fuzz"' }),
-    'forbidden': status(403),
+    unauthorized: status(401, { 'www-authenticate': 'Basic realm="streamqc-fuzz"' }),
+    forbidden: status(403),
     'not-found': status(404),
     'server-error': status(500),
     'redirect-loop': (req, res) => {
       res.writeHead(302, { location: req.url ?? '/' });
       res.end();
     },
-    'html': (_req, res) => {
+    html: (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><title>login</title><p>Please sign in.</p>\n'.repeat(40));
     },
     // Never answers: the request is read and left open.
-    'silent': () => {},
-    'drip': drip(),
-    'file': fileWithRange(media.clip),
+    silent: () => {},
+    drip: drip(),
+    file: fileWithRange(media.clip),
     'file-no-range': fileWithoutRange(media.clip),
-    'hls': folder(media.hlsDir, new Set()),
+    hls: folder(media.hlsDir, new Set()),
     'hls-missing-segment': folder(media.hlsDir, new Set(['index1.ts'])),
-    'hls-all-segments-missing': (req, res, rest) => (rest.at(-1)?.endsWith('.ts') ? status(404) : folder(media.hlsDir, new Set()))(req, res, rest),
+    'hls-all-segments-missing': (req, res, rest) =>
+      (rest.at(-1)?.endsWith('.ts') ? status(404) : folder(media.hlsDir, new Set()))(req, res, rest),
     // A master playlist whose only variant is itself.
     'hls-self-master': playlist(MASTER_TO('master.m3u8')),
     // Two masters naming each other.
-    'hls-ping-pong': (req, res, rest) => playlist(MASTER_TO(rest.at(-1) === 'a.m3u8' ? 'b.m3u8' : 'a.m3u8'))(req, res, rest),
+    'hls-ping-pong': (req, res, rest) =>
+      playlist(MASTER_TO(rest.at(-1) === 'a.m3u8' ? 'b.m3u8' : 'a.m3u8'))(req, res, rest),
     // A media playlist whose only segment is the playlist itself.
     'hls-self-segment': playlist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nself.m3u8\n#EXT-X-ENDLIST\n'),
   } satisfies Record<string, Behaviour>;

@@ -35,7 +35,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 export async function runInput(input: FuzzInput): Promise<Outcome> {
   const started = performance.now();
-  const { child, done } = startCli(['analyze', input.input, '--config', FUZZ_CONFIG], { STREAMQC_LOG_LEVEL: 'info', ...input.env });
+  const { child, done } = startCli(['analyze', input.input, '--config', FUZZ_CONFIG], {
+    STREAMQC_LOG_LEVEL: 'info',
+    ...input.env,
+  });
   let hung = false;
   let killTimer: NodeJS.Timeout | undefined;
   const termTimer = setTimeout(() => {
@@ -61,10 +64,14 @@ export async function runInput(input: FuzzInput): Promise<Outcome> {
 }
 
 function hang(input: FuzzInput, result: CliResult): Problem {
-  const stopped = result.signal === 'SIGKILL' ? 'SIGTERM did not end it, SIGKILL did' : `SIGTERM ended it (exit ${result.code})`;
+  const stopped =
+    result.signal === 'SIGKILL' ? 'SIGTERM did not end it, SIGKILL did' : `SIGTERM ended it (exit ${result.code})`;
   // Two lines: the one before the suite's SIGTERM says what the CLI was doing.
   const last = result.stderr.trim().split('\n').slice(-2).join(' | ');
-  return { kind: 'hang', detail: `still running after ${input.boundMs / 1000} s; ${stopped}; stderr ends: ${clip(last, 500)}` };
+  return {
+    kind: 'hang',
+    detail: `still running after ${input.boundMs / 1000} s; ${stopped}; stderr ends: ${clip(last, 500)}`,
+  };
 }
 
 /** JS engine errors: they only reach stderr when something was not handled. */
@@ -79,12 +86,14 @@ const STACK_FRAME = /^\s+at \S/;
  */
 function crashes(result: CliResult, hung: boolean): Problem[] {
   const out: Problem[] = [];
-  if (result.code !== null && ![0, 1, 2].includes(result.code)) out.push({ kind: 'crash', detail: `exit ${result.code}` });
+  if (result.code !== null && ![0, 1, 2].includes(result.code))
+    out.push({ kind: 'crash', detail: `exit ${result.code}` });
   if (result.signal !== null && !hung) out.push({ kind: 'crash', detail: `killed by ${result.signal}` });
   const lines = result.stderr.split('\n');
   const raw = lines.filter((l) => parseObject(l) === null);
   const evidence = raw.find((l) => STACK_FRAME.test(l) || ENGINE_ERROR.test(l));
-  if (evidence !== undefined) out.push({ kind: 'crash', detail: `stack trace on stderr: ${excerpt(result.stderr, evidence)}` });
+  if (evidence !== undefined)
+    out.push({ kind: 'crash', detail: `stack trace on stderr: ${excerpt(result.stderr, evidence)}` });
   const logged = lines.find((l) => hasStack(parseObject(l)));
   if (logged !== undefined) out.push({ kind: 'crash', detail: `a stack in a log line: ${clip(logged)}` });
   return out;
@@ -93,30 +102,48 @@ function crashes(result: CliResult, hung: boolean): Problem[] {
 function exitProblems(input: FuzzInput, result: CliResult, hung: boolean): Problem[] {
   if (hung || result.code === null || ![0, 1, 2].includes(result.code)) return []; // counted as a hang or a crash
   if ((input.exits as readonly number[]).includes(result.code)) return [];
-  return [{ kind: 'exit', detail: `exit ${result.code}, allowed ${input.exits.join(' or ')}; stderr: ${clip(result.stderr.trim().split('\n').slice(-3).join(' | '))}` }];
+  return [
+    {
+      kind: 'exit',
+      detail: `exit ${result.code}, allowed ${input.exits.join(' or ')}; stderr: ${clip(result.stderr.trim().split('\n').slice(-3).join(' | '))}`,
+    },
+  ];
 }
 
 /** stdout: defect events only, each a JSON object; stderr: JSON log lines only. */
 function lineProblems(result: CliResult): Problem[] {
   const out: Problem[] = [];
   const badOut = result.stdout.split('\n').filter((l) => l.trim() !== '' && !isDefectEvent(parseObject(l)));
-  if (badOut.length > 0) out.push({ kind: 'stdout', detail: `${badOut.length} stdout line(s) not a JSON defect event, first: ${clip(badOut[0])}` });
+  if (badOut.length > 0)
+    out.push({
+      kind: 'stdout',
+      detail: `${badOut.length} stdout line(s) not a JSON defect event, first: ${clip(badOut[0])}`,
+    });
   const badErr = result.stderr.split('\n').filter((l) => l.trim() !== '' && parseObject(l) === null);
-  if (badErr.length > 0) out.push({ kind: 'stderr', detail: `${badErr.length} stderr line(s) not JSON, first: ${clip(badErr[0])}` });
+  if (badErr.length > 0)
+    out.push({ kind: 'stderr', detail: `${badErr.length} stderr line(s) not JSON, first: ${clip(badErr[0])}` });
   return out;
 }
 
 function parseObject(line: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
 }
 
 function isDefectEvent(e: Record<string, unknown> | null): boolean {
-  return e !== null && typeof e.type === 'string' && typeof e.start === 'number' && typeof e.end === 'number' && typeof e.wallclock === 'string';
+  return (
+    e !== null &&
+    typeof e.type === 'string' &&
+    typeof e.start === 'number' &&
+    typeof e.end === 'number' &&
+    typeof e.wallclock === 'string'
+  );
 }
 
 function hasStack(value: unknown): boolean {

@@ -43,18 +43,30 @@ describe('matching', () => {
     const m = matchClip('black', 'a', [ev('black', 10, 13)], [ev('freeze', 10, 13)], 0.5);
     assert.equal(m.matches.length, 0);
     assert.equal(m.misses.length, 1);
-    assert.equal(m.falsePositives.length, 0, 'another type is not this type\'s false positive');
+    assert.equal(m.falsePositives.length, 0, "another type is not this type's false positive");
   });
 
   test('one-to-one: two truth events and one detection give one match, closest onset first', () => {
-    const m = matchClip('loudness', 'a', [ev('loudness', 10, 30), ev('loudness', 12, 30)], [ev('loudness', 11.5, 30)], 4);
+    const m = matchClip(
+      'loudness',
+      'a',
+      [ev('loudness', 10, 30), ev('loudness', 12, 30)],
+      [ev('loudness', 11.5, 30)],
+      4,
+    );
     assert.equal(m.matches.length, 1);
     assert.equal(m.matches[0].truth.start, 12);
     assert.deepEqual(m.misses, [ev('loudness', 10, 30)]);
   });
 
   test('two separate detections of two truth events both match', () => {
-    const m = matchClip('black', 'a', [ev('black', 5, 8), ev('black', 20, 23)], [ev('black', 20.1, 23), ev('black', 5, 8)], 0.5);
+    const m = matchClip(
+      'black',
+      'a',
+      [ev('black', 5, 8), ev('black', 20, 23)],
+      [ev('black', 20.1, 23), ev('black', 5, 8)],
+      0.5,
+    );
     assert.equal(m.matches.length, 2);
     assert.equal(m.misses.length + m.falsePositives.length, 0);
   });
@@ -80,8 +92,15 @@ describe('matching', () => {
     const tol = TOLERANCES.format_change.onsetSeconds;
     const truth = [ev('format_change', 15, 15)];
     assert.equal(matchClip('format_change', 'a', truth, [ev('format_change', 15.04, 15.04)], tol).matches.length, 1);
-    assert.equal(matchClip('format_change', 'a', truth, [ev('format_change', 15 - tol, 15 - tol)], tol).matches.length, 1);
-    assert.equal(matchClip('format_change', 'a', truth, [ev('format_change', 15 + tol + 0.01, 15 + tol + 0.01)], tol).matches.length, 0);
+    assert.equal(
+      matchClip('format_change', 'a', truth, [ev('format_change', 15 - tol, 15 - tol)], tol).matches.length,
+      1,
+    );
+    assert.equal(
+      matchClip('format_change', 'a', truth, [ev('format_change', 15 + tol + 0.01, 15 + tol + 0.01)], tol).matches
+        .length,
+      0,
+    );
   });
 });
 
@@ -89,11 +108,23 @@ describe("don't-care regions", () => {
   test('an unmatched decode_error inside a region is ignored, one outside is a false positive, a match still counts', () => {
     const region = [ev('decode_error', 9.5, 12)];
     const truth = [ev('decode_error', 20, 21)];
-    const m = matchClip('decode_error', 'a', truth, [ev('decode_error', 10.2, 10.4), ev('decode_error', 15, 15.1), ev('decode_error', 20.1, 20.9)], 1, region);
+    const m = matchClip(
+      'decode_error',
+      'a',
+      truth,
+      [ev('decode_error', 10.2, 10.4), ev('decode_error', 15, 15.1), ev('decode_error', 20.1, 20.9)],
+      1,
+      region,
+    );
     assert.deepEqual(m.ignored, [ev('decode_error', 10.2, 10.4)]);
     assert.deepEqual(m.falsePositives, [ev('decode_error', 15, 15.1)]);
     assert.equal(m.matches.length, 1);
-    const score = scoreType('decode_error', [{ clip: 'a', events: truth, dontCare: region }], one([ev('decode_error', 10.2, 10.4), ev('decode_error', 20.1, 20.9)]), 1);
+    const score = scoreType(
+      'decode_error',
+      [{ clip: 'a', events: truth, dontCare: region }],
+      one([ev('decode_error', 10.2, 10.4), ev('decode_error', 20.1, 20.9)]),
+      1,
+    );
     assert.equal(score.detectedEvents, 1, 'the ignored detection is not counted');
     assert.equal(score.precision, 1);
   });
@@ -141,7 +172,10 @@ describe('scores', () => {
 
   test('scoreAll scores each type asked for, in order', () => {
     const s = scoreAll(['black', 'freeze'], one([ev('black', 1, 4)]), one([ev('black', 1, 4)]));
-    assert.deepEqual(s.map((x) => x.type), ['black', 'freeze']);
+    assert.deepEqual(
+      s.map((x) => x.type),
+      ['black', 'freeze'],
+    );
     assert.equal(s[0].f1, 1);
   });
 });
@@ -158,7 +192,12 @@ describe('onset error statistics', () => {
   });
 
   test('scoreType reports the statistics of its matches', () => {
-    const s = scoreType('black', one([ev('black', 1, 4), ev('black', 10, 14)]), one([ev('black', 1.2, 4), ev('black', 9.9, 14)]), 0.5);
+    const s = scoreType(
+      'black',
+      one([ev('black', 1, 4), ev('black', 10, 14)]),
+      one([ev('black', 1.2, 4), ev('black', 9.9, 14)]),
+      0.5,
+    );
     assert.ok(Math.abs(s.onsetErrorMean - 0.05) < 1e-9);
     assert.ok(Math.abs(s.onsetErrorMaxAbs - 0.2) < 1e-9);
   });

@@ -34,5 +34,8 @@ test('promtool unit tests: each alert fires on its defect and not on a healthy s
 test('every streamqc metric the alert rules name (expressions and annotations) is one streamqc exports', async () => {
   const exported = await exportedMetricNames();
   const rules = readFileSync(join(root, 'helm/streamqc/files/streamqc-alerts.rules.yaml'), 'utf8');
-  assert.deepEqual(metricNamesIn(rules).filter((name) => !exported.has(name)), []);
+  assert.deepEqual(
+    metricNamesIn(rules).filter((name) => !exported.has(name)),
+    [],
+  );
 });

@@ -7,7 +7,10 @@ import { runCommand } from '../media/fixtures.js';
 
 /** Runs ffmpeg with `args`, optionally writing `stdin`; rejects on failure. */
 function runFfmpeg(args: string[], stdin?: Uint8Array): Promise<{ stdout: Buffer; stderr: string }> {
-  return runCommand('ffmpeg', ['-hide_banner', '-nostdin', '-nostats', ...args], { input: stdin, what: `ffmpeg ${args.join(' ')}` });
+  return runCommand('ffmpeg', ['-hide_banner', '-nostdin', '-nostats', ...args], {
+    input: stdin,
+    what: `ffmpeg ${args.join(' ')}`,
+  });
 }
 
 export interface PcmFormat {

@@ -11,7 +11,13 @@ import { toneBlocks } from './audio-signals.js';
 test('a 1 kHz sine at -20 dBFS reads -20 dBFS peak, -23.01 dBFS RMS, no clipping and -20 dBTP true peak', () => {
   const meter = new AudioMeter(48000, 2);
   // 960 frames is 20 whole periods, so every block's RMS is the sine's exact RMS.
-  const tone = toneBlocks({ sampleRate: 48000, channels: 2, frequency: 1000, segments: [{ dbfs: -20, seconds: 1 }], blockFrames: 960 });
+  const tone = toneBlocks({
+    sampleRate: 48000,
+    channels: 2,
+    frequency: 1000,
+    segments: [{ dbfs: -20, seconds: 1 }],
+    blockFrames: 960,
+  });
   for (const block of tone) {
     const m = meter.push(block);
     for (let c = 0; c < 2; c++) {
@@ -24,7 +30,14 @@ test('a 1 kHz sine at -20 dBFS reads -20 dBFS peak, -23.01 dBFS RMS, no clipping
 });
 
 test('each channel is measured on its own: -6 dBFS left, silent right', () => {
-  const tone = toneBlocks({ sampleRate: 48000, channels: 2, frequency: 1000, segments: [{ dbfs: -6, seconds: 0.02 }], activeChannels: [0], blockFrames: 960 });
+  const tone = toneBlocks({
+    sampleRate: 48000,
+    channels: 2,
+    frequency: 1000,
+    segments: [{ dbfs: -6, seconds: 0.02 }],
+    activeChannels: [0],
+    blockFrames: 960,
+  });
   const [block] = [...tone];
   const levels = measureLevels(block, 2);
   assert.ok(Math.abs(levels.peakDbfs[0] - -6) < 1e-4);
@@ -61,7 +74,10 @@ test('the clip level is an option: at 0.5, samples at or above half scale count,
 });
 
 test('a clip level outside 0.1..1 (-20..0 dBFS) is refused, naming the option and the range', () => {
-  assert.throws(() => new AudioMeter(48000, 2, { clipLevel: 1.5 }), /clipLevel 1.5 is not allowed: a number from 0.1 to 1/);
+  assert.throws(
+    () => new AudioMeter(48000, 2, { clipLevel: 1.5 }),
+    /clipLevel 1.5 is not allowed: a number from 0.1 to 1/,
+  );
   assert.throws(() => new AudioMeter(48000, 2, { clipLevel: 0.05 }), /clipLevel 0.05 is not allowed/);
   assert.throws(() => new AudioMeter(48000, 2, { clipLevel: Number.NaN }), /clipLevel NaN is not allowed/);
 });

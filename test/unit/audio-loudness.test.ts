@@ -13,16 +13,19 @@ function stereoTone(segments: ToneSegment[], sampleRate = 48000, frequency = 100
 }
 
 function assertNear(actual: number, expected: number, tolerance: number, what: string): void {
-  assert.ok(
-    Math.abs(actual - expected) <= tolerance,
-    `${what}: ${actual} is not within ${tolerance} of ${expected}`,
-  );
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
 }
 
 test('K-weighting derived at 48 kHz reproduces the BS.1770 coefficient table', () => {
   const { shelf, highPass } = kWeightingFor(48000);
   const table = {
-    shelf: { b0: 1.53512485958697, b1: -2.69169618940638, b2: 1.19839281085285, a1: -1.69065929318241, a2: 0.73248077421585 },
+    shelf: {
+      b0: 1.53512485958697,
+      b1: -2.69169618940638,
+      b2: 1.19839281085285,
+      a1: -1.69065929318241,
+      a2: 0.73248077421585,
+    },
     highPass: { b0: 1, b1: -2, b2: 1, a1: -1.99004745483398, a2: 0.99007225036621 },
   };
   for (const key of ['b0', 'b1', 'b2', 'a1', 'a2'] as const) {
@@ -67,9 +70,27 @@ test('EBU Tech 3341 cases 3 to 5: the relative gate drops the quiet parts, integ
 
 test('EBU Tech 3342 cases 1 to 4: loudness range reads 10, 5, 20 and 15 LU', () => {
   const cases: { segments: ToneSegment[]; lra: number }[] = [
-    { segments: [{ dbfs: -20, seconds: 20 }, { dbfs: -30, seconds: 20 }], lra: 10 },
-    { segments: [{ dbfs: -20, seconds: 20 }, { dbfs: -15, seconds: 20 }], lra: 5 },
-    { segments: [{ dbfs: -40, seconds: 20 }, { dbfs: -20, seconds: 20 }], lra: 20 },
+    {
+      segments: [
+        { dbfs: -20, seconds: 20 },
+        { dbfs: -30, seconds: 20 },
+      ],
+      lra: 10,
+    },
+    {
+      segments: [
+        { dbfs: -20, seconds: 20 },
+        { dbfs: -15, seconds: 20 },
+      ],
+      lra: 5,
+    },
+    {
+      segments: [
+        { dbfs: -40, seconds: 20 },
+        { dbfs: -20, seconds: 20 },
+      ],
+      lra: 20,
+    },
     {
       segments: [-50, -35, -20, -35, -50].map((dbfs) => ({ dbfs, seconds: 20 })),
       lra: 15,
@@ -94,7 +115,12 @@ test('momentary loudness appears at 400 ms and short-term at 3 s, never earlier'
   const meter = new LoudnessMeter(48000, 2);
   const readings: { frames: number; momentary: number; shortTerm: number }[] = [];
   let frames = 0;
-  for (const block of toneBlocks({ sampleRate: 48000, channels: 2, frequency: 1000, segments: [{ dbfs: -20, seconds: 4 }] })) {
+  for (const block of toneBlocks({
+    sampleRate: 48000,
+    channels: 2,
+    frequency: 1000,
+    segments: [{ dbfs: -20, seconds: 4 }],
+  })) {
     meter.push(block);
     frames += block.length / 2;
     readings.push({ frames, momentary: meter.momentaryLufs, shortTerm: meter.shortTermLufs });
@@ -138,7 +164,15 @@ test('in 5.1 a surround channel weighs +1.5 dB over a front channel and the LFE 
 });
 
 test('readings do not depend on how the audio is split into blocks', () => {
-  const spec = { sampleRate: 44100, channels: 2, frequency: 440, segments: [{ dbfs: -18, seconds: 3.5 }, { dbfs: -30, seconds: 1 }] };
+  const spec = {
+    sampleRate: 44100,
+    channels: 2,
+    frequency: 440,
+    segments: [
+      { dbfs: -18, seconds: 3.5 },
+      { dbfs: -30, seconds: 1 },
+    ],
+  };
   const whole = new LoudnessMeter(44100, 2);
   const chunks: Float32Array[] = [];
   for (const block of toneBlocks(spec)) chunks.push(block.slice());
@@ -150,7 +184,7 @@ test('readings do not depend on how the audio is split into blocks', () => {
   }
   whole.push(all);
   const odd = new LoudnessMeter(44100, 2);
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     const frames = 1 + ((i * 7919) % 3001); // uneven block sizes, 1 to 3001 frames
     odd.push(all.subarray(i, Math.min(all.length, i + 2 * frames)));
     i += 2 * frames;
@@ -186,5 +220,8 @@ test('a bad format is refused with the field, the value and what is allowed', ()
   assert.throws(() => new LoudnessMeter(0, 2), /sampleRate 0 is not allowed: an integer from 8000 to 768000 Hz/);
   assert.throws(() => new LoudnessMeter(48000, 0), /channels 0 is not allowed: an integer from 1 to 64/);
   assert.throws(() => new LoudnessMeter(48000, 2, [1]), /channelWeights \[1\] is not allowed: 2 numbers from 0 to 10/);
-  assert.throws(() => new LoudnessMeter(48000, 2).push(new Float32Array(3)), /3 samples is not whole frames of 2 channels/);
+  assert.throws(
+    () => new LoudnessMeter(48000, 2).push(new Float32Array(3)),
+    /3 samples is not whole frames of 2 channels/,
+  );
 });

@@ -27,7 +27,12 @@ test('every block reports levels, true peak and loudness as of its end; a short 
   const meter = new AudioMeter(48000, 2);
   const measures = [];
   // 3.01 s is 141 blocks of 1024 frames and a last one of 96.
-  const tone = toneBlocks({ sampleRate: 48000, channels: 2, frequency: 1000, segments: [{ dbfs: -23, seconds: 3.01 }] });
+  const tone = toneBlocks({
+    sampleRate: 48000,
+    channels: 2,
+    frequency: 1000,
+    segments: [{ dbfs: -23, seconds: 3.01 }],
+  });
   for (const block of tone) measures.push(meter.push(block));
   const last = measures[measures.length - 1];
   assert.equal(last.peakDbfs.length, 2);
@@ -101,15 +106,23 @@ test('an hour of audio keeps the meter bounded: arrays fixed, heap flat, and the
   const memoryAtOneMinute = retainedMemory();
   pattern.push(hour, 60, 3600);
   const growth = retainedMemory() - memoryAtOneMinute;
-  t.diagnostic(`retained arrays ${hour.retainedBytes} bytes; heap + array buffers grew ${growth} bytes over 59 minutes`);
+  t.diagnostic(
+    `retained arrays ${hour.retainedBytes} bytes; heap + array buffers grew ${growth} bytes over 59 minutes`,
+  );
 
   assert.equal(hour.retainedBytes, bytesAtOneMinute);
   // 59 minutes are 35400 gating blocks and as many short-term values: keeping them in a list
   // would retain at least 566 KB. The heap may move a little for unrelated reasons.
   assert.ok(growth < 256 * 1024, `memory grew by ${growth} bytes`);
   // Six repeats of the same 10 minutes: the same gated mean and the same distribution.
-  assert.ok(Math.abs(hour.integratedLufs - tenMinutes.integratedLufs) < 0.05, `${hour.integratedLufs} vs ${tenMinutes.integratedLufs}`);
-  assert.ok(Math.abs(hour.loudnessRangeLu - tenMinutes.loudnessRangeLu) < 0.2, `${hour.loudnessRangeLu} vs ${tenMinutes.loudnessRangeLu}`);
+  assert.ok(
+    Math.abs(hour.integratedLufs - tenMinutes.integratedLufs) < 0.05,
+    `${hour.integratedLufs} vs ${tenMinutes.integratedLufs}`,
+  );
+  assert.ok(
+    Math.abs(hour.loudnessRangeLu - tenMinutes.loudnessRangeLu) < 0.2,
+    `${hour.loudnessRangeLu} vs ${tenMinutes.loudnessRangeLu}`,
+  );
   assert.ok(hour.loudnessRangeLu > 10, `the pattern spans more than 10 LU: ${hour.loudnessRangeLu}`);
 });
 

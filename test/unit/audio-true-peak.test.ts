@@ -64,7 +64,10 @@ for (const { name, expr, format, samplePeak, truePeak } of INTER_SAMPLE_PEAKS) {
 
 test("a square wave at -0.9 dBFS overshoots to about +1.1 dBTP between samples, within 0.3 dB of ffmpeg's", async (t) => {
   const format: PcmFormat = { sampleRate: 48000, channels: 1, layout: 'mono' };
-  const pcm = await renderLavfi('aevalsrc=exprs=0.9*sgn(sin(2*PI*1000*t+0.1)):c=mono:s=48000:d=2,afade=t=in:d=0.2', format);
+  const pcm = await renderLavfi(
+    'aevalsrc=exprs=0.9*sgn(sin(2*PI*1000*t+0.1)):c=mono:s=48000:d=2,afade=t=in:d=0.2',
+    format,
+  );
   const ref = await ffmpegEbur128(pcm, format);
   const ours = measure(pcm, format).maxTruePeakDbtp;
   t.diagnostic(`ours ${ours.toFixed(3)} dBTP, ffmpeg ${ref.truePeakDbtp} dBTP`);

@@ -29,9 +29,13 @@ function decode(png: Buffer, width: number, height: number): Rgb {
   try {
     const file = join(dir, 'chart.png');
     writeFileSync(file, png);
-    const pixels = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
-      maxBuffer: 64 << 20,
-    });
+    const pixels = execFileSync(
+      'ffmpeg',
+      ['-hide_banner', '-loglevel', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+      {
+        maxBuffer: 64 << 20,
+      },
+    );
     assert.equal(pixels.length, width * height * 3);
     return { width, height, pixels };
   } finally {
@@ -101,11 +105,14 @@ test('bar heights are proportional to the values: 1.0 is twice 0.5 and four time
 });
 
 test('a missing font file is a clear error that names the file and the package', () => {
-  assert.throws(() => renderChartPng(chart, '/nonexistent/DejaVuSans.ttf'), (e: Error) => {
-    assert.match(e.message, /\/nonexistent\/DejaVuSans\.ttf is missing/);
-    assert.match(e.message, /fonts-dejavu-core/);
-    return true;
-  });
+  assert.throws(
+    () => renderChartPng(chart, '/nonexistent/DejaVuSans.ttf'),
+    (e: Error) => {
+      assert.match(e.message, /\/nonexistent\/DejaVuSans\.ttf is missing/);
+      assert.match(e.message, /fonts-dejavu-core/);
+      return true;
+    },
+  );
 });
 
 test('a series whose value count differs from the group count is rejected', () => {

@@ -13,19 +13,31 @@ export interface CrossFieldCase {
 
 export const CROSS_FIELD_CASES: Readonly<Record<string, CrossFieldCase>> = {
   'self.targetLufs - self.toleranceLu >= -70.0': {
-    breaks: [{ detectors: { loudness: { targetLufs: -60, toleranceLu: 20 } } }, { detectors: { loudness: { targetLufs: -68 } } }],
+    breaks: [
+      { detectors: { loudness: { targetLufs: -60, toleranceLu: 20 } } },
+      { detectors: { loudness: { targetLufs: -68 } } },
+    ],
     keeps: [{ detectors: { loudness: { targetLufs: -65, toleranceLu: 5 } } }],
   },
   'self.targetLufs + self.toleranceLu <= 0.0': {
-    breaks: [{ detectors: { loudness: { targetLufs: -3, toleranceLu: 5 } } }, { detectors: { loudness: { targetLufs: -2 } } }],
+    breaks: [
+      { detectors: { loudness: { targetLufs: -3, toleranceLu: 5 } } },
+      { detectors: { loudness: { targetLufs: -2 } } },
+    ],
     keeps: [{ detectors: { loudness: { targetLufs: -5, toleranceLu: 5 } } }],
   },
   'self.reconnectAfter >= self.minDuration': {
-    breaks: [{ detectors: { stall: { minDuration: 20, reconnectAfter: 5 } } }, { detectors: { stall: { minDuration: 11 } } }],
+    breaks: [
+      { detectors: { stall: { minDuration: 20, reconnectAfter: 5 } } },
+      { detectors: { stall: { minDuration: 11 } } },
+    ],
     keeps: [{ detectors: { stall: { minDuration: 5, reconnectAfter: 5 } } }],
   },
   'self.reconnectMaxDelay >= self.reconnectInitialDelay': {
-    breaks: [{ ingest: { reconnectInitialDelay: 10, reconnectMaxDelay: 1 } }, { ingest: { reconnectInitialDelay: 31 } }],
+    breaks: [
+      { ingest: { reconnectInitialDelay: 10, reconnectMaxDelay: 1 } },
+      { ingest: { reconnectInitialDelay: 31 } },
+    ],
     keeps: [{ ingest: { reconnectInitialDelay: 10, reconnectMaxDelay: 10 } }],
   },
 };

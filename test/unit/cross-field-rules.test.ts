@@ -17,7 +17,10 @@ interface Node {
 }
 
 /** Every CEL rule of the spec whose expression reads two fields of its block, with where it sits. */
-function crdCrossFieldRules(node: Node, path: string[]): { block: string; rule: string; message: string; fieldPath?: string }[] {
+function crdCrossFieldRules(
+  node: Node,
+  path: string[],
+): { block: string; rule: string; message: string; fieldPath?: string }[] {
   const here = (node['x-kubernetes-validations'] ?? [])
     .filter((v) => new Set([...v.rule.matchAll(/self\.(\w+)/g)].map((m) => m[1])).size >= 2)
     .map((v) => ({ block: path.join('.'), ...v }));
@@ -26,13 +29,21 @@ function crdCrossFieldRules(node: Node, path: string[]): { block: string; rule: 
 }
 
 function crdSpec(): Node {
-  const crd = streamMonitorCrd() as { spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: Node } } } }[] } };
+  const crd = streamMonitorCrd() as {
+    spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: Node } } } }[] };
+  };
   return crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec;
 }
 
 test('the CRD carries exactly the cross-field rules of the table, each on its block', () => {
-  const expected = CROSS_FIELD_RULES.map((r) => ({ block: r.block.join('.'), rule: r.cel, message: r.message, fieldPath: `.${r.field}` }));
-  const byBlock = (a: { block: string; rule: string }, b: { block: string; rule: string }): number => `${a.block} ${a.rule}`.localeCompare(`${b.block} ${b.rule}`);
+  const expected = CROSS_FIELD_RULES.map((r) => ({
+    block: r.block.join('.'),
+    rule: r.cel,
+    message: r.message,
+    fieldPath: `.${r.field}`,
+  }));
+  const byBlock = (a: { block: string; rule: string }, b: { block: string; rule: string }): number =>
+    `${a.block} ${a.rule}`.localeCompare(`${b.block} ${b.rule}`);
   assert.deepEqual(crdCrossFieldRules(crdSpec(), []).sort(byBlock), expected.sort(byBlock));
 });
 
@@ -45,11 +56,15 @@ for (const rule of CROSS_FIELD_RULES) {
   test(`the analyzer refuses what ${rule.cel} refuses, with the rule's message, and keeps its boundary`, () => {
     const cases = CROSS_FIELD_CASES[rule.cel]!;
     for (const doc of cases.breaks) {
-      assert.throws(() => resolveConfig(doc), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.ok(err.message.includes(`${field}: ${rule.message} (got `), `${JSON.stringify(doc)}: ${err.message}`);
-        return true;
-      }, JSON.stringify(doc));
+      assert.throws(
+        () => resolveConfig(doc),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.ok(err.message.includes(`${field}: ${rule.message} (got `), `${JSON.stringify(doc)}: ${err.message}`);
+          return true;
+        },
+        JSON.stringify(doc),
+      );
     }
     for (const doc of cases.keeps) assert.doesNotThrow(() => resolveConfig(doc), JSON.stringify(doc));
   });

@@ -31,7 +31,9 @@ function convPoolModel(): Uint8Array {
   const g = new GraphBuilder('conv_pool');
   const x = g.input('image', 'float32', ['N', 4, 6, 3]);
   const nchw = g.op('Transpose', [x], { perm: [0, 3, 1, 2] });
-  const conv = g.op('Conv', [nchw, g.constant('w', 'float32', [1, 3, 1, 1], [0.5, 0.25, 0.25])], { kernel_shape: [1, 1] });
+  const conv = g.op('Conv', [nchw, g.constant('w', 'float32', [1, 3, 1, 1], [0.5, 0.25, 0.25])], {
+    kernel_shape: [1, 1],
+  });
   const s = g.op('Flatten', [g.op('GlobalAveragePool', [conv])], { axis: 1 });
   g.op('Concat', [g.op('Neg', [s]), s], { axis: 1 }, 'logits');
   g.output('logits', 'float32', ['N', 2]);
@@ -86,13 +88,18 @@ test('a mean-of-input model scores frames of known brightness as brightness / 25
 test('an NHWC three-channel model gets luma in every channel, normalized by scale, mean and std', async () => {
   const path = await saved('conv-pool.onnx', convPoolModel());
   const input = { width: 6, height: 4, layout: 'NHWC', channels: 3, scale: 1 / 255, mean: 0.5, std: 0.25 } as const;
-  const positive = await CustomModelRunner.load(config(path, { input, output: { name: 'logits', index: 1 } }), { log: quietLog });
+  const positive = await CustomModelRunner.load(config(path, { input, output: { name: 'logits', index: 1 } }), {
+    log: quietLog,
+  });
   const negative = await CustomModelRunner.load(config(path, { input, output: { index: 0 } }), { log: quietLog });
   try {
     const frames = [uniform(0), uniform(255), uniform(191.25 | 0), halves(12, 8)];
     const normalized = [0, 255, 191, 127.5].map((v) => (v / 255 - 0.5) / 0.25);
     assertClose(await positive.score(frames), normalized);
-    assertClose(await negative.score(frames), normalized.map((v) => -v));
+    assertClose(
+      await negative.score(frames),
+      normalized.map((v) => -v),
+    );
   } finally {
     await positive.close();
     await negative.close();
@@ -127,7 +134,10 @@ test('CUDA requested for a model without a usable GPU runs on CPU with a warning
 
 test('bad model configs are refused, each error naming the field, the value and what is allowed', () => {
   const good = config('/models/blur.onnx');
-  assert.deepEqual(validateCustomModels([good, { ...good, name: 'other', defect: { ...good.defect, type: 'model:soft-focus' } }]), []);
+  assert.deepEqual(
+    validateCustomModels([good, { ...good, name: 'other', defect: { ...good.defect, type: 'model:soft-focus' } }]),
+    [],
+  );
   assert.deepEqual(validateCustomModels({ name: 'x' }), ['models: {"name":"x"} is not a list of models']);
   const errors = validateCustomModels([
     {
@@ -159,14 +169,12 @@ test('bad model configs are refused, each error naming the field, the value and 
 
 test('a missing or garbage model file is refused naming the path', async () => {
   const missing = join(dir, 'nowhere.onnx');
-  await assert.rejects(
-    CustomModelRunner.load(config(missing), { log: quietLog, field: 'models[0]' }),
-    { message: `models[0].path: "${missing}" does not exist` },
-  );
+  await assert.rejects(CustomModelRunner.load(config(missing), { log: quietLog, field: 'models[0]' }), {
+    message: `models[0].path: "${missing}" does not exist`,
+  });
   const garbage = await saved('garbage.onnx', new TextEncoder().encode('this is a README, not a model\n'.repeat(20)));
-  await assert.rejects(
-    CustomModelRunner.load(config(garbage), { log: quietLog, field: 'models[0]' }),
-    (err: Error) => err.message.startsWith(`models[0].path: "${garbage}" is not an ONNX model onnxruntime can load (`),
+  await assert.rejects(CustomModelRunner.load(config(garbage), { log: quietLog, field: 'models[0]' }), (err: Error) =>
+    err.message.startsWith(`models[0].path: "${garbage}" is not an ONNX model onnxruntime can load (`),
   );
   await assert.rejects(CustomModelRunner.load(config(dir), { log: quietLog, field: 'models[0]' }), {
     message: `models[0].path: "${dir}" cannot be read (EISDIR)`,
@@ -175,25 +183,30 @@ test('a missing or garbage model file is refused naming the path', async () => {
 
 test('a model whose input or output contradicts the config is refused naming the field', async () => {
   const path = await saved('mean-contradicted.onnx', meanModel('N'));
-  const load = (c: CustomModelConfig): Promise<CustomModelRunner> => CustomModelRunner.load(c, { log: quietLog, field: 'models[0]' });
+  const load = (c: CustomModelConfig): Promise<CustomModelRunner> =>
+    CustomModelRunner.load(c, { log: quietLog, field: 'models[0]' });
   const nchw = config(path).input;
   await assert.rejects(load(config(path, { input: { ...nchw, name: 'image' } })), {
     message: 'models[0].input.name: "image" is not an input of the model; its inputs are: pixels',
   });
   await assert.rejects(load(config(path, { input: { ...nchw, height: 16 } })), {
-    message: 'models[0].input.height: 16 contradicts the model\'s input "pixels" of shape [N, 1, 8, 8] (NCHW: height is dimension 2, 8)',
+    message:
+      'models[0].input.height: 16 contradicts the model\'s input "pixels" of shape [N, 1, 8, 8] (NCHW: height is dimension 2, 8)',
   });
   await assert.rejects(load(config(path, { input: { ...nchw, layout: 'NHWC' } })), {
-    message: 'models[0].input.layout: "NHWC" contradicts the model\'s input "pixels" of shape [N, 1, 8, 8], which is NCHW',
+    message:
+      'models[0].input.layout: "NHWC" contradicts the model\'s input "pixels" of shape [N, 1, 8, 8], which is NCHW',
   });
   await assert.rejects(load(config(path, { input: { ...nchw, layout: 'NHWC', channels: 3 } })), {
-    message: 'models[0].input.channels: 3 contradicts the model\'s input "pixels" of shape [N, 1, 8, 8] (NHWC: channels is dimension 3, 8)',
+    message:
+      'models[0].input.channels: 3 contradicts the model\'s input "pixels" of shape [N, 1, 8, 8] (NHWC: channels is dimension 3, 8)',
   });
   await assert.rejects(load(config(path, { output: { name: 'logits' } })), {
     message: 'models[0].output.name: "logits" is not an output of the model; its outputs are: score',
   });
   await assert.rejects(load(config(path, { output: { index: 1 } })), {
-    message: 'models[0].output.index: 1 is outside the model\'s output "score" of shape [N] (1 value per frame, so 0 to 0)',
+    message:
+      'models[0].output.index: 1 is outside the model\'s output "score" of shape [N] (1 value per frame, so 0 to 0)',
   });
   await assert.rejects(load({ ...config(path), input: { ...nchw, layout: 'NCWH' as 'NCHW' } }), {
     message: 'models[0].input.layout: "NCWH" is not one of NCHW, NHWC',

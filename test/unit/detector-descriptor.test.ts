@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Ajv } from 'ajv';
-import { DefectTracker, defineDetector, type DefectEvent, type DefectSink, type Detector } from '../../analyzer/detectors/detector.js';
+import {
+  DefectTracker,
+  defineDetector,
+  type DefectEvent,
+  type DefectSink,
+  type Detector,
+} from '../../analyzer/detectors/detector.js';
 import {
   createDetectors,
   createDetectorsOf,
@@ -58,7 +64,12 @@ function recorder(): { ended: DefectEvent[]; sink: DefectSink } {
 }
 
 /** Feeds 30 fps frames from `from` to `to` seconds to every detector, features chosen per frame time. */
-function feedVideo(detectors: readonly Detector[], from: number, to: number, features: (t: number) => VideoFeatures): void {
+function feedVideo(
+  detectors: readonly Detector[],
+  from: number,
+  to: number,
+  features: (t: number) => VideoFeatures,
+): void {
   for (let i = Math.round(from * FPS); i < Math.round(to * FPS); i++) {
     for (const d of detectors) d.onVideo?.({ t: i / FPS, duration: 1 / FPS, features: features(i / FPS) });
   }
@@ -67,7 +78,9 @@ function feedVideo(detectors: readonly Detector[], from: number, to: number, fea
 describe('a detector is one descriptor and one line in the list', () => {
   test('its type follows the defect table, and the config schema has its block with its defaults and ranges', () => {
     assert.deepEqual(defectTypesOf(LIST), [...DEFECT_TYPES, 'washout']);
-    const schema = detectorsSchemaOf(LIST) as { properties: Record<string, { properties: Record<string, { default: unknown }> }> };
+    const schema = detectorsSchemaOf(LIST) as {
+      properties: Record<string, { properties: Record<string, { default: unknown }> }>;
+    };
     assert.deepEqual(Object.keys(schema.properties), [...DEFECT_TYPES, 'washout']);
     assert.equal(schema.properties['washout']?.properties['level']?.default, 235);
     assert.deepEqual(defaultsOfDetectors(LIST).washout, { enabled: true, level: 235, minDuration: 2 });
@@ -89,7 +102,10 @@ describe('a detector is one descriptor and one line in the list', () => {
     for (const d of detectors) d.flush(10);
     const washouts = ended.filter((e) => e.type === 'washout');
     assert.equal(washouts.length, 1, JSON.stringify(ended));
-    assert.ok(Math.abs(washouts[0]!.start - 4) < 1e-6 && Math.abs((washouts[0]!.end ?? Number.NaN) - 7) < 1e-6, JSON.stringify(washouts));
+    assert.ok(
+      Math.abs(washouts[0]!.start - 4) < 1e-6 && Math.abs((washouts[0]!.end ?? Number.NaN) - 7) < 1e-6,
+      JSON.stringify(washouts),
+    );
     assert.equal(washouts[0]!.detail?.['meanLuma'], 250);
   });
 
@@ -111,7 +127,7 @@ describe('a detector is one descriptor and one line in the list', () => {
 });
 
 describe('what the analysis reads from the detectors', () => {
-  test('the default setup: black\'s dark level, clipping\'s level, stall\'s reconnect and freeze\'s drift floor', () => {
+  test("the default setup: black's dark level, clipping's level, stall's reconnect and freeze's drift floor", () => {
     const setup = detectorSetupOf(defaultDetectorsConfig());
     assert.deepEqual(setup, {
       blackPictureRatio: 0.98,
@@ -140,7 +156,10 @@ describe('what the analysis reads from the detectors', () => {
     const blurGauges = (): number[] => detectors.flatMap((d) => d.gauges?.().blur ?? []);
     const gaugeNear = (expected: number): void => {
       const gauges = blurGauges();
-      assert.ok(gauges.length === 1 && Math.abs(gauges[0]! - expected) < 0.01, `expected [${expected}], got [${gauges.join(', ')}]`);
+      assert.ok(
+        gauges.length === 1 && Math.abs(gauges[0]! - expected) < 0.01,
+        `expected [${expected}], got [${gauges.join(', ')}]`,
+      );
     };
     feedVideo(detectors, 0, 10, () => MOVING);
     gaugeNear(0);

@@ -14,11 +14,7 @@ import { clippingOptions, createClippingDetector } from '../../analyzer/detector
 import { createDecodeErrorDetector, decodeErrorOptions } from '../../analyzer/detectors/decode_error.js';
 import { createFormatChangeDetector, formatChangeOptions } from '../../analyzer/detectors/format_change.js';
 import { createFreezeDetector, freezeOptions } from '../../analyzer/detectors/freeze.js';
-import {
-  createDetectors,
-  defaultDetectorsConfig,
-  DETECTOR_OPTIONS,
-} from '../../analyzer/detectors/index.js';
+import { createDetectors, defaultDetectorsConfig, DETECTOR_OPTIONS } from '../../analyzer/detectors/index.js';
 import { createLoudnessDetector, loudnessOptions } from '../../analyzer/detectors/loudness.js';
 import { createSilenceDetector, silenceOptions } from '../../analyzer/detectors/silence.js';
 import { createStallDetector, stallOptions } from '../../analyzer/detectors/stall.js';
@@ -54,7 +50,13 @@ function near(actual: number | null, expected: number, tolerance = 1e-6): void {
 }
 
 /** One ended event of `type` from `start` to `end` (within one frame unless told). */
-function assertOneEvent(events: DefectEvent[], type: string, start: number, end: number, tolerance = 1e-6): DefectEvent {
+function assertOneEvent(
+  events: DefectEvent[],
+  type: string,
+  start: number,
+  end: number,
+  tolerance = 1e-6,
+): DefectEvent {
   assert.equal(events.length, 1, `expected one event, got ${JSON.stringify(events)}`);
   const [event] = events;
   assert.equal(event.type, type);
@@ -78,7 +80,12 @@ const always = (f: VideoFeatures) => (): VideoFeatures => f;
 const picture = (change: Partial<VideoFeatures>): VideoFeatures => ({ ...MOVING, ...change });
 
 /** Feeds ~21 ms audio blocks from `from` to `to`, each shaped by `block(t)`. */
-function feedAudio(detector: Detector, from: number, to: number, block: (t: number) => Partial<AudioObservation>): void {
+function feedAudio(
+  detector: Detector,
+  from: number,
+  to: number,
+  block: (t: number) => Partial<AudioObservation>,
+): void {
   for (let i = Math.ceil(from / BLOCK - 1e-9); i * BLOCK < to - 1e-9; i++) {
     const t = i * BLOCK;
     detector.onAudio?.({
@@ -133,7 +140,7 @@ describe('black', () => {
     assertOneEvent(sink.endedEvents, 'black', 0, 5);
   });
 
-  test('the dark-pixel level on the full-range analysis plane is blackdetect\'s nominal Y <= 37', () => {
+  test("the dark-pixel level on the full-range analysis plane is blackdetect's nominal Y <= 37", () => {
     // Nominal Y 37 becomes gray 24 and Y 38 gray 26 under ffmpeg's format=gray.
     assert.equal(darkLumaThreshold(0.1), 25);
     assert.equal(darkLumaThreshold(0), 0);
@@ -174,7 +181,7 @@ describe('freeze', () => {
     assertOneEvent(sink.endedEvents, 'freeze', 10, 13);
   });
 
-  test('with motionFrames 1 the same keyframe splits the freeze, as ffmpeg\'s freezedetect does', () => {
+  test("with motionFrames 1 the same keyframe splits the freeze, as ffmpeg's freezedetect does", () => {
     const sink = recorder();
     const freeze = create(sink, { motionFrames: 1 });
     feedVideo(freeze, 0, 20, (t) => (Math.abs(t - 12.5) < 1e-9 ? picture({ diff: 2 }) : frozenFrom10To13(t)));
@@ -375,7 +382,7 @@ describe('clipping', () => {
 describe('blockiness', () => {
   const defaults = defaultsOf(blockinessOptions);
 
-  test('blockiness jump over the stream\'s baseline for 1 s is one event; a stream with a constantly high blockiness is not blocky', () => {
+  test("blockiness jump over the stream's baseline for 1 s is one event; a stream with a constantly high blockiness is not blocky", () => {
     const sink = recorder();
     const blockiness = createBlockinessDetector(defaults, sink);
     feedVideo(blockiness, 0, 30, (t) => picture({ blockiness: t >= 20 - 1e-9 && t < 21 - 1e-9 ? 1.8 : 1.1 }));
@@ -477,7 +484,7 @@ describe('blur', () => {
     assert.deepEqual(sink.endedEvents, []);
   });
 
-  test('a lasting drop of detail is relearned as the stream\'s new normal, ending its blur event', () => {
+  test("a lasting drop of detail is relearned as the stream's new normal, ending its blur event", () => {
     const sink = recorder();
     const blur = createBlurDetector(defaults, sink);
     feedVideo(blur, 0, 10, always(picture({ detail: 20 })));
@@ -721,7 +728,7 @@ describe('detector set and option tables', () => {
     for (const event of sink.endedEvents) near(event.end, 5);
   });
 
-  test('the default config carries the defect table\'s defaults', () => {
+  test("the default config carries the defect table's defaults", () => {
     const config = defaultDetectorsConfig();
     assert.equal(config.black.pictureRatio, 0.98);
     assert.equal(config.black.minDuration, 2);

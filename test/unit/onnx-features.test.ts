@@ -19,21 +19,33 @@ const DARK_THRESHOLD = 32;
 
 function run(args: readonly string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-hide_banner', '-v', 'error', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ffmpeg', ['-hide_banner', '-v', 'error', '-nostdin', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`ffmpeg ${args.join(' ')}: ${Buffer.concat(err).toString()}`)),
+      code === 0
+        ? resolve(Buffer.concat(out))
+        : reject(new Error(`ffmpeg ${args.join(' ')}: ${Buffer.concat(err).toString()}`)),
     );
   });
 }
 
 /** Decodes a file to luma planes decimated by nearest neighbour, the analyzer's own decimation. */
 async function decodeLuma(path: string, width: number, height: number): Promise<LumaFrame[]> {
-  const raw = await run(['-i', path, '-vf', `scale=${width}:${height}:flags=neighbor,format=gray`, '-f', 'rawvideo', '-']);
+  const raw = await run([
+    '-i',
+    path,
+    '-vf',
+    `scale=${width}:${height}:flags=neighbor,format=gray`,
+    '-f',
+    'rawvideo',
+    '-',
+  ]);
   const size = width * height;
   const frames: LumaFrame[] = [];
   for (let off = 0; off + size <= raw.length; off += size) {
@@ -50,10 +62,26 @@ interface Clip {
 
 const clips: Clip[] = [
   { name: 'testsrc2', source: (s) => `testsrc2=size=${s}:rate=25`, codec: ['-c:v', 'libx264', '-crf', '18'] },
-  { name: 'mandelbrot', source: (s) => `mandelbrot=size=${s}:rate=25:maxiter=256`, codec: ['-c:v', 'libx264', '-crf', '18'] },
-  { name: 'dark', source: (s) => `testsrc2=size=${s}:rate=25,lutyuv=y=val/10`, codec: ['-c:v', 'libx264', '-crf', '18'] },
-  { name: 'blurred', source: (s) => `testsrc2=size=${s}:rate=25,gblur=sigma=8`, codec: ['-c:v', 'libx264', '-crf', '18'] },
-  { name: 'blocky-mpeg2', source: (s) => `mandelbrot=size=${s}:rate=25:maxiter=256`, codec: ['-c:v', 'mpeg2video', '-q:v', '31', '-qmin', '31'] },
+  {
+    name: 'mandelbrot',
+    source: (s) => `mandelbrot=size=${s}:rate=25:maxiter=256`,
+    codec: ['-c:v', 'libx264', '-crf', '18'],
+  },
+  {
+    name: 'dark',
+    source: (s) => `testsrc2=size=${s}:rate=25,lutyuv=y=val/10`,
+    codec: ['-c:v', 'libx264', '-crf', '18'],
+  },
+  {
+    name: 'blurred',
+    source: (s) => `testsrc2=size=${s}:rate=25,gblur=sigma=8`,
+    codec: ['-c:v', 'libx264', '-crf', '18'],
+  },
+  {
+    name: 'blocky-mpeg2',
+    source: (s) => `mandelbrot=size=${s}:rate=25:maxiter=256`,
+    codec: ['-c:v', 'mpeg2video', '-q:v', '31', '-qmin', '31'],
+  },
   { name: 'blocky-h264', source: (s) => `testsrc2=size=${s}:rate=25`, codec: ['-c:v', 'libx264', '-qp', '51'] },
 ];
 
@@ -105,7 +133,19 @@ test.before(async () => {
     sources.flatMap((source) =>
       clips.map(async (clip) => {
         const file = join(dir, `${clip.name}-${source}.mkv`);
-        await run(['-f', 'lavfi', '-i', clip.source(source), '-frames:v', String(FRAMES), '-pix_fmt', 'yuv420p', ...clip.codec, '-y', file]);
+        await run([
+          '-f',
+          'lavfi',
+          '-i',
+          clip.source(source),
+          '-frames:v',
+          String(FRAMES),
+          '-pix_fmt',
+          'yuv420p',
+          ...clip.codec,
+          '-y',
+          file,
+        ]);
         for (const layout of layouts.filter((l) => l.source === source)) {
           const { width, height } = layout.geometry;
           decoded.set(key(source, layout.geometry, clip.name), await decodeLuma(file, width, height));
@@ -123,7 +163,12 @@ for (const { source, geometry } of layouts) {
   for (const batchSize of [1, 8]) {
     const name = `ONNX and CPU features agree on every frame of real clips (${source} -> ${geometry.width}x${geometry.height}, block period ${geometry.blockPeriod}, batch ${batchSize})`;
     test(name, async (t) => {
-      const onnx = await OnnxFeatureExtractor.create(geometry, { executionProvider: 'cpu', threads: 2, batchSize, log: quietLog });
+      const onnx = await OnnxFeatureExtractor.create(geometry, {
+        executionProvider: 'cpu',
+        threads: 2,
+        batchSize,
+        log: quietLog,
+      });
       try {
         for (const clip of clips) {
           const frames = decoded.get(key(source, geometry, clip.name));
@@ -158,7 +203,12 @@ test('the clips cover the regimes the detectors care about (dark, blurred, block
 test('a batch split across calls, awaited or overlapping, equals one call, and reset() starts a new segment', async () => {
   const { source, geometry } = layouts[2];
   const frames = decoded.get(key(source, geometry, 'testsrc2')) ?? [];
-  const onnx = await OnnxFeatureExtractor.create(geometry, { executionProvider: 'cpu', threads: 1, batchSize: 4, log: quietLog });
+  const onnx = await OnnxFeatureExtractor.create(geometry, {
+    executionProvider: 'cpu',
+    threads: 1,
+    batchSize: 4,
+    log: quietLog,
+  });
   try {
     const whole = await onnx.extract(frames);
     onnx.reset();
@@ -190,7 +240,12 @@ test('tiny and odd geometries agree too, including a picture with no block grid 
       height: geometry.height,
       data: Uint8Array.from({ length: geometry.width * geometry.height }, random),
     }));
-    const onnx = await OnnxFeatureExtractor.create(geometry, { executionProvider: 'cpu', threads: 1, batchSize: 2, log: quietLog });
+    const onnx = await OnnxFeatureExtractor.create(geometry, {
+      executionProvider: 'cpu',
+      threads: 1,
+      batchSize: 2,
+      log: quietLog,
+    });
     try {
       const got = await onnx.extract(frames);
       assertAgree(got, await cpuFeatures(geometry, frames), `${geometry.width}x${geometry.height}`);
@@ -203,20 +258,34 @@ test('tiny and odd geometries agree too, including a picture with no block grid 
 
 test('a geometry the graph cannot represent is refused naming the field', async () => {
   const options = { executionProvider: 'cpu', threads: 1, batchSize: 1, log: quietLog } as const;
-  await assert.rejects(OnnxFeatureExtractor.create({ width: 2, height: 8, darkThreshold: 32, blockPeriod: 2 }, options), {
-    message: 'geometry.width: 2 is not an integer from 3 to 16384',
-  });
-  await assert.rejects(OnnxFeatureExtractor.create({ width: 8, height: 8, darkThreshold: 32, blockPeriod: 1 }, options), {
-    message: 'geometry.blockPeriod: 1 is not an integer >= 2',
-  });
+  await assert.rejects(
+    OnnxFeatureExtractor.create({ width: 2, height: 8, darkThreshold: 32, blockPeriod: 2 }, options),
+    {
+      message: 'geometry.width: 2 is not an integer from 3 to 16384',
+    },
+  );
+  await assert.rejects(
+    OnnxFeatureExtractor.create({ width: 8, height: 8, darkThreshold: 32, blockPeriod: 1 }, options),
+    {
+      message: 'geometry.blockPeriod: 1 is not an integer >= 2',
+    },
+  );
 });
 
 test('a frame of another size is refused with its size and the expected one', async () => {
   const geometry = layouts[0].geometry;
-  const onnx = await OnnxFeatureExtractor.create(geometry, { executionProvider: 'cpu', threads: 1, batchSize: 2, log: quietLog });
+  const onnx = await OnnxFeatureExtractor.create(geometry, {
+    executionProvider: 'cpu',
+    threads: 1,
+    batchSize: 2,
+    log: quietLog,
+  });
   try {
     const wrong: LumaFrame = { width: 64, height: 36, data: new Uint8Array(64 * 36) };
-    await assert.rejects(onnx.extract([wrong]), /frame 0: 64x36 \(2304 bytes\) does not match the feature geometry 320x180/);
+    await assert.rejects(
+      onnx.extract([wrong]),
+      /frame 0: 64x36 \(2304 bytes\) does not match the feature geometry 320x180/,
+    );
   } finally {
     await onnx.close();
   }

@@ -11,7 +11,12 @@ import { Analyzer } from '../../analyzer/pipeline.js';
 import { resolveConfig } from '../../analyzer/config.js';
 import { checkAnalyzerStatus, type AnalyzerStatus, type ReportedEvent } from '../../analyzer/contract/status.js';
 import { pino } from 'pino';
-import { analyzerStatusReader, boundedStatus, reportableDefectTypes, type AnalyzerAnswer } from '../../operator/analyzer-status.js';
+import {
+  analyzerStatusReader,
+  boundedStatus,
+  reportableDefectTypes,
+  type AnalyzerAnswer,
+} from '../../operator/analyzer-status.js';
 import { AnalyzerPoller } from '../../operator/analyzer-poller.js';
 import { analyzerFacts, observedStatus } from '../../operator/status.js';
 import type { StreamMonitor } from '../../operator/api.js';
@@ -21,7 +26,9 @@ let body = '';
 const server: Server = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' }).end(body);
 });
-const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+const port = await new Promise<number>((resolve) =>
+  server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+);
 after(() => server.close());
 
 const read = analyzerStatusReader(2_000);
@@ -31,7 +38,8 @@ const MISSING_FIELDS = '{"mediaFlowing":true,"activeDefects":[],"format":{}}';
 
 function runningMonitor(): StreamMonitor {
   return {
-    apiVersion: 'streamqc.io/v1alpha1', kind: 'StreamMonitor',
+    apiVersion: 'streamqc.io/v1alpha1',
+    kind: 'StreamMonitor',
     metadata: { name: 'm', namespace: 'ns', uid: 'u1', generation: 1, resourceVersion: '1' },
     spec: { source: { url: 'udp://127.0.0.1:5000' } },
   };
@@ -47,19 +55,34 @@ test('an answer without recentEvents and counters is refused by the schema, nami
   const answer = await read('127.0.0.1', port);
   assert.equal(answer?.status, undefined);
   assert.equal(answer?.problem?.reason, 'schema');
-  assert.match(answer?.problem?.message ?? '', /must have required property '(source|phase|bitrate|recentEvents|counters)'/);
+  assert.match(
+    answer?.problem?.message ?? '',
+    /must have required property '(source|phase|bitrate|recentEvents|counters)'/,
+  );
 });
 
 test('the poller asked by that answer does not reject; the monitor says AnalyzerStatusInvalid', async () => {
   body = MISSING_FIELDS;
   const woken: string[] = [];
-  const poller = new AnalyzerPoller({ fetch: (t) => read(t.podIP, t.port), intervalMs: 10_000, concurrency: 1, facts: analyzerFacts, onChange: (key) => woken.push(key) });
+  const poller = new AnalyzerPoller({
+    fetch: (t) => read(t.podIP, t.port),
+    intervalMs: 10_000,
+    concurrency: 1,
+    facts: analyzerFacts,
+    onChange: (key) => woken.push(key),
+  });
   poller.track('ns/m', { podIP: '127.0.0.1', port, defectTypes: [] });
   for (let i = 0; i < 50 && woken.length === 0; i++) await sleep(20);
   assert.deepEqual(woken, ['ns/m'], 'a refused answer is news: the monitor is woken to say so');
   const answer = poller.latest('ns/m');
   poller.stop();
-  const status = observedStatus({ monitor: runningMonitor(), pod: runningPod, analyzer: answer?.status, analyzerProblem: answer?.problem, now: new Date(0) });
+  const status = observedStatus({
+    monitor: runningMonitor(),
+    pod: runningPod,
+    analyzer: answer?.status,
+    analyzerProblem: answer?.problem,
+    now: new Date(0),
+  });
   const defectFree = status.conditions?.find((c) => c.type === 'DefectFree');
   assert.equal(defectFree?.status, 'Unknown');
   assert.equal(defectFree?.reason, 'AnalyzerStatusInvalid');
@@ -71,8 +94,11 @@ test('a fetch or facts() that throws is a problem answer, not an unhandled rejec
   const woken: string[] = [];
   let calls = 0;
   const poller = new AnalyzerPoller({
-    fetch: async () => { throw new Error('socket hang up'); },
-    intervalMs: 10_000, concurrency: 1,
+    fetch: async () => {
+      throw new Error('socket hang up');
+    },
+    intervalMs: 10_000,
+    concurrency: 1,
     facts: (answer: AnalyzerAnswer | undefined) => {
       calls++;
       if (answer?.problem?.reason === 'unreachable' && calls === 2) throw new TypeError('facts of an odd answer');
@@ -96,7 +122,9 @@ test('malformed JSON, a body over 1 MiB and a closed port are each a problem wit
 });
 
 test('the contract accepts what the analyzer itself writes, and extra fields from a newer analyzer', () => {
-  const analyzer = new Analyzer(resolveConfig({ stream: 's' }), 'udp://127.0.0.1:5000?token=secret', { log: pino({ level: 'silent' }) });
+  const analyzer = new Analyzer(resolveConfig({ stream: 's' }), 'udp://127.0.0.1:5000?token=secret', {
+    log: pino({ level: 'silent' }),
+  });
   const own = JSON.parse(JSON.stringify(analyzer.status())) as Record<string, unknown>;
   assert.deepEqual(checkAnalyzerStatus(own), { ok: true, status: own });
   const newer = { ...own, transport: { tr101290: [] }, format: { ...(own.format as object), hdr: 'pq' } };
@@ -104,14 +132,19 @@ test('the contract accepts what the analyzer itself writes, and extra fields fro
 });
 
 test('wrong types and out-of-bound values are refused: negative or 1e309 counts, a 1 MB source, 10,000 active defects', () => {
-  const analyzer = new Analyzer(resolveConfig({ stream: 's' }), 'udp://127.0.0.1:5000', { log: pino({ level: 'silent' }) });
+  const analyzer = new Analyzer(resolveConfig({ stream: 's' }), 'udp://127.0.0.1:5000', {
+    log: pino({ level: 'silent' }),
+  });
   const good = JSON.parse(JSON.stringify(analyzer.status())) as Record<string, unknown>;
   const counters = good.counters as Record<string, unknown>;
   const event = { type: 'black', start: 1, end: null, wallclock: '2026-01-01T00:00:00Z' };
   const cases: [string, Record<string, unknown>][] = [
     ['mediaFlowing', { ...good, mediaFlowing: 'yes' }],
     ['counters/defects/black', { ...good, counters: { ...counters, defects: { black: -1 } } }],
-    ['counters/defects/black', { ...good, counters: { ...counters, defects: { black: JSON.parse('1e309') as number } } }],
+    [
+      'counters/defects/black',
+      { ...good, counters: { ...counters, defects: { black: JSON.parse('1e309') as number } } },
+    ],
     ['source', { ...good, source: 'x'.repeat(1_000_000) }],
     ['activeDefects', { ...good, activeDefects: Array.from({ length: 10_000 }, () => event) }],
     ['activeDefects/0/type', { ...good, activeDefects: [{ ...event, type: 7 }] }],
@@ -123,10 +156,13 @@ test('wrong types and out-of-bound values are refused: negative or 1e309 counts,
   }
 });
 
-test('a lying status keeps only the monitor\'s defect types: unknown types are dropped and counted, counts whole', () => {
-  const analyzer = new Analyzer(resolveConfig({ stream: 's' }), 'udp://127.0.0.1:5000', { log: pino({ level: 'silent' }) });
+test("a lying status keeps only the monitor's defect types: unknown types are dropped and counted, counts whole", () => {
+  const analyzer = new Analyzer(resolveConfig({ stream: 's' }), 'udp://127.0.0.1:5000', {
+    log: pino({ level: 'silent' }),
+  });
   const good = analyzer.status();
-  const at = (type: string): ReportedEvent => ({ type, start: 1, end: null, wallclock: '2026-01-01T00:00:00Z' } as unknown as ReportedEvent);
+  const at = (type: string): ReportedEvent =>
+    ({ type, start: 1, end: null, wallclock: '2026-01-01T00:00:00Z' }) as unknown as ReportedEvent;
   const lying: AnalyzerStatus = {
     ...good,
     activeDefects: [at('black'), at('black'), at('model:logo'), at('<script>'), at('model:not-declared'), at('pwned')],
@@ -135,7 +171,10 @@ test('a lying status keeps only the monitor\'s defect types: unknown types are d
   };
   const types = reportableDefectTypes([{ defect: { type: 'model:logo' } }]);
   const { status, dropped } = boundedStatus(lying, types);
-  assert.deepEqual(status.activeDefects.map((e) => e.type), ['black', 'model:logo']);
+  assert.deepEqual(
+    status.activeDefects.map((e) => e.type),
+    ['black', 'model:logo'],
+  );
   assert.ok(status.recentEvents.every((e) => e.type === 'freeze'));
   assert.ok(status.recentEvents.length <= 10);
   assert.deepEqual(status.counters.defects, { black: 2, 'model:logo': 1 });
@@ -147,14 +186,23 @@ test('a lying status keeps only the monitor\'s defect types: unknown types are d
 });
 
 test('a source URL token the analyzer reports, or a spec value echoed in a message, never reaches a condition', () => {
-  const analyzer = new Analyzer(resolveConfig({ stream: 's' }), 'udp://127.0.0.1:5000', { log: pino({ level: 'silent' }) });
+  const analyzer = new Analyzer(resolveConfig({ stream: 's' }), 'udp://127.0.0.1:5000', {
+    log: pino({ level: 'silent' }),
+  });
   // A version-skewed (or lying) analyzer that does not mask its own source.
   const source = 'https://user:pw@cdn.example/live.m3u8?token=SECRET&X-Amz-Signature=SECRET2';
-  const lost = observedStatus({ monitor: runningMonitor(), pod: runningPod, analyzer: { ...analyzer.status(), source, mediaFlowing: false }, now: new Date(0) });
+  const lost = observedStatus({
+    monitor: runningMonitor(),
+    pod: runningPod,
+    analyzer: { ...analyzer.status(), source, mediaFlowing: false },
+    now: new Date(0),
+  });
   const message = lost.conditions?.find((c) => c.type === 'SourceConnected')?.message ?? '';
   assert.match(message, /https:\/\/\*\*\*@cdn\.example\/live\.m3u8\?token=\*\*\*&X-Amz-Signature=\*\*\*/);
   const blocked = observedStatus({
-    monitor: runningMonitor(), pod: undefined, now: new Date(0),
+    monitor: runningMonitor(),
+    pod: undefined,
+    now: new Date(0),
     blocked: { reason: 'InvalidConfig', message: `stream: "rtmp://h/app?key=SECRET3${'x'.repeat(5_000)}" is too long` },
   });
   const ready = blocked.conditions?.find((c) => c.type === 'Ready')?.message ?? '';

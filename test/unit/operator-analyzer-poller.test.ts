@@ -11,13 +11,17 @@ import { analyzerFacts } from '../../operator/status.js';
 import type { AnalyzerStatus } from '../../analyzer/pipeline.js';
 import { FakeClock } from './operator-fake-clock.js';
 
-
 function analyzerStatus(active: string[], frames: number): AnalyzerStatus {
   return {
-    stream: 's', source: 'udp://127.0.0.1:5000', phase: 'running', mediaFlowing: true,
+    stream: 's',
+    source: 'udp://127.0.0.1:5000',
+    phase: 'running',
+    mediaFlowing: true,
     format: { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, frameRate: 25, channelLayout: 'stereo' },
-    bitrate: 3_000_000, activeDefects: active.map((type) => ({ type, start: 1, end: null, wallclock: 'w' })),
-    recentEvents: [], counters: { frames, defects: {} },
+    bitrate: 3_000_000,
+    activeDefects: active.map((type) => ({ type, start: 1, end: null, wallclock: 'w' })),
+    recentEvents: [],
+    counters: { frames, defects: {} },
   } as unknown as AnalyzerStatus;
 }
 
@@ -25,8 +29,16 @@ function poller(answers: Map<string, AnalyzerStatus | undefined>, woken: string[
   let fetches = 0;
   const clock = new FakeClock();
   const p = new AnalyzerPoller({
-    fetch: async ({ podIP }) => { fetches++; const status = answers.get(podIP); return status && { status }; },
-    intervalMs, concurrency: 4, facts: analyzerFacts, onChange: (key) => woken.push(key), clock,
+    fetch: async ({ podIP }) => {
+      fetches++;
+      const status = answers.get(podIP);
+      return status && { status };
+    },
+    intervalMs,
+    concurrency: 4,
+    facts: analyzerFacts,
+    onChange: (key) => woken.push(key),
+    clock,
   });
   return { p, fetches: () => fetches, advance: (ms: number) => clock.advance(ms) };
 }
@@ -73,7 +85,10 @@ test('an analyzer that does not answer is no news until it did answer; untracked
 });
 
 test('a moved analyzer starts over: the old answer is forgotten and the new one asked at once', async () => {
-  const answers = new Map<string, AnalyzerStatus | undefined>([['10.0.0.3', analyzerStatus(['freeze'], 1)], ['10.0.0.4', analyzerStatus([], 1)]]);
+  const answers = new Map<string, AnalyzerStatus | undefined>([
+    ['10.0.0.3', analyzerStatus(['freeze'], 1)],
+    ['10.0.0.4', analyzerStatus([], 1)],
+  ]);
   const woken: string[] = [];
   const { p, advance } = poller(answers, woken, 10_000);
   p.track('ns/c', { podIP: '10.0.0.3', port: 9090, defectTypes: [] });

@@ -26,7 +26,7 @@ test('a flood of 1,000 Events in one instant writes 10; then one per 30 s', () =
   assert.equal(written, 129);
 });
 
-test('one monitor\'s flood leaves another monitor\'s Events alone', () => {
+test("one monitor's flood leaves another monitor's Events alone", () => {
   const limiter = new EventRateLimiter({ ...EVENT_RATE_LIMIT, now: () => 0 });
   for (let i = 0; i < 100; i++) limiter.allow('ns/liar');
   assert.equal(limiter.allow('ns/liar'), false);

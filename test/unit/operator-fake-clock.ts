@@ -68,7 +68,12 @@ export class FakeClock implements Clock {
   private schedule(fn: () => void, ms: number, every: number | undefined): Timer {
     const pending: Pending = { at: this.time + Math.max(0, ms), fn, every, seq: this.seq++ };
     this.pending.add(pending);
-    const timer: Timer = { cancel: () => { this.pending.delete(pending); }, unref: () => timer };
+    const timer: Timer = {
+      cancel: () => {
+        this.pending.delete(pending);
+      },
+      unref: () => timer,
+    };
     return timer;
   }
 }

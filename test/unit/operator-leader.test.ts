@@ -27,10 +27,14 @@ class LeaseStore {
       if (this.cutOff.has(identity)) throw new Error('connect ECONNREFUSED');
     };
     const store = (body: StoredLease): StoredLease => {
-      this.lease = structuredClone({ ...body, metadata: { ...body.metadata, resourceVersion: String(++this.version) } });
+      this.lease = structuredClone({
+        ...body,
+        metadata: { ...body.metadata, resourceVersion: String(++this.version) },
+      });
       return structuredClone(this.lease);
     };
-    const conflict = (): ApiException<unknown> => new ApiException(409, 'Conflict', { message: 'the object has been modified' }, {});
+    const conflict = (): ApiException<unknown> =>
+      new ApiException(409, 'Conflict', { message: 'the object has been modified' }, {});
     const api = {
       getNamespacedCustomObject: async () => {
         reach();
@@ -55,11 +59,26 @@ class LeaseStore {
 function replica(identity: string, store: LeaseStore, clock: FakeClock, log: string[]) {
   const kubeConfig = new KubeConfig();
   const elector = new LeaderElector({
-    kubeConfig, leases: store.api(identity), clock, namespace: 'ns', name: 'streamqc-operator', identity,
-    leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, log: (m) => log.push(m),
+    kubeConfig,
+    leases: store.api(identity),
+    clock,
+    namespace: 'ns',
+    name: 'streamqc-operator',
+    identity,
+    leaseDurationMs: 15_000,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 2_000,
+    log: (m) => log.push(m),
   });
   const times: { started?: number; stopped?: number } = {};
-  const running = elector.run(() => { times.started = clock.now(); }, () => { times.stopped = clock.now(); });
+  const running = elector.run(
+    () => {
+      times.started = clock.now();
+    },
+    () => {
+      times.stopped = clock.now();
+    },
+  );
   return { elector, times, running };
 }
 
@@ -81,7 +100,10 @@ test('a leader cut off from its Lease steps down after the renew deadline; the s
   assert.equal(a.times.stopped, 18_000);
   assert.equal(a.elector.isLeader, false);
   const takeover = b.times.started;
-  assert.ok(takeover !== undefined && takeover >= 6_000 + 15_000 && takeover <= 6_000 + 15_000 + 2 * 2_000, `took over at ${takeover} ms`);
+  assert.ok(
+    takeover !== undefined && takeover >= 6_000 + 15_000 && takeover <= 6_000 + 15_000 + 2 * 2_000,
+    `took over at ${takeover} ms`,
+  );
   assert.ok(takeover > a.times.stopped, 'never two leaders at once');
   assert.equal(store.lease?.spec.holderIdentity, 'b');
   assert.equal(store.lease?.spec.leaseTransitions, 1);

@@ -9,7 +9,9 @@ import { FakeClock, settle } from './operator-fake-clock.js';
 
 function gate(): { wait: Promise<void>; open: () => void } {
   let open = (): void => undefined;
-  const wait = new Promise<void>((resolve) => { open = resolve; });
+  const wait = new Promise<void>((resolve) => {
+    open = resolve;
+  });
   return { wait, open };
 }
 
@@ -62,14 +64,18 @@ describe('work queue', () => {
     let maxConcurrent = 0;
     const done: string[] = [];
     const stuck = gate();
-    const queue = queueOn(clock, async (key) => {
-      concurrent += 1;
-      maxConcurrent = Math.max(maxConcurrent, concurrent);
-      if (key === 'ns/stuck') await stuck.wait;
-      else await sleep(clock, 3).done;
-      concurrent -= 1;
-      done.push(key);
-    }, { concurrency: 3 });
+    const queue = queueOn(
+      clock,
+      async (key) => {
+        concurrent += 1;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        if (key === 'ns/stuck') await stuck.wait;
+        else await sleep(clock, 3).done;
+        concurrent -= 1;
+        done.push(key);
+      },
+      { concurrency: 3 },
+    );
     queue.add('ns/stuck');
     for (let i = 0; i < 12; i += 1) queue.add(`ns/m${i}`);
     await clock.advanceUntil('the 12 other keys', () => done.length === 12);
@@ -86,10 +92,14 @@ describe('work queue', () => {
     const clock = new FakeClock();
     const times: number[] = [];
     const errors: number[] = [];
-    const queue = queueOn(clock, async () => {
-      times.push(clock.now());
-      if (times.length <= 5) throw new Error('conflict');
-    }, { concurrency: 1, baseDelayMs: 20, maxDelayMs: 60, onError: (_key, _err, failures) => errors.push(failures) });
+    const queue = queueOn(
+      clock,
+      async () => {
+        times.push(clock.now());
+        if (times.length <= 5) throw new Error('conflict');
+      },
+      { concurrency: 1, baseDelayMs: 20, maxDelayMs: 60, onError: (_key, _err, failures) => errors.push(failures) },
+    );
     queue.add('ns/a');
     await clock.advanceUntil('the sixth, successful run', () => times.length === 6 && queue.running === 0);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
@@ -101,11 +111,15 @@ describe('work queue', () => {
     const clock = new FakeClock();
     const times: number[] = [];
     let calls = 0;
-    const queue = queueOn(clock, async () => {
-      calls += 1;
-      times.push(clock.now());
-      if (calls === 1 || calls === 2 || calls === 4) throw new Error('boom');
-    }, { concurrency: 1, baseDelayMs: 15, maxDelayMs: 1000 });
+    const queue = queueOn(
+      clock,
+      async () => {
+        calls += 1;
+        times.push(clock.now());
+        if (calls === 1 || calls === 2 || calls === 4) throw new Error('boom');
+      },
+      { concurrency: 1, baseDelayMs: 15, maxDelayMs: 1000 },
+    );
     queue.add('ns/a');
     await clock.advanceUntil('three runs', () => calls === 3 && queue.running === 0);
     queue.add('ns/a'); // fails (4th), retried after the base delay again, not 4x
@@ -130,15 +144,21 @@ describe('work queue', () => {
     const clock = new FakeClock();
     const started: string[] = [];
     const release = gate();
-    const queue = queueOn(clock, async (key) => {
-      started.push(key);
-      await release.wait;
-    }, { concurrency: 1 });
+    const queue = queueOn(
+      clock,
+      async (key) => {
+        started.push(key);
+        await release.wait;
+      },
+      { concurrency: 1 },
+    );
     queue.add('ns/a');
     queue.add('ns/b');
     queue.addAfter('ns/c', 5);
     let stopped = false;
-    const stopping = queue.stop().then(() => { stopped = true; });
+    const stopping = queue.stop().then(() => {
+      stopped = true;
+    });
     await clock.advance(20);
     assert.equal(stopped, false);
     release.open();

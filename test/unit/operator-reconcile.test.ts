@@ -18,17 +18,28 @@ import { observedStatus } from '../../operator/status.js';
 
 function analyzerStatus(mediaFlowing: boolean, active: string[]): AnalyzerStatus {
   return {
-    stream: 'news', source: 'udp://127.0.0.1:5000', phase: mediaFlowing ? 'running' : 'reconnecting', mediaFlowing,
+    stream: 'news',
+    source: 'udp://127.0.0.1:5000',
+    phase: mediaFlowing ? 'running' : 'reconnecting',
+    mediaFlowing,
     format: { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, frameRate: 25, channelLayout: 'stereo' },
-    bitrate: 3_000_000, activeDefects: active.map((type) => ({ type, start: 1, end: null, wallclock: 'w' })),
-    recentEvents: [], counters: { frames: 1, defects: {} },
+    bitrate: 3_000_000,
+    activeDefects: active.map((type) => ({ type, start: 1, end: null, wallclock: 'w' })),
+    recentEvents: [],
+    counters: { frames: 1, defects: {} },
   } as unknown as AnalyzerStatus;
 }
 
 /** A monitor whose analyzer runs and reported a healthy stream at the last status write. */
-function world(): { monitor: StreamMonitor; pod: V1Pod; deps: (answer: AnalyzerAnswer, writeStatus: ReconcileDeps['writeStatus']) => ReconcileDeps; events: string[] } {
+function world(): {
+  monitor: StreamMonitor;
+  pod: V1Pod;
+  deps: (answer: AnalyzerAnswer, writeStatus: ReconcileDeps['writeStatus']) => ReconcileDeps;
+  events: string[];
+} {
   const bare: StreamMonitor = {
-    apiVersion: 'streamqc.io/v1alpha1', kind: 'StreamMonitor',
+    apiVersion: 'streamqc.io/v1alpha1',
+    kind: 'StreamMonitor',
     metadata: { name: 'news', namespace: 'ns', uid: 'u1', generation: 1, resourceVersion: '7' },
     spec: { source: { url: 'udp://127.0.0.1:5000' } },
   };
@@ -38,7 +49,10 @@ function world(): { monitor: StreamMonitor; pod: V1Pod; deps: (answer: AnalyzerA
     metadata: { ...rendered.pod.metadata, uid: 'p1' },
     status: { phase: 'Running', podIP: '10.0.0.5', conditions: [{ type: 'Ready', status: 'True' }] },
   };
-  const monitor: StreamMonitor = { ...bare, status: observedStatus({ monitor: bare, pod, analyzer: analyzerStatus(true, []), now: new Date(0) }) };
+  const monitor: StreamMonitor = {
+    ...bare,
+    status: observedStatus({ monitor: bare, pod, analyzer: analyzerStatus(true, []), now: new Date(0) }),
+  };
   const events: string[] = [];
   const deps = (answer: AnalyzerAnswer, writeStatus: ReconcileDeps['writeStatus']): ReconcileDeps => ({
     // Everything reconcile needs is cached and current: no call may reach these.
@@ -51,7 +65,9 @@ function world(): { monitor: StreamMonitor; pod: V1Pod; deps: (answer: AnalyzerA
       createdConfigMap: () => undefined,
     },
     writeStatus,
-    recordEvent: async (_monitor, type, reason, message) => { events.push(`${type} ${reason}: ${message}`); },
+    recordEvent: async (_monitor, type, reason, message) => {
+      events.push(`${type} ${reason}: ${message}`);
+    },
     analyzers: { track: () => undefined, latest: () => answer },
     now: () => new Date(1_000),
   });
@@ -67,18 +83,29 @@ test('a status write refused once with a 409, then stored, tells of the lost sou
     if (attempts === 1) throw new ApiException(409, 'Conflict', { message: 'the object has been modified' }, {});
     written.push(status);
   });
-  await assert.rejects(reconcileMonitor(d, 'ns/news'), (err: unknown) => err instanceof ApiException && err.code === 409);
+  await assert.rejects(
+    reconcileMonitor(d, 'ns/news'),
+    (err: unknown) => err instanceof ApiException && err.code === 409,
+  );
   assert.equal(events.length, 0, 'nothing is news before the status that says it is stored');
   await reconcileMonitor(d, 'ns/news');
   assert.equal(written.length, 1);
-  assert.deepEqual(events.map((e) => e.split(':')[0]), ['Warning SourceLost', 'Warning DefectStarted']);
+  assert.deepEqual(
+    events.map((e) => e.split(':')[0]),
+    ['Warning SourceLost', 'Warning DefectStarted'],
+  );
   assert.match(events[1]!, /stall defect started/);
 });
 
 test('a steady analyzer writes no status and emits no Event', async () => {
   const { deps, events } = world();
   let writes = 0;
-  await reconcileMonitor(deps({ status: analyzerStatus(true, []) }, async () => { writes += 1; }), 'ns/news');
+  await reconcileMonitor(
+    deps({ status: analyzerStatus(true, []) }, async () => {
+      writes += 1;
+    }),
+    'ns/news',
+  );
   assert.equal(writes, 0);
   assert.equal(events.length, 0);
 });
@@ -88,11 +115,20 @@ test('a pod deleted by someone else and still terminating: status says so, and t
   let stored: StreamMonitorStatus | undefined;
   let cached: V1Pod[] = [{ ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(500) } }];
   const created: V1Pod[] = [];
-  const base = deps({ status: analyzerStatus(true, []) }, async (_monitor, status) => { stored = status; });
+  const base = deps({ status: analyzerStatus(true, []) }, async (_monitor, status) => {
+    stored = status;
+  });
   const d: ReconcileDeps = {
     ...base,
-    custom: { getNamespacedCustomObject: async () => ({ ...structuredClone(monitor), status: stored ?? monitor.status }) } as unknown as CustomObjectsApi,
-    core: { createNamespacedPod: async ({ body }: { body: V1Pod }) => { created.push(body); return body; } } as unknown as CoreV1Api,
+    custom: {
+      getNamespacedCustomObject: async () => ({ ...structuredClone(monitor), status: stored ?? monitor.status }),
+    } as unknown as CustomObjectsApi,
+    core: {
+      createNamespacedPod: async ({ body }: { body: V1Pod }) => {
+        created.push(body);
+        return body;
+      },
+    } as unknown as CoreV1Api,
     owned: { ...base.owned, podsOf: () => cached },
   };
   // The new pod's name is still held by the terminating one: wait, and say why.
@@ -105,5 +141,8 @@ test('a pod deleted by someone else and still terminating: status says so, and t
   cached = [];
   await reconcileMonitor(d, 'ns/news');
   assert.equal(created.length, 1);
-  assert.deepEqual(events.map((e) => e.split(':')[0]), ['Warning AnalyzerRecreated']);
+  assert.deepEqual(
+    events.map((e) => e.split(':')[0]),
+    ['Warning AnalyzerRecreated'],
+  );
 });

@@ -18,7 +18,10 @@ describe('operator settings', () => {
 
   it('takes the heap growth from the environment, a flag over that, and 0 for V8 left alone', () => {
     assert.equal(parseSettings([], { STREAMQC_HEAP_GROWING_PERCENT: '30' }).heapGrowingPercent, 30);
-    assert.equal(parseSettings(['--heap-growing-percent', '0'], { STREAMQC_HEAP_GROWING_PERCENT: '30' }).heapGrowingPercent, 0);
+    assert.equal(
+      parseSettings(['--heap-growing-percent', '0'], { STREAMQC_HEAP_GROWING_PERCENT: '30' }).heapGrowingPercent,
+      0,
+    );
     assert.deepEqual(parseSettings(['--namespaces', 'a, b'], {}).namespaces, ['a', 'b']);
   });
 
@@ -34,13 +37,20 @@ describe('operator settings', () => {
   });
 
   it('an unknown STREAMQC_LOG_LEVEL ends the operator with exit 2 and one JSON line naming it', () => {
-    const r = spawnSync(process.execPath, [OPERATOR], { env: { ...process.env, STREAMQC_LOG_LEVEL: 'bogus' }, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [OPERATOR], {
+      env: { ...process.env, STREAMQC_LOG_LEVEL: 'bogus' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.equal(r.stdout, '');
     const lines = r.stderr.split('\n').filter((l) => l.length > 0);
     assert.equal(lines.length, 1, lines.join('\n'));
     const line = JSON.parse(lines[0] ?? '') as { msg: string; exitCode: number };
     assert.equal(line.exitCode, 2);
-    assert.match(line.msg, /^STREAMQC_LOG_LEVEL: "bogus" is not a log level; allowed: fatal, error, warn, info, debug, trace, silent$/);
+    assert.match(
+      line.msg,
+      /^STREAMQC_LOG_LEVEL: "bogus" is not a log level; allowed: fatal, error, warn, info, debug, trace, silent$/,
+    );
   });
 });

@@ -8,12 +8,21 @@ describe('URL redaction', () => {
       redactUrl('https://cdn.example/live/index.m3u8?Policy=eyJ&Signature=abc%2F&Key-Pair-Id=K2&hdnts=exp=1~hmac=ff'),
       'https://cdn.example/live/index.m3u8?Policy=***&Signature=***&Key-Pair-Id=***&hdnts=***',
     );
-    assert.equal(redactUrl('https://s3.example/a.ts?X-Amz-Signature=deadbeef&token'), 'https://s3.example/a.ts?X-Amz-Signature=***&***');
+    assert.equal(
+      redactUrl('https://s3.example/a.ts?X-Amz-Signature=deadbeef&token'),
+      'https://s3.example/a.ts?X-Amz-Signature=***&***',
+    );
   });
 
   it('masks userinfo and drops the fragment', () => {
-    assert.equal(redactUrl('rtmp://alice:s3cret@ingest.example:1935/app/key#frag'), 'rtmp://***@ingest.example:1935/app/key');
-    assert.equal(redactUrl('srt://127.0.0.1:9000?passphrase=hunter22&mode=caller'), 'srt://127.0.0.1:9000?passphrase=***&mode=***');
+    assert.equal(
+      redactUrl('rtmp://alice:s3cret@ingest.example:1935/app/key#frag'),
+      'rtmp://***@ingest.example:1935/app/key',
+    );
+    assert.equal(
+      redactUrl('srt://127.0.0.1:9000?passphrase=hunter22&mode=caller'),
+      'srt://127.0.0.1:9000?passphrase=***&mode=***',
+    );
   });
 
   it('leaves a URL without secrets and a file path as they are', () => {

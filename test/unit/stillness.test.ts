@@ -48,9 +48,24 @@ test('reset forgets the reference', () => {
 
 test('the grid samples every 4th pixel of every 4th row', () => {
   const meter = new StillnessMeter(W, H, 255);
-  meter.measure(plane(() => 0), false);
+  meter.measure(
+    plane(() => 0),
+    false,
+  );
   // Only pixels off the grid change: no drift.
-  assert.equal(meter.measure(plane((x, y) => (x % 4 === 1 || y % 4 === 2 ? 200 : 0)), false), 0);
+  assert.equal(
+    meter.measure(
+      plane((x, y) => (x % 4 === 1 || y % 4 === 2 ? 200 : 0)),
+      false,
+    ),
+    0,
+  );
   // Every grid pixel changes by 100.
-  assert.equal(meter.measure(plane((x, y) => (x % 4 === 0 && y % 4 === 0 ? 100 : 0)), false), 100);
+  assert.equal(
+    meter.measure(
+      plane((x, y) => (x % 4 === 0 && y % 4 === 0 ? 100 : 0)),
+      false,
+    ),
+    100,
+  );
 });

@@ -98,7 +98,10 @@ test('a step back of a few seconds (concatenated files) continues instead of goi
   for (let i = 0; i < 100; i++) tl.map(1.4 + i * 0.04, 0.04);
   const t = tl.map(1.4, 0.04); // the next file starts its clock again
   assert.ok(Math.abs(t - 4.0) < 1e-9, `continues one frame on: ${t}`);
-  assert.ok(Math.abs(tl.map(1.36, 0.021, false) - 3.96) < 1e-9, 'audio slightly behind video maps back a little, no new segment');
+  assert.ok(
+    Math.abs(tl.map(1.36, 0.021, false) - 3.96) < 1e-9,
+    'audio slightly behind video maps back a little, no new segment',
+  );
 });
 
 test('audio that leaps ahead of a video discontinuity does not move the timeline', () => {

@@ -20,12 +20,17 @@ import type { AccuracyResult, CorpusClip, DefectEvent, ToolRun, TypeScore } from
 const TOOLS = { streamqc: STREAMQC_TYPES, ffmpeg: FFMPEG_TYPES } as const;
 type Tool = keyof typeof TOOLS;
 
-export async function runAccuracy(clips: CorpusClip[], log: (line: string) => void = () => {}): Promise<AccuracyResult> {
+export async function runAccuracy(
+  clips: CorpusClip[],
+  log: (line: string) => void = () => {},
+): Promise<AccuracyResult> {
   const runs: ToolRun[] = [];
   for (const clip of clips) {
     log(`${clip.name} (${clip.mode}, ${clip.duration} s)`);
     for (const run of [await runStreamqc(clip, log), await runFfmpegPeer(clip)]) {
-      log(`  ${run.tool}: ${run.events.length} events, ${run.wallSeconds.toFixed(1)} s wall, ${run.cpuSeconds.toFixed(1)} s CPU`);
+      log(
+        `  ${run.tool}: ${run.events.length} events, ${run.wallSeconds.toFixed(1)} s wall, ${run.cpuSeconds.toFixed(1)} s CPU`,
+      );
       runs.push(run);
     }
   }
@@ -47,9 +52,13 @@ export const OUTAGE_EDGE_SECONDS = { before: 0.5, after: 2 } as const;
  */
 export function outageDontCare(clip: CorpusClip): DefectEvent[] {
   const edges = clip.outages.flatMap((o) => [o.start, o.end]);
-  return edges.flatMap((t) => (['decode_error', 'blockiness'] as const).map((type) => ({
-    type, start: t - OUTAGE_EDGE_SECONDS.before, end: t + OUTAGE_EDGE_SECONDS.after,
-  })));
+  return edges.flatMap((t) =>
+    (['decode_error', 'blockiness'] as const).map((type) => ({
+      type,
+      start: t - OUTAGE_EDGE_SECONDS.before,
+      end: t + OUTAGE_EDGE_SECONDS.after,
+    })),
+  );
 }
 
 function truthOf(clips: readonly CorpusClip[]): ClipEvents[] {
@@ -68,11 +77,17 @@ function pad(cells: readonly string[], widths: readonly number[]): string {
 
 export function formatTable(result: AccuracyResult): string {
   const widths = [14, 7, 22, 22, 30, 6];
-  const lines = [pad(['type', 'truth', 'streamqc P/R/F1', 'ffmpeg P/R/F1', 'onset err s (mean/med/p95/max)', 'target'], widths)];
+  const lines = [
+    pad(['type', 'truth', 'streamqc P/R/F1', 'ffmpeg P/R/F1', 'onset err s (mean/med/p95/max)', 'target'], widths),
+  ];
   const prf = (s: TypeScore | undefined): string =>
-    s === undefined ? 'n/a' : `${fixed(s.precision)}/${fixed(s.recall)}/${fixed(s.f1)} (${s.truePositives}/${s.detectedEvents})`;
+    s === undefined
+      ? 'n/a'
+      : `${fixed(s.precision)}/${fixed(s.recall)}/${fixed(s.f1)} (${s.truePositives}/${s.detectedEvents})`;
   const onset = (s: TypeScore | undefined): string =>
-    s === undefined ? '' : `${fixed(s.onsetErrorMean)}/${fixed(s.onsetErrorMedian)}/${fixed(s.onsetErrorP95)}/${fixed(s.onsetErrorMaxAbs)}`;
+    s === undefined
+      ? ''
+      : `${fixed(s.onsetErrorMean)}/${fixed(s.onsetErrorMedian)}/${fixed(s.onsetErrorP95)}/${fixed(s.onsetErrorMaxAbs)}`;
   for (const s of result.scores.streamqc) {
     const peer = result.scores.ffmpeg.find((p) => p.type === s.type);
     const met = accuracyMisses(s.type, s, peer).length === 0;
@@ -92,8 +107,11 @@ export function formatMistakes(result: AccuracyResult): string {
     for (const type of TOOLS[tool]) {
       for (const m of matchType(type, truth, eventsOf(result.runs, tool), result.tolerances[type].onsetSeconds)) {
         for (const e of m.misses) {
-          const seen = result.runs.find((r) => r.tool === tool && r.clip === m.clip)?.events.filter((d) => d.type === type) ?? [];
-          lines.push(`${tool.padEnd(8)} ${m.clip}: MISS ${show(e)}${seen.length ? ` (reported: ${seen.map(show).join(', ')})` : ''}`);
+          const seen =
+            result.runs.find((r) => r.tool === tool && r.clip === m.clip)?.events.filter((d) => d.type === type) ?? [];
+          lines.push(
+            `${tool.padEnd(8)} ${m.clip}: MISS ${show(e)}${seen.length ? ` (reported: ${seen.map(show).join(', ')})` : ''}`,
+          );
         }
         for (const e of m.falsePositives) lines.push(`${tool.padEnd(8)} ${m.clip}: FALSE ${show(e)}`);
         for (const e of m.ignored) lines.push(`${tool.padEnd(8)} ${m.clip}: not counted (outage edge) ${show(e)}`);
@@ -105,7 +123,10 @@ export function formatMistakes(result: AccuracyResult): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' } } });
-  const only = values.only?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const only = values.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const log = (line: string): void => console.error(line);
   const started = Date.now();
   const clips = await generateCorpus({ only, log });
@@ -113,7 +134,8 @@ async function main(): Promise<void> {
   console.log(formatTable(result));
   console.log('');
   console.log(formatMistakes(result));
-  const wall = (tool: Tool): number => result.runs.filter((r) => r.tool === tool).reduce((a, r) => a + r.wallSeconds, 0);
+  const wall = (tool: Tool): number =>
+    result.runs.filter((r) => r.tool === tool).reduce((a, r) => a + r.wallSeconds, 0);
   const cpu = (tool: Tool): number => result.runs.filter((r) => r.tool === tool).reduce((a, r) => a + r.cpuSeconds, 0);
   console.log(
     `\n${clips.length} clips; streamqc ${wall('streamqc').toFixed(0)} s wall / ${cpu('streamqc').toFixed(0)} s CPU, ` +

@@ -25,7 +25,7 @@ import type { CorpusClip, DefectEvent, DefectType, Outage } from './types.js';
  * loudness fault and far above silence.
  */
 export type InjectionType =
-  | 'black' | 'freeze' | 'blur' | 'corrupt' | 'silence' | 'quiet' | 'loud' | 'clipping' | 'hush';
+  'black' | 'freeze' | 'blur' | 'corrupt' | 'silence' | 'quiet' | 'loud' | 'clipping' | 'hush';
 
 export interface Injection {
   type: InjectionType;
@@ -81,7 +81,8 @@ export function corpusCacheDir(): string {
   return join(root, CORPUS_VERSION);
 }
 
-type Base = Pick<CorpusRecipe, 'name' | 'content' | 'picture' | 'sound' | 'width' | 'height' | 'duration'> & Partial<CorpusRecipe>;
+type Base = Pick<CorpusRecipe, 'name' | 'content' | 'picture' | 'sound' | 'width' | 'height' | 'duration'> &
+  Partial<CorpusRecipe>;
 
 function recipe(r: Base): CorpusRecipe {
   return {
@@ -109,115 +110,280 @@ function inj(type: InjectionType, start: number, end: number): Injection {
 export function corpusRecipes(): CorpusRecipe[] {
   return [
     recipe({
-      name: 'testsrc2-720p-h264-ts-black-freeze-silence', content: 'testsrc2, 440 Hz tone', picture: 'testsrc2', sound: 'tone',
-      ...R720, duration: 32, injections: [inj('black', 6, 9), inj('freeze', 14, 17), inj('silence', 22, 25)],
+      name: 'testsrc2-720p-h264-ts-black-freeze-silence',
+      content: 'testsrc2, 440 Hz tone',
+      picture: 'testsrc2',
+      sound: 'tone',
+      ...R720,
+      duration: 32,
+      injections: [inj('black', 6, 9), inj('freeze', 14, 17), inj('silence', 22, 25)],
     }),
     recipe({
-      name: 'mandel-540p-h264-mp4-blur-clipping-black', content: 'mandelbrot zoom, chords over pink noise', picture: 'mandelbrot', sound: 'music',
-      ...R540, duration: 33, container: 'mp4', injections: [inj('blur', 8, 11.6), inj('clipping', 18, 19), inj('black', 25, 28)],
+      name: 'mandel-540p-h264-mp4-blur-clipping-black',
+      content: 'mandelbrot zoom, chords over pink noise',
+      picture: 'mandelbrot',
+      sound: 'music',
+      ...R540,
+      duration: 33,
+      container: 'mp4',
+      injections: [inj('blur', 8, 11.6), inj('clipping', 18, 19), inj('black', 25, 28)],
     }),
     recipe({
-      name: 'cellauto-720p-h264-ts-corrupt-freeze-silence', content: 'cellular automaton (rule 110), pink noise', picture: 'cellauto', sound: 'pink',
-      ...R720, duration: 32, injections: [inj('corrupt', 8, 9), inj('freeze', 15, 18), inj('silence', 24, 27)],
+      name: 'cellauto-720p-h264-ts-corrupt-freeze-silence',
+      content: 'cellular automaton (rule 110), pink noise',
+      picture: 'cellauto',
+      sound: 'pink',
+      ...R720,
+      duration: 32,
+      injections: [inj('corrupt', 8, 9), inj('freeze', 15, 18), inj('silence', 24, 27)],
     }),
     recipe({
-      name: 'bars-1080p-h264-ts-clean', content: 'SMPTE HD bars with a moving inset, tone (clean)', picture: 'bars', sound: 'tone',
-      ...R1080, duration: 30,
+      name: 'bars-1080p-h264-ts-clean',
+      content: 'SMPTE HD bars with a moving inset, tone (clean)',
+      picture: 'bars',
+      sound: 'tone',
+      ...R1080,
+      duration: 30,
     }),
     recipe({
-      name: 'gradients-1080p-h264-hls-black-silence-freeze', content: 'soft moving gradients, speech-like noise with pauses', picture: 'gradients', sound: 'speech',
-      ...R1080, duration: 34, container: 'hls', injections: [inj('black', 7, 10), inj('silence', 16, 19), inj('freeze', 25, 28)],
+      name: 'gradients-1080p-h264-hls-black-silence-freeze',
+      content: 'soft moving gradients, speech-like noise with pauses',
+      picture: 'gradients',
+      sound: 'speech',
+      ...R1080,
+      duration: 34,
+      container: 'hls',
+      injections: [inj('black', 7, 10), inj('silence', 16, 19), inj('freeze', 25, 28)],
     }),
     recipe({
-      name: 'testsrc2-1080p-h264-mp4-quiet-clipping-blur', content: 'testsrc2, chords over pink noise', picture: 'testsrc2', sound: 'music',
-      ...R1080, duration: 36, container: 'mp4', injections: [inj('quiet', 6, 19), inj('clipping', 25, 26), inj('blur', 31, 34)],
+      name: 'testsrc2-1080p-h264-mp4-quiet-clipping-blur',
+      content: 'testsrc2, chords over pink noise',
+      picture: 'testsrc2',
+      sound: 'music',
+      ...R1080,
+      duration: 36,
+      container: 'mp4',
+      injections: [inj('quiet', 6, 19), inj('clipping', 25, 26), inj('blur', 31, 34)],
     }),
     recipe({
-      name: 'dark-720p-h264-ts-freeze-black', content: 'dim testsrc2 (dark, not black), speech-like noise', picture: 'dark', sound: 'speech',
-      ...R720, duration: 30, injections: [inj('freeze', 10, 13), inj('black', 20, 23)],
+      name: 'dark-720p-h264-ts-freeze-black',
+      content: 'dim testsrc2 (dark, not black), speech-like noise',
+      picture: 'dark',
+      sound: 'speech',
+      ...R720,
+      duration: 30,
+      injections: [inj('freeze', 10, 13), inj('black', 20, 23)],
     }),
     recipe({
-      name: 'darkgrain-540p-mpeg2-ts-clean-hush', content: 'dark grainy night scene, tone with a -45 dBFS passage (clean)', picture: 'dark-grain', sound: 'tone',
-      ...R540, duration: 30, codec: 'mpeg2video', injections: [inj('hush', 12, 17)],
+      name: 'darkgrain-540p-mpeg2-ts-clean-hush',
+      content: 'dark grainy night scene, tone with a -45 dBFS passage (clean)',
+      picture: 'dark-grain',
+      sound: 'tone',
+      ...R540,
+      duration: 30,
+      codec: 'mpeg2video',
+      injections: [inj('hush', 12, 17)],
     }),
     recipe({
-      name: 'rotbars-720p-h264-mp4-silence-blur', content: 'bars turning 1 degree/s (slow, not frozen), chords', picture: 'rotating-bars', sound: 'music',
-      ...R720, duration: 30, container: 'mp4', injections: [inj('silence', 12, 15), inj('blur', 22, 25)],
+      name: 'rotbars-720p-h264-mp4-silence-blur',
+      content: 'bars turning 1 degree/s (slow, not frozen), chords',
+      picture: 'rotating-bars',
+      sound: 'music',
+      ...R720,
+      duration: 30,
+      container: 'mp4',
+      injections: [inj('silence', 12, 15), inj('blur', 22, 25)],
     }),
     recipe({
-      name: 'mandel-540p-hevc-mp4-clean', content: 'slow mandelbrot zoom, speech-like noise with pauses (clean)', picture: 'mandelbrot', sound: 'speech',
-      ...R540, duration: 30, codec: 'hevc', container: 'mp4',
+      name: 'mandel-540p-hevc-mp4-clean',
+      content: 'slow mandelbrot zoom, speech-like noise with pauses (clean)',
+      picture: 'mandelbrot',
+      sound: 'speech',
+      ...R540,
+      duration: 30,
+      codec: 'hevc',
+      container: 'mp4',
     }),
     recipe({
-      name: 'testsrc2-540p-hevc-ts-corrupt-black-loud', content: 'testsrc2, tone', picture: 'testsrc2', sound: 'tone',
-      ...R540, duration: 36, codec: 'hevc', injections: [inj('corrupt', 6, 7), inj('black', 12, 15), inj('loud', 20, 32)],
+      name: 'testsrc2-540p-hevc-ts-corrupt-black-loud',
+      content: 'testsrc2, tone',
+      picture: 'testsrc2',
+      sound: 'tone',
+      ...R540,
+      duration: 36,
+      codec: 'hevc',
+      injections: [inj('corrupt', 6, 7), inj('black', 12, 15), inj('loud', 20, 32)],
     }),
     recipe({
-      name: 'cellauto-540p-mpeg2-ts-corrupt-freeze-silence-clipping', content: 'cellular automaton, chords', picture: 'cellauto', sound: 'music',
-      ...R540, duration: 34, codec: 'mpeg2video',
+      name: 'cellauto-540p-mpeg2-ts-corrupt-freeze-silence-clipping',
+      content: 'cellular automaton, chords',
+      picture: 'cellauto',
+      sound: 'music',
+      ...R540,
+      duration: 34,
+      codec: 'mpeg2video',
       injections: [inj('corrupt', 7, 8), inj('freeze', 13, 16), inj('silence', 21, 24), inj('clipping', 29, 30)],
     }),
     recipe({
-      name: 'bars-720p-h264-ts-avsync-black', content: 'bars with a moving inset, tone', picture: 'bars', sound: 'tone',
-      ...R720, duration: 32, avOffset: { start: 8, end: 19.84, seconds: 0.5 }, injections: [inj('black', 25, 28)],
+      name: 'bars-720p-h264-ts-avsync-black',
+      content: 'bars with a moving inset, tone',
+      picture: 'bars',
+      sound: 'tone',
+      ...R720,
+      duration: 32,
+      avOffset: { start: 8, end: 19.84, seconds: 0.5 },
+      injections: [inj('black', 25, 28)],
     }),
     recipe({
-      name: 'testsrc2-540p-h264-ts-loud-avsync', content: 'testsrc2 at 30 fps, chords', picture: 'testsrc2', sound: 'music',
-      ...R540, fps: 30, duration: 36, injections: [inj('loud', 5, 17)], avOffset: { start: 22.4, end: 36, seconds: 0.4 },
+      name: 'testsrc2-540p-h264-ts-loud-avsync',
+      content: 'testsrc2 at 30 fps, chords',
+      picture: 'testsrc2',
+      sound: 'music',
+      ...R540,
+      fps: 30,
+      duration: 36,
+      injections: [inj('loud', 5, 17)],
+      avOffset: { start: 22.4, end: 36, seconds: 0.4 },
     }),
     recipe({
-      name: 'grain-720p-h264-ts-avsync-blur', content: 'slow zoom under heavy grain, pink noise', picture: 'grain', sound: 'pink',
-      ...R720, duration: 32, avOffset: { start: 8, end: 17.92, seconds: -0.5 }, injections: [inj('blur', 24, 27)],
+      name: 'grain-720p-h264-ts-avsync-blur',
+      content: 'slow zoom under heavy grain, pink noise',
+      picture: 'grain',
+      sound: 'pink',
+      ...R720,
+      duration: 32,
+      avOffset: { start: 8, end: 17.92, seconds: -0.5 },
+      injections: [inj('blur', 24, 27)],
     }),
     recipe({
-      name: 'bars-540p-mpeg2-ts-avsync-clipping', content: 'bars with a moving inset, chords', picture: 'bars', sound: 'music',
-      ...R540, duration: 30, codec: 'mpeg2video', avOffset: { start: 6.08, end: 16, seconds: -0.25 }, injections: [inj('clipping', 22, 23)],
+      name: 'bars-540p-mpeg2-ts-avsync-clipping',
+      content: 'bars with a moving inset, chords',
+      picture: 'bars',
+      sound: 'music',
+      ...R540,
+      duration: 30,
+      codec: 'mpeg2video',
+      avOffset: { start: 6.08, end: 16, seconds: -0.25 },
+      injections: [inj('clipping', 22, 23)],
     }),
     recipe({
-      name: 'testsrc2-720p-h264-ts-black-resize', content: 'testsrc2 720p then 540p, tone', picture: 'testsrc2', sound: 'tone',
-      ...R720, duration: 30, injections: [inj('black', 6, 9), inj('black', 21, 24)], resolutionChange: { at: 15, ...R540 },
+      name: 'testsrc2-720p-h264-ts-black-resize',
+      content: 'testsrc2 720p then 540p, tone',
+      picture: 'testsrc2',
+      sound: 'tone',
+      ...R720,
+      duration: 30,
+      injections: [inj('black', 6, 9), inj('black', 21, 24)],
+      resolutionChange: { at: 15, ...R540 },
     }),
     recipe({
-      name: 'mandel-540p-h264-ts-resize-silence', content: 'mandelbrot 540p then 360p, speech-like noise', picture: 'mandelbrot', sound: 'speech',
-      ...R540, duration: 30, resolutionChange: { at: 12, width: 640, height: 360 }, injections: [inj('silence', 20, 23)],
+      name: 'mandel-540p-h264-ts-resize-silence',
+      content: 'mandelbrot 540p then 360p, speech-like noise',
+      picture: 'mandelbrot',
+      sound: 'speech',
+      ...R540,
+      duration: 30,
+      resolutionChange: { at: 12, width: 640, height: 360 },
+      injections: [inj('silence', 20, 23)],
     }),
     recipe({
-      name: 'cellauto-480p-mpeg2-ts-freeze-resize-clipping', content: 'cellular automaton 480p then 720p, tone', picture: 'cellauto', sound: 'tone',
-      ...R480, duration: 30, codec: 'mpeg2video', injections: [inj('freeze', 6, 9), inj('clipping', 22, 23)], resolutionChange: { at: 14, ...R720 },
+      name: 'cellauto-480p-mpeg2-ts-freeze-resize-clipping',
+      content: 'cellular automaton 480p then 720p, tone',
+      picture: 'cellauto',
+      sound: 'tone',
+      ...R480,
+      duration: 30,
+      codec: 'mpeg2video',
+      injections: [inj('freeze', 6, 9), inj('clipping', 22, 23)],
+      resolutionChange: { at: 14, ...R720 },
     }),
     recipe({
-      name: 'gradients-720p-h264-ts-resize-quiet', content: 'soft gradients 720p then 480p, chords', picture: 'gradients', sound: 'music',
-      ...R720, duration: 34, resolutionChange: { at: 10, ...R480 }, injections: [inj('quiet', 16, 28)],
+      name: 'gradients-720p-h264-ts-resize-quiet',
+      content: 'soft gradients 720p then 480p, chords',
+      picture: 'gradients',
+      sound: 'music',
+      ...R720,
+      duration: 34,
+      resolutionChange: { at: 10, ...R480 },
+      injections: [inj('quiet', 16, 28)],
     }),
     recipe({
-      name: 'live-testsrc2-540p-h264-ts-2outages-black', content: 'testsrc2 sent live, tone; sender down twice', picture: 'testsrc2', sound: 'tone',
-      ...R540, duration: 38, mode: 'live', outages: [{ start: 8, end: 14 }, { start: 20, end: 26 }], injections: [inj('black', 31, 34)],
+      name: 'live-testsrc2-540p-h264-ts-2outages-black',
+      content: 'testsrc2 sent live, tone; sender down twice',
+      picture: 'testsrc2',
+      sound: 'tone',
+      ...R540,
+      duration: 38,
+      mode: 'live',
+      outages: [
+        { start: 8, end: 14 },
+        { start: 20, end: 26 },
+      ],
+      injections: [inj('black', 31, 34)],
     }),
     recipe({
-      name: 'live-bars-720p-h264-ts-outage-freeze', content: 'bars with a moving inset sent live, chords; sender down once', picture: 'bars', sound: 'music',
-      ...R720, duration: 30, mode: 'live', outages: [{ start: 10, end: 16 }], injections: [inj('freeze', 21, 24)],
+      name: 'live-bars-720p-h264-ts-outage-freeze',
+      content: 'bars with a moving inset sent live, chords; sender down once',
+      picture: 'bars',
+      sound: 'music',
+      ...R720,
+      duration: 30,
+      mode: 'live',
+      outages: [{ start: 10, end: 16 }],
+      injections: [inj('freeze', 21, 24)],
     }),
     recipe({
-      name: 'live-mandel-480p-h264-ts-2outages', content: 'mandelbrot sent live, speech-like noise; sender down twice', picture: 'mandelbrot', sound: 'speech',
-      ...R480, duration: 32, mode: 'live', outages: [{ start: 7, end: 13 }, { start: 19, end: 25 }],
+      name: 'live-mandel-480p-h264-ts-2outages',
+      content: 'mandelbrot sent live, speech-like noise; sender down twice',
+      picture: 'mandelbrot',
+      sound: 'speech',
+      ...R480,
+      duration: 32,
+      mode: 'live',
+      outages: [
+        { start: 7, end: 13 },
+        { start: 19, end: 25 },
+      ],
     }),
     recipe({
-      name: 'testsrc2-720p-h264-ts-longgop-freeze-blur', content: 'testsrc2 with 10 s GOP (freezes span keyframes), tone', picture: 'testsrc2', sound: 'tone',
-      ...R720, duration: 34, gopSeconds: 10, injections: [inj('freeze', 8, 13), inj('freeze', 18, 21), inj('blur', 26, 30)],
+      name: 'testsrc2-720p-h264-ts-longgop-freeze-blur',
+      content: 'testsrc2 with 10 s GOP (freezes span keyframes), tone',
+      picture: 'testsrc2',
+      sound: 'tone',
+      ...R720,
+      duration: 34,
+      gopSeconds: 10,
+      injections: [inj('freeze', 8, 13), inj('freeze', 18, 21), inj('blur', 26, 30)],
     }),
     recipe({
-      name: 'testsrc2-480p-h264-hls-corrupt-silence-clipping', content: 'testsrc2, tone', picture: 'testsrc2', sound: 'tone',
-      ...R480, duration: 32, container: 'hls', injections: [inj('corrupt', 9, 10), inj('silence', 16, 19), inj('clipping', 25, 26)],
+      name: 'testsrc2-480p-h264-hls-corrupt-silence-clipping',
+      content: 'testsrc2, tone',
+      picture: 'testsrc2',
+      sound: 'tone',
+      ...R480,
+      duration: 32,
+      container: 'hls',
+      injections: [inj('corrupt', 9, 10), inj('silence', 16, 19), inj('clipping', 25, 26)],
     }),
     recipe({
-      name: 'slowbars-540p-h264-hls-freeze-quiet', content: 'near-static bars with a creeping inset, speech-like noise', picture: 'bars-slow', sound: 'speech',
-      ...R540, duration: 34, container: 'hls', injections: [inj('freeze', 8, 11), inj('quiet', 17, 29)],
+      name: 'slowbars-540p-h264-hls-freeze-quiet',
+      content: 'near-static bars with a creeping inset, speech-like noise',
+      picture: 'bars-slow',
+      sound: 'speech',
+      ...R540,
+      duration: 34,
+      container: 'hls',
+      injections: [inj('freeze', 8, 11), inj('quiet', 17, 29)],
     }),
   ];
 }
 
 /** The same recipe at another size and/or shorter (injections past the end dropped), for quick tests. */
-export function reducedRecipe(r: CorpusRecipe, size: { width: number; height: number }, duration = r.duration): CorpusRecipe {
+export function reducedRecipe(
+  r: CorpusRecipe,
+  size: { width: number; height: number },
+  duration = r.duration,
+): CorpusRecipe {
   const scale = size.height / r.height;
   const change = r.resolutionChange;
   return {
@@ -227,10 +393,17 @@ export function reducedRecipe(r: CorpusRecipe, size: { width: number; height: nu
     duration,
     injections: r.injections.filter((i) => i.end <= duration),
     outages: r.outages.filter((o) => o.end <= duration),
-    avOffset: r.avOffset && r.avOffset.start < duration ? { ...r.avOffset, end: Math.min(r.avOffset.end, duration) } : undefined,
+    avOffset:
+      r.avOffset && r.avOffset.start < duration
+        ? { ...r.avOffset, end: Math.min(r.avOffset.end, duration) }
+        : undefined,
     resolutionChange:
       change && change.at < duration
-        ? { at: change.at, width: 2 * Math.round((change.width * scale) / 2), height: 2 * Math.round((change.height * scale) / 2) }
+        ? {
+            at: change.at,
+            width: 2 * Math.round((change.width * scale) / 2),
+            height: 2 * Math.round((change.height * scale) / 2),
+          }
         : undefined,
   };
 }
@@ -287,7 +460,9 @@ export function recipeProblems(r: CorpusRecipe): string[] {
     ...r.injections.map((i) => ({ what: i.type, start: i.start, end: i.end })),
     ...r.outages.map((o) => ({ what: 'outage', start: o.start, end: o.end })),
     ...(r.avOffset ? [{ what: 'avOffset', start: r.avOffset.start, end: r.avOffset.end }] : []),
-    ...(r.resolutionChange ? [{ what: 'resolutionChange', start: r.resolutionChange.at, end: r.resolutionChange.at }] : []),
+    ...(r.resolutionChange
+      ? [{ what: 'resolutionChange', start: r.resolutionChange.at, end: r.resolutionChange.at }]
+      : []),
   ].sort((a, b) => a.start - b.start);
   windows.forEach((w, k) => {
     if (w.start < 5) problems.push(`${r.name}: ${w.what} starts at ${w.start} s, before 5 s`);
@@ -299,15 +474,18 @@ export function recipeProblems(r: CorpusRecipe): string[] {
     if (i.type === 'corrupt') {
       const gop = r.gopSeconds * r.fps;
       const { first, end } = framesOf(i, r.fps);
-      if (first % gop !== 0 || end % gop !== 0) problems.push(`${r.name}: corrupt ${i.start}-${i.end} s is not whole GOPs`);
+      if (first % gop !== 0 || end % gop !== 0)
+        problems.push(`${r.name}: corrupt ${i.start}-${i.end} s is not whole GOPs`);
     }
   }
   if (r.avOffset) {
     // The offset switches at an audio packet: its edges must be on both the frame and the AAC frame grid.
     const aacFrames = (t: number): number => (t * SAMPLE_RATE) / 1024;
     for (const t of [r.avOffset.start, r.avOffset.end]) {
-      const onGrid = Math.abs(aacFrames(t) - Math.round(aacFrames(t))) < 1e-6 && Math.abs(t * r.fps - Math.round(t * r.fps)) < 1e-6;
-      if (!onGrid && t < r.duration) problems.push(`${r.name}: A/V offset edge ${t} s is not on both the frame and the AAC frame grid`);
+      const onGrid =
+        Math.abs(aacFrames(t) - Math.round(aacFrames(t))) < 1e-6 && Math.abs(t * r.fps - Math.round(t * r.fps)) < 1e-6;
+      if (!onGrid && t < r.duration)
+        problems.push(`${r.name}: A/V offset edge ${t} s is not on both the frame and the AAC frame grid`);
     }
   }
   for (const o of r.outages) if (o.end - o.start < 5) problems.push(`${r.name}: outage shorter than 5 s`);
@@ -338,16 +516,21 @@ function videoGraph(r: CorpusRecipe): string {
   const frames = r.duration * r.fps;
   chains.push(`[${label}]trim=end_frame=${frames},format=yuv420p[v0]`);
   label = 'v0';
-  r.injections.filter((i) => i.type === 'freeze').forEach((w, k) => {
-    // Frames first+1 .. end-1 repeat frame `first`: the still picture shows from `first` on.
-    const { first, end } = framesOf(w, r.fps);
-    chains.push(`[${label}]split[fa${k}][fb${k}]`);
-    chains.push(`[fa${k}][fb${k}]freezeframes=first=${first + 1}:last=${end - 1}:replace=${first}[vf${k}]`);
-    label = `vf${k}`;
-  });
+  r.injections
+    .filter((i) => i.type === 'freeze')
+    .forEach((w, k) => {
+      // Frames first+1 .. end-1 repeat frame `first`: the still picture shows from `first` on.
+      const { first, end } = framesOf(w, r.fps);
+      chains.push(`[${label}]split[fa${k}][fb${k}]`);
+      chains.push(`[fa${k}][fb${k}]freezeframes=first=${first + 1}:last=${end - 1}:replace=${first}[vf${k}]`);
+      label = `vf${k}`;
+    });
   const filters: string[] = [];
   const of = (type: InjectionType): string =>
-    r.injections.filter((i) => i.type === type).map((w) => between(framesOf(w, r.fps))).join('+');
+    r.injections
+      .filter((i) => i.type === type)
+      .map((w) => between(framesOf(w, r.fps)))
+      .join('+');
   const black = of('black');
   if (black) filters.push(`drawbox=c=black:t=fill:enable='${black}'`);
   // Sigma in proportion to the picture so every size loses the same share of its detail.
@@ -381,15 +564,53 @@ function encoderArgs(r: CorpusRecipe): string[] {
   switch (r.codec) {
     case 'h264':
       // No B-frames: packet order is frame order, so damaged packet n is frame n.
-      return ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '23', '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-bf', '0', '-pix_fmt', 'yuv420p'];
+      return [
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-crf',
+        '23',
+        '-g',
+        String(gop),
+        '-keyint_min',
+        String(gop),
+        '-sc_threshold',
+        '0',
+        '-bf',
+        '0',
+        '-pix_fmt',
+        'yuv420p',
+      ];
     case 'hevc':
       return [
-        '-c:v', 'libx265', '-preset', 'ultrafast', '-crf', '26', '-pix_fmt', 'yuv420p',
-        '-x265-params', `keyint=${gop}:min-keyint=${gop}:scenecut=0:bframes=0:log-level=error`,
+        '-c:v',
+        'libx265',
+        '-preset',
+        'ultrafast',
+        '-crf',
+        '26',
+        '-pix_fmt',
+        'yuv420p',
+        '-x265-params',
+        `keyint=${gop}:min-keyint=${gop}:scenecut=0:bframes=0:log-level=error`,
         ...(r.container === 'mp4' ? ['-tag:v', 'hvc1'] : []),
       ];
     case 'mpeg2video':
-      return ['-c:v', 'mpeg2video', '-q:v', '4', '-g', String(gop), '-bf', '0', '-sc_threshold', '1000000000', '-pix_fmt', 'yuv420p'];
+      return [
+        '-c:v',
+        'mpeg2video',
+        '-q:v',
+        '4',
+        '-g',
+        String(gop),
+        '-bf',
+        '0',
+        '-sc_threshold',
+        '1000000000',
+        '-pix_fmt',
+        'yuv420p',
+      ];
   }
 }
 
@@ -409,7 +630,18 @@ function containerArgs(container: CorpusClip['container'], out: string, onePacke
     case 'mp4':
       return ['-f', 'mp4', '-movflags', '+faststart', '-y', out];
     case 'hls':
-      return ['-f', 'hls', '-hls_time', '4', '-hls_playlist_type', 'vod', '-hls_segment_filename', join(out, 'segment%03d.ts'), '-y', join(out, 'index.m3u8')];
+      return [
+        '-f',
+        'hls',
+        '-hls_time',
+        '4',
+        '-hls_playlist_type',
+        'vod',
+        '-hls_segment_filename',
+        join(out, 'segment%03d.ts'),
+        '-y',
+        join(out, 'index.m3u8'),
+      ];
   }
 }
 
@@ -424,7 +656,21 @@ export function ffmpegArgs(r: CorpusRecipe, out: string): string[][] {
   const change = r.resolutionChange;
   if (!change) {
     const graph = `${videoGraph(r)};${audioGraph(r)}`;
-    return [[...head, '-filter_complex', graph, '-map', '[video]', ...encoderArgs(r), ...corruptArgs(r), '-map', '[audio]', ...AUDIO_CODEC, ...containerArgs(r.container, out, r.avOffset !== undefined)]];
+    return [
+      [
+        ...head,
+        '-filter_complex',
+        graph,
+        '-map',
+        '[video]',
+        ...encoderArgs(r),
+        ...corruptArgs(r),
+        '-map',
+        '[audio]',
+        ...AUDIO_CODEC,
+        ...containerArgs(r.container, out, r.avOffset !== undefined),
+      ],
+    ];
   }
   // Segment two keeps its timestamps (trim does not reset them), so the joined video's clock
   // runs on across the join; its first frame is a new sequence header with the new size.
@@ -439,10 +685,47 @@ export function ffmpegArgs(r: CorpusRecipe, out: string): string[][] {
     `[va]trim=end_frame=${at}[video1]`,
     `[vb]trim=start_frame=${at},scale=${change.width}:${change.height}[video2]`,
   ].join(';');
-  const video = (k: 1 | 2): string[] => ['-map', `[video${k}]`, ...encoderArgs(r), '-f', 'mpegts', '-y', `${out}.part${k}`];
+  const video = (k: 1 | 2): string[] => [
+    '-map',
+    `[video${k}]`,
+    ...encoderArgs(r),
+    '-f',
+    'mpegts',
+    '-y',
+    `${out}.part${k}`,
+  ];
   return [
-    [...head, '-filter_complex', graph, ...video(1), ...video(2), '-map', '[audio]', ...AUDIO_CODEC, '-avoid_negative_ts', 'disabled', '-f', 'mpegts', '-y', `${out}.audio`],
-    [...head, '-copyts', '-i', `${out}.video`, '-i', `${out}.audio`, '-map', '0:v', '-map', '1:a', '-c', 'copy', ...containerArgs('mpegts', out)],
+    [
+      ...head,
+      '-filter_complex',
+      graph,
+      ...video(1),
+      ...video(2),
+      '-map',
+      '[audio]',
+      ...AUDIO_CODEC,
+      '-avoid_negative_ts',
+      'disabled',
+      '-f',
+      'mpegts',
+      '-y',
+      `${out}.audio`,
+    ],
+    [
+      ...head,
+      '-copyts',
+      '-i',
+      `${out}.video`,
+      '-i',
+      `${out}.audio`,
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-c',
+      'copy',
+      ...containerArgs('mpegts', out),
+    ],
   ];
 }
 
@@ -451,8 +734,13 @@ export function ffmpegArgs(r: CorpusRecipe, out: string): string[][] {
 
 /** First presentation time of the first video and the first audio stream (seconds). */
 export async function streamStartTimes(path: string): Promise<{ video: number; audio: number }> {
-  const r = await runCommand('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', path], { what: `reading ${path}` });
-  const streams = (JSON.parse(r.stdout.toString()) as { streams: { codec_type: string; start_time?: string }[] }).streams;
+  const r = await runCommand(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', path],
+    { what: `reading ${path}` },
+  );
+  const streams = (JSON.parse(r.stdout.toString()) as { streams: { codec_type: string; start_time?: string }[] })
+    .streams;
   const start = (type: string): number => {
     const s = streams.find((x) => x.codec_type === type);
     if (!s?.start_time) throw new Error(`${path} has no ${type} stream with a start time`);
@@ -549,7 +837,9 @@ function sizeOf(path: string): number {
 }
 
 /** Build every clip (or those named in `only`), one after the other. */
-export async function generateCorpus(options: { only?: string[]; log?: (line: string) => void } = {}): Promise<CorpusClip[]> {
+export async function generateCorpus(
+  options: { only?: string[]; log?: (line: string) => void } = {},
+): Promise<CorpusClip[]> {
   const log = options.log ?? (() => {});
   const recipes = corpusRecipes().filter((r) => !options.only || options.only.includes(r.name));
   if (options.only) {
@@ -576,7 +866,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const only = at >= 0 ? (process.argv[at + 1] ?? '').split(',').filter(Boolean) : undefined;
   const started = Date.now();
   generateCorpus({ only, log: (line) => console.log(line) })
-    .then((clips) => console.error(`${clips.length} clips in ${((Date.now() - started) / 1000).toFixed(1)} s under ${corpusCacheDir()}`))
+    .then((clips) =>
+      console.error(
+        `${clips.length} clips in ${((Date.now() - started) / 1000).toFixed(1)} s under ${corpusCacheDir()}`,
+      ),
+    )
     .catch((err: unknown) => {
       console.error(err instanceof Error ? err.message : String(err));
       process.exit(1);

@@ -41,7 +41,15 @@ import { startMeasured } from './measured-process.js';
 import type { CorpusClip, DefectEvent, DefectType, ToolRun } from './types.js';
 
 /** The types the peer reports, in the defect table's order. */
-export const FFMPEG_TYPES: readonly DefectType[] = ['black', 'freeze', 'silence', 'loudness', 'clipping', 'blockiness', 'blur'];
+export const FFMPEG_TYPES: readonly DefectType[] = [
+  'black',
+  'freeze',
+  'silence',
+  'loudness',
+  'clipping',
+  'blockiness',
+  'blur',
+];
 
 /** Minimum durations: streamqc's defaults (DESIGN.md's defect table). */
 const BLACK_MIN_SECONDS = 2;
@@ -160,7 +168,11 @@ export function parseDetectorLog(log: string, endOfInput: number): DefectEvent[]
 }
 
 async function streamKinds(path: string): Promise<{ video: boolean; audio: boolean }> {
-  const stdout = (await runCommand('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', path], { what: `probing ${path}` })).stdout.toString();
+  const stdout = (
+    await runCommand('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', path], {
+      what: `probing ${path}`,
+    })
+  ).stdout.toString();
   // Some streams print a trailing field ("video,"): split on both separators.
   const kinds = stdout.split(/[\n,]/).map((s) => s.trim());
   return { video: kinds.includes('video'), audio: kinds.includes('audio') };
@@ -189,24 +201,54 @@ export function peerArgs(path: string, kinds: { video: boolean; audio: boolean }
     );
     maps.push('-map', '[aout]', '-map', '[pout]');
   }
-  return ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-i', path, '-filter_complex', chains.join(';'), ...maps, '-f', 'null', '-'];
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'info',
+    '-i',
+    path,
+    '-filter_complex',
+    chains.join(';'),
+    ...maps,
+    '-f',
+    'null',
+    '-',
+  ];
 }
 
 /** DefectEvents from the peer's outputs (times as ffmpeg printed them, before alignment). */
-export function peerEvents(log: string, video: PrintedFrame[], loudness: PrintedFrame[], peaks: PrintedFrame[]): DefectEvent[] {
+export function peerEvents(
+  log: string,
+  video: PrintedFrame[],
+  loudness: PrintedFrame[],
+  peaks: PrintedFrame[],
+): DefectEvent[] {
   const frameStep = video.length > 1 ? (video[video.length - 1].t - video[0].t) / (video.length - 1) : 0.04;
-  const endOfInput = Math.max(
-    (video[video.length - 1]?.t ?? 0) + frameStep,
-    loudness[loudness.length - 1]?.t ?? 0,
-  );
+  const endOfInput = Math.max((video[video.length - 1]?.t ?? 0) + frameStep, loudness[loudness.length - 1]?.t ?? 0);
   const events = parseDetectorLog(log, endOfInput);
 
   const blockRef = referenceValue(video, 'lavfi.block', REFERENCE_SECONDS);
   events.push(
-    ...flaggedRuns(video, (f) => (f.values.get('lavfi.block') ?? Number.NaN) > blockRef * BLOCKINESS_RATIO, 'blockiness', BLOCKINESS_MIN_SECONDS, frameStep),
+    ...flaggedRuns(
+      video,
+      (f) => (f.values.get('lavfi.block') ?? Number.NaN) > blockRef * BLOCKINESS_RATIO,
+      'blockiness',
+      BLOCKINESS_MIN_SECONDS,
+      frameStep,
+    ),
   );
   const blurRef = referenceValue(video, 'lavfi.blur', REFERENCE_SECONDS);
-  events.push(...flaggedRuns(video, (f) => (f.values.get('lavfi.blur') ?? Number.NaN) > blurRef * BLUR_RATIO, 'blur', BLUR_MIN_SECONDS, frameStep));
+  events.push(
+    ...flaggedRuns(
+      video,
+      (f) => (f.values.get('lavfi.blur') ?? Number.NaN) > blurRef * BLUR_RATIO,
+      'blur',
+      BLUR_MIN_SECONDS,
+      frameStep,
+    ),
+  );
 
   // ebur128 prints every 100 ms; a gated block is neither in nor out of range, and ends a run.
   const loudRuns: PrintedFrame[][] = [[]];
@@ -247,11 +289,16 @@ export async function runFfmpegPeer(clip: CorpusClip): Promise<ToolRun> {
     extraPipes: 3,
     timeoutMs: Math.max(120_000, clip.duration * 10_000),
   }).done;
-  if (r.code !== 0) throw new Error(`ffmpeg peer on ${clip.name} exited with ${r.code ?? r.signal}: ${r.stderr.slice(-2000)}`);
+  if (r.code !== 0)
+    throw new Error(`ffmpeg peer on ${clip.name} exited with ${r.code ?? r.signal}: ${r.stderr.slice(-2000)}`);
   const video = parseMetadataPrint(r.pipes[0]);
   const loudness = parseMetadataPrint(r.pipes[1]);
   const peaks = parseMetadataPrint(r.pipes[2]);
   const zero = video[0]?.t ?? loudness[0]?.t ?? 0;
-  const events = peerEvents(r.stderr, video, loudness, peaks).map((e) => ({ ...e, start: e.start - zero, end: e.end - zero }));
+  const events = peerEvents(r.stderr, video, loudness, peaks).map((e) => ({
+    ...e,
+    start: e.start - zero,
+    end: e.end - zero,
+  }));
   return { tool: 'ffmpeg', clip: clip.name, events, wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds };
 }

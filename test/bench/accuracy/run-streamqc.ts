@@ -53,7 +53,6 @@ const END_MARGIN_SECONDS = 1;
 /** Seconds of the clip sent before the clip itself (see the header), at most. */
 export const WARMUP_SECONDS = 8;
 
-
 function isDefectType(value: unknown): value is DefectType {
   return typeof value === 'string' && (DEFECT_TYPES as readonly string[]).includes(value);
 }
@@ -95,16 +94,36 @@ async function runFile(clip: CorpusClip): Promise<ToolRun> {
     timeoutMs: Math.max(120_000, clip.duration * 10_000),
   }).done;
   if (r.code !== 0) throw failed(clip, r);
-  return { tool: 'streamqc', clip: clip.name, events: parseJsonlEvents(r.stdout), wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds };
+  return {
+    tool: 'streamqc',
+    clip: clip.name,
+    events: parseJsonlEvents(r.stdout),
+    wallSeconds: r.wallSeconds,
+    cpuSeconds: r.cpuSeconds,
+  };
 }
 
 /** Times of the clip's video keyframes, seconds from its first video frame. */
 export async function keyframeTimes(path: string): Promise<number[]> {
-  const stdout = (await runCommand(
-    'ffprobe',
-    ['-v', 'error', '-select_streams', 'v:0', '-skip_frame', 'nokey', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', path],
-    { what: `reading the keyframes of ${path}` },
-  )).stdout.toString();
+  const stdout = (
+    await runCommand(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-skip_frame',
+        'nokey',
+        '-show_entries',
+        'frame=pts_time',
+        '-of',
+        'csv=p=0',
+        path,
+      ],
+      { what: `reading the keyframes of ${path}` },
+    )
+  ).stdout.toString();
   const times = stdout.split('\n').map(Number.parseFloat).filter(Number.isFinite);
   const first = times[0] ?? 0;
   return times.map((t) => t - first);
@@ -116,7 +135,12 @@ function udpPortBound(port: number): boolean {
   for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
     try {
       // Column 2 is local_address:port in hex.
-      if (readFileSync(table, 'utf8').split('\n').some((row) => row.trim().split(/\s+/)[1]?.endsWith(hex.trim()))) return true;
+      if (
+        readFileSync(table, 'utf8')
+          .split('\n')
+          .some((row) => row.trim().split(/\s+/)[1]?.endsWith(hex.trim()))
+      )
+        return true;
     } catch {
       // no IPv6 table on this machine
     }
@@ -173,12 +197,15 @@ async function runLive(clip: CorpusClip, log: (line: string) => void): Promise<T
   const httpPort = await freeTcpPort();
   const url = `udp://127.0.0.1:${port}?pkt_size=1316`;
   const keyframes = await keyframeTimes(clip.path);
-  const analyzer = startMeasured(process.execPath, [...analyzerArgs(url), '--metrics-port', String(httpPort)], { env: ANALYZER_ENV });
+  const analyzer = startMeasured(process.execPath, [...analyzerArgs(url), '--metrics-port', String(httpPort)], {
+    env: ANALYZER_ENV,
+  });
   const sent: SentSegment[] = [];
   try {
     const listenBy = Date.now() + 20_000;
     while (!udpPortBound(port)) {
-      if (Date.now() > listenBy || analyzer.child.exitCode !== null) throw new Error(`streamqc did not listen on ${url}`);
+      if (Date.now() > listenBy || analyzer.child.exitCode !== null)
+        throw new Error(`streamqc did not listen on ${url}`);
       await sleep(50);
     }
     const warmup = send(clip, senderArgs(clip, url, 0, Math.min(WARMUP_SECONDS, clip.duration)));

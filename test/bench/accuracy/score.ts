@@ -42,7 +42,10 @@ export const INSTANT_SECONDS = 1e-3;
  * defect started is what an operator acts on, and ends are bounded by the overlap test.
  */
 export const TOLERANCES: AccuracyResult['tolerances'] = {
-  black: { onsetSeconds: 0.5, why: 'frame-accurate on both sides; 0.5 s covers decoder start and A/V interleaving, still far below the 2 s minimum duration' },
+  black: {
+    onsetSeconds: 0.5,
+    why: 'frame-accurate on both sides; 0.5 s covers decoder start and A/V interleaving, still far below the 2 s minimum duration',
+  },
   freeze: {
     onsetSeconds: 2,
     why: 'the minimum duration (2 s): an encoder keeps refining a still picture over its GOP, so the first bit-identical decoded frame may come up to a GOP after the injected freeze, and a tool may report from there',
@@ -52,12 +55,18 @@ export const TOLERANCES: AccuracyResult['tolerances'] = {
     onsetSeconds: 4,
     why: 'short-term loudness is a 3 s window: a -20 dB step crosses -28 LUFS ~2.1 s after it, a gradual change later; 4 s = window + margin',
   },
-  clipping: { onsetSeconds: 0.5, why: 'sample-accurate; 0.5 s covers codec framing (clipping is smeared over an AAC frame)' },
+  clipping: {
+    onsetSeconds: 0.5,
+    why: 'sample-accurate; 0.5 s covers codec framing (clipping is smeared over an AAC frame)',
+  },
   blockiness: {
     onsetSeconds: 1,
     why: 'one GOP (1 s): damaged packets are chosen in decode order and their damage shows in the frames that reference them until the next keyframe',
   },
-  blur: { onsetSeconds: 1, why: 'frame-accurate injection; 1 s lets a baseline-relative detector cross its ratio on a gradual softening' },
+  blur: {
+    onsetSeconds: 1,
+    why: 'frame-accurate injection; 1 s lets a baseline-relative detector cross its ratio on a gradual softening',
+  },
   stall: {
     onsetSeconds: 1.5,
     why: 'the sender is stopped from outside: its UDP buffers, its restart latency and a sub-second ingest read timeout put the last media up to ~1 s from the scheduled stop',
@@ -202,7 +211,11 @@ export function onsetErrorStats(errors: readonly number[]): OnsetErrorStats {
 }
 
 /** Precision, recall and F1 by the empty-set conventions in the header. */
-export function precisionRecall(truthEvents: number, detectedEvents: number, truePositives: number): {
+export function precisionRecall(
+  truthEvents: number,
+  detectedEvents: number,
+  truePositives: number,
+): {
   precision: number;
   recall: number;
   f1: number;
@@ -230,7 +243,14 @@ export function matchType(
     dontCareByClip.set(c.clip, [...(dontCareByClip.get(c.clip) ?? []), ...(c.dontCare ?? [])]);
   }
   return [...clips].map((clip) =>
-    matchClip(type, clip, truthByClip.get(clip) ?? [], detectedByClip.get(clip) ?? [], tolerance, dontCareByClip.get(clip) ?? []),
+    matchClip(
+      type,
+      clip,
+      truthByClip.get(clip) ?? [],
+      detectedByClip.get(clip) ?? [],
+      tolerance,
+      dontCareByClip.get(clip) ?? [],
+    ),
   );
 }
 

@@ -6,8 +6,17 @@
 
 /** Every type that appears in ground truth or in a tool's events (DESIGN.md's defect table). */
 export type DefectType =
-  | 'black' | 'freeze' | 'silence' | 'loudness' | 'clipping' | 'blockiness'
-  | 'blur' | 'stall' | 'decode_error' | 'av_sync' | 'format_change';
+  | 'black'
+  | 'freeze'
+  | 'silence'
+  | 'loudness'
+  | 'clipping'
+  | 'blockiness'
+  | 'blur'
+  | 'stall'
+  | 'decode_error'
+  | 'av_sync'
+  | 'format_change';
 
 /** One defect on a clip's timeline, in seconds from the clip's first frame; `end` exclusive. */
 export interface DefectEvent {
