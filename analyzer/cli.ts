@@ -91,17 +91,16 @@ export async function main(argv: string[]): Promise<number> {
     if (command !== 'analyze') {
       throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
     }
-    if (rest.length !== 1)
-      throw new UsageError(
-        rest.length === 0 ? 'analyze needs one INPUT' : `analyze takes one INPUT, got ${rest.length}`,
-      );
+    const [input, ...extra] = rest;
+    if (input === undefined) throw new UsageError('analyze needs one INPUT');
+    if (extra.length > 0) throw new UsageError(`analyze takes one INPUT, got ${rest.length}`);
     const format = values.format;
     if (format !== 'jsonl' && format !== 'text')
       throw new UsageError(`--format: "${format}" is not one of jsonl, text`);
     const config = values.config ? loadConfigFile(values.config) : defaultConfig();
     const port = parsePort(values['metrics-port'], '--metrics-port');
     if (port !== undefined) config.http.port = port;
-    return await analyze(rest[0], config, format, log);
+    return await analyze(input, config, format, log);
   } catch (err) {
     if (reportBadUsage(log, err)) return 2;
     throw err;
@@ -136,9 +135,10 @@ export async function analyze(
       ready: () => analyzer.ready,
       notReady: 'no media flowing',
     });
-    const port = await server.listen(config.http.port, config.listenAddress).catch((err: NodeJS.ErrnoException) => {
+    const port = await server.listen(config.http.port, config.listenAddress).catch((err: unknown) => {
+      const { code, message } = err as NodeJS.ErrnoException;
       throw new ConfigError(
-        `http.port: cannot listen on ${config.listenAddress}:${config.http.port} (${err.code ?? err.message})`,
+        `http.port: cannot listen on ${config.listenAddress}:${config.http.port} (${code ?? message})`,
       );
     });
     log.info({ port, address: config.listenAddress }, 'serving /metrics /status /healthz /readyz');

@@ -197,8 +197,9 @@ function unknownTags(doc: YAML.Document, lines: YAML.LineCounter): string[] {
 function parseConfigText(text: string, path: string): unknown {
   const lines = new YAML.LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter: lines });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(`--config ${path}: not valid YAML or JSON: ${doc.errors[0].message.split('\n')[0]}`);
+  const [firstError] = doc.errors;
+  if (firstError) {
+    throw new ConfigError(`--config ${path}: not valid YAML or JSON: ${firstError.message.split('\n', 1).join('')}`);
   }
   const tags = unknownTags(doc, lines);
   if (tags.length > 0) {

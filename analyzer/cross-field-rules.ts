@@ -56,7 +56,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
 
 /** The fields a rule's CEL reads, in order, for showing their values next to the message. */
 function fieldsRead(rule: CrossFieldRule): string[] {
-  return [...new Set([...rule.cel.matchAll(/\bself\.(\w+)/g)].map((m) => m[1]))];
+  return [...new Set([...rule.cel.matchAll(/\bself\.(\w+)/g)].map((m) => m[1] ?? ''))];
 }
 
 function blockAt(document: unknown, path: readonly string[]): OptionBlock {

@@ -79,13 +79,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     });
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     // The sender's complaints are log lines like the analyzer's own: JSON on stderr.
-    createInterface({ input: child.stderr! }).on('line', (line) => log.warn({ sender: 'ffmpeg' }, line));
+    createInterface({ input: child.stderr }).on('line', (line) => log.warn({ sender: 'ffmpeg' }, line));
     sender = child;
   };
   const stopSender = async (): Promise<void> => {
     const s = sender;
     sender = null;
-    if (!s || s.exitCode !== null) return;
+    if (s?.exitCode !== null) return; // none, or already gone
     s.kill('SIGKILL');
     await new Promise((resolve) => s.once('close', resolve));
   };
@@ -149,7 +149,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       }, stall.end * 1000),
     );
   }
-  const tty = process.stdout.isTTY === true;
+  const tty = process.stdout.isTTY; // undefined (falsy) when not a terminal, whatever the type says
   const heartbeat = setInterval(() => {
     const s = analyzer.status();
     const active = s.activeDefects.map((e) => e.type).join(', ') || 'none';
@@ -164,7 +164,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const stopAll = (): void => analyzer.stop();
   process.on('SIGINT', stopAll);
   process.on('SIGTERM', stopAll);
-  let code = 0;
+  let code: number;
   try {
     const result = await analyzer.run();
     code = result.exitCode;

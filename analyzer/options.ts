@@ -77,13 +77,28 @@ export function showValue(value: unknown): string {
   if (value === undefined) return 'missing';
   let text: string;
   try {
-    text =
-      JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ??
-      String(value);
+    // undefined for a function or a symbol, whatever the declared type says
+    const json = JSON.stringify(value, (_key, v: unknown) =>
+      typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+    ) as string | undefined;
+    text = json ?? notJson(value);
   } catch {
-    text = String(value);
+    text = notJson(value);
   }
   return shortened(typeof value === 'number' ? String(value) : text);
+}
+
+/** A value JSON cannot show (a bigint, a symbol, a function, a cycle). */
+function notJson(value: unknown): string {
+  switch (typeof value) {
+    case 'bigint':
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return 'a function';
+    default:
+      return 'a value with a cycle';
+  }
 }
 
 /** Text cut to SHOWN_VALUE_MAX characters, saying how long it was. */

@@ -100,6 +100,10 @@ export function configMapFor(monitor: StreamMonitor, configYaml: string): V1Conf
 }
 
 export interface RenderedAnalyzer {
+  /** The monitor's namespace, where the pod and the ConfigMap live. */
+  namespace: string;
+  podName: string;
+  configMapName: string;
   config: AnalyzerConfig;
   configYaml: string;
   configMap: V1ConfigMap;
@@ -113,6 +117,23 @@ function quantities(values: Record<string, string | number> | undefined): Record
 }
 
 type Resources = NonNullable<StreamMonitor['spec']['resources']>;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `{"requests": {name: quantity}, "limits": {name: quantity}}`, either part optional. */
+function isResources(v: unknown): v is Resources {
+  const quantities = (q: unknown): boolean =>
+    q === undefined ||
+    (isPlainObject(q) && Object.values(q).every((x) => typeof x === 'string' || typeof x === 'number'));
+  return (
+    isPlainObject(v) &&
+    Object.keys(v).every((k) => k === 'requests' || k === 'limits') &&
+    quantities(v.requests) &&
+    quantities(v.limits)
+  );
+}
 
 /** What a monitor gets when its spec does not say: set per installation (the chart's values). */
 export interface AnalyzerDefaults {
@@ -147,26 +168,12 @@ export function analyzerDefaultsFromEnv(env: NodeJS.ProcessEnv): AnalyzerDefault
         `STREAMQC_ANALYZER_RESOURCES: ${JSON.stringify(raw)} is not JSON; expected {"requests": {...}, "limits": {...}}`,
       );
     }
-    const ok = (v: unknown): boolean =>
-      v === undefined ||
-      (typeof v === 'object' &&
-        v !== null &&
-        !Array.isArray(v) &&
-        Object.values(v).every((q) => typeof q === 'string' || typeof q === 'number'));
-    const r = parsed as Record<string, unknown>;
-    if (
-      typeof parsed !== 'object' ||
-      parsed === null ||
-      Array.isArray(parsed) ||
-      Object.keys(r).some((k) => k !== 'requests' && k !== 'limits') ||
-      !ok(r.requests) ||
-      !ok(r.limits)
-    ) {
+    if (!isResources(parsed)) {
       throw new Error(
         `STREAMQC_ANALYZER_RESOURCES: ${raw} is not {"requests": {name: quantity}, "limits": {name: quantity}}`,
       );
     }
-    defaults.resources = parsed as Resources;
+    defaults.resources = parsed;
   }
   return defaults;
 }
@@ -258,12 +265,13 @@ export function renderAnalyzer(
     runtimeClassName: spec.runtimeClassName,
   };
   const hash = createHash('sha256').update(stableJson({ configYaml, podSpec })).digest('hex').slice(0, 16);
+  // Named by the hash: two operators racing (or one retrying) cannot create two pods of one config.
+  const podName = `${monitor.metadata.name}-${hash.slice(0, 10)}`;
   const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      // Named by the hash: two operators racing (or one retrying) cannot create two pods of one config.
-      name: `${monitor.metadata.name}-${hash.slice(0, 10)}`,
+      name: podName,
       namespace: monitor.metadata.namespace,
       labels: labelsFor(monitor),
       annotations: { [ANNOTATION_CONFIG_HASH]: hash },
@@ -271,5 +279,14 @@ export function renderAnalyzer(
     },
     spec: podSpec,
   };
-  return { config, configYaml, configMap: configMapFor(monitor, configYaml), pod, hash };
+  return {
+    namespace: monitor.metadata.namespace,
+    podName,
+    configMapName: configMapNameFor(monitor),
+    config,
+    configYaml,
+    configMap: configMapFor(monitor, configYaml),
+    pod,
+    hash,
+  };
 }

@@ -73,8 +73,7 @@ export class AnalyzerPoller {
     }
     const current = this.tracked.get(key);
     if (
-      current &&
-      current.target.podIP === target.podIP &&
+      current?.target.podIP === target.podIP &&
       current.target.port === target.port &&
       current.target.defectTypes.join() === target.defectTypes.join()
     )

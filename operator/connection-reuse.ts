@@ -26,9 +26,9 @@ export function withConnectionReuse(kubeConfig: KubeConfig, maxSockets = 64): Ku
           cluster?.proxyUrl,
           options.servername,
           options.rejectUnauthorized,
-          String(options.ca ?? ''),
-          String(options.cert ?? ''),
-          String(options.key ?? ''),
+          credential(options.ca),
+          credential(options.cert),
+          credential(options.key),
         ]),
       )
       .digest('hex');
@@ -40,4 +40,22 @@ export function withConnectionReuse(kubeConfig: KubeConfig, maxSockets = 64): Ku
     return agent;
   };
   return kubeConfig;
+}
+
+const objectIds = new WeakMap<object, number>();
+let objectsSeen = 0;
+
+/**
+ * A TLS credential as text for the agent's key. KubeConfig gives strings or bytes; anything else
+ * (a KeyObject) is known by its identity, so two different credentials never share an agent.
+ */
+function credential(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map(credential).join('\n');
+  if (typeof value !== 'object') return typeof value;
+  let id = objectIds.get(value);
+  if (id === undefined) objectIds.set(value, (id = objectsSeen += 1));
+  return `object-${id}`;
 }

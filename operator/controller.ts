@@ -294,7 +294,8 @@ export class StreamMonitorController {
       same,
       indexBy: monitor,
       onChange: (_key, current, previous) => {
-        const key = monitor((current ?? previous)!);
+        const value = current ?? previous;
+        const key = value === undefined ? undefined : monitor(value);
         if (key !== undefined && this.ownedSynced) this.queue.add(key);
       },
     });
@@ -329,7 +330,7 @@ export class StreamMonitorController {
       if (dropped > 0) this.metrics.analyzerDefectsDropped.inc(dropped);
       return { status };
     }
-    const reason = answer?.problem?.reason;
+    const reason = answer?.problem.reason;
     if (reason !== undefined && reason !== 'unreachable') this.metrics.analyzerStatusInvalid.inc({ reason });
     return answer;
   }

@@ -46,7 +46,7 @@ const preserved = (description: string): Schema => ({
 
 function detectorsSchema(): Schema {
   const properties: Record<string, Schema> = {};
-  for (const [type, table] of Object.entries(DETECTOR_OPTIONS)) properties[type] = defaultedBlock(table as OptionTable);
+  for (const [type, table] of Object.entries(DETECTOR_OPTIONS)) properties[type] = defaultedBlock(table);
   return { type: 'object', default: {}, description: 'Per-detector options; every field has a default.', properties };
 }
 
@@ -57,7 +57,11 @@ function detectorsSchema(): Schema {
 function withCrossFieldRules(spec: Schema): Schema {
   for (const { block, field, cel, message } of CROSS_FIELD_RULES) {
     let node = spec;
-    for (const key of block) node = (node.properties as Record<string, Schema>)[key]!;
+    for (const key of block) {
+      const child = (node.properties as Record<string, Schema> | undefined)?.[key];
+      if (child === undefined) throw new Error(`cross-field rule on ${block.join('.')}: the schema has no ${key}`);
+      node = child;
+    }
     const rules = (node['x-kubernetes-validations'] ??= []) as Schema[];
     rules.push(rule(cel, message, `.${field}`));
   }

@@ -14,6 +14,7 @@
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { backoffDelay } from './backoff.js';
 import { sleep, systemClock, type Clock } from './clock.js';
+import { describeError } from './errors.js';
 
 export interface ListPage {
   items: KubernetesObject[];
@@ -63,7 +64,7 @@ interface WatchEnd {
   resourceVersion: string;
   /** Relist before watching again (the server refused the watch or ended it with an error event). */
   relist: boolean;
-  error?: unknown;
+  error?: Error;
 }
 
 /** The API path of a collection: /api/v1/[namespaces/NS/]pods or /apis/G/V/[namespaces/NS/]plural. */
@@ -89,6 +90,10 @@ export class Informer<T> {
   /** Uids of the objects the stream showed deleted lately (oldest first), for rememberCreated. */
   private readonly deletedUids = new Set<string>();
   private stopping = false;
+  /** A call, not a field read: stop() sets the flag while a loop awaits, which flow analysis cannot see. */
+  private isStopped(): boolean {
+    return this.stopping;
+  }
   private current: AbortController | undefined;
   private wake: () => void = () => undefined;
   private readonly clock: Clock;
@@ -118,7 +123,7 @@ export class Informer<T> {
 
   /** The values whose indexBy() is `indexKey`. */
   byIndex(indexKey: string): T[] {
-    return [...(this.index.get(indexKey) ?? [])].map((key) => this.items.get(key)!);
+    return [...(this.index.get(indexKey) ?? [])].flatMap((key) => this.items.get(key) ?? []);
   }
 
   /**
@@ -154,7 +159,7 @@ export class Informer<T> {
     const { retryMs = 200, maxRetryMs = 10_000 } = this.options;
     let resourceVersion: string | undefined;
     let failures = 0;
-    while (!this.stopping) {
+    while (!this.isStopped()) {
       try {
         if (resourceVersion === undefined) {
           resourceVersion = await this.relist();
@@ -162,7 +167,7 @@ export class Informer<T> {
         }
         const started = this.clock.now();
         const end = await this.watchFrom(resourceVersion);
-        if (this.stopping) break;
+        if (this.isStopped()) break;
         resourceVersion = end.relist ? undefined : end.resourceVersion;
         if (end.error !== undefined) throw end.error;
         // A watch the server ended in order is resumed at once; one that ended as soon as it
@@ -170,7 +175,7 @@ export class Informer<T> {
         failures = this.clock.now() - started < MIN_WATCH_MS ? failures + 1 : 0;
         if (failures === 0) continue;
       } catch (err) {
-        if (this.stopping) break;
+        if (this.isStopped()) break;
         failures += 1;
         this.options.onWatchFailure?.();
         this.options.log.warn(
@@ -208,18 +213,19 @@ export class Informer<T> {
   /** One observation: the object as it is now, or (deleted) its removal. */
   private apply(key: string, object: KubernetesObject | undefined, deleted = object === undefined): void {
     const previous = this.items.get(key);
-    if (deleted) {
+    if (deleted || object === undefined) {
       const uid = object?.metadata?.uid;
       if (uid !== undefined) {
         this.deletedUids.add(uid);
-        if (this.deletedUids.size > DELETED_UIDS_KEPT) this.deletedUids.delete(this.deletedUids.values().next().value!);
+        const oldest = this.deletedUids.values().next();
+        if (this.deletedUids.size > DELETED_UIDS_KEPT && !oldest.done) this.deletedUids.delete(oldest.value);
       }
       if (previous === undefined) return;
       this.store(key, undefined);
       this.options.onChange(key, undefined, previous, object);
       return;
     }
-    const current = this.options.slim(object!);
+    const current = this.options.slim(object);
     this.store(key, current);
     if (previous === undefined || !this.options.same(previous, current))
       this.options.onChange(key, current, previous, object);
@@ -270,7 +276,11 @@ export class Informer<T> {
         // server answers 410 if that has become too old). An HTTP error is the server refusing
         // this watch (410 Gone, a resourceVersion it cannot serve yet): start over from a list.
         const refused = typeof (err as { statusCode?: unknown } | null)?.statusCode === 'number';
-        resolve(failure ?? { resourceVersion: latest, relist: refused, error: err ?? undefined });
+        const error =
+          err === null || err === undefined || err instanceof Error
+            ? (err ?? undefined)
+            : new Error(describeError(err));
+        resolve(failure ?? { resourceVersion: latest, relist: refused, error });
       };
       new Watch(kubeConfig)
         .watch(

@@ -50,6 +50,10 @@ function microTime(date: Date): string {
 export class LeaderElector {
   private readonly api: LeaseApi;
   private stopped = false;
+  /** A call, not a field read: stop() sets the flag while a loop awaits, which flow analysis cannot see. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
   private leading = false;
   private observed: { record: string; at: number } | undefined;
   private readonly clock: Clock;
@@ -73,15 +77,15 @@ export class LeaderElector {
    * onStopped (not after stop()). Resolves when it ends.
    */
   async run(onStarted: () => void, onStopped: () => void): Promise<void> {
-    while (!this.stopped && !(await this.tryAcquireOrRenew())) await this.nextPeriod();
-    if (this.stopped) return;
+    while (!this.isStopped() && !(await this.tryAcquireOrRenew())) await this.nextPeriod();
+    if (this.isStopped()) return;
     this.leading = true;
     this.o.log(`${this.o.identity} became leader on lease ${this.o.namespace}/${this.o.name}`);
     onStarted();
     let lastRenew = this.clock.now();
-    while (!this.stopped) {
+    while (!this.isStopped()) {
       await this.nextPeriod();
-      if (this.stopped) break;
+      if (this.isStopped()) break;
       if (await this.tryAcquireOrRenew()) lastRenew = this.clock.now();
       else if (this.clock.now() - lastRenew > this.o.renewDeadlineMs) {
         this.leading = false;

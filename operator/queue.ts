@@ -13,7 +13,7 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
-export type Reconciler = (key: string) => Promise<ReconcileResult | void>;
+export type Reconciler = (key: string) => Promise<ReconcileResult> | Promise<void>;
 
 export interface WorkQueueOptions {
   concurrency: number;
@@ -105,8 +105,9 @@ export class WorkQueue {
   }
 
   private pump(): void {
-    while (!this.stopped && this.active.size < this.options.concurrency && this.ready.length > 0) {
-      const key = this.ready.shift()!;
+    while (!this.stopped && this.active.size < this.options.concurrency) {
+      const key = this.ready.shift();
+      if (key === undefined) return;
       this.queued.delete(key);
       this.active.add(key);
       void this.run(key);

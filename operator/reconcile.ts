@@ -104,13 +104,12 @@ async function ensureConfigMap(
   rendered: RenderedAnalyzer,
 ): Promise<string | undefined> {
   const desired = rendered.configMap;
-  const name = desired.metadata!.name!;
-  const namespace = desired.metadata!.namespace!;
+  const { configMapName: name, namespace } = rendered;
   const replace = (resourceVersion: string | undefined): Promise<unknown> =>
     deps.core.replaceNamespacedConfigMap({
       name,
       namespace,
-      body: { ...desired, metadata: { ...desired.metadata, resourceVersion } },
+      body: { ...desired, metadata: { ...(desired.metadata ?? {}), resourceVersion } },
     });
   const current = deps.owned.configMap(namespace, name);
   if (current === undefined) {
@@ -168,12 +167,11 @@ async function podConflict(
 }
 
 async function deletePod(deps: ReconcileDeps, pod: V1Pod): Promise<void> {
+  const { name, namespace, uid } = pod.metadata ?? {};
+  // Pods come from the API server's list, which always names them.
+  if (name === undefined || namespace === undefined) throw new Error('cannot delete a pod that has no name');
   try {
-    await deps.core.deleteNamespacedPod({
-      name: pod.metadata!.name!,
-      namespace: pod.metadata!.namespace!,
-      body: { preconditions: { uid: pod.metadata?.uid } },
-    });
+    await deps.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } });
   } catch (err) {
     if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
   }
@@ -301,11 +299,9 @@ function planPods(monitor: StreamMonitor, owned: V1Pod[], rendered: RenderedAnal
     return { keep: undefined, delete: live, create: false, nameBusy: false, terminating: undefined, stale: [] };
   const keep = live.find((p) => hashOf(p) === rendered.hash && !ended(p));
   const stale = live.filter((p) => p !== keep);
-  const desiredName = rendered.pod.metadata!.name!;
+  const desiredName = rendered.podName;
   const holder =
-    keep === undefined
-      ? pods.find((p) => p.metadata?.name === desiredName && p.metadata?.deletionTimestamp)
-      : undefined;
+    keep === undefined ? pods.find((p) => p.metadata?.name === desiredName && p.metadata.deletionTimestamp) : undefined;
   const nameBusy = holder !== undefined;
   return {
     keep,
@@ -401,7 +397,7 @@ export async function reconcileMonitor(deps: ReconcileDeps, key: string): Promis
   let pod = plan.keep;
   let requeueAfterMs = plan.nameBusy ? NAME_BUSY_RETRY_MS : undefined;
   if (plan.create) {
-    const desiredName = rendered.pod.metadata!.name!;
+    const desiredName = rendered.podName;
     try {
       pod = await deps.core.createNamespacedPod({ namespace, body: rendered.pod });
       deps.owned.createdPod(pod);

@@ -91,7 +91,7 @@ function podPhaseFacts(
           type: 'Ready',
           status: 'False',
           reason: 'AnalyzerPodEnded',
-          message: `analyzer pod ${name} ended (${pod.status?.phase}); it is replaced`,
+          message: `analyzer pod ${name} ended (${pod.status.phase}); it is replaced`,
         },
       };
     default: {
@@ -190,7 +190,7 @@ function withTransitions(
     const c = { ...fact, message: safeMessage(fact.message) };
     const before = previous?.find((p) => p.type === c.type);
     const lastTransitionTime =
-      before && before.status === c.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
+      before?.status === c.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
     return { ...c, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
   });
 }

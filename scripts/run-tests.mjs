@@ -32,7 +32,7 @@ if (files.length === 0) {
 }
 
 let extraEnv = {};
-let teardown = async () => {};
+let teardown = () => Promise.resolve();
 const globalSetup = join(testRoot, 'global-setup.js');
 if (existsSync(globalSetup)) {
   const mod = await import(globalSetup);

@@ -12,7 +12,7 @@
  * only valid during the call.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { networkInputOptions, type SourceRef } from './source-url.js';
 import type { ProbeResult } from './probe.js';
@@ -197,11 +197,10 @@ export class DecodeSession {
     if (audio) this.readAudio(this.pipe(4), audio.channels);
     this.readDiagnostics(this.pipe(2));
 
-    const streamsDone = [2, 3, 4].map(
+    const streamsDone = ([2, 3, 4] as const).map(
       (fd) =>
         new Promise<void>((resolve) => {
           const s = this.pipe(fd);
-          if (!s) return resolve();
           s.on('close', () => resolve());
           s.on('error', () => resolve());
         }),
@@ -210,25 +209,29 @@ export class DecodeSession {
       this.child.on('error', (err) => {
         this.lastError = `cannot run ffmpeg: ${err.message}`;
       });
-      this.child.on('close', async (code, signal) => {
-        await Promise.all(streamsDone);
-        this.flushHeldErrors(null);
-        resolve({ code, signal, lastError: this.lastError, stopped: this.stopping });
+      this.child.on('close', (code, signal) => {
+        void Promise.all(streamsDone).then(() => {
+          this.flushHeldErrors(null);
+          resolve({ code, signal, lastError: this.lastError, stopped: this.stopping });
+        });
       });
     });
   }
 
-  private pipe(fd: number): Readable {
-    return (this.child.stdio as unknown as Readable[])[fd];
+  /** ffmpeg's stderr (2), video (3) or audio (4) pipe, all opened by the spawn above. */
+  private pipe(fd: 2 | 3 | 4): Readable {
+    const stream: unknown = this.child.stdio[fd];
+    if (!(stream instanceof Readable)) throw new Error(`ffmpeg's pipe ${fd} is not open`);
+    return stream;
   }
 
   /** Stop reading frames (ffmpeg blocks on the full pipe): back-pressure for finite inputs. */
   pauseVideo(): void {
-    this.pipe(3)?.pause();
+    this.pipe(3).pause();
   }
 
   resumeVideo(): void {
-    this.pipe(3)?.resume();
+    this.pipe(3).resume();
   }
 
   get pid(): number | undefined {
@@ -323,24 +326,27 @@ export class DecodeSession {
     }
     const video = VIDEO_INPUT_RE.exec(line);
     if (video) {
-      const den = Number(video[5]);
+      const [, width, height, pixelFormat = '', rateNum, rateDen] = video;
+      const num = Number(rateNum);
+      const den = Number(rateDen);
       this.handlers.format({
         kind: 'video',
-        width: Number(video[1]),
-        height: Number(video[2]),
-        pixelFormat: video[3],
-        frameRate: den > 0 && Number(video[4]) > 0 ? Number(video[4]) / den : null,
+        width: Number(width),
+        height: Number(height),
+        pixelFormat,
+        frameRate: den > 0 && num > 0 ? num / den : null,
       });
       return;
     }
     const audioFormat = AUDIO_INPUT_RE.exec(line);
     if (audioFormat) {
-      this.handlers.format({ kind: 'audio', sampleRate: Number(audioFormat[1]), channelLayout: audioFormat[2] });
+      const [, sampleRate, channelLayout = ''] = audioFormat;
+      this.handlers.format({ kind: 'audio', sampleRate: Number(sampleRate), channelLayout });
       return;
     }
     const m = LEVEL_RE.exec(line);
     if (!m) return;
-    const [, rawContext, level, message] = m;
+    const [, rawContext, level, message = ''] = m;
     if (level !== 'error' && level !== 'fatal' && level !== 'warning') return;
     const context = rawContext?.trim();
     const text = context ? `${context}: ${message}` : message;
@@ -371,17 +377,23 @@ class RecordMatcher<T extends Uint8Array | Float32Array, R> {
 
   record(record: R): void {
     this.records.push(record);
-    while (this.waiting.length > 0 && this.records.length > 0) {
-      this.deliver(this.records.shift() as R, this.waiting.shift() as T);
-    }
+    this.pair();
   }
 
   data(data: T): void {
-    if (this.waiting.length > 0 || this.records.length === 0) {
-      this.waiting.push(data.slice() as T);
-      return;
-    }
-    this.deliver(this.records.shift() as R, data);
+    this.waiting.push(this.waiting.length > 0 || this.records.length === 0 ? (data.slice() as T) : data);
+    this.pair();
+  }
+
+  /** Deliver the oldest record with the oldest data while both exist. */
+  private pair(): void {
+    const n = Math.min(this.records.length, this.waiting.length);
+    const records = this.records.splice(0, n);
+    const data = this.waiting.splice(0, n);
+    records.forEach((record, i) => {
+      const d = data[i];
+      if (d) this.deliver(record, d);
+    });
   }
 }
 

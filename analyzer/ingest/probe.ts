@@ -75,7 +75,7 @@ const TEXT_ART_CODECS = new Set(['ansi', 'bintext', 'xbin', 'idf', 'tty']);
 
 function rate(r: string | undefined): number | null {
   if (!r) return null;
-  const [n, d] = r.split('/').map(Number);
+  const [n = NaN, d = NaN] = r.split('/').map(Number);
   if (!Number.isFinite(n) || !Number.isFinite(d) || d === 0 || n === 0) return null;
   return n / d;
 }
@@ -150,7 +150,7 @@ export function probeSource(source: SourceRef, options: ProbeOptions): Promise<P
       try {
         resolve(probeResultOf(source, data));
       } catch (err) {
-        reject(err);
+        reject(err instanceof Error ? err : new ProbeError(String(err)));
       }
     });
   });
@@ -184,7 +184,7 @@ function probeResultOf(source: SourceRef, data: FfprobeData): ProbeResult {
   const v = data.streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
   const a = data.streams.find((s) => s.codec_type === 'audio');
   const video: ProbedVideo | null =
-    v && v.width && v.height
+    v?.width && v.height
       ? {
           index: v.index,
           codec: v.codec_name ?? 'unknown',
@@ -194,12 +194,13 @@ function probeResultOf(source: SourceRef, data: FfprobeData): ProbeResult {
           pixelFormat: v.pix_fmt ?? null,
         }
       : null;
+  const sampleRate = a ? positive(a.sample_rate) : null;
   const audio: ProbedAudio | null =
-    a && positive(a.sample_rate) && a.channels
+    a && sampleRate && a.channels
       ? {
           index: a.index,
           codec: a.codec_name ?? 'unknown',
-          sampleRate: positive(a.sample_rate) as number,
+          sampleRate,
           channels: a.channels,
           channelLayout: a.channel_layout ?? null,
         }

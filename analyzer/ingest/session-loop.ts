@@ -99,7 +99,7 @@ export class SessionLoop {
   private currentTimeline: Timeline;
   private probe: ProbeResult | null = null;
   private session: DecodeSession | null = null;
-  private stopRequested = false;
+  private stopFlag = false;
   /** Aborted by stop(): ends a probe at once (it may otherwise run up to its deadline). */
   private readonly stopping = new AbortController();
   private stopWaiters: (() => void)[] = [];
@@ -158,14 +158,19 @@ export class SessionLoop {
     return this.format;
   }
 
+  /** A call, not a field read: stop() flips the flag while the loop awaits, which flow analysis cannot see. */
+  private stopRequested(): boolean {
+    return this.stopFlag;
+  }
+
   get ready(): boolean {
     return !this.mediaLost && this.lastMediaWallMs !== null && this.options.clock() - this.lastMediaWallMs < 5000;
   }
 
   /** Stop a live run: what is active ends now, and nothing starts in between. */
   stop(): void {
-    if (this.stopRequested) return;
-    this.stopRequested = true;
+    if (this.stopRequested()) return;
+    this.stopFlag = true;
     if (this.liveSource) {
       // The contract: active defects end at the signal, not when the children have exited
       // (about 2 s later), and nothing starts in between: no ticks (a stall would), no media.
@@ -195,7 +200,7 @@ export class SessionLoop {
       // A reconnect reuses the layout probed before (probing a live source costs seconds of
       // its media); only a session that delivered nothing probes again.
       let reuseProbe = false;
-      while (!this.stopRequested) {
+      while (!this.stopRequested()) {
         let probe: ProbeResult;
         if (reuseProbe && this.probe) {
           probe = this.probe;
@@ -207,7 +212,7 @@ export class SessionLoop {
               ffprobePath: this.options.ffprobePath,
             });
           } catch (err) {
-            if (err instanceof ProbeAborted || this.stopRequested) break;
+            if (err instanceof ProbeAborted || this.stopRequested()) break;
             const message = (err as Error).message;
             const giveUp = config.ingest.openTimeout;
             const waited = (clock() - started) / 1000;
@@ -235,7 +240,7 @@ export class SessionLoop {
         const mediaBefore = this.consumer.mediaSoFar();
         const exit = await this.runSession(probe);
         await this.consumer.sessionEnded();
-        if (this.stopRequested) break;
+        if (this.stopRequested()) break;
         if (!this.liveSource) {
           if (this.consumer.mediaSoFar() === 0) {
             this.currentPhase = 'failed';
@@ -350,7 +355,7 @@ export class SessionLoop {
             channelLayout: probe.audio?.channelLayout ?? null,
           }),
     });
-    if (this.stopRequested) void session.stop();
+    if (this.stopRequested()) void session.stop();
     return session.exited.finally(() => {
       this.session = null;
     });

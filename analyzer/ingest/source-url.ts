@@ -26,7 +26,7 @@ export function parseSource(input: string, forceLive?: boolean): SourceRef {
     if (input.length === 0) throw new SourceError('INPUT is empty: give a file path or a URL');
     return { input, scheme: 'file', display: input, live: forceLive ?? false };
   }
-  const scheme = m[1].toLowerCase();
+  const scheme = (m[1] ?? '').toLowerCase();
   if (scheme === 'file') {
     const path = decodeURIComponent(input.slice('file://'.length));
     return { input: path, scheme: 'file', display: path, live: forceLive ?? false };
@@ -166,5 +166,7 @@ export function redact(text: string, source: SourceRef, credentials: SourceCrede
 }
 
 export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): SourceCredentials {
-  return { username: env.STREAMQC_SOURCE_USERNAME || undefined, password: env.STREAMQC_SOURCE_PASSWORD || undefined };
+  // An empty variable is unset (as Kubernetes writes an optional secret key that is missing).
+  const set = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
+  return { username: set(env.STREAMQC_SOURCE_USERNAME), password: set(env.STREAMQC_SOURCE_PASSWORD) };
 }

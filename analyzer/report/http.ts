@@ -35,7 +35,8 @@ export class ProbeServer {
         case '/metrics':
           this.sources.metrics().then(
             (text) => send(200, this.sources.metricsContentType, text),
-            (err: Error) => send(500, 'text/plain', `metrics unavailable: ${err.message}\n`),
+            (err: unknown) =>
+              send(500, 'text/plain', `metrics unavailable: ${err instanceof Error ? err.message : String(err)}\n`),
           );
           return;
         case '/status':
