@@ -68,7 +68,7 @@ function darkShare(y: Uint8Array): number {
 
 function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
   return sum / a.length;
 }
 
@@ -78,7 +78,7 @@ function detail(y: Uint8Array, w: number, h: number): number {
   for (let r = 1; r < h - 1; r++) {
     for (let c = 1; c < w - 1; c++) {
       const i = r * w + c;
-      sum += Math.abs(4 * y[i] - y[i - 1] - y[i + 1] - y[i - w] - y[i + w]);
+      sum += Math.abs(4 * y[i]! - y[i - 1]! - y[i + 1]! - y[i - w]! - y[i + w]!);
     }
   }
   return sum / ((w - 2) * (h - 2));
@@ -108,7 +108,7 @@ async function audioBlocks(clip: CorpusClip): Promise<AudioBlocks> {
     let energy = 0;
     let full = 0;
     for (let i = o; i < o + 2 * BLOCK; i++) {
-      const a = Math.abs(samples[i]);
+      const a = Math.abs(samples[i]!);
       peak = Math.max(peak, a);
       energy += a * a;
       if (a >= 0.891) full++; // -1 dBFS, the clip level: AAC ripples saturated samples around full scale
@@ -127,10 +127,10 @@ function blocksWithin(a: AudioBlocks, from: number, to: number): number[] {
   return out;
 }
 
-function truthOfType(clip: CorpusClip, type: DefectType): DefectEvent[] {
-  const found = clip.truth.filter((e) => e.type === type);
-  assert.ok(found.length > 0, `${clip.name} has ${type} truth`);
-  return found;
+function truthOfType(clip: CorpusClip, type: DefectType): [DefectEvent, ...DefectEvent[]] {
+  const [first, ...rest] = clip.truth.filter((e) => e.type === type);
+  assert.ok(first, `${clip.name} has ${type} truth`);
+  return [first, ...rest];
 }
 
 const frameOf = (clip: CorpusClip, t: number): number => Math.round(t * clip.fps);
@@ -213,27 +213,30 @@ test(
 
     const [black] = truthOfType(clip, 'black');
     const [b0, b1] = [frameOf(clip, black.start), frameOf(clip, black.end)];
-    for (let i = b0; i < b1; i++) assert.ok(darkShare(frames[i]) >= 0.98, `frame ${i} is black`);
-    assert.ok(darkShare(frames[b0 - 1]) < 0.98 && darkShare(frames[b1]) < 0.98, 'the frames around the black are not');
+    for (let i = b0; i < b1; i++) assert.ok(darkShare(frames[i]!) >= 0.98, `frame ${i} is black`);
+    assert.ok(
+      darkShare(frames[b0 - 1]!) < 0.98 && darkShare(frames[b1]!) < 0.98,
+      'the frames around the black are not',
+    );
 
     const [freeze] = truthOfType(clip, 'freeze');
     const [f0, f1] = [frameOf(clip, freeze.start), frameOf(clip, freeze.end)];
     // Keyframes re-encode the still picture (GOP 1 s), so "unchanged" allows a little coding noise.
     for (let i = f0 + 1; i < f1; i++)
-      assert.ok(meanAbsDiff(frames[i], frames[i - 1]) < 0.5, `frame ${i} repeats the one before`);
-    assert.ok(meanAbsDiff(frames[f0], frames[f0 - 1]) > 1, 'the frozen picture is a new picture when it first shows');
-    assert.ok(meanAbsDiff(frames[f1], frames[f1 - 1]) > 1, 'the picture moves again at the truth end');
+      assert.ok(meanAbsDiff(frames[i]!, frames[i - 1]!) < 0.5, `frame ${i} repeats the one before`);
+    assert.ok(meanAbsDiff(frames[f0]!, frames[f0 - 1]!) > 1, 'the frozen picture is a new picture when it first shows');
+    assert.ok(meanAbsDiff(frames[f1]!, frames[f1 - 1]!) > 1, 'the picture moves again at the truth end');
 
     const audio = await audioBlocks(clip);
     const [silence] = truthOfType(clip, 'silence');
     const inside = blocksWithin(audio, silence.start + EDGE, silence.end - EDGE);
-    assert.ok(inside.length > 250 && inside.every((k) => audio.peakDb[k] < -60), 'silent inside the truth window');
+    assert.ok(inside.length > 250 && inside.every((k) => audio.peakDb[k]! < -60), 'silent inside the truth window');
     for (const [from, to] of [
       [silence.start - 1, silence.start - EDGE],
       [silence.end + EDGE, silence.end + 1],
-    ]) {
+    ] as const) {
       assert.ok(
-        blocksWithin(audio, from, to).every((k) => audio.peakDb[k] > -30),
+        blocksWithin(audio, from, to).every((k) => audio.peakDb[k]! > -30),
         `sound just outside the window (${from}-${to} s)`,
       );
     }
@@ -257,11 +260,11 @@ test(
     assert.deepEqual([decodeError.start, decodeError.end], [blocky.start, blocky.end]);
     const [c0, c1] = [frameOf(clip, blocky.start), frameOf(clip, blocky.end)];
     for (let i = 0; i < damaged.length; i++) {
-      const d = meanAbsDiff(damaged[i], reference[i]);
+      const d = meanAbsDiff(damaged[i]!, reference[i]!);
       if (i < c0 || i >= c1) assert.equal(d, 0, `frame ${i} outside the damaged GOP is untouched`);
       else if (i === c0) assert.ok(d > 0.5, `the first damaged frame ${i} is damaged (${d})`);
     }
-    const hurt = Array.from({ length: c1 - c0 }, (_, k) => meanAbsDiff(damaged[c0 + k], reference[c0 + k])).filter(
+    const hurt = Array.from({ length: c1 - c0 }, (_, k) => meanAbsDiff(damaged[c0 + k]!, reference[c0 + k]!)).filter(
       (d) => d > 0.5,
     ).length;
     assert.ok(hurt >= 0.9 * (c1 - c0), `damage lasts to the next keyframe: ${hurt}/${c1 - c0} frames`);
@@ -270,7 +273,7 @@ test(
     const [clipping] = truthOfType(clip, 'clipping');
     const inside = blocksWithin(audio, clipping.start + EDGE, clipping.end - EDGE);
     assert.ok(
-      inside.length > 90 && inside.every((k) => audio.fullScale[k] >= 3),
+      inside.length > 90 && inside.every((k) => audio.fullScale[k]! >= 3),
       'saturated samples throughout the window',
     );
     const around = [
@@ -292,15 +295,15 @@ test(
     const frames = await lumaFrames(clip);
     const [blur] = truthOfType(clip, 'blur');
     const [u0, u1] = [frameOf(clip, blur.start), frameOf(clip, blur.end)];
-    const sharp = detail(frames[u0 - clip.fps], clip.width, clip.height);
+    const sharp = detail(frames[u0 - clip.fps]!, clip.width, clip.height);
     for (let i = u0; i < u1; i++)
-      assert.ok(detail(frames[i], clip.width, clip.height) < 0.4 * sharp, `frame ${i} lost its detail`);
+      assert.ok(detail(frames[i]!, clip.width, clip.height) < 0.4 * sharp, `frame ${i} lost its detail`);
     for (const i of [u0 - 1, u1])
-      assert.ok(detail(frames[i], clip.width, clip.height) > 0.8 * sharp, `frame ${i} is sharp`);
+      assert.ok(detail(frames[i]!, clip.width, clip.height) > 0.8 * sharp, `frame ${i} is sharp`);
 
     const audio = await audioBlocks(clip);
     const [loudness] = truthOfType(clip, 'loudness');
-    const mean = (ks: number[]): number => ks.reduce((s, k) => s + audio.rmsDb[k], 0) / ks.length;
+    const mean = (ks: number[]): number => ks.reduce((s, k) => s + audio.rmsDb[k]!, 0) / ks.length;
     const before = mean(blocksWithin(audio, loudness.start - 1, loudness.start - EDGE));
     const during = mean(blocksWithin(audio, loudness.start + EDGE, loudness.end - EDGE));
     const after = mean(blocksWithin(audio, loudness.end + EDGE, loudness.end + 1));
@@ -323,18 +326,21 @@ test(
       .trim()
       .split('\n')
       .map((l) => l.split(',').slice(0, 2).map(Number))
-      .filter((r) => r.length === 2 && r.every(Number.isFinite));
-    const first = rows[0][0];
-    const change = rows.findIndex((r) => r[1] !== rows[0][1]);
+      .filter((r): r is [number, number] => r.length === 2 && r.every(Number.isFinite));
+    const [firstRow] = rows;
+    assert.ok(firstRow, 'ffprobe lists the frames');
+    const [first, firstWidth] = firstRow;
+    const changed = rows.find(([, width]) => width !== firstWidth);
+    assert.ok(changed, 'the frame size changes');
     const [truth] = truthOfType(clip, 'format_change');
     assert.ok(
-      Math.abs(rows[change][0] - first - truth.start) < 1e-3,
-      `new size from ${rows[change][0] - first} s, truth ${truth.start}`,
+      Math.abs(changed[0] - first - truth.start) < 1e-3,
+      `new size from ${changed[0] - first} s, truth ${truth.start}`,
     );
     assert.ok(Math.abs(truth.end - truth.start - 1 / clip.fps) < 1e-9, 'an instant: one frame');
     rows.forEach(
       (r, i) =>
-        i > 0 && assert.ok(Math.abs(r[0] - rows[i - 1][0] - 1 / clip.fps) < 1e-3, `frame ${i} follows the one before`),
+        i > 0 && assert.ok(Math.abs(r[0] - rows[i - 1]![0] - 1 / clip.fps) < 1e-3, `frame ${i} follows the one before`),
     );
     const starts = await streamStartTimes(clip.path);
     assert.ok(
@@ -361,18 +367,20 @@ test(
     const frame = 1024 / RATE; // one AAC frame per PES packet in A/V offset clips
     const jumps = pts
       .slice(1)
-      .map((p, i) => ({ at: p, by: p - pts[i] - frame }))
+      .map((p, i) => ({ at: p, by: p - pts[i]! - frame }))
       .filter((j) => Math.abs(j.by) > 1e-3);
     assert.equal(jumps.length, 2, JSON.stringify(jumps));
+    const onset = jumps[0]!;
+    const back = jumps[1]!;
     const [truth] = truthOfType(clip, 'av_sync');
     // A packet's programme time is its PTS less the shift it carries.
     assert.ok(
-      Math.abs(jumps[0].by - shift) < 1e-3 && Math.abs(jumps[0].at - shift - starts.video - truth.start) < 1e-3,
-      `offset starts at ${truth.start}: ${JSON.stringify(jumps[0])}`,
+      Math.abs(onset.by - shift) < 1e-3 && Math.abs(onset.at - shift - starts.video - truth.start) < 1e-3,
+      `offset starts at ${truth.start}: ${JSON.stringify(onset)}`,
     );
     assert.ok(
-      Math.abs(jumps[1].by + shift) < 1e-3 && Math.abs(jumps[1].at - starts.video - truth.end) < 1e-3,
-      `and ends at ${truth.end}: ${JSON.stringify(jumps[1])}`,
+      Math.abs(back.by + shift) < 1e-3 && Math.abs(back.at - starts.video - truth.end) < 1e-3,
+      `and ends at ${truth.end}: ${JSON.stringify(back)}`,
     );
   },
 );

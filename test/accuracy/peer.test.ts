@@ -80,7 +80,7 @@ test(
     const m = matchClip('stall', run.clip, [{ type: 'stall', ...outage }], stalls, TOLERANCES.stall.onsetSeconds);
     assert.equal(m.matches.length, 1, JSON.stringify(stalls));
     assert.ok(
-      stalls[0].end > 12 && stalls[0].end < 14,
+      stalls[0]!.end > 12 && stalls[0]!.end < 14,
       `the stall ends when media returns: ${JSON.stringify(stalls[0])}`,
     );
     // Defects before and after the outage land on the clip's times too.

@@ -347,8 +347,10 @@ async function soak(seconds: number, width: number, height: number): Promise<voi
     const t0 = performance.now();
     for (let next = 5; next <= seconds; next += 5) {
       await sleep(Math.max(0, t0 + next * 1000 - performance.now()));
-      if (analyzer.exitCode !== null) throw new Error(`analyzer exited early (${analyzer.exitCode}): ${logs}`);
-      if (sender.exitCode !== null) throw new Error(`sender exited early (${sender.exitCode}): ${senderErr}`);
+      if (analyzer.exitCode !== null)
+        throw new Error(`analyzer exited early (${analyzer.exitCode}): ${logs.toString()}`);
+      if (sender.exitCode !== null)
+        throw new Error(`sender exited early (${sender.exitCode}): ${senderErr.toString()}`);
       samples.push({ t: next, rssKiB: sampler.sample() });
     }
     // Metrics while still running: the counters as the stream lived them.
@@ -453,7 +455,7 @@ async function benchSize(height: number, runs: number, split: boolean): Promise<
       results[tool].push(await measure(commandFor(tool, path), { keepStdout: tool === 'streamqc' }));
     }
   }
-  const streamqcEvents = eventSummary(results.streamqc[0].stdout);
+  const streamqcEvents = eventSummary(results.streamqc[0]!.stdout);
   console.log(`streamqc events (run 1): ${streamqcEvents}`);
   const rows = {
     streamqc: summarize(results.streamqc),
@@ -484,21 +486,23 @@ async function main(): Promise<void> {
   });
   const runs = Number(values.runs);
   const soakSeconds = Number(values.soak);
-  const sizes = (values.sizes ?? '').split(',').filter(Boolean).map(Number);
+  const sizes = values.sizes.split(',').filter(Boolean).map(Number);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: "${values.runs}" is not a positive integer`);
   if (!Number.isFinite(soakSeconds) || soakSeconds < 0)
     throw new Error(`--soak: "${values.soak}" is not a number of seconds`);
   if (!sizes.every((h) => Number.isInteger(h) && h > 0))
     throw new Error(`--sizes: "${values.sizes}" is not a list of heights`);
-  const soakSize = parseSize(values['soak-size'] ?? '1280x720');
+  const soakSize = parseSize(values['soak-size']);
 
   const startedAt = new Date().toISOString();
-  const [l1, l5, l15] = loadavg();
+  const loadAverageStart = loadavg();
   console.log(`analyzer benchmark ${new Date().toISOString()}  (figures only; nothing is asserted)`);
   console.log(
     `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${ffmpegVersion()}, node ${process.version}`,
   );
-  console.log(`load average at start: ${l1.toFixed(2)} ${l5.toFixed(2)} ${l15.toFixed(2)}   clip cache: ${CACHE_DIR}`);
+  console.log(
+    `load average at start: ${loadAverageStart.map((x) => x.toFixed(2)).join(' ')}   clip cache: ${CACHE_DIR}`,
+  );
   console.log('CPU = user+sys of the whole process tree (GNU time); peak RSS = max over time of the sum of');
   console.log('VmRSS of node and its children, polled every 50 ms; reference: decode-only of 30 s 1080p30 ~4.4 CPU s');
   const measured: CostSize[] = [];
@@ -517,7 +521,7 @@ async function main(): Promise<void> {
       cpuModel: cpus()[0]?.model ?? '?',
       ffmpeg: ffmpegVersion(),
       node: process.version,
-      loadAverageStart: [l1, l5, l15],
+      loadAverageStart,
       loadAverageEnd: loadavg(),
       sizes: measured,
     };

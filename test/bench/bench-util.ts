@@ -22,7 +22,7 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 export function mean(values: readonly number[]): number {
@@ -103,11 +103,13 @@ export function probeClip(path: string): MediaFacts {
     format: { duration: string; bit_rate: string };
     streams: { width: number; height: number }[];
   };
+  const [video] = j.streams;
+  if (!video) throw new Error(`${path} has no video stream`);
   return {
     duration: Number(j.format.duration),
     bitRate: Number(j.format.bit_rate),
-    width: j.streams[0].width,
-    height: j.streams[0].height,
+    width: video.width,
+    height: video.height,
   };
 }
 
@@ -178,7 +180,7 @@ export function descendants(root: number): number[] {
   const out: number[] = [];
   const queue = [root];
   while (queue.length) {
-    const pid = queue.shift() as number;
+    const pid = queue.shift()!;
     for (const c of childrenOf(pid)) {
       out.push(c);
       queue.push(c);
@@ -286,6 +288,8 @@ export interface MeasureOptions {
 
 const TIME_FORMAT = '%e %U %S %M';
 
+const isFiniteNumber = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
+
 /** Runs `argv` under GNU time, sampling its tree meanwhile; rejects when it exits non-zero. */
 export function measure(argv: readonly string[], opts: MeasureOptions = {}): Promise<Measured> {
   return new Promise((resolve, reject) => {
@@ -321,13 +325,13 @@ export function measure(argv: readonly string[], opts: MeasureOptions = {}): Pro
       }
       rmSync(timeFile, { force: true });
       if (code !== 0) {
-        reject(new Error(`${argv.join(' ')} exited with ${code}\n${err}\n${timeText}`));
+        reject(new Error(`${argv.join(' ')} exited with ${code}\n${err.toString()}\n${timeText}`));
         return;
       }
       // GNU time prefixes "Command exited with non-zero status" lines; the figures are last.
       const last = timeText.trim().split('\n').pop() ?? '';
       const [wall, user, sys, maxRss] = last.split(' ').map(Number);
-      if (![wall, user, sys, maxRss].every(Number.isFinite)) {
+      if (!isFiniteNumber(wall) || !isFiniteNumber(user) || !isFiniteNumber(sys) || !isFiniteNumber(maxRss)) {
         reject(new Error(`cannot parse GNU time output "${timeText}"`));
         return;
       }
@@ -356,7 +360,7 @@ export function metricSum(text: string, name: string): number | null {
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m && m[1] === name) total = (total ?? 0) + Number(m[2]);
+    if (m?.[1] === name) total = (total ?? 0) + Number(m[2]);
   }
   return total;
 }

@@ -141,7 +141,7 @@ export function groupedBarSvg(chart: GroupedBarChart): string {
       `<rect x="${lx}" y="44" width="14" height="14" fill="${SERIES_COLOURS[i]}" shape-rendering="crispEdges"/>`,
     );
     text(lx + 20, 56, s.name, `font-size="13" fill="${INK}"`);
-    lx += legend[i];
+    lx += legend[i]!;
   });
 
   // Grid lines and tick labels, then the axis lines over them.
@@ -171,7 +171,7 @@ export function groupedBarSvg(chart: GroupedBarChart): string {
     const centre = left + groupWidth * (g + 0.5);
     const x0 = centre - (chart.series.length * barWidth) / 2;
     chart.series.forEach((s, i) => {
-      const v = s.values[g];
+      const v = s.values[g] ?? null;
       const bx = x0 + i * barWidth;
       const labelX = bx + barWidth / 2;
       if (v === null || !Number.isFinite(v)) {

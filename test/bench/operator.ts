@@ -254,7 +254,7 @@ for (const count of counts) {
   console.error(
     `${count} monitors, --poll-seconds ${values['poll-seconds']}: ${reads} reads (GET/LIST, all clients) in ${steadySeconds} s of steady state`,
   );
-  const operatorWrites = auditedWrites(auditLogOf(kubeconfigPath!), {
+  const operatorWrites = auditedWrites(auditLogOf(kubeconfigPath), {
     userAgentPrefix: OPERATOR_USER_AGENT,
     since: windowStart,
   }).filter((w) => w.resource !== 'leases');

@@ -317,7 +317,8 @@ function accuracySection(input: ReportInput): { text: string; verdicts: Verdict[
     'Onset error = detected start - injected start, seconds, over matched events.',
   ];
   for (const type of types) {
-    const tol = r.tolerances[type];
+    // The result may be read from the JSON of another version (--from-json): a type may lack one.
+    const tol = (r.tolerances as Partial<AccuracyResult['tolerances']>)[type];
     lines.push('', `#### ${type}`, '');
     if (tol) lines.push(`Matching tolerance: onset within ${tol.onsetSeconds} s (${tol.why}).`, '');
     const rows = (['streamqc', 'ffmpeg'] as const).map((tool) => {
@@ -527,7 +528,7 @@ export function renderReport(input: ReportInput): string {
     '',
     `${all.length - missed.length - unmeasured.length} of ${all.length} targets met, ${missed.length} missed` +
       `${unmeasured.length ? `, ${unmeasured.length} not measured` : ''}.` +
-      `${skipped.length ? ` Not run in this report: ${skipped.join(', ')}.` : ''}`,
+      (skipped.length ? ` Not run in this report: ${skipped.join(', ')}.` : ''),
   ];
   if (missed.length) {
     summary.push('', 'Missed targets:', '', ...missed.map((v) => `- **MISSED**: ${v.target} (${v.measured})`));
@@ -598,11 +599,11 @@ const RAW_DIR = join(DOCS, 'benchmarks');
 
 function firstLine(cmd: string, args: readonly string[]): string | null {
   try {
-    return (
+    const line =
       execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 15_000 })
         .split('\n')[0]
-        ?.trim() || null
-    );
+        ?.trim() ?? '';
+    return line === '' ? null : line;
   } catch {
     return null;
   }
@@ -775,9 +776,9 @@ async function main(): Promise<void> {
   const fromDir = values['from-json'] ? resolve(values['from-json']) : undefined;
   const generatedAt = new Date().toISOString();
   // One at a time: they measure CPU and time, so running them together would spoil each other.
-  const accuracy = await section<AccuracyResult>('accuracy', values['skip-accuracy'] ?? false, fromDir);
-  const cost = await section<AnalyzerBenchResult>('cost', values['skip-cost'] ?? false, fromDir);
-  const operator = await section<OperatorBenchResult>('operator', values['skip-operator'] ?? false, fromDir);
+  const accuracy = await section<AccuracyResult>('accuracy', values['skip-accuracy'], fromDir);
+  const cost = await section<AnalyzerBenchResult>('cost', values['skip-cost'], fromDir);
+  const operator = await section<OperatorBenchResult>('operator', values['skip-operator'], fromDir);
   // Figures read from earlier JSON were measured on the machine recorded with them.
   const earlierMachine = fromDir ? join(fromDir, 'machine.json') : null;
   const machine =

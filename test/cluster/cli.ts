@@ -71,7 +71,7 @@ async function serve(binDir: string): Promise<number> {
     rmSync(daemonPidFile, { force: true });
     return 1;
   }
-  const keepAlive = setInterval(() => {}, 1 << 30);
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const stop = async (): Promise<void> => {
     clearInterval(keepAlive);
     await cluster.stop();
@@ -81,7 +81,7 @@ async function serve(binDir: string): Promise<number> {
   };
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => void stop());
   process.send?.({ ready: cluster.kubeconfigPath } satisfies DaemonMessage);
-  return new Promise(() => {});
+  return new Promise(() => undefined);
 }
 
 async function down(): Promise<number> {

@@ -301,7 +301,7 @@ export class TestCluster {
     const index = this.processes.findIndex((p) => p.name === 'kube-apiserver');
     if (index < 0) throw new Error('kube-apiserver is not running');
     const [old] = this.processes.splice(index, 1); // its exit is expected from here on
-    await terminate(old);
+    await terminate(old!);
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     this.spawn('kube-apiserver', this.apiServerArgs);
     await this.waitForApiServer();

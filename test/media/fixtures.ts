@@ -63,7 +63,7 @@ function spawnToEnd(
       resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') });
     });
     if (input && child.stdin) {
-      child.stdin.on('error', () => {});
+      child.stdin.on('error', () => undefined);
       child.stdin.end(input);
     }
   });

@@ -9,7 +9,9 @@ const PTS_WRAP = 2 ** 33;
 
 function readTimestamp(b: Uint8Array, i: number): number {
   return (
-    ((b[i] >> 1) & 0x07) * 2 ** 30 + ((b[i + 1] << 7) | (b[i + 2] >> 1)) * 2 ** 15 + ((b[i + 3] << 7) | (b[i + 4] >> 1))
+    ((b[i]! >> 1) & 0x07) * 2 ** 30 +
+    ((b[i + 1]! << 7) | (b[i + 2]! >> 1)) * 2 ** 15 +
+    ((b[i + 3]! << 7) | (b[i + 4]! >> 1))
   );
 }
 
@@ -18,7 +20,7 @@ function writeTimestamp(b: Uint8Array, i: number, value: number): void {
   const high = Math.floor(v / 2 ** 30) & 0x07;
   const mid = Math.floor(v / 2 ** 15) & 0x7fff;
   const low = v & 0x7fff;
-  b[i] = (b[i] & 0xf0) | (high << 1) | 1;
+  b[i] = (b[i]! & 0xf0) | (high << 1) | 1;
   b[i + 1] = mid >> 7;
   b[i + 2] = ((mid & 0x7f) << 1) | 1;
   b[i + 3] = low >> 7;
@@ -34,15 +36,15 @@ export function shiftAudioTimestamps(ts: Uint8Array, fromSeconds: number, shiftS
   let first: number | null = null;
   let shifted = 0;
   for (let p = 0; p + PACKET <= out.length; p += PACKET) {
-    if (out[p] !== 0x47 || (out[p + 1] & 0x40) === 0) continue; // not a sync byte / no PES start
+    if (out[p] !== 0x47 || (out[p + 1]! & 0x40) === 0) continue; // not a sync byte / no PES start
     let i = p + 4;
-    const adaptation = (out[p + 3] >> 4) & 0x03;
+    const adaptation = (out[p + 3]! >> 4) & 0x03;
     if (adaptation === 2) continue; // adaptation field only
-    if (adaptation === 3) i += 1 + out[i];
+    if (adaptation === 3) i += 1 + out[i]!;
     if (out[i] !== 0 || out[i + 1] !== 0 || out[i + 2] !== 1) continue;
-    const streamId = out[i + 3];
+    const streamId = out[i + 3]!;
     if (streamId < 0xc0 || streamId > 0xdf) continue;
-    const flags = out[i + 7] >> 6;
+    const flags = out[i + 7]! >> 6;
     if ((flags & 0x02) === 0) continue; // no PTS
     const pts = readTimestamp(out, i + 9);
     first ??= pts;

@@ -24,12 +24,12 @@ let outcomes: Outcome[] = [];
 let summary = '';
 
 async function inParallel<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await work(items[i]);
+      results[i] = await work(items[i]!);
     }
   };
   await Promise.all(Array.from({ length: width }, worker));
@@ -44,7 +44,7 @@ function failingWith(kind: ProblemClass): Outcome[] {
 function figures(inputs: readonly FuzzInput[], seconds: number): string {
   const byExit = new Map<string, number>();
   for (const o of outcomes) {
-    const key = o.signal !== null ? o.signal : String(o.code);
+    const key = o.signal ?? String(o.code);
     byExit.set(key, (byExit.get(key) ?? 0) + 1);
   }
   const exits = [...byExit]

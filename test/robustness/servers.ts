@@ -86,7 +86,10 @@ function fileWithoutRange(path: string): Behaviour {
 function folder(dir: string, missing: ReadonlySet<string>): Behaviour {
   return (_req, res, rest) => {
     const name = basename(rest.join('/'));
-    if (missing.has(name)) return status(404)(_req, res, rest);
+    if (missing.has(name)) {
+      status(404)(_req, res, rest);
+      return;
+    }
     try {
       const body = readFileSync(join(dir, name));
       res.writeHead(200, { 'content-type': name.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t' });
@@ -125,7 +128,7 @@ function behaviours(media: ServedMedia) {
       res.end('<!doctype html><title>login</title><p>Please sign in.</p>\n'.repeat(40));
     },
     // Never answers: the request is read and left open.
-    silent: () => {},
+    silent: () => undefined,
     drip: drip(),
     file: fileWithRange(media.clip),
     'file-no-range': fileWithoutRange(media.clip),
@@ -159,7 +162,7 @@ export async function startHostileServers(media: ServedMedia): Promise<HostileSe
   const sockets = new Set<Socket>();
   const tcp = createTcpServer((socket) => {
     sockets.add(socket);
-    socket.on('error', () => {});
+    socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
   });
   const httpPort = await listen(http);

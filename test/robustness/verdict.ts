@@ -39,7 +39,8 @@ export async function runInput(input: FuzzInput): Promise<Outcome> {
     STREAMQC_LOG_LEVEL: 'info',
     ...input.env,
   });
-  let hung = false;
+  // Set by the bound's timer: declared boolean, as TypeScript cannot see a callback assign it.
+  let hung = false as boolean;
   let killTimer: NodeJS.Timeout | undefined;
   const termTimer = setTimeout(() => {
     hung = true;
@@ -114,14 +115,16 @@ function exitProblems(input: FuzzInput, result: CliResult, hung: boolean): Probl
 function lineProblems(result: CliResult): Problem[] {
   const out: Problem[] = [];
   const badOut = result.stdout.split('\n').filter((l) => l.trim() !== '' && !isDefectEvent(parseObject(l)));
-  if (badOut.length > 0)
+  const [firstBadOut] = badOut;
+  if (firstBadOut !== undefined)
     out.push({
       kind: 'stdout',
-      detail: `${badOut.length} stdout line(s) not a JSON defect event, first: ${clip(badOut[0])}`,
+      detail: `${badOut.length} stdout line(s) not a JSON defect event, first: ${clip(firstBadOut)}`,
     });
   const badErr = result.stderr.split('\n').filter((l) => l.trim() !== '' && parseObject(l) === null);
-  if (badErr.length > 0)
-    out.push({ kind: 'stderr', detail: `${badErr.length} stderr line(s) not JSON, first: ${clip(badErr[0])}` });
+  const [firstBadErr] = badErr;
+  if (firstBadErr !== undefined)
+    out.push({ kind: 'stderr', detail: `${badErr.length} stderr line(s) not JSON, first: ${clip(firstBadErr)}` });
   return out;
 }
 

@@ -22,7 +22,7 @@ type Tool = keyof typeof TOOLS;
 
 export async function runAccuracy(
   clips: CorpusClip[],
-  log: (line: string) => void = () => {},
+  log: (line: string) => void = () => undefined,
 ): Promise<AccuracyResult> {
   const runs: ToolRun[] = [];
   for (const clip of clips) {
@@ -72,7 +72,7 @@ function eventsOf(runs: readonly ToolRun[], tool: Tool): ClipEvents[] {
 const fixed = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : '-');
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
-  return cells.map((c, i) => c.padEnd(widths[i])).join(' ');
+  return cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' ');
 }
 
 export function formatTable(result: AccuracyResult): string {

@@ -840,7 +840,7 @@ function sizeOf(path: string): number {
 export async function generateCorpus(
   options: { only?: string[]; log?: (line: string) => void } = {},
 ): Promise<CorpusClip[]> {
-  const log = options.log ?? (() => {});
+  const log = options.log ?? (() => undefined);
   const recipes = corpusRecipes().filter((r) => !options.only || options.only.includes(r.name));
   if (options.only) {
     const unknown = options.only.filter((n) => !recipes.some((r) => r.name === n));

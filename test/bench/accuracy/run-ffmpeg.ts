@@ -83,13 +83,13 @@ export function parseMetadataPrint(text: string): PrintedFrame[] {
   for (const line of text.split('\n')) {
     const head = /^frame:\d+\s+pts:\S+\s+pts_time:(\S+)/.exec(line);
     if (head) {
-      current = { t: Number.parseFloat(head[1]), values: new Map() };
+      current = { t: Number.parseFloat(head[1]!), values: new Map() };
       frames.push(current);
       continue;
     }
     const kv = /^([^=\s]+)=(.*)$/.exec(line.trim());
     // "-nan" and "nan" parse to NaN: a frame with no value.
-    if (kv && current) current.values.set(kv[1], Number.parseFloat(kv[2]));
+    if (kv && current) current.values.set(kv[1]!, Number.parseFloat(kv[2]!));
   }
   return frames.filter((f) => Number.isFinite(f.t));
 }
@@ -134,7 +134,7 @@ export function referenceValue(frames: readonly PrintedFrame[], key: string, sec
     .sort((a, b) => a - b);
   if (values.length === 0) return Number.NaN;
   const mid = values.length >> 1;
-  return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+  return values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
 }
 
 /**
@@ -144,12 +144,12 @@ export function referenceValue(frames: readonly PrintedFrame[], key: string, sec
 export function parseDetectorLog(log: string, endOfInput: number): DefectEvent[] {
   const events: DefectEvent[] = [];
   for (const m of log.matchAll(/black_start:\s*(\S+)\s+black_end:\s*(\S+)/g)) {
-    events.push({ type: 'black', start: Number.parseFloat(m[1]), end: Number.parseFloat(m[2]) });
+    events.push({ type: 'black', start: Number.parseFloat(m[1]!), end: Number.parseFloat(m[2]!) });
   }
   const pairs = (type: DefectType, startRe: RegExp, endRe: RegExp): void => {
     const marks: { at: number; start: boolean }[] = [];
-    for (const m of log.matchAll(startRe)) marks.push({ at: m.index ?? 0, start: true });
-    for (const m of log.matchAll(endRe)) marks.push({ at: m.index ?? 0, start: false });
+    for (const m of log.matchAll(startRe)) marks.push({ at: m.index, start: true });
+    for (const m of log.matchAll(endRe)) marks.push({ at: m.index, start: false });
     marks.sort((a, b) => a.at - b.at);
     let open: number | null = null;
     for (const mark of marks) {
@@ -225,7 +225,7 @@ export function peerEvents(
   loudness: PrintedFrame[],
   peaks: PrintedFrame[],
 ): DefectEvent[] {
-  const frameStep = video.length > 1 ? (video[video.length - 1].t - video[0].t) / (video.length - 1) : 0.04;
+  const frameStep = video.length > 1 ? (video[video.length - 1]!.t - video[0]!.t) / (video.length - 1) : 0.04;
   const endOfInput = Math.max((video[video.length - 1]?.t ?? 0) + frameStep, loudness[loudness.length - 1]?.t ?? 0);
   const events = parseDetectorLog(log, endOfInput);
 
@@ -251,11 +251,15 @@ export function peerEvents(
   );
 
   // ebur128 prints every 100 ms; a gated block is neither in nor out of range, and ends a run.
-  const loudRuns: PrintedFrame[][] = [[]];
+  let current: PrintedFrame[] = [];
+  const loudRuns = [current];
   for (const f of loudness) {
     const s = f.values.get('lavfi.r128.S') ?? Number.NaN;
-    if (s >= ABSOLUTE_GATE_LUFS) loudRuns[loudRuns.length - 1].push(f);
-    else if (loudRuns[loudRuns.length - 1].length > 0) loudRuns.push([]);
+    if (s >= ABSOLUTE_GATE_LUFS) current.push(f);
+    else if (current.length > 0) {
+      current = [];
+      loudRuns.push(current);
+    }
   }
   for (const run of loudRuns) {
     events.push(
@@ -269,7 +273,7 @@ export function peerEvents(
     );
   }
 
-  const peakStep = peaks.length > 1 ? (peaks[peaks.length - 1].t - peaks[0].t) / (peaks.length - 1) : 0.02;
+  const peakStep = peaks.length > 1 ? (peaks[peaks.length - 1]!.t - peaks[0]!.t) / (peaks.length - 1) : 0.02;
   events.push(
     ...flaggedRuns(
       peaks,
@@ -291,9 +295,9 @@ export async function runFfmpegPeer(clip: CorpusClip): Promise<ToolRun> {
   }).done;
   if (r.code !== 0)
     throw new Error(`ffmpeg peer on ${clip.name} exited with ${r.code ?? r.signal}: ${r.stderr.slice(-2000)}`);
-  const video = parseMetadataPrint(r.pipes[0]);
-  const loudness = parseMetadataPrint(r.pipes[1]);
-  const peaks = parseMetadataPrint(r.pipes[2]);
+  const video = parseMetadataPrint(r.pipes[0]!);
+  const loudness = parseMetadataPrint(r.pipes[1]!);
+  const peaks = parseMetadataPrint(r.pipes[2]!);
   const zero = video[0]?.t ?? loudness[0]?.t ?? 0;
   const events = peerEvents(r.stderr, video, loudness, peaks).map((e) => ({
     ...e,

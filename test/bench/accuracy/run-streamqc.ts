@@ -84,7 +84,7 @@ function failed(clip: CorpusClip, r: ProcessResult): Error {
   return new Error(`streamqc on ${clip.name} exited with ${r.code ?? r.signal}: ${r.stderr.slice(-2000)}`);
 }
 
-export async function runStreamqc(clip: CorpusClip, log: (line: string) => void = () => {}): Promise<ToolRun> {
+export async function runStreamqc(clip: CorpusClip, log: (line: string) => void = () => undefined): Promise<ToolRun> {
   return clip.mode === 'live' ? runLive(clip, log) : runFile(clip);
 }
 
@@ -210,7 +210,8 @@ async function runLive(clip: CorpusClip, log: (line: string) => void): Promise<T
     }
     const warmup = send(clip, senderArgs(clip, url, 0, Math.min(WARMUP_SECONDS, clip.duration)));
     let flowing = false;
-    let warmedUp = false;
+    // Set when the warm-up send ends: declared boolean, as TypeScript cannot see a callback assign it.
+    let warmedUp = false as boolean;
     void warmup.finally(() => {
       warmedUp = true;
     });

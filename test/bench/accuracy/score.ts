@@ -118,7 +118,7 @@ export function mergeFragments(events: readonly DefectEvent[]): DefectEvent[] {
   const out: DefectEvent[] = [];
   for (const e of sorted) {
     const last = out[out.length - 1];
-    if (last !== undefined && last.type === e.type && e.start - last.end < FRAGMENT_GAP_SECONDS) {
+    if (last?.type === e.type && e.start - last.end < FRAGMENT_GAP_SECONDS) {
       last.end = Math.max(last.end, e.end);
     } else {
       out.push({ ...e });
@@ -151,12 +151,13 @@ export function matchClip(
   const t = truth.filter((e) => e.type === type);
   const regions = dontCare.filter((e) => e.type === type);
   const d = mergeFragments(detected.filter((e) => e.type === type));
-  const candidates: { ti: number; di: number; error: number }[] = [];
+  const candidates: { ti: number; di: number; te: DefectEvent; de: DefectEvent; error: number }[] = [];
   t.forEach((te, ti) => {
     d.forEach((de, di) => {
       const error = de.start - te.start;
       // A small epsilon so a boundary stated in decimal (0.5 s) is inside despite float noise.
-      if (Math.abs(error) <= tolerance + 1e-9 && overlaps(te, de, tolerance)) candidates.push({ ti, di, error });
+      if (Math.abs(error) <= tolerance + 1e-9 && overlaps(te, de, tolerance))
+        candidates.push({ ti, di, te, de, error });
     });
   });
   candidates.sort((a, b) => Math.abs(a.error) - Math.abs(b.error) || a.ti - b.ti || a.di - b.di);
@@ -167,7 +168,7 @@ export function matchClip(
     if (usedT.has(c.ti) || usedD.has(c.di)) continue;
     usedT.add(c.ti);
     usedD.add(c.di);
-    matches.push({ truth: t[c.ti], detected: d[c.di], onsetError: c.error });
+    matches.push({ truth: c.te, detected: c.de, onsetError: c.error });
   }
   matches.sort((a, b) => a.truth.start - b.truth.start);
   const unmatched = d.filter((_, i) => !usedD.has(i));
@@ -189,7 +190,7 @@ export function quantile(values: readonly number[], q: number): number {
   const pos = (s.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
 
 export interface OnsetErrorStats {
