@@ -59,6 +59,7 @@ function assertOneEvent(
 ): DefectEvent {
   assert.equal(events.length, 1, `expected one event, got ${JSON.stringify(events)}`);
   const [event] = events;
+  assert.ok(event);
   assert.equal(event.type, type);
   near(event.start, start, tolerance);
   near(event.end, end, tolerance);
@@ -110,7 +111,7 @@ describe('black', () => {
     black.flush(20);
     assertOneEvent(sink.endedEvents, 'black', 10, 13);
     assert.equal(sink.startedEvents.length, 1);
-    assert.equal(sink.startedEvents[0].end, null);
+    assert.equal(sink.startedEvents[0]!.end, null);
   });
 
   test('1.9 s of black is not reported', () => {
@@ -228,7 +229,7 @@ describe('freeze', () => {
     assert.equal(sink.endedEvents.length, 1);
     feedVideo(freeze, 13 + 2 * FRAME, 20, always(FROZEN));
     freeze.flush(14);
-    near(sink.endedEvents[0].end, 13);
+    near(sink.endedEvents[0]!.end, 13);
   });
 
   test('a black segment is not also a freeze', () => {
@@ -491,8 +492,8 @@ describe('blur', () => {
     feedVideo(blur, 10, 400, always(picture({ detail: 6 })));
     blur.flush(400);
     assert.equal(sink.endedEvents.length, 1);
-    near(sink.endedEvents[0].start, 10);
-    const end = sink.endedEvents[0].end ?? Number.NaN;
+    near(sink.endedEvents[0]!.start, 10);
+    const end = sink.endedEvents[0]!.end ?? Number.NaN;
     assert.ok(end > 60 && end < 400, `ended at ${end}`);
   });
 
@@ -523,7 +524,7 @@ describe('stall', () => {
     // Media stopped at 20.0 s; the analyzer ticks every 0.5 s.
     for (let t = 20.5; t < 27; t += 0.5) stall.onTick?.(t, t - 20);
     assert.equal(sink.startedEvents.length, 1);
-    near(sink.startedEvents[0].start, 20);
+    near(sink.startedEvents[0]!.start, 20);
     stall.onMedia?.(27);
     assertOneEvent(sink.endedEvents, 'stall', 20, 27);
   });
@@ -554,7 +555,7 @@ describe('decode_error', () => {
     const pending = [...errors];
     for (let i = Math.round(from * FPS); i < Math.round(to * FPS); i++) {
       const t = i / FPS;
-      while (pending.length > 0 && pending[0] <= t + 1e-9) detector.onDecodeError?.(pending.shift() ?? t, 'corrupt');
+      while (pending.length > 0 && pending[0]! <= t + 1e-9) detector.onDecodeError?.(pending.shift() ?? t, 'corrupt');
       detector.onVideo?.({ t, duration: FRAME, features: MOVING });
     }
   }
@@ -567,7 +568,7 @@ describe('decode_error', () => {
     const event = assertOneEvent(sink.endedEvents, 'decode_error', 5.0, 5.6 + FRAME, 1e-6);
     assert.equal(event.detail?.['errors'], 3);
     assert.equal(sink.startedEvents.length, 1);
-    near(sink.startedEvents[0].start, 5.0);
+    near(sink.startedEvents[0]!.start, 5.0);
   });
 
   test('decode errors 2 s apart are two events', () => {
@@ -576,8 +577,8 @@ describe('decode_error', () => {
     run(decode, 0, 10, [3.0, 5.0]);
     decode.flush(10);
     assert.equal(sink.endedEvents.length, 2);
-    near(sink.endedEvents[0].start, 3);
-    near(sink.endedEvents[1].start, 5);
+    near(sink.endedEvents[0]!.start, 3);
+    near(sink.endedEvents[1]!.start, 5);
   });
 
   test('an error followed by no media ends one hold after it', () => {
