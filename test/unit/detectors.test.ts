@@ -295,8 +295,8 @@ describe('loudness', () => {
     feedAudio(loudnessLong, 0, 30, (t) => (t >= 5 && t < 17 ? { shortTermLufs: -40 } : {}));
     loudnessLong.flush(30);
     const event = assertOneEvent(long.endedEvents, 'loudness', 5, 17, BLOCK);
-    assert.equal(event.detail?.['shortTermLufs'], -40);
-    assert.equal(event.detail?.['direction'], 'too quiet');
+    assert.equal(event.detail?.shortTermLufs, -40);
+    assert.equal(event.detail.direction, 'too quiet');
 
     const short = recorder();
     const loudnessShort = create(short);
@@ -313,7 +313,7 @@ describe('loudness', () => {
     feedAudio(loudness, 32, 40, () => ({}));
     loudness.flush(40);
     const event = assertOneEvent(sink.endedEvents, 'loudness', 20, 32, BLOCK);
-    assert.equal(event.detail?.['direction'], 'too loud');
+    assert.equal(event.detail?.direction, 'too loud');
   });
 
   test('a long silence is not a loudness defect, even with quiet fade windows around it', () => {
@@ -389,7 +389,7 @@ describe('blockiness', () => {
     feedVideo(blockiness, 0, 30, (t) => picture({ blockiness: t >= 20 - 1e-9 && t < 21 - 1e-9 ? 1.8 : 1.1 }));
     blockiness.flush(30);
     const event = assertOneEvent(sink.endedEvents, 'blockiness', 20, 21);
-    near(Number(event.detail?.['baseline']), 1.1, 0.01);
+    near(Number(event.detail?.baseline), 1.1, 0.01);
 
     const high = recorder();
     const highDetector = createBlockinessDetector(defaults, high);
@@ -457,7 +457,7 @@ describe('blur', () => {
     feedVideo(blur, 0, 30, (t) => picture({ detail: t >= 10 - 1e-9 && t < 13 - 1e-9 ? 4 : 20 }));
     blur.flush(30);
     const event = assertOneEvent(sink.endedEvents, 'blur', 10, 13);
-    near(Number(event.detail?.['baseline']), 20, 0.5);
+    near(Number(event.detail?.baseline), 20, 0.5);
   });
 
   test('the blur score is 1 - detail/baseline while blurred and 0 on sharp content', () => {
@@ -566,7 +566,7 @@ describe('decode_error', () => {
     run(decode, 0, 10, [5.0, 5.3, 5.6]);
     decode.flush(10);
     const event = assertOneEvent(sink.endedEvents, 'decode_error', 5.0, 5.6 + FRAME, 1e-6);
-    assert.equal(event.detail?.['errors'], 3);
+    assert.equal(event.detail?.errors, 3);
     assert.equal(sink.startedEvents.length, 1);
     near(sink.startedEvents[0]!.start, 5.0);
   });
@@ -610,7 +610,7 @@ describe('av_sync', () => {
     feedOffsets(avSync, 0, 20, (t) => (t >= 10 - 1e-9 && t < 13 - 1e-9 ? 0.3 : 0.02));
     avSync.flush(20);
     const event = assertOneEvent(sink.endedEvents, 'av_sync', 10, 13);
-    assert.equal(event.detail?.['offsetSeconds'], 0.3);
+    assert.equal(event.detail?.offsetSeconds, 0.3);
   });
 
   test('audio 0.3 s early counts too; 1.5 s of it does not', () => {
@@ -678,7 +678,7 @@ describe('format_change', () => {
     formatChange.onFormat?.(0, format());
     formatChange.onFormat?.(5, format({ audioCodec: null, sampleRate: null, channels: null, channelLayout: null }));
     const event = assertOneEvent(sink.endedEvents, 'format_change', 5, 5);
-    assert.equal(event.detail?.['audioCodec'], 'aac -> none');
+    assert.equal(event.detail?.audioCodec, 'aac -> none');
   });
 });
 
