@@ -397,7 +397,7 @@ describe('helm chart: NetworkPolicies', () => {
     });
     const restricted = networkPolicies(render(['-f', file])).find((p) => p.metadata.name === 'sq-streamqc-operator');
     assert.deepEqual(restricted?.spec.policyTypes, ['Ingress', 'Egress']);
-    const [toAnalyzers, toApiServer] = restricted?.spec.egress ?? [];
+    const [toAnalyzers, toApiServer] = restricted.spec.egress ?? [];
     assert.ok(toAnalyzers, 'an egress rule to the analyzers');
     const analyzer = analyzerPod('news');
     assert.ok(
