@@ -51,7 +51,6 @@ function drift(path: string, schema: SchemaNode, value: unknown): string[] {
 }
 
 const analysis = defaultConfig().analysis;
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- gpu is destructured only to leave it out of the rest
 const { gpu: _gpu, ...analysisWithoutGpu } = analysis;
 
 // Complete values of the API types: the compiler insists on every field of the type, the test on
