@@ -117,13 +117,18 @@ export class CpuFeatureExtractor implements FeatureExtractor {
     return features;
   }
 
-  async extract(frames: readonly LumaFrame[]): Promise<VideoFeatures[]> {
-    return frames.map((f) => this.extractOne(f));
+  extract(frames: readonly LumaFrame[]): Promise<VideoFeatures[]> {
+    // The work is synchronous; the executor still turns a throw into a rejection, as an async method would.
+    return new Promise((resolve) => {
+      resolve(frames.map((f) => this.extractOne(f)));
+    });
   }
 
   reset(): void {
     this.hasPrevious = false;
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }

@@ -248,7 +248,7 @@ export class CustomModelRunner {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`;
-      throw new Error(`${field}.path: ${showValue(resolved.path)} ${why}`);
+      throw new Error(`${field}.path: ${showValue(resolved.path)} ${why}`, { cause: err });
     }
     const { session, executionProvider } = await openSession(bytes, {
       executionProvider: options.executionProvider ?? 'cpu',
@@ -296,8 +296,7 @@ export class CustomModelRunner {
     const scores: number[] = [];
     for (let start = 0; start < frames.length; start += this.runBatch) {
       const count = Math.min(this.runBatch, frames.length - start);
-      for (let i = 0; i < count; i++) {
-        const frame = frames[start + i];
+      for (const [i, frame] of frames.slice(start, start + count).entries()) {
         this.writerFor(frame).write(frame, this.inputData, i * this.frameSize);
       }
       // A fixed-batch model always gets its full batch; the unused tail keeps stale frames.
@@ -322,7 +321,7 @@ export class CustomModelRunner {
       throw new Error(`frame: ${frame.width}x${frame.height} with ${frame.data.length} bytes is not one luma plane`);
     }
     // Sampling tables depend only on the source size, which changes only with the stream's format.
-    if (this.writer === null || this.writer.sourceWidth !== frame.width || this.writer.sourceHeight !== frame.height) {
+    if (this.writer?.sourceWidth !== frame.width || this.writer.sourceHeight !== frame.height) {
       this.writer = new InputWriter(frame.width, frame.height, this.config.input);
     }
     return this.writer;
