@@ -10,7 +10,8 @@
  * creeping ticker), so each frame is also held against a reference (`drift`, see
  * features/stillness.ts), as freezedetect does: a frame more than `noise` from the last
  * keyframe or the last moved frame is motion, and ends a freeze at once. Keyframes re-anchor
- * the reference, so an encoder re-coding a frozen picture does not.
+ * the reference, so an encoder re-coding a frozen picture does not, and drift leaves out the
+ * small, unbiased pixel changes of an encoder refining a frozen picture between keyframes.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
 import { blackOptions, isBlackPicture } from './black.js';

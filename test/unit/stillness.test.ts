@@ -1,7 +1,7 @@
 /** Drift from a held reference (analyzer/features/stillness.ts), on synthetic planes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StillnessMeter } from '../../analyzer/features/stillness.js';
+import { CODING_NOISE_LEVELS, StillnessMeter } from '../../analyzer/features/stillness.js';
 
 const W = 64;
 const H = 32;
@@ -67,5 +67,39 @@ test('the grid samples every 4th pixel of every 4th row', () => {
       false,
     ),
     100,
+  );
+});
+
+test('coding noise is no drift: small changes as often up as down, however long they accumulate', () => {
+  const meter = new StillnessMeter(W, H, 0.255);
+  const still = plane((x, y) => 100 + ((x * 7 + y * 3) % 50));
+  meter.measure(still, false);
+  // An encoder refining the picture: every sampled pixel up or down by up to the coding noise.
+  const sign = (x: number, y: number): number => (((x >> 2) + (y >> 2)) % 2) * 2 - 1;
+  const refined = plane((x, y) => 100 + ((x * 7 + y * 3) % 50) + sign(x, y) * CODING_NOISE_LEVELS);
+  assert.equal(meter.measure(refined, false), 0);
+});
+
+test('a pixel change beyond the coding noise is drift, as is a shift of the whole picture', () => {
+  const meter = new StillnessMeter(W, H, 255);
+  meter.measure(
+    plane(() => 100),
+    false,
+  );
+  // An edge passing one grid column in 16: 40 levels there, nothing elsewhere.
+  assert.equal(
+    meter.measure(
+      plane((x) => (x < 4 ? 140 : 100)),
+      false,
+    ),
+    40 / 16,
+  );
+  // A slow fade: every pixel 1 level brighter.
+  assert.equal(
+    meter.measure(
+      plane(() => 101),
+      false,
+    ),
+    1,
   );
 });
