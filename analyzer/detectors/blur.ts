@@ -7,6 +7,20 @@
  * least minBaselineDetail: a stream of flat content (slates, cartoons) has little detail to
  * lose, and a ratio of nearly nothing is noise. Black frames are not judged and do not teach
  * the baseline (a black picture is black, not blurred).
+ *
+ * The baseline belongs to the shot. A baseline learned across shots cannot tell a cut to a
+ * softer scene from a loss of focus (a dark film scene after a detailed city shot: detail 3.7
+ * against a baseline of 61, flagged for its whole length, while the same frames without the
+ * city shot before them are not), so it starts over at a shot cut (features/shot-cut.ts).
+ * Not while the picture is blurred: a feed out of focus stays out of focus across the cuts of
+ * its programme, and a baseline learned on blurred shots would call it sharp.
+ *
+ * Detail is judged above the coding noise floor: no picture is without detail once coded,
+ * since coding noise and 8-bit rounding leave some (a picture blurred with sigma 6 keeps 1.2 to
+ * 1.4, x264 at 540p). On soft content that floor is a large part of the detail (a dim room:
+ * 2.9 sharp, 1.2 blurred, a ratio of 0.41 that the plain ratio misses), so the ratio compares
+ * the detail above `noiseDetail`: (detail - noise) < (baseline - noise) * ratio. Detailed
+ * content (baselines of 20 to 60) is judged as before.
  */
 import type { VideoFeatures } from '../features/types.js';
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
@@ -17,8 +31,14 @@ import { DefectTracker, defineDetector, type DefectSink, type Detector, type Str
 
 export const blurOptions = {
   enabled: bool(true, "Report loss of detail far below the stream's baseline"),
-  ratio: num(0.4, 0, 1, 'Detail below baseline * ratio is blurred'),
+  ratio: num(0.4, 0, 1, 'Detail below baseline * ratio is blurred (both counted above noiseDetail)'),
   minBaselineDetail: num(2, 0, 1020, 'No detection while the baseline detail (mean absolute Laplacian) is lower'),
+  noiseDetail: num(
+    1,
+    0,
+    1020,
+    'Detail that coding noise leaves in a picture with none of its own; the ratio judges the detail above it',
+  ),
   baselineSeconds: num(30, 1, 3600, "Time constant of the stream's detail baseline", { unit: 's' }),
   relearnSeconds: num(
     120,
@@ -33,10 +53,13 @@ export const blurOptions = {
 
 export type BlurOptions = OptionValues<typeof blurOptions>;
 
-/** How much detail is missing against the baseline: 0 = as sharp as usual, 1 = none left. */
-export function blurScoreOf(detail: number, baseline: number): number {
-  if (!(baseline > 0) || !Number.isFinite(detail)) return 0;
-  return Math.min(1, Math.max(0, 1 - detail / baseline));
+/**
+ * How much detail above the coding noise floor is missing against the baseline: 0 = as sharp
+ * as usual, 1 = none left.
+ */
+export function blurScoreOf(detail: number, baseline: number, noise = 0): number {
+  if (!(baseline > noise) || !Number.isFinite(detail)) return 0;
+  return Math.min(1, Math.max(0, 1 - (detail - noise) / (baseline - noise)));
 }
 
 export interface BlurDetector extends Detector<'blur'> {
@@ -53,20 +76,23 @@ export function createBlurDetector(
   const baseline = new StreamBaseline(options.warmupSeconds);
   let format: StreamFormat | null = null;
   let score = 0;
+  // Whether the last judged frame was blurred: a cut then keeps the baseline.
+  let blurred = false;
 
   const judgeable = (f: VideoFeatures): boolean => Number.isFinite(f.detail) && !isBlackPicture(f, blackPictureRatio);
 
   return {
     type: 'blur',
-    onVideo({ t, duration, features }) {
+    onVideo({ t, duration, features, cut }) {
+      if (cut === true && !blurred) baseline.reset();
       if (!judgeable(features)) return;
       if (!baseline.ready) {
         baseline.add(features.detail, duration, options.baselineSeconds);
         return;
       }
       const reference = baseline.current;
-      score = blurScoreOf(features.detail, reference);
-      const blurred = reference >= options.minBaselineDetail && features.detail < reference * options.ratio;
+      score = blurScoreOf(features.detail, reference, options.noiseDetail);
+      blurred = reference >= options.minBaselineDetail && score > 1 - options.ratio;
       tracker.update(t, duration, blurred, () => ({ detail: features.detail, baseline: reference }));
       baseline.add(features.detail, duration, blurred ? options.relearnSeconds : options.baselineSeconds);
     },
@@ -76,6 +102,7 @@ export function createBlurDetector(
         tracker.close(t);
         baseline.reset();
         score = 0;
+        blurred = false;
       }
       format = { ...next };
     },
@@ -94,5 +121,6 @@ export function createBlurDetector(
 export const blurDetector = defineDetector({
   type: 'blur',
   options: blurOptions,
+  needs: () => ({ shotCuts: true }),
   create: (options, { sink, blackPictureRatio }) => createBlurDetector(options, sink, blackPictureRatio),
 });

@@ -40,6 +40,8 @@ export interface VideoObservation {
    * NaN or absent when there is no reference yet.
    */
   drift?: number;
+  /** This frame starts a new shot (features/shot-cut.ts); absent unless a detector needs shot cuts. */
+  cut?: boolean;
 }
 
 /** Audio measurements for one block of samples (about 21 ms), as detectors see them. */
@@ -119,6 +121,8 @@ export interface SharedSettings {
 export interface DetectorNeeds {
   /** VideoObservation.drift, its reference re-anchored once a frame moves past this mean luma difference. */
   drift?: { reanchorAbove: number };
+  /** VideoObservation.cut. */
+  shotCuts?: boolean;
 }
 
 /** What a detector is given when it is built for one stream. */

@@ -110,6 +110,7 @@ export function needsOf<L extends DetectorList>(list: L, config: DetectorsConfig
     const drift = detector.needs?.(options).drift;
     // One stillness meter serves all: the lowest floor re-anchors for every reader of drift.
     if (drift && !(needs.drift && needs.drift.reanchorAbove <= drift.reanchorAbove)) needs.drift = drift;
+    if (detector.needs?.(options).shotCuts) needs.shotCuts = true;
   }
   return needs;
 }

@@ -11,6 +11,7 @@ import type { DefectSink, DefectType } from '../detectors/types.js';
 import type { DetectorSetup } from '../detectors/index.js';
 import type { WallClock } from '../ingest/timeline.js';
 import { CpuFeatureExtractor } from './cpu.js';
+import { ShotCutMeter } from './shot-cut.js';
 import { StillnessMeter } from './stillness.js';
 import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './types.js';
 // The ONNX modules (native onnxruntime) load only when a config asks for them.
@@ -40,7 +41,7 @@ export function analysisGeometry(
 /** Where the stage's results go. */
 export interface VideoStageOutputs {
   /** One analysed frame, in presentation order. */
-  features(t: number, duration: number, features: VideoFeatures, keyframe: boolean, drift: number): void;
+  features(t: number, duration: number, features: VideoFeatures, keyframe: boolean, drift: number, cut: boolean): void;
   /** Seconds of feature work per frame. */
   processed(seconds: number): void;
   /** A finite input: hold the decoder back (its pipe fills), or let it go on. */
@@ -69,9 +70,10 @@ interface UserModel {
 
 export class VideoStage {
   private readonly stillness: StillnessMeter | null;
+  private readonly shotCuts: ShotCutMeter | null;
   private readonly models: UserModel[] = [];
   /** Frames waiting for the next batch, with what the features output needs of each. */
-  private pending: { frame: LumaFrame; t: number; keyframe: boolean; drift: number }[] = [];
+  private pending: { frame: LumaFrame; t: number; keyframe: boolean; drift: number; cut: boolean }[] = [];
   private inFlight: Promise<void> = Promise.resolve();
   private batchesInFlight = 0;
   private lastFrameWall = 0;
@@ -93,6 +95,7 @@ export class VideoStage {
     // Drift is measured only while an enabled detector reads it.
     const drift = options.setup.drift;
     this.stillness = drift ? new StillnessMeter(geometry.width, geometry.height, drift.reanchorAbove) : null;
+    this.shotCuts = options.setup.shotCuts ? new ShotCutMeter(geometry.width, geometry.height) : null;
   }
 
   /** Builds the stage for a probed video of `width` x `height`; loads the ONNX runtime and user models when configured. */
@@ -136,6 +139,7 @@ export class VideoStage {
     this.lagAnchor = null;
     this.extractor.reset();
     this.stillness?.reset();
+    this.shotCuts?.reset();
   }
 
   /**
@@ -148,15 +152,16 @@ export class VideoStage {
       return false;
     const frame: LumaFrame = { width: this.geometry.width, height: this.geometry.height, data: luma };
     const drift = this.stillness?.measure(luma, keyframe) ?? Number.NaN;
+    const cut = this.shotCuts?.measure(luma) ?? false;
     if (this.cpu && this.models.length === 0) {
       const t0 = process.hrtime.bigint();
       const features = this.cpu.extractOne(frame);
       this.options.outputs.processed(Number(process.hrtime.bigint() - t0) / 1e9);
-      this.options.outputs.features(t, duration, features, keyframe, drift);
+      this.options.outputs.features(t, duration, features, keyframe, drift, cut);
       return true;
     }
     // Batched path (ONNX graph and/or user models): frames are copied into the batch.
-    this.pending.push({ frame: { ...frame, data: luma.slice() }, t, keyframe, drift });
+    this.pending.push({ frame: { ...frame, data: luma.slice() }, t, keyframe, drift, cut });
     if (this.pending.length >= this.batchSize) this.flushBatch(duration);
     return true;
   }
@@ -220,9 +225,9 @@ export class VideoStage {
           Promise.all(this.models.map((m) => m.runner.score(frames))),
         ]);
         const per = Number(process.hrtime.bigint() - t0) / 1e9 / frames.length;
-        batch.forEach(({ t, keyframe, drift }, i) => {
+        batch.forEach(({ t, keyframe, drift, cut }, i) => {
           outputs.processed(per);
-          if (features[i]) outputs.features(t, duration, features[i], keyframe, drift);
+          if (features[i]) outputs.features(t, duration, features[i], keyframe, drift, cut);
           this.models.forEach((m, k) => {
             const score = scores[k]?.[i];
             if (score === undefined) return;

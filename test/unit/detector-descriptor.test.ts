@@ -127,7 +127,7 @@ describe('a detector is one descriptor and one line in the list', () => {
 });
 
 describe('what the analysis reads from the detectors', () => {
-  test("the default setup: black's dark level, clipping's level, stall's reconnect and freeze's drift floor", () => {
+  test("the default setup: black's dark level, clipping's level, stall's reconnect, freeze's drift floor and blur's shot cuts", () => {
     const setup = detectorSetupOf(defaultDetectorsConfig());
     assert.deepEqual(setup, {
       blackPictureRatio: 0.98,
@@ -135,6 +135,7 @@ describe('what the analysis reads from the detectors', () => {
       clipLevel: 10 ** (-1 / 20),
       reconnectAfter: 10,
       drift: { reanchorAbove: 0.255 },
+      shotCuts: true,
     });
   });
 
@@ -151,7 +152,13 @@ describe('what the analysis reads from the detectors', () => {
     assert.equal(setup.drift, undefined);
   });
 
-  test('the blur gauge is what a detector exposes: 0 on sharp content, 0.75 once detail falls to a quarter', () => {
+  test('shot cuts are measured only while blur is enabled', () => {
+    const config = defaultDetectorsConfig();
+    config.blur.enabled = false;
+    assert.equal(detectorSetupOf(config).shotCuts, undefined);
+  });
+
+  test('the blur gauge is what a detector exposes: 0 on sharp content, 0.79 once detail falls to a quarter', () => {
     const detectors = createDetectors(defaultDetectorsConfig(), recorder().sink);
     const blurGauges = (): number[] => detectors.flatMap((d) => d.gauges?.().blur ?? []);
     const gaugeNear = (expected: number): void => {
@@ -164,6 +171,7 @@ describe('what the analysis reads from the detectors', () => {
     feedVideo(detectors, 0, 10, () => MOVING);
     gaugeNear(0);
     feedVideo(detectors, 10, 11, () => ({ ...MOVING, detail: 5 }));
-    gaugeNear(0.75);
+    // 1 - (5 - 1) / (20 - 1): the detail above the coding noise floor (noiseDetail 1) that is gone.
+    gaugeNear(1 - 4 / 19);
   });
 });

@@ -460,13 +460,57 @@ describe('blur', () => {
     near(Number(event.detail?.baseline), 20, 0.5);
   });
 
-  test('the blur score is 1 - detail/baseline while blurred and 0 on sharp content', () => {
+  test('the blur score is the share of detail above the noise floor that is missing, 0 on sharp content', () => {
     const sink = recorder();
     const blur = createBlurDetector(defaults, sink);
     feedVideo(blur, 0, 10, always(picture({ detail: 20 })));
     near(blur.blurScore(), 0);
     feedVideo(blur, 10, 11, always(picture({ detail: 5 })));
-    near(blur.blurScore(), 0.75, 0.01);
+    // 1 - (5 - 1) / (20 - 1), with the default noiseDetail of 1.
+    near(blur.blurScore(), 1 - 4 / 19, 0.01);
+  });
+
+  /** Feeds frames like feedVideo, marking the frame at `cutAt` as the first of a new shot. */
+  function feedShots(blur: Detector, to: number, cutAt: number, detail: (t: number) => number): void {
+    for (let i = 0; i < Math.round(to * FPS); i++) {
+      const t = i / FPS;
+      blur.onVideo?.({ t, duration: FRAME, features: picture({ detail: detail(t) }), cut: Math.abs(t - cutAt) < 1e-9 });
+    }
+  }
+
+  test('a cut to softer content starts the baseline over: the soft shot is no blur', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    // A detailed city shot (detail 60), then a dim room (4) from the cut at 8 s.
+    feedShots(blur, 30, 8, (t) => (t < 8 - 1e-9 ? 60 : 4));
+    blur.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('without the cut the same drop of detail is blur', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    feedShots(blur, 30, -1, (t) => (t < 8 - 1e-9 ? 60 : 4));
+    blur.flush(30);
+    assertOneEvent(sink.endedEvents, 'blur', 8, 30);
+  });
+
+  test('a cut while the picture is blurred keeps the baseline: blur goes on across the cut', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    // Sharp (20) to 10 s, out of focus (4) after, with a cut at 12 s inside the blur.
+    feedShots(blur, 30, 12, (t) => (t < 10 - 1e-9 ? 20 : 4));
+    blur.flush(30);
+    assertOneEvent(sink.endedEvents, 'blur', 10, 30);
+  });
+
+  test('soft content: the ratio judges the detail above the coding noise floor', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    // Measured on a dim room: 2.9 sharp, 1.2 blurred (a plain ratio of 0.41, over 0.4).
+    feedVideo(blur, 0, 30, (t) => picture({ detail: t >= 10 - 1e-9 && t < 13 - 1e-9 ? 1.2 : 2.9 }));
+    blur.flush(30);
+    assertOneEvent(sink.endedEvents, 'blur', 10, 13);
   });
 
   test('1.5 s of blur is not reported', () => {
