@@ -1,0 +1,121 @@
+/**
+ * Blur and freeze on real footage (issue 13): the findings a new user made on real camera
+ * footage, each reproduced on clips cut together here from the cached real sources (tuned
+ * sources only: city-night, a detailed night city, and ball-throw, a dim room) and run
+ * through the CLI as a user would.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fetchRealFootage, REAL_SOURCES, type RealSource } from '../bench/accuracy/real-footage.js';
+import { runCommand } from '../media/fixtures.js';
+import { runCli, type CliResult } from '../analyzer/run-cli.js';
+
+const FPS = 25;
+/** city-night lasts 7.6 s at 25 fps; the cut to the next shot falls there. */
+const CITY_SECONDS = 7.6;
+const ENCODE = ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-pix_fmt', 'yuv420p', '-an'];
+
+let dir = '';
+let city = '';
+let ball = '';
+
+function source(id: string): RealSource {
+  const s = REAL_SOURCES.find((x) => x.id === id);
+  assert.ok(s, `real source ${id}`);
+  assert.ok(!s.heldOut, `${id} is a tuned source`);
+  return s;
+}
+
+before(async () => {
+  const files = await fetchRealFootage(undefined, [source('city-night'), source('ball-throw')]);
+  city = files[0]?.file ?? '';
+  ball = files[1]?.file ?? '';
+  dir = mkdtempSync(join(tmpdir(), 'streamqc-real-detectors-'));
+});
+
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Encodes `graph` (inputs [0:v] city-night, [1:v] ball-throw; output [v]) into dir/name.mp4. */
+async function build(name: string, graph: string, encode: readonly string[]): Promise<string> {
+  const out = join(dir, `${name}.mp4`);
+  await runCommand(
+    'ffmpeg',
+    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', city, '-i', ball].concat([
+      '-filter_complex',
+      graph,
+      '-map',
+      '[v]',
+      ...encode,
+      out,
+    ]),
+    { timeoutMs: 300_000, what: `building ${name}` },
+  );
+  return out;
+}
+
+async function analyze(file: string): Promise<CliResult> {
+  const result = await runCli(['analyze', file, '--format', 'jsonl'], 300_000);
+  assert.equal(result.code, 0, result.stderr.slice(-2000));
+  return result;
+}
+
+function eventsOf(result: CliResult, type: string): { start: number; end: number }[] {
+  return result.events.filter((e) => e.type === type).map(({ start, end }) => ({ start, end }));
+}
+
+/** The dim room at 960x540: 4:3 pictures pillarboxed to 16:9, as a broadcaster would. */
+const ROOM = `scale=720:540,setsar=1,pad=960:540:120:0,fps=${FPS},format=yuv420p`;
+const CITY = `scale=960:540,setsar=1,fps=${FPS},format=yuv420p`;
+
+test('a cut from a detailed city shot to a dim room is no blur: the room is judged after the city as before it', async () => {
+  // Room, city, room: the same room frames before and after the detailed shot.
+  const clip = await build(
+    'room-city-room',
+    `[1:v]${ROOM},split[r1][r2];[0:v]${CITY}[c];[r1][c][r2]concat=n=3:v=1:a=0[v]`,
+    [...ENCODE, '-crf', '20'],
+  );
+  const result = await analyze(clip);
+  assert.deepEqual(eventsOf(result, 'blur'), []);
+});
+
+test('sigma 6 blur on the pillarboxed dim room after a cut from the city is one blur event, found within 1 s', async () => {
+  // The room follows the city at 7.6 s; it is blurred from 5 s to 8 s into the room.
+  const from = CITY_SECONDS + 5;
+  const to = CITY_SECONDS + 8;
+  const clip = await build(
+    'city-room-blurred',
+    `[0:v]${CITY}[c];[1:v]${ROOM},gblur=sigma=6:enable='between(t,5,8)'[r];[c][r]concat=n=2:v=1:a=0[v]`,
+    [...ENCODE, '-crf', '20'],
+  );
+  const result = await analyze(clip);
+  const blur = eventsOf(result, 'blur');
+  assert.equal(blur.length, 1, JSON.stringify(blur));
+  const [event] = blur;
+  assert.ok(
+    event && event.start >= from - 0.05 && event.start <= from + 1,
+    `blur found at ${event?.start}, blurred from ${from}`,
+  );
+  assert.ok(Math.abs(event.end - to) <= 0.5, `blur ends at ${event.end}, sharp again from ${to}`);
+});
+
+test('a detailed city picture frozen across keyframes and refined by x264 is a freeze from its first frozen frame', async () => {
+  // city-night played twice; frames 76 to 199 repeat frame 75: frozen from 3.0 s to 8.0 s,
+  // across the keyframes at 2 s, 4 s and 6 s, encoded at a moderate 1 Mb/s.
+  const clip = await build(
+    'city-frozen',
+    `[0:v]loop=loop=1:size=${Math.round(CITY_SECONDS * FPS)},scale=720:404,setsar=1,fps=${FPS},split[a][b];` +
+      '[a][b]freezeframes=first=76:last=199:replace=75,format=yuv420p[v]',
+    [...ENCODE, '-b:v', '1M'],
+  );
+  const result = await analyze(clip);
+  const freeze = eventsOf(result, 'freeze');
+  assert.equal(freeze.length, 1, JSON.stringify(freeze));
+  const [event] = freeze;
+  assert.ok(event && Math.abs(event.start - 3) <= 0.2, `freeze from ${event?.start}, frozen from 3.0`);
+  assert.ok(Math.abs(event.end - 8) <= 0.2, `freeze ends at ${event.end}, moving again from 8.0`);
+});
