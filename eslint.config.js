@@ -39,6 +39,8 @@ export default tseslint.config(
       // they are plain JSON on the wire and the library serialises object literals itself; every
       // manifest here is an object literal by design.
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
+      // `const { gpu: _gpu, ...rest } = spec` names a field only to leave it out of the rest.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
       '@typescript-eslint/no-misused-spread': [
         'error',
         {

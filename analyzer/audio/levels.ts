@@ -38,7 +38,7 @@ export function measureLevels(
     let sumOfSquares = 0;
     let clipped = 0;
     for (let i = c; i < interleaved.length; i += channels) {
-      const x = interleaved[i];
+      const x = interleaved[i] ?? 0;
       const a = Math.abs(x);
       if (a > peak) peak = a;
       if (a >= clipLevel) clipped++;

@@ -140,8 +140,8 @@ class GatedLoudnessHistogram {
     const lufs = loudnessOfEnergy(energy);
     if (!(lufs > ABSOLUTE_GATE_LUFS)) return;
     const bin = Math.min(HISTOGRAM_BINS - 1, Math.floor((lufs - ABSOLUTE_GATE_LUFS) * BINS_PER_LU));
-    this.counts[bin] += 1;
-    this.energies[bin] += energy;
+    this.counts[bin] = (this.counts[bin] ?? 0) + 1;
+    this.energies[bin] = (this.energies[bin] ?? 0) + energy;
     this.totalEnergy += energy;
     this.totalCount += 1;
   }
@@ -166,8 +166,8 @@ class GatedLoudnessHistogram {
     let energy = 0;
     let count = 0;
     for (let bin = this.firstBinAbove(relativeLu); bin < HISTOGRAM_BINS; bin++) {
-      energy += this.energies[bin];
-      count += this.counts[bin];
+      energy += this.energies[bin] ?? 0;
+      count += this.counts[bin] ?? 0;
     }
     return count > 0 ? loudnessOfEnergy(energy / count) : -Infinity;
   }
@@ -180,7 +180,7 @@ class GatedLoudnessHistogram {
     if (this.totalCount === 0) return 0;
     const first = this.firstBinAbove(relativeLu);
     let count = 0;
-    for (let bin = first; bin < HISTOGRAM_BINS; bin++) count += this.counts[bin];
+    for (let bin = first; bin < HISTOGRAM_BINS; bin++) count += this.counts[bin] ?? 0;
     if (count === 0) return 0;
     // Percentile p is the value at sorted index round((count - 1) * p), as libebur128 reads it.
     const low = this.loudnessAtRank(first, Math.round((count - 1) * lowPercentile));
@@ -191,7 +191,7 @@ class GatedLoudnessHistogram {
   private loudnessAtRank(first: number, rank: number): number {
     let seen = 0;
     for (let bin = first; bin < HISTOGRAM_BINS; bin++) {
-      seen += this.counts[bin];
+      seen += this.counts[bin] ?? 0;
       if (seen > rank) return ABSOLUTE_GATE_LUFS + (bin + 0.5) / BINS_PER_LU;
     }
     return HISTOGRAM_TOP_LUFS;
@@ -329,17 +329,17 @@ export class LoudnessMeter {
     const { b0: hb0, a1: ha1, a2: ha2 } = this.highPass;
     let weighted = 0;
     for (let c = 0; c < channels; c++) {
-      const weight = this.channelWeights[c];
+      const weight = this.channelWeights[c] ?? 0;
       if (weight === 0) continue;
       const s = 4 * c;
-      let s1 = state[s];
-      let s2 = state[s + 1];
-      let h1 = state[s + 2];
-      let h2 = state[s + 3];
+      let s1 = state[s] ?? 0;
+      let s2 = state[s + 1] ?? 0;
+      let h1 = state[s + 2] ?? 0;
+      let h2 = state[s + 3] ?? 0;
       let sum = 0;
       const end = (firstFrame + frames) * channels;
       for (let i = firstFrame * channels + c; i < end; i += channels) {
-        const x = interleaved[i];
+        const x = interleaved[i] ?? 0;
         const y = b0 * x + s1;
         s1 = b1 * x - a1 * y + s2;
         s2 = b2 * x - a2 * y;
@@ -376,7 +376,7 @@ export class LoudnessMeter {
     let momentarySum = 0;
     let shortTermSum = 0;
     for (let age = 0; age < this.completedSubBlocks; age++) {
-      const sum = ring[(this.ringNext - 1 - age + SHORT_TERM_SUB_BLOCKS) % SHORT_TERM_SUB_BLOCKS];
+      const sum = ring[(this.ringNext - 1 - age + SHORT_TERM_SUB_BLOCKS) % SHORT_TERM_SUB_BLOCKS] ?? 0;
       if (age < MOMENTARY_SUB_BLOCKS) momentarySum += sum;
       shortTermSum += sum;
     }

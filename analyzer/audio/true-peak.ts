@@ -23,13 +23,18 @@ const TAPS = 12;
 /** Samples of history the filter needs from the previous block. */
 const HISTORY = TAPS - 1;
 
+/** One polyphase branch of the interpolation filter: TAPS coefficients. */
+type Phase = readonly [number, number, number, number, number, number, number, number, number, number, number, number];
+/** Half a mirrored phase pair: TAPS / 2 coefficients. */
+type HalfPhase = readonly [number, number, number, number, number, number];
+
 // BS.1770-4 Annex 2, phases 0 and 1, applied as y[n] = sum over k of h[k] x[n - k]. The 48-tap
 // prototype is symmetric, so phase 3 is phase 0 reversed and phase 2 is phase 1 reversed.
-const ANNEX2_PHASE_0 = [
+const ANNEX2_PHASE_0: Phase = [
   0.001708984375, 0.010986328125, -0.0196533203125, 0.033203125, -0.0594482421875, 0.1373291015625, 0.97216796875,
   -0.102294921875, 0.047607421875, -0.026611328125, 0.014892578125, -0.00830078125,
 ];
-const ANNEX2_PHASE_1 = [
+const ANNEX2_PHASE_1: Phase = [
   -0.0291748046875, 0.029296875, -0.0517578125, 0.089111328125, -0.16650390625, 0.465087890625, 0.77978515625,
   -0.2003173828125, 0.1015625, -0.0582275390625, 0.0330810546875, -0.0189208984375,
 ];
@@ -40,14 +45,11 @@ const ANNEX2_PHASE_1 = [
  * and max(|p|, |q|) = |(p + q) / 2| + |(p - q) / 2|. So one pass of 6 + 6 multiplies per pair
  * yields the larger of both phases: 24 multiplies per sample instead of 48.
  */
-function mirroredPair(phase: readonly number[]): { even: number[]; odd: number[] } {
-  const even: number[] = [];
-  const odd: number[] = [];
-  for (let k = 0; k < TAPS / 2; k++) {
-    even.push((phase[k] + phase[TAPS - 1 - k]) / 2);
-    odd.push((phase[k] - phase[TAPS - 1 - k]) / 2);
-  }
-  return { even, odd };
+function mirroredPair([h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11]: Phase): { even: HalfPhase; odd: HalfPhase } {
+  return {
+    even: [(h0 + h11) / 2, (h1 + h10) / 2, (h2 + h9) / 2, (h3 + h8) / 2, (h4 + h7) / 2, (h5 + h6) / 2],
+    odd: [(h0 - h11) / 2, (h1 - h10) / 2, (h2 - h9) / 2, (h3 - h8) / 2, (h4 - h7) / 2, (h5 - h6) / 2],
+  };
 }
 
 const PAIR_0_3 = mirroredPair(ANNEX2_PHASE_0);
@@ -113,24 +115,24 @@ export class TruePeakMeter {
   private oversampledPeak(interleaved: Float32Array, channel: number, channels: number): number {
     const history = this.history;
     const h = channel * HISTORY;
-    let x11 = history[h];
-    let x10 = history[h + 1];
-    let x9 = history[h + 2];
-    let x8 = history[h + 3];
-    let x7 = history[h + 4];
-    let x6 = history[h + 5];
-    let x5 = history[h + 6];
-    let x4 = history[h + 7];
-    let x3 = history[h + 8];
-    let x2 = history[h + 9];
-    let x1 = history[h + 10];
+    let x11 = history[h] ?? 0;
+    let x10 = history[h + 1] ?? 0;
+    let x9 = history[h + 2] ?? 0;
+    let x8 = history[h + 3] ?? 0;
+    let x7 = history[h + 4] ?? 0;
+    let x6 = history[h + 5] ?? 0;
+    let x5 = history[h + 6] ?? 0;
+    let x4 = history[h + 7] ?? 0;
+    let x3 = history[h + 8] ?? 0;
+    let x2 = history[h + 9] ?? 0;
+    let x1 = history[h + 10] ?? 0;
     const [e0, e1, e2, e3, e4, e5] = PAIR_0_3.even;
     const [o0, o1, o2, o3, o4, o5] = PAIR_0_3.odd;
     const [f0, f1, f2, f3, f4, f5] = PAIR_1_2.even;
     const [p0, p1, p2, p3, p4, p5] = PAIR_1_2.odd;
     let peak = 0;
     for (let i = channel; i < interleaved.length; i += channels) {
-      const x0 = interleaved[i];
+      const x0 = interleaved[i] ?? 0;
       const u0 = x0 + x11;
       const u1 = x1 + x10;
       const u2 = x2 + x9;
@@ -185,7 +187,7 @@ export class TruePeakMeter {
 function samplePeak(interleaved: Float32Array, channel: number, channels: number): number {
   let peak = 0;
   for (let i = channel; i < interleaved.length; i += channels) {
-    const a = Math.abs(interleaved[i]);
+    const a = Math.abs(interleaved[i] ?? 0);
     if (a > peak) peak = a;
   }
   return peak;

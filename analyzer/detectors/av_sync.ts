@@ -20,6 +20,13 @@ const DRIFT_WINDOW = 30;
 /** Seconds of a session's offsets whose median is its baseline. */
 const BASELINE_SECONDS = 3;
 
+/** The middle offset (the upper middle of an even count); the callers never pass none. */
+function medianOf(offsets: readonly number[]): number {
+  const median = [...offsets].sort((a, b) => a - b)[offsets.length >> 1];
+  if (median === undefined) throw new Error('av_sync: the median of no offsets is undefined');
+  return median;
+}
+
 /**
  * The drift the av_sync detector judges, from the raw offsets the decoder reports. A raw
  * offset includes the video decoder's constant delay (frame threads, reordering), so drift is
@@ -43,12 +50,11 @@ export class AvSyncDrift {
   push(offset: number, frameRate: number): number | null {
     this.window.push(offset);
     if (this.window.length > DRIFT_WINDOW) this.window.shift();
-    const median = [...this.window].sort((a, b) => a - b)[this.window.length >> 1];
+    const median = medianOf(this.window);
     if (this.baseline === null) {
       this.baselineSamples.push(offset);
       if (this.baselineSamples.length < BASELINE_SECONDS * frameRate) return null;
-      const sorted = [...this.baselineSamples].sort((a, b) => a - b);
-      this.baseline = sorted[sorted.length >> 1];
+      this.baseline = medianOf(this.baselineSamples);
     }
     return median - this.baseline;
   }

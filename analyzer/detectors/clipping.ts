@@ -48,13 +48,15 @@ export function createClippingDetector(options: ClippingOptions, sink: DefectSin
         inWindow += clippedSamples;
       }
       // Block resolution: a block counts while it started less than one window before this one.
-      while (recent.length > 0 && t - recent[0].t >= options.windowSeconds - 1e-9) {
+      while (recent[0] !== undefined && t - recent[0].t >= options.windowSeconds - 1e-9) {
         inWindow -= recent[0].samples;
         recent.shift();
       }
-      if (inWindow >= options.minSamples) {
-        const first = recent[0];
-        lastClippedEnd = recent[recent.length - 1].end;
+      // minSamples >= 1, so a window that reaches it holds at least one block.
+      const first = recent[0];
+      const last = recent.at(-1);
+      if (first !== undefined && last !== undefined && inWindow >= options.minSamples) {
+        lastClippedEnd = last.end;
         tracker.update(first.t, lastClippedEnd - first.t, true, () => ({ clippedSamples: inWindow }));
         return;
       }

@@ -60,16 +60,14 @@ export function createDecodeErrorDetector(
     type: 'decode_error',
     onDecodeError(t, message) {
       advance(t, false);
-      if (burst === null) {
-        burst = {
-          event: { type: 'decode_error', start: t, end: null },
-          reported: false,
-          errors: 0,
-          lastError: t,
-          lastMessage: message,
-          cleanAt: null,
-        };
-      }
+      burst ??= {
+        event: { type: 'decode_error', start: t, end: null },
+        reported: false,
+        errors: 0,
+        lastError: t,
+        lastMessage: message,
+        cleanAt: null,
+      };
       burst.errors++;
       burst.lastError = Math.max(burst.lastError, t);
       burst.lastMessage = message;

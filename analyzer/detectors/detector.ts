@@ -181,7 +181,7 @@ export class DefectTracker<T extends string = string> {
     if (bad) {
       this.goodRun = 0;
       this.firstGood = null;
-      if (this.firstBad === null) this.firstBad = t;
+      this.firstBad ??= t;
       if (!this.active && t + duration - this.firstBad >= this.minDuration - 1e-9) {
         this.active = { type: this.type, start: this.firstBad, end: null, detail: detail?.() };
         this.sink.started({ ...this.active });
@@ -189,7 +189,7 @@ export class DefectTracker<T extends string = string> {
       return;
     }
     if (this.firstBad === null) return;
-    if (this.firstGood === null) this.firstGood = t;
+    this.firstGood ??= t;
     this.goodRun++;
     if (this.goodRun >= this.clearAfter) this.close(this.firstGood);
   }

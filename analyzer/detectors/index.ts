@@ -74,7 +74,9 @@ function optionsOf<L extends DetectorList>(
   config: DetectorsConfigOf<L>,
   detector: L[number],
 ): OptionValues<DetectorOptionTable> {
-  return (config as Record<string, OptionValues<DetectorOptionTable>>)[detector.type];
+  const options = (config as Record<string, OptionValues<DetectorOptionTable>>)[detector.type];
+  if (options === undefined) throw new Error(`detectors.${detector.type}: missing from the configuration`);
+  return options;
 }
 
 /**

@@ -31,14 +31,14 @@ export function computeFeatures(
     let rowDiff = 0;
     if (previous) {
       for (let i = start; i < end; i++) {
-        const v = data[i];
+        const v = data[i] ?? 0;
         rowSum += v;
         rowDark += v <= dark ? 1 : 0;
-        rowDiff += Math.abs(v - previous[i]);
+        rowDiff += Math.abs(v - (previous[i] ?? 0));
       }
     } else {
       for (let i = start; i < end; i++) {
-        const v = data[i];
+        const v = data[i] ?? 0;
         rowSum += v;
         rowDark += v <= dark ? 1 : 0;
       }
@@ -68,15 +68,15 @@ export function computeFeatures(
     let rowVertical = 0;
     let rowHorizontal = 0;
     for (let i = row + 1; i < end; i++) {
-      const c = data[i];
-      const west = data[i - 1];
-      const north = data[i - w];
-      rowLap += Math.abs(4 * c - west - data[i + 1] - north - data[i + w]);
+      const c = data[i] ?? 0;
+      const west = data[i - 1] ?? 0;
+      const north = data[i - w] ?? 0;
+      rowLap += Math.abs(4 * c - west - (data[i + 1] ?? 0) - north - (data[i + w] ?? 0));
       rowVertical += Math.abs(c - north);
       rowHorizontal += Math.abs(c - west);
     }
     let rowEdge = 0;
-    for (let i = row + period; i < end; i += period) rowEdge += Math.abs(data[i] - data[i - 1]);
+    for (let i = row + period; i < end; i += period) rowEdge += Math.abs((data[i] ?? 0) - (data[i - 1] ?? 0));
     lapSum += rowLap;
     edgeSum += rowEdge;
     innerSum += rowHorizontal - rowEdge;
@@ -117,13 +117,18 @@ export class CpuFeatureExtractor implements FeatureExtractor {
     return features;
   }
 
-  async extract(frames: readonly LumaFrame[]): Promise<VideoFeatures[]> {
-    return frames.map((f) => this.extractOne(f));
+  extract(frames: readonly LumaFrame[]): Promise<VideoFeatures[]> {
+    // The work is synchronous; the executor still turns a throw into a rejection, as an async method would.
+    return new Promise((resolve) => {
+      resolve(frames.map((f) => this.extractOne(f)));
+    });
   }
 
   reset(): void {
     this.hasPrevious = false;
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }

@@ -71,16 +71,19 @@ class InputWriter {
     const gain = this.gain;
     const bias = this.bias;
     for (let y = 0; y < oh; y++) {
-      const r0 = this.ys.lo[y] * sw;
-      const r1 = this.ys.hi[y] * sw;
-      const fy = this.ys.frac[y];
+      const r0 = (this.ys.lo[y] ?? 0) * sw;
+      const r1 = (this.ys.hi[y] ?? 0) * sw;
+      const fy = this.ys.frac[y] ?? 0;
       for (let x = 0; x < ow; x++) {
-        const a = data[r0 + x0[x]];
-        const b = data[r0 + x1[x]];
-        const c = data[r1 + x0[x]];
-        const d = data[r1 + x1[x]];
-        const top = a + (b - a) * fx[x];
-        const bottom = c + (d - c) * fx[x];
+        const left = x0[x] ?? 0;
+        const right = x1[x] ?? 0;
+        const f = fx[x] ?? 0;
+        const a = data[r0 + left] ?? 0;
+        const b = data[r0 + right] ?? 0;
+        const c = data[r1 + left] ?? 0;
+        const d = data[r1 + right] ?? 0;
+        const top = a + (b - a) * f;
+        const bottom = c + (d - c) * f;
         const v = (top + (bottom - top) * fy) * gain + bias;
         const p = y * ow + x;
         if (channels === 1) target[offset + p] = v;
@@ -245,7 +248,7 @@ export class CustomModelRunner {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`;
-      throw new Error(`${field}.path: ${showValue(resolved.path)} ${why}`);
+      throw new Error(`${field}.path: ${showValue(resolved.path)} ${why}`, { cause: err });
     }
     const { session, executionProvider } = await openSession(bytes, {
       executionProvider: options.executionProvider ?? 'cpu',
@@ -293,8 +296,7 @@ export class CustomModelRunner {
     const scores: number[] = [];
     for (let start = 0; start < frames.length; start += this.runBatch) {
       const count = Math.min(this.runBatch, frames.length - start);
-      for (let i = 0; i < count; i++) {
-        const frame = frames[start + i];
+      for (const [i, frame] of frames.slice(start, start + count).entries()) {
         this.writerFor(frame).write(frame, this.inputData, i * this.frameSize);
       }
       // A fixed-batch model always gets its full batch; the unused tail keeps stale frames.
@@ -319,7 +321,7 @@ export class CustomModelRunner {
       throw new Error(`frame: ${frame.width}x${frame.height} with ${frame.data.length} bytes is not one luma plane`);
     }
     // Sampling tables depend only on the source size, which changes only with the stream's format.
-    if (this.writer === null || this.writer.sourceWidth !== frame.width || this.writer.sourceHeight !== frame.height) {
+    if (this.writer?.sourceWidth !== frame.width || this.writer.sourceHeight !== frame.height) {
       this.writer = new InputWriter(frame.width, frame.height, this.config.input);
     }
     return this.writer;

@@ -27,6 +27,18 @@ export function checkFrame(frame: LumaFrame, geometry: FeatureGeometry, index: n
   }
 }
 
+/** A graph output, which holds one value per frame of the batch, as frame index -> value. */
+function perFrameOutput(results: ort.InferenceSession.ReturnType, name: string): (frame: number) => number {
+  const values = numericOutput(results, name);
+  return (frame) => {
+    const value = values[frame];
+    if (value === undefined) {
+      throw new Error(`onnx output ${name} has ${values.length} values, none for frame ${frame} of the batch`);
+    }
+    return value;
+  };
+}
+
 export class OnnxFeatureExtractor implements FeatureExtractor {
   readonly backend = 'onnx';
   private readonly frameSize: number;
@@ -93,27 +105,28 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
     const features: VideoFeatures[] = [];
     for (let start = 0; start < frames.length; start += this.batchSize) {
       const count = Math.min(this.batchSize, frames.length - start);
-      for (let i = 0; i < count; i++) this.batchData.set(frames[start + i].data, i * this.frameSize);
+      frames.slice(start, start + count).forEach((frame, i) => this.batchData.set(frame.data, i * this.frameSize));
       const results = await this.session.run({
         [FEATURE_GRAPH_INPUTS.frames]: this.batchTensor(count),
         [FEATURE_GRAPH_INPUTS.previous]: this.previousTensor,
       });
-      const meanLuma = numericOutput(results, 'meanLuma');
-      const darkRatio = numericOutput(results, 'darkRatio');
-      const diff = numericOutput(results, 'diff');
-      const detail = numericOutput(results, 'detail');
-      const blockiness = numericOutput(results, 'blockiness');
+      const meanLuma = perFrameOutput(results, 'meanLuma');
+      const darkRatio = perFrameOutput(results, 'darkRatio');
+      const diff = perFrameOutput(results, 'diff');
+      const detail = perFrameOutput(results, 'detail');
+      const blockiness = perFrameOutput(results, 'blockiness');
       for (let i = 0; i < count; i++) {
         features.push({
-          meanLuma: meanLuma[i],
-          darkRatio: darkRatio[i],
+          meanLuma: meanLuma(i),
+          darkRatio: darkRatio(i),
           // The graph always has a predecessor to compare with; the first frame of a segment has none.
-          diff: i === 0 && !this.hasPrevious ? Number.NaN : diff[i],
-          detail: detail[i],
-          blockiness: blockiness[i],
+          diff: i === 0 && !this.hasPrevious ? Number.NaN : diff(i),
+          detail: detail(i),
+          blockiness: blockiness(i),
         });
       }
-      this.previousData.set(frames[start + count - 1].data);
+      // The batch's last frame, as copied into the batch above, is the next batch's predecessor.
+      this.previousData.set(this.batchData.subarray((count - 1) * this.frameSize, count * this.frameSize));
       this.hasPrevious = true;
     }
     return features;

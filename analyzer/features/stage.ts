@@ -224,7 +224,8 @@ export class VideoStage {
           outputs.processed(per);
           if (features[i]) outputs.features(t, duration, features[i], keyframe, drift);
           this.models.forEach((m, k) => {
-            const score = scores[k][i];
+            const score = scores[k]?.[i];
+            if (score === undefined) return;
             m.tracker.update(t, duration, m.above ? score > m.threshold : score < m.threshold, () => ({ score }));
           });
         });

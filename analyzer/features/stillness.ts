@@ -38,7 +38,7 @@ export class StillnessMeter {
     let k = 0;
     for (let y = 0; y < height; y += step) {
       const row = y * width;
-      for (let x = 0; x < width; x += step, k++) sum += Math.abs(luma[row + x] - reference[k]);
+      for (let x = 0; x < width; x += step, k++) sum += Math.abs((luma[row + x] ?? 0) - (reference[k] ?? 0));
     }
     const drift = sum / k;
     if (drift > this.reanchorAbove) this.anchor(luma);
@@ -55,7 +55,7 @@ export class StillnessMeter {
     let k = 0;
     for (let y = 0; y < height; y += step) {
       const row = y * width;
-      for (let x = 0; x < width; x += step, k++) reference[k] = luma[row + x];
+      for (let x = 0; x < width; x += step, k++) reference[k] = luma[row + x] ?? 0;
     }
     this.hasReference = true;
   }

@@ -162,7 +162,7 @@ test('bad usage exits 2 with the usage text', async () => {
   ]) {
     const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(exitLine(r).usage ?? '', /^usage:\n  streamqc analyze INPUT/);
+    assert.match(exitLine(r).usage ?? '', /^usage:\n {2}streamqc analyze INPUT/);
     noStackTrace(r.stderr);
   }
   const scheme = await runCli(['analyze', 'gopher://example/x']);

@@ -36,7 +36,7 @@ test('STREAMQC_LOG_LEVEL is read in any case', async () => {
 test('--help prints the usage on stdout and nothing on stderr', async () => {
   const r = await runCli(['--help']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^usage:\n  streamqc analyze INPUT/);
+  assert.match(r.stdout, /^usage:\n {2}streamqc analyze INPUT/);
   assert.equal(r.stderr, '');
 });
 
@@ -90,9 +90,10 @@ test('an internal error is one JSON line with the stack in a field, exit 70', ()
   assert.equal(r.status, 70);
   const lines = logLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
-  assert.equal(lines[0].msg, 'internal error: an invariant broke');
-  assert.equal(lines[0].exitCode, 70);
-  const err = lines[0].err;
+  const line = lines[0]!;
+  assert.equal(line.msg, 'internal error: an invariant broke');
+  assert.equal(line.exitCode, 70);
+  const err = line.err;
   assert.ok(typeof err === 'object', r.stderr);
   assert.equal(err.type, 'TypeError');
   assert.match(err.stack, /^TypeError: an invariant broke\n\s+at /);

@@ -80,7 +80,7 @@ test(
     );
     // Black from 14 s on the sender's clock until well after we stop.
     const schedule: DefectWindow[] = [{ type: 'black', start: 14, end: 600 }];
-    let signalledAt = 0;
+    let signalledAt: number;
     let sender = startSender(url, schedule, 0);
     const cli = startCli(['analyze', url, '--config', config, '--format', 'jsonl']);
     const seenChildren = new Set<number>();
@@ -115,14 +115,14 @@ test(
       const stoppedAt = Date.now();
       await until('stall active', async () => {
         const m = await get(httpPort, '/metrics');
-        return /streamqc_defect_active\{stream="live-test",type="stall"\} 1/.test(m.body) ? true : undefined;
+        return m.body.includes('streamqc_defect_active{stream="live-test",type="stall"} 1') ? true : undefined;
       });
       assert.equal((await get(httpPort, '/readyz')).status, 503);
       await sleep(Math.max(0, 6000 - (Date.now() - stoppedAt)));
       sender = startSender(url, schedule, 10);
       await until('stall cleared and reconnected', async () => {
         const m = (await get(httpPort, '/metrics')).body;
-        return /streamqc_defect_active\{stream="live-test",type="stall"\} 0/.test(m) &&
+        return m.includes('streamqc_defect_active{stream="live-test",type="stall"} 0') &&
           metricValue(m, 'streamqc_reconnects_total') >= 1
           ? true
           : undefined;
@@ -132,13 +132,13 @@ test(
         'black active',
         async () => {
           const m = await get(httpPort, '/metrics');
-          return /streamqc_defect_active\{stream="live-test",type="black"\} 1/.test(m.body) ? true : undefined;
+          return m.body.includes('streamqc_defect_active{stream="live-test",type="black"} 1') ? true : undefined;
         },
         15_000,
       );
     } catch (err) {
       const status = await get(httpPort, '/status').catch(() => ({ body: 'unavailable' }));
-      throw new Error(`${(err as Error).message}\nstatus: ${status.body}`);
+      throw new Error(`${(err as Error).message}\nstatus: ${status.body}`, { cause: err });
     } finally {
       clearInterval(watch);
       signalledAt = Date.now();

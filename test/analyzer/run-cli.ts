@@ -23,10 +23,10 @@ export function startCli(
   });
   let stdout = '';
   let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
   });
-  child.stderr?.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
   const done = new Promise<CliResult>((resolve) => {
@@ -59,12 +59,13 @@ export async function runCli(args: string[], timeoutMs = 120_000, env: NodeJS.Pr
 /** The one event of `type`, failing with the whole list when there is not exactly one. */
 export function only(result: CliResult, type: string): CliResult['events'][number] {
   const found = result.events.filter((e) => e.type === type);
-  if (found.length !== 1) {
+  const [event, ...others] = found;
+  if (event === undefined || others.length > 0) {
     throw new Error(
       `expected exactly one ${type} event, got ${found.length}: ${JSON.stringify(result.events)}\n${result.stderr.slice(-3000)}`,
     );
   }
-  return found[0];
+  return event;
 }
 
 export interface LogLine {
@@ -104,8 +105,9 @@ export function logLines(stderr: string): LogLine[] {
 /** The log line that says why the run ended (the one carrying the exit code). */
 export function exitLine(result: CliResult): LogLine {
   const lines = logLines(result.stderr).filter((l) => l.exitCode !== undefined);
-  if (lines.length !== 1)
+  const [line, ...others] = lines;
+  if (line === undefined || others.length > 0)
     throw new Error(`expected one log line with an exitCode, got ${lines.length}:\n${result.stderr.slice(-3000)}`);
-  assert.equal(lines[0].exitCode, result.code, 'the exit line names the exit code the process ended with');
-  return lines[0];
+  assert.equal(line.exitCode, result.code, 'the exit line names the exit code the process ended with');
+  return line;
 }

@@ -101,6 +101,7 @@ async function scrapeWhile(port: number, done: Promise<unknown>): Promise<{ stat
   void done.then(() => {
     finished = true;
   });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in done's callback, unseen by narrowing
   while (!finished) {
     for (const path of ['status', 'metrics'] as const) {
       const body = await fetch(`http://127.0.0.1:${port}/${path}`).then(

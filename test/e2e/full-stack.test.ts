@@ -49,7 +49,7 @@ const runnerLog: string[] = [];
 async function kubectl(args: string[], input?: string): Promise<string> {
   return eventually(
     `kubectl ${args.join(' ')}`,
-    async () => {
+    () => {
       const r = spawnSync(clusterTool('kubectl'), ['--kubeconfig', sharedKubeconfigPath(), ...args], {
         encoding: 'utf8',
         input,
@@ -120,7 +120,7 @@ after(async () => {
   await Promise.all(processes.map((p) => terminate(p).catch(() => undefined)));
   sdServer?.closeAllConnections();
   sdServer?.close();
-  if (kc) await deleteNamespaces(kc, namespaces);
+  if (namespaces.length > 0) await deleteNamespaces(kc, namespaces);
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -160,7 +160,7 @@ describe('full stack', () => {
       const manifests = YAML.parseAllDocuments(rendered.stdout)
         .map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec?: unknown } | null)
         .filter((m) => m !== null);
-      const deployment = manifests.find((m) => m!.kind === 'Deployment')!;
+      const deployment = manifests.find((m) => m.kind === 'Deployment');
       assert.ok(deployment, 'the chart renders the operator Deployment');
       // Other test files may have installed the CRD already (with another field manager).
       await kubectl(['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-'], rendered.stdout);
@@ -191,7 +191,7 @@ describe('full stack', () => {
         { env: { ...process.env, ...chartEnv, STREAMQC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] },
       );
       processes.push(operator);
-      operator.stderr?.on('data', (d: Buffer) => {
+      operator.stderr.on('data', (d: Buffer) => {
         operatorLog = (operatorLog + d.toString()).slice(-20_000);
       });
 
@@ -239,7 +239,7 @@ describe('full stack', () => {
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       processes.push(prometheus);
-      prometheus.stderr?.on('data', (d: Buffer) => {
+      prometheus.stderr.on('data', (d: Buffer) => {
         prometheusLog = (prometheusLog + d.toString()).slice(-20_000);
       });
 
@@ -255,12 +255,12 @@ describe('full stack', () => {
       }
       await eventually(
         'an analyzer process for each monitor',
-        async () => {
+        () => {
           const monitors = new Set(runner!.analyzers().map((a) => a.monitor));
           return monitors.has('stream-a') && monitors.has('stream-b');
         },
         60_000,
-      ).catch((err: Error) => assert.fail(`${err.message}${diagnostics()}`));
+      ).catch((err: unknown) => assert.fail(`${(err as Error).message}${diagnostics()}`));
       // The sources start once both analyzers listen. A's black begins 20 s into its stream: both
       // monitors are Running about 6 s after the start, which leaves a wide margin on a loaded machine.
       const sender = (url: string, black: boolean): ChildProcess =>
@@ -288,8 +288,12 @@ describe('full stack', () => {
           plural: PLURAL,
           name,
         })) as StreamMonitor;
-      const check = async <T>(what: string, fn: () => Promise<T | false | undefined | null>, ms: number): Promise<T> =>
-        eventually(what, fn, ms).catch((err: Error) => assert.fail(`${err.message}${diagnostics()}`));
+      const check = async <T>(
+        what: string,
+        fn: () => T | false | undefined | null | Promise<T | false | undefined | null>,
+        ms: number,
+      ): Promise<T> =>
+        eventually(what, fn, ms).catch((err: unknown) => assert.fail(`${(err as Error).message}${diagnostics()}`));
 
       // 5a. Both reach Running with their stream facts (A before its black starts).
       for (const name of ['stream-a', 'stream-b']) {
@@ -302,8 +306,8 @@ describe('full stack', () => {
           60_000,
         );
         assert.equal(m.status?.stream?.resolution, '320x180');
-        assert.equal(m.status?.stream?.frameRate, 25);
-        assert.equal(m.status?.conditions?.find((c) => c.type === 'SourceConnected')?.status, 'True');
+        assert.equal(m.status.stream.frameRate, 25);
+        assert.equal(m.status.conditions?.find((c) => c.type === 'SourceConnected')?.status, 'True');
       }
       t.diagnostic(
         `both monitors Running ${((Date.now() - sendersStarted) / 1000).toFixed(1)} s after the sources started`,
@@ -315,7 +319,7 @@ describe('full stack', () => {
         async () => {
           const events = (await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=stream-a' }))
             .items;
-          return events.some((e) => e.reason === 'DefectStarted' && /black/.test(e.message ?? ''));
+          return events.some((e) => e.reason === 'DefectStarted' && (e.message ?? '').includes('black'));
         },
         60_000,
       );
@@ -326,7 +330,7 @@ describe('full stack', () => {
         30_000,
       );
       assert.ok(
-        !events.some((e) => e.reason === 'DefectStarted' && /black/.test(e.message ?? '')),
+        !events.some((e) => e.reason === 'DefectStarted' && (e.message ?? '').includes('black')),
         `no black on stream-b: ${events.map((e) => `${e.reason}: ${e.message}`).join('; ')}`,
       );
 
@@ -386,8 +390,8 @@ describe('full stack', () => {
               plural: PLURAL,
               name: 'stream-a',
             })
-            .catch((err: { code?: number }) => {
-              if (err.code !== 404) throw err;
+            .catch((err: unknown) => {
+              if ((err as { code?: number }).code !== 404) throw err;
             });
           return true;
         },
@@ -401,7 +405,7 @@ describe('full stack', () => {
       );
       await check(
         'stream-a analyzer stopped',
-        async () => !runner!.analyzers().some((a) => a.monitor === 'stream-a'),
+        () => !runner!.analyzers().some((a) => a.monitor === 'stream-a'),
         30_000,
       );
       const removed = Date.now();

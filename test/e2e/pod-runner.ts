@@ -100,7 +100,7 @@ export class PodRunner {
     if (this.stopped) return;
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
     child.on('exit', (code, signal) => this.log(`analyzer of ${name} exited (${code ?? signal})`));

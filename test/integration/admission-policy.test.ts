@@ -131,14 +131,14 @@ before(async () => {
   // RBAC and the policy take effect when the API server's caches have seen them.
   await eventually(
     'RBAC for alice, bob and carol',
-    async () =>
+    () =>
       can('alice', 'create', RESOURCE) &&
       !can('alice', 'get', `secrets/${SECRET}`) &&
       !can('alice', 'create', 'pods') &&
       can('bob', 'get', `secrets/${SECRET}`) &&
       can('carol', 'create', 'pods'),
   );
-  await eventually('the policy to be enforced', async () =>
+  await eventually('the policy to be enforced', () =>
     create('alice', 'probe', { source: { ...source, credentialsSecretRef: { name: SECRET } } }, true).out.includes(
       `ValidatingAdmissionPolicy '${policyName}'`,
     ),

@@ -177,7 +177,7 @@ describe('test control plane', () => {
       body: { spec: { token: request.status?.token ?? '' } },
     });
     assert.equal(review.status?.authenticated, true, review.status?.error);
-    assert.equal(review.status?.user?.username, `system:serviceaccount:${namespace}:default`);
+    assert.equal(review.status.user?.username, `system:serviceaccount:${namespace}:default`);
   });
 
   it('stores a custom resource that passes its CEL rule, keeps status apart, and rejects one that fails', async () => {
@@ -225,7 +225,7 @@ describe('test control plane', () => {
       const namespace = await freshNamespace('crd');
       const ref = { group, version: 'v1', namespace, plural };
       // The discovery of a new group can lag its Established condition by a moment.
-      await eventually('the valid object to be stored', async () =>
+      await eventually('the valid object to be stored', async (): Promise<unknown> =>
         custom.createNamespacedCustomObject({
           ...ref,
           body: {

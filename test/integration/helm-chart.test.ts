@@ -45,7 +45,7 @@ function render(args: string[] = []): Manifest[] {
 function only(manifests: Manifest[], kind: string, name?: string): Manifest {
   const found = manifests.filter((m) => m.kind === kind && (name === undefined || m.metadata.name === name));
   assert.equal(found.length, 1, `expected one ${kind}${name ? ` ${name}` : ''}, got ${found.length}`);
-  return found[0];
+  return found[0]!;
 }
 
 interface Container {
@@ -117,6 +117,7 @@ describe('helm chart: rendering', () => {
     });
     assert.equal(pod.containers.length, 1);
     const [c] = pod.containers;
+    assert.ok(c);
     assert.equal(c.image, 'ghcr.io/streamqc/operator:0.1.0');
     assert.deepEqual(c.securityContext, {
       allowPrivilegeEscalation: false,
@@ -209,6 +210,7 @@ describe('helm chart: rendering', () => {
         [['sq-streamqc-operator', 'streamqc-system']],
       );
     const [c] = operatorDeployment(manifests).spec.template.spec.containers;
+    assert.ok(c, 'the operator container');
     assert.ok(c.args.includes('--namespaces=news,sports'), c.args.join(' '));
   });
 
@@ -225,6 +227,7 @@ describe('helm chart: rendering', () => {
     };
     assert.equal(monitor.spec.selector.matchLabels['app.kubernetes.io/component'], 'analyzer');
     const [endpoint] = monitor.spec.podMetricsEndpoints;
+    assert.ok(endpoint, 'a pod metrics endpoint');
     assert.equal(endpoint.port, 'http');
     const target = (label: string): { sourceLabels?: string[]; replacement?: string } | undefined =>
       endpoint.relabelings.find((r) => r.targetLabel === label);
@@ -248,7 +251,9 @@ describe('helm chart: rendering', () => {
     const cm = only(render(), 'ConfigMap') as Manifest & { data: Record<string, string> };
     assert.equal(cm.metadata.labels?.grafana_dashboard, '1');
     const file = readFileSync(join(chart, 'dashboards', 'streamqc.json'), 'utf8');
-    assert.deepEqual(JSON.parse(cm.data['streamqc.json']), JSON.parse(file));
+    const dashboard = cm.data['streamqc.json'];
+    assert.ok(dashboard, 'the ConfigMap carries streamqc.json');
+    assert.deepEqual(JSON.parse(dashboard), JSON.parse(file));
     const relabelled = only(
       render(['--set', 'dashboard.labels.grafana_dashboard=null', '--set', 'dashboard.labels.dashboards=streamqc']),
       'ConfigMap',
@@ -308,6 +313,7 @@ describe('helm chart: NetworkPolicies', () => {
   it('analyzer pods: ingress to their http port only from the operator pods and Prometheus; egress open', () => {
     const manifests = render();
     const [policy, ...more] = networkPolicies(manifests).filter((p) => p.metadata.name === 'sq-streamqc-analyzer');
+    assert.ok(policy, 'an analyzer NetworkPolicy');
     assert.equal(more.length, 0, 'cluster-wide mode: one analyzer policy, in the release namespace');
     assert.equal(policy.metadata.namespace, 'streamqc-system');
     const analyzer = analyzerPod('streamqc-system');
@@ -318,6 +324,7 @@ describe('helm chart: NetworkPolicies', () => {
     assert.deepEqual(policy.spec.policyTypes, ['Ingress'], 'egress open: sources are arbitrary URLs');
     assert.equal(policy.spec.ingress.length, 1);
     const [rule] = policy.spec.ingress;
+    assert.ok(rule);
     assert.deepEqual(rule.ports, [{ port: 'http', protocol: 'TCP' }]);
     assert.deepEqual(
       analyzer.portNames,
@@ -326,6 +333,7 @@ describe('helm chart: NetworkPolicies', () => {
     );
     const [operatorPeer, prometheus] = rule.from;
     assert.equal(rule.from.length, 2);
+    assert.ok(operatorPeer);
     assert.deepEqual(operatorPeer.namespaceSelector, {
       matchLabels: { 'kubernetes.io/metadata.name': 'streamqc-system' },
     });
@@ -362,6 +370,7 @@ describe('helm chart: NetworkPolicies', () => {
     const [restricted] = networkPolicies(render(['-f', file])).filter(
       (p) => p.metadata.name === 'sq-streamqc-analyzer',
     );
+    assert.ok(restricted, 'the analyzer NetworkPolicy with restricted egress');
     assert.deepEqual(restricted.spec.policyTypes, ['Ingress', 'Egress']);
     assert.deepEqual(restricted.spec.egress, [dns]);
   });
@@ -378,7 +387,7 @@ describe('helm chart: NetworkPolicies', () => {
     assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
     assert.deepEqual(policy.spec.ingress, [{ from: [prometheusPeer], ports: [{ port: 'http', protocol: 'TCP' }] }]);
     assert.deepEqual(
-      deployment.spec.template.spec.containers[0].ports.map((p) => p.name),
+      deployment.spec.template.spec.containers[0]!.ports.map((p) => p.name),
       ['http'],
     );
 
@@ -388,7 +397,8 @@ describe('helm chart: NetworkPolicies', () => {
     });
     const restricted = networkPolicies(render(['-f', file])).find((p) => p.metadata.name === 'sq-streamqc-operator');
     assert.deepEqual(restricted?.spec.policyTypes, ['Ingress', 'Egress']);
-    const [toAnalyzers, toApiServer] = restricted?.spec.egress ?? [];
+    const [toAnalyzers, toApiServer] = restricted.spec.egress ?? [];
+    assert.ok(toAnalyzers, 'an egress rule to the analyzers');
     const analyzer = analyzerPod('news');
     assert.ok(
       selects(toAnalyzers.to?.[0]?.podSelector?.matchLabels, analyzer.labels),
@@ -588,7 +598,7 @@ describe('helm chart: on a real API server', () => {
         'auth',
         'can-i',
         verb,
-        kind,
+        kind!,
         '-n',
         namespace,
         `--as=${as}`,
@@ -607,7 +617,7 @@ describe('helm chart: on a real API server', () => {
       ['delete', 'pods'],
       ['update', 'configmaps'],
       ['create', 'events'],
-    ]) {
+    ] as const) {
       assert.ok(can(verb, resource, news), `${verb} ${resource} in the watched namespace`);
       assert.ok(!can(verb, resource, other), `no ${verb} ${resource} in a namespace it does not watch`);
     }

@@ -56,7 +56,7 @@ before(async () => {
 
 after(async () => {
   for (const p of processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  await controller?.shutdown();
+  await (controller as StreamMonitorController | undefined)?.shutdown(); // unset when before() failed
   await deleteNamespaces(kc, namespaces);
 });
 
@@ -131,7 +131,7 @@ describe('StreamMonitor status from the analyzer', () => {
         60_000,
       );
       assert.equal(connected.status?.stream?.resolution, '320x180');
-      assert.equal(connected.status?.stream?.frameRate, 25);
+      assert.equal(connected.status.stream.frameRate, 25);
 
       const degraded = await eventually(
         'the black defect in status',

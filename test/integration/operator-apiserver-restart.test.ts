@@ -85,8 +85,9 @@ before(async () => {
 });
 
 after(async () => {
-  operator?.kill('SIGKILL');
-  await cluster?.stop();
+  // Unset when before() failed.
+  (operator as ChildProcess | undefined)?.kill('SIGKILL');
+  await (cluster as TestCluster | undefined)?.stop();
 });
 
 describe('operator across a kube-apiserver restart', () => {

@@ -52,14 +52,14 @@ before(async () => {
     resyncMs: 30_000,
     // Polls every analyzer; none answers here (kwok runs no containers), so status stays Unknown.
     pollIntervalMs: 300,
-    fetchAnalyzerStatus: async () => undefined,
+    fetchAnalyzerStatus: () => Promise.resolve(undefined),
     retryBaseMs: 100,
     retryMaxMs: 2_000,
   }));
 });
 
 after(async () => {
-  await controller?.shutdown();
+  await (controller as StreamMonitorController | undefined)?.shutdown(); // unset when before() failed
   await deleteNamespaces(kc, namespaces);
 });
 
@@ -115,17 +115,17 @@ describe('StreamMonitor operator', () => {
 
     const owner = pod.metadata?.ownerReferences?.[0];
     assert.equal(owner?.uid, monitor.metadata.uid);
-    assert.equal(owner?.controller, true);
+    assert.equal(owner.controller, true);
     assert.equal(pod.metadata?.labels?.['app.kubernetes.io/instance'], 'news');
-    assert.equal(pod.metadata?.labels?.['app.kubernetes.io/managed-by'], 'streamqc-operator');
+    assert.equal(pod.metadata.labels['app.kubernetes.io/managed-by'], 'streamqc-operator');
     assert.equal(pod.spec?.automountServiceAccountToken, false);
-    assert.equal(pod.spec?.securityContext?.runAsNonRoot, true);
-    assert.equal(pod.spec?.securityContext?.seccompProfile?.type, 'RuntimeDefault');
-    const container = pod.spec?.containers[0];
+    assert.equal(pod.spec.securityContext?.runAsNonRoot, true);
+    assert.equal(pod.spec.securityContext.seccompProfile?.type, 'RuntimeDefault');
+    const container = pod.spec.containers[0];
     assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
-    assert.equal(container?.securityContext?.allowPrivilegeEscalation, false);
-    assert.deepEqual(container?.securityContext?.capabilities?.drop, ['ALL']);
-    assert.deepEqual(container?.args?.slice(0, 2), ['analyze', url]);
+    assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(container.securityContext.capabilities?.drop, ['ALL']);
+    assert.deepEqual(container.args?.slice(0, 2), ['analyze', url]);
 
     const configMap = await core.readNamespacedConfigMap({ name: 'news-analyzer-config', namespace });
     assert.equal(configMap.metadata?.ownerReferences?.[0]?.uid, monitor.metadata.uid);
@@ -341,6 +341,7 @@ describe('StreamMonitor operator', () => {
     await core.replaceNamespacedPodStatus({
       name: old.metadata!.name!,
       namespace,
+      // eslint-disable-next-line @typescript-eslint/no-misused-spread -- V1PodStatus: plain data like the models eslint.config.js allows
       body: { ...old, status: { ...old.status, phase: 'Failed', reason: 'Evicted', message, conditions: [] } },
     });
     await eventually('a new pod', async () => {

@@ -18,9 +18,10 @@ import { StreamMonitorController, type ControllerOptions } from '../../operator/
 
 export const timeoutMs = 60_000;
 
+/** Polls `check` (sync or async) every 200 ms until it returns a value other than false, undefined or null. */
 export async function eventually<T>(
   what: string,
-  check: () => Promise<T | false | undefined | null>,
+  check: () => T | false | undefined | null | Promise<T | false | undefined | null>,
   ms = timeoutMs,
 ): Promise<T> {
   const deadline = Date.now() + ms;
@@ -51,6 +52,7 @@ export async function installCrd(kc: KubeConfig): Promise<void> {
       const current = await api.readCustomResourceDefinition({ name });
       await api.replaceCustomResourceDefinition({
         name,
+        // eslint-disable-next-line @typescript-eslint/no-misused-spread -- an API model, plain data like those eslint.config.js allows
         body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } },
       });
     }

@@ -47,7 +47,7 @@ before(async () => {
 });
 
 after(async () => {
-  await cluster?.stop();
+  await (cluster as TestCluster | undefined)?.stop(); // unset when before() failed
 });
 
 const configMap = (name: string, value: string): V1ConfigMap => ({
@@ -101,7 +101,7 @@ describe('informer', () => {
           await cluster.compactEtcd();
         }
         return {
-          items: page.items as KubernetesObject[],
+          items: page.items,
           resourceVersion: page.metadata?.resourceVersion ?? '',
           continue: page.metadata?._continue,
         };
@@ -127,9 +127,9 @@ describe('informer', () => {
         ],
       );
 
-      await eventually('the relist after 410 Gone', async () => informer.relists === 2);
+      await eventually('the relist after 410 Gone', () => informer.relists === 2);
       assert.match(warnings.join('\n'), /410|too old/i, `the watch was refused as expired: ${warnings.join(' | ')}`);
-      await eventually('c to be removed', async () => informer.get(`${namespace}/c`) === undefined);
+      await eventually('c to be removed', () => informer.get(`${namespace}/c`) === undefined);
       const removal = changes.find((c) => c.key === `${namespace}/c` && c.current === undefined);
       assert.deepEqual(
         removal,
@@ -154,7 +154,7 @@ describe('informer', () => {
       await core.deleteNamespacedConfigMap({ name: 'b', namespace });
       await eventually(
         'the watched changes',
-        async () => informer.get(`${namespace}/b`) === undefined && informer.get(`${namespace}/a`) === 'a2',
+        () => informer.get(`${namespace}/b`) === undefined && informer.get(`${namespace}/a`) === 'a2',
       );
       assert.deepEqual(
         changes.slice(afterRelist).map((c) => [c.key, c.current, c.previous, c.withObject]),
@@ -187,12 +187,12 @@ describe('informer', () => {
     assert.equal(changes.length, stoppedAt, 'nothing is heard after stop()');
   });
 
-  it('keeps a secondary index in step with what it holds', async () => {
+  it('keeps a secondary index in step with what it holds', () => {
     const informer = new Informer<{ owner: string }>({
       kubeConfig: kc,
       description: 'index test',
       path: collectionPath('', 'v1', 'configmaps', namespace),
-      list: async () => ({ items: [], resourceVersion: '' }),
+      list: () => Promise.resolve({ items: [], resourceVersion: '' }),
       slim: (o) => ({ owner: o.metadata?.labels?.owner ?? '' }),
       same: (x, y) => x.owner === y.owner,
       onChange: () => undefined,

@@ -30,7 +30,7 @@ describe('matching', () => {
   test('an early onset counts by its absolute error', () => {
     const m = matchClip('black', 'a', [ev('black', 10, 13)], [ev('black', 9.6, 12)], 0.5);
     assert.equal(m.matches.length, 1);
-    assert.ok(Math.abs(m.matches[0].onsetError - -0.4) < 1e-9);
+    assert.ok(Math.abs(m.matches[0]!.onsetError - -0.4) < 1e-9);
   });
 
   test('intervals must overlap: a detection ending before the truth starts is no match', () => {
@@ -55,7 +55,7 @@ describe('matching', () => {
       4,
     );
     assert.equal(m.matches.length, 1);
-    assert.equal(m.matches[0].truth.start, 12);
+    assert.equal(m.matches[0]!.truth.start, 12);
     assert.deepEqual(m.misses, [ev('loudness', 10, 30)]);
   });
 
@@ -75,7 +75,7 @@ describe('matching', () => {
     const m = matchClip('freeze', 'a', [ev('freeze', 10, 16)], [ev('freeze', 10, 12.9), ev('freeze', 13.3, 16)], 2);
     assert.equal(m.matches.length, 1);
     assert.equal(m.falsePositives.length, 0);
-    assert.deepEqual(m.matches[0].detected, ev('freeze', 10, 16));
+    assert.deepEqual(m.matches[0]!.detected, ev('freeze', 10, 16));
     // 0.5 s apart: two events, the second a false positive.
     const apart = matchClip('freeze', 'a', [ev('freeze', 10, 16)], [ev('freeze', 10, 12.5), ev('freeze', 13, 16)], 2);
     assert.equal(apart.matches.length, 1);
@@ -176,7 +176,7 @@ describe('scores', () => {
       s.map((x) => x.type),
       ['black', 'freeze'],
     );
-    assert.equal(s[0].f1, 1);
+    assert.equal(s[0]!.f1, 1);
   });
 });
 

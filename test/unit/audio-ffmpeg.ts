@@ -95,18 +95,18 @@ export async function ffmpegEbur128(pcm: Float32Array, format: PcmFormat): Promi
     const m = FRAME_LINE.exec(line);
     if (!m) continue;
     readings.push({
-      t: Number.parseFloat(m[1]),
-      momentaryLufs: parseLevel(m[2]),
-      shortTermLufs: parseLevel(m[3]),
-      integratedLufs: parseLevel(m[4]),
-      loudnessRangeLu: parseLevel(m[5]),
+      t: Number.parseFloat(m[1]!),
+      momentaryLufs: parseLevel(m[2]!),
+      shortTermLufs: parseLevel(m[3]!),
+      integratedLufs: parseLevel(m[4]!),
+      loudnessRangeLu: parseLevel(m[5]!),
     });
   }
   const summary = stderr.slice(stderr.lastIndexOf('Summary:'));
   const field = (re: RegExp): number => {
     const m = re.exec(summary);
     if (!m) throw new Error(`ebur128 summary lacks ${re}:\n${summary}`);
-    return parseLevel(m[1]);
+    return parseLevel(m[1]!);
   };
   return {
     readings,

@@ -21,8 +21,8 @@ test('a 1 kHz sine at -20 dBFS reads -20 dBFS peak, -23.01 dBFS RMS, no clipping
   for (const block of tone) {
     const m = meter.push(block);
     for (let c = 0; c < 2; c++) {
-      assert.ok(Math.abs(m.peakDbfs[c] - -20) < 1e-4, `peak ${m.peakDbfs[c]}`);
-      assert.ok(Math.abs(m.rmsDbfs[c] - (-20 - 10 * Math.log10(2))) < 1e-4, `rms ${m.rmsDbfs[c]}`);
+      assert.ok(Math.abs(m.peakDbfs[c]! - -20) < 1e-4, `peak ${m.peakDbfs[c]}`);
+      assert.ok(Math.abs(m.rmsDbfs[c]! - (-20 - 10 * Math.log10(2))) < 1e-4, `rms ${m.rmsDbfs[c]}`);
     }
     assert.equal(m.clippedSamples, 0);
   }
@@ -39,8 +39,9 @@ test('each channel is measured on its own: -6 dBFS left, silent right', () => {
     blockFrames: 960,
   });
   const [block] = [...tone];
+  assert.ok(block);
   const levels = measureLevels(block, 2);
-  assert.ok(Math.abs(levels.peakDbfs[0] - -6) < 1e-4);
+  assert.ok(Math.abs(levels.peakDbfs[0]! - -6) < 1e-4);
   assert.equal(levels.peakDbfs[1], -Infinity);
   assert.equal(levels.rmsDbfs[1], -Infinity);
 });

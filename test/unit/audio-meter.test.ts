@@ -34,14 +34,15 @@ test('every block reports levels, true peak and loudness as of its end; a short 
     segments: [{ dbfs: -23, seconds: 3.01 }],
   });
   for (const block of tone) measures.push(meter.push(block));
-  const last = measures[measures.length - 1];
+  const last = measures.at(-1);
+  assert.ok(last, 'a measure per block');
   assert.equal(last.peakDbfs.length, 2);
   assert.equal(last.rmsDbfs.length, 2);
-  assert.ok(Math.abs(last.peakDbfs[0] - -23) < 0.01);
+  assert.ok(Math.abs(last.peakDbfs[0]! - -23) < 0.01);
   assert.ok(Math.abs(last.truePeakDbtp - -23) < 0.05);
   assert.ok(Math.abs(last.momentaryLufs - -23) < 0.1);
   assert.ok(Math.abs(last.shortTermLufs - -23) < 0.1);
-  assert.equal(measures[0].momentaryLufs, -Infinity);
+  assert.equal(measures[0]!.momentaryLufs, -Infinity);
   assert.ok(Math.abs(meter.integratedLufs - -23) < 0.1);
   assert.ok(meter.loudnessRangeLu < 0.1);
 });
@@ -89,7 +90,7 @@ class TenMinutePattern {
       const phase = (s % 600) / 600;
       const triangle = phase < 0.5 ? 2 * phase : 2 - 2 * phase;
       const level = Math.round(32 * triangle + 8 * ((s * 7) % 5 === 0 ? 1 : 0));
-      const block = this.blocks[Math.min(40, level)];
+      const block = this.blocks[Math.min(40, level)]!;
       for (let b = 0; b < TenMinutePattern.blocksPerSecond; b++) meter.push(block);
     }
   }
@@ -141,12 +142,12 @@ test('48 kHz stereo costs well under 2% of one core', (t) => {
     blocks.push(block);
   }
   const meter = new AudioMeter(sampleRate, 2);
-  for (let i = 0; i < 1000; i++) meter.push(blocks[i % 16]); // warm up the JIT
+  for (let i = 0; i < 1000; i++) meter.push(blocks[i % 16]!); // warm up the JIT
 
   const seconds = 60;
   const pushes = Math.ceil((seconds * sampleRate) / blockFrames);
   const start = process.hrtime.bigint();
-  for (let i = 0; i < pushes; i++) meter.push(blocks[i % 16]);
+  for (let i = 0; i < pushes; i++) meter.push(blocks[i % 16]!);
   const elapsedNs = Number(process.hrtime.bigint() - start);
   const frames = pushes * blockFrames;
   const nsPerFrame = elapsedNs / frames;

@@ -55,7 +55,7 @@ function hexRgb(hex: string): [number, number, number] {
 function barHeights(img: Rgb, hex: string, minPixels = 20): number[] {
   const [r, g, b] = hexRgb(hex);
   const near = (i: number): boolean =>
-    Math.abs(img.pixels[i] - r) <= 2 && Math.abs(img.pixels[i + 1] - g) <= 2 && Math.abs(img.pixels[i + 2] - b) <= 2;
+    Math.abs(img.pixels[i]! - r) <= 2 && Math.abs(img.pixels[i + 1]! - g) <= 2 && Math.abs(img.pixels[i + 2]! - b) <= 2;
   // Per column, the longest vertical run of the colour: a legend swatch above a bar is not added to it.
   const perColumn: number[] = [];
   for (let x = 0; x < img.width; x++) {
@@ -94,14 +94,14 @@ test('bar heights are proportional to the values: 1.0 is twice 0.5 and four time
 
   const first = barHeights(img, SERIES_COLOURS[0]);
   assert.equal(first.length, 2, `two bars in the first series' colour, got ${first.join(', ')}`);
-  const [full, half] = first;
+  const [full, half] = first as [number, number];
   assert.ok(Math.abs(full - plotHeight) <= 2, `the 1.0 bar spans the plot (${plotHeight} px), got ${full}`);
   assert.ok(Math.abs(full / half - 2) < 0.03, `1.0 bar ${full} px is twice the 0.5 bar ${half} px`);
 
   // The second series has one bar (its second value is null, drawn as "n/a").
   const second = barHeights(img, SERIES_COLOURS[1]);
   assert.equal(second.length, 1, `one bar in the second series' colour, got ${second.join(', ')}`);
-  assert.ok(Math.abs(full / second[0] - 4) < 0.1, `1.0 bar ${full} px is four times the 0.25 bar ${second[0]} px`);
+  assert.ok(Math.abs(full / second[0]! - 4) < 0.1, `1.0 bar ${full} px is four times the 0.25 bar ${second[0]} px`);
 });
 
 test('a missing font file is a clear error that names the file and the package', () => {

@@ -339,8 +339,8 @@ test('the F1 chart has one group per scored type in order, with no ffmpeg bar wh
     chart.series.map((s) => s.name),
     ['streamqc', 'ffmpeg'],
   );
-  assert.equal(chart.series[1].values[2], null);
-  assert.ok(Math.abs((chart.series[0].values[1] ?? 0) - 0.919) < 0.001);
+  assert.equal(chart.series[1]!.values[2], null);
+  assert.ok(Math.abs((chart.series[0]!.values[1] ?? 0) - 0.919) < 0.001);
 });
 
 test('the CPU chart has one group per clip size and one series per tool', () => {
@@ -351,7 +351,7 @@ test('the CPU chart has one group per clip size and one series per tool', () => 
     ['streamqc (all detectors)', 'ffmpeg decode-only', 'ffmpeg detector chain'],
   );
   assert.deepEqual(
-    chart.series[0].values.map((v) => Number(v?.toFixed(3))),
+    chart.series[0]!.values.map((v) => Number(v?.toFixed(3))),
     [0.1, 0.24],
   );
 });

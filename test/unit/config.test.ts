@@ -80,7 +80,7 @@ test('Infinity and NaN are named as what they are, not as null', () => {
   );
   rejectsWith(
     () => loadConfigFile(yaml),
-    /detectors\.black\.pictureRatio: Infinity is not of type number\n  detectors\.silence\.minDuration: NaN is not of type number/,
+    /detectors\.black\.pictureRatio: Infinity is not of type number\n {2}detectors\.silence\.minDuration: NaN is not of type number/,
   );
 });
 

@@ -13,7 +13,7 @@ import { CustomModelRunner } from '../../analyzer/features/custom-model.js';
 import { validateCustomModels, type CustomModelConfig } from '../../analyzer/features/custom-model-config.js';
 import type { LumaFrame } from '../../analyzer/features/types.js';
 
-const quietLog = { warn: (): void => {} };
+const quietLog = { warn: (): void => undefined };
 const dir = await mkdtemp(join(tmpdir(), 'streamqc-models-'));
 test.after(() => rm(dir, { recursive: true, force: true }));
 
@@ -70,7 +70,7 @@ function halves(width: number, height: number): LumaFrame {
 
 function assertClose(actual: readonly number[], expected: readonly number[]): void {
   assert.equal(actual.length, expected.length);
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) < 1e-6, `score ${i}: ${a}, expected ${expected[i]}`));
+  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]!) < 1e-6, `score ${i}: ${a}, expected ${expected[i]}`));
 }
 
 test('a mean-of-input model scores frames of known brightness as brightness / 255', async () => {
@@ -126,7 +126,7 @@ test('CUDA requested for a model without a usable GPU runs on CPU with a warning
   try {
     assert.equal(runner.executionProvider, 'cpu');
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /^model "test": CUDA execution provider unavailable, running on CPU/);
+    assert.match(warnings[0]!, /^model "test": CUDA execution provider unavailable, running on CPU/);
   } finally {
     await runner.close();
   }

@@ -82,7 +82,7 @@ describe('a detector is one descriptor and one line in the list', () => {
       properties: Record<string, { properties: Record<string, { default: unknown }> }>;
     };
     assert.deepEqual(Object.keys(schema.properties), [...DEFECT_TYPES, 'washout']);
-    assert.equal(schema.properties['washout']?.properties['level']?.default, 235);
+    assert.equal(schema.properties.washout?.properties.level?.default, 235);
     assert.deepEqual(defaultsOfDetectors(LIST).washout, { enabled: true, level: 235, minDuration: 2 });
 
     const validate = new Ajv().compile(detectorsSchemaOf(LIST));
@@ -106,7 +106,7 @@ describe('a detector is one descriptor and one line in the list', () => {
       Math.abs(washouts[0]!.start - 4) < 1e-6 && Math.abs((washouts[0]!.end ?? Number.NaN) - 7) < 1e-6,
       JSON.stringify(washouts),
     );
-    assert.equal(washouts[0]!.detail?.['meanLuma'], 250);
+    assert.equal(washouts[0]!.detail?.meanLuma, 250);
   });
 
   test('disabled in the config, it is not built', () => {

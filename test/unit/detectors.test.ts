@@ -59,6 +59,7 @@ function assertOneEvent(
 ): DefectEvent {
   assert.equal(events.length, 1, `expected one event, got ${JSON.stringify(events)}`);
   const [event] = events;
+  assert.ok(event);
   assert.equal(event.type, type);
   near(event.start, start, tolerance);
   near(event.end, end, tolerance);
@@ -110,7 +111,7 @@ describe('black', () => {
     black.flush(20);
     assertOneEvent(sink.endedEvents, 'black', 10, 13);
     assert.equal(sink.startedEvents.length, 1);
-    assert.equal(sink.startedEvents[0].end, null);
+    assert.equal(sink.startedEvents[0]!.end, null);
   });
 
   test('1.9 s of black is not reported', () => {
@@ -228,7 +229,7 @@ describe('freeze', () => {
     assert.equal(sink.endedEvents.length, 1);
     feedVideo(freeze, 13 + 2 * FRAME, 20, always(FROZEN));
     freeze.flush(14);
-    near(sink.endedEvents[0].end, 13);
+    near(sink.endedEvents[0]!.end, 13);
   });
 
   test('a black segment is not also a freeze', () => {
@@ -294,8 +295,8 @@ describe('loudness', () => {
     feedAudio(loudnessLong, 0, 30, (t) => (t >= 5 && t < 17 ? { shortTermLufs: -40 } : {}));
     loudnessLong.flush(30);
     const event = assertOneEvent(long.endedEvents, 'loudness', 5, 17, BLOCK);
-    assert.equal(event.detail?.['shortTermLufs'], -40);
-    assert.equal(event.detail?.['direction'], 'too quiet');
+    assert.equal(event.detail?.shortTermLufs, -40);
+    assert.equal(event.detail.direction, 'too quiet');
 
     const short = recorder();
     const loudnessShort = create(short);
@@ -312,7 +313,7 @@ describe('loudness', () => {
     feedAudio(loudness, 32, 40, () => ({}));
     loudness.flush(40);
     const event = assertOneEvent(sink.endedEvents, 'loudness', 20, 32, BLOCK);
-    assert.equal(event.detail?.['direction'], 'too loud');
+    assert.equal(event.detail?.direction, 'too loud');
   });
 
   test('a long silence is not a loudness defect, even with quiet fade windows around it', () => {
@@ -388,7 +389,7 @@ describe('blockiness', () => {
     feedVideo(blockiness, 0, 30, (t) => picture({ blockiness: t >= 20 - 1e-9 && t < 21 - 1e-9 ? 1.8 : 1.1 }));
     blockiness.flush(30);
     const event = assertOneEvent(sink.endedEvents, 'blockiness', 20, 21);
-    near(Number(event.detail?.['baseline']), 1.1, 0.01);
+    near(Number(event.detail?.baseline), 1.1, 0.01);
 
     const high = recorder();
     const highDetector = createBlockinessDetector(defaults, high);
@@ -456,7 +457,7 @@ describe('blur', () => {
     feedVideo(blur, 0, 30, (t) => picture({ detail: t >= 10 - 1e-9 && t < 13 - 1e-9 ? 4 : 20 }));
     blur.flush(30);
     const event = assertOneEvent(sink.endedEvents, 'blur', 10, 13);
-    near(Number(event.detail?.['baseline']), 20, 0.5);
+    near(Number(event.detail?.baseline), 20, 0.5);
   });
 
   test('the blur score is 1 - detail/baseline while blurred and 0 on sharp content', () => {
@@ -491,8 +492,8 @@ describe('blur', () => {
     feedVideo(blur, 10, 400, always(picture({ detail: 6 })));
     blur.flush(400);
     assert.equal(sink.endedEvents.length, 1);
-    near(sink.endedEvents[0].start, 10);
-    const end = sink.endedEvents[0].end ?? Number.NaN;
+    near(sink.endedEvents[0]!.start, 10);
+    const end = sink.endedEvents[0]!.end ?? Number.NaN;
     assert.ok(end > 60 && end < 400, `ended at ${end}`);
   });
 
@@ -523,7 +524,7 @@ describe('stall', () => {
     // Media stopped at 20.0 s; the analyzer ticks every 0.5 s.
     for (let t = 20.5; t < 27; t += 0.5) stall.onTick?.(t, t - 20);
     assert.equal(sink.startedEvents.length, 1);
-    near(sink.startedEvents[0].start, 20);
+    near(sink.startedEvents[0]!.start, 20);
     stall.onMedia?.(27);
     assertOneEvent(sink.endedEvents, 'stall', 20, 27);
   });
@@ -554,7 +555,7 @@ describe('decode_error', () => {
     const pending = [...errors];
     for (let i = Math.round(from * FPS); i < Math.round(to * FPS); i++) {
       const t = i / FPS;
-      while (pending.length > 0 && pending[0] <= t + 1e-9) detector.onDecodeError?.(pending.shift() ?? t, 'corrupt');
+      while (pending.length > 0 && pending[0]! <= t + 1e-9) detector.onDecodeError?.(pending.shift() ?? t, 'corrupt');
       detector.onVideo?.({ t, duration: FRAME, features: MOVING });
     }
   }
@@ -565,9 +566,9 @@ describe('decode_error', () => {
     run(decode, 0, 10, [5.0, 5.3, 5.6]);
     decode.flush(10);
     const event = assertOneEvent(sink.endedEvents, 'decode_error', 5.0, 5.6 + FRAME, 1e-6);
-    assert.equal(event.detail?.['errors'], 3);
+    assert.equal(event.detail?.errors, 3);
     assert.equal(sink.startedEvents.length, 1);
-    near(sink.startedEvents[0].start, 5.0);
+    near(sink.startedEvents[0]!.start, 5.0);
   });
 
   test('decode errors 2 s apart are two events', () => {
@@ -576,8 +577,8 @@ describe('decode_error', () => {
     run(decode, 0, 10, [3.0, 5.0]);
     decode.flush(10);
     assert.equal(sink.endedEvents.length, 2);
-    near(sink.endedEvents[0].start, 3);
-    near(sink.endedEvents[1].start, 5);
+    near(sink.endedEvents[0]!.start, 3);
+    near(sink.endedEvents[1]!.start, 5);
   });
 
   test('an error followed by no media ends one hold after it', () => {
@@ -609,7 +610,7 @@ describe('av_sync', () => {
     feedOffsets(avSync, 0, 20, (t) => (t >= 10 - 1e-9 && t < 13 - 1e-9 ? 0.3 : 0.02));
     avSync.flush(20);
     const event = assertOneEvent(sink.endedEvents, 'av_sync', 10, 13);
-    assert.equal(event.detail?.['offsetSeconds'], 0.3);
+    assert.equal(event.detail?.offsetSeconds, 0.3);
   });
 
   test('audio 0.3 s early counts too; 1.5 s of it does not', () => {
@@ -677,7 +678,7 @@ describe('format_change', () => {
     formatChange.onFormat?.(0, format());
     formatChange.onFormat?.(5, format({ audioCodec: null, sampleRate: null, channels: null, channelLayout: null }));
     const event = assertOneEvent(sink.endedEvents, 'format_change', 5, 5);
-    assert.equal(event.detail?.['audioCodec'], 'aac -> none');
+    assert.equal(event.detail?.audioCodec, 'aac -> none');
   });
 });
 

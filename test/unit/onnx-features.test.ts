@@ -90,13 +90,13 @@ const layouts = [
   { source: '1280x720', geometry: { width: 320, height: 180, darkThreshold: DARK_THRESHOLD, blockPeriod: 2 } },
   { source: '1920x1080', geometry: { width: 480, height: 270, darkThreshold: DARK_THRESHOLD, blockPeriod: 2 } },
   { source: '1280x720', geometry: { width: 640, height: 360, darkThreshold: DARK_THRESHOLD, blockPeriod: 4 } },
-] satisfies { source: string; geometry: FeatureGeometry }[];
+] as const satisfies readonly { source: string; geometry: FeatureGeometry }[];
 
 const FIELDS = ['meanLuma', 'darkRatio', 'diff', 'detail', 'blockiness'] as const;
 /** Relative to max(1, |cpu|): the graph is exact by construction, so only rounding noise is allowed. */
 const TOLERANCE = 1e-9;
 
-const quietLog = { warn: (): void => {} };
+const quietLog = { warn: (): void => undefined };
 
 async function cpuFeatures(geometry: FeatureGeometry, frames: readonly LumaFrame[]): Promise<VideoFeatures[]> {
   return new CpuFeatureExtractor(geometry).extract(frames);
@@ -107,8 +107,8 @@ function assertAgree(onnx: readonly VideoFeatures[], cpu: readonly VideoFeatures
   let worst = 0;
   for (let i = 0; i < cpu.length; i++) {
     for (const field of FIELDS) {
-      const a = onnx[i][field];
-      const b = cpu[i][field];
+      const a = onnx[i]![field];
+      const b = cpu[i]![field];
       if (Number.isNaN(b)) {
         assert.ok(Number.isNaN(a), `${label} frame ${i} ${field}: onnx ${a}, cpu NaN`);
         continue;
@@ -172,13 +172,13 @@ for (const { source, geometry } of layouts) {
       try {
         for (const clip of clips) {
           const frames = decoded.get(key(source, geometry, clip.name));
-          assert.ok(frames && frames.length === FRAMES, `${clip.name}: ${frames?.length} frames decoded`);
+          assert.ok(frames?.length === FRAMES, `${clip.name}: ${frames?.length} frames decoded`);
           const expected = await cpuFeatures(geometry, frames);
           // Two calls, so the frame before a call's first frame must be carried over.
           onnx.reset();
           const got = [...(await onnx.extract(frames.slice(0, 3))), ...(await onnx.extract(frames.slice(3)))];
           const worst = assertAgree(got, expected, clip.name);
-          assert.ok(Number.isNaN(got[0].diff), `${clip.name}: the first frame has no difference`);
+          assert.ok(Number.isNaN(got[0]!.diff), `${clip.name}: the first frame has no difference`);
           t.diagnostic(`${clip.name}: worst relative difference ${worst.toExponential(2)}`);
         }
       } finally {
@@ -219,8 +219,8 @@ test('a batch split across calls, awaited or overlapping, equals one call, and r
     assert.deepEqual(overlapping.flat(), whole);
     onnx.reset();
     const again = await onnx.extract(frames.slice(5, 6));
-    assert.ok(Number.isNaN(again[0].diff));
-    assert.equal(again[0].meanLuma, whole[5].meanLuma);
+    assert.ok(Number.isNaN(again[0]!.diff));
+    assert.equal(again[0]!.meanLuma, whole[5]!.meanLuma);
   } finally {
     await onnx.close();
   }
@@ -303,7 +303,7 @@ test('CUDA requested without a usable GPU runs on CPU, warns once and reports cp
   try {
     assert.equal(onnx.executionProvider, 'cpu');
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /feature graph: CUDA execution provider unavailable, running on CPU/);
+    assert.match(warnings[0]!, /feature graph: CUDA execution provider unavailable, running on CPU/);
     const frames = decoded.get(key(layouts[0].source, geometry, 'testsrc2')) ?? [];
     assertAgree(await onnx.extract(frames), await cpuFeatures(geometry, frames), 'after fallback');
   } finally {

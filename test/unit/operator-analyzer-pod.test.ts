@@ -219,6 +219,6 @@ describe('observed status', () => {
     const s = observedStatus({ monitor: monitor({ source: { url } }), pod, now: new Date() });
     assert.equal(s.phase, 'Pending');
     assert.equal(s.conditions?.[0]?.reason, 'AnalyzerUnschedulable');
-    assert.match(s.conditions?.[0]?.message ?? '', /0\/5 nodes/);
+    assert.match(s.conditions[0].message, /0\/5 nodes/);
   });
 });

@@ -29,10 +29,10 @@ function poller(answers: Map<string, AnalyzerStatus | undefined>, woken: string[
   let fetches = 0;
   const clock = new FakeClock();
   const p = new AnalyzerPoller({
-    fetch: async ({ podIP }) => {
+    fetch: ({ podIP }) => {
       fetches++;
       const status = answers.get(podIP);
-      return status && { status };
+      return Promise.resolve(status && { status });
     },
     intervalMs,
     concurrency: 4,

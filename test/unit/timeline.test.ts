@@ -16,7 +16,7 @@ test('media time is followed while media flows, from the first frame', () => {
     clock.advance(0.04);
   }
   assert.equal(times[0], 0);
-  assert.ok(Math.abs(times[49] - 1.96) < 1e-9);
+  assert.ok(Math.abs(times[49]! - 1.96) < 1e-9);
 });
 
 test('a reconnect whose clock restarts at zero continues by the wall time that passed', () => {
