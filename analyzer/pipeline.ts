@@ -135,8 +135,8 @@ export class Analyzer {
         log: this.deps.log,
         sink: report.sink,
         outputs: {
-          features: (t, duration, features, keyframe, drift) => {
-            for (const d of this.detectors) d.onVideo?.({ t, duration, features, keyframe, drift });
+          features: (t, duration, features, keyframe, drift, corruption) => {
+            for (const d of this.detectors) d.onVideo?.({ t, duration, features, keyframe, drift, corruption });
             report.videoMeasured(features, this.gauge('blur'));
           },
           processed: (seconds) => report.processed(seconds),

@@ -40,6 +40,11 @@ export interface VideoObservation {
    * NaN or absent when there is no reference yet.
    */
   drift?: number;
+  /**
+   * Share of the picture (0..1) the corruption model calls corrupted (features/corruption.ts).
+   * NaN or absent on frames it did not run on (it runs on every `stride`-th frame).
+   */
+  corruption?: number;
 }
 
 /** Audio measurements for one block of samples (about 21 ms), as detectors see them. */
@@ -119,6 +124,8 @@ export interface SharedSettings {
 export interface DetectorNeeds {
   /** VideoObservation.drift, its reference re-anchored once a frame moves past this mean luma difference. */
   drift?: { reanchorAbove: number };
+  /** VideoObservation.corruption, measured on every `stride`-th frame. */
+  corruption?: { stride: number };
 }
 
 /** What a detector is given when it is built for one stream. */

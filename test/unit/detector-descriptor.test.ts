@@ -127,7 +127,7 @@ describe('a detector is one descriptor and one line in the list', () => {
 });
 
 describe('what the analysis reads from the detectors', () => {
-  test("the default setup: black's dark level, clipping's level, stall's reconnect and freeze's drift floor", () => {
+  test("the default setup: black's dark level, clipping's level, stall's reconnect, freeze's drift floor and corruption's stride", () => {
     const setup = detectorSetupOf(defaultDetectorsConfig());
     assert.deepEqual(setup, {
       blackPictureRatio: 0.98,
@@ -135,7 +135,16 @@ describe('what the analysis reads from the detectors', () => {
       clipLevel: 10 ** (-1 / 20),
       reconnectAfter: 10,
       drift: { reanchorAbove: 0.255 },
+      corruption: { stride: 3 },
     });
+  });
+
+  test('the corruption model runs only while corruption is enabled, at its stride', () => {
+    const config = defaultDetectorsConfig();
+    config.corruption.stride = 5;
+    assert.deepEqual(detectorSetupOf(config).corruption, { stride: 5 });
+    config.corruption.enabled = false;
+    assert.equal(detectorSetupOf(config).corruption, undefined);
   });
 
   test('shared settings hold with their detector disabled; drift is measured only while freeze is enabled', () => {

@@ -12,7 +12,7 @@
  * Every picture is seen as the analyzer sees it: scaled to the analysis size with the
  * nearest-neighbour scaler of analyzer/ingest/decode-session.ts, luma only.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CORRUPTION_CELL } from '../../../analyzer/features/corruption-graph.js';
@@ -127,11 +127,16 @@ export function cellDamage(a: Uint8Array, b: Uint8Array, width: number, height: 
   return out;
 }
 
-/** Builds one clip in a temporary folder (removed afterwards); throws when ffmpeg fails. */
-export async function makeBakedClip<S extends BakedClipSpec>(spec: S): Promise<BakedClip<S>> {
+/**
+ * Builds one clip in a temporary folder (removed afterwards); throws when ffmpeg fails.
+ * `deliveredTo`: also keep the delivered stream (MPEG-TS) there, for the analyzer itself.
+ */
+export async function makeBakedClip<S extends BakedClipSpec>(spec: S, deliveredTo?: string): Promise<BakedClip<S>> {
   const dir = mkdtempSync(join(tmpdir(), 'streamqc-baked-'));
   try {
-    return await makeIn(dir, spec);
+    const clip = await makeIn(dir, spec);
+    if (deliveredTo !== undefined) copyFileSync(join(dir, `encode${spec.chain.length - 1}.ts`), deliveredTo);
+    return clip;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -141,7 +146,10 @@ async function makeIn<S extends BakedClipSpec>(dir: string, spec: S): Promise<Ba
   const { width: aw, height: ah } = analysisGeometry(spec.width, spec.height, 320, 32);
   const toAnalysis = ['-vf', `scale=${aw}:${ah}:flags=neighbor,format=gray`, '-f', 'rawvideo'];
   const ff = (what: string, args: string[]): Promise<unknown> =>
-    runFfmpeg(['-v', 'error', '-y', ...args], { what: `baked corruption (${spec.origin.label}): ${what}` });
+    runFfmpeg(['-v', 'error', '-y', ...args], {
+      what: `baked corruption (${spec.origin.label}): ${what}`,
+      timeoutMs: 600_000,
+    });
   const picture = `scale=${spec.width}:${spec.height},fps=${FPS},format=yuv420p`;
   const feedCodec = spec.damage?.codec ?? spec.chain[0]?.codec ?? 'h264';
   const feed = join(dir, 'feed.ts');
@@ -176,8 +184,22 @@ async function makeIn<S extends BakedClipSpec>(dir: string, spec: S): Promise<Ba
     // Constant frame rate: a picture the decoder could not output repeats the one before, as a
     // transcoder's output would, so frame i of both decodes is the same instant.
     const concealed = await runFfmpeg(
-      ['-v', 'error', '-y', '-i', damaged, '-fps_mode', 'cfr', '-r', `${FPS}`, ...toAnalysis, join(dir, 'conc.gray')],
-      {},
+      [
+        '-v',
+        'error',
+        '-y',
+        '-i',
+        damaged,
+        '-fps_mode',
+        'cfr',
+        '-r',
+        `${FPS}`,
+        '-frames:v',
+        `${Math.round(spec.seconds * FPS)}`,
+        ...toAnalysis,
+        join(dir, 'conc.gray'),
+      ],
+      { timeoutMs: 600_000 },
     );
     decodeErrors = concealed.stderr.split('\n').filter((l) => l.trim() !== '').length;
     cleanPlanes = readPlanes(join(dir, 'clean.gray'), aw, ah);
@@ -196,6 +218,9 @@ async function makeIn<S extends BakedClipSpec>(dir: string, spec: S): Promise<Ba
       `${FPS}`,
       '-pix_fmt',
       'yuv420p',
+      // A damaged timestamp must not make the constant-rate output fill a long gap with copies.
+      '-frames:v',
+      `${Math.round(spec.seconds * FPS)}`,
       ...encoderArgs(encode),
       '-f',
       'mpegts',

@@ -40,7 +40,7 @@ export const TRAIN_OPTIONS: TrainOptions = {
   seed: TRAIN_SEED,
 };
 /** Origins kept out of training to validate on (tuned sources all the same: the held-out one is for evaluation only). */
-export const VALIDATION_ORIGINS = ['vtest-pedestrians', 'cc-wanna-work-together', 'mandelbrot'];
+export const VALIDATION_ORIGINS = ['vtest-pedestrians', 'cc-wanna-work-together'];
 export const CELL_THRESHOLD = 0.5;
 /** Frames analysed for the model: every third, as the analyzer's default stride. */
 const STRIDE = 3;
