@@ -13,6 +13,7 @@
  * scores are in features/corruption-model.md.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
+import { blackOptions, isBlackPicture } from './black.js';
 import { DefectTracker, defineDetector, type DefectSink, type Detector } from './detector.js';
 
 export const corruptionOptions = {
@@ -21,6 +22,7 @@ export const corruptionOptions = {
   stride: num(3, 1, 100, 'Run the corruption model on every n-th frame (cost); frames between keep its verdict', {
     integer: true,
   }),
+  minDetail: num(1, 0, 1020, 'Frames with less detail (mean absolute Laplacian) are too flat to judge'),
   minDuration: num(0.4, 0, 3600, 'Shortest corrupted stretch reported', { unit: 's' }),
 } satisfies OptionTable;
 
@@ -29,15 +31,19 @@ export type CorruptionOptions = OptionValues<typeof corruptionOptions>;
 export function createCorruptionDetector(
   options: CorruptionOptions,
   sink: DefectSink<'corruption'>,
+  blackPictureRatio: number = blackOptions.pictureRatio.default,
 ): Detector<'corruption'> {
   const tracker = new DefectTracker('corruption', sink, options.minDuration);
   let corrupted = false;
   let area = 0;
   return {
     type: 'corruption',
-    onVideo({ t, duration, corruption }) {
-      // Frames the model skipped (stride) carry no measure: they keep the last one's verdict.
-      if (corruption !== undefined && Number.isFinite(corruption)) {
+    onVideo({ t, duration, features, corruption }) {
+      // Black and flat pictures are not judged (the model never saw them, and they show no
+      // smear): they end a corrupted run. Frames the model skipped (stride) keep the last verdict.
+      if (isBlackPicture(features, blackPictureRatio) || features.detail < options.minDetail) {
+        corrupted = false;
+      } else if (corruption !== undefined && Number.isFinite(corruption)) {
         area = corruption;
         corrupted = corruption >= options.minArea;
       }
@@ -54,5 +60,5 @@ export const corruptionDetector = defineDetector({
   type: 'corruption',
   options: corruptionOptions,
   needs: (options) => ({ corruption: { stride: options.stride } }),
-  create: (options, { sink }) => createCorruptionDetector(options, sink),
+  create: (options, { sink, blackPictureRatio }) => createCorruptionDetector(options, sink, blackPictureRatio),
 });

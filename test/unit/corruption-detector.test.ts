@@ -46,3 +46,16 @@ test('corruption shorter than minDuration (0.24 s) or under minArea (1% of the p
     [],
   );
 });
+
+test('a black picture is not judged: the model calling all of it corrupted raises nothing', () => {
+  const ended: DefectEvent[] = [];
+  const detector = createCorruptionDetector(defaultsOf(corruptionOptions), {
+    started: () => undefined,
+    ended: (e) => ended.push(e),
+  });
+  const black = { ...FEATURES, meanLuma: 2, darkRatio: 1, detail: 0 };
+  for (let i = 0; i < 3 * FPS; i++)
+    detector.onVideo?.({ t: i / FPS, duration: 1 / FPS, features: black, corruption: 1 });
+  detector.flush(3);
+  assert.deepEqual(ended, []);
+});

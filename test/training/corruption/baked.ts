@@ -37,6 +37,8 @@ export interface BakedClipSpec {
   damage: { codec: Codec; amount: number; packets?: readonly [number, number] } | null;
   /** The clean re-encodes after the (concealed) decode, in order: one, or several for generation loss. */
   chain: readonly Encode[];
+  /** An ffmpeg filter applied to the picture before the feed is encoded (e.g. a blur), if any. */
+  filter?: string;
   /** Coded picture size (the analysis plane is a power-of-two decimation of it). */
   width: number;
   height: number;
@@ -150,7 +152,9 @@ async function makeIn<S extends BakedClipSpec>(dir: string, spec: S): Promise<Ba
       what: `baked corruption (${spec.origin.label}): ${what}`,
       timeoutMs: 600_000,
     });
-  const picture = `scale=${spec.width}:${spec.height},fps=${FPS},format=yuv420p`;
+  const picture = [`scale=${spec.width}:${spec.height}`, spec.filter, `fps=${FPS}`, 'format=yuv420p']
+    .filter((f) => f !== undefined)
+    .join(',');
   const feedCodec = spec.damage?.codec ?? spec.chain[0]?.codec ?? 'h264';
   const feed = join(dir, 'feed.ts');
   await ff('contribution encode', [

@@ -26,7 +26,7 @@ export const CORRUPTED_CELL_DIFF = 12;
 /** At most this much is clean; cells in between are neither (too faint to call either way) and are not scored. */
 export const CLEAN_CELL_DIFF = 3;
 
-export type ClipKind = 'baked' | 'clean' | 'generation-loss' | 'starved';
+export type ClipKind = 'baked' | 'clean' | 'generation-loss' | 'starved' | 'blurred';
 
 export interface LabelledSpec extends BakedClipSpec {
   kind: ClipKind;
@@ -84,6 +84,15 @@ export function clipSpecs(origins: readonly Origin[], seed: number, baked = 3, s
       damage: null,
       chain: [STARVED[i % STARVED.length] ?? { codec: 'h264', bitrate: '60k' }],
     });
+  }
+  // Soft pictures (out of focus, blurred) are not corruption either. Drawn without the
+  // generator, after the others, so adding them left the clips above (and their cache) as they were.
+  for (const [i, origin] of origins.entries()) {
+    const codec = CODECS[i % CODECS.length] ?? 'h264';
+    const bitrate = BITRATES[i % BITRATES.length] ?? '1000k';
+    const sigma = [2, 4, 8][i % 3] ?? 4;
+    const chain = [{ codec, bitrate }];
+    specs.push({ ...size, kind: 'blurred', origin, filter: `gblur=sigma=${sigma}`, damage: null, chain });
   }
   return specs;
 }

@@ -179,7 +179,7 @@ function writeModel(weights: CorruptionWeights, facts: CardFacts): void {
     `- ${facts.clips.length} clips: ${count('baked')} baked (feed H.264/HEVC/MPEG-2 at 1.5 Mbit/s, GOP 2 s, ffmpeg noise bsf`,
     '  amount 30000/100000/300000, concealed decode, re-encoded by x264/x265/mpeg2video at 400k/1000k/2500k),',
     `  ${count('clean')} clean re-encodes, ${count('generation-loss')} generation-loss chains (4 re-encodes at 700k), ${count('starved')} starved encodes`,
-    '  (x264 60k, mpeg2video 150k, x265 40k).',
+    `  (x264 60k, mpeg2video 150k, x265 40k), ${count('blurred')} blurred pictures (gblur sigma 2/4/8, one re-encode).`,
     '- Labels: a cell is corrupted when the concealed decode differs from the clean decode of the same frame by a',
     '  mean |difference| >= 12 levels, clean at <= 3; cells in between are not used. Every third frame; 10% of clean',
     '  cells kept (weighted x10).',
