@@ -7,7 +7,9 @@
  * frames lasting `minDuration` is one event (score: the corrupted area).
  *
  * The model runs on every `stride`-th frame (cost); frames in between keep the last verdict.
- * Defaults chosen on the tuned sources only (test/training/corruption): cells at probability >= 0.5, minArea 0.03 and minDuration 0.4 s
+ * Opt-in (the only detector off by default): the model does not meet issue 13's targets yet
+ * and calls strongly blurred pictures corrupted. Defaults chosen on the tuned sources only
+ * (test/training/corruption): cells at probability >= 0.5, minArea 0.03 and minDuration 0.4 s
  * leave 43 of 45 clean, generation-loss and starved clips silent (the two that fire are
  * starved encodes at 40-150 kbit/s) and find 59% of the baked-corruption runs; held-out
  * scores are in features/corruption-model.md.
@@ -17,7 +19,10 @@ import { blackOptions, isBlackPicture } from './black.js';
 import { DefectTracker, defineDetector, type DefectSink, type Detector } from './detector.js';
 
 export const corruptionOptions = {
-  enabled: bool(true, 'Report corruption baked into the picture (concealed damage re-encoded upstream)'),
+  enabled: bool(
+    false,
+    'Report corruption baked into the picture (concealed damage re-encoded upstream); opt-in until its model meets its targets',
+  ),
   minArea: num(0.03, 0, 1, 'Share of the picture the corruption model must call corrupted for a frame to count'),
   stride: num(3, 1, 100, 'Run the corruption model on every n-th frame (cost); frames between keep its verdict', {
     integer: true,

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../media/fixtures.js';
@@ -26,9 +26,11 @@ function spec(damage: BakedClipSpec['damage']): BakedClipSpec {
   };
 }
 
-/** The analyzer with its default configuration, corruption detector included. */
-async function analyze(file: string): Promise<ReturnType<typeof parseJsonlEvents>> {
-  const run = await runCommand('node', [CLI_PATH, 'analyze', file, '--format', 'jsonl'], { timeoutMs: 120_000 });
+/** The analyzer with the corruption detector switched on (it is opt-in), as a user runs it. */
+async function analyze(file: string, config: string): Promise<ReturnType<typeof parseJsonlEvents>> {
+  const run = await runCommand('node', [CLI_PATH, 'analyze', file, '--config', config, '--format', 'jsonl'], {
+    timeoutMs: 120_000,
+  });
   assert.equal(run.code, 0, run.stderr);
   return parseJsonlEvents(run.stdout.toString('utf8'));
 }
@@ -40,8 +42,10 @@ test('baked corruption (packets 2 s..3 s of an H.264 feed damaged, concealed, re
     const clean = join(dir, 'clean.ts');
     await makeBakedClip(spec({ codec: 'h264', amount: 5_000, packets: [2 * FPS, 3 * FPS] }), damaged);
     await makeBakedClip(spec(null), clean);
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ detectors: { corruption: { enabled: true } } }));
 
-    const found = await analyze(damaged);
+    const found = await analyze(damaged, config);
     assert.equal(found.filter((e) => e.type === 'decode_error').length, 0, 'the delivered stream decodes cleanly');
     const corruption = found.filter((e) => e.type === 'corruption');
     assert.ok(corruption.length >= 1, `events: ${JSON.stringify(found)}`);
@@ -51,7 +55,7 @@ test('baked corruption (packets 2 s..3 s of an H.264 feed damaged, concealed, re
       `corruption events: ${JSON.stringify(corruption)}`,
     );
 
-    const quiet = await analyze(clean);
+    const quiet = await analyze(clean, config);
     assert.deepEqual(
       quiet.filter((e) => e.type === 'corruption'),
       [],

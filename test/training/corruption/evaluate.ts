@@ -240,7 +240,7 @@ async function main(): Promise<void> {
         baked.filter((o) => o.spec.chain[0]?.codec === e.codec),
       ),
     ),
-    ...(['clean', 'generation-loss', 'starved', 'blurred'] as const).map((k) =>
+    ...(['clean', 'generation-loss', 'starved'] as const).map((k) =>
       tableRows(
         `${k} (no corruption)`,
         outcomes.filter((o) => o.spec.kind === k),

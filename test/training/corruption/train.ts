@@ -192,7 +192,7 @@ function writeModel(weights: CorruptionWeights, facts: CardFacts): void {
     '## Validation scores',
     ...facts.table,
     '',
-    'Held-out scores (diver-underwater) come from test/training/corruption/evaluate.ts, never from training.',
+    'Held-out scores (diver-underwater): corruption-model-evaluation.md, written by test/training/corruption/evaluate.ts.',
     '',
   ];
   writeFileSync(join(MODEL_DIR, 'corruption-model.md'), card.join('\n'));
