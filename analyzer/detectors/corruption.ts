@@ -7,12 +7,12 @@
  * frames lasting `minDuration` is one event (score: the corrupted area).
  *
  * The model runs on every `stride`-th frame (cost); frames in between keep the last verdict.
- * Opt-in (the only detector off by default): the model does not meet issue 13's targets yet
- * and calls strongly blurred pictures corrupted. Defaults chosen on the tuned sources only
- * (test/training/corruption): cells at probability >= 0.5, minArea 0.03 and minDuration 0.4 s
- * leave 43 of 45 clean, generation-loss and starved clips silent (the two that fire are
- * starved encodes at 40-150 kbit/s) and find 59% of the baked-corruption runs; held-out
- * scores are in features/corruption-model.md.
+ * Opt-in (the only detector off by default): the model does not meet issue 13's targets yet.
+ * Defaults chosen on the tuned sources only (test/training/corruption): cells at probability
+ * >= 0.5, minArea 0.03 and minDuration 0.4 s leave 58 of 60 clean, generation-loss, starved
+ * and blurred 4 s clips silent and find 54% of the baked-corruption runs there; on the
+ * held-out source they find every run but raise ~2 false events per clean minute of footage
+ * (features/corruption-model-evaluation.md), and strong blur on synthetic pictures fires too.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
 import { blackOptions, isBlackPicture } from './black.js';
