@@ -135,9 +135,9 @@ export class Analyzer {
         log: this.deps.log,
         sink: report.sink,
         outputs: {
-          features: (t, duration, features, keyframe, drift, cut) => {
-            for (const d of this.detectors) d.onVideo?.({ t, duration, features, keyframe, drift, cut });
-            report.videoMeasured(features, this.gauge('blur'));
+          features: (observation) => {
+            for (const d of this.detectors) d.onVideo?.(observation);
+            report.videoMeasured(observation.features, this.gauge('blur'));
           },
           processed: (seconds) => report.processed(seconds),
           pauseDecoder: () => this.ingest.pauseVideo(),

@@ -42,6 +42,11 @@ export interface VideoObservation {
   drift?: number;
   /** This frame starts a new shot (features/shot-cut.ts); absent unless a detector needs shot cuts. */
   cut?: boolean;
+  /**
+   * Share of the picture (0..1) the corruption model calls corrupted (features/corruption.ts).
+   * NaN or absent on frames it did not run on (it runs on every `stride`-th frame).
+   */
+  corruption?: number;
 }
 
 /** Audio measurements for one block of samples (about 21 ms), as detectors see them. */
@@ -123,6 +128,8 @@ export interface DetectorNeeds {
   drift?: { reanchorAbove: number };
   /** VideoObservation.cut. */
   shotCuts?: boolean;
+  /** VideoObservation.corruption, measured on every `stride`-th frame. */
+  corruption?: { stride: number };
 }
 
 /** What a detector is given when it is built for one stream. */

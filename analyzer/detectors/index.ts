@@ -11,6 +11,7 @@ import { blackDetector } from './black.js';
 import { blockinessDetector } from './blockiness.js';
 import { blurDetector } from './blur.js';
 import { clippingDetector } from './clipping.js';
+import { corruptionDetector } from './corruption.js';
 import { decodeErrorDetector } from './decode_error.js';
 import type {
   DefectSink,
@@ -33,6 +34,7 @@ export const DETECTORS = [
   loudnessDetector,
   clippingDetector,
   blockinessDetector,
+  corruptionDetector,
   blurDetector,
   stallDetector,
   decodeErrorDetector,
@@ -107,10 +109,13 @@ export function needsOf<L extends DetectorList>(list: L, config: DetectorsConfig
   for (const detector of list) {
     const options = optionsOf(config, detector);
     if (!options.enabled) continue;
-    const drift = detector.needs?.(options).drift;
+    const { drift, corruption, shotCuts } = detector.needs?.(options) ?? {};
     // One stillness meter serves all: the lowest floor re-anchors for every reader of drift.
     if (drift && !(needs.drift && needs.drift.reanchorAbove <= drift.reanchorAbove)) needs.drift = drift;
-    if (detector.needs?.(options).shotCuts) needs.shotCuts = true;
+    if (shotCuts) needs.shotCuts = true;
+    // One model run serves all: the shortest stride.
+    if (corruption && !(needs.corruption && needs.corruption.stride <= corruption.stride))
+      needs.corruption = corruption;
   }
   return needs;
 }

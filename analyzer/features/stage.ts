@@ -6,16 +6,17 @@
  */
 import type { Logger } from 'pino';
 import { ConfigError, type AnalyzerConfig } from '../config.js';
-import { DefectTracker } from '../detectors/detector.js';
+import { DefectTracker, type VideoObservation } from '../detectors/detector.js';
 import type { DefectSink, DefectType } from '../detectors/types.js';
 import type { DetectorSetup } from '../detectors/index.js';
 import type { WallClock } from '../ingest/timeline.js';
 import { CpuFeatureExtractor } from './cpu.js';
 import { ShotCutMeter } from './shot-cut.js';
 import { StillnessMeter } from './stillness.js';
-import type { FeatureExtractor, FeatureGeometry, LumaFrame, VideoFeatures } from './types.js';
+import type { FeatureExtractor, FeatureGeometry, LumaFrame } from './types.js';
 // The ONNX modules (native onnxruntime) load only when a config asks for them.
 import type { CustomModelRunner } from './custom-model.js';
+import type { CorruptionMeter } from './corruption.js';
 import { resolveCustomModel } from './custom-model-config.js';
 
 /** Batches queued for the ONNX graph or user models: the bound on frames held in memory. */
@@ -41,7 +42,7 @@ export function analysisGeometry(
 /** Where the stage's results go. */
 export interface VideoStageOutputs {
   /** One analysed frame, in presentation order. */
-  features(t: number, duration: number, features: VideoFeatures, keyframe: boolean, drift: number, cut: boolean): void;
+  features(observation: VideoObservation): void;
   /** Seconds of feature work per frame. */
   processed(seconds: number): void;
   /** A finite input: hold the decoder back (its pipe fills), or let it go on. */
@@ -73,7 +74,20 @@ export class VideoStage {
   private readonly shotCuts: ShotCutMeter | null;
   private readonly models: UserModel[] = [];
   /** Frames waiting for the next batch, with what the features output needs of each. */
-  private pending: { frame: LumaFrame; t: number; keyframe: boolean; drift: number; cut: boolean }[] = [];
+  private pending: {
+    frame: LumaFrame;
+    t: number;
+    keyframe: boolean;
+    drift: number;
+    cut: boolean;
+    previous: Uint8Array | null;
+  }[] = [];
+  /** The corruption model, while an enabled detector reads it; it runs on every `corruptionStride`-th frame. */
+  private corruption: CorruptionMeter | null = null;
+  private corruptionStride = 1;
+  /** Frames since the segment began, and the last one (the model compares each frame with the one before). */
+  private frameIndex = 0;
+  private lastLuma: Uint8Array | null = null;
   private inFlight: Promise<void> = Promise.resolve();
   private batchesInFlight = 0;
   private lastFrameWall = 0;
@@ -116,6 +130,16 @@ export class VideoStage {
       const cpu = new CpuFeatureExtractor(geometry);
       stage = new VideoStage(geometry, cpu, cpu, 'cpu', 1, options);
     }
+    const corruption = options.setup.corruption;
+    if (corruption) {
+      const { CorruptionMeter } = await import('./corruption.js');
+      stage.corruption = await CorruptionMeter.create({
+        executionProvider: config.analysis.gpu ? 'cuda' : 'cpu',
+        threads: config.analysis.threads,
+        log,
+      });
+      stage.corruptionStride = corruption.stride;
+    }
     // A model that fails to load leaves what was loaded before it to be released.
     if (config.models.length > 0)
       await stage.loadModels().catch(async (err: unknown) => {
@@ -140,6 +164,8 @@ export class VideoStage {
     this.extractor.reset();
     this.stillness?.reset();
     this.shotCuts?.reset();
+    this.frameIndex = 0;
+    this.lastLuma = null;
   }
 
   /**
@@ -153,15 +179,26 @@ export class VideoStage {
     const frame: LumaFrame = { width: this.geometry.width, height: this.geometry.height, data: luma };
     const drift = this.stillness?.measure(luma, keyframe) ?? Number.NaN;
     const cut = this.shotCuts?.measure(luma) ?? false;
-    if (this.cpu && this.models.length === 0) {
+    if (this.cpu && this.models.length === 0 && !this.corruption) {
       const t0 = process.hrtime.bigint();
       const features = this.cpu.extractOne(frame);
       this.options.outputs.processed(Number(process.hrtime.bigint() - t0) / 1e9);
-      this.options.outputs.features(t, duration, features, keyframe, drift, cut);
+      this.options.outputs.features({ t, duration, features, keyframe, drift, cut, corruption: Number.NaN });
       return true;
     }
-    // Batched path (ONNX graph and/or user models): frames are copied into the batch.
-    this.pending.push({ frame: { ...frame, data: luma.slice() }, t, keyframe, drift, cut });
+    // Batched path (ONNX graph, user models, corruption model): frames are copied into the batch.
+    const data = luma.slice();
+    const measured = this.corruption !== null && this.frameIndex % this.corruptionStride === 0;
+    this.pending.push({
+      frame: { ...frame, data },
+      t,
+      keyframe,
+      drift,
+      cut,
+      previous: measured ? (this.lastLuma ?? data) : null,
+    });
+    this.frameIndex++;
+    if (this.corruption) this.lastLuma = data;
     if (this.pending.length >= this.batchSize) this.flushBatch(duration);
     return true;
   }
@@ -180,6 +217,7 @@ export class VideoStage {
   async close(): Promise<void> {
     await this.extractor.close();
     for (const m of this.models) await m.runner.close();
+    await this.corruption?.close();
   }
 
   private async loadModels(): Promise<void> {
@@ -220,14 +258,19 @@ export class VideoStage {
     this.inFlight = this.inFlight.then(async () => {
       try {
         const t0 = process.hrtime.bigint();
-        const [features, scores] = await Promise.all([
+        const measured = batch.flatMap((p) => (p.previous ? [{ frame: p.frame, previous: p.previous }] : []));
+        const [featuresOf, scores, areas] = await Promise.all([
           extractor.extract(frames),
           Promise.all(this.models.map((m) => m.runner.score(frames))),
+          this.corruption && measured.length > 0 ? this.corruption.area(measured) : [],
         ]);
         const per = Number(process.hrtime.bigint() - t0) / 1e9 / frames.length;
-        batch.forEach(({ t, keyframe, drift, cut }, i) => {
+        let nextArea = 0;
+        batch.forEach(({ t, keyframe, drift, cut, previous }, i) => {
           outputs.processed(per);
-          if (features[i]) outputs.features(t, duration, features[i], keyframe, drift, cut);
+          const corruption = previous ? (areas[nextArea++] ?? Number.NaN) : Number.NaN;
+          const features = featuresOf[i];
+          if (features) outputs.features({ t, duration, features, keyframe, drift, cut, corruption });
           this.models.forEach((m, k) => {
             const score = scores[k]?.[i];
             if (score === undefined) return;

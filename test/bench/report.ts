@@ -92,11 +92,12 @@ const TYPE_ORDER: Record<DefectType, number> = {
   loudness: 3,
   clipping: 4,
   blockiness: 5,
-  blur: 6,
-  stall: 7,
-  decode_error: 8,
-  av_sync: 9,
-  format_change: 10,
+  corruption: 6,
+  blur: 7,
+  stall: 8,
+  decode_error: 9,
+  av_sync: 10,
+  format_change: 11,
 };
 
 const TOOL_LABEL: Record<CostTool, string> = {

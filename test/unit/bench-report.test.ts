@@ -76,6 +76,7 @@ const accuracy: AccuracyResult = {
     loudness: tolerance,
     clipping: tolerance,
     blockiness: tolerance,
+    corruption: tolerance,
     blur: tolerance,
     stall: tolerance,
     decode_error: tolerance,

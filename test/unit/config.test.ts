@@ -28,12 +28,13 @@ function rejectsWith(load: () => unknown, pattern: RegExp): void {
   });
 }
 
-test('an empty document is a complete config with every detector enabled', () => {
+test('an empty document is a complete config with every detector enabled but corruption (opt-in)', () => {
   const c = resolveConfig({});
   assert.deepEqual(c, defaultConfig());
   for (const type of DEFECT_TYPES) {
     assert.ok(type in DETECTOR_OPTIONS, `${type} has an option table`);
-    assert.equal(c.detectors[type].enabled, true, `${type} enabled by default`);
+    // corruption is opt-in until its model meets issue 13's targets (analyzer/detectors/corruption.ts).
+    assert.equal(c.detectors[type].enabled, type !== 'corruption', `${type} enabled by default`);
   }
   assert.equal(c.detectors.black.minDuration, 2);
   assert.equal(c.detectors.black.pictureRatio, 0.98);

@@ -28,6 +28,8 @@ import {
 import type { VideoFeatures } from '../../analyzer/features/types.js';
 import { bool, num } from '../../analyzer/options.js';
 
+/** The built-in detectors built by default: all but corruption (opt-in). */
+const ENABLED_BY_DEFAULT = DEFECT_TYPES.filter((t) => t !== 'corruption');
 const FPS = 30;
 
 /** washout: the picture is washed out (mean luma at or above `level`) for `minDuration`. */
@@ -96,7 +98,7 @@ describe('a detector is one descriptor and one line in the list', () => {
     const detectors = createDetectorsOf(LIST, defaultsOfDetectors(LIST), sink);
     assert.deepEqual(
       detectors.map((d) => d.type),
-      [...DEFECT_TYPES, 'washout'],
+      [...ENABLED_BY_DEFAULT, 'washout'],
     );
     feedVideo(detectors, 0, 10, (t) => (t >= 4 - 1e-9 && t < 7 - 1e-9 ? { ...MOVING, meanLuma: 250 } : MOVING));
     for (const d of detectors) d.flush(10);
@@ -114,7 +116,7 @@ describe('a detector is one descriptor and one line in the list', () => {
     config.washout.enabled = false;
     assert.deepEqual(
       createDetectorsOf(LIST, config, recorder().sink).map((d) => d.type),
-      [...DEFECT_TYPES],
+      [...ENABLED_BY_DEFAULT],
     );
   });
 
@@ -137,6 +139,14 @@ describe('what the analysis reads from the detectors', () => {
       drift: { reanchorAbove: 0.255 },
       shotCuts: true,
     });
+  });
+
+  test('the corruption model runs only while corruption is enabled, at its stride', () => {
+    const config = defaultDetectorsConfig();
+    assert.equal(detectorSetupOf(config).corruption, undefined);
+    config.corruption.enabled = true;
+    config.corruption.stride = 5;
+    assert.deepEqual(detectorSetupOf(config).corruption, { stride: 5 });
   });
 
   test('shared settings hold with their detector disabled; drift is measured only while freeze is enabled', () => {

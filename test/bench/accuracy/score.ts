@@ -63,6 +63,10 @@ export const TOLERANCES: AccuracyResult['tolerances'] = {
     onsetSeconds: 1,
     why: 'one GOP (1 s): damaged packets are chosen in decode order and their damage shows in the frames that reference them until the next keyframe',
   },
+  corruption: {
+    onsetSeconds: 1,
+    why: 'one GOP (1 s), as blockiness: concealed damage shows until the next keyframe, and the model runs on every third frame',
+  },
   blur: {
     onsetSeconds: 1,
     why: 'frame-accurate injection; 1 s lets a baseline-relative detector cross its ratio on a gradual softening',

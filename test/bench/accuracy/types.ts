@@ -12,6 +12,7 @@ export type DefectType =
   | 'loudness'
   | 'clipping'
   | 'blockiness'
+  | 'corruption'
   | 'blur'
   | 'stall'
   | 'decode_error'
