@@ -746,17 +746,18 @@ describe('detector set and option tables', () => {
     }
   });
 
-  test('the default configuration creates one detector per defect type, and a disabled one is left out', () => {
+  test('the default configuration creates one detector per defect type but the opt-in corruption model, and a disabled one is left out', () => {
     const config = defaultDetectorsConfig();
+    const byDefault = DEFECT_TYPES.filter((t) => t !== 'corruption');
     assert.deepEqual(
       createDetectors(config, recorder()).map((d) => d.type),
-      [...DEFECT_TYPES],
+      byDefault,
     );
     config.blur.enabled = false;
     config.stall.enabled = false;
     const types = createDetectors(config, recorder()).map((d) => d.type);
     assert.ok(!types.includes('blur') && !types.includes('stall'));
-    assert.equal(types.length, DEFECT_TYPES.length - 2);
+    assert.equal(types.length, byDefault.length - 2);
   });
 
   test('flush at the end closes every active event at the flush time', () => {
