@@ -6,6 +6,10 @@
  *
  *   node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] [--skip-operator] [--from-json DIR]
  *
+ * STREAMQC_BENCH_ONLY=real (or synthetic) runs only that corpus of the accuracy benchmark; the
+ * other's section then says it was not run (e.g. `STREAMQC_BENCH_ONLY=real node
+ * dist/test/bench/report.js --skip-cost --skip-operator` for real footage alone).
+ *
  * --from-json DIR reads DIR/{accuracy,analyzer,operator}.json (e.g. an earlier docs/benchmarks)
  * instead of running the benchmarks; handy to re-render after changing this file.
  */
@@ -701,7 +705,7 @@ export function renderReport(input: ReportInput): string {
     '',
     `\`${REGENERATE_COMMAND}\` runs all three benchmarks and rewrites this file, \`docs/benchmarks/*.png\` and ` +
       '`docs/benchmarks/*.json`. Parts: `node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] ' +
-      '[--skip-operator] [--from-json DIR]`.',
+      '[--skip-operator] [--from-json DIR]`; `STREAMQC_BENCH_ONLY=real` (or `synthetic`) runs one accuracy corpus.',
     '',
   ].join('\n');
 }

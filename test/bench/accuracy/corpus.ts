@@ -24,6 +24,12 @@ import type { CorpusClip, DefectEvent, DefectType, Outage, RealFootageInfo } fro
  * loudness), `hush` is a near miss with no truth: a -45 dBFS passage too short to be a
  * loudness fault and far above silence.
  */
+/*
+ * A new kind: add it here and to TRUTH_OF (what truth it writes), then apply it where it acts:
+ * a picture filter (videoGraph), a sound filter (audioGraph), a bitstream filter on the coded
+ * packets (corruptArgs), or a step on the finished file (as applyAvOffset is in buildClip).
+ * Real footage (real-corpus.ts) goes through the same builder, so a new kind works on both.
+ */
 export type InjectionType =
   'black' | 'freeze' | 'blur' | 'corrupt' | 'silence' | 'quiet' | 'loud' | 'clipping' | 'hush';
 
@@ -71,6 +77,11 @@ export interface CorpusRecipe {
   real?: RealFootageInfo;
   /** Code the picture as interlaced (H.264 only): for pictures woven from fields. */
   interlaced?: boolean;
+  /**
+   * Corrupt windows damage about one byte in this many of each packet (default 2000). Sparse
+   * pictures coded in a few hundred bytes a frame need more to be damaged at all.
+   */
+  corruptionRate?: number;
   width: number;
   height: number;
   fps: number;
@@ -634,9 +645,9 @@ function encoderArgs(r: CorpusRecipe): string[] {
 function corruptArgs(r: CorpusRecipe): string[] {
   const windows = r.injections.filter((i) => i.type === 'corrupt');
   if (windows.length === 0) return [];
-  // The noise bitstream filter damages about one byte in 2000 of each packet in the window.
+  // The noise bitstream filter damages about one byte in 2000 (corruptionRate) of each packet in the window.
   const expr = windows.map((w) => between(framesOf(w, r.fps))).join('+');
-  return ['-bsf:v', `noise=amount='if(${expr},2000,0)'`];
+  return ['-bsf:v', `noise=amount='if(${expr},${r.corruptionRate ?? 2000},0)'`];
 }
 
 function containerArgs(container: CorpusClip['container'], out: string, onePacketPerPes = false): string[] {

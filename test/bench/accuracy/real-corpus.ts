@@ -69,6 +69,7 @@ export interface RealProgramme {
   gopSeconds?: number;
   /** Woven from fields: shots at twice the frame rate, interleaved top field first, coded interlaced. */
   interlaced?: boolean;
+  corruptionRate?: number;
   injections?: Injection[];
 }
 
@@ -168,6 +169,19 @@ function soundOf(p: RealProgramme, file: (id: string) => string, inputs: string[
   return chains.join(';');
 }
 
+/** Each shot's place on the programme's timeline: a fade starts the next shot FADE_SECONDS early. */
+export function shotTimes(p: Pick<RealProgramme, 'shots'>): NonNullable<RealFootageInfo['shots']> {
+  let end = 0;
+  return p.shots.map((shot, k) => {
+    const join = k === 0 ? 'first' : (shot.join ?? 'cut');
+    const start = join === 'fade' ? end - FADE_SECONDS : end;
+    end = start + lengthOf(shot);
+    return { source: shot.source, start: round(start), end: round(end), join };
+  });
+}
+
+const round = (t: number): number => Math.round(t * 1000) / 1000;
+
 /** Which split a programme is in: held-out only when made of held-out sources alone. */
 export function realFootageInfo(p: RealProgramme): RealFootageInfo {
   const ids = [...new Set([...p.shots, ...p.sound].map((part) => part.source))];
@@ -179,6 +193,7 @@ export function realFootageInfo(p: RealProgramme): RealFootageInfo {
     split: heldOut.every(Boolean) ? 'held-out' : 'tuned',
     clean: (p.injections ?? []).length === 0,
     sources: ids,
+    shots: shotTimes(p),
   };
 }
 
@@ -207,6 +222,7 @@ export function programmeRecipe(p: RealProgramme, cacheDir: string = realFootage
     mode: 'file',
     gopSeconds: p.gopSeconds ?? 1,
     interlaced: p.interlaced,
+    corruptionRate: p.corruptionRate,
     injections: p.injections ?? [],
     outages: [],
   };
@@ -385,6 +401,9 @@ export function defectProgrammes(): RealProgramme[] {
       ...R480,
       duration: 36,
       codec: 'hevc',
+      // Flat colours at 480p: P-frames of 100-300 bytes, so one byte in 2000 damages almost none
+      // of them and the decoder reports nothing; one in 300 damages what a broken feed would.
+      corruptionRate: 300,
       shots: [{ source: 'cc-wanna-work-together', from: 20, seconds: 40 }],
       sound: [{ source: 'cc-wanna-work-together', from: 20, seconds: 40 }],
       injections: [inj('corrupt', 6, 7), inj('quiet', 12, 24), inj('black', 29, 32)],

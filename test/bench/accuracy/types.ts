@@ -65,6 +65,8 @@ export interface RealFootageInfo {
   clean: boolean;
   /** The real-footage source ids (real-footage.ts) it is made of. */
   sources: string[];
+  /** Where each shot lies on the clip's timeline (seconds; a fade overlaps two), to tell what a detection saw. */
+  shots?: { source: string; start: number; end: number; join: 'first' | 'cut' | 'fade' }[];
 }
 
 /** What scoring needs to know of a tool's result on one clip. */
