@@ -468,7 +468,8 @@ function falseAlarmTable(split: string, alarms: FalseAlarms, verdicts: Verdict[]
       const v: Verdict = {
         target: `clean real footage (${split}), ${s.type}: <= ${max} false alarm per hour`,
         measured: `${s.events} in ${fixed(alarms.cleanSeconds / 60, 1)} min (${fixed(s.perHour, 1)}/h)`,
-        state: verdictOf(s.perHour <= max),
+        // No clean content in this run (a filtered one): nothing can be said either way.
+        state: alarms.cleanSeconds > 0 ? verdictOf(s.perHour <= max) : 'not measured',
       };
       verdicts.push(v);
       return [
@@ -477,7 +478,7 @@ function falseAlarmTable(split: string, alarms: FalseAlarms, verdicts: Verdict[]
         fixed(s.perHour, 1),
         f ? String(f.events) : 'n/a',
         f ? fixed(f.perHour, 1) : 'n/a',
-        v.state === 'met' ? 'met' : '**MISSED**',
+        v.state === 'MISSED' ? '**MISSED**' : v.state,
       ];
     });
   return table(

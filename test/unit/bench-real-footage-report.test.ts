@@ -216,3 +216,18 @@ test('a result without real footage says the real-footage section was not run', 
     /## Accuracy on real footage: streamqc vs ffmpeg, per defect type\n\n_Not run in this report: real footage/,
   );
 });
+
+test('with no clean real content in the run, false alarms are not measured rather than missed', () => {
+  const real = realScores(
+    clips.filter((c) => c.real && !c.real.clean),
+    runs,
+  );
+  const md = reportOf({ ...realOnly, real });
+  assert.deepEqual(rowAfter(md, '### False alarms per hour of clean real content (tuned', 'blur').slice(1), [
+    '0',
+    '-',
+    '0',
+    '-',
+    'not measured',
+  ]);
+});
