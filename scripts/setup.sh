@@ -20,10 +20,20 @@ fi
 if [ "${STREAMQC_NEED_FONTS:-0}" = 1 ]; then
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 fi
+# Real footage (test/bench/accuracy/real-footage.ts) comes out of Debian packages: `apt-get download`
+# needs the package lists (`apt-get update` once) and dpkg-deb unpacks them.
+need_lists=0
+if [ "${STREAMQC_NEED_REAL_FOOTAGE:-0}" = 1 ]; then
+  command -v dpkg-deb >/dev/null 2>&1 || need_apt+=(dpkg)
+  compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || need_lists=1
+fi
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+if [ ${#need_apt[@]} -gt 0 ] || [ "$need_lists" = 1 ]; then
+  echo "setup: apt-get update" >&2
+  $SUDO apt-get update -qq
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}" >&2
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 

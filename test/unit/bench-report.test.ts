@@ -241,6 +241,7 @@ test('the corpus table names each clip with its content, format, mode and inject
   const md = renderReport(base);
   assert.deepEqual(row(md, 'mandel-1080p-h264-ts-black'), [
     'mandel-1080p-h264-ts-black',
+    'synthetic',
     'zooming Mandelbrot, tone',
     '1920x1080 @ 30 fps',
     'h264',

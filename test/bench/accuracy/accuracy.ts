@@ -3,19 +3,34 @@
  * one after the other (a 2-core machine: running both at once would make live clips, which
  * must keep real time, compete for CPU), scored event by event (score.ts).
  *
- *   node dist/test/bench/accuracy/accuracy.js [--only a,b] [--json FILE]
+ *   node dist/test/bench/accuracy/accuracy.js [--only a,b] [--part synthetic|real|all] [--json FILE]
  *
- * `--only` is passed to the corpus generator (clip name filters); `--json` writes the
- * AccuracyResult. The per-type table and every clip's misses and false positives go to stdout.
+ * Two corpora: the synthetic one (corpus.ts) and real footage (real-corpus.ts), scored apart:
+ * synthetic; real, tuned sources; real, held-out source; and false alarms per hour on clean
+ * real programmes. `--part` (or STREAMQC_BENCH_ONLY=synthetic|real, which `npm run bench`
+ * passes through) runs one corpus only. `--only` is passed to the corpus generators (clip name
+ * filters); `--json` writes the AccuracyResult. The per-type tables and every clip's misses and
+ * false positives go to stdout.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateCorpus } from './corpus.js';
+import { corpusRecipes, generateCorpus } from './corpus.js';
+import { cleanProgrammes, defectProgrammes, generateRealCorpus } from './real-corpus.js';
 import { FFMPEG_TYPES, runFfmpegPeer } from './run-ffmpeg.js';
 import { runStreamqc, STREAMQC_TYPES } from './run-streamqc.js';
 import { accuracyMisses } from '../results.js';
-import { matchType, scoreAll, TOLERANCES, type ClipEvents } from './score.js';
-import type { AccuracyResult, CorpusClip, DefectEvent, ToolRun, TypeScore } from './types.js';
+import { matchType, mergeFragments, scoreAll, TOLERANCES, type ClipEvents } from './score.js';
+import type {
+  AccuracyResult,
+  CorpusClip,
+  DefectEvent,
+  DefectType,
+  FalseAlarms,
+  RealFootageScores,
+  ToolRun,
+  ToolScores,
+  TypeScore,
+} from './types.js';
 
 const TOOLS = { streamqc: STREAMQC_TYPES, ffmpeg: FFMPEG_TYPES } as const;
 type Tool = keyof typeof TOOLS;
@@ -34,12 +49,64 @@ export async function runAccuracy(
       runs.push(run);
     }
   }
-  const truth = truthOf(clips);
-  const scores = {
-    streamqc: scoreAll(TOOLS.streamqc, truth, eventsOf(runs, 'streamqc')),
-    ffmpeg: scoreAll(TOOLS.ffmpeg, truth, eventsOf(runs, 'ffmpeg')),
+  const synthetic = clips.filter((c) => !c.real);
+  const real = clips.filter((c) => c.real);
+  return {
+    clips,
+    runs,
+    parts: { synthetic: synthetic.length > 0, real: real.length > 0 },
+    scores: scoresOn(synthetic, runs),
+    ...(real.length ? { real: realScores(real, runs) } : {}),
+    tolerances: TOLERANCES,
   };
-  return { clips, runs, scores, tolerances: TOLERANCES };
+}
+
+/** Both tools' scores per type over `clips`. */
+export function scoresOn(clips: readonly CorpusClip[], runs: readonly ToolRun[]): ToolScores {
+  const truth = truthOf(clips);
+  const names = new Set(clips.map((c) => c.name));
+  const on = runs.filter((r) => names.has(r.clip));
+  return {
+    streamqc: scoreAll(TOOLS.streamqc, truth, eventsOf(on, 'streamqc')),
+    ffmpeg: scoreAll(TOOLS.ffmpeg, truth, eventsOf(on, 'ffmpeg')),
+  };
+}
+
+/**
+ * False alarms per hour of clean content, per type and tool: every event (fragments merged as
+ * scoring merges them) reported on a programme with no defects.
+ */
+export function falseAlarmsOn(clean: readonly CorpusClip[], runs: readonly ToolRun[]): FalseAlarms {
+  const cleanSeconds = clean.reduce((sum, c) => sum + c.duration, 0);
+  const names = new Set(clean.map((c) => c.name));
+  const rates = (tool: Tool): FalseAlarms['streamqc'] =>
+    TOOLS[tool].map((type: DefectType) => {
+      const events = runs
+        .filter((r) => r.tool === tool && names.has(r.clip))
+        .reduce((n, r) => n + mergeFragments(r.events.filter((e) => e.type === type)).length, 0);
+      return { type, events, perHour: cleanSeconds > 0 ? (events * 3600) / cleanSeconds : NaN };
+    });
+  return { cleanSeconds, clips: clean.length, streamqc: rates('streamqc'), ffmpeg: rates('ffmpeg') };
+}
+
+/** Real footage scored by split: defects on tuned sources, on the held-out source, and clean programmes. */
+export function realScores(clips: readonly CorpusClip[], runs: readonly ToolRun[]): RealFootageScores {
+  const of = (split: 'tuned' | 'held-out', clean: boolean): CorpusClip[] =>
+    clips.filter((c) => c.real?.split === split && c.real.clean === clean);
+  return {
+    tuned: scoresOn(of('tuned', false), runs),
+    heldOut: scoresOn(of('held-out', false), runs),
+    falseAlarms: { tuned: falseAlarmsOn(of('tuned', true), runs), heldOut: falseAlarmsOn(of('held-out', true), runs) },
+  };
+}
+
+/** Which corpora a run covers: `--part`, else STREAMQC_BENCH_ONLY, else both. */
+export type BenchPart = 'synthetic' | 'real' | 'all';
+
+export function benchPart(flag: string | undefined, env = process.env.STREAMQC_BENCH_ONLY): BenchPart {
+  const value = flag ?? env ?? 'all';
+  if (value === 'synthetic' || value === 'real' || value === 'all') return value;
+  throw new Error(`--part / STREAMQC_BENCH_ONLY: expected synthetic, real or all, not '${value}'`);
 }
 
 /** Around each outage edge of a live clip, where the sender's stop and restart tear the stream. */
@@ -75,7 +142,7 @@ function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' ');
 }
 
-export function formatTable(result: AccuracyResult): string {
+export function formatTable(result: AccuracyResult, scores: ToolScores = result.scores): string {
   const widths = [14, 7, 22, 22, 30, 6];
   const lines = [
     pad(['type', 'truth', 'streamqc P/R/F1', 'ffmpeg P/R/F1', 'onset err s (mean/med/p95/max)', 'target'], widths),
@@ -88,11 +155,26 @@ export function formatTable(result: AccuracyResult): string {
     s === undefined
       ? ''
       : `${fixed(s.onsetErrorMean)}/${fixed(s.onsetErrorMedian)}/${fixed(s.onsetErrorP95)}/${fixed(s.onsetErrorMaxAbs)}`;
-  for (const s of result.scores.streamqc) {
-    const peer = result.scores.ffmpeg.find((p) => p.type === s.type);
+  for (const s of scores.streamqc) {
+    const peer = scores.ffmpeg.find((p) => p.type === s.type);
     const met = accuracyMisses(s.type, s, peer).length === 0;
     lines.push(pad([s.type, String(s.truthEvents), prf(s), prf(peer), onset(s), met ? 'met' : 'MISSED'], widths));
     if (peer) lines.push(pad(['', '', '', '', `ffmpeg ${onset(peer)}`, ''], widths));
+  }
+  return lines.join('\n');
+}
+
+/** False alarms per hour per type, streamqc beside ffmpeg. */
+export function formatFalseAlarms(alarms: FalseAlarms): string {
+  const widths = [14, 22, 22];
+  const lines = [
+    `${alarms.clips} clean programmes, ${(alarms.cleanSeconds / 60).toFixed(1)} min`,
+    pad(['type', 'streamqc events (/h)', 'ffmpeg events (/h)'], widths),
+  ];
+  const cell = (r: FalseAlarms['streamqc'][number] | undefined): string =>
+    r ? `${r.events} (${fixed(r.perHour, 1)})` : 'n/a';
+  for (const s of alarms.streamqc) {
+    lines.push(pad([s.type, cell(s), cell(alarms.ffmpeg.find((f) => f.type === s.type))], widths));
   }
   return lines.join('\n');
 }
@@ -122,17 +204,34 @@ export function formatMistakes(result: AccuracyResult): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { only: { type: 'string' }, json: { type: 'string' }, part: { type: 'string' } },
+  });
   const only = values.only
     ?.split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+  const part = benchPart(values.part);
   const log = (line: string): void => console.error(line);
   const started = Date.now();
-  const clips = await generateCorpus({ only, log });
+  const clips = [
+    ...(part === 'real' ? [] : await generateCorpus({ only: onlyAmong(only, corpusRecipes()), log })),
+    ...(part === 'synthetic'
+      ? []
+      : await generateRealCorpus({ only: onlyAmong(only, [...cleanProgrammes(), ...defectProgrammes()]), log })),
+  ];
   const result = await runAccuracy(clips, log);
-  console.log(formatTable(result));
-  console.log('');
+  if (result.parts?.synthetic) console.log(`synthetic corpus\n${formatTable(result)}\n`);
+  if (result.real) {
+    console.log(`real footage, tuned sources\n${formatTable(result, result.real.tuned)}\n`);
+    console.log(`real footage, held-out source\n${formatTable(result, result.real.heldOut)}\n`);
+    console.log(
+      `false alarms on clean real footage, tuned sources\n${formatFalseAlarms(result.real.falseAlarms.tuned)}\n`,
+    );
+    console.log(
+      `false alarms on clean real footage, held-out source\n${formatFalseAlarms(result.real.falseAlarms.heldOut)}\n`,
+    );
+  }
   console.log(formatMistakes(result));
   const wall = (tool: Tool): number =>
     result.runs.filter((r) => r.tool === tool).reduce((a, r) => a + r.wallSeconds, 0);
@@ -142,6 +241,14 @@ async function main(): Promise<void> {
       `ffmpeg ${wall('ffmpeg').toFixed(0)} s wall / ${cpu('ffmpeg').toFixed(0)} s CPU; bench ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+}
+
+/**
+ * `--only` names clips of either corpus: each generator gets the names that are its own, or
+ * an empty list (build nothing) when the filter names none of its clips.
+ */
+function onlyAmong(only: string[] | undefined, recipes: readonly { name: string }[]): string[] | undefined {
+  return only?.filter((n) => recipes.some((r) => r.name === n));
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

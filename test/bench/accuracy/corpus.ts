@@ -16,13 +16,19 @@ import { fileURLToPath } from 'node:url';
 import { runCommand } from '../../media/fixtures.js';
 import { shiftAudioTimestamps } from '../../media/ts-pts.js';
 import { pictureGraph, soundGraph, SAMPLE_RATE, type PictureSource, type SoundSource } from './corpus-sources.js';
-import type { CorpusClip, DefectEvent, DefectType, Outage } from './types.js';
+import type { CorpusClip, DefectEvent, DefectType, Outage, RealFootageInfo } from './types.js';
 
 /**
  * What can be injected. Most map one to one onto a truth type; `corrupt` is damaged video
  * packets (truth: blockiness and decode_error), `quiet`/`loud` are gain steps (truth:
  * loudness), `hush` is a near miss with no truth: a -45 dBFS passage too short to be a
  * loudness fault and far above silence.
+ */
+/*
+ * A new kind: add it here and to TRUTH_OF (what truth it writes), then apply it where it acts:
+ * a picture filter (videoGraph), a sound filter (audioGraph), a bitstream filter on the coded
+ * packets (corruptArgs), or a step on the finished file (as applyAvOffset is in buildClip).
+ * Real footage (real-corpus.ts) goes through the same builder, so a new kind works on both.
  */
 export type InjectionType =
   'black' | 'freeze' | 'blur' | 'corrupt' | 'silence' | 'quiet' | 'loud' | 'clipping' | 'hush';
@@ -51,11 +57,31 @@ export interface ResolutionChange {
 
 export type VideoCodec = 'h264' | 'hevc' | 'mpeg2video';
 
+/**
+ * A picture or a sound read from files instead of made by a generator: a filter-graph fragment
+ * that reads the recipe's `inputs` by index (`[0:v]`, `[1:a]`) and ends in `[picture]` or
+ * `[sound]` like the generators' graphs (corpus-sources.ts), long enough for the clip.
+ */
+export interface GraphSource {
+  graph: string;
+}
+
 export interface CorpusRecipe {
   name: string;
   content: string;
-  picture: PictureSource;
-  sound: SoundSource;
+  picture: PictureSource | GraphSource;
+  sound: SoundSource | GraphSource;
+  /** ffmpeg input arguments (`-i FILE`, with their options) that GraphSource pictures and sounds read. */
+  inputs?: string[];
+  /** Real footage only: its split and where it came from (real-corpus.ts). */
+  real?: RealFootageInfo;
+  /** Code the picture as interlaced (H.264 only): for pictures woven from fields. */
+  interlaced?: boolean;
+  /**
+   * Corrupt windows damage about one byte in this many of each packet (default 2000). Sparse
+   * pictures coded in a few hundred bytes a frame need more to be damaged at all.
+   */
+  corruptionRate?: number;
   width: number;
   height: number;
   fps: number;
@@ -511,7 +537,7 @@ function duringAudio(windows: Injection[], fps: number): string {
 }
 
 function videoGraph(r: CorpusRecipe): string {
-  const chains = [pictureGraph(r.picture, r)];
+  const chains = [typeof r.picture === 'string' ? pictureGraph(r.picture, r) : r.picture.graph];
   let label = 'picture';
   const frames = r.duration * r.fps;
   chains.push(`[${label}]trim=end_frame=${frames},format=yuv420p[v0]`);
@@ -556,7 +582,8 @@ function audioGraph(r: CorpusRecipe): string {
   const clipping = of('clipping');
   // Overdrive in the PCM domain, as a real chain does: s16 saturates at full scale.
   if (clipping.length) chain.push(`volume=30dB:enable='${duringAudio(clipping, r.fps)}'`, 'aformat=sample_fmts=s16');
-  return `${soundGraph(r.sound)};[sound]${chain.join(',')}[audio]`;
+  const sound = typeof r.sound === 'string' ? soundGraph(r.sound) : r.sound.graph;
+  return `${sound};[sound]${chain.join(',')}[audio]`;
 }
 
 function encoderArgs(r: CorpusRecipe): string[] {
@@ -581,6 +608,7 @@ function encoderArgs(r: CorpusRecipe): string[] {
         '0',
         '-pix_fmt',
         'yuv420p',
+        ...(r.interlaced ? ['-flags', '+ildct+ilme'] : []),
       ];
     case 'hevc':
       return [
@@ -617,9 +645,9 @@ function encoderArgs(r: CorpusRecipe): string[] {
 function corruptArgs(r: CorpusRecipe): string[] {
   const windows = r.injections.filter((i) => i.type === 'corrupt');
   if (windows.length === 0) return [];
-  // The noise bitstream filter damages about one byte in 2000 of each packet in the window.
+  // The noise bitstream filter damages about one byte in 2000 (corruptionRate) of each packet in the window.
   const expr = windows.map((w) => between(framesOf(w, r.fps))).join('+');
-  return ['-bsf:v', `noise=amount='if(${expr},2000,0)'`];
+  return ['-bsf:v', `noise=amount='if(${expr},${r.corruptionRate ?? 2000},0)'`];
 }
 
 function containerArgs(container: CorpusClip['container'], out: string, onePacketPerPes = false): string[] {
@@ -659,6 +687,7 @@ export function ffmpegArgs(r: CorpusRecipe, out: string): string[][] {
     return [
       [
         ...head,
+        ...(r.inputs ?? []),
         '-filter_complex',
         graph,
         '-map',
@@ -697,6 +726,7 @@ export function ffmpegArgs(r: CorpusRecipe, out: string): string[][] {
   return [
     [
       ...head,
+      ...(r.inputs ?? []),
       '-filter_complex',
       graph,
       ...video(1),
@@ -767,6 +797,7 @@ function clipOf(r: CorpusRecipe, path: string): CorpusClip {
     duration: r.duration,
     content: r.content,
     truth: truthOf(r),
+    ...(r.real ? { real: r.real } : {}),
   };
 }
 
@@ -840,8 +871,16 @@ function sizeOf(path: string): number {
 export async function generateCorpus(
   options: { only?: string[]; log?: (line: string) => void } = {},
 ): Promise<CorpusClip[]> {
+  return buildRecipes(corpusRecipes(), options);
+}
+
+/** Build the given recipes (or those named in `only`) one after the other, logging each clip. */
+export async function buildRecipes(
+  all: readonly CorpusRecipe[],
+  options: { only?: string[]; log?: (line: string) => void } = {},
+): Promise<CorpusClip[]> {
   const log = options.log ?? (() => undefined);
-  const recipes = corpusRecipes().filter((r) => !options.only || options.only.includes(r.name));
+  const recipes = all.filter((r) => !options.only || options.only.includes(r.name));
   if (options.only) {
     const unknown = options.only.filter((n) => !recipes.some((r) => r.name === n));
     if (unknown.length) throw new Error(`--only: no clip named ${unknown.join(', ')}`);

@@ -52,6 +52,22 @@ export interface CorpusClip {
   content: string;
   /** Every injected defect; a clean stretch has none. */
   truth: DefectEvent[];
+  /** Real footage only (absent on the synthetic corpus): which split its sources are in. */
+  real?: RealFootageInfo;
+}
+
+/**
+ * Where a real-footage clip comes from. `tuned`: only sources thresholds may be tuned on;
+ * `held-out`: only the held-out source (never tuned on; scored on its own). A clean
+ * programme has no defects: every event a tool reports on it is a false alarm.
+ */
+export interface RealFootageInfo {
+  split: 'tuned' | 'held-out';
+  clean: boolean;
+  /** The real-footage source ids (real-footage.ts) it is made of. */
+  sources: string[];
+  /** Where each shot lies on the clip's timeline (seconds; a fade overlaps two), to tell what a detection saw. */
+  shots?: { source: string; start: number; end: number; join: 'first' | 'cut' | 'fade' }[];
 }
 
 /** What scoring needs to know of a tool's result on one clip. */
@@ -80,11 +96,46 @@ export interface TypeScore {
   onsetErrorMaxAbs: number;
 }
 
+/** Per tool, per type that tool detects (a type a tool cannot detect is absent). */
+export interface ToolScores {
+  streamqc: TypeScore[];
+  ffmpeg: TypeScore[];
+}
+
+/** Events one tool reported on one type over clean programmes: each one a false alarm. */
+export interface FalseAlarmRate {
+  type: DefectType;
+  events: number;
+  perHour: number;
+}
+
+export interface FalseAlarms {
+  /** Seconds of clean content the rates are over. */
+  cleanSeconds: number;
+  clips: number;
+  streamqc: FalseAlarmRate[];
+  ffmpeg: FalseAlarmRate[];
+}
+
+/** Scores on real footage, per split (real-corpus.ts). */
+export interface RealFootageScores {
+  /** Defects injected into tuned sources. */
+  tuned: ToolScores;
+  /** Defects injected into the held-out source. */
+  heldOut: ToolScores;
+  /** Clean programmes: false alarms per hour, per split. */
+  falseAlarms: { tuned: FalseAlarms; heldOut: FalseAlarms };
+}
+
 export interface AccuracyResult {
   clips: CorpusClip[];
   runs: ToolRun[];
-  /** Per tool, per type that tool detects (a type a tool cannot detect is absent). */
-  scores: { streamqc: TypeScore[]; ffmpeg: TypeScore[] };
+  /** Which corpora ran (absent in results older than the real-footage corpus: synthetic only). */
+  parts?: { synthetic: boolean; real: boolean };
+  /** The synthetic corpus's scores. */
+  scores: ToolScores;
+  /** Real footage's scores, when it ran. */
+  real?: RealFootageScores;
   /** Matching tolerance per type: max |onset error| in seconds, and why. */
   tolerances: Record<DefectType, { onsetSeconds: number; why: string }>;
 }
