@@ -152,7 +152,7 @@ export class Analyzer {
         if (!probe.video) return `cannot analyze ${this.source.display}: ${plan.refused}`;
         this.deps.log.warn({ source: this.source.display, reason: plan.refused }, 'analysing the video only');
       } else {
-        this.audio = new AudioStage(plan.format, this.setup.clipLevel);
+        this.audio = new AudioStage(plan.format, this.setup.clipLevel, probe.audio.channelLayout);
       }
     }
     if (probe.bitRate) report.inputBitrate(probe.bitRate);
@@ -220,7 +220,8 @@ export class Analyzer {
       },
       mediaMissing: () => this.report.mediaFlowing(false),
       finish: async (end) => {
-        if (this.audio) this.report.finalIntegratedLoudness(this.audio.integratedLufs);
+        // Before run() resolves, so the HTTP server (closed after it) serves the final figures.
+        if (this.audio) this.report.loudnessMeasured(this.audio.finalReadings());
         for (const d of this.detectors) d.flush(end);
         this.video?.flush(end);
         await this.video?.close();

@@ -2,12 +2,15 @@
  * The audio stage: one AudioMeter for the stream and the windows its readings are reported
  * over. Each decoded block becomes the observation the detectors see and the loudness
  * readings the report shows: momentary and short-term as of the block, the true peak over
- * the last second, and the integrated loudness refreshed once a second of media.
+ * the last second, the maxima of the segment, and the integrated loudness and loudness range
+ * refreshed once a second of media (each walks a histogram). finalReadings() gives every
+ * figure fresh, for the end of a finite input.
  */
 import type { AudioObservation } from '../detectors/types.js';
 import type { AnalyzerStatus } from '../contract/status.js';
 import type { PcmFormat } from './format.js';
 import { AudioMeter } from './meter.js';
+import { ABSOLUTE_GATE_LUFS } from './loudness.js';
 
 export type LoudnessReadings = AnalyzerStatus['loudness'];
 
@@ -19,14 +22,24 @@ export class AudioStage {
   private readonly meter: AudioMeter;
   private truePeakWindow: number[] = [];
   private integrated: number | null = null;
+  private loudnessRange: number | null = null;
   private integratedAt = Number.NEGATIVE_INFINITY;
 
-  /** `format`: what the audio pipe carries (the source's format, or resampled for the meters). */
+  /**
+   * `format`: what the audio pipe carries (the source's format, or resampled for the meters);
+   * `channelLayout`: the source's layout as ffmpeg reports it, which weighs its channels.
+   */
   constructor(
     readonly format: PcmFormat,
     clipLevel: number,
+    channelLayout: string | null = null,
   ) {
-    this.meter = new AudioMeter(format.sampleRate, format.channels, { clipLevel });
+    this.meter = new AudioMeter(format.sampleRate, format.channels, { clipLevel }, channelLayout);
+  }
+
+  /** BS.1770 weight of each channel, as the layout set them. */
+  get channelWeights(): readonly number[] {
+    return this.meter.channelWeights;
   }
 
   /** Seconds of media in an interleaved block of this stage's format. */
@@ -49,24 +62,51 @@ export class AudioStage {
     // True peak over the last second (about 47 blocks at 48 kHz).
     this.truePeakWindow.push(m.truePeakDbtp);
     if (this.truePeakWindow.length > Math.ceil(1 / duration)) this.truePeakWindow.shift();
-    // Integrated loudness walks the gating histogram: once a second is plenty (profiled).
+    // Integrated loudness and range walk their histograms: once a second is plenty (profiled).
     if (t - this.integratedAt >= 1 || t < this.integratedAt) {
       this.integratedAt = t;
-      this.integrated = finite(this.meter.integratedLufs);
+      this.refreshGated();
     }
     return {
       observation,
       loudness: {
+        ...this.segmentReadings(),
         momentaryLufs: finite(m.momentaryLufs),
         shortTermLufs: finite(m.shortTermLufs),
-        integratedLufs: this.integrated,
         truePeakDbtp: finite(Math.max(...this.truePeakWindow)),
       },
+    };
+  }
+
+  /** Every reading as of the last sample, the gated ones included: what a finished input publishes. */
+  finalReadings(): LoudnessReadings {
+    this.refreshGated();
+    return {
+      ...this.segmentReadings(),
+      momentaryLufs: finite(this.meter.momentaryLufs),
+      shortTermLufs: finite(this.meter.shortTermLufs),
+      truePeakDbtp: this.truePeakWindow.length > 0 ? finite(Math.max(...this.truePeakWindow)) : null,
     };
   }
 
   /** Integrated loudness of everything measured, LUFS; null until a block passes the gates. */
   get integratedLufs(): number | null {
     return finite(this.meter.integratedLufs);
+  }
+
+  private refreshGated(): void {
+    this.integrated = finite(this.meter.integratedLufs);
+    // The range needs a short-term value (3 s) above the absolute gate; before that it is no reading.
+    this.loudnessRange = this.meter.maxShortTermLufs > ABSOLUTE_GATE_LUFS ? this.meter.loudnessRangeLu : null;
+  }
+
+  private segmentReadings(): Omit<LoudnessReadings, 'momentaryLufs' | 'shortTermLufs' | 'truePeakDbtp'> {
+    return {
+      integratedLufs: this.integrated,
+      loudnessRangeLu: this.loudnessRange,
+      maxMomentaryLufs: finite(this.meter.maxMomentaryLufs),
+      maxShortTermLufs: finite(this.meter.maxShortTermLufs),
+      maxTruePeakDbtp: finite(this.meter.truePeakMaxDbtp),
+    };
   }
 }

@@ -21,6 +21,9 @@ export class AnalyzerMetrics {
   readonly meanLuma: Gauge;
   readonly loudness: Gauge;
   readonly truePeak: Gauge;
+  readonly loudnessMax: Gauge;
+  readonly loudnessRange: Gauge;
+  readonly truePeakMax: Gauge;
   readonly avOffset: Gauge;
   readonly inputBitrate: Gauge;
   readonly streamInfo: Gauge;
@@ -110,6 +113,24 @@ export class AnalyzerMetrics {
     this.truePeak = new Gauge({
       name: 'streamqc_audio_true_peak_dbtp',
       help: 'Highest true peak over the last second',
+      labelNames: s,
+      registers,
+    });
+    this.loudnessMax = new Gauge({
+      name: 'streamqc_audio_loudness_max_lufs',
+      help: 'Highest EBU R128 loudness of the segment, on a 10 ms grid (EBU Mode Max M and Max S)',
+      labelNames: ['stream', 'window'],
+      registers,
+    });
+    this.loudnessRange = new Gauge({
+      name: 'streamqc_audio_loudness_range_lu',
+      help: 'EBU Tech 3342 loudness range (LRA) of the segment',
+      labelNames: s,
+      registers,
+    });
+    this.truePeakMax = new Gauge({
+      name: 'streamqc_audio_true_peak_max_dbtp',
+      help: 'Highest true peak of the segment',
       labelNames: s,
       registers,
     });

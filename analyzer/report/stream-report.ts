@@ -38,6 +38,10 @@ export class StreamReport {
     shortTermLufs: null,
     integratedLufs: null,
     truePeakDbtp: null,
+    loudnessRangeLu: null,
+    maxMomentaryLufs: null,
+    maxShortTermLufs: null,
+    maxTruePeakDbtp: null,
   };
   private readonly label: { stream: string };
 
@@ -108,21 +112,27 @@ export class StreamReport {
     if (blur !== undefined && Number.isFinite(blur)) this.metrics.blur.set(this.label, blur);
   }
 
+  /** The loudness readings as of the last audio block, or a finished input's final ones. */
   loudnessMeasured(readings: LoudnessReadings): void {
     this.loudness = readings;
-    const s = this.metrics.stream;
-    if (readings.momentaryLufs !== null)
-      this.metrics.loudness.set({ stream: s, window: 'momentary' }, readings.momentaryLufs);
-    if (readings.shortTermLufs !== null)
-      this.metrics.loudness.set({ stream: s, window: 'short_term' }, readings.shortTermLufs);
-    if (readings.integratedLufs !== null)
-      this.metrics.loudness.set({ stream: s, window: 'integrated' }, readings.integratedLufs);
-    if (readings.truePeakDbtp !== null) this.metrics.truePeak.set(this.label, readings.truePeakDbtp);
+    const { metrics } = this;
+    const label = this.label;
+    const windowed = (gauge: typeof metrics.loudness, window: string, value: number | null): void => {
+      if (value !== null) gauge.set({ ...label, window }, value);
+    };
+    windowed(metrics.loudness, 'momentary', readings.momentaryLufs);
+    windowed(metrics.loudness, 'short_term', readings.shortTermLufs);
+    windowed(metrics.loudness, 'integrated', readings.integratedLufs);
+    windowed(metrics.loudnessMax, 'momentary', readings.maxMomentaryLufs);
+    windowed(metrics.loudnessMax, 'short_term', readings.maxShortTermLufs);
+    if (readings.truePeakDbtp !== null) metrics.truePeak.set(label, readings.truePeakDbtp);
+    if (readings.loudnessRangeLu !== null) metrics.loudnessRange.set(label, readings.loudnessRangeLu);
+    if (readings.maxTruePeakDbtp !== null) metrics.truePeakMax.set(label, readings.maxTruePeakDbtp);
   }
 
-  /** The integrated loudness of the whole run, for the final /status (no metric write). */
-  finalIntegratedLoudness(lufs: number | null): void {
-    this.loudness.integratedLufs = lufs;
+  /** The loudness readings /status shows now. */
+  get loudnessReadings(): LoudnessReadings {
+    return { ...this.loudness };
   }
 
   avDrift(seconds: number): void {
