@@ -214,7 +214,7 @@ const STATE_FLUSH_LEVEL = 1e-20;
  * keeps the exact sum of its blocks' energies, so the gated mean is exact except for the blocks
  * within 0.01 LU of the relative gate.
  */
-class GatedLoudnessHistogram {
+export class GatedLoudnessHistogram {
   private readonly counts = new Float64Array(HISTOGRAM_BINS);
   private readonly energies = new Float64Array(HISTOGRAM_BINS);
   private totalEnergy = 0;
@@ -330,6 +330,11 @@ export class LoudnessMeter {
   private readonly shortTermValues = new GatedLoudnessHistogram();
   private integratedCache: number | null = null;
   private rangeCache: number | null = null;
+  /**
+   * Called at every 100 ms step with the gating block's energy and the short-term energy (null
+   * before 3 s): what a second accumulator (a programme period) needs to gate on its own.
+   */
+  onStep: ((gatingEnergy: number, shortTermEnergy: number | null) => void) | null = null;
 
   /**
    * @param sampleRate 8000..768000 Hz
@@ -540,6 +545,7 @@ export class LoudnessMeter {
       this.shortTermValues.add(shortTermEnergy);
       this.rangeCache = null;
     }
+    this.onStep?.(momentaryEnergy, full ? shortTermEnergy : null);
   }
 
   /** The 400 ms and 3 s window sums from the ring itself. */

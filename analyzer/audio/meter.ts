@@ -107,6 +107,11 @@ export class AudioMeter {
     return this.loudness.channelWeights;
   }
 
+  /** Receives every 100 ms gating block and short-term energy (see LoudnessMeter.onStep). */
+  set onLoudnessStep(listener: LoudnessMeter['onStep']) {
+    this.loudness.onStep = listener;
+  }
+
   /** EBU Tech 3342 loudness range of the segment, LU; 0 until enough audio passes the gates. */
   get loudnessRangeLu(): number {
     return this.loudness.loudnessRangeLu;

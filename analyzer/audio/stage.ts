@@ -7,6 +7,8 @@
  * figure fresh, for the end of a finite input.
  */
 import type { AudioObservation } from '../detectors/types.js';
+import type { LoudnessPeriod, PeriodClosedBy } from '../detectors/detector.js';
+import { ProgrammePeriods } from './programme.js';
 import type { AnalyzerStatus } from '../contract/status.js';
 import type { PcmFormat } from './format.js';
 import { AudioMeter } from './meter.js';
@@ -25,16 +27,32 @@ export class AudioStage {
   private loudnessRange: number | null = null;
   private integratedAt = Number.NEGATIVE_INFINITY;
 
+  private readonly periods: ProgrammePeriods;
+
   /**
    * `format`: what the audio pipe carries (the source's format, or resampled for the meters);
-   * `channelLayout`: the source's layout as ffmpeg reports it, which weighs its channels.
+   * `channelLayout`: the source's layout as ffmpeg reports it, which weighs its channels;
+   * `periodSeconds`: length of a programme loudness period (0: only markers and the end close one).
    */
   constructor(
     readonly format: PcmFormat,
     clipLevel: number,
-    channelLayout: string | null = null,
+    { channelLayout = null, periodSeconds = 0 }: { channelLayout?: string | null; periodSeconds?: number } = {},
   ) {
     this.meter = new AudioMeter(format.sampleRate, format.channels, { clipLevel }, channelLayout);
+    const periods = new ProgrammePeriods(periodSeconds);
+    this.meter.onLoudnessStep = (gating, shortTerm) => {
+      periods.step(gating, shortTerm);
+    };
+    this.periods = periods;
+  }
+
+  /**
+   * Closes the open programme period now (a marker such as an SCTE-35 cue, or the end of the
+   * input); null when no audio came since the last one closed.
+   */
+  closePeriod(closedBy: PeriodClosedBy): LoudnessPeriod | null {
+    return this.periods.close(closedBy);
   }
 
   /** BS.1770 weight of each channel, as the layout set them. */
@@ -47,10 +65,18 @@ export class AudioStage {
     return samples.length / this.meter.channels / this.meter.sampleRate;
   }
 
-  /** Measures the block that starts at timeline `t`. */
-  push(t: number, samples: Float32Array): { observation: AudioObservation; loudness: LoudnessReadings } {
+  /**
+   * Measures the block that starts at timeline `t`. `period` is the programme period that ran its
+   * length before this block, if one did.
+   */
+  push(
+    t: number,
+    samples: Float32Array,
+  ): { observation: AudioObservation; loudness: LoudnessReadings; period: LoudnessPeriod | null } {
     const duration = this.durationOf(samples);
+    const period = this.periods.advance(t);
     const m = this.meter.push(samples);
+    this.periods.measured(t, t + duration, m.truePeakDbtp);
     const observation: AudioObservation = {
       t,
       duration,
@@ -69,6 +95,7 @@ export class AudioStage {
     }
     return {
       observation,
+      period,
       loudness: {
         ...this.segmentReadings(),
         momentaryLufs: finite(m.momentaryLufs),

@@ -11,6 +11,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { PcmFormat } from '../audio/format.js';
 import type { DefectEvent, StreamFormat } from '../detectors/types.js';
+import type { LoudnessPeriod } from '../detectors/detector.js';
 
 export interface ReportedEvent extends DefectEvent {
   wallclock: string;
@@ -68,6 +69,8 @@ export interface AnalyzerStatus {
     /** Highest true peak of the segment, dBTP. */
     maxTruePeakDbtp: number | null;
   };
+  /** The last complete programme loudness periods, oldest first (at most 24). */
+  loudnessPeriods: LoudnessPeriod[];
 }
 
 /**
@@ -79,6 +82,7 @@ export const STATUS_LIMITS = {
   maxActiveDefects: 64,
   maxRecentEvents: 256,
   maxDefectCounters: 64,
+  maxLoudnessPeriods: 256,
   maxTypeLength: 80,
   maxTextLength: 4096,
   maxCount: Number.MAX_SAFE_INTEGER,
@@ -138,6 +142,22 @@ export const ANALYZER_STATUS_SCHEMA = {
         maxMomentaryLufs: nullableLevel,
         maxShortTermLufs: nullableLevel,
         maxTruePeakDbtp: nullableLevel,
+      },
+    },
+    loudnessPeriods: {
+      type: 'array',
+      maxItems: STATUS_LIMITS.maxLoudnessPeriods,
+      items: {
+        type: 'object',
+        required: ['start', 'end', 'closedBy', 'integratedLufs', 'loudnessRangeLu', 'maxTruePeakDbtp'],
+        properties: {
+          start: finite,
+          end: finite,
+          closedBy: { type: 'string', enum: ['period', 'marker', 'end'] },
+          integratedLufs: nullableLevel,
+          loudnessRangeLu: { type: ['number', 'null'], minimum: 0, maximum: 1000 },
+          maxTruePeakDbtp: nullableLevel,
+        },
       },
     },
     counters: {

@@ -56,6 +56,13 @@ export const loudnessOptions = {
     unit: 'LU',
   }),
   maxTruePeakDbtp: num(-1, -20, 3, 'custom profile: highest allowed true peak', { unit: 'dBTP' }),
+  reportPeriod: num(
+    3600,
+    0,
+    604800,
+    'Length of a programme loudness report (integrated, LRA, max true peak), judged against the profile; 0: only markers and the end of input close one',
+    { unit: 's' },
+  ),
 } satisfies OptionTable;
 
 export type LoudnessOptions = OptionValues<typeof loudnessOptions>;
@@ -76,6 +83,7 @@ export const ABSOLUTE_GATE_LUFS = -70;
 
 export function createLoudnessDetector(options: LoudnessOptions, sink: DefectSink<'loudness'>): Detector<'loudness'> {
   const tracker = new DefectTracker('loudness', sink, options.minDuration);
+  const profile = loudnessProfileOf(options);
   return {
     type: 'loudness',
     onAudio({ t, duration, shortTermLufs }) {
@@ -89,6 +97,33 @@ export function createLoudnessDetector(options: LoudnessOptions, sink: DefectSin
         targetLufs: options.targetLufs,
         direction: deviation < 0 ? 'too quiet' : 'too loud',
       }));
+    },
+    onLoudnessPeriod(period) {
+      // The programme rule: the period's integrated loudness against the profile. A period
+      // with nothing above the gates is silence, the silence detector's business. The rest of
+      // a finite input after its last full period is reported but not judged: it is no whole
+      // programme (a 30 s clip is not an hour that missed its target).
+      const { integratedLufs } = period;
+      if (integratedLufs === null || period.closedBy === 'end') return;
+      const deviation = integratedLufs - profile.targetLufs;
+      if (Math.abs(deviation) <= profile.toleranceLu) return;
+      const event = {
+        type: 'loudness' as const,
+        start: period.start,
+        end: null,
+        detail: {
+          rule: 'programme',
+          profile: profile.name,
+          integratedLufs,
+          targetLufs: profile.targetLufs,
+          toleranceLu: profile.toleranceLu,
+          ...(period.loudnessRangeLu === null ? {} : { loudnessRangeLu: period.loudnessRangeLu }),
+          ...(period.maxTruePeakDbtp === null ? {} : { maxTruePeakDbtp: period.maxTruePeakDbtp }),
+          direction: deviation < 0 ? 'too quiet' : 'too loud',
+        },
+      };
+      sink.started(event);
+      sink.ended({ ...event, end: period.end });
     },
     flush(t) {
       tracker.close(t);

@@ -7,11 +7,14 @@
 import type { Logger } from 'pino';
 import type { AnalyzerStatus, ReportedEvent } from '../contract/status.js';
 import type { DefectEvent, DefectSink, DefectType, StreamFormat } from '../detectors/types.js';
+import type { LoudnessPeriod } from '../detectors/detector.js';
 import type { LoudnessReadings } from '../audio/stage.js';
 import type { VideoFeatures } from '../features/types.js';
 import type { AnalyzerMetrics } from './metrics.js';
 
 const RECENT_EVENTS = 100;
+/** Programme periods kept in /status: a day of hourly reports. */
+const RECENT_LOUDNESS_PERIODS = 24;
 
 /** What the other stages contribute to the /status document, read when it is asked for. */
 export type StatusParts = Pick<
@@ -43,6 +46,7 @@ export class StreamReport {
     maxShortTermLufs: null,
     maxTruePeakDbtp: null,
   };
+  private readonly loudnessPeriods: LoudnessPeriod[] = [];
   private readonly label: { stream: string };
 
   constructor(
@@ -130,6 +134,22 @@ export class StreamReport {
     if (readings.maxTruePeakDbtp !== null) metrics.truePeakMax.set(label, readings.maxTruePeakDbtp);
   }
 
+  /** A programme period closed: kept in a bounded history, its figures the programme gauges. */
+  loudnessPeriod(period: LoudnessPeriod): void {
+    this.loudnessPeriods.push({ ...period });
+    if (this.loudnessPeriods.length > RECENT_LOUDNESS_PERIODS) this.loudnessPeriods.shift();
+    const { metrics } = this;
+    metrics.programmePeriods.inc(this.label);
+    // A figure the period has no value for (silence) is removed, never left from an older period.
+    const gauge = (g: typeof metrics.programmeLoudness, value: number | null): void => {
+      if (value === null) g.remove(this.label);
+      else g.set(this.label, value);
+    };
+    gauge(metrics.programmeLoudness, period.integratedLufs);
+    gauge(metrics.programmeRange, period.loudnessRangeLu);
+    gauge(metrics.programmeTruePeak, period.maxTruePeakDbtp);
+  }
+
   /** The loudness readings /status shows now. */
   get loudnessReadings(): LoudnessReadings {
     return { ...this.loudness };
@@ -179,6 +199,7 @@ export class StreamReport {
       recentEvents: [...this.recent],
       counters: { ...this.counters, defects: { ...this.counters.defects } },
       loudness: { ...this.loudness },
+      loudnessPeriods: this.loudnessPeriods.map((p) => ({ ...p })),
     };
   }
 
