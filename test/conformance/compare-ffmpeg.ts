@@ -4,16 +4,19 @@
  * `ffmpeg -i case.wav -af ebur128=peak=true:framelog=verbose -f null -` and with AudioStage, and
  * prints one markdown row per check: expected, streamqc, ffmpeg, pass or fail.
  *
- *   node dist/test/conformance/compare-ffmpeg.js [case-id-prefix ...]
+ *   node dist/test/conformance/compare-ffmpeg.js [--json PATH] [case-id-prefix ...]
+ *
+ * --json PATH also writes the rows as {"rows": [...]}: the conformance section of the bench report.
  *
  * "streamqc" is what the stage publishes (/status and the metrics). ffmpeg shows no running
  * maximum: its max M / max S are the highest of its per-100 ms values, as a person reading its
  * frame log would take them.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ebuCases, writeCaseWav, type EbuCase } from './ebu-signals.js';
 import {
   checksFor,
@@ -123,13 +126,15 @@ export function conformanceRows(cases: readonly EbuCase[]): ConformanceRow[] {
 }
 
 function main(): void {
-  const only = process.argv.slice(2);
+  const { values, positionals: only } = parseArgs({ options: { json: { type: 'string' } }, allowPositionals: true });
   const cases = ebuCases().filter((c) => only.length === 0 || only.some((p) => c.id.startsWith(p)));
+  const rows = conformanceRows(cases);
   console.log('| case | reading | expected | streamqc | ffmpeg ebur128 |');
   console.log('| --- | --- | --- | --- | --- |');
-  for (const row of conformanceRows(cases)) {
+  for (const row of rows) {
     console.log(`| ${row.caseId} | ${row.reading} | ${row.expected} | ${row.streamqc} | ${row.ffmpeg} |`);
   }
+  if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ rows }, null, 2)}\n`);
 }
 
 // Run when executed directly (the bench report imports conformanceRows).
