@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, defaultConfig, loadConfigFile, type AnalyzerConfig } from './config.js';
-import { Analyzer, type ReportedEvent } from './pipeline.js';
+import { Analyzer, type AnalyzerStatus, type ReportedEvent } from './pipeline.js';
 import { ProbeServer } from './report/http.js';
 import { UsageError } from './usage-error.js';
 import { createLogger, LOG_LEVELS, logLevelFromEnv, routeProcessWarnings, type Logger } from './report/log.js';
@@ -151,13 +151,32 @@ export async function analyze(
   process.on('SIGINT', onSignal);
   try {
     const result = await analyzer.run();
-    if (result.exitCode !== 0) log.error({ exitCode: result.exitCode }, result.message ?? `exit ${result.exitCode}`);
+    if (result.exitCode !== 0) {
+      log.error({ exitCode: result.exitCode }, result.message ?? `exit ${result.exitCode}`);
+      return result.exitCode;
+    }
+    // The figures are final here: finish() published them before run() resolved.
+    const { counters, loudness } = analyzer.status();
+    const line = summaryLine(counters, loudness);
+    log.info({ counters, loudness }, line);
+    if (format === 'text') write(line);
     return result.exitCode;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await server?.close();
   }
+}
+
+/** One line a person reads at the end of a run: what was analysed and the programme's loudness figures. */
+export function summaryLine(counters: AnalyzerStatus['counters'], loudness: AnalyzerStatus['loudness']): string {
+  const level = (v: number | null, unit: string): string => (v === null ? 'n/a' : `${v.toFixed(1)} ${unit}`);
+  return (
+    `summary: ${counters.frames} frames, ${counters.audioSeconds.toFixed(1)} s of audio; ` +
+    `integrated ${level(loudness.integratedLufs, 'LUFS')}, LRA ${level(loudness.loudnessRangeLu, 'LU')}, ` +
+    `max momentary ${level(loudness.maxMomentaryLufs, 'LUFS')}, max short-term ${level(loudness.maxShortTermLufs, 'LUFS')}, ` +
+    `max true peak ${level(loudness.maxTruePeakDbtp, 'dBTP')}`
+  );
 }
 
 /**

@@ -119,6 +119,8 @@ function describeError(e: ErrorObject): string {
       return `${path}: ${value()} is out of range; allowed ${e.message ?? ''}`.trim();
     case 'type':
       return `${path}: ${value()} is not of type ${String(p.type)}`;
+    case 'enum':
+      return `${path}: ${value()} is not allowed; allowed: ${(p.allowedValues as unknown[]).map((v) => String(v)).join(', ')}`;
     default:
       return `${path}: ${value()} ${e.message ?? 'is not allowed'}`;
   }

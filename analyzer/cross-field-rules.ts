@@ -6,7 +6,7 @@
  */
 
 /** Numbers of one option block, as both the API server (after defaulting) and resolveConfig see it. */
-export type OptionBlock = Readonly<Record<string, number | boolean>>;
+export type OptionBlock = Readonly<Record<string, number | boolean | string>>;
 
 export interface CrossFieldRule {
   /** Where the block sits in the config document; the same path under `spec` in the CRD. */
@@ -37,6 +37,16 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     cel: 'self.targetLufs + self.toleranceLu <= 0.0',
     message: 'targetLufs + toleranceLu must stay at or below 0 LUFS (full scale); lower the tolerance or the target',
     holds: (b) => n(b, 'targetLufs') + n(b, 'toleranceLu') <= 0,
+  },
+  {
+    block: ['detectors', 'loudness'],
+    field: 'profile',
+    cel: "self.profile == 'custom' || (self.programmeTargetLufs == -23.0 && self.programmeToleranceLu == 1.0 && self.maxTruePeakDbtp == -1.0)",
+    message:
+      'programmeTargetLufs, programmeToleranceLu and maxTruePeakDbtp apply only to profile custom; set profile: custom, or leave them out to use the named profile',
+    holds: (b) =>
+      b.profile === 'custom' ||
+      (n(b, 'programmeTargetLufs') === -23 && n(b, 'programmeToleranceLu') === 1 && n(b, 'maxTruePeakDbtp') === -1),
   },
   {
     block: ['detectors', 'stall'],

@@ -20,11 +20,19 @@ export interface BooleanOption {
   readonly doc: string;
 }
 
-export type OptionSpec = NumberOption | BooleanOption;
+/** One of a fixed list of names (a profile, a mode). */
+export interface ChoiceOption<C extends string = string> {
+  readonly kind: 'choice';
+  readonly default: C;
+  readonly choices: readonly C[];
+  readonly doc: string;
+}
+
+export type OptionSpec = NumberOption | BooleanOption | ChoiceOption;
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
 
 export type OptionValues<T extends OptionTable> = {
-  -readonly [K in keyof T]: T[K] extends BooleanOption ? boolean : number;
+  -readonly [K in keyof T]: T[K] extends BooleanOption ? boolean : T[K] extends ChoiceOption<infer C> ? C : number;
 };
 
 export function num(
@@ -41,8 +49,12 @@ export function bool(def: boolean, doc: string): BooleanOption {
   return { kind: 'boolean', default: def, doc };
 }
 
+export function choice<const C extends string>(def: NoInfer<C>, choices: readonly C[], doc: string): ChoiceOption<C> {
+  return { kind: 'choice', default: def, choices, doc };
+}
+
 export function defaultsOf<T extends OptionTable>(table: T): OptionValues<T> {
-  const out: Record<string, number | boolean> = {};
+  const out: Record<string, number | boolean | string> = {};
   for (const [name, spec] of Object.entries(table)) out[name] = spec.default;
   return out as OptionValues<T>;
 }
@@ -54,13 +66,15 @@ export function schemaOf(table: OptionTable): Record<string, unknown> {
     properties[name] =
       spec.kind === 'boolean'
         ? { type: 'boolean', default: spec.default, description: spec.doc }
-        : {
-            type: spec.integer ? 'integer' : 'number',
-            default: spec.default,
-            minimum: spec.min,
-            maximum: spec.max,
-            description: spec.unit ? `${spec.doc} (${spec.unit})` : spec.doc,
-          };
+        : spec.kind === 'choice'
+          ? { type: 'string', enum: [...spec.choices], default: spec.default, description: spec.doc }
+          : {
+              type: spec.integer ? 'integer' : 'number',
+              default: spec.default,
+              minimum: spec.min,
+              maximum: spec.max,
+              description: spec.unit ? `${spec.doc} (${spec.unit})` : spec.doc,
+            };
   }
   return { type: 'object', additionalProperties: false, properties };
 }

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { AnalyzerConfig } from './config.js';
 import { createDetectors, detectorSetupOf, type DetectorSetup } from './detectors/index.js';
 import type { Detector } from './detectors/types.js';
-import type { DetectorGauges } from './detectors/detector.js';
+import type { DetectorGauges, LoudnessPeriod } from './detectors/detector.js';
 import { AvSyncDrift } from './detectors/av_sync.js';
 import { AudioStage } from './audio/stage.js';
 import { meterFormatFor } from './audio/format.js';
@@ -122,6 +122,20 @@ export class Analyzer {
     });
   }
 
+  /**
+   * A programme ends here (a marker such as an SCTE-35 cue, or the end of the input): its
+   * loudness period closes now and is reported and judged.
+   */
+  programmeBoundary(closedBy: 'marker' | 'end' = 'marker'): void {
+    const period = this.audio?.closePeriod(closedBy);
+    if (period) this.loudnessPeriod(period);
+  }
+
+  private loudnessPeriod(period: LoudnessPeriod): void {
+    this.report.loudnessPeriod(period);
+    for (const d of this.detectors) d.onLoudnessPeriod?.(period);
+  }
+
   /** Builds the stages for the probed streams; returns why the input cannot be analysed, or null. */
   private async prepare(probe: ProbeResult, live: boolean): Promise<string | null> {
     const { report } = this;
@@ -152,7 +166,10 @@ export class Analyzer {
         if (!probe.video) return `cannot analyze ${this.source.display}: ${plan.refused}`;
         this.deps.log.warn({ source: this.source.display, reason: plan.refused }, 'analysing the video only');
       } else {
-        this.audio = new AudioStage(plan.format, this.setup.clipLevel);
+        this.audio = new AudioStage(plan.format, this.setup.clipLevel, {
+          channelLayout: probe.audio.channelLayout,
+          periodSeconds: this.config.detectors.loudness.reportPeriod,
+        });
       }
     }
     if (probe.bitRate) report.inputBitrate(probe.bitRate);
@@ -193,7 +210,8 @@ export class Analyzer {
       audioDuration: (samples) => this.audio?.durationOf(samples) ?? 0,
       audio: (t, samples) => {
         if (!this.audio) return;
-        const { observation, loudness } = this.audio.push(t, samples);
+        const { observation, loudness, period } = this.audio.push(t, samples);
+        if (period) this.loudnessPeriod(period);
         this.report.audioAnalysed(observation.duration);
         for (const d of this.detectors) d.onAudio?.(observation);
         this.report.loudnessMeasured(loudness);
@@ -220,7 +238,9 @@ export class Analyzer {
       },
       mediaMissing: () => this.report.mediaFlowing(false),
       finish: async (end) => {
-        if (this.audio) this.report.finalIntegratedLoudness(this.audio.integratedLufs);
+        // Before run() resolves, so the HTTP server (closed after it) serves the final figures.
+        if (this.audio) this.report.loudnessMeasured(this.audio.finalReadings());
+        this.programmeBoundary('end');
         for (const d of this.detectors) d.flush(end);
         this.video?.flush(end);
         await this.video?.close();

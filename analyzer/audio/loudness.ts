@@ -4,10 +4,13 @@
  * integrated loudness, and loudness range.
  *
  * Cost model: the only per-sample work is two biquads and a square per weighted channel. All
- * windows are built from 100 ms sub-block energies, so momentary and short-term loudness are
- * sums over a ring of 4 and 30 numbers, refreshed every 100 ms as R128 asks. Integrated
- * loudness and loudness range keep fixed-size histograms (as libebur128 and ffmpeg do), so
- * memory does not grow with the length of a live stream.
+ * windows are built from 10 ms sub-block energies, so momentary and short-term loudness are
+ * sums over a ring of 40 and 300 numbers. Their maxima are taken every 10 ms (Tech 3341 cases
+ * 13 and 14: a 400 ms tone 20 ms off a 100 ms grid is never whole in one window there, and
+ * reads up to 0.45 LU low); the published values, the gating blocks and the loudness range
+ * stay on the 100 ms step R128 and Tech 3342 ask for. Integrated loudness and loudness range
+ * keep fixed-size histograms (as libebur128 and ffmpeg do), so memory does not grow with the
+ * length of a live stream.
  */
 import { assertAudioFormat, framesIn } from './format.js';
 
@@ -78,25 +81,102 @@ export function kWeightingFor(sampleRate: number): KWeighting {
 const SURROUND = 1.41;
 
 /**
- * Channel weights by channel index for ffmpeg's default layout of each channel count (the
- * order the analyzer's decoder emits): 1.0 for front L/R/C, 1.41 for surround and back
- * channels, 0 for LFE (excluded from loudness). Counts above 8 have no standard layout; every
- * channel then weighs 1.0 unless the caller passes weights.
+ * BS.1770 weight of each channel ffmpeg names (`ffmpeg -layouts`), the convention of ffmpeg's
+ * own ebur128 filter: 0 for the low-frequency channels (excluded from loudness), 1.41 (+1.5 dB)
+ * for side, back, top-back and surround-direct channels, 1.0 for the rest (front, wide, top
+ * front and centre, bottom, downmix).
  */
-const DEFAULT_LAYOUT_WEIGHTS: Readonly<Record<number, readonly number[]>> = {
-  1: [1], // mono
-  2: [1, 1], // stereo: L R
-  3: [1, 1, 0], // 2.1: L R LFE
-  4: [1, 1, 1, SURROUND], // 4.0: L R C Cs
-  5: [1, 1, 1, SURROUND, SURROUND], // 5.0: L R C Ls Rs
-  6: [1, 1, 1, 0, SURROUND, SURROUND], // 5.1: L R C LFE Ls Rs
-  7: [1, 1, 1, 0, SURROUND, SURROUND, SURROUND], // 6.1: L R C LFE Cs Ls Rs
-  8: [1, 1, 1, 0, SURROUND, SURROUND, SURROUND, SURROUND], // 7.1: L R C LFE Lb Rb Ls Rs
+const CHANNEL_WEIGHTS: Readonly<Record<string, number>> = {
+  LFE: 0,
+  LFE2: 0,
+  BL: SURROUND,
+  BR: SURROUND,
+  BC: SURROUND,
+  SL: SURROUND,
+  SR: SURROUND,
+  TBL: SURROUND,
+  TBC: SURROUND,
+  TBR: SURROUND,
+  SDL: SURROUND,
+  SDR: SURROUND,
 };
 
+/**
+ * ffmpeg's standard channel layouts (libavutil, `ffmpeg -layouts`), channel by channel in the
+ * order its decoder emits them. A test checks this table against the installed ffmpeg.
+ */
+export const FFMPEG_LAYOUTS: Readonly<Record<string, string>> = {
+  mono: 'FC',
+  stereo: 'FL+FR',
+  '2.1': 'FL+FR+LFE',
+  '3.0': 'FL+FR+FC',
+  '3.0(back)': 'FL+FR+BC',
+  '4.0': 'FL+FR+FC+BC',
+  quad: 'FL+FR+BL+BR',
+  'quad(side)': 'FL+FR+SL+SR',
+  '3.1': 'FL+FR+FC+LFE',
+  '5.0': 'FL+FR+FC+BL+BR',
+  '5.0(side)': 'FL+FR+FC+SL+SR',
+  '4.1': 'FL+FR+FC+LFE+BC',
+  '5.1': 'FL+FR+FC+LFE+BL+BR',
+  '5.1(side)': 'FL+FR+FC+LFE+SL+SR',
+  '6.0': 'FL+FR+FC+BC+SL+SR',
+  '6.0(front)': 'FL+FR+FLC+FRC+SL+SR',
+  hexagonal: 'FL+FR+FC+BL+BR+BC',
+  '6.1': 'FL+FR+FC+LFE+BC+SL+SR',
+  '6.1(back)': 'FL+FR+FC+LFE+BL+BR+BC',
+  '6.1(front)': 'FL+FR+LFE+FLC+FRC+SL+SR',
+  '7.0': 'FL+FR+FC+BL+BR+SL+SR',
+  '7.0(front)': 'FL+FR+FC+FLC+FRC+SL+SR',
+  '7.1': 'FL+FR+FC+LFE+BL+BR+SL+SR',
+  '7.1(wide)': 'FL+FR+FC+LFE+BL+BR+FLC+FRC',
+  '7.1(wide-side)': 'FL+FR+FC+LFE+FLC+FRC+SL+SR',
+  octagonal: 'FL+FR+FC+BL+BR+BC+SL+SR',
+  hexadecagonal: 'FL+FR+FC+BL+BR+BC+SL+SR+TFL+TFC+TFR+TBL+TBC+TBR+WL+WR',
+  downmix: 'DL+DR',
+  '22.2': 'FL+FR+FC+LFE+BL+BR+FLC+FRC+BC+SL+SR+TC+TFL+TFC+TFR+TBL+TBC+TBR+LFE2+TSL+TSR+BFC+BFL+BFR',
+};
+
+/** The channel names of a layout as ffmpeg writes it: a standard name, `FL+FR+LFE`, or `3 channels (FL+FR+LFE)`. */
+function channelNamesOf(layout: string): string[] | null {
+  const standard = FFMPEG_LAYOUTS[layout];
+  if (standard !== undefined) return standard.split('+');
+  const spelled = /(?:^|\()([A-Z0-9]+(?:\+[A-Z0-9]+)*)\)?$/.exec(layout.trim());
+  return spelled?.[1]?.split('+') ?? null;
+}
+
+/**
+ * BS.1770 weights by channel index for a channel layout as ffmpeg reports it (probe or
+ * decoder). A layout ffmpeg does not name, or one whose channel count differs from what is
+ * decoded, falls back to ffmpeg's default layout for the count (defaultChannelWeights).
+ */
+export function channelWeightsFor(layout: string | null, channels: number): number[] {
+  const names = layout === null ? null : channelNamesOf(layout);
+  if (names?.length !== channels) return defaultChannelWeights(channels);
+  return names.map((name) => CHANNEL_WEIGHTS[name] ?? 1);
+}
+
+/** ffmpeg's default layout for each channel count (av_channel_layout_default), as its decoders fall back to. */
+const DEFAULT_LAYOUTS: Readonly<Record<number, string>> = {
+  1: 'mono',
+  2: 'stereo',
+  3: '2.1',
+  4: '4.0',
+  5: '5.0',
+  6: '5.1',
+  7: '6.1',
+  8: '7.1',
+};
+
+/**
+ * Channel weights by channel index for ffmpeg's default layout of each channel count (the
+ * order the analyzer's decoder emits when the source names no layout). Counts above 8 have no
+ * standard layout; every channel then weighs 1.0 unless the caller passes weights.
+ */
 export function defaultChannelWeights(channels: number): number[] {
-  const layout = DEFAULT_LAYOUT_WEIGHTS[channels];
-  return layout ? [...layout] : new Array<number>(channels).fill(1);
+  const layout = FFMPEG_LAYOUTS[DEFAULT_LAYOUTS[channels] ?? ''];
+  if (layout === undefined) return new Array<number>(channels).fill(1);
+  return layout.split('+').map((name) => CHANNEL_WEIGHTS[name] ?? 1);
 }
 
 /** BS.1770 loudness of a mean-square (channel-weighted, K-weighted) energy; 0 gives -Infinity. */
@@ -111,10 +191,14 @@ export const INTEGRATED_RELATIVE_GATE_LU = -10;
 /** Loudness range: short-term values this far below their absolute-gated mean are dropped. */
 export const RANGE_RELATIVE_GATE_LU = -20;
 
-/** Sub-blocks (100 ms each) in the momentary window: 400 ms. */
-const MOMENTARY_SUB_BLOCKS = 4;
+/** Sub-blocks per second: 10 ms each. */
+const SUB_BLOCKS_PER_SECOND = 100;
+/** Sub-blocks between two published readings (and two gating blocks): 100 ms. */
+const SUB_BLOCKS_PER_UPDATE = 10;
+/** Sub-blocks in the momentary window: 400 ms. */
+const MOMENTARY_SUB_BLOCKS = 40;
 /** Sub-blocks in the short-term window: 3 s. */
-const SHORT_TERM_SUB_BLOCKS = 30;
+const SHORT_TERM_SUB_BLOCKS = 300;
 
 /** Histogram resolution: 0.01 LU per bin, the grain ffmpeg's ebur128 filter uses. */
 const BINS_PER_LU = 100;
@@ -130,7 +214,7 @@ const STATE_FLUSH_LEVEL = 1e-20;
  * keeps the exact sum of its blocks' energies, so the gated mean is exact except for the blocks
  * within 0.01 LU of the relative gate.
  */
-class GatedLoudnessHistogram {
+export class GatedLoudnessHistogram {
   private readonly counts = new Float64Array(HISTOGRAM_BINS);
   private readonly energies = new Float64Array(HISTOGRAM_BINS);
   private totalEnergy = 0;
@@ -207,35 +291,56 @@ class GatedLoudnessHistogram {
 
 /**
  * Streaming BS.1770-4 / EBU R128 loudness meter for one segment of interleaved float PCM.
- * Push any number of frames at a time; readings change only at 100 ms boundaries of the
- * segment (counted from its first sample), so they lag the latest sample by under 100 ms.
+ * Push any number of frames at a time. The audio is cut into 10 ms sub-blocks, sub-block k
+ * ending at sample round(k * rate / 100) of the segment, so none drifts at rates that are not a
+ * multiple of 100 Hz. Momentary and short-term readings change at every tenth sub-block (100 ms),
+ * so they lag the latest sample by under 100 ms; their maxima are kept on the 10 ms grid.
  */
 export class LoudnessMeter {
+  /** Sub-blocks between two published readings: the 10 ms grid under the 100 ms one. */
+  readonly subBlocksPerUpdate = SUB_BLOCKS_PER_UPDATE;
+  /** Nominal frames per 100 ms (the readings' step); the grid itself is exact, see the class doc. */
   readonly samplesPer100ms: number;
   readonly channelWeights: readonly number[];
   private readonly shelf: Biquad;
   private readonly highPass: Biquad;
   /** Per channel: shelf s1, s2 then high-pass s1, s2 (transposed direct form II). */
   private readonly filterState: Float64Array;
-  /** Channel-weighted sum of squared K-weighted samples in the current 100 ms sub-block. */
+  /** Channel-weighted sum of squared K-weighted samples in the current 10 ms sub-block. */
   private subBlockSum = 0;
   private subBlockFrames = 0;
-  /** Ring of the last 30 completed sub-block sums (3 s). */
+  /** Frames of the current sub-block, and its index within the second (0..99). */
+  private subBlockLength: number;
+  private subBlockInSecond = 0;
+  /** Rings of the last 300 completed sub-blocks (3 s): their sums and their lengths in frames. */
   private readonly recentSums = new Float64Array(SHORT_TERM_SUB_BLOCKS);
+  private readonly recentFrames = new Float64Array(SHORT_TERM_SUB_BLOCKS);
   private ringNext = 0;
   private completedSubBlocks = 0;
+  /** Sums and lengths of the newest 40 and 300 sub-blocks. */
+  private momentaryWindowSum = 0;
+  private momentaryWindowFrames = 0;
+  private shortTermWindowSum = 0;
+  private shortTermWindowFrames = 0;
   private momentary = -Infinity;
   private shortTerm = -Infinity;
+  private maxMomentaryEnergy = -1;
+  private maxShortTermEnergy = -1;
   private readonly gatingBlocks = new GatedLoudnessHistogram();
   private readonly shortTermValues = new GatedLoudnessHistogram();
   private integratedCache: number | null = null;
   private rangeCache: number | null = null;
+  /**
+   * Called at every 100 ms step with the gating block's energy and the short-term energy (null
+   * before 3 s): what a second accumulator (a programme period) needs to gate on its own.
+   */
+  onStep: ((gatingEnergy: number, shortTermEnergy: number | null) => void) | null = null;
 
   /**
    * @param sampleRate 8000..768000 Hz
    * @param channels 1..64, interleaved in the order of `channelWeights`
    * @param channelWeights BS.1770 weight per channel index (0 excludes a channel, e.g. LFE);
-   *   defaults to ffmpeg's default layout for the channel count, see defaultChannelWeights
+   *   defaults to ffmpeg's default layout for the channel count, see channelWeightsFor
    */
   constructor(
     readonly sampleRate: number,
@@ -249,9 +354,8 @@ export class LoudnessMeter {
       );
     }
     this.channelWeights = [...channelWeights];
-    // R128 updates every 100 ms; at rates that are not a multiple of 10 Hz the sub-block is
-    // rounded to whole samples (11025 Hz: 1103 samples), as libebur128 does.
     this.samplesPer100ms = Math.round(sampleRate / 10);
+    this.subBlockLength = this.subBlockEnd(0);
     const { shelf, highPass } = kWeightingFor(sampleRate);
     this.shelf = shelf;
     this.highPass = highPass;
@@ -266,6 +370,16 @@ export class LoudnessMeter {
   /** Loudness of the last 3 s as of the last 100 ms boundary, LUFS; -Infinity before 3 s. */
   get shortTermLufs(): number {
     return this.shortTerm;
+  }
+
+  /** Highest momentary loudness of the segment on the 10 ms grid, LUFS; -Infinity before 400 ms. */
+  get maxMomentaryLufs(): number {
+    return this.maxMomentaryEnergy < 0 ? -Infinity : loudnessOfEnergy(this.maxMomentaryEnergy);
+  }
+
+  /** Highest short-term loudness of the segment on the 10 ms grid, LUFS; -Infinity before 3 s. */
+  get maxShortTermLufs(): number {
+    return this.maxShortTermEnergy < 0 ? -Infinity : loudnessOfEnergy(this.maxShortTermEnergy);
   }
 
   /** Gated integrated loudness of the segment so far, LUFS; -Infinity until a block passes the gates. */
@@ -285,6 +399,7 @@ export class LoudnessMeter {
     return (
       this.filterState.byteLength +
       this.recentSums.byteLength +
+      this.recentFrames.byteLength +
       this.gatingBlocks.byteLength +
       this.shortTermValues.byteLength
     );
@@ -294,11 +409,11 @@ export class LoudnessMeter {
     const frames = framesIn(interleaved, this.channels);
     let frame = 0;
     while (frame < frames) {
-      const take = Math.min(frames - frame, this.samplesPer100ms - this.subBlockFrames);
+      const take = Math.min(frames - frame, this.subBlockLength - this.subBlockFrames);
       this.subBlockSum += this.weightedSquareSum(interleaved, frame, take);
       this.subBlockFrames += take;
       frame += take;
-      if (this.subBlockFrames === this.samplesPer100ms) this.completeSubBlock();
+      if (this.subBlockFrames === this.subBlockLength) this.completeSubBlock();
     }
   }
 
@@ -307,15 +422,34 @@ export class LoudnessMeter {
     this.filterState.fill(0);
     this.subBlockSum = 0;
     this.subBlockFrames = 0;
+    this.subBlockInSecond = 0;
+    this.subBlockLength = this.subBlockEnd(0);
     this.recentSums.fill(0);
+    this.recentFrames.fill(0);
     this.ringNext = 0;
     this.completedSubBlocks = 0;
+    this.momentaryWindowSum = 0;
+    this.momentaryWindowFrames = 0;
+    this.shortTermWindowSum = 0;
+    this.shortTermWindowFrames = 0;
     this.momentary = -Infinity;
     this.shortTerm = -Infinity;
+    this.maxMomentaryEnergy = -1;
+    this.maxShortTermEnergy = -1;
     this.gatingBlocks.clear();
     this.shortTermValues.clear();
     this.integratedCache = null;
     this.rangeCache = null;
+  }
+
+  /**
+   * Frames of sub-block `k` of a second (0..99): it ends at sample round((k + 1) * rate / 100)
+   * of the second. Whole seconds hold exactly `rate` frames, so indexing within the second
+   * keeps the numbers small on a stream that runs for years.
+   */
+  private subBlockEnd(k: number): number {
+    const rate = this.sampleRate;
+    return Math.round(((k + 1) * rate) / SUB_BLOCKS_PER_SECOND) - Math.round((k * rate) / SUB_BLOCKS_PER_SECOND);
   }
 
   /**
@@ -366,33 +500,76 @@ export class LoudnessMeter {
 
   private completeSubBlock(): void {
     const ring = this.recentSums;
-    ring[this.ringNext] = this.subBlockSum;
-    this.ringNext = (this.ringNext + 1) % SHORT_TERM_SUB_BLOCKS;
+    const lengths = this.recentFrames;
+    const sum = this.subBlockSum;
+    const frames = this.subBlockFrames;
+    // The sub-block leaving the 3 s window (zeros while the ring fills) and the one leaving the 400 ms one.
+    const next = this.ringNext;
+    const leavingShort = ring[next] ?? 0;
+    const leavingShortFrames = lengths[next] ?? 0;
+    const momentaryOut = (next - MOMENTARY_SUB_BLOCKS + SHORT_TERM_SUB_BLOCKS) % SHORT_TERM_SUB_BLOCKS;
+    const leavingMomentary = this.completedSubBlocks >= MOMENTARY_SUB_BLOCKS ? (ring[momentaryOut] ?? 0) : 0;
+    const leavingMomentaryFrames = this.completedSubBlocks >= MOMENTARY_SUB_BLOCKS ? (lengths[momentaryOut] ?? 0) : 0;
+    ring[next] = sum;
+    lengths[next] = frames;
+    this.ringNext = (next + 1) % SHORT_TERM_SUB_BLOCKS;
     this.subBlockSum = 0;
     this.subBlockFrames = 0;
+    this.subBlockInSecond = (this.subBlockInSecond + 1) % SUB_BLOCKS_PER_SECOND;
+    this.subBlockLength = this.subBlockEnd(this.subBlockInSecond);
     if (this.completedSubBlocks < SHORT_TERM_SUB_BLOCKS) this.completedSubBlocks++;
+    // Between 100 ms steps the windows slide by a running sum; at each step they are summed afresh,
+    // so rounding never builds up over more than 9 sub-blocks.
+    this.momentaryWindowSum += sum - leavingMomentary;
+    this.momentaryWindowFrames += frames - leavingMomentaryFrames;
+    this.shortTermWindowSum += sum - leavingShort;
+    this.shortTermWindowFrames += frames - leavingShortFrames;
+    const step = this.subBlockInSecond % SUB_BLOCKS_PER_UPDATE === 0;
+    if (step) this.sumWindowsAfresh();
+    if (this.completedSubBlocks < MOMENTARY_SUB_BLOCKS) return;
 
-    // Summing 4 and 30 ring entries afresh each time avoids the drift of a running sum.
-    let momentarySum = 0;
-    let shortTermSum = 0;
-    for (let age = 0; age < this.completedSubBlocks; age++) {
-      const sum = ring[(this.ringNext - 1 - age + SHORT_TERM_SUB_BLOCKS) % SHORT_TERM_SUB_BLOCKS] ?? 0;
-      if (age < MOMENTARY_SUB_BLOCKS) momentarySum += sum;
-      shortTermSum += sum;
-    }
-    if (this.completedSubBlocks >= MOMENTARY_SUB_BLOCKS) {
-      // Each 400 ms window, stepped by 100 ms, is also a BS.1770 gating block (75% overlap).
-      const energy = momentarySum / (MOMENTARY_SUB_BLOCKS * this.samplesPer100ms);
-      this.momentary = loudnessOfEnergy(energy);
-      this.gatingBlocks.add(energy);
-      this.integratedCache = null;
-    }
-    if (this.completedSubBlocks >= SHORT_TERM_SUB_BLOCKS) {
+    const full = this.completedSubBlocks >= SHORT_TERM_SUB_BLOCKS;
+    const momentaryEnergy = Math.max(0, this.momentaryWindowSum / this.momentaryWindowFrames);
+    if (momentaryEnergy > this.maxMomentaryEnergy) this.maxMomentaryEnergy = momentaryEnergy;
+    const shortTermEnergy = Math.max(0, this.shortTermWindowSum / this.shortTermWindowFrames);
+    if (full && shortTermEnergy > this.maxShortTermEnergy) this.maxShortTermEnergy = shortTermEnergy;
+    if (!step) return;
+
+    // Each 400 ms window, stepped by 100 ms, is also a BS.1770 gating block (75% overlap).
+    this.momentary = loudnessOfEnergy(momentaryEnergy);
+    this.gatingBlocks.add(momentaryEnergy);
+    this.integratedCache = null;
+    if (full) {
       // Tech 3342 feeds the range from short-term values at 10 Hz or more: every 100 ms here.
-      const energy = shortTermSum / (SHORT_TERM_SUB_BLOCKS * this.samplesPer100ms);
-      this.shortTerm = loudnessOfEnergy(energy);
-      this.shortTermValues.add(energy);
+      this.shortTerm = loudnessOfEnergy(shortTermEnergy);
+      this.shortTermValues.add(shortTermEnergy);
       this.rangeCache = null;
     }
+    this.onStep?.(momentaryEnergy, full ? shortTermEnergy : null);
+  }
+
+  /** The 400 ms and 3 s window sums from the ring itself. */
+  private sumWindowsAfresh(): void {
+    const ring = this.recentSums;
+    const lengths = this.recentFrames;
+    let momentarySum = 0;
+    let momentaryFrames = 0;
+    let shortTermSum = 0;
+    let shortTermFrames = 0;
+    for (let age = 0, i = this.ringNext - 1; age < this.completedSubBlocks; age++, i--) {
+      if (i < 0) i += SHORT_TERM_SUB_BLOCKS;
+      const sum = ring[i] ?? 0;
+      const length = lengths[i] ?? 0;
+      if (age < MOMENTARY_SUB_BLOCKS) {
+        momentarySum += sum;
+        momentaryFrames += length;
+      }
+      shortTermSum += sum;
+      shortTermFrames += length;
+    }
+    this.momentaryWindowSum = momentarySum;
+    this.momentaryWindowFrames = momentaryFrames;
+    this.shortTermWindowSum = shortTermSum;
+    this.shortTermWindowFrames = shortTermFrames;
   }
 }

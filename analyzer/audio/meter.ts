@@ -6,7 +6,7 @@
  */
 import { defaultsOf, num, type OptionTable, type OptionValues } from '../options.js';
 import { measureLevels, DEFAULT_CLIP_LEVEL } from './levels.js';
-import { LoudnessMeter } from './loudness.js';
+import { channelWeightsFor, LoudnessMeter } from './loudness.js';
 import { TruePeakMeter } from './true-peak.js';
 
 export const AUDIO_METER_OPTIONS = {
@@ -44,19 +44,22 @@ export class AudioMeter {
 
   /**
    * @param sampleRate 8000..768000 Hz
-   * @param channels 1..64, in ffmpeg's default order for the count (5.1: L R C LFE Ls Rs)
+   * @param channels 1..64, in the order of `channelLayout`
+   * @param channelLayout the layout as ffmpeg reports it (`5.1(side)`, `FL+FR+LFE`); it sets each
+   *   channel's BS.1770 weight. null or unknown: ffmpeg's default layout for the count (5.1: L R C LFE Ls Rs)
    */
   constructor(
     readonly sampleRate: number,
     readonly channels: number,
     opts: AudioMeterOptions = defaultsOf(AUDIO_METER_OPTIONS),
+    channelLayout: string | null = null,
   ) {
     const { min, max } = AUDIO_METER_OPTIONS.clipLevel;
     if (!(opts.clipLevel >= min && opts.clipLevel <= max)) {
       throw new RangeError(`clipLevel ${opts.clipLevel} is not allowed: a number from ${min} to ${max}`);
     }
     this.clipLevel = opts.clipLevel;
-    this.loudness = new LoudnessMeter(sampleRate, channels);
+    this.loudness = new LoudnessMeter(sampleRate, channels, channelWeightsFor(channelLayout, channels));
     this.truePeak = new TruePeakMeter(sampleRate, channels);
   }
 
@@ -77,6 +80,36 @@ export class AudioMeter {
   /** Gated integrated loudness of the segment, LUFS; -Infinity until a 400 ms block passes the gates. */
   get integratedLufs(): number {
     return this.loudness.integratedLufs;
+  }
+
+  /** Momentary loudness as of the last 100 ms boundary, LUFS; -Infinity before 400 ms. */
+  get momentaryLufs(): number {
+    return this.loudness.momentaryLufs;
+  }
+
+  /** Short-term loudness as of the last 100 ms boundary, LUFS; -Infinity before 3 s. */
+  get shortTermLufs(): number {
+    return this.loudness.shortTermLufs;
+  }
+
+  /** Highest momentary loudness of the segment on a 10 ms grid, LUFS; -Infinity before 400 ms. */
+  get maxMomentaryLufs(): number {
+    return this.loudness.maxMomentaryLufs;
+  }
+
+  /** Highest short-term loudness of the segment on a 10 ms grid, LUFS; -Infinity before 3 s. */
+  get maxShortTermLufs(): number {
+    return this.loudness.maxShortTermLufs;
+  }
+
+  /** BS.1770 weight of each channel, as the layout set them. */
+  get channelWeights(): readonly number[] {
+    return this.loudness.channelWeights;
+  }
+
+  /** Receives every 100 ms gating block and short-term energy (see LoudnessMeter.onStep). */
+  set onLoudnessStep(listener: LoudnessMeter['onStep']) {
+    this.loudness.onStep = listener;
   }
 
   /** EBU Tech 3342 loudness range of the segment, LU; 0 until enough audio passes the gates. */

@@ -11,6 +11,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { PcmFormat } from '../audio/format.js';
 import type { DefectEvent, StreamFormat } from '../detectors/types.js';
+import type { LoudnessPeriod } from '../detectors/detector.js';
 
 export interface ReportedEvent extends DefectEvent {
   wallclock: string;
@@ -49,12 +50,27 @@ export interface AnalyzerStatus {
     /** Keyed by defect type: a built-in DefectType or a user model's `model:<name>`. */
     defects: Partial<Record<string, number>>;
   };
+  /** EBU Mode readings of the current segment (since the start, a reconnect or a format change). */
   loudness: {
+    /** Last 400 ms, LUFS, as of the last 100 ms step. */
     momentaryLufs: number | null;
+    /** Last 3 s, LUFS, as of the last 100 ms step. */
     shortTermLufs: number | null;
+    /** Gated (BS.1770-4), LUFS; refreshed once a second, exact in a finished input's final status. */
     integratedLufs: number | null;
+    /** Highest true peak over the last second, dBTP. */
     truePeakDbtp: number | null;
+    /** EBU Tech 3342 loudness range, LU; null until a 3 s window passes the absolute gate. */
+    loudnessRangeLu: number | null;
+    /** Highest momentary loudness, on a 10 ms grid (EBU Tech 3341 "Max M"), LUFS. */
+    maxMomentaryLufs: number | null;
+    /** Highest short-term loudness, on a 10 ms grid ("Max S"), LUFS. */
+    maxShortTermLufs: number | null;
+    /** Highest true peak of the segment, dBTP. */
+    maxTruePeakDbtp: number | null;
   };
+  /** The last complete programme loudness periods, oldest first (at most 24). */
+  loudnessPeriods: LoudnessPeriod[];
 }
 
 /**
@@ -66,6 +82,7 @@ export const STATUS_LIMITS = {
   maxActiveDefects: 64,
   maxRecentEvents: 256,
   maxDefectCounters: 64,
+  maxLoudnessPeriods: 256,
   maxTypeLength: 80,
   maxTextLength: 4096,
   maxCount: Number.MAX_SAFE_INTEGER,
@@ -76,6 +93,8 @@ const nullableText = { type: ['string', 'null'], maxLength: STATUS_LIMITS.maxTex
 // JSON cannot carry NaN; 1e309 parses to Infinity, which the bound refuses.
 const finite = { type: 'number', minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE } as const;
 const nullableSize = { type: ['number', 'null'], minimum: 0, maximum: 1e6 } as const;
+// Loudness and peak levels: -Infinity is published as null; real readings sit far inside these bounds.
+const nullableLevel = { type: ['number', 'null'], minimum: -1000, maximum: 1000 } as const;
 const defectType = { type: 'string', minLength: 1, maxLength: STATUS_LIMITS.maxTypeLength } as const;
 const event = {
   type: 'object',
@@ -112,6 +131,35 @@ export const ANALYZER_STATUS_SCHEMA = {
     bitrate: { type: ['number', 'null'], minimum: 0, maximum: 1e12 },
     activeDefects: { type: 'array', maxItems: STATUS_LIMITS.maxActiveDefects, items: event },
     recentEvents: { type: 'array', maxItems: STATUS_LIMITS.maxRecentEvents, items: event },
+    loudness: {
+      type: 'object',
+      properties: {
+        momentaryLufs: nullableLevel,
+        shortTermLufs: nullableLevel,
+        integratedLufs: nullableLevel,
+        truePeakDbtp: nullableLevel,
+        loudnessRangeLu: { type: ['number', 'null'], minimum: 0, maximum: 1000 },
+        maxMomentaryLufs: nullableLevel,
+        maxShortTermLufs: nullableLevel,
+        maxTruePeakDbtp: nullableLevel,
+      },
+    },
+    loudnessPeriods: {
+      type: 'array',
+      maxItems: STATUS_LIMITS.maxLoudnessPeriods,
+      items: {
+        type: 'object',
+        required: ['start', 'end', 'closedBy', 'integratedLufs', 'loudnessRangeLu', 'maxTruePeakDbtp'],
+        properties: {
+          start: finite,
+          end: finite,
+          closedBy: { type: 'string', enum: ['period', 'marker', 'end'] },
+          integratedLufs: nullableLevel,
+          loudnessRangeLu: { type: ['number', 'null'], minimum: 0, maximum: 1000 },
+          maxTruePeakDbtp: nullableLevel,
+        },
+      },
+    },
     counters: {
       type: 'object',
       required: ['defects'],

@@ -65,6 +65,23 @@ export interface AudioObservation {
   shortTermLufs: number;
 }
 
+/** Why a programme loudness period ended. */
+export type PeriodClosedBy = 'period' | 'marker' | 'end';
+
+/** The loudness figures of one programme period (a configured length, or between markers). */
+export interface LoudnessPeriod {
+  /** Timeline seconds of the period's first and last audio. */
+  start: number;
+  end: number;
+  closedBy: PeriodClosedBy;
+  /** Gated integrated loudness of the period, LUFS; null when nothing passed the gates. */
+  integratedLufs: number | null;
+  /** EBU Tech 3342 loudness range of the period, LU; null when no 3 s window passed the gates. */
+  loudnessRangeLu: number | null;
+  /** Highest true peak of the period, dBTP; null for digital silence. */
+  maxTruePeakDbtp: number | null;
+}
+
 /** What the stream carries; a change of any field is a `format_change`. */
 export interface StreamFormat {
   videoCodec: string | null;
@@ -97,6 +114,8 @@ export interface Detector<T extends string = string> {
   onFormat?(t: number, format: StreamFormat): void;
   /** Audio minus video presentation time at the same point of the stream, seconds. */
   onAvOffset?(t: number, offset: number): void;
+  /** A programme loudness period closed (its length elapsed, a marker, or the end of input). */
+  onLoudnessPeriod?(period: LoudnessPeriod): void;
   /**
    * Close whatever is active at timeline second `t` (end of input, shutdown, or a segment
    * boundary such as a reconnect), reporting `t` as its end.

@@ -21,6 +21,13 @@ export class AnalyzerMetrics {
   readonly meanLuma: Gauge;
   readonly loudness: Gauge;
   readonly truePeak: Gauge;
+  readonly loudnessMax: Gauge;
+  readonly loudnessRange: Gauge;
+  readonly truePeakMax: Gauge;
+  readonly programmeLoudness: Gauge;
+  readonly programmeRange: Gauge;
+  readonly programmeTruePeak: Gauge;
+  readonly programmePeriods: Counter;
   readonly avOffset: Gauge;
   readonly inputBitrate: Gauge;
   readonly streamInfo: Gauge;
@@ -113,6 +120,48 @@ export class AnalyzerMetrics {
       labelNames: s,
       registers,
     });
+    this.loudnessMax = new Gauge({
+      name: 'streamqc_audio_loudness_max_lufs',
+      help: 'Highest EBU R128 loudness of the segment, on a 10 ms grid (EBU Mode Max M and Max S)',
+      labelNames: ['stream', 'window'],
+      registers,
+    });
+    this.loudnessRange = new Gauge({
+      name: 'streamqc_audio_loudness_range_lu',
+      help: 'EBU Tech 3342 loudness range (LRA) of the segment',
+      labelNames: s,
+      registers,
+    });
+    this.truePeakMax = new Gauge({
+      name: 'streamqc_audio_true_peak_max_dbtp',
+      help: 'Highest true peak of the segment',
+      labelNames: s,
+      registers,
+    });
+    this.programmeLoudness = new Gauge({
+      name: 'streamqc_audio_programme_loudness_lufs',
+      help: 'Integrated loudness of the last complete programme period (report period or between markers)',
+      labelNames: s,
+      registers,
+    });
+    this.programmeRange = new Gauge({
+      name: 'streamqc_audio_programme_loudness_range_lu',
+      help: 'Loudness range (LRA) of the last complete programme period',
+      labelNames: s,
+      registers,
+    });
+    this.programmeTruePeak = new Gauge({
+      name: 'streamqc_audio_programme_true_peak_max_dbtp',
+      help: 'Highest true peak of the last complete programme period',
+      labelNames: s,
+      registers,
+    });
+    this.programmePeriods = new Counter({
+      name: 'streamqc_audio_programme_periods_total',
+      help: 'Programme loudness periods completed',
+      labelNames: s,
+      registers,
+    });
     this.avOffset = new Gauge({
       name: 'streamqc_av_offset_seconds',
       help: 'Audio minus video timestamp drift from the stream start',
@@ -179,6 +228,7 @@ export class AnalyzerMetrics {
     this.framesDropped.inc({ stream }, 0);
     this.decodeErrors.inc({ stream }, 0);
     this.reconnects.inc({ stream }, 0);
+    this.programmePeriods.inc({ stream }, 0);
   }
 
   setDefect(type: DefectType, active: boolean): void {

@@ -7,11 +7,14 @@
 import type { Logger } from 'pino';
 import type { AnalyzerStatus, ReportedEvent } from '../contract/status.js';
 import type { DefectEvent, DefectSink, DefectType, StreamFormat } from '../detectors/types.js';
+import type { LoudnessPeriod } from '../detectors/detector.js';
 import type { LoudnessReadings } from '../audio/stage.js';
 import type { VideoFeatures } from '../features/types.js';
 import type { AnalyzerMetrics } from './metrics.js';
 
 const RECENT_EVENTS = 100;
+/** Programme periods kept in /status: a day of hourly reports. */
+const RECENT_LOUDNESS_PERIODS = 24;
 
 /** What the other stages contribute to the /status document, read when it is asked for. */
 export type StatusParts = Pick<
@@ -38,7 +41,12 @@ export class StreamReport {
     shortTermLufs: null,
     integratedLufs: null,
     truePeakDbtp: null,
+    loudnessRangeLu: null,
+    maxMomentaryLufs: null,
+    maxShortTermLufs: null,
+    maxTruePeakDbtp: null,
   };
+  private readonly loudnessPeriods: LoudnessPeriod[] = [];
   private readonly label: { stream: string };
 
   constructor(
@@ -108,21 +116,43 @@ export class StreamReport {
     if (blur !== undefined && Number.isFinite(blur)) this.metrics.blur.set(this.label, blur);
   }
 
+  /** The loudness readings as of the last audio block, or a finished input's final ones. */
   loudnessMeasured(readings: LoudnessReadings): void {
     this.loudness = readings;
-    const s = this.metrics.stream;
-    if (readings.momentaryLufs !== null)
-      this.metrics.loudness.set({ stream: s, window: 'momentary' }, readings.momentaryLufs);
-    if (readings.shortTermLufs !== null)
-      this.metrics.loudness.set({ stream: s, window: 'short_term' }, readings.shortTermLufs);
-    if (readings.integratedLufs !== null)
-      this.metrics.loudness.set({ stream: s, window: 'integrated' }, readings.integratedLufs);
-    if (readings.truePeakDbtp !== null) this.metrics.truePeak.set(this.label, readings.truePeakDbtp);
+    const { metrics } = this;
+    const label = this.label;
+    const windowed = (gauge: typeof metrics.loudness, window: string, value: number | null): void => {
+      if (value !== null) gauge.set({ ...label, window }, value);
+    };
+    windowed(metrics.loudness, 'momentary', readings.momentaryLufs);
+    windowed(metrics.loudness, 'short_term', readings.shortTermLufs);
+    windowed(metrics.loudness, 'integrated', readings.integratedLufs);
+    windowed(metrics.loudnessMax, 'momentary', readings.maxMomentaryLufs);
+    windowed(metrics.loudnessMax, 'short_term', readings.maxShortTermLufs);
+    if (readings.truePeakDbtp !== null) metrics.truePeak.set(label, readings.truePeakDbtp);
+    if (readings.loudnessRangeLu !== null) metrics.loudnessRange.set(label, readings.loudnessRangeLu);
+    if (readings.maxTruePeakDbtp !== null) metrics.truePeakMax.set(label, readings.maxTruePeakDbtp);
   }
 
-  /** The integrated loudness of the whole run, for the final /status (no metric write). */
-  finalIntegratedLoudness(lufs: number | null): void {
-    this.loudness.integratedLufs = lufs;
+  /** A programme period closed: kept in a bounded history, its figures the programme gauges. */
+  loudnessPeriod(period: LoudnessPeriod): void {
+    this.loudnessPeriods.push({ ...period });
+    if (this.loudnessPeriods.length > RECENT_LOUDNESS_PERIODS) this.loudnessPeriods.shift();
+    const { metrics } = this;
+    metrics.programmePeriods.inc(this.label);
+    // A figure the period has no value for (silence) is removed, never left from an older period.
+    const gauge = (g: typeof metrics.programmeLoudness, value: number | null): void => {
+      if (value === null) g.remove(this.label);
+      else g.set(this.label, value);
+    };
+    gauge(metrics.programmeLoudness, period.integratedLufs);
+    gauge(metrics.programmeRange, period.loudnessRangeLu);
+    gauge(metrics.programmeTruePeak, period.maxTruePeakDbtp);
+  }
+
+  /** The loudness readings /status shows now. */
+  get loudnessReadings(): LoudnessReadings {
+    return { ...this.loudness };
   }
 
   avDrift(seconds: number): void {
@@ -169,6 +199,7 @@ export class StreamReport {
       recentEvents: [...this.recent],
       counters: { ...this.counters, defects: { ...this.counters.defects } },
       loudness: { ...this.loudness },
+      loudnessPeriods: this.loudnessPeriods.map((p) => ({ ...p })),
     };
   }
 

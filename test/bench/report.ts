@@ -4,13 +4,13 @@
  * JSON under docs/benchmarks/. Every figure in the report comes from this run; a section that
  * was skipped or whose benchmark failed says so instead of keeping older numbers.
  *
- *   node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] [--skip-operator] [--from-json DIR]
+ *   node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] [--skip-operator] [--skip-conformance] [--from-json DIR]
  *
  * STREAMQC_BENCH_ONLY=real (or synthetic) runs only that corpus of the accuracy benchmark; the
  * other's section then says it was not run (e.g. `STREAMQC_BENCH_ONLY=real node
- * dist/test/bench/report.js --skip-cost --skip-operator` for real footage alone).
+ * dist/test/bench/report.js --skip-cost --skip-operator --skip-conformance` for real footage alone).
  *
- * --from-json DIR reads DIR/{accuracy,analyzer,operator}.json (e.g. an earlier docs/benchmarks)
+ * --from-json DIR reads DIR/{accuracy,analyzer,operator,conformance}.json (e.g. an earlier docs/benchmarks)
  * instead of running the benchmarks; handy to re-render after changing this file.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -34,6 +34,7 @@ import {
   type CostTool,
   type OperatorBenchResult,
 } from './results.js';
+import type { ConformanceRow } from '../conformance/compare-ffmpeg.js';
 
 /** The command that regenerates the report, printed at its end. */
 export const REGENERATE_COMMAND = 'npm run bench';
@@ -74,7 +75,13 @@ export interface ReportInput {
   accuracy: Section<AccuracyResult>;
   cost: Section<AnalyzerBenchResult>;
   operator: Section<OperatorBenchResult>;
+  /** EBU Tech 3341/3342 conformance, streamqc and ffmpeg's ebur128 on the same signals. */
+  conformance: Section<ConformanceResult>;
   charts: Record<ChartName, ChartStatus>;
+}
+
+export interface ConformanceResult {
+  rows: ConformanceRow[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -657,13 +664,50 @@ function operatorSection(input: ReportInput): { text: string; verdicts: Verdict[
   return { text, verdicts };
 }
 
+function conformanceSection(input: ReportInput): { text: string; verdicts: Verdict[] } {
+  const heading = '## Loudness conformance: EBU Tech 3341 and 3342, streamqc vs ffmpeg ebur128';
+  const target = 'every synthesisable EBU Tech 3341 (1-6, 9-23) and Tech 3342 (1-4) reading within its tolerance';
+  if (!input.conformance.ran) {
+    return {
+      text: [heading, '', notRun(input.conformance.reason)].join('\n'),
+      verdicts: [{ target, measured: 'not run', state: 'not measured' }],
+    };
+  }
+  const { rows } = input.conformance.result;
+  const ours = rows.filter((r) => r.streamqcPasses).length;
+  const theirs = rows.filter((r) => r.ffmpegPasses).length;
+  const text = [
+    heading,
+    '',
+    'Each case synthesised as its table defines it (`test/conformance/ebu-signals.ts`), played through the ' +
+      "analyzer's audio stage (what `/status` and the metrics publish) and through `ffmpeg -af ebur128=peak=true` " +
+      `(its frame log and summary; its max M / max S are the highest of its 100 ms values) (${took(input.conformance.seconds)}).`,
+    '',
+    `streamqc passes ${ours} of ${rows.length} checks, ffmpeg ${ebur128Version(input)} ${theirs} of ${rows.length}.`,
+    '',
+    table(
+      ['case', 'reading', 'expected', 'streamqc', 'ffmpeg ebur128'],
+      rows.map((r) => [r.caseId, r.reading, r.expected, r.streamqc, r.ffmpeg]),
+    ),
+  ].join('\n');
+  return {
+    text,
+    verdicts: [{ target, measured: `${ours} of ${rows.length} checks pass`, state: verdictOf(ours === rows.length) }],
+  };
+}
+
+function ebur128Version(input: ReportInput): string {
+  return `(${input.machine.ffmpeg.replace(/^ffmpeg version\s*/, '')})`;
+}
+
 /** The whole of docs/BENCHMARKS.md for one run; pure, so tests feed it fixtures. */
 export function renderReport(input: ReportInput): string {
   const accuracy = accuracySection(input);
   const real = realAccuracySection(input);
   const cost = costSection(input);
   const operator = operatorSection(input);
-  const all = [...accuracy.verdicts, ...real.verdicts, ...cost.verdicts, ...operator.verdicts];
+  const conformance = conformanceSection(input);
+  const all = [...accuracy.verdicts, ...real.verdicts, ...cost.verdicts, ...operator.verdicts, ...conformance.verdicts];
   const missed = all.filter((v) => v.state === 'MISSED');
   const unmeasured = all.filter((v) => v.state === 'not measured');
   const skipped = (
@@ -671,6 +715,7 @@ export function renderReport(input: ReportInput): string {
       ['accuracy', input.accuracy],
       ['analyzer cost', input.cost],
       ['operator scale', input.operator],
+      ['loudness conformance', input.conformance],
     ] as const
   )
     .filter(([, s]) => !s.ran)
@@ -703,11 +748,13 @@ export function renderReport(input: ReportInput): string {
     '',
     operator.text,
     '',
+    conformance.text,
+    '',
     '## Regenerating',
     '',
-    `\`${REGENERATE_COMMAND}\` runs all three benchmarks and rewrites this file, \`docs/benchmarks/*.png\` and ` +
+    `\`${REGENERATE_COMMAND}\` runs all four benchmarks and rewrites this file, \`docs/benchmarks/*.png\` and ` +
       '`docs/benchmarks/*.json`. Parts: `node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] ' +
-      '[--skip-operator] [--from-json DIR]`; `STREAMQC_BENCH_ONLY=real` (or `synthetic`) runs one accuracy corpus.',
+      '[--skip-operator] [--skip-conformance] [--from-json DIR]`; `STREAMQC_BENCH_ONLY=real` (or `synthetic`) runs one accuracy corpus.',
     '',
   ].join('\n');
 }
@@ -849,6 +896,13 @@ const BENCHES = {
     args: ['--counts', '1000,5000'],
     looksRight: (d) => Array.isArray(d.rows),
   },
+  conformance: {
+    json: 'conformance.json',
+    script: join(HERE, '..', 'conformance', 'compare-ffmpeg.js'),
+    args: [],
+    looksRight: (d) =>
+      Array.isArray(d.rows) && d.rows.every((r) => typeof r === 'object' && r !== null && 'caseId' in r),
+  },
 } satisfies Record<string, BenchSpec>;
 type BenchName = keyof typeof BENCHES;
 
@@ -922,6 +976,7 @@ async function main(): Promise<void> {
       'skip-accuracy': { type: 'boolean', default: false },
       'skip-cost': { type: 'boolean', default: false },
       'skip-operator': { type: 'boolean', default: false },
+      'skip-conformance': { type: 'boolean', default: false },
       'from-json': { type: 'string' },
     },
   });
@@ -933,6 +988,7 @@ async function main(): Promise<void> {
   const accuracy = await section<AccuracyResult>('accuracy', values['skip-accuracy'], fromDir);
   const cost = await section<AnalyzerBenchResult>('cost', values['skip-cost'], fromDir);
   const operator = await section<OperatorBenchResult>('operator', values['skip-operator'], fromDir);
+  const conformance = await section<ConformanceResult>('conformance', values['skip-conformance'], fromDir);
   // Figures read from earlier JSON were measured on the machine recorded with them.
   const earlierMachine = fromDir ? join(fromDir, 'machine.json') : null;
   const machine =
@@ -949,7 +1005,7 @@ async function main(): Promise<void> {
     process.env.npm_lifecycle_event === 'bench'
       ? REGENERATE_COMMAND
       : ['node', 'dist/test/bench/report.js', ...process.argv.slice(2)].join(' ');
-  const report = renderReport({ generatedAt, generatedBy, machine, accuracy, cost, operator, charts });
+  const report = renderReport({ generatedAt, generatedBy, machine, accuracy, cost, operator, conformance, charts });
   const path = join(DOCS, 'BENCHMARKS.md');
   writeFileSync(path, report);
   console.error(`report: wrote ${path}`);

@@ -2,23 +2,26 @@
  * The EBU conformance signals through streamqc and through ffmpeg's `ebur128` filter, side by side.
  * Not a test: a report for a person. Writes each case as a float WAV, measures it with
  * `ffmpeg -i case.wav -af ebur128=peak=true:framelog=verbose -f null -` and with AudioStage, and
- * prints one markdown row per check: expected, streamqc today, ffmpeg, pass or fail.
+ * prints one markdown row per check: expected, streamqc, ffmpeg, pass or fail.
  *
- *   node dist/test/conformance/compare-ffmpeg.js [case-id-prefix ...]
+ *   node dist/test/conformance/compare-ffmpeg.js [--json PATH] [case-id-prefix ...]
  *
- * "streamqc today" is what the stage publishes; where it publishes nothing (LRA), the cell shows the
- * AudioMeter's internal value in brackets. Max M / max S are the highest values published across
- * the per-block (streamqc) or per-100 ms (ffmpeg) updates.
+ * --json PATH also writes the rows as {"rows": [...]}: the conformance section of the bench report.
+ *
+ * "streamqc" is what the stage publishes (/status and the metrics). ffmpeg shows no running
+ * maximum: its max M / max S are the highest of its per-100 ms values, as a person reading its
+ * frame log would take them.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AudioMeter } from '../../analyzer/audio/meter.js';
-import { ebuCases, interleave, LAYOUT_CHANNELS, writeCaseWav, type EbuCase } from './ebu-signals.js';
+import { parseArgs } from 'node:util';
+import { ebuCases, writeCaseWav, type EbuCase } from './ebu-signals.js';
 import {
   checksFor,
   passes,
+  runningMax,
   runThroughStage,
   stageReadings,
   type Check,
@@ -70,17 +73,12 @@ export function ffmpegReadings(wav: string): MeterReadings {
   return {
     momentary,
     shortTerm,
+    maxMomentary: runningMax(momentary),
+    maxShortTerm: runningMax(shortTerm),
     integratedLufs: integrated !== null && integrated > -70 ? integrated : null,
     loudnessRangeLu: field(/LRA:\s+(\S+) LU/),
     maxTruePeakDbtp: field(/Peak:\s+(\S+) dBFS/),
   };
-}
-
-/** The AudioMeter's internal loudness range: computed today, published nowhere. */
-function internalRange(c: EbuCase): number {
-  const meter = new AudioMeter(c.sampleRate, LAYOUT_CHANNELS[c.layout]);
-  meter.push(interleave(c.synthesise()));
-  return meter.loudnessRangeLu;
 }
 
 function cell(check: Check): string {
@@ -91,31 +89,53 @@ function tolerance(check: Check): string {
   return check.below === check.above ? `±${check.above}` : `+${check.above}/-${check.below}`;
 }
 
-function main(): void {
-  const only = process.argv.slice(2);
-  const cases = ebuCases().filter((c) => only.length === 0 || only.some((p) => c.id.startsWith(p)));
+/** One row per table check: the case, the reading, what the table wants, streamqc's and ffmpeg's readings. */
+export interface ConformanceRow {
+  caseId: string;
+  reading: string;
+  expected: string;
+  streamqc: string;
+  ffmpeg: string;
+  streamqcPasses: boolean;
+  ffmpegPasses: boolean;
+}
+
+/** Every check of the given cases, through streamqc and through ffmpeg's ebur128 (WAV files in a scratch folder). */
+export function conformanceRows(cases: readonly EbuCase[]): ConformanceRow[] {
   const dir = mkdtempSync(join(tmpdir(), 'ebu-conformance-'));
   try {
-    console.log('| case | reading | expected | streamqc today | ffmpeg ebur128 |');
-    console.log('| --- | --- | --- | --- | --- |');
-    for (const c of cases) {
+    return cases.flatMap((c) => {
       const ours = checksFor(c, stageReadings(runThroughStage(c)));
       const theirs = checksFor(c, ffmpegReadings(writeCaseWav(join(dir, `${c.id}.wav`), c)));
-      ours.forEach((check, i) => {
+      return ours.map((check, i) => {
         const peer = theirs[i];
-        let mine = cell(check);
-        if (check.reading === 'LRA') {
-          const internal = { ...check, actual: internalRange(c) };
-          mine = `not published [${cell(internal)}]`;
-        }
-        console.log(
-          `| ${c.id} | ${check.reading} | ${check.expected.toFixed(1)} ${tolerance(check)} | ${mine} | ${peer ? cell(peer) : 'n/a'} |`,
-        );
+        return {
+          caseId: c.id,
+          reading: check.reading,
+          expected: `${check.expected.toFixed(1)} ${tolerance(check)}`,
+          streamqc: cell(check),
+          ffmpeg: peer ? cell(peer) : 'n/a',
+          streamqcPasses: passes(check),
+          ffmpegPasses: peer !== undefined && passes(peer),
+        };
       });
-    }
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main();
+function main(): void {
+  const { values, positionals: only } = parseArgs({ options: { json: { type: 'string' } }, allowPositionals: true });
+  const cases = ebuCases().filter((c) => only.length === 0 || only.some((p) => c.id.startsWith(p)));
+  const rows = conformanceRows(cases);
+  console.log('| case | reading | expected | streamqc | ffmpeg ebur128 |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const row of rows) {
+    console.log(`| ${row.caseId} | ${row.reading} | ${row.expected} | ${row.streamqc} | ${row.ffmpeg} |`);
+  }
+  if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ rows }, null, 2)}\n`);
+}
+
+// Run when executed directly (the bench report imports conformanceRows).
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) main();

@@ -1,8 +1,8 @@
 /**
  * Plays a conformance signal through the analyzer's own audio entry point, AudioStage, the way
  * the pipeline does: interleaved f32 blocks of 1024 frames (the last one shorter), each pushed
- * with its start time, and at the end the integrated loudness the pipeline publishes on finish.
- * What comes back is exactly what /status and the metrics are fed today.
+ * with its start time, and at the end the final readings the pipeline publishes on finish.
+ * What comes back is exactly what /status and the metrics are fed.
  */
 import { AudioStage, type LoudnessReadings } from '../../analyzer/audio/stage.js';
 import { DEFAULT_CLIP_LEVEL } from '../../analyzer/audio/levels.js';
@@ -22,8 +22,8 @@ export interface StageUpdate extends LoudnessReadings {
 
 export interface StageRun {
   updates: StageUpdate[];
-  /** What the pipeline's finish() publishes as the final integrated loudness. */
-  finalIntegratedLufs: number | null;
+  /** What the pipeline's finish() publishes: every reading as of the last sample. */
+  final: LoudnessReadings;
 }
 
 /** Frames per block, as ffmpeg decodes them for the analyzer. */
@@ -43,10 +43,10 @@ export function runThroughStage(c: EbuCase, blockFrames = BLOCK_FRAMES): StageRu
     const { loudness } = stage.push(frame / c.sampleRate, pcm.subarray(frame * channels, end * channels));
     updates.push({ ...loudness, endSeconds: end / c.sampleRate });
   }
-  return { updates, finalIntegratedLufs: stage.integratedLufs };
+  return { updates, final: stage.finalReadings() };
 }
 
-type ReadingName = 'momentaryLufs' | 'shortTermLufs' | 'truePeakDbtp';
+type ReadingName = 'momentaryLufs' | 'shortTermLufs' | 'truePeakDbtp' | 'maxMomentaryLufs' | 'maxShortTermLufs';
 
 /** The highest value of a reading among the updates ending in [from, to); null if none had one. */
 export function highestPublished(run: StageRun, reading: ReadingName, from = 0, to = Infinity): number | null {
@@ -70,6 +70,9 @@ export interface MeterReadings {
   /** Every momentary update (null entries dropped: no value before 400 ms). */
   momentary: TimedValue[];
   shortTerm: TimedValue[];
+  /** The "Max M" and "Max S" a meter shows at each update (a running maximum). */
+  maxMomentary: TimedValue[];
+  maxShortTerm: TimedValue[];
   integratedLufs: number | null;
   /** null where the meter does not publish it. */
   loudnessRangeLu: number | null;
@@ -93,7 +96,7 @@ export function passes(check: Check): boolean {
   );
 }
 
-function series(updates: readonly StageUpdate[], reading: 'momentaryLufs' | 'shortTermLufs'): TimedValue[] {
+function series(updates: readonly StageUpdate[], reading: Exclude<ReadingName, 'truePeakDbtp'>): TimedValue[] {
   const out: TimedValue[] = [];
   for (const u of updates) {
     const value = u[reading];
@@ -102,15 +105,36 @@ function series(updates: readonly StageUpdate[], reading: 'momentaryLufs' | 'sho
   return out;
 }
 
-/** What streamqc publishes today, as MeterReadings: no loudness range (computed, never published). */
+/** What streamqc publishes, as MeterReadings: per-block updates, then the final figures. */
 export function stageReadings(run: StageRun): MeterReadings {
+  const end = run.updates.at(-1)?.endSeconds ?? 0;
+  const withFinal = (values: TimedValue[], final: number | null): TimedValue[] =>
+    final === null ? values : [...values, { endSeconds: end, value: final }];
   return {
     momentary: series(run.updates, 'momentaryLufs'),
     shortTerm: series(run.updates, 'shortTermLufs'),
-    integratedLufs: run.finalIntegratedLufs,
-    loudnessRangeLu: null,
-    maxTruePeakDbtp: highestPublished(run, 'truePeakDbtp'),
+    maxMomentary: withFinal(series(run.updates, 'maxMomentaryLufs'), run.final.maxMomentaryLufs),
+    maxShortTerm: withFinal(series(run.updates, 'maxShortTermLufs'), run.final.maxShortTermLufs),
+    integratedLufs: run.final.integratedLufs,
+    loudnessRangeLu: run.final.loudnessRangeLu,
+    maxTruePeakDbtp: run.final.maxTruePeakDbtp,
   };
+}
+
+/** The running maximum of a series: the "Max" display of a meter that publishes only the values. */
+export function runningMax(values: readonly TimedValue[]): TimedValue[] {
+  let best = -Infinity;
+  return values.map(({ endSeconds, value }) => {
+    best = Math.max(best, value);
+    return { endSeconds, value: best };
+  });
+}
+
+/** The last value shown at or before `to` seconds; null if none. */
+function shownAt(values: readonly TimedValue[], to = Infinity): number | null {
+  let shown: number | null = null;
+  for (const { endSeconds, value } of values) if (endSeconds <= to) shown = value;
+  return shown;
 }
 
 function furthest(values: readonly TimedValue[], expected: number, from: number): number | null {
@@ -120,15 +144,6 @@ function furthest(values: readonly TimedValue[], expected: number, from: number)
     if (worst === null || Math.abs(value - expected) > Math.abs(worst - expected)) worst = value;
   }
   return worst;
-}
-
-function highest(values: readonly TimedValue[], from = 0, to = Infinity): number | null {
-  let best: number | null = null;
-  for (const { endSeconds, value } of values) {
-    if (endSeconds < from || endSeconds >= to) continue;
-    if (best === null || value > best) best = value;
-  }
-  return best;
 }
 
 /** Lag allowed between the end of a segment and the update that reports it. */
@@ -169,12 +184,12 @@ export function checksFor(c: EbuCase, r: MeterReadings): Check[] {
     });
   }
   if (e.maxMomentaryLufs !== undefined)
-    checks.push({ reading: 'max M', expected: e.maxMomentaryLufs, ...lu, actual: highest(r.momentary) });
+    checks.push({ reading: 'max M', expected: e.maxMomentaryLufs, ...lu, actual: shownAt(r.maxMomentary) });
   if (e.maxShortTermLufs !== undefined)
-    checks.push({ reading: 'max S', expected: e.maxShortTermLufs, ...lu, actual: highest(r.shortTerm) });
+    checks.push({ reading: 'max S', expected: e.maxShortTermLufs, ...lu, actual: shownAt(r.maxShortTerm) });
   for (const [name, successive, values] of [
-    ['max M', e.successiveMaxMomentary, r.momentary],
-    ['max S', e.successiveMaxShortTerm, r.shortTerm],
+    ['max M', e.successiveMaxMomentary, r.maxMomentary],
+    ['max S', e.successiveMaxShortTerm, r.maxShortTerm],
   ] as const) {
     if (successive === undefined) continue;
     // A "Max" display after segment k: the running maximum up to the segment's end, plus one
@@ -183,7 +198,7 @@ export function checksFor(c: EbuCase, r: MeterReadings): Check[] {
     // reach this reading; an earlier segment, 1 LU quieter, cannot pass for this one.
     successive.values.forEach((expected, k) => {
       const end = (k + 1) * successive.segmentSeconds + SEGMENT_LAG_SECONDS;
-      checks.push({ reading: `${name} after segment ${k + 1}`, expected, ...lu, actual: highest(values, 0, end) });
+      checks.push({ reading: `${name} after segment ${k + 1}`, expected, ...lu, actual: shownAt(values, end) });
     });
   }
   if (e.maxTruePeakDbtp !== undefined) {

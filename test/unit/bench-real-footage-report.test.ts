@@ -131,6 +131,7 @@ function reportOf(result: AccuracyResult): string {
     accuracy: { ran: true, result, seconds: 60 },
     cost: { ran: false, reason: 'skipped' },
     operator: { ran: false, reason: 'skipped' },
+    conformance: { ran: false, reason: 'skipped' },
     charts: { f1: { drawn: false, reason: 'test' }, cpu: { drawn: false, reason: 'test' } },
   };
   return renderReport(input);

@@ -183,6 +183,32 @@ const base: ReportInput = {
   accuracy: { ran: true, result: accuracy, seconds: 600 },
   cost: { ran: true, result: cost, seconds: 300 },
   operator: { ran: false, reason: 'skipped with --skip-operator' },
+  conformance: {
+    ran: true,
+    seconds: 90,
+    result: {
+      rows: [
+        {
+          caseId: '3341-13-2',
+          reading: 'max M',
+          expected: '-23.0 ±0.1',
+          streamqc: '-23.02 pass',
+          ffmpeg: '-23.20 FAIL',
+          streamqcPasses: true,
+          ffmpegPasses: false,
+        },
+        {
+          caseId: '3342-1',
+          reading: 'LRA',
+          expected: '10.0 ±1',
+          streamqc: '10.00 pass',
+          ffmpeg: '10.00 pass',
+          streamqcPasses: true,
+          ffmpegPasses: true,
+        },
+      ],
+    },
+  },
   charts: { f1: { drawn: true }, cpu: { drawn: true } },
 };
 
@@ -276,7 +302,7 @@ test('the cost tables carry the figures and judge each target', () => {
 test('the summary counts met and missed targets and lists the missed ones', () => {
   const md = renderReport(base);
   // 3 accuracy + 5 cost targets; blur and 1080p CPU missed.
-  assert.match(md, /6 of 8 targets met, 2 missed\. Not run in this report: operator scale\./);
+  assert.match(md, /7 of 9 targets met, 2 missed\. Not run in this report: operator scale\./);
   assert.match(md, /- \*\*MISSED\*\*: blur: P, R >= 0\.9; F1 >= ffmpeg \(recall 0\.850 < 0\.9\)/);
   assert.match(md, /- \*\*MISSED\*\*: 1080p: streamqc CPU <= 1\.5x ffmpeg decode-only \(1\.60x\)/);
 });
@@ -331,7 +357,7 @@ test('the report names the machine and versions and how to regenerate it', () =>
   const md = renderReport(base);
   assert.deepEqual(row(md, 'CPU'), ['CPU', 'Test CPU, 2 logical cores']);
   assert.deepEqual(row(md, 'kube-apiserver'), ['kube-apiserver', 'v1.36.3']);
-  assert.match(md, /`npm run bench` runs all three benchmarks and rewrites this file/);
+  assert.match(md, /`npm run bench` runs all four benchmarks and rewrites this file/);
 });
 
 test('the F1 chart has one group per scored type in order, with no ffmpeg bar where ffmpeg cannot detect', () => {
@@ -368,4 +394,25 @@ test('every miss and false positive is listed per tool and clip', () => {
   assert.match(md, /streamqc +mandel-1080p-h264-ts-black: FALSE black 12\.00\.\.13\.00/);
   assert.match(md, /not counted \(outage edge\) decode_error 45\.10\.\.45\.20/);
   assert.ok(!/ffmpeg +mandel-1080p-h264-ts-black: (MISS|FALSE) black/.test(md), 'ffmpeg found the black');
+});
+
+test('the loudness conformance section puts streamqc and ffmpeg ebur128 side by side, case by case', () => {
+  const md = renderReport(base);
+  const heading = '## Loudness conformance: EBU Tech 3341 and 3342, streamqc vs ffmpeg ebur128';
+  assert.deepEqual(row(md, '3341-13-2', heading), ['3341-13-2', 'max M', '-23.0 ±0.1', '-23.02 pass', '-23.20 FAIL']);
+  assert.deepEqual(row(md, '3342-1', heading), ['3342-1', 'LRA', '10.0 ±1', '10.00 pass', '10.00 pass']);
+  assert.match(md, /streamqc passes 2 of 2 checks, ffmpeg \(5\.1\.6\) 1 of 2\./);
+  const failing = renderReport({
+    ...base,
+    conformance: {
+      ran: true,
+      seconds: 90,
+      result: {
+        rows: [{ ...(base.conformance.ran ? base.conformance.result.rows[0]! : ({} as never)), streamqcPasses: false }],
+      },
+    },
+  });
+  assert.match(failing, /\*\*MISSED\*\*: every synthesisable EBU Tech 3341/);
+  const skipped = renderReport({ ...base, conformance: { ran: false, reason: 'skipped with --skip-conformance' } });
+  assert.match(skipped, /Not run in this report: .*loudness conformance/);
 });

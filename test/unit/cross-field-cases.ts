@@ -26,6 +26,17 @@ export const CROSS_FIELD_CASES: Readonly<Record<string, CrossFieldCase>> = {
     ],
     keeps: [{ detectors: { loudness: { targetLufs: -5, toleranceLu: 5 } } }],
   },
+  "self.profile == 'custom' || (self.programmeTargetLufs == -23.0 && self.programmeToleranceLu == 1.0 && self.maxTruePeakDbtp == -1.0)":
+    {
+      breaks: [
+        { detectors: { loudness: { programmeTargetLufs: -24 } } },
+        { detectors: { loudness: { profile: 'atsc-a85', maxTruePeakDbtp: -2 } } },
+      ],
+      keeps: [
+        { detectors: { loudness: { profile: 'custom', programmeTargetLufs: -24, maxTruePeakDbtp: -2 } } },
+        { detectors: { loudness: { profile: 'atsc-a85' } } },
+      ],
+    },
   'self.reconnectAfter >= self.minDuration': {
     breaks: [
       { detectors: { stall: { minDuration: 20, reconnectAfter: 5 } } },
