@@ -187,7 +187,9 @@ export function formatMistakes(result: AccuracyResult): string {
   const lines: string[] = [];
   for (const tool of Object.keys(TOOLS) as Tool[]) {
     for (const type of TOOLS[tool]) {
-      for (const m of matchType(type, truth, eventsOf(result.runs, tool), result.tolerances[type].onsetSeconds)) {
+      // A result read from an older run's JSON may predate a type: today's tolerance serves.
+      const tolerance = (result.tolerances as Partial<typeof result.tolerances>)[type] ?? TOLERANCES[type];
+      for (const m of matchType(type, truth, eventsOf(result.runs, tool), tolerance.onsetSeconds)) {
         for (const e of m.misses) {
           const seen =
             result.runs.find((r) => r.tool === tool && r.clip === m.clip)?.events.filter((d) => d.type === type) ?? [];
