@@ -93,27 +93,13 @@ export class AudioStage {
       this.integratedAt = t;
       this.refreshGated();
     }
-    return {
-      observation,
-      period,
-      loudness: {
-        ...this.segmentReadings(),
-        momentaryLufs: finite(m.momentaryLufs),
-        shortTermLufs: finite(m.shortTermLufs),
-        truePeakDbtp: finite(Math.max(...this.truePeakWindow)),
-      },
-    };
+    return { observation, period, loudness: this.readings(m.momentaryLufs, m.shortTermLufs) };
   }
 
   /** Every reading as of the last sample, the gated ones included: what a finished input publishes. */
   finalReadings(): LoudnessReadings {
     this.refreshGated();
-    return {
-      ...this.segmentReadings(),
-      momentaryLufs: finite(this.meter.momentaryLufs),
-      shortTermLufs: finite(this.meter.shortTermLufs),
-      truePeakDbtp: this.truePeakWindow.length > 0 ? finite(Math.max(...this.truePeakWindow)) : null,
-    };
+    return this.readings(this.meter.momentaryLufs, this.meter.shortTermLufs);
   }
 
   /** Integrated loudness of everything measured, LUFS; null until a block passes the gates. */
@@ -127,13 +113,18 @@ export class AudioStage {
     this.loudnessRange = this.meter.maxShortTermLufs > ABSOLUTE_GATE_LUFS ? this.meter.loudnessRangeLu : null;
   }
 
-  private segmentReadings(): Omit<LoudnessReadings, 'momentaryLufs' | 'shortTermLufs' | 'truePeakDbtp'> {
+  /** The published readings: momentary and short-term as given, the rest as the stage holds them. */
+  private readings(momentaryLufs: number, shortTermLufs: number): LoudnessReadings {
     return {
       integratedLufs: this.integrated,
       loudnessRangeLu: this.loudnessRange,
       maxMomentaryLufs: finite(this.meter.maxMomentaryLufs),
       maxShortTermLufs: finite(this.meter.maxShortTermLufs),
       maxTruePeakDbtp: finite(this.meter.truePeakMaxDbtp),
+      momentaryLufs: finite(momentaryLufs),
+      shortTermLufs: finite(shortTermLufs),
+      // Math.max() of no blocks is -Infinity: no reading.
+      truePeakDbtp: finite(Math.max(...this.truePeakWindow)),
     };
   }
 }
