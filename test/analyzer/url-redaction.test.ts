@@ -94,17 +94,21 @@ function assertCleanRun(r: CliResult): void {
   logLines(r.stderr);
 }
 
-/** /status and /metrics bodies read every 100 ms until `done` settles. */
+/**
+ * /status and /metrics bodies read every 100 ms until `done` settles, fulfilled or rejected (a rejected
+ * run must end the loop too, or the test hangs instead of failing); each read gives up after 2 s.
+ */
 async function scrapeWhile(port: number, done: Promise<unknown>): Promise<{ status: string[]; metrics: string[] }> {
   const bodies = { status: [] as string[], metrics: [] as string[] };
   let finished = false;
-  void done.then(() => {
+  const finish = (): void => {
     finished = true;
-  });
+  };
+  done.then(finish, finish);
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in done's callback, unseen by narrowing
   while (!finished) {
     for (const path of ['status', 'metrics'] as const) {
-      const body = await fetch(`http://127.0.0.1:${port}/${path}`).then(
+      const body = await fetch(`http://127.0.0.1:${port}/${path}`, { signal: AbortSignal.timeout(2000) }).then(
         (res) => res.text(),
         () => null,
       );
