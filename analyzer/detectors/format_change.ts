@@ -35,6 +35,18 @@ function channels(f: StreamFormat): string {
   return f.channelLayout === null ? `${f.channels} ch` : `${f.channels} ch (${f.channelLayout})`;
 }
 
+/**
+ * Two audio layouts are the same when they name the same layout, or when one of them is unnamed and the
+ * channel counts agree: ffmpeg names a layout only once it has decoded audio (the probe may say `1 ch`
+ * and the decoder `1 ch (mono)` for the same stream), so a name appearing is not a change.
+ */
+function sameChannels(a: StreamFormat, b: StreamFormat): boolean {
+  if (a.channels !== null && a.channels === b.channels && (a.channelLayout === null || b.channelLayout === null)) {
+    return true;
+  }
+  return channels(a) === channels(b);
+}
+
 function sameFrameRate(a: number | null, b: number | null): boolean {
   if (a === null || b === null) return a === b;
   return Math.abs(a - b) <= FRAME_RATE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
@@ -56,7 +68,7 @@ export function formatDifferences(before: StreamFormat, after: StreamFormat): Fo
   compare('videoCodec', show(before.videoCodec), show(after.videoCodec));
   compare('audioCodec', show(before.audioCodec), show(after.audioCodec));
   compare('sampleRate', show(before.sampleRate), show(after.sampleRate));
-  compare('channels', channels(before), channels(after));
+  if (!sameChannels(before, after)) out.channels = `${channels(before)} -> ${channels(after)}`;
   return out;
 }
 

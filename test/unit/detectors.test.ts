@@ -716,6 +716,21 @@ describe('format_change', () => {
     });
   });
 
+  test('a layout name appearing for the same channel count is not a change; a different layout is', () => {
+    const sink = recorder();
+    const formatChange = create(sink);
+    formatChange.onFormat?.(0, format({ channels: 1, channelLayout: null }));
+    formatChange.onFormat?.(1, format({ channels: 1, channelLayout: 'mono' }));
+    formatChange.onFormat?.(2, format({ channels: 1, channelLayout: null }));
+    assert.equal(sink.endedEvents.length, 0, JSON.stringify(sink.endedEvents));
+    formatChange.onFormat?.(3, format({ channels: 2, channelLayout: 'stereo' }));
+    formatChange.onFormat?.(4, format({ channels: 2, channelLayout: 'downmix' }));
+    assert.deepEqual(
+      sink.endedEvents.map((e) => e.detail),
+      [{ channels: '1 ch -> 2 ch (stereo)' }, { channels: '2 ch (stereo) -> 2 ch (downmix)' }],
+    );
+  });
+
   test('audio disappearing is a change', () => {
     const sink = recorder();
     const formatChange = create(sink);
