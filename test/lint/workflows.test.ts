@@ -57,7 +57,7 @@ function releaseVersion(tag: string, root: string): { status: number | null; out
   return runTool('bash', [join(projectRoot, 'scripts/check-release-version.sh'), tag, root]);
 }
 
-test("a release tag must equal package.json's and the chart's versions", (t) => {
+test("a release tag must equal package.json's version, the chart's versions and the chart's image tags", (t) => {
   const ownVersion = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string })
     .version;
   const same = releaseVersion(`v${ownVersion}`, projectRoot);
@@ -71,9 +71,13 @@ test("a release tag must equal package.json's and the chart's versions", (t) => 
   mkdirSync(join(root, 'helm', 'streamqc'), { recursive: true });
   const chart = readFileSync(join(projectRoot, 'helm/streamqc/Chart.yaml'), 'utf8');
   writeFileSync(join(root, 'helm/streamqc/Chart.yaml'), chart.replace(/^appVersion: .*$/m, 'appVersion: "9.9.9"'));
+  const values = readFileSync(join(projectRoot, 'helm/streamqc/values.yaml'), 'utf8');
+  writeFileSync(join(root, 'helm/streamqc/values.yaml'), values.replace(/(gpuImage: \S+):\S+/, '$1:9.9.8'));
   const stale = releaseVersion(`v${ownVersion}`, root);
   assert.equal(stale.status, 1);
   assert.match(stale.output, new RegExp(`tag v${ownVersion} but Chart.yaml appVersion is '9.9.9'`));
+  assert.match(stale.output, new RegExp(`tag v${ownVersion} but values.yaml analyzer.gpuImage tag is '9.9.8'`));
+  assert.doesNotMatch(stale.output, /analyzer\.image tag|operator\.image\.tag|Chart\.yaml version /);
 
   const notSemver = releaseVersion(ownVersion, projectRoot);
   assert.equal(notSemver.status, 1);
