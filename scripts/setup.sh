@@ -16,6 +16,10 @@ fi
 if [ "${STREAMQC_NEED_ZZUF:-0}" = 1 ]; then
   command -v zzuf >/dev/null 2>&1 || need_apt+=(zzuf)
 fi
+# The workflow lint (test/lint/workflows.test.ts) has actionlint run shellcheck on every `run:` script.
+if [ "${STREAMQC_NEED_SHELLCHECK:-0}" = 1 ]; then
+  command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+fi
 # The benchmark report draws its charts with this one font (test/bench/chart.ts, CHART_FONT_FILE).
 if [ "${STREAMQC_NEED_FONTS:-0}" = 1 ]; then
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)

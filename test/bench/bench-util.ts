@@ -274,6 +274,8 @@ export interface Measured {
   peakRssSumKiB: number;
   tree: TreeSummary;
   stdout: string;
+  /** The last few KiB of stderr (e.g. the analyzer's warnings). */
+  stderrTail: string;
 }
 
 export interface MeasureOptions {
@@ -342,6 +344,7 @@ export function measure(argv: readonly string[], opts: MeasureOptions = {}): Pro
         peakRssSumKiB: tree.peakRssSumKiB,
         tree,
         stdout: Buffer.concat(out).toString('utf8'),
+        stderrTail: err.toString(),
       });
     });
   });

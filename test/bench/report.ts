@@ -700,6 +700,33 @@ function ebur128Version(input: ReportInput): string {
   return `(${input.machine.ffmpeg.replace(/^ffmpeg version\s*/, '')})`;
 }
 
+/**
+ * The GPU path is measured by scripts/gpu-check.sh on a machine with an NVIDIA GPU, not by this
+ * report's machine; until its figures are in, the section says so and how to run it.
+ */
+export function gpuPathSection(): string {
+  return [
+    '## GPU path',
+    '',
+    'Not run yet: no machine with an NVIDIA GPU has been at hand. On one, `bash scripts/gpu-check.sh` ' +
+      '(`--sizes 720,1080`, `--json FILE`) installs what is missing (Debian ffmpeg and GNU time, npm packages, ' +
+      "onnxruntime-node's CUDA 12 provider), then on the clips of the analyzer cost benchmark measures " +
+      'decoding on CPU and with NVDEC (`-hwaccel cuda` in Debian ffmpeg) and the analyzer with its CPU kernel, ' +
+      'the ONNX feature graph on CPU and on the CUDA execution provider: wall time, CPU seconds per media second ' +
+      'and GPU utilisation per stream, and fails unless the three analyzer paths report the same events.',
+    '',
+    'It fails with a message and an exit code rather than print a figure it could not measure: 3 no NVIDIA GPU ' +
+      '(no `nvidia-smi`, or it lists no device), 4 NVDEC decoding failed, 5 CUDA execution provider not ' +
+      'loadable, 6 the GPU path reported other events. `--decode-only` measures NVDEC against CPU decoding ' +
+      'without the CUDA provider.',
+    '',
+    'The CUDA provider is the part least likely to be at hand: onnxruntime-node ships CPU binaries only and its ' +
+      'install script fetches `libonnxruntime_providers_cuda.so` from NuGet (Microsoft.ML.OnnxRuntime.Gpu.Linux); ' +
+      "no npm package carries a build matching onnxruntime-node's runtime, and it needs the CUDA 12 runtime and cuDNN 9, which are not in Debian 12's main " +
+      'archive (its CUDA packages, in non-free, are CUDA 11.8).',
+  ].join('\n');
+}
+
 /** The whole of docs/BENCHMARKS.md for one run; pure, so tests feed it fixtures. */
 export function renderReport(input: ReportInput): string {
   const accuracy = accuracySection(input);
@@ -749,6 +776,8 @@ export function renderReport(input: ReportInput): string {
     operator.text,
     '',
     conformance.text,
+    '',
+    gpuPathSection(),
     '',
     '## Regenerating',
     '',

@@ -416,3 +416,11 @@ test('the loudness conformance section puts streamqc and ffmpeg ebur128 side by 
   const skipped = renderReport({ ...base, conformance: { ran: false, reason: 'skipped with --skip-conformance' } });
   assert.match(skipped, /Not run in this report: .*loudness conformance/);
 });
+
+test('the report has a GPU path section that says it has not run and how to run scripts/gpu-check.sh', () => {
+  const md = renderReport(base);
+  const section = md.slice(md.indexOf('## GPU path'), md.indexOf('## Regenerating'));
+  assert.match(section, /^## GPU path\n\nNot run yet: no machine with an NVIDIA GPU has been at hand/);
+  assert.match(section, /`bash scripts\/gpu-check\.sh`/);
+  assert.match(section, /5 CUDA execution provider not loadable/);
+});
