@@ -132,13 +132,17 @@ export class CaptionPresence {
   readonly seen = new Map<string, { first: number; last: number; count: number }>();
   private readonly fieldChannel: ('1' | '2' | 'xds' | null)[] = [null, null];
   private dtvcc: number[] | null = null;
+  private readonly marked = new Set<string>();
 
-  feed(triples: readonly CcTriple[], t: number): void {
+  /** Feed one access unit's triples; returns the channels and services that carried data in them. */
+  feed(triples: readonly CcTriple[], t: number): string[] {
+    this.marked.clear();
     for (const triple of triples) {
       if (!triple.valid) continue;
       if (triple.type <= 1) this.feed608(triple.type, triple.data1 & 0x7f, triple.data2 & 0x7f, t);
       else this.feed708(triple, t);
     }
+    return [...this.marked];
   }
 
   private feed608(field: number, b1: number, b2: number, t: number): void {
@@ -178,6 +182,7 @@ export class CaptionPresence {
   }
 
   private mark(name: string, t: number): void {
+    this.marked.add(name);
     const entry = this.seen.get(name);
     if (entry) {
       entry.last = t;

@@ -63,7 +63,17 @@ export const DEFAULT_CHECKER_OPTIONS: TransportCheckerOptions = {
 };
 
 export type TransportEvent =
-  | { kind: 'error'; check: CheckName; t: number; pid: number | null; detail: Record<string, number | string> }
+  /** `lasting`: a state (a missing table, PID, PCR or PTS; sync loss) that a `cleared` event ends. */
+  | {
+      kind: 'error';
+      check: CheckName;
+      t: number;
+      pid: number | null;
+      lasting: boolean;
+      detail: Record<string, number | string>;
+    }
+  /** Caption data (608 channels, 708 services) arrived in the video. */
+  | { kind: 'captions'; t: number; channels: string[] }
   /** A lasting error (sync loss, a missing table, PID, PCR or PTS) is over. */
   | { kind: 'cleared'; check: CheckName; t: number; pid: number | null }
   | { kind: 'pid_appeared'; t: number; pid: number }
@@ -184,6 +194,11 @@ export class TransportChecker {
   push(chunk: Uint8Array, arrival?: number): void {
     if (arrival !== undefined) this.arrival = arrival;
     this.reader.push(chunk);
+  }
+
+  /** The checker's clock: seconds since the first packet (arrival or stream time). */
+  get time(): number {
+    return this.now;
   }
 
   /** A live source's time passes even when nothing arrives: sweep the lasting checks at arrival time `arrival`. */
@@ -400,7 +415,9 @@ export class TransportChecker {
   private onPes(s: PidState, data: Uint8Array): void {
     if (!s.captionCodec) return;
     const triples = ccTriplesOf(data, s.captionCodec);
-    if (triples.length > 0) this.captions.feed(triples, this.now);
+    if (triples.length === 0) return;
+    const channels = this.captions.feed(triples, this.now);
+    if (channels.length > 0) this.emit({ kind: 'captions', t: this.now, channels });
   }
 
   /** Give a PID its role: which of its payloads are read and how. */
@@ -515,7 +532,7 @@ export class TransportChecker {
   /** An error that happens at one instant. */
   private error(check: CheckName, pid: number | null, detail: Record<string, number | string>): void {
     this.counts[check]++;
-    this.emit({ kind: 'error', check, t: this.now, pid, detail });
+    this.emit({ kind: 'error', check, t: this.now, pid, lasting: false, detail });
   }
 
   /** A lasting error starts at `since` (counted once until it clears). */
@@ -524,7 +541,7 @@ export class TransportChecker {
     if (this.active.has(key)) return;
     this.active.set(key, { check, pid, since });
     this.counts[check]++;
-    this.emit({ kind: 'error', check, t: since, pid, detail });
+    this.emit({ kind: 'error', check, t: since, pid, lasting: true, detail });
   }
 
   private clear(check: CheckName, pid: number | null): void {
