@@ -31,6 +31,7 @@ import type { WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
 import { StreamReport } from './report/stream-report.js';
 import type { AnalyzerStatus, ReportedEvent } from './contract/status.js';
+import { TransportTap } from './transport/source-tap.js';
 
 // The /status document is a contract with the operator: its type lives beside its schema.
 export type { AnalyzerStatus, Phase, ReportedEvent } from './contract/status.js';
@@ -62,6 +63,8 @@ export class Analyzer {
   private video: VideoStage | null = null;
   private audio: AudioStage | null = null;
   private readonly avSync = new AvSyncDrift();
+  /** The transport stream checks: the bytes as received, for the sources they apply to. */
+  private readonly transport: TransportTap;
 
   constructor(
     private readonly config: AnalyzerConfig,
@@ -78,11 +81,29 @@ export class Analyzer {
     const { log, ffmpegPath, ffprobePath } = deps;
     const random = deps.random ?? Math.random;
     const reconnectAfter = this.setup.reconnectAfter;
+    this.metrics = new AnalyzerMetrics(config.stream ?? this.source.display);
+    this.transport = new TransportTap(this.source, {
+      clock: this.clock,
+      metrics: this.metrics.transport,
+      observe: (t, event) => {
+        for (const d of this.detectors) d.onTransport?.(t, event);
+      },
+      timelineNow: () => this.ingest.timeline.now(),
+      pidErrorPeriod: config.detectors.tr101290_priority1.pidErrorPeriod,
+    });
     this.ingest = new SessionLoop(
-      { config, source: this.source, reconnectAfter, clock: this.clock, random, log, ffmpegPath, ffprobePath },
+      {
+        config,
+        source: this.transport.decodeSource,
+        reconnectAfter,
+        clock: this.clock,
+        random,
+        log,
+        ffmpegPath,
+        ffprobePath,
+      },
       this.consumer(),
     );
-    this.metrics = new AnalyzerMetrics(config.stream ?? this.source.display);
     this.report = new StreamReport(this.metrics, (t) => this.ingest.timeline.wallclock(t), deps.log, deps.onDefect);
   }
 
@@ -95,13 +116,18 @@ export class Analyzer {
     return this.ingest.ready;
   }
 
-  run(): Promise<RunResult> {
-    return this.ingest.run();
+  async run(): Promise<RunResult> {
+    await this.transport.start();
+    try {
+      return await this.ingest.run();
+    } finally {
+      this.transport.stop();
+    }
   }
 
   status(): AnalyzerStatus {
     const { ingest, video } = this;
-    return this.report.status({
+    const status = this.report.status({
       source: this.source.display,
       live: ingest.live,
       phase: ingest.phase,
@@ -120,6 +146,7 @@ export class Analyzer {
         audio: this.audio && { ...this.audio.format },
       },
     });
+    return { ...status, transport: this.transport.status() };
   }
 
   /**
@@ -140,6 +167,7 @@ export class Analyzer {
   private async prepare(probe: ProbeResult, live: boolean): Promise<string | null> {
     const { report } = this;
     this.detectors = createDetectors(this.config.detectors, report.sink);
+    this.transport.prepared(probe);
     if (probe.video) {
       this.video = await VideoStage.create(probe.video.width, probe.video.height, {
         config: this.config,
@@ -232,6 +260,7 @@ export class Analyzer {
         for (const d of this.detectors) d.onDecodeError?.(t, message);
       },
       tick: (at) => {
+        this.transport.tick();
         if (at === null) return this.report.lag(0);
         for (const d of this.detectors) d.onTick?.(at.t, at.sinceMedia);
         this.report.lag(this.video?.lag ?? 0);
@@ -241,6 +270,7 @@ export class Analyzer {
         // Before run() resolves, so the HTTP server (closed after it) serves the final figures.
         if (this.audio) this.report.loudnessMeasured(this.audio.finalReadings());
         this.programmeBoundary('end');
+        this.transport.finish();
         for (const d of this.detectors) d.flush(end);
         this.video?.flush(end);
         await this.video?.close();

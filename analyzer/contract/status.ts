@@ -20,6 +20,11 @@ export interface ReportedEvent extends DefectEvent {
 export type Phase = 'starting' | 'running' | 'stalled' | 'reconnecting' | 'finished' | 'failed';
 
 export interface AnalyzerStatus {
+  /**
+   * The MPEG-TS checks (TR 101 290, PIDs, SCTE-35, captions; transport/stage.ts): what they
+   * found, or why they do not apply to this source. The operator does not read it.
+   */
+  transport?: import('../transport/stage.js').TransportStatus;
   stream: string;
   source: string;
   live: boolean;

@@ -8,6 +8,7 @@
  */
 import type { VideoFeatures } from '../features/types.js';
 import type { BooleanOption, OptionTable, OptionValues } from '../options.js';
+import type { TransportEvent } from '../transport/checker.js';
 
 /** A defect as it is reported: `end` is null while it is still active. */
 export interface DefectEvent<T extends string = string> {
@@ -116,6 +117,8 @@ export interface Detector<T extends string = string> {
   onAvOffset?(t: number, offset: number): void;
   /** A programme loudness period closed (its length elapsed, a marker, or the end of input). */
   onLoudnessPeriod?(period: LoudnessPeriod): void;
+  /** What the transport stream checker saw (MPEG-TS sources only), at timeline second `t`. */
+  onTransport?(t: number, event: TransportEvent): void;
   /**
    * Close whatever is active at timeline second `t` (end of input, shutdown, or a segment
    * boundary such as a reconnect), reporting `t` as its end.
@@ -174,6 +177,18 @@ export interface DetectorDescriptor<T extends string = string, O extends Detecto
   needs?(options: OptionValues<O>): DetectorNeeds;
   /** Build it for one stream (only when `options.enabled`). */
   create(options: OptionValues<O>, context: DetectorContext<T>): Detector<T>;
+}
+
+/**
+ * End an active defect at `t` (never before its start) and report it; returns null, the
+ * detector's next `active`, so `active = endDefect(active, t, sink)` reads as what it does.
+ */
+export function endDefect<T extends string>(active: DefectEvent<T> | null, t: number, sink: DefectSink<T>): null {
+  if (active !== null) {
+    active.end = Math.max(t, active.start);
+    sink.ended({ ...active });
+  }
+  return null;
 }
 
 /** Declares a descriptor with its type name and option table kept as literal types. */

@@ -26,6 +26,10 @@ import { freezeDetector } from './freeze.js';
 import { loudnessDetector } from './loudness.js';
 import { silenceDetector } from './silence.js';
 import { stallDetector } from './stall.js';
+import { tr101290Priority1Detector, tr101290Priority2Detector } from './tr101290.js';
+import { captionsMissingDetector } from './captions_missing.js';
+import { cuesMissingDetector } from './cues_missing.js';
+import { breakNotReturnedDetector } from './break_not_returned.js';
 
 export const DETECTORS = [
   blackDetector,
@@ -40,6 +44,11 @@ export const DETECTORS = [
   decodeErrorDetector,
   avSyncDetector,
   formatChangeDetector,
+  tr101290Priority1Detector,
+  tr101290Priority2Detector,
+  captionsMissingDetector,
+  cuesMissingDetector,
+  breakNotReturnedDetector,
 ] as const;
 
 /** Any list of detector descriptors (the built-in one, or a test's). */

@@ -6,7 +6,7 @@
  * this table because it is the same "how long without media" question and users tune both together.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
-import { defineDetector, type DefectEvent, type DefectSink, type Detector } from './detector.js';
+import { defineDetector, endDefect, type DefectEvent, type DefectSink, type Detector } from './detector.js';
 
 export const stallOptions = {
   enabled: bool(true, 'Report periods without media'),
@@ -22,10 +22,7 @@ export function createStallDetector(options: StallOptions, sink: DefectSink<'sta
   let lastTick = Number.NEGATIVE_INFINITY;
 
   const end = (t: number): void => {
-    if (active === null) return;
-    active.end = Math.max(t, active.start);
-    sink.ended({ ...active });
-    active = null;
+    active = endDefect(active, t, sink);
   };
 
   return {

@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DEFECT_TYPES, type DefectType } from '../detectors/types.js';
+import { TransportMetrics } from '../transport/metrics.js';
 
 export class AnalyzerMetrics {
   readonly registry = new Registry();
@@ -37,6 +38,8 @@ export class AnalyzerMetrics {
   readonly processing: Histogram;
   readonly frameRate: Gauge;
   readonly featureBackend: Gauge;
+  /** The transport checks' series (transport/metrics.ts). */
+  readonly transport: TransportMetrics;
 
   constructor(readonly stream: string) {
     const registers = [this.registry];
@@ -217,6 +220,7 @@ export class AnalyzerMetrics {
       labelNames: ['stream', 'backend', 'execution_provider'],
       registers,
     });
+    this.transport = new TransportMetrics(this.registry, stream);
     // Every defect type exists from the start, so alerts and dashboards see zeros, not gaps.
     for (const type of DEFECT_TYPES) this.setDefect(type, false);
     for (const type of DEFECT_TYPES) {

@@ -28,13 +28,15 @@ function rejectsWith(load: () => unknown, pattern: RegExp): void {
   });
 }
 
-test('an empty document is a complete config with every detector enabled but corruption (opt-in)', () => {
+test('an empty document is a complete config with every detector enabled but the opt-in ones (corruption, captions_missing, cues_missing)', () => {
   const c = resolveConfig({});
   assert.deepEqual(c, defaultConfig());
   for (const type of DEFECT_TYPES) {
     assert.ok(type in DETECTOR_OPTIONS, `${type} has an option table`);
     // corruption is opt-in until its model meets issue 13's targets (analyzer/detectors/corruption.ts).
-    assert.equal(c.detectors[type].enabled, type !== 'corruption', `${type} enabled by default`);
+    // captions_missing and cues_missing: only a monitor that expects captions or cues asks for them.
+    const optIn = ['corruption', 'captions_missing', 'cues_missing'];
+    assert.equal(c.detectors[type].enabled, !optIn.includes(type), `${type} enabled by default`);
   }
   assert.equal(c.detectors.black.minDuration, 2);
   assert.equal(c.detectors.black.pictureRatio, 0.98);

@@ -28,8 +28,8 @@ import {
 import type { VideoFeatures } from '../../analyzer/features/types.js';
 import { bool, num } from '../../analyzer/options.js';
 
-/** The built-in detectors built by default: all but corruption (opt-in). */
-const ENABLED_BY_DEFAULT = DEFECT_TYPES.filter((t) => t !== 'corruption');
+/** The built-in detectors built by default: all but the opt-in ones (corruption, captions and cues expected). */
+const ENABLED_BY_DEFAULT = DEFECT_TYPES.filter((t) => !['corruption', 'captions_missing', 'cues_missing'].includes(t));
 const FPS = 30;
 
 /** washout: the picture is washed out (mean luma at or above `level`) for `minDuration`. */

@@ -761,9 +761,9 @@ describe('detector set and option tables', () => {
     }
   });
 
-  test('the default configuration creates one detector per defect type but the opt-in corruption model, and a disabled one is left out', () => {
+  test('the default configuration creates one detector per defect type but the opt-in ones (the corruption model, expected captions and cues), and a disabled one is left out', () => {
     const config = defaultDetectorsConfig();
-    const byDefault = DEFECT_TYPES.filter((t) => t !== 'corruption');
+    const byDefault = DEFECT_TYPES.filter((t) => !['corruption', 'captions_missing', 'cues_missing'].includes(t));
     assert.deepEqual(
       createDetectors(config, recorder()).map((d) => d.type),
       byDefault,
