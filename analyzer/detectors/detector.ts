@@ -8,6 +8,7 @@
  */
 import type { VideoFeatures } from '../features/types.js';
 import type { BooleanOption, OptionTable, OptionValues } from '../options.js';
+import type { DeliveryObservation } from '../delivery/observations.js';
 
 /** A defect as it is reported: `end` is null while it is still active. */
 export interface DefectEvent<T extends string = string> {
@@ -116,6 +117,8 @@ export interface Detector<T extends string = string> {
   onAvOffset?(t: number, offset: number): void;
   /** A programme loudness period closed (its length elapsed, a marker, or the end of input). */
   onLoudnessPeriod?(period: LoudnessPeriod): void;
+  /** What the HLS client observed (a playlist load, a segment fetch, the ladder): delivery/observations.ts. */
+  onDelivery?(observation: DeliveryObservation): void;
   /**
    * Close whatever is active at timeline second `t` (end of input, shutdown, or a segment
    * boundary such as a reconnect), reporting `t` as its end.

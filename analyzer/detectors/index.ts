@@ -26,6 +26,7 @@ import { freezeDetector } from './freeze.js';
 import { loudnessDetector } from './loudness.js';
 import { silenceDetector } from './silence.js';
 import { stallDetector } from './stall.js';
+import { DELIVERY_DETECTORS } from '../delivery/detectors/index.js';
 
 export const DETECTORS = [
   blackDetector,
@@ -40,6 +41,8 @@ export const DETECTORS = [
   decodeErrorDetector,
   avSyncDetector,
   formatChangeDetector,
+  // HLS delivery: fed by the analyzer's HLS client (delivery/), silent on other sources.
+  ...DELIVERY_DETECTORS,
 ] as const;
 
 /** Any list of detector descriptors (the built-in one, or a test's). */

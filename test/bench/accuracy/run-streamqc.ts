@@ -31,6 +31,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFECT_TYPES } from '../../../analyzer/detectors/types.js';
+import { DELIVERY_DEFECT_TYPES } from '../../../analyzer/delivery/detectors/index.js';
 import { fetchText, freeTcpPort, freeUdpPort, sleep } from '../bench-util.js';
 import { runCommand } from '../../media/fixtures.js';
 import { startMeasured, type ProcessResult } from './measured-process.js';
@@ -38,8 +39,10 @@ import type { CorpusClip, DefectEvent, DefectType, ToolRun } from './types.js';
 
 export const CLI_PATH = fileURLToPath(new URL('../../../analyzer/cli.js', import.meta.url));
 
-/** Every type of DESIGN.md's table: streamqc detects them all. */
-export const STREAMQC_TYPES: readonly DefectType[] = DEFECT_TYPES;
+/** Every type of DESIGN.md's table: streamqc detects them all (the HLS delivery types are not the corpus's). */
+export const STREAMQC_TYPES: readonly DefectType[] = DEFECT_TYPES.filter(
+  (t): t is DefectType => !DELIVERY_DEFECT_TYPES.includes(t),
+);
 
 /** Wait after the last packet before SIGTERM: lets the analyzer drain what it received. */
 const DRAIN_SECONDS = 2;
@@ -54,7 +57,7 @@ const END_MARGIN_SECONDS = 1;
 export const WARMUP_SECONDS = 8;
 
 function isDefectType(value: unknown): value is DefectType {
-  return typeof value === 'string' && (DEFECT_TYPES as readonly string[]).includes(value);
+  return typeof value === 'string' && (STREAMQC_TYPES as readonly string[]).includes(value);
 }
 
 /** One line of the analyzer's JSONL stdout as an event of the table, or null. */
