@@ -9,6 +9,7 @@
 import type { VideoFeatures } from '../features/types.js';
 import type { BooleanOption, OptionTable, OptionValues } from '../options.js';
 import type { TransportEvent } from '../transport/checker.js';
+import type { DeliveryObservation } from '../delivery/observations.js';
 
 /** A defect as it is reported: `end` is null while it is still active. */
 export interface DefectEvent<T extends string = string> {
@@ -119,6 +120,8 @@ export interface Detector<T extends string = string> {
   onLoudnessPeriod?(period: LoudnessPeriod): void;
   /** What the transport stream checker saw (MPEG-TS sources only), at timeline second `t`. */
   onTransport?(t: number, event: TransportEvent): void;
+  /** What the HLS client observed (a playlist load, a segment fetch, the ladder): delivery/observations.ts. */
+  onDelivery?(observation: DeliveryObservation): void;
   /**
    * Close whatever is active at timeline second `t` (end of input, shutdown, or a segment
    * boundary such as a reconnect), reporting `t` as its end.

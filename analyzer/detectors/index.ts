@@ -30,6 +30,7 @@ import { tr101290Priority1Detector, tr101290Priority2Detector } from './tr101290
 import { captionsMissingDetector } from './captions_missing.js';
 import { cuesMissingDetector } from './cues_missing.js';
 import { breakNotReturnedDetector } from './break_not_returned.js';
+import { DELIVERY_DETECTORS } from '../delivery/detectors/index.js';
 
 export const DETECTORS = [
   blackDetector,
@@ -49,6 +50,8 @@ export const DETECTORS = [
   captionsMissingDetector,
   cuesMissingDetector,
   breakNotReturnedDetector,
+  // HLS delivery: fed by the analyzer's HLS client (delivery/), silent on other sources.
+  ...DELIVERY_DETECTORS,
 ] as const;
 
 /** Any list of detector descriptors (the built-in one, or a test's). */

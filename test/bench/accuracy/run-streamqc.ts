@@ -31,6 +31,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFECT_TYPES } from '../../../analyzer/detectors/types.js';
+import { DELIVERY_DEFECT_TYPES } from '../../../analyzer/delivery/detectors/index.js';
 import { fetchText, freeTcpPort, freeUdpPort, sleep } from '../bench-util.js';
 import { runCommand } from '../../media/fixtures.js';
 import { startMeasured, type ProcessResult } from './measured-process.js';
@@ -47,9 +48,12 @@ const TRANSPORT_TYPES: readonly string[] = [
   'break_not_returned',
 ];
 
-/** Every type of DESIGN.md's table: streamqc detects them all. */
+/**
+ * Every type of DESIGN.md's table: streamqc detects them all (the transport and HLS delivery types are not
+ * the corpus's).
+ */
 export const STREAMQC_TYPES: readonly DefectType[] = DEFECT_TYPES.filter(
-  (t): t is DefectType => !TRANSPORT_TYPES.includes(t),
+  (t): t is DefectType => !TRANSPORT_TYPES.includes(t) && !DELIVERY_DEFECT_TYPES.includes(t),
 );
 
 /** Wait after the last packet before SIGTERM: lets the analyzer drain what it received. */
@@ -65,7 +69,7 @@ const END_MARGIN_SECONDS = 1;
 export const WARMUP_SECONDS = 8;
 
 function isDefectType(value: unknown): value is DefectType {
-  return typeof value === 'string' && (DEFECT_TYPES as readonly string[]).includes(value);
+  return typeof value === 'string' && (STREAMQC_TYPES as readonly string[]).includes(value);
 }
 
 /** One line of the analyzer's JSONL stdout as an event of the table, or null. */

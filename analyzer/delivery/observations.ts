@@ -1,0 +1,74 @@
+/**
+ * What the HLS client observes, as the delivery detectors see it: every playlist load, every
+ * segment fetch, every reload of the ladder, every probed first segment. The client measures
+ * and reports; the detectors (delivery/detectors/) judge. `t` is timeline seconds when the
+ * observation was made (the analyzer's one timeline: wall-clock time for a live source).
+ */
+import type { MediaPlaylistSnapshot, SegmentRef, VariantDeclaration } from './playlist.js';
+
+/** What ffprobe reads from a variant's segment, for comparison with its declaration. */
+export interface ProbedSegment {
+  width: number | null;
+  height: number | null;
+  frameRate: number | null;
+  /** ffprobe codec names, e.g. `h264`, `aac`. */
+  codecs: string[];
+}
+
+export type DeliveryObservation =
+  | {
+      kind: 'playlist';
+      t: number;
+      rendition: string;
+      snapshot: MediaPlaylistSnapshot;
+      /** The previous successful load of this rendition, null for its first. */
+      previous: MediaPlaylistSnapshot | null;
+      /** Segments this load lists that the previous one did not (by media sequence number). */
+      added: SegmentRef[];
+    }
+  | {
+      kind: 'playlist_failed';
+      t: number;
+      rendition: string;
+      /** HTTP status, or null when no response came. */
+      status: number | null;
+      error: string;
+    }
+  | {
+      kind: 'segment';
+      t: number;
+      rendition: string;
+      segment: SegmentRef;
+      bytes: number;
+      /** Seconds from the request to the last byte. */
+      fetchSeconds: number;
+      declared: VariantDeclaration | null;
+    }
+  | {
+      kind: 'segment_failed';
+      t: number;
+      rendition: string;
+      segment: SegmentRef;
+      status: number | null;
+      error: string;
+    }
+  | {
+      /** The multivariant playlist was (re)loaded: the variants it lists now. */
+      kind: 'ladder';
+      t: number;
+      variants: VariantDeclaration[];
+    }
+  | {
+      kind: 'probed';
+      t: number;
+      rendition: string;
+      declared: VariantDeclaration;
+      probed: ProbedSegment;
+    }
+  | {
+      /** Periodic: lets time-based checks (staleness) judge while nothing else arrives. */
+      kind: 'tick';
+      t: number;
+    };
+
+export type DeliveryObservationKind = DeliveryObservation['kind'];

@@ -1,0 +1,233 @@
+/**
+ * A live HLS origin on loopback for the delivery tests, with fault injection per rendition
+ * (Eyevinn's chaos-stream-proxy is the model). Its segments are made once by ffmpeg from
+ * lavfi sources: a ladder of renditions, each a loop of a few 1 s segments. The origin lists
+ * them as a live sliding window that advances in real time (one segment per segment
+ * duration); every loop point is an EXT-X-DISCONTINUITY, and every segment carries an
+ * EXT-X-PROGRAM-DATE-TIME, so a healthy origin exercises the discontinuity and date checks.
+ */
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runFfmpeg } from '../media/fixtures.js';
+
+export interface RenditionSpec {
+  name: string;
+  width: number;
+  height: number;
+}
+
+export const LADDER: RenditionSpec[] = [
+  { name: 'r0', width: 320, height: 180 },
+  { name: 'r1', width: 256, height: 144 },
+  { name: 'r2', width: 160, height: 96 },
+];
+
+/** Segments per loop, and the duration of each (the playlist's target duration). */
+export const LOOP_SEGMENTS = 4;
+export const SEGMENT_SECONDS = 1;
+/** Segments a playlist lists (its sliding window). */
+const WINDOW = 5;
+const FPS = 25;
+
+export interface RenditionMedia {
+  spec: RenditionSpec;
+  segments: Buffer[];
+  /** Peak segment bit rate, bits/s. */
+  peakBitrate: number;
+}
+
+/** Encodes each rendition's loop once (about a second of CPU in all). */
+export async function makeLadderMedia(dir: string): Promise<RenditionMedia[]> {
+  return Promise.all(
+    LADDER.map(async (spec) => {
+      const out = join(dir, spec.name);
+      mkdirSync(out, { recursive: true });
+      await runFfmpeg(
+        [
+          ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
+          ...['-i', `testsrc2=size=${spec.width}x${spec.height}:rate=${FPS}`],
+          ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+          ...['-t', String(LOOP_SEGMENTS * SEGMENT_SECONDS), '-c:v', 'libx264', '-preset', 'ultrafast'],
+          ...['-profile:v', 'baseline', '-g', String(FPS * SEGMENT_SECONDS), '-sc_threshold', '0'],
+          ...['-c:a', 'aac', '-b:a', '64k', '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS)],
+          ...['-hls_list_size', '0', '-hls_segment_filename', join(out, 'seg%d.ts'), join(out, 'made.m3u8')],
+        ],
+        { what: `making the ${spec.name} rendition` },
+      );
+      const files = readdirSync(out).filter((f) => /^seg\d+\.ts$/.test(f));
+      if (files.length !== LOOP_SEGMENTS) throw new Error(`${spec.name}: ffmpeg made ${files.length} segments`);
+      const segments = Array.from({ length: LOOP_SEGMENTS }, (_, i) => readFileSync(join(out, `seg${i}.ts`)));
+      const peakBitrate = Math.max(...segments.map((s) => (s.length * 8) / SEGMENT_SECONDS));
+      return { spec, segments, peakBitrate };
+    }),
+  );
+}
+
+/** Faults of one rendition; each applies from the moment it is set. */
+export interface RenditionFaults {
+  /** The playlist stops updating (frozen at the window of this moment). */
+  frozenAt?: number;
+  /** EXT-X-MEDIA-SEQUENCE is this much lower than it should be. */
+  sequenceRollback?: number;
+  /** EXT-X-DISCONTINUITY tags are left out (the sequence still counts them). */
+  dropDiscontinuity?: boolean;
+  /** The next segment requests are answered with this status. */
+  failSegments?: { status: number; count: number };
+  /** Segments are sent this many times slower than real time. */
+  slowFactor?: number;
+  /** What the multivariant playlist declares instead of the truth. */
+  declare?: { bandwidth?: number; resolution?: string };
+  /** Left out of the multivariant playlist. */
+  removed?: boolean;
+  /** Added to the dates of the segments from this sequence number on. */
+  dateJump?: { fromMsn: number; seconds: number };
+}
+
+/** A cue break the playlists mark: EXT-X-CUE-OUT on `msn`, EXT-X-CUE-IN two segments later, and a DATERANGE. */
+export interface CueBreak {
+  msn: number;
+  id: string;
+}
+
+export class HlsOrigin {
+  readonly faults = new Map<string, RenditionFaults>();
+  readonly cues: CueBreak[] = [];
+  /** Requests answered, by path (for the tests' own bookkeeping). */
+  readonly requests: string[] = [];
+  private server: Server | null = null;
+  private readonly startMs: number;
+  private readonly dateBaseMs = Date.UTC(2026, 0, 1);
+
+  constructor(private readonly media: RenditionMedia[]) {
+    // Five segments are complete when it starts, as on any origin that has been running.
+    this.startMs = Date.now() - WINDOW * SEGMENT_SECONDS * 1000;
+  }
+
+  async listen(): Promise<string> {
+    const server = createServer((req, res) => void this.answer(req, res));
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/master.m3u8`;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Sets a fault of one rendition now. */
+  inject(rendition: string, faults: RenditionFaults): void {
+    this.faults.set(rendition, { ...this.faults.get(rendition), ...faults });
+  }
+
+  /** The media sequence number of the newest complete segment. */
+  liveMsn(): number {
+    return Math.floor((Date.now() - this.startMs) / (SEGMENT_SECONDS * 1000)) - 1;
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://origin').pathname;
+    this.requests.push(path);
+    if (path === '/master.m3u8') {
+      send(res, 200, this.multivariant());
+      return;
+    }
+    const m = /^\/(\w+)\/(?:(index)\.m3u8|seg-(\d+)\.ts)$/.exec(path);
+    const media = this.media.find((r) => r.spec.name === m?.[1]);
+    if (!m || !media) {
+      send(res, 404, 'not found');
+      return;
+    }
+    if (m[2] === 'index') {
+      send(res, 200, this.mediaPlaylist(media.spec.name));
+      return;
+    }
+    await this.segment(media, Number(m[3]), res);
+  }
+
+  private multivariant(): string {
+    const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
+    for (const r of this.media) {
+      const f = this.faults.get(r.spec.name) ?? {};
+      if (f.removed) continue;
+      // A truthful declaration: the peak with headroom for the container's overhead.
+      const bandwidth = f.declare?.bandwidth ?? Math.round(r.peakBitrate * 1.05);
+      const resolution = f.declare?.resolution ?? `${r.spec.width}x${r.spec.height}`;
+      lines.push(
+        `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},RESOLUTION=${resolution},CODECS="avc1.42c00d,mp4a.40.2",FRAME-RATE=${FPS}.000`,
+        `${r.spec.name}/index.m3u8`,
+      );
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  private mediaPlaylist(rendition: string): string {
+    const f = this.faults.get(rendition) ?? {};
+    const live = f.frozenAt ?? this.liveMsn();
+    const first = Math.max(0, live - WINDOW + 1);
+    // The server's count: tagged segments removed from the window (RFC 8216 section 6.2.2).
+    const discontinuitySequence = first === 0 ? 0 : Math.floor((first - 1) / LOOP_SEGMENTS);
+    const lines = [
+      '#EXTM3U',
+      '#EXT-X-VERSION:3',
+      `#EXT-X-TARGETDURATION:${SEGMENT_SECONDS}`,
+      `#EXT-X-MEDIA-SEQUENCE:${first - (f.sequenceRollback ?? 0)}`,
+      `#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`,
+    ];
+    for (let msn = first; msn <= live; msn++) {
+      if (msn > 0 && msn % LOOP_SEGMENTS === 0 && !f.dropDiscontinuity) lines.push('#EXT-X-DISCONTINUITY');
+      const jump = f.dateJump && msn >= f.dateJump.fromMsn ? f.dateJump.seconds * 1000 : 0;
+      const date = new Date(this.dateBaseMs + msn * SEGMENT_SECONDS * 1000 + jump).toISOString();
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${date}`);
+      for (const cue of this.cues) {
+        if (cue.msn === msn) {
+          lines.push(`#EXT-X-CUE-OUT:DURATION=${2 * SEGMENT_SECONDS}`);
+          lines.push(
+            `#EXT-X-DATERANGE:ID="${cue.id}",START-DATE="${date}",PLANNED-DURATION=${2 * SEGMENT_SECONDS},SCTE35-OUT=0xFC002F`,
+          );
+        }
+        if (cue.msn + 2 === msn) lines.push('#EXT-X-CUE-IN');
+      }
+      lines.push(`#EXTINF:${SEGMENT_SECONDS.toFixed(3)},`, `seg-${msn}.ts`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  private async segment(media: RenditionMedia, msn: number, res: ServerResponse): Promise<void> {
+    const f = this.faults.get(media.spec.name) ?? {};
+    if (f.failSegments && f.failSegments.count > 0) {
+      f.failSegments.count--;
+      send(res, f.failSegments.status, 'injected failure');
+      return;
+    }
+    const body = media.segments[msn % LOOP_SEGMENTS];
+    if (!body || msn > this.liveMsn()) {
+      send(res, 404, 'no such segment');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': body.length });
+    if (!f.slowFactor) {
+      res.end(body);
+      return;
+    }
+    // Slower than real time: the segment in ten parts spread over `slowFactor` x its duration.
+    const parts = 10;
+    const step = Math.ceil(body.length / parts);
+    for (let i = 0; i < parts; i++) {
+      if (res.destroyed) return;
+      res.write(body.subarray(i * step, (i + 1) * step));
+      await sleep((f.slowFactor * SEGMENT_SECONDS * 1000) / parts);
+    }
+    res.end();
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': status === 200 ? 'application/vnd.apple.mpegurl' : 'text/plain' });
+  res.end(body);
+}

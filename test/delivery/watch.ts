@@ -1,0 +1,123 @@
+/**
+ * The delivery tests' harness: a loopback origin (hls-origin.ts) watched by the analyzer's
+ * HLS client with the delivery detectors, recording the events and cues they report.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createDetectors, defaultDetectorsConfig } from '../../analyzer/detectors/index.js';
+import type { DefectEvent } from '../../analyzer/detectors/types.js';
+import { HlsDeliveryMonitor, type CueEvent } from '../../analyzer/delivery/hls-monitor.js';
+import { HlsOrigin, makeLadderMedia, type RenditionFaults, type RenditionMedia } from './hls-origin.js';
+
+/** The ladder's media, made once per test file. */
+export async function ladderMedia(): Promise<{ media: RenditionMedia[]; remove: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'streamqc-hls-origin-'));
+  return { media: await makeLadderMedia(dir), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The monitor's name of an origin rendition (its picture height, unique in the ladder). */
+export function nameOf(media: RenditionMedia[], rendition: string): string {
+  const spec = media.find((m) => m.spec.name === rendition)?.spec;
+  if (!spec) throw new Error(`no rendition ${rendition}`);
+  return `${spec.height}p`;
+}
+
+export interface Watch {
+  origin: HlsOrigin;
+  monitor: HlsDeliveryMonitor;
+  /** Timeline seconds since the watch began. */
+  now: () => number;
+  started: DefectEvent[];
+  ended: DefectEvent[];
+  cues: CueEvent[];
+  stop: () => Promise<void>;
+}
+
+export async function watch(media: RenditionMedia[]): Promise<Watch> {
+  const origin = new HlsOrigin(media);
+  const url = await origin.listen();
+  const began = performance.now();
+  const now = (): number => (performance.now() - began) / 1000;
+  const started: DefectEvent[] = [];
+  const ended: DefectEvent[] = [];
+  const cues: CueEvent[] = [];
+  const detectors = createDetectors(defaultDetectorsConfig(), {
+    started: (e) => started.push(e),
+    ended: (e) => ended.push(e),
+  }).filter((d) => d.onDelivery !== undefined);
+  const monitor = new HlsDeliveryMonitor({
+    url,
+    now,
+    observe: (o) => {
+      for (const d of detectors) d.onDelivery?.(o);
+    },
+    cue: (c) => cues.push(c),
+    timeoutSeconds: 5,
+    probe: true,
+    multivariantReloadSeconds: 1,
+  });
+  await monitor.start();
+  const stop = async (): Promise<void> => {
+    await monitor.stop();
+    for (const d of detectors) d.flush(now());
+    await origin.close();
+  };
+  return { origin, monitor, now, started, ended, cues, stop };
+}
+
+/** Resolves once `found` returns something; a generous safety bound, not a timing assertion. */
+export async function eventually<T>(what: string, found: () => T | undefined, limitMs = 30_000): Promise<T> {
+  const deadline = performance.now() + limitMs;
+  for (;;) {
+    const value = found();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`never happened: ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Every rendition has loaded its playlist and fetched a segment, then a second of healthy reloads passed. */
+export async function ladderFollowed(w: Watch, renditions: number): Promise<void> {
+  await eventually('the ladder is followed', () => {
+    const r = w.monitor.renditions;
+    return r.length === renditions && r.every((v) => v.loaded && v.segmentBitrate !== null) ? true : undefined;
+  });
+  await sleep(1000);
+}
+
+/** The first event of `type` that names `rendition`. */
+export function eventOf(w: Watch, type: string, rendition: string): Promise<DefectEvent> {
+  return eventually(`${type} on ${rendition}`, () =>
+    w.started.find((e) => e.type === type && e.detail?.rendition === rendition),
+  );
+}
+
+/** `event` started within [from, to] of the timeline. */
+export function startsWithin(event: DefectEvent, from: number, to: number): void {
+  assert.ok(
+    event.start >= from && event.start <= to,
+    `${event.type} started at ${event.start}, expected ${from}..${to}`,
+  );
+}
+
+/** A segment of `rendition` failed with `status` after `at`: an http_error that ends when the next segment loads. */
+export async function segmentFailed(w: Watch, rendition: string, status: number, at: number): Promise<void> {
+  const event = await eventually(`${status} closed`, () =>
+    w.ended.find((e) => e.type === 'http_error' && e.detail?.rendition === rendition),
+  );
+  assert.deepEqual([event.detail?.resource, event.detail?.status], ['segment', status]);
+  // The next segment is listed within a target duration and requested within another reload.
+  startsWithin(event, at, at + 4);
+  assert.ok(event.end !== null && event.end > event.start, 'it ends when the next segment loads');
+}
+
+/** Nothing was raised on a rendition other than `faulty`. */
+export function onlyOn(w: Watch, faulty: string[]): void {
+  const elsewhere = w.started.filter((e) => !faulty.includes(String(e.detail?.rendition)));
+  assert.deepEqual(elsewhere, [], `events on healthy renditions: ${JSON.stringify(elsewhere)}`);
+}
+
+export type { RenditionFaults };
