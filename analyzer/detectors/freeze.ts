@@ -21,10 +21,14 @@
  * `minPriorMotion` of the frames moved (a difference or drift above `noise`). Measured on the
  * real clips over the 10 s before each still run: camera and film footage moved in 68 to 98%
  * of their frames, a 10 fps camera carried at 25 fps in 40% (the other frames repeat), the
- * screen recordings and slides in 1 to 18% (38% once, while a slide faded in). The default
- * 0.25 therefore treats any source showing fewer than about a quarter of new pictures (a
- * sub-6 fps source at 25 fps: a slide show, a low-rate webcam) as still content. A stream
- * whose history is unknown (a still picture from its first frame) is judged. Set
+ * screen recordings and slides in 1 to 18% (38% once, while a slide faded in); hence the
+ * default 0.25. The share alone would also call content that moves little but never stops
+ * still content: a creeping inset or ticker moving one step every 0.4 s moves in 10% of the
+ * frames. What still content also does is hold: it showed one picture for `minPriorHold`
+ * (0.5 s) or longer in that window,
+ * which moving content never does (any source of 2 fps or more carried at a higher rate repeats
+ * a picture for less than 0.5 s; the creeping inset for 0.36 s). A stream whose history is
+ * unknown (a still picture from its first frame) is judged. Set
  * minPriorMotion to 0 to judge every still picture, as freezedetect does (a channel whose
  * still pictures are themselves the fault).
  */
@@ -50,7 +54,14 @@ export const freezeOptions = {
     1,
     'Share of frames that moved in the priorMotionSeconds before a still picture for it to be judged; a stream that moved less is still content (slides, a screencast) whose holds are no freeze (0 = judge every still picture, as freezedetect)',
   ),
-  priorMotionSeconds: num(10, 0.1, 600, 'How far back minPriorMotion looks', { unit: 's' }),
+  priorMotionSeconds: num(10, 0.1, 600, 'How far back minPriorMotion and minPriorHold look', { unit: 's' }),
+  minPriorHold: num(
+    0.5,
+    0,
+    600,
+    'Still content must also have held one picture at least this long in the priorMotionSeconds before; moving content never does, however little moves',
+    { unit: 's' },
+  ),
 } satisfies OptionTable;
 
 export type FreezeOptions = OptionValues<typeof freezeOptions>;
@@ -76,6 +87,23 @@ export class MotionHistory {
     this.forget(t);
     const frames = this.times.length - this.head;
     return frames > 0 ? this.movedCount / frames : Number.NaN;
+  }
+
+  /** The longest stretch of the window ending at `t` in which no frame moved, in seconds. */
+  longestHold(t: number): number {
+    this.forget(t);
+    let longest = 0;
+    let holdFrom: number | null = null;
+    for (let i = this.head; i < this.times.length; i++) {
+      const at = this.times[i] ?? t;
+      if (this.moved[i] === true) {
+        holdFrom = null;
+        continue;
+      }
+      holdFrom ??= at;
+      longest = Math.max(longest, at - holdFrom);
+    }
+    return longest;
   }
 
   clear(): void {
@@ -120,7 +148,9 @@ export function createFreezeDetector(
   let stillContent = false;
   const isStillContent = (t: number): boolean => {
     const share = motion.share(t);
-    return !Number.isNaN(share) && share < options.minPriorMotion;
+    return (
+      !Number.isNaN(share) && share < options.minPriorMotion && motion.longestHold(t) >= options.minPriorHold - 1e-9
+    );
   };
 
   const endRun = (t: number): void => {
