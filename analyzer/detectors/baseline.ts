@@ -52,3 +52,47 @@ export class StreamBaseline {
     this.value = Number.NaN;
   }
 }
+
+/**
+ * Whether a frame starts another scene than the one a baseline was learned on, so that the
+ * baseline must start over: a shot cut (features/shot-cut.ts), or a change of the picture's
+ * mean luma by more than `lumaChange` levels from its own slow average. The second catches
+ * what the cut meter, which looks for a one-frame spike, does not: a fade or a dissolve into
+ * another shot, a light switched on. Measured on the real clips: fades between shots move the
+ * mean luma by 20 to 90 levels; within a shot it wanders a few levels. The defects judged
+ * against such baselines leave the mean luma where it was: a Gaussian blur keeps every
+ * region's mean, and concealment or a starved encoder copies or flattens blocks of the same
+ * brightness (the damaged cockatoo clip moves it by 5 levels).
+ *
+ * The mean luma is learned from the frames the caller judges, at the caller's time constant;
+ * its own warm-up is the baseline's.
+ */
+export class SceneWatch {
+  private readonly luma: StreamBaseline;
+
+  constructor(
+    warmupSeconds: number,
+    private readonly lumaChange: number,
+  ) {
+    this.luma = new StreamBaseline(warmupSeconds);
+  }
+
+  /**
+   * True when this frame belongs to another scene: it is a shot cut, or its mean luma is
+   * far from the scene's (`meanLuma` undefined: a frame the caller does not judge, such as a
+   * black one, whose brightness says nothing about the scene).
+   */
+  changed(cut: boolean | undefined, meanLuma?: number): boolean {
+    if (cut === true) return true;
+    return meanLuma !== undefined && this.luma.ready && Math.abs(meanLuma - this.luma.current) > this.lumaChange;
+  }
+
+  /** Learn from one judged frame (see StreamBaseline.add). */
+  add(meanLuma: number, duration: number, timeConstantSeconds: number): void {
+    this.luma.add(meanLuma, duration, timeConstantSeconds);
+  }
+
+  reset(): void {
+    this.luma.reset();
+  }
+}

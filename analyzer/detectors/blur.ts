@@ -11,7 +11,10 @@
  * The baseline belongs to the shot. A baseline learned across shots cannot tell a cut to a
  * softer scene from a loss of focus (a dark film scene after a detailed city shot: detail 3.7
  * against a baseline of 61, flagged for its whole length, while the same frames without the
- * city shot before them are not), so it starts over at a shot cut (features/shot-cut.ts).
+ * city shot before them are not), so it starts over at a shot cut (features/shot-cut.ts), and
+ * at a fade into another shot, which the cut meter does not see: a change of the mean luma by
+ * more than `sceneLumaChange` (baseline.ts, SceneWatch; a blur keeps the mean luma, a fade from
+ * a night city to a handheld bird moved it by 28 levels and left the bird flagged for 13 s).
  * Not while the picture is blurred: a feed out of focus stays out of focus across the cuts of
  * its programme, and a baseline learned on blurred shots would call it sharp.
  *
@@ -24,7 +27,7 @@
  */
 import type { VideoFeatures } from '../features/types.js';
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
-import { StreamBaseline } from './baseline.js';
+import { SceneWatch, StreamBaseline } from './baseline.js';
 import { blackOptions, isBlackPicture } from './black.js';
 import { pictureChanged } from './format_change.js';
 import { DefectTracker, defineDetector, type DefectSink, type Detector, type StreamFormat } from './detector.js';
@@ -48,6 +51,12 @@ export const blurOptions = {
     { unit: 's' },
   ),
   warmupSeconds: num(1, 0, 600, 'Non-black video that seeds the baseline before any detection', { unit: 's' }),
+  sceneLumaChange: num(
+    16,
+    0,
+    255,
+    'A change of mean luma (levels 0..255) from its slow average that starts another scene: the baseline starts over, as at a shot cut',
+  ),
   minDuration: num(2, 0, 3600, 'Shortest blurred stretch reported', { unit: 's' }),
 } satisfies OptionTable;
 
@@ -74,33 +83,43 @@ export function createBlurDetector(
 ): BlurDetector {
   const tracker = new DefectTracker('blur', sink, options.minDuration);
   const baseline = new StreamBaseline(options.warmupSeconds);
+  const scene = new SceneWatch(options.warmupSeconds, options.sceneLumaChange);
   let format: StreamFormat | null = null;
   let score = 0;
-  // Whether the last judged frame was blurred: a cut then keeps the baseline.
+  // Whether the last judged frame was blurred: another scene then keeps the baseline.
   let blurred = false;
 
   const judgeable = (f: VideoFeatures): boolean => Number.isFinite(f.detail) && !isBlackPicture(f, blackPictureRatio);
+  const learn = (f: VideoFeatures, duration: number, timeConstant: number): void => {
+    baseline.add(f.detail, duration, timeConstant);
+    scene.add(f.meanLuma, duration, timeConstant);
+  };
 
   return {
     type: 'blur',
     onVideo({ t, duration, features, cut }) {
-      if (cut === true && !blurred) baseline.reset();
-      if (!judgeable(features)) return;
+      const judged = judgeable(features);
+      if (!blurred && scene.changed(cut, judged ? features.meanLuma : undefined)) {
+        baseline.reset();
+        scene.reset();
+      }
+      if (!judged) return;
       if (!baseline.ready) {
-        baseline.add(features.detail, duration, options.baselineSeconds);
+        learn(features, duration, options.baselineSeconds);
         return;
       }
       const reference = baseline.current;
       score = blurScoreOf(features.detail, reference, options.noiseDetail);
       blurred = reference >= options.minBaselineDetail && score > 1 - options.ratio;
       tracker.update(t, duration, blurred, () => ({ detail: features.detail, baseline: reference }));
-      baseline.add(features.detail, duration, blurred ? options.relearnSeconds : options.baselineSeconds);
+      learn(features, duration, blurred ? options.relearnSeconds : options.baselineSeconds);
     },
     onFormat(t, next) {
       // Another size or codec has another level of detail: relearn rather than call it blur.
       if (format !== null && pictureChanged(format, next)) {
         tracker.close(t);
         baseline.reset();
+        scene.reset();
         score = 0;
         blurred = false;
       }

@@ -12,6 +12,25 @@
  * keyframe or the last moved frame is motion, and ends a freeze at once. Keyframes re-anchor
  * the reference, so an encoder re-coding a frozen picture does not, and drift leaves out the
  * small, unbiased pixel changes of an encoder refining a frozen picture between keyframes.
+ *
+ * Still content is no freeze. Slides, a screen recording, a caption card hold a picture for
+ * seconds by design, and freezedetect calls each hold a freeze (on the real corpus's screen
+ * programme: 15 freezes in 150 s). What tells a frozen feed from still content is what the
+ * stream did before: a feed freezes out of motion, still content was already still. So a
+ * still picture is judged only if, in the `priorMotionSeconds` before it, at least
+ * `minPriorMotion` of the frames moved (a difference or drift above `noise`). Measured on the
+ * real clips over the 10 s before each still run: camera and film footage moved in 68 to 98%
+ * of their frames, a 10 fps camera carried at 25 fps in 40% (the other frames repeat), the
+ * screen recordings and slides in 1 to 18% (38% once, while a slide faded in); hence the
+ * default 0.25. The share alone would also call content that moves little but never stops
+ * still content: a creeping inset or ticker moving one step every 0.4 s moves in 10% of the
+ * frames. What still content also does is hold: it showed one picture for `minPriorHold`
+ * (0.5 s) or longer in that window,
+ * which moving content never does (any source of 2 fps or more carried at a higher rate repeats
+ * a picture for less than 0.5 s; the creeping inset for 0.36 s). A stream whose history is
+ * unknown (a still picture from its first frame) is judged. Set
+ * minPriorMotion to 0 to judge every still picture, as freezedetect does (a channel whose
+ * still pictures are themselves the fault).
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
 import { blackOptions, isBlackPicture } from './black.js';
@@ -29,9 +48,84 @@ export const freezeOptions = {
   motionFrames: num(2, 1, 30, 'Consecutive moving frames that end a freeze (1 = any change ends it, as freezedetect)', {
     integer: true,
   }),
+  minPriorMotion: num(
+    0.25,
+    0,
+    1,
+    'Share of frames that moved in the priorMotionSeconds before a still picture for it to be judged; a stream that moved less is still content (slides, a screencast) whose holds are no freeze (0 = judge every still picture, as freezedetect)',
+  ),
+  priorMotionSeconds: num(10, 0.1, 600, 'How far back minPriorMotion and minPriorHold look', { unit: 's' }),
+  minPriorHold: num(
+    0.5,
+    0,
+    600,
+    'Still content must also have held one picture at least this long in the priorMotionSeconds before; moving content never does, however little moves',
+    { unit: 's' },
+  ),
 } satisfies OptionTable;
 
 export type FreezeOptions = OptionValues<typeof freezeOptions>;
+
+/** Which of the frames of the last `seconds` moved, as a share: the stream's recent motion. */
+export class MotionHistory {
+  private times: number[] = [];
+  private moved: boolean[] = [];
+  private head = 0;
+  private movedCount = 0;
+
+  constructor(private readonly seconds: number) {}
+
+  add(t: number, moved: boolean): void {
+    this.times.push(t);
+    this.moved.push(moved);
+    if (moved) this.movedCount++;
+    this.forget(t);
+  }
+
+  /** Share of the frames of the window ending at `t` that moved; NaN when there are none. */
+  share(t: number): number {
+    this.forget(t);
+    const frames = this.times.length - this.head;
+    return frames > 0 ? this.movedCount / frames : Number.NaN;
+  }
+
+  /** The longest stretch of the window ending at `t` in which no frame moved, in seconds. */
+  longestHold(t: number): number {
+    this.forget(t);
+    let longest = 0;
+    let holdFrom: number | null = null;
+    for (let i = this.head; i < this.times.length; i++) {
+      const at = this.times[i] ?? t;
+      if (this.moved[i] === true) {
+        holdFrom = null;
+        continue;
+      }
+      holdFrom ??= at;
+      longest = Math.max(longest, at - holdFrom);
+    }
+    return longest;
+  }
+
+  clear(): void {
+    this.times = [];
+    this.moved = [];
+    this.head = 0;
+    this.movedCount = 0;
+  }
+
+  private forget(t: number): void {
+    while (this.head < this.times.length && (this.times[this.head] ?? t) < t - this.seconds - 1e-9) {
+      if (this.moved[this.head] === true) this.movedCount--;
+      this.head++;
+    }
+    // Drop the forgotten entries now and then, not on every frame.
+    if (this.head > 1024 && this.head * 2 > this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.moved = this.moved.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
 
 /**
  * `blackPictureRatio` is the black detector's pictureRatio, so "black, not frozen" uses the
@@ -49,6 +143,15 @@ export function createFreezeDetector(
   // Mirrors whether the tracker holds a run (pending or active), to know when a run begins.
   let inRun = false;
   let movingRun = 0;
+  const motion = new MotionHistory(options.priorMotionSeconds);
+  // Whether the current still run is still content (too little motion before it): not judged.
+  let stillContent = false;
+  const isStillContent = (t: number): boolean => {
+    const share = motion.share(t);
+    return (
+      !Number.isNaN(share) && share < options.minPriorMotion && motion.longestHold(t) >= options.minPriorHold - 1e-9
+    );
+  };
 
   const endRun = (t: number): void => {
     tracker.close(t);
@@ -74,16 +177,22 @@ export function createFreezeDetector(
         tracker.clearNow(t);
         inRun = false;
         movingRun = 0;
+        motion.add(t, true);
         return;
       }
       if (features.diff <= options.noise) {
         const detail = (): Record<string, number> => ({ diff: features.diff });
-        if (!inRun && reference !== null) tracker.update(reference, t - reference, true, detail);
+        if (!inRun) {
+          stillContent = isStillContent(t);
+          if (!stillContent && reference !== null) tracker.update(reference, t - reference, true, detail);
+        }
         inRun = true;
         movingRun = 0;
-        tracker.update(t, duration, true, detail);
+        if (!stillContent) tracker.update(t, duration, true, detail);
+        motion.add(t, false);
         return;
       }
+      motion.add(t, true);
       tracker.update(t, duration, false);
       if (inRun && ++movingRun >= options.motionFrames) {
         inRun = false;
@@ -93,6 +202,7 @@ export function createFreezeDetector(
     flush(t) {
       endRun(t);
       referenceT = null;
+      motion.clear();
     },
   };
 }

@@ -1,11 +1,12 @@
 /**
- * Blur and freeze on real footage (issue 13): the findings a new user made on real camera
- * footage, each reproduced on clips cut together here from the cached real sources (tuned
- * sources only: city-night, a detailed night city, and ball-throw, a dim room) and run
- * through the CLI as a user would.
+ * Blur, blockiness and freeze on real footage (issue 13): the findings a new user made on real
+ * camera footage, each reproduced on clips cut together here from the cached real sources
+ * (tuned sources only: city-night, a detailed night city; ball-throw, a dim room; the handheld
+ * cockatoo; the dim CG film megamind; two screen recordings) and run through the CLI as a user
+ * would.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,6 +22,10 @@ const ENCODE = ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-pix_fmt'
 let dir = '';
 let city = '';
 let ball = '';
+let cockatoo = '';
+let megamind = '';
+let gnome = '';
+let hello = '';
 
 function source(id: string): RealSource {
   const s = REAL_SOURCES.find((x) => x.id === id);
@@ -30,9 +35,24 @@ function source(id: string): RealSource {
 }
 
 before(async () => {
-  const files = await fetchRealFootage(undefined, [source('city-night'), source('ball-throw')]);
-  city = files[0]?.file ?? '';
-  ball = files[1]?.file ?? '';
+  const ids = [
+    'city-night',
+    'ball-throw',
+    'cockatoo-handheld',
+    'megamind-trailer',
+    'gnome-dual-monitors',
+    'hello-screencast',
+  ];
+  const files = await fetchRealFootage(undefined, ids.map(source));
+  assert.equal(files.length, ids.length, 'every real source fetched');
+  [city, ball, cockatoo, megamind, gnome, hello] = files.map((f) => f.file) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   dir = mkdtempSync(join(tmpdir(), 'streamqc-real-detectors-'));
 });
 
@@ -40,12 +60,21 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Encodes `graph` (inputs [0:v] city-night, [1:v] ball-throw; output [v]) into dir/name.mp4. */
-async function build(name: string, graph: string, encode: readonly string[]): Promise<string> {
-  const out = join(dir, `${name}.mp4`);
+/**
+ * Encodes `graph` (inputs [0:v] city-night, [1:v] ball-throw unless `inputs` says otherwise;
+ * output [v]) into dir/name.mp4 (or .ts, for MPEG-2).
+ */
+async function build(
+  name: string,
+  graph: string,
+  encode: readonly string[],
+  inputs: readonly string[] = [city, ball],
+  extension = 'mp4',
+): Promise<string> {
+  const out = join(dir, `${name}.${extension}`);
   await runCommand(
     'ffmpeg',
-    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', city, '-i', ball].concat([
+    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...inputs.flatMap((i) => ['-i', i])].concat([
       '-filter_complex',
       graph,
       '-map',
@@ -58,8 +87,8 @@ async function build(name: string, graph: string, encode: readonly string[]): Pr
   return out;
 }
 
-async function analyze(file: string): Promise<CliResult> {
-  const result = await runCli(['analyze', file, '--format', 'jsonl'], 300_000);
+async function analyze(file: string, config?: string): Promise<CliResult> {
+  const result = await runCli(['analyze', file, '--format', 'jsonl', ...(config ? ['--config', config] : [])], 300_000);
   assert.equal(result.code, 0, result.stderr.slice(-2000));
   return result;
 }
@@ -118,4 +147,63 @@ test('a detailed city picture frozen across keyframes and refined by x264 is a f
   const [event] = freeze;
   assert.ok(event && Math.abs(event.start - 3) <= 0.2, `freeze from ${event?.start}, frozen from 3.0`);
   assert.ok(Math.abs(event.end - 8) <= 0.2, `freeze ends at ${event.end}, moving again from 8.0`);
+});
+
+/** Any real picture at 960x540 and 25 fps, letter- or pillarboxed to keep its aspect. */
+const FIT = `scale=960:540:force_original_aspect_ratio=decrease,pad=960:540:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${FPS},format=yuv420p`;
+
+test('a fade from the detailed night city into the handheld bird, brighter and far softer, is no blur', async () => {
+  // The film-and-camera programme's transition (detail 48 to 8, mean luma 81 to 109), which was
+  // reported as blur for the bird's whole shot: a fade is no cut, so the city's baseline stayed.
+  const clip = await build(
+    'city-fade-cockatoo',
+    `[0:v]${FIT}[c];[1:v]${FIT}[b];[c][b]xfade=transition=fade:duration=1:offset=${CITY_SECONDS - 1}[v]`,
+    [...ENCODE, '-crf', '20'],
+    [city, cockatoo],
+  );
+  const result = await analyze(clip);
+  assert.deepEqual(eventsOf(result, 'blur'), []);
+});
+
+test('MPEG-2: the dim room after a fade from the dim CG film and after a cut from the night city is no blockiness', async () => {
+  // The dark programme's two transitions into the room (MPEG-2 codes it at a blockiness of 1.35
+  // to 1.49, the film at 1.15, the city at 1.02): both were reported blocky for the room's
+  // whole length. Film 0-11.2 s, fade into the room to 20.4 s, cut to the city, cut to the room.
+  const room = 10.2;
+  const clip = await build(
+    'film-fade-room-city-room',
+    `[0:v]${FIT}[m];[1:v]${FIT},split[r1][r2];[2:v]${FIT}[c];` +
+      `[m][r1]xfade=transition=fade:duration=1:offset=10.2[mr];[mr][c][r2]concat=n=3:v=1:a=0[v]`,
+    ['-c:v', 'mpeg2video', '-q:v', '4', '-g', String(FPS), '-bf', '0', '-pix_fmt', 'yuv420p', '-an'],
+    [megamind, ball, city],
+    'ts',
+  );
+  const result = await analyze(clip);
+  assert.deepEqual(eventsOf(result, 'blockiness'), [], `room ${room} s after each transition`);
+});
+
+/** Two screen recordings cut together at 25 fps: a settings dialog, then a terminal slide. */
+async function screens(): Promise<string> {
+  return build(
+    'screens',
+    `[0:v]${FIT}[g];[1:v]${FIT}[h];[g][h]concat=n=2:v=1:a=0[v]`,
+    [...ENCODE, '-crf', '23'],
+    [gnome, hello],
+  );
+}
+
+test('screen recordings that hold still for seconds are still content: no freeze', async () => {
+  // GNOME Settings (37 s: nothing changes for up to 7 s at a time) and a terminal slide; each
+  // hold was a freeze before still content was told apart (they moved in 1 to 18% of their
+  // frames in the 10 s before each hold).
+  const result = await analyze(await screens());
+  assert.deepEqual(eventsOf(result, 'freeze'), []);
+});
+
+test('with freeze.minPriorMotion 0 the same holds are judged, as freezedetect judges them', async () => {
+  const config = join(dir, 'judge-still.yaml');
+  writeFileSync(config, 'detectors:\n  freeze: { minPriorMotion: 0 }\n');
+  const result = await analyze(await screens(), config);
+  const freezes = eventsOf(result, 'freeze');
+  assert.ok(freezes.length >= 3, JSON.stringify(freezes));
 });

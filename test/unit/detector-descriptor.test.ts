@@ -162,9 +162,11 @@ describe('what the analysis reads from the detectors', () => {
     assert.equal(setup.drift, undefined);
   });
 
-  test('shot cuts are measured only while blur is enabled', () => {
+  test('shot cuts are measured only while blur or blockiness is enabled', () => {
     const config = defaultDetectorsConfig();
     config.blur.enabled = false;
+    assert.equal(detectorSetupOf(config).shotCuts, true, 'blockiness still restarts its baseline at cuts');
+    config.blockiness.enabled = false;
     assert.equal(detectorSetupOf(config).shotCuts, undefined);
   });
 

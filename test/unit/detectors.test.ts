@@ -248,6 +248,56 @@ describe('freeze', () => {
     assertOneEvent(sink.endedEvents, 'freeze', 10, 13);
   });
 
+  /** A still picture from 10 s to 13 s after ten seconds in which `moved(i)` frames changed. */
+  function stillAfter(moved: (i: number) => boolean, change: Partial<typeof freezeDefaults> = {}): DefectEvent[] {
+    const sink = recorder();
+    const freeze = create(sink, change);
+    for (let i = 0; i < 20 * FPS; i++) {
+      const t = i / FPS;
+      const held = t > 10 + 1e-9 && t < 13 - 1e-9;
+      const features = held || !moved(i) ? FROZEN : MOVING;
+      freeze.onVideo?.({ t, duration: FRAME, features, drift: features === FROZEN ? 0 : 6 });
+    }
+    freeze.flush(20);
+    return sink.endedEvents;
+  }
+
+  // A screencast: a few frames of pointer or typing every 2 s, the picture held in between.
+  const screencast = (i: number): boolean => i % 60 < 6;
+
+  test('a still picture after content that moved in one frame of ten, holding still in between (a screencast, slides), is still content, no freeze', () => {
+    assert.deepEqual(stillAfter(screencast), []);
+  });
+
+  test('a creeping inset that moves one step in ten frames but never holds 0.5 s is moving content: its freeze is found', () => {
+    assertOneEvent(
+      stillAfter((i) => i % 10 === 0),
+      'freeze',
+      10,
+      13,
+      FRAME + 1e-6,
+    );
+  });
+
+  test('a 10 fps camera carried at 30 fps (two frames of three repeat) still moved enough: its freeze is found', () => {
+    assertOneEvent(
+      stillAfter((i) => i % 3 === 0),
+      'freeze',
+      10,
+      13,
+      FRAME + 1e-6,
+    );
+  });
+
+  test('with minPriorMotion 0 every still picture is judged, as freezedetect does', () => {
+    const events = stillAfter(screencast, { minPriorMotion: 0 });
+    assert.ok(
+      // It runs on past 13 s: the screencast holds its next picture until 14 s.
+      events.some((e) => Math.abs(e.start - 10) <= FRAME + 1e-6 && Math.abs((e.end ?? 0) - 14) < 1e-6),
+      JSON.stringify(events),
+    );
+  });
+
   test('the first frame of a segment (no difference yet) neither starts nor ends a freeze', () => {
     const sink = recorder();
     const freeze = create(sink);
@@ -436,6 +486,74 @@ describe('blockiness', () => {
     assertOneEvent(sink.endedEvents, 'blockiness', 45, 46);
   });
 
+  /** One frame of a programme whose shots change at `cutAt` (marked as a cut when `marked`). */
+  function feedScenes(
+    detector: Detector,
+    to: number,
+    cutAt: number,
+    marked: boolean,
+    features: (t: number) => VideoFeatures,
+  ): void {
+    for (let i = 0; i < Math.round(to * FPS); i++) {
+      const t = i / FPS;
+      const cut = marked && Math.abs(t - cutAt) < 1e-9;
+      detector.onVideo?.({ t, duration: FRAME, features: features(t), cut });
+    }
+  }
+
+  // A CG film (blockiness 1.15) cut at 10 s to a dim room coded as MPEG-2 (1.4): the room's
+  // coding looks like that for its whole length, measured on the real dark programme.
+  const filmThenRoom = (t: number): VideoFeatures =>
+    t < 10 - 1e-9 ? picture({ blockiness: 1.15, meanLuma: 70 }) : picture({ blockiness: 1.4, meanLuma: 74, detail: 3 });
+
+  test('a cut to a scene that codes blockier starts the baseline over: the new scene is no blockiness', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    feedScenes(blockiness, 30, 10, true, filmThenRoom);
+    blockiness.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('without the cut (and at the same brightness) the same rise is blockiness', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    feedScenes(blockiness, 30, 10, false, filmThenRoom);
+    blockiness.flush(30);
+    assert.equal(sink.endedEvents.length, 1, JSON.stringify(sink.endedEvents));
+    near(sink.endedEvents[0]!.start, 10);
+  });
+
+  test('a fade to a brighter scene (mean luma +40, no cut) starts the baseline over too', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    // A dark shot (luma 32) fades over 1 s into the lit room (luma 74) that codes blockier.
+    feedScenes(blockiness, 30, -1, false, (t) => {
+      const mix = Math.min(1, Math.max(0, t - 10));
+      return picture({ blockiness: 1.15 + 0.25 * mix, meanLuma: 32 + 42 * mix, detail: 4 });
+    });
+    blockiness.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('damage that makes the cut meter fire is not learned as the new scene: blockiness goes on across the cut', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    // Blocky from 10 s to 14 s; a cut is marked at 12 s, inside the damage.
+    feedScenes(blockiness, 30, 12, true, (t) => picture({ blockiness: t >= 10 - 1e-9 && t < 14 - 1e-9 ? 1.8 : 1.1 }));
+    blockiness.flush(30);
+    assertOneEvent(sink.endedEvents, 'blockiness', 10, 14);
+  });
+
+  test('a picture with less detail than twice the coding noise (a room fading in from black) is not judged', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    feedVideo(blockiness, 0, 30, (t) =>
+      t >= 10 - 1e-9 && t < 13 - 1e-9 ? picture({ blockiness: 1.65, detail: 1.5 }) : picture({ blockiness: 1.3 }),
+    );
+    blockiness.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
   test('a resolution change relearns the baseline instead of reporting blockiness', () => {
     const sink = recorder();
     const blockiness = createBlockinessDetector(defaults, sink);
@@ -493,6 +611,32 @@ describe('blur', () => {
     feedShots(blur, 30, -1, (t) => (t < 8 - 1e-9 ? 60 : 4));
     blur.flush(30);
     assertOneEvent(sink.endedEvents, 'blur', 8, 30);
+  });
+
+  test('a fade to a softer, brighter shot (mean luma +28, no cut) starts the baseline over: no blur', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    // A night city (detail 48, luma 81) fades over 1 s at 8 s into a handheld bird (detail 8, luma 109),
+    // as in the real film-and-camera programme.
+    for (let i = 0; i < 30 * FPS; i++) {
+      const t = i / FPS;
+      const mix = Math.min(1, Math.max(0, t - 8));
+      const features = picture({ detail: 48 - 40 * mix, meanLuma: 81 + 28 * mix });
+      blur.onVideo?.({ t, duration: FRAME, features });
+    }
+    blur.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('a blur keeps the mean luma: it is found as before, and a luma change while blurred keeps the baseline', () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    // Blurred from 10 s to 15 s; the light goes up by 30 levels at 12 s, inside the blur.
+    feedVideo(blur, 0, 30, (t) =>
+      picture({ detail: t >= 10 - 1e-9 && t < 15 - 1e-9 ? 4 : 20, meanLuma: t >= 12 - 1e-9 ? 140 : 110 }),
+    );
+    blur.flush(30);
+    assertOneEvent(sink.endedEvents, 'blur', 10, 15);
   });
 
   test('a cut while the picture is blurred keeps the baseline: blur goes on across the cut', () => {
