@@ -79,13 +79,13 @@ export function evaluationSpecs(origins: readonly Origin[]): LabelledSpec[] {
   return specs;
 }
 
-interface Span {
+export interface Span {
   start: number;
   end: number;
 }
 
 /** Runs of frames where `bad(i)` holds, as timeline spans. */
-function runsOf(count: number, bad: (i: number) => boolean): Span[] {
+export function runsOf(count: number, bad: (i: number) => boolean): Span[] {
   const spans: Span[] = [];
   let start: number | null = null;
   for (let i = 0; i <= count; i++) {

@@ -61,14 +61,22 @@ export function cellConfusion(scores: readonly ClipScores[], threshold: number):
   return confusion(predicted, truth);
 }
 
-export function frameConfusion(scores: readonly ClipScores[], cellThreshold: number, minArea: number): Confusion {
+/** How a frame's corrupted area is read from a score map: every cell at or above a threshold, by default. */
+export type FrameArea = (map: Float32Array, cellThreshold: number) => number;
+
+export function frameConfusion(
+  scores: readonly ClipScores[],
+  cellThreshold: number,
+  minArea: number,
+  frameArea: FrameArea = areaOver,
+): Confusion {
   const predicted: boolean[] = [];
   const truth: boolean[] = [];
   for (const { clip, indices, maps } of scores) {
     indices.forEach((f, k) => {
       const t = frameTruth(clip.damage[f] ?? new Float32Array(0));
       if (t === null) return;
-      predicted.push(areaOver(maps[k] ?? new Float32Array(0), cellThreshold) >= minArea);
+      predicted.push(frameArea(maps[k] ?? new Float32Array(0), cellThreshold) >= minArea);
       truth.push(t);
     });
   }

@@ -15,6 +15,8 @@ import {
   buildCorruptionGraph,
   type CorruptionWeights,
 } from '../../../analyzer/features/corruption-graph.js';
+import { corruptionOptions } from '../../../analyzer/detectors/corruption.js';
+import { CORRUPTED_CELL_PROBABILITY, largestCorruptedRegion } from '../../../analyzer/features/corruption.js';
 import { fetchRealFootage, tunedSources } from '../../bench/accuracy/real-footage.js';
 import type { BakedClip } from './baked.js';
 import { baselineScores } from './baseline.js';
@@ -41,7 +43,7 @@ export const TRAIN_OPTIONS: TrainOptions = {
 };
 /** Origins kept out of training to validate on (tuned sources all the same: the held-out one is for evaluation only). */
 export const VALIDATION_ORIGINS = ['vtest-pedestrians', 'cc-wanna-work-together'];
-export const CELL_THRESHOLD = 0.5;
+export const CELL_THRESHOLD = CORRUPTED_CELL_PROBABILITY;
 /** Frames analysed for the model: every third, as the analyzer's default stride. */
 const STRIDE = 3;
 const SECONDS = 4;
@@ -117,6 +119,15 @@ async function main(): Promise<Report> {
   lines.push('| signal, clips | cells | frames (area >= 1%) |', '|---|---|---|');
   row('model, training origins', trainScores, CELL_THRESHOLD);
   row('model, validation origins', validationScores, CELL_THRESHOLD);
+  // As the meter reads a frame (its largest connected corrupted region), at the detector's default minArea.
+  const regionRow = (name: string, set: readonly ClipScores[]): void => {
+    const c = frameConfusion(set, CELL_THRESHOLD, corruptionOptions.minArea.default, (map) =>
+      largestCorruptedRegion(map, set[0]?.clip.width ? Math.floor(set[0].clip.width / CORRUPTION_CELL) : 0),
+    );
+    lines.push(`| ${name} | | ${pr(c)} (largest region >= minArea ${corruptionOptions.minArea.default}) |`);
+  };
+  regionRow('model, training origins, largest region', trainScores);
+  regionRow('model, validation origins, largest region', validationScores);
   row(`hand-built straight-step (> ${baselineThreshold}), training origins`, baselineTrain, baselineThreshold);
   row(`hand-built straight-step (> ${baselineThreshold}), validation origins`, baselineValidation, baselineThreshold);
   // The largest corrupted area the model reports on each kind of clean clip: what the detector's area floor must clear.
@@ -170,7 +181,7 @@ function writeModel(weights: CorruptionWeights, facts: CardFacts): void {
     `- Input: uint8 luma planes at analysis size and each one's previous frame, [batch, 1, height, width], any size.`,
     `- Cells of ${CORRUPTION_CELL}x${CORRUPTION_CELL} analysis pixels; ${FEATURE_COUNT} hand-made measures per cell (graph builder),`,
     `  standardised, then an MLP ${FEATURE_COUNT}-${TRAIN_OPTIONS.hidden.join('-')}-1 (ReLU, sigmoid) as 1x1 convolutions: ${parameters} parameters.`,
-    '- Output: float32 [batch, 1, rows, cols] probabilities; the detector counts cells >= 0.5.',
+    `- Output: float32 [batch, 1, rows, cols] probabilities; the meter reads a frame as its largest connected region of cells >= ${CORRUPTED_CELL_PROBABILITY}.`,
     '',
     '## Data',
     `- Origins: the tuned real sources of test/bench/accuracy/real-footage.ts with a picture (never the held-out`,
