@@ -20,6 +20,10 @@ fi
 if [ "${STREAMQC_NEED_SHELLCHECK:-0}" = 1 ]; then
   command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 fi
+# The transport checker's cross-check (test/unit/transport-dvblast.test.ts) runs VideoLAN's dvblast.
+if [ "${STREAMQC_NEED_DVBLAST:-0}" = 1 ]; then
+  command -v dvblast >/dev/null 2>&1 || need_apt+=(dvblast)
+fi
 # The benchmark report draws its charts with this one font (test/bench/chart.ts, CHART_FONT_FILE).
 if [ "${STREAMQC_NEED_FONTS:-0}" = 1 ]; then
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)

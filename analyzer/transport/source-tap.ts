@@ -32,9 +32,7 @@ export class TransportTap {
     private readonly source: SourceRef,
     private readonly deps: TransportTapDeps,
   ) {
-    this.udp = UdpTap.handles(source)
-      ? new UdpTap(source, (ts, arrival) => this.stage?.push(ts, arrival), deps.clock)
-      : null;
+    this.udp = UdpTap.handles(source) ? new UdpTap(source, (ts, arrival) => this.stage?.push(ts, arrival)) : null;
     // Built before the probe: the checker sees the stream from its first datagram.
     this.stage = this.udp ? new TransportStage(true, deps) : null;
     this.decodeSource = this.udp?.relayed ?? source;

@@ -3,9 +3,12 @@
  * (a unicast port can be bound once), hands each datagram's transport stream to the checker
  * with its arrival time, and relays the datagram unchanged to a loopback port that the
  * decoding ffmpeg reads instead of the source. Probe, decode and reconnects keep working as
- * before, on the relay; the checker sees what the network delivered, before any remux.
+ * before, on the relay; the checker sees what the network delivered, before any remux. The
+ * socket lives in its own thread (udp-tap-worker.ts) so that a busy main thread delays only the
+ * checks, never the relay.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
+import { Worker } from 'node:worker_threads';
 import type { SourceRef } from '../ingest/source-url.js';
 
 /** RTP fixed header (RFC 3550 §5.1): 12 bytes, then CSRCs and an optional extension. */
@@ -26,16 +29,30 @@ function isMulticast(host: string): boolean {
   return first >= 224 && first <= 239;
 }
 
+/** What the tap's thread (udp-tap-worker.ts) is told. */
+export interface TapSettings {
+  host: string;
+  port: number;
+  multicast: boolean;
+  rtp: boolean;
+  relayPort: number;
+}
+
+/** What it answers. */
+export type TapMessage =
+  | { kind: 'bound' }
+  | { kind: 'error'; message: string }
+  | { kind: 'bytes'; batch: { ts: Uint8Array; arrival: number }[] };
+
 export class UdpTap {
-  private listener: Socket | null = null;
-  private relay: Socket | null = null;
-  private relayPort = 0;
+  private worker: Worker | null = null;
   private readonly url: URL;
+  /** The source as the decoder opens it: the loopback relay (known once started), with the original query options. */
+  readonly relayed: { input: string } & SourceRef;
 
   constructor(
     private readonly source: SourceRef,
     private readonly onBytes: (ts: Uint8Array, arrivalSeconds: number) => void,
-    private readonly clock: () => number,
   ) {
     this.url = new URL(source.input);
     this.relayed = { scheme: source.scheme, display: source.display, live: source.live, input: source.input };
@@ -46,42 +63,33 @@ export class UdpTap {
     return source.scheme === 'udp' || source.scheme === 'rtp';
   }
 
-  /** The source as the decoder opens it: the loopback relay (known once started), with the original query options. */
-  readonly relayed: { input: string } & SourceRef;
-
+  /** Bind the source's port (in the tap's own thread); rejects naming the port when it cannot. */
   async start(): Promise<void> {
     const host = this.url.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(this.url.port);
-    const multicast = isMulticast(host);
-    const listener = createSocket({ type: 'udp4', reuseAddr: multicast });
-    this.listener = listener;
-    listener.on('message', (datagram) => {
-      const arrival = this.clock() / 1000;
-      const ts = this.source.scheme === 'rtp' ? rtpPayload(datagram) : datagram;
-      if (ts) this.onBytes(ts, arrival);
-      this.relay?.send(datagram, this.relayPort, '127.0.0.1');
-    });
+    const relayPort = await freeUdpPort();
+    const settings: TapSettings = {
+      host,
+      port: Number(this.url.port),
+      multicast: isMulticast(host),
+      rtp: this.source.scheme === 'rtp',
+      relayPort,
+    };
+    const worker = new Worker(new URL('./udp-tap-worker.js', import.meta.url), { workerData: settings });
+    this.worker = worker;
     await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.bind(port, multicast ? host : undefined, () => {
-        listener.off('error', reject);
-        resolve();
+      worker.on('message', (message: TapMessage) => {
+        if (message.kind === 'bound') resolve();
+        else if (message.kind === 'error') reject(new Error(`cannot read ${this.source.display}: ${message.message}`));
+        else for (const { ts, arrival } of message.batch) this.onBytes(ts, arrival);
       });
+      worker.on('error', reject); // after start, a rejection no one awaits: the decode reports the source
     });
-    if (multicast) listener.addMembership(host);
-    listener.on('error', () => undefined);
-    this.relay = createSocket('udp4');
-    this.relay.on('error', () => undefined); // nobody reading yet (ffmpeg restarting): the datagram is lost, as it would be
-    this.relayPort = await freeUdpPort();
-    const query = this.url.search;
-    this.relayed.input = `${this.source.scheme}://127.0.0.1:${String(this.relayPort)}${query}`;
+    this.relayed.input = `${this.source.scheme}://127.0.0.1:${String(relayPort)}${this.url.search}`;
   }
 
   stop(): void {
-    this.listener?.close();
-    this.relay?.close();
-    this.listener = null;
-    this.relay = null;
+    this.worker?.postMessage('stop');
+    this.worker = null;
   }
 }
 

@@ -3,10 +3,21 @@ import { describe, it } from 'node:test';
 import { TransportChecker, type TransportEvent } from '../../analyzer/transport/checker.js';
 import { CHECK_NAMES } from '../../analyzer/transport/checks.js';
 import { parseSpliceInfo } from '../../analyzer/transport/scte35.js';
+import { ccTriplesOf } from '../../analyzer/transport/captions.js';
 import { captionedClip, pair608, type Triple } from '../media/caption-sei.js';
 import { runFfmpeg } from '../media/fixtures.js';
 import { constantRateClip, PMT_PID } from '../media/transport-clips.js';
-import { insertScte35, joinPackets, spliceInsert, spliceNull, splitPackets, timeSignal } from '../media/ts-faults.js';
+import {
+  insertScte35,
+  joinPackets,
+  pidOf,
+  sealSection,
+  sectionPackets,
+  spliceInsert,
+  spliceNull,
+  splitPackets,
+  timeSignal,
+} from '../media/ts-faults.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,3 +151,59 @@ describe('caption presence from A/53 SEI in H.264', () => {
     assert.deepEqual(checker.snapshot().captions, []);
   });
 });
+
+describe('captions in HEVC SEI and MPEG-2 user data', () => {
+  const ccData = [0x40 | 2, 0xff, 0xfc, 0x94, 0x20, 0xfc, 0xc8, 0xc5, 0xff]; // two field-1 pairs: RCL, 'HE'
+  const a53 = [0x47, 0x41, 0x39, 0x34, 0x03, ...ccData];
+
+  it('an HEVC prefix SEI (NAL type 39) with T.35 A/53 cc_data gives its 608 pairs', () => {
+    const payload = [0xb5, 0x00, 0x31, ...a53];
+    const nal = [0, 0, 0, 1, 39 << 1, 0x01, 0x04, payload.length, ...payload, 0x80];
+    const triples = ccTriplesOf(Uint8Array.from([...nal, 0, 0, 1, 0x02, 0x01, 0xaa]), 'hevc');
+    assert.deepEqual(
+      triples.map((t) => [t.type, t.data1 & 0x7f, t.data2 & 0x7f]),
+      [
+        [0, 0x14, 0x20],
+        [0, 0x48, 0x45],
+      ],
+    );
+  });
+
+  it('MPEG-2 user_data (start code 0xB2) with GA94 cc_data gives its 608 pairs; other user data none', () => {
+    const es = Uint8Array.from([0, 0, 1, 0x00, 0x10, 0x20, 0, 0, 1, 0xb2, ...a53, 0, 0, 1, 0x01, 0x22]);
+    assert.equal(ccTriplesOf(es, 'mpeg2').length, 2);
+    const afd = Uint8Array.from([0, 0, 1, 0xb2, 0x44, 0x54, 0x47, 0x31, 0x41, 0xf8]); // 'DTG1' active format
+    assert.equal(ccTriplesOf(afd, 'mpeg2').length, 0);
+  });
+});
+
+describe('table errors on the PAT and CAT PIDs', () => {
+  it('a PMT-typed section on PID 0 is a PAT error; a table other than the CAT on PID 1 is a CAT error', async () => {
+    const packets = splitPackets(await constantRateClip());
+    const wrongOnPat = sealSection(0x02, 0xb0, [0x00, 0x01, 0xc1, 0x00, 0x00, 0xe1, 0x00, 0xf0, 0x00]);
+    const wrongOnCat = sealSection(0x02, 0xb0, [0xff, 0xff, 0xc1, 0x00, 0x00]);
+    const nulls = packets.map((p, i) => (pidOf(p) === 0x1fff ? i : -1)).filter((i) => i >= 0);
+    const edited = [...packets];
+    // The PAT PID's counters renumbered around the added packet, so only its table is wrong.
+    const [atPat, atCat] = [nulls[Math.floor(nulls.length / 3)]!, nulls[Math.floor((2 * nulls.length) / 3)]!];
+    edited[atPat] = sectionPackets(0, wrongOnPat, 0)[0]!;
+    edited[atCat] = sectionPackets(1, wrongOnCat, 0)[0]!;
+    const renumbered = renumberPid(edited, 0);
+    const { checker } = run(joinPackets(renumbered));
+    assert.deepEqual(checker.snapshot().errors, { ...noErrors, pat_error: 1, cat_error: 1 });
+  });
+});
+
+/** Continuity counters of `pid` counted afresh in order (after packets were added to it). */
+function renumberPid(packets: Uint8Array[], pid: number): Uint8Array[] {
+  let cc = packets.find((p) => pidOf(p) === pid)![3]! & 0x0f;
+  let first = true;
+  return packets.map((p) => {
+    if (pidOf(p) !== pid) return p;
+    const copy = p.slice();
+    if (!first) cc = (cc + 1) & 0x0f;
+    first = false;
+    copy[3] = (copy[3]! & 0xf0) | cc;
+    return copy;
+  });
+}
