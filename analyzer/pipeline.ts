@@ -117,7 +117,12 @@ export class Analyzer {
   }
 
   async run(): Promise<RunResult> {
-    await this.transport.start();
+    try {
+      await this.transport.start();
+    } catch (err) {
+      // The source's port cannot be opened (another program holds it): a source error, not a crash.
+      return { exitCode: 1, message: (err as Error).message };
+    }
     try {
       return await this.ingest.run();
     } finally {

@@ -79,8 +79,11 @@ export class UdpTap {
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (message: TapMessage) => {
         if (message.kind === 'bound') resolve();
-        else if (message.kind === 'error') reject(new Error(`cannot read ${this.source.display}: ${message.message}`));
-        else for (const { ts, arrival } of message.batch) this.onBytes(ts, arrival);
+        else if (message.kind === 'error') {
+          void worker.terminate();
+          this.worker = null;
+          reject(new Error(`cannot read ${this.source.display}: ${message.message}`));
+        } else for (const { ts, arrival } of message.batch) this.onBytes(ts, arrival);
       });
       worker.on('error', reject); // after start, a rejection no one awaits: the decode reports the source
     });

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,3 +84,21 @@ test(
     });
   },
 );
+
+test('a UDP port another program holds: the run ends with exit code 1 naming the source and the reason', async () => {
+  const holder = createSocket('udp4');
+  await new Promise<void>((resolve) => holder.bind(0, '127.0.0.1', resolve));
+  try {
+    const analyzer = new Analyzer(resolveConfig({}), `udp://127.0.0.1:${holder.address().port}`, {
+      log: pino({ level: 'silent' }),
+    });
+    const result = await analyzer.run();
+    assert.equal(result.exitCode, 1);
+    assert.match(
+      result.message ?? '',
+      new RegExp(`cannot read udp://127.0.0.1:${holder.address().port}: bind EADDRINUSE`),
+    );
+  } finally {
+    holder.close();
+  }
+});
