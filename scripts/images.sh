@@ -230,8 +230,8 @@ ensure_base() {
 # What each image's Dockerfile copies from the repository (its .dockerignore lets the same through).
 context_paths() {
   case $1 in
-    analyzer) echo package.json package-lock.json .npmrc dist/analyzer ;;
-    operator) echo package.json package-lock.json .npmrc dist/analyzer dist/operator ;;
+    analyzer) echo package.json package-lock.json .npmrc images/npm-production.sh dist/analyzer ;;
+    operator) echo package.json package-lock.json .npmrc images/npm-production.sh dist/analyzer dist/operator ;;
   esac
 }
 
@@ -245,14 +245,19 @@ stage_context() {
 
 tree_hash() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64); }
 
-# Removes the cached archives and tags of other versions of an image (not in use: podman refuses those).
+# Keeps the most recently used versions of an image (worktrees and branches with different dist/
+# share this cache) and forgets the others: archive, and podman tag where no container uses it.
+keep_versions=3
 forget_other_versions() {
-  local name=$1 keep=$2 f ref
-  for f in "$cache/$name"-*.tar; do
-    [ -e "$f" ] && [ "$f" != "$cache/$name-$keep.tar" ] && rm -f "$f" "$f.seconds"
+  local name=$1 keep=$2 f ref kept=0
+  touch "$cache/$name-$keep.tar"
+  # shellcheck disable=SC2045 # names are ours: <name>-<12 hex>.tar, no spaces
+  for f in $(ls -t "$cache/$name"-*.tar 2>/dev/null); do
+    kept=$((kept + 1))
+    [ "$kept" -le "$keep_versions" ] || rm -f "$f" "$f.seconds"
   done
   for ref in $(podman images --format '{{.Repository}}:{{.Tag}}' "localhost/streamqc/$name" 2>/dev/null); do
-    [ "$ref" = "localhost/streamqc/$name:$keep" ] || podman rmi "$ref" >/dev/null 2>&1 || true
+    [ -e "$cache/$name-${ref##*:}.tar" ] || podman rmi "$ref" >/dev/null 2>&1 || true
   done
 }
 
@@ -388,4 +393,5 @@ main() {
   report "$json"
 }
 
-main "$@"
+# On one line: bash reads a script as it runs it, and this file may change under a long build.
+main "$@"; exit

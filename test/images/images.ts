@@ -23,7 +23,7 @@ export interface BuiltImages {
   operator: BuiltImage;
 }
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 /**
  * The containers.conf scripts/images.sh writes (runc, the host's nofile/nproc limits): podman on

@@ -10,7 +10,7 @@ import { rootCertificates } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, syntheticClip, type CommandResult } from '../media/fixtures.js';
-import { ensureImages, type BuiltImages } from './images.js';
+import { ensureImages, parseBuiltImages, repoRoot, type BuiltImages } from './images.js';
 
 const FRAME = 1 / 25;
 /** Cold builds take minutes; a warm call only hashes the inputs. */
@@ -193,6 +193,19 @@ describe('operator image', () => {
     }
   });
 });
+
+test(
+  'a second build with unchanged inputs rebuilds nothing and names the same images',
+  { timeout: 300_000 },
+  async () => {
+    const again = await runCommand('bash', [join(repoRoot, 'scripts', 'images.sh'), 'build'], { timeoutMs: 280_000 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(parseBuiltImages(again.stdout.toString('utf8')), images);
+    assert.match(again.stderr, /analyzer: \S+ is up to date/);
+    assert.match(again.stderr, /operator: \S+ is up to date/);
+    assert.doesNotMatch(again.stderr, /building|debootstrap/);
+  },
+);
 
 /**
  * The certificates of the CA bundle a build mounts (scripts/images.sh: NODE_EXTRA_CA_CERTS,
