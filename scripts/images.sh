@@ -338,7 +338,7 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
 report() {
   local json=$1 name ref archive size base_size
   base_size=$(podman image inspect --format '{{.Size}}' "$(ensure_base)")
-  printf 'images: %-9s %9s %13s %11s %9s\n' image 'size MiB' 'above base' 'archive MiB' 'build s' >&2
+  printf 'images: %-9s %9s %13s %11s %9s\n' image 'size MiB' 'above base' 'archive MiB' 'built in s' >&2
   printf 'images: %-9s %9s %13s %11s %9s\n' node-base "$(mib "$base_size")" - - \
     "$(cat "$cache"/node-base-*.tar.seconds 2>/dev/null || echo cached)" >&2
   for name in "${images[@]}"; do

@@ -15,8 +15,14 @@ import { ensureImages, parseBuiltImages, repoRoot, type BuiltImages } from './im
 const FRAME = 1 / 25;
 /** Cold builds take minutes; a warm call only hashes the inputs. */
 const BUILD_TIMEOUT_MS = 20 * 60_000;
-/** What a restricted pod gets: nothing writable but podman's /tmp, no network, no capabilities. */
-const RESTRICTED = ['--read-only', '--network=none', '--cap-drop=all', '--security-opt=no-new-privileges'];
+/** What a restricted pod gets: nothing writable but podman's /tmp, no network, no capabilities (and no registry). */
+const RESTRICTED = [
+  '--pull=never',
+  '--read-only',
+  '--network=none',
+  '--cap-drop=all',
+  '--security-opt=no-new-privileges',
+];
 /** A safety bound for one container's run, not a timed assertion. */
 const RUN_TIMEOUT = { timeout: 180_000 };
 
