@@ -276,10 +276,18 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'streamqc-e2e-'));
   namespace = await freshNamespace(kc, 'e2e', namespaces);
   // Built once per change of their inputs (scripts/images.sh), imported once per containerd store.
+  const started = Date.now();
   images = await ensureImages();
+  const built = Date.now();
   const containerd = requiredEnv(realNodeEnv.containerd);
-  for (const image of [images.operator, images.analyzer])
-    await importImageArchive(containerd, image.archive, image.ref);
+  const imported: string[] = [];
+  for (const image of [images.operator, images.analyzer]) {
+    if (await importImageArchive(containerd, image.archive, image.ref)) imported.push(image.ref);
+  }
+  console.error(
+    `e2e: images ready in ${((built - started) / 1000).toFixed(1)} s, ` +
+      `imported into the node in ${((Date.now() - built) / 1000).toFixed(1)} s (${imported.join(', ') || 'none: cached'})`,
+  );
 });
 
 after(async () => {
