@@ -341,8 +341,13 @@ describe('full stack', () => {
       assert.ok(deployment, 'the chart renders the operator Deployment');
       // Every object the chart makes passes the API server's validation and admission.
       await kubectl(['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-'], rendered);
-      tool('helm', ['install', RELEASE, chart, '--namespace', namespace, '--values', valuesFile]);
+      // upgrade --install: idempotent, so it can be retried while another test file restarts the API server.
       helmInstalled = true;
+      await eventually(
+        'helm upgrade --install',
+        () => tool('helm', ['upgrade', '--install', RELEASE, chart, '--namespace', namespace, '--values', valuesFile]),
+        120_000,
+      );
       await kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${PLURAL}.${API_GROUP}`]);
       await kubectl([
         '-n',
