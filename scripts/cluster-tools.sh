@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the test control plane (test tooling, not product code) from Kubernetes' Go modules:
-# one multi-call binary streamqc-k8s (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kwok, kubectl) plus helm, both pinned by test/cluster/tools/go.mod.
+# one multi-call binary streamqc-k8s (etcd, kube-apiserver, kube-controller-manager, kubelet,
+# kube-scheduler, kwok, kubectl) plus helm, both pinned by test/cluster/tools/go.mod; for the
+# real node also `probe` (test/cluster/tools/probe) and `pause`, compiled from the pause source
+# of the same Kubernetes module (both go FROM scratch into test images, see real-node.ts).
 #
 # Output: ~/.cache/streamqc/k8s-<kubernetes version>-<hash of the tools module>/bin, built once
 # and reused; a warm machine pays one hash. Prints that bin directory on stdout, nothing else.
@@ -18,7 +20,7 @@ command -v go >/dev/null 2>&1 || { echo "cluster-tools: go is not installed (exp
 k8s_version="$(awk '$1 == "k8s.io/kubernetes" { print $2; exit }' "$src/go.mod")"
 [ -n "$k8s_version" ] || { echo "cluster-tools: no k8s.io/kubernetes requirement in $src/go.mod" >&2; exit 1; }
 helm_version="$(awk '$1 == "helm.sh/helm/v3" { print $2; exit }' "$src/go.mod")"
-hash="$( (go env GOVERSION; cat "$root/scripts/cluster-tools.sh"; cd "$src" && cat go.mod go.sum ./*.go) | sha256sum | cut -c1-12)"
+hash="$( (go env GOVERSION; cat "$root/scripts/cluster-tools.sh"; cd "$src" && cat go.mod go.sum ./*.go probe/*.go) | sha256sum | cut -c1-12)"
 cache="${STREAMQC_CACHE_DIR:-$HOME/.cache/streamqc}"
 out="$cache/k8s-$k8s_version-$hash"
 bin="$out/bin"
@@ -44,8 +46,13 @@ if [ ! -f "$out/complete" ]; then
       ldflags+=" -X $pkg.gitMajor=$(echo "$k8s_version" | cut -d. -f1 | tr -d v) -X $pkg.gitMinor=$(echo "$k8s_version" | cut -d. -f2)"
     done
     go build -trimpath -ldflags="$ldflags" -o "$bin.tmp/" . helm.sh/helm/v3/cmd/helm
+    go build -trimpath -ldflags="-s -w" -o "$bin.tmp/probe" ./probe
+    # The sandbox ("pause") container's program, as Kubernetes' build/pause/Makefile builds it.
+    pause_src="$(go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c"
+    command -v gcc >/dev/null 2>&1 || { echo "cluster-tools: gcc is needed to compile $pause_src" >&2; exit 1; }
+    gcc -Os -Wall -Werror -static -DVERSION="$k8s_version-streamqc" -o "$bin.tmp/pause" "$pause_src"
   ) >&2
-  for component in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubectl; do
+  for component in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kwok kubectl; do
     ln -s streamqc-k8s "$bin.tmp/$component"
   done
   mv "$bin.tmp" "$bin"

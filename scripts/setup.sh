@@ -28,6 +28,14 @@ fi
 if [ "${STREAMQC_NEED_FONTS:-0}" = 1 ]; then
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 fi
+# The real node of the e2e tests (test/cluster/real-node.ts): containerd 1.6, runc, the bridge CNI
+# plugin, and podman to build its test images.
+if [ "${STREAMQC_NEED_REAL_NODE:-0}" = 1 ]; then
+  command -v containerd >/dev/null 2>&1 || need_apt+=(containerd)
+  command -v runc >/dev/null 2>&1 || need_apt+=(runc)
+  [ -x /usr/lib/cni/bridge ] || need_apt+=(containernetworking-plugins)
+  command -v podman >/dev/null 2>&1 || need_apt+=(podman)
+fi
 # Real footage (test/bench/accuracy/real-footage.ts) comes out of Debian packages: `apt-get download`
 # needs the package lists (`apt-get update` once) and dpkg-deb unpacks them.
 need_lists=0

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { defaultFleet, kwokNodeAnnotation, nodeManifest, podNetwork, type SimulatedNode } from './nodes.js';
+import { defaultFleet, kwokNodeAnnotation, nodeManifest, podNetwork, realNode, type SimulatedNode } from './nodes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -130,6 +130,11 @@ export class TestCluster {
     return this.stopping;
   }
 
+  /** The CA, client certificates and keys of this cluster (see test/cluster/tools/pki.go). */
+  get pkiDir(): string {
+    return join(this.dataDir, 'pki');
+  }
+
   kubeConfig(): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromFile(this.kubeconfigPath);
@@ -144,8 +149,8 @@ export class TestCluster {
     const started = Date.now();
     this.writePidFile();
     const bin = join(this.options.binDir, multiCallBinary);
-    const pkiDir = join(this.dataDir, 'pki');
-    await execFileAsync(bin, ['pki', `--dir=${pkiDir}`]);
+    const pkiDir = this.pkiDir;
+    await execFileAsync(bin, ['pki', `--dir=${pkiDir}`, `--node-name=${realNode.name}`]);
     const pki: Pki = {
       dir: pkiDir,
       ca: readFileSync(join(pkiDir, 'ca.crt'), 'utf8'),
@@ -185,6 +190,9 @@ export class TestCluster {
       `--tls-cert-file=${pkiFile('apiserver.crt')}`,
       `--tls-private-key-file=${pkiFile('apiserver.key')}`,
       `--client-ca-file=${pkiFile('ca.crt')}`,
+      // How the API server authenticates to a real kubelet (logs, exec, port-forward); see real-node.ts.
+      `--kubelet-client-certificate=${pkiFile('kubelet-client.crt')}`,
+      `--kubelet-client-key=${pkiFile('kubelet-client.key')}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${pkiFile('sa.pub')}`,
       `--service-account-signing-key-file=${pkiFile('sa.key')}`,
@@ -543,7 +551,8 @@ function kubeconfigYaml(server: string, pki: Pki): string {
   });
 }
 
-function tail(file: string, lines: number): string {
+/** The last `lines` lines of a log file, for failure messages. */
+export function tail(file: string, lines: number): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
@@ -551,6 +560,6 @@ function tail(file: string, lines: number): string {
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -58,3 +58,21 @@ export function nodeManifest(node: SimulatedNode, index: number): V1Node {
     status: { capacity: resources, allocatable: resources },
   };
 }
+
+/**
+ * The real node (test/cluster/real-node.ts): a kubelet on this machine. Its name is `localhost`
+ * because the API server reaches a kubelet by the node's Hostname address first, and only that
+ * name resolves to the 127.0.0.1 the kubelet listens on. Tainted and labelled so that only pods
+ * that ask for it (toleration + nodeSelector) land there: other test files' pods stay on kwok.
+ */
+export const realNode = {
+  name: 'localhost',
+  label: { key: 'streamqc.io/real-node', value: 'true' },
+  taint: { key: 'streamqc.io/real-node', value: 'true', effect: 'NoSchedule' },
+} as const;
+
+/** What a pod spec needs to be scheduled onto the real node. */
+export const onRealNode = {
+  nodeSelector: { [realNode.label.key]: realNode.label.value },
+  tolerations: [{ ...realNode.taint, operator: 'Equal' }],
+};

@@ -616,6 +616,7 @@ describe('helm chart: on a real API server', () => {
       ['create', 'pods'],
       ['delete', 'pods'],
       ['update', 'configmaps'],
+      ['watch', 'configmaps'],
       ['create', 'events'],
     ] as const) {
       assert.ok(can(verb, resource, news), `${verb} ${resource} in the watched namespace`);

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
 )
 
 // Each run mirrors the upstream cmd/<name>/main.go of the pinned release.
@@ -27,6 +29,9 @@ func runAPIServer() int { return cli.Run(apiserver.NewAPIServerCommand()) }
 func runControllerManager() int { return cli.Run(controllermanager.NewControllerManagerCommand()) }
 
 func runScheduler() int { return cli.Run(scheduler.NewSchedulerCommand()) }
+
+// runKubelet is the real node agent of the real-node end-to-end mode (test/cluster/real-node.ts).
+func runKubelet() int { return cli.Run(kubelet.NewKubeletCommand(context.Background())) }
 
 func runKubectl() int {
 	logs.GlogSetter(kubectlcmd.GetLogVerbosity(os.Args)) //nolint:errcheck

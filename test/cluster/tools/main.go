@@ -28,11 +28,13 @@ type component struct {
 }
 
 var components = map[string]component{
+	"cri-reset":               {"stop and remove every pod sandbox of a CRI runtime (real-node teardown)", runCRIReset},
 	"etcd":                    {"etcd server (go.etcd.io/etcd/server/v3/etcdmain)", runEtcd},
 	"kube-apiserver":          {"Kubernetes API server", runAPIServer},
 	"kube-controller-manager": {"Kubernetes controller manager", runControllerManager},
 	"kube-scheduler":          {"Kubernetes scheduler", runScheduler},
 	"kubectl":                 {"Kubernetes command-line client", runKubectl},
+	"kubelet":                 {"Kubernetes node agent (the real node of the real-node e2e mode)", runKubelet},
 	"kwok":                    {"kwok controller simulating nodes and pods", runKwok},
 	"kwok-stages":             {"print kwok's default node and pod lifecycle stages as YAML", runKwokStages},
 	"pki":                     {"write the test cluster's CA, serving, client and service-account keys", runPKI},

@@ -22,10 +22,13 @@ import (
 //	ca.crt ca.key              cluster CA (signs serving and client certificates)
 //	apiserver.crt apiserver.key serving certificate for 127.0.0.1 and the in-cluster names
 //	admin.crt admin.key        client certificate in group system:masters
+//	kubelet-client.crt .key    the API server's client certificate towards kubelets (logs, exec)
+//	node.crt node.key          client certificate of the real node's kubelet (system:node:NAME)
 //	sa.key sa.pub              service-account token signing key pair
 func runPKI() int {
 	fs := flag.NewFlagSet("pki", flag.ContinueOnError)
 	dir := fs.String("dir", "", "directory to write the keys and certificates into (required)")
+	nodeName := fs.String("node-name", "localhost", "name of the real node whose kubelet node.crt identifies")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
@@ -33,14 +36,14 @@ func runPKI() int {
 		fmt.Fprintln(os.Stderr, "pki: --dir is required")
 		return 2
 	}
-	if err := writePKI(*dir); err != nil {
+	if err := writePKI(*dir, *nodeName); err != nil {
 		fmt.Fprintf(os.Stderr, "pki: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func writePKI(dir string) error {
+func writePKI(dir, nodeName string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -82,6 +85,16 @@ func writePKI(dir string) error {
 		}},
 		{"admin", x509.Certificate{
 			Subject:     pkix.Name{CommonName: "streamqc-admin", Organization: []string{"system:masters"}},
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}},
+		// kubeadm's name and group for the same certificate: kubelets authorize it like an admin.
+		{"kubelet-client", x509.Certificate{
+			Subject:     pkix.Name{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}},
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}},
+		// The identity the Node authorizer and NodeRestriction admission expect of a kubelet.
+		{"node", x509.Certificate{
+			Subject:     pkix.Name{CommonName: "system:node:" + nodeName, Organization: []string{"system:nodes"}},
 			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		}},
 	}
