@@ -5,6 +5,11 @@
  * finds the errors; a defect is active from the first error while errors keep coming, and
  * while a lasting one (a missing table, PID, PCR or PTS; sync loss) holds, and ends `holdSeconds`
  * after the last. MPEG-TS sources only: other sources never report it.
+ *
+ * Both are opt-in as defects (the checker's counters, metrics and /status are always there): common
+ * software muxers (ffmpeg's variable-rate mpegts output, among others) space PCRs 80 ms apart where
+ * TR 101 290 allows 40 ms, and a sender outage is also a PAT error, which the stall defect already
+ * reports; a monitor of a broadcast encoder's feed turns them on.
  */
 import { CHECKS, PID_ERROR_PERIOD_SECONDS, type CheckName } from '../transport/checks.js';
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
@@ -13,7 +18,10 @@ import { defineDetector, endDefect, type DefectEvent, type DefectSink, type Dete
 const holdSeconds = num(5, 0, 3600, 'Time after the last error before the defect ends', { unit: 's' });
 
 export const tr101290Priority1Options = {
-  enabled: bool(true, 'Report TR 101 290 priority 1 errors (MPEG-TS sources)'),
+  enabled: bool(
+    false,
+    'Report TR 101 290 priority 1 errors as a defect (MPEG-TS sources; the counters are always kept)',
+  ),
   holdSeconds,
   pidErrorPeriod: num(
     PID_ERROR_PERIOD_SECONDS,
@@ -27,7 +35,10 @@ export const tr101290Priority1Options = {
 } satisfies OptionTable;
 
 export const tr101290Priority2Options = {
-  enabled: bool(true, 'Report TR 101 290 priority 2 errors (MPEG-TS sources)'),
+  enabled: bool(
+    false,
+    'Report TR 101 290 priority 2 errors as a defect (MPEG-TS sources; the counters are always kept)',
+  ),
   holdSeconds,
 } satisfies OptionTable;
 

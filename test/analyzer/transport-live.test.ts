@@ -63,7 +63,14 @@ test(
     const config = join(dir, 'live.yaml');
     writeFileSync(
       config,
-      ['stream: transport-live', 'listenAddress: 127.0.0.1', `http:\n  port: ${httpPort}`, ''].join('\n'),
+      [
+        'stream: transport-live',
+        'listenAddress: 127.0.0.1',
+        `http:\n  port: ${httpPort}`,
+        // Opt-in (analyzer/detectors/tr101290.ts): this test wants the priority 1 defect.
+        'detectors:\n  tr101290_priority1: { enabled: true }',
+        '',
+      ].join('\n'),
     );
     const cli = startCli(['analyze', `udp://127.0.0.1:${udp}?pkt_size=1316`, '--config', config, '--format', 'jsonl']);
     try {

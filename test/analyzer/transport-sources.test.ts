@@ -19,9 +19,12 @@ import { dropAt, indicesOf, joinPackets, splitPackets } from '../media/ts-faults
 
 const dir = mkdtempSync(join(tmpdir(), 'streamqc-transport-sources-'));
 
+/** TR 101 290 defects are opt-in (analyzer/detectors/tr101290.ts): these tests turn both on. */
+const TR101290_DEFECTS = { tr101290_priority1: { enabled: true }, tr101290_priority2: { enabled: true } };
+
 async function analyze(input: string): Promise<{ analyzer: Analyzer; defects: ReportedEvent[] }> {
   const defects: ReportedEvent[] = [];
-  const analyzer = new Analyzer(resolveConfig({ stream: 'file' }), input, {
+  const analyzer = new Analyzer(resolveConfig({ stream: 'file', detectors: TR101290_DEFECTS }), input, {
     log: pino({ level: 'silent' }),
     onDefect: (phase, event) => {
       if (phase === 'ended') defects.push(event);

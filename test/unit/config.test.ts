@@ -28,14 +28,14 @@ function rejectsWith(load: () => unknown, pattern: RegExp): void {
   });
 }
 
-test('an empty document is a complete config with every detector enabled but the opt-in ones (corruption, captions_missing, cues_missing)', () => {
+test('an empty document is a complete config with every detector enabled but the opt-in ones (corruption, captions_missing, cues_missing, TR 101 290)', () => {
   const c = resolveConfig({});
   assert.deepEqual(c, defaultConfig());
   for (const type of DEFECT_TYPES) {
     assert.ok(type in DETECTOR_OPTIONS, `${type} has an option table`);
     // corruption is opt-in until its model meets issue 13's targets (analyzer/detectors/corruption.ts).
     // captions_missing and cues_missing: only a monitor that expects captions or cues asks for them.
-    const optIn = ['corruption', 'captions_missing', 'cues_missing'];
+    const optIn = ['corruption', 'captions_missing', 'cues_missing', 'tr101290_priority1', 'tr101290_priority2'];
     assert.equal(c.detectors[type].enabled, !optIn.includes(type), `${type} enabled by default`);
   }
   assert.equal(c.detectors.black.minDuration, 2);

@@ -29,7 +29,9 @@ import type { VideoFeatures } from '../../analyzer/features/types.js';
 import { bool, num } from '../../analyzer/options.js';
 
 /** The built-in detectors built by default: all but the opt-in ones (corruption, captions and cues expected). */
-const ENABLED_BY_DEFAULT = DEFECT_TYPES.filter((t) => !['corruption', 'captions_missing', 'cues_missing'].includes(t));
+const ENABLED_BY_DEFAULT = DEFECT_TYPES.filter(
+  (t) => !['corruption', 'captions_missing', 'cues_missing', 'tr101290_priority1', 'tr101290_priority2'].includes(t),
+);
 const FPS = 30;
 
 /** washout: the picture is washed out (mean luma at or above `level`) for `minDuration`. */

@@ -907,7 +907,10 @@ describe('detector set and option tables', () => {
 
   test('the default configuration creates one detector per defect type but the opt-in ones (the corruption model, expected captions and cues), and a disabled one is left out', () => {
     const config = defaultDetectorsConfig();
-    const byDefault = DEFECT_TYPES.filter((t) => !['corruption', 'captions_missing', 'cues_missing'].includes(t));
+    const byDefault = DEFECT_TYPES.filter(
+      (t) =>
+        !['corruption', 'captions_missing', 'cues_missing', 'tr101290_priority1', 'tr101290_priority2'].includes(t),
+    );
     assert.deepEqual(
       createDetectors(config, recorder()).map((d) => d.type),
       byDefault,
