@@ -29,6 +29,8 @@ import {
 import { SessionLoop, type DecodeTargets, type IngestConsumer, type RunResult } from './ingest/session-loop.js';
 import type { WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
+import { DeliveryMetrics } from './report/delivery-metrics.js';
+import { DeliveryStage } from './delivery/stage.js';
 import { StreamReport } from './report/stream-report.js';
 import type { AnalyzerStatus, ReportedEvent } from './contract/status.js';
 
@@ -62,6 +64,8 @@ export class Analyzer {
   private video: VideoStage | null = null;
   private audio: AudioStage | null = null;
   private readonly avSync = new AvSyncDrift();
+  /** The HLS client of an HLS source (delivery checks, the decoder's segments); null for other sources. */
+  private readonly delivery: DeliveryStage | null;
 
   constructor(
     private readonly config: AnalyzerConfig,
@@ -79,10 +83,21 @@ export class Analyzer {
     const random = deps.random ?? Math.random;
     const reconnectAfter = this.setup.reconnectAfter;
     this.ingest = new SessionLoop(
-      { config, source: this.source, reconnectAfter, clock: this.clock, random, log, ffmpegPath, ffprobePath },
+      {
+        ...{ config, source: this.source, reconnectAfter, clock: this.clock, random, log, ffmpegPath, ffprobePath },
+        feed: () => this.delivery?.mediaFeed() ?? null,
+      },
       this.consumer(),
     );
     this.metrics = new AnalyzerMetrics(config.stream ?? this.source.display);
+    this.delivery = DeliveryStage.for(config, this.source, {
+      now: () => this.ingest.timeline.now(),
+      metrics: new DeliveryMetrics(this.metrics.registry),
+      stream: this.metrics.stream,
+      activeDefects: () => this.report.activeDefects,
+      log,
+      ffprobePath,
+    });
     this.report = new StreamReport(this.metrics, (t) => this.ingest.timeline.wallclock(t), deps.log, deps.onDefect);
   }
 
@@ -95,13 +110,15 @@ export class Analyzer {
     return this.ingest.ready;
   }
 
-  run(): Promise<RunResult> {
+  async run(): Promise<RunResult> {
+    const refused = (await this.delivery?.start()) ?? null;
+    if (refused !== null) return { exitCode: 1, message: refused };
     return this.ingest.run();
   }
 
   status(): AnalyzerStatus {
     const { ingest, video } = this;
-    return this.report.status({
+    const status = this.report.status({
       source: this.source.display,
       live: ingest.live,
       phase: ingest.phase,
@@ -120,6 +137,8 @@ export class Analyzer {
         audio: this.audio && { ...this.audio.format },
       },
     });
+    const delivery = this.delivery?.status();
+    return delivery ? { ...status, delivery } : status;
   }
 
   /**
@@ -140,6 +159,7 @@ export class Analyzer {
   private async prepare(probe: ProbeResult, live: boolean): Promise<string | null> {
     const { report } = this;
     this.detectors = createDetectors(this.config.detectors, report.sink);
+    this.delivery?.attach(this.detectors);
     if (probe.video) {
       this.video = await VideoStage.create(probe.video.width, probe.video.height, {
         config: this.config,
@@ -238,6 +258,8 @@ export class Analyzer {
       },
       mediaMissing: () => this.report.mediaFlowing(false),
       finish: async (end) => {
+        // No delivery observation after the detectors' flush.
+        await this.delivery?.stop();
         // Before run() resolves, so the HTTP server (closed after it) serves the final figures.
         if (this.audio) this.report.loudnessMeasured(this.audio.finalReadings());
         this.programmeBoundary('end');
