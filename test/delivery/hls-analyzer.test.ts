@@ -70,9 +70,14 @@ describe('the analyzer on a live HLS ladder', () => {
         down.activeDefects.filter(isDelivery).map((e) => [e.type, e.detail?.rendition]),
         [['rendition_down', '144p']],
       );
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      // The ladder's gauges follow on the client's next tick (every 250 ms).
+      const metrics = await eventually('144p down in the metrics', async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return metricValue(text, 'streamqc_delivery_rendition_up{stream="hls",rendition="144p"}') === 0
+          ? text
+          : undefined;
+      });
       assert.ok(metricValue(metrics, 'streamqc_delivery_segments_total{stream="hls",rendition="96p"}') > 0);
-      assert.equal(metricValue(metrics, 'streamqc_delivery_rendition_up{stream="hls",rendition="144p"}'), 0);
       assert.equal(metricValue(metrics, 'streamqc_delivery_renditions{stream="hls",state="alive"}'), 2);
       assert.equal(metricValue(metrics, 'streamqc_defect_active{stream="hls",type="rendition_down"}'), 1);
     } finally {
