@@ -42,9 +42,7 @@ export async function httpGet(url: string, options: FetchOptions): Promise<Fetch
     response = await fetch(url, {
       signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutSeconds * 1000)]),
       headers:
-        new URL(url).origin === options.authorization?.origin
-          ? { authorization: options.authorization.header }
-          : {},
+        new URL(url).origin === options.authorization?.origin ? { authorization: options.authorization.header } : {},
     });
   } catch (err) {
     return failed(null, reasonOf(err, options.timeoutSeconds));

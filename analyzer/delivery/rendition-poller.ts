@@ -48,6 +48,8 @@ export interface RenditionView {
   fetchRatio: number | null;
   /** The playlist has ended (EXT-X-ENDLIST): a finite presentation. */
   ended: boolean;
+  /** Its segments need EXT-X-MAP's initialization section (fragmented MP4). */
+  initSection: boolean;
 }
 
 export class RenditionPoller {
@@ -76,6 +78,7 @@ export class RenditionPoller {
       segmentBitrate: null,
       fetchRatio: null,
       ended: false,
+      initSection: false,
     };
     this.done = Promise.all([this.pollPlaylist(), this.fetchSegments()]).then(() => undefined);
   }
@@ -158,6 +161,7 @@ export class RenditionPoller {
     this.view.targetDuration = snapshot.targetDuration;
     this.view.lastMediaSequence = snapshot.segments.at(-1)?.msn ?? null;
     this.view.ended = snapshot.endList;
+    this.view.initSection = snapshot.initSection;
     if (added.length > 0) this.view.lastAdvanceAt = t;
     observe({ kind: 'playlist', t, rendition: this.name, snapshot, previous, added });
     // A client joining live starts at the newest segment; after that every new one is fetched.

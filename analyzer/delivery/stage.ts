@@ -101,12 +101,15 @@ export class DeliveryStage {
       const names = renditions.map((r) => r.name).join(', ');
       return `delivery.rendition "${this.config.delivery.rendition}" is not in the ladder of ${this.source.display}: it has ${names} (or ${HIGHEST})`;
     }
-    if (await this.finite(monitor, chosen)) {
-      // A playlist with an end is a file, not a live delivery: ffmpeg reads it to its end.
+    const first = await this.firstLoad(monitor, chosen);
+    if (first?.ended || first?.initSection) {
+      // A playlist with an end is a file, not a live delivery: ffmpeg reads it to its end. The
+      // pipe carries MPEG-TS segments only: fragmented MP4 (EXT-X-MAP) is left to ffmpeg too.
       await monitor.stop();
+      const why = first.ended ? 'has an end' : 'has fragmented MP4 segments (EXT-X-MAP)';
       this.deps.log.info(
         { source: this.source.display },
-        'the HLS playlist has an end: decoded by ffmpeg, no delivery checks',
+        `the HLS playlist ${why}: decoded by ffmpeg, no delivery checks`,
       );
       return null;
     }
@@ -118,12 +121,12 @@ export class DeliveryStage {
     return null;
   }
 
-  /** Whether the chosen rendition's playlist has an end, as its first load says (an I/O timeout at most). */
-  private async finite(monitor: HlsDeliveryMonitor, chosen: string): Promise<boolean> {
+  /** The chosen rendition after its first load (an I/O timeout at most; undefined if it never loaded). */
+  private async firstLoad(monitor: HlsDeliveryMonitor, chosen: string): Promise<RenditionView | undefined> {
     const deadline = performance.now() + this.config.ingest.ioTimeout * 1000;
     for (;;) {
       const view = monitor.renditions.find((r) => r.name === chosen);
-      if (view?.targetDuration != null || performance.now() > deadline) return view?.ended ?? false;
+      if (view?.targetDuration != null || performance.now() > deadline) return view;
       await sleep(50);
     }
   }
