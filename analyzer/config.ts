@@ -20,6 +20,7 @@ import {
 } from './options.js';
 import { crossFieldErrors } from './cross-field-rules.js';
 import { validateCustomModels, type CustomModelConfig } from './features/custom-model-config.js';
+import { defaultDeliveryConfig, deliverySchema, type DeliveryConfig } from './delivery/options.js';
 
 export const analysisOptions = {
   gpu: bool(false, 'run the feature graph on the CUDA execution provider (falls back to CPU when unavailable)'),
@@ -61,6 +62,8 @@ export interface AnalyzerConfig {
   analysis: OptionValues<typeof analysisOptions>;
   ingest: OptionValues<typeof ingestOptions>;
   http: OptionValues<typeof httpOptions>;
+  /** The HLS client: on, what it probes, which rendition is decoded. */
+  delivery: DeliveryConfig;
   detectors: DetectorsConfig;
   models: CustomModelConfig[];
 }
@@ -84,6 +87,7 @@ export function configSchema(): Record<string, unknown> {
       analysis: schemaOf(analysisOptions),
       ingest: schemaOf(ingestOptions),
       http: schemaOf(httpOptions),
+      delivery: deliverySchema(),
       detectors: detectorsSchemaOf(DETECTORS),
       models: { type: 'array' },
     },
@@ -98,6 +102,7 @@ export function defaultConfig(): AnalyzerConfig {
     analysis: defaultsOf(analysisOptions),
     ingest: defaultsOf(ingestOptions),
     http: defaultsOf(httpOptions),
+    delivery: defaultDeliveryConfig(),
     detectors: defaultDetectorsConfig(),
     models: [],
   };

@@ -29,6 +29,8 @@ import {
 import { SessionLoop, type DecodeTargets, type IngestConsumer, type RunResult } from './ingest/session-loop.js';
 import type { WallClock } from './ingest/timeline.js';
 import { AnalyzerMetrics } from './report/metrics.js';
+import { DeliveryMetrics } from './report/delivery-metrics.js';
+import { DeliveryStage } from './delivery/stage.js';
 import { StreamReport } from './report/stream-report.js';
 import type { AnalyzerStatus, ReportedEvent } from './contract/status.js';
 import { TransportTap } from './transport/source-tap.js';
@@ -65,6 +67,8 @@ export class Analyzer {
   private readonly avSync = new AvSyncDrift();
   /** The transport stream checks: the bytes as received, for the sources they apply to. */
   private readonly transport: TransportTap;
+  /** The HLS client of an HLS source (delivery checks, the decoder's segments); null for other sources. */
+  private readonly delivery: DeliveryStage | null;
 
   constructor(
     private readonly config: AnalyzerConfig,
@@ -101,9 +105,18 @@ export class Analyzer {
         log,
         ffmpegPath,
         ffprobePath,
+        feed: () => this.delivery?.mediaFeed() ?? null,
       },
       this.consumer(),
     );
+    this.delivery = DeliveryStage.for(config, this.source, {
+      now: () => this.ingest.timeline.now(),
+      metrics: new DeliveryMetrics(this.metrics.registry),
+      stream: this.metrics.stream,
+      activeDefects: () => this.report.activeDefects,
+      log,
+      ffprobePath,
+    });
     this.report = new StreamReport(this.metrics, (t) => this.ingest.timeline.wallclock(t), deps.log, deps.onDefect);
   }
 
@@ -124,6 +137,8 @@ export class Analyzer {
       return { exitCode: 1, message: (err as Error).message };
     }
     try {
+      const refused = (await this.delivery?.start()) ?? null;
+      if (refused !== null) return { exitCode: 1, message: refused };
       return await this.ingest.run();
     } finally {
       this.transport.stop();
@@ -151,7 +166,8 @@ export class Analyzer {
         audio: this.audio && { ...this.audio.format },
       },
     });
-    return { ...status, transport: this.transport.status() };
+    const delivery = this.delivery?.status();
+    return { ...status, transport: this.transport.status(), ...(delivery ? { delivery } : {}) };
   }
 
   /**
@@ -173,6 +189,7 @@ export class Analyzer {
     const { report } = this;
     this.detectors = createDetectors(this.config.detectors, report.sink);
     this.transport.prepared(probe);
+    this.delivery?.attach(this.detectors);
     if (probe.video) {
       this.video = await VideoStage.create(probe.video.width, probe.video.height, {
         config: this.config,
@@ -272,6 +289,8 @@ export class Analyzer {
       },
       mediaMissing: () => this.report.mediaFlowing(false),
       finish: async (end) => {
+        // No delivery observation after the detectors' flush.
+        await this.delivery?.stop();
         // Before run() resolves, so the HTTP server (closed after it) serves the final figures.
         if (this.audio) this.report.loudnessMeasured(this.audio.finalReadings());
         this.programmeBoundary('end');

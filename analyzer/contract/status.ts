@@ -76,15 +76,59 @@ export interface AnalyzerStatus {
   };
   /** The last complete programme loudness periods, oldest first (at most 24). */
   loudnessPeriods: LoudnessPeriod[];
+  /** An HLS source followed by the analyzer's own client: its ladder; absent for other sources. */
+  delivery?: DeliveryStatus;
+}
+
+/** One rendition of an HLS ladder as /status shows it. */
+export interface RenditionStatus {
+  name: string;
+  /** Declared in the multivariant playlist (null for a media playlist URL). */
+  bandwidth: number | null;
+  resolution: string | null;
+  codecs: string | null;
+  frameRate: number | null;
+  /** Listed, its playlist loads, and it advances (no playlist_stale or rendition_down on it). */
+  alive: boolean;
+  targetDuration: number | null;
+  lastMediaSequence: number | null;
+  /** The last segment's size over its duration, bits/s. */
+  segmentBitrate: number | null;
+  /** The last segment's fetch time over its duration. */
+  fetchRatio: number | null;
+}
+
+/** A cue the playlists mark (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE SCTE35-OUT/IN). */
+export interface CueStatus {
+  type: 'out' | 'in';
+  /** Timeline seconds when it was first seen. */
+  t: number;
+  duration: number | null;
+  id: string | null;
+  rendition: string;
+  msn: number;
+}
+
+export interface DeliveryStatus {
+  /** The rendition decoded for the picture and sound checks. */
+  rendition: string | null;
+  declared: number;
+  alive: number;
+  renditions: RenditionStatus[];
+  /** The last cues, oldest first (at most 20). */
+  cues: CueStatus[];
 }
 
 /**
  * Bounds of an answer. The analyzer keeps at most one active defect per type (11 built-in
- * types plus user models) and its last 100 events; the limits leave room for version skew and
- * stop a lying analyzer from handing the operator work or memory out of proportion.
+ * types plus user models), and per rendition for the 11 HLS delivery types (a ladder is cut
+ * at 16 renditions, so about 190 at the very worst), and its last 100 events; the limits
+ * leave room for version skew and stop a lying analyzer from handing the operator work or
+ * memory out of proportion.
  */
 export const STATUS_LIMITS = {
-  maxActiveDefects: 64,
+  maxActiveDefects: 256,
+  maxRenditions: 64,
   maxRecentEvents: 256,
   maxDefectCounters: 64,
   maxLoudnessPeriods: 256,
@@ -163,6 +207,16 @@ export const ANALYZER_STATUS_SCHEMA = {
           loudnessRangeLu: { type: ['number', 'null'], minimum: 0, maximum: 1000 },
           maxTruePeakDbtp: nullableLevel,
         },
+      },
+    },
+    delivery: {
+      type: 'object',
+      required: ['declared', 'alive'],
+      properties: {
+        rendition: nullableText,
+        declared: { type: 'integer', minimum: 0, maximum: STATUS_LIMITS.maxRenditions },
+        alive: { type: 'integer', minimum: 0, maximum: STATUS_LIMITS.maxRenditions },
+        renditions: { type: 'array', maxItems: STATUS_LIMITS.maxRenditions },
       },
     },
     counters: {

@@ -20,8 +20,8 @@ export interface FetchOptions {
   maxBytes: number;
   /** Aborts the request when the monitor stops. */
   signal: AbortSignal;
-  /** Basic credentials for the origin, if the source has them. */
-  authorization?: string;
+  /** Credentials of the source, sent only to its own origin (never to a CDN a playlist points at). */
+  authorization?: { origin: string; header: string };
   /** Monotonic seconds (performance.now based by default). */
   clock?: () => number;
 }
@@ -41,7 +41,8 @@ export async function httpGet(url: string, options: FetchOptions): Promise<Fetch
   try {
     response = await fetch(url, {
       signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutSeconds * 1000)]),
-      headers: options.authorization ? { authorization: options.authorization } : {},
+      headers:
+        new URL(url).origin === options.authorization?.origin ? { authorization: options.authorization.header } : {},
     });
   } catch (err) {
     return failed(null, reasonOf(err, options.timeoutSeconds));

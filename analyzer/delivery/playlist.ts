@@ -61,6 +61,8 @@ export interface MediaPlaylistSnapshot {
   mediaSequence: number;
   discontinuitySequence: number;
   endList: boolean;
+  /** Segments need an initialization section (EXT-X-MAP: fragmented MP4, not MPEG-TS). */
+  initSection: boolean;
   segments: SegmentRef[];
 }
 
@@ -120,6 +122,8 @@ function snapshotOf(playlist: types.MediaPlaylist, base: string): MediaPlaylistS
     mediaSequence: playlist.mediaSequenceBase ?? 0,
     discontinuitySequence: playlist.discontinuitySequenceBase ?? 0,
     endList: playlist.endlist,
+    // Typed as always present, null in fact when the playlist has no EXT-X-MAP.
+    initSection: playlist.segments.some((s) => (s.map as types.Segment['map'] | null | undefined) != null),
     segments,
   };
 }

@@ -5,7 +5,7 @@
  * appears is fetched once, in order, by a second loop, so a slow segment never delays the
  * playlist's cadence. Both loops only observe; the detectors judge.
  */
-import { httpGet, type FetchResult } from './fetch.js';
+import { httpGet, type FetchOptions, type FetchResult } from './fetch.js';
 import type { DeliveryObservation } from './observations.js';
 import { parsePlaylist, type MediaPlaylistSnapshot, type SegmentRef, type VariantDeclaration } from './playlist.js';
 import { probeSegment } from './probe-segment.js';
@@ -29,7 +29,7 @@ export interface PollerContext {
   /** Probe the first segment fetched (declared RESOLUTION/CODECS/FRAME-RATE against the media). */
   probe: boolean;
   ffprobePath?: string;
-  authorization?: string;
+  authorization?: FetchOptions['authorization'];
 }
 
 /** What `/status` shows of one rendition. */
@@ -46,6 +46,10 @@ export interface RenditionView {
   segmentBitrate: number | null;
   /** The last fetched segment's fetch time over its duration (over 1: slower than real time). */
   fetchRatio: number | null;
+  /** The playlist has ended (EXT-X-ENDLIST): a finite presentation. */
+  ended: boolean;
+  /** Its segments need EXT-X-MAP's initialization section (fragmented MP4). */
+  initSection: boolean;
 }
 
 export class RenditionPoller {
@@ -73,6 +77,8 @@ export class RenditionPoller {
       lastAdvanceAt: null,
       segmentBitrate: null,
       fetchRatio: null,
+      ended: false,
+      initSection: false,
     };
     this.done = Promise.all([this.pollPlaylist(), this.fetchSegments()]).then(() => undefined);
   }
@@ -154,6 +160,8 @@ export class RenditionPoller {
     this.view.loaded = true;
     this.view.targetDuration = snapshot.targetDuration;
     this.view.lastMediaSequence = snapshot.segments.at(-1)?.msn ?? null;
+    this.view.ended = snapshot.endList;
+    this.view.initSection = snapshot.initSection;
     if (added.length > 0) this.view.lastAdvanceAt = t;
     observe({ kind: 'playlist', t, rendition: this.name, snapshot, previous, added });
     // A client joining live starts at the newest segment; after that every new one is fetched.

@@ -85,6 +85,8 @@ export interface SessionOptions {
   realtime?: boolean;
   /** The source is live (decided by the analyzer, e.g. an HLS playlist without an end). */
   live?: boolean;
+  /** For a `pipe` source: the media ffmpeg reads on its stdin (segments fetched by the HLS client). */
+  stdin?: Readable;
   ffmpegPath?: string;
 }
 
@@ -126,7 +128,7 @@ export function buildDecodeArgs(opts: SessionOptions): string[] {
     'repeat+level+verbose',
     // Live HLS arrives a segment at a time; reading it at its native rate spreads the frames
     // over real time, so a pause between segments is not mistaken for an outage.
-    ...(opts.realtime || (opts.live && (source.scheme === 'http' || source.scheme === 'https')) ? ['-re'] : []),
+    ...(opts.realtime || (opts.live && ['http', 'https', 'pipe'].includes(source.scheme)) ? ['-re'] : []),
     // The layout is known from the probe: a live source need not be analysed for 5 s again
     // before frames flow (every second of that is added to a reconnect).
     ...(source.scheme === 'file' ? [] : ['-analyzeduration', '1000000', '-probesize', '1000000']),
@@ -183,7 +185,16 @@ export class DecodeSession {
   ) {
     const args = buildDecodeArgs(opts);
     const run = dyingWithParent(opts.ffmpegPath ?? 'ffmpeg', args);
-    this.child = spawn(run.command, run.args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    this.child = spawn(run.command, run.args, {
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    if (opts.stdin && this.child.stdin) {
+      // ffmpeg exiting closes its stdin: the feed is unhooked, never an unhandled EPIPE.
+      this.child.stdin.on('error', () => undefined);
+      opts.stdin.pipe(this.child.stdin);
+      const feed = opts.stdin;
+      this.child.on('close', () => feed.destroy());
+    }
     const audio = opts.probe.audio ? opts.audio : null;
     this.decoders = new Set(
       [opts.probe.video?.codec, audio && opts.probe.audio?.codec].filter((c): c is string => !!c),

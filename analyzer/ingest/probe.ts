@@ -58,6 +58,8 @@ export interface ProbeOptions {
   /** Kills ffprobe: the probe rejects with ProbeAborted. */
   signal?: AbortSignal;
   ffprobePath?: string;
+  /** The media itself, for a `pipe` source: written to ffprobe's stdin. */
+  input?: Buffer;
 }
 
 /**
@@ -109,7 +111,11 @@ export function probeSource(source: SourceRef, options: ProbeOptions): Promise<P
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new ProbeAborted('probe stopped'));
     const run = dyingWithParent(options.ffprobePath ?? 'ffprobe', args);
-    const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(run.command, run.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A `pipe` source's media (ffprobe stops reading once it knows enough: a closed stdin is
+    // not an error); for any other source stdin is closed at once.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input);
     const deadline = probeDeadlineSeconds(options.ioTimeoutSeconds);
     let ended: 'deadline' | 'aborted' | null = null;
     const end = (why: 'deadline' | 'aborted'): void => {

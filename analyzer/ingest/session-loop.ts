@@ -8,6 +8,7 @@
  */
 import { cappedBackoff } from '../backoff.js';
 import type { Logger } from 'pino';
+import type { Readable } from 'node:stream';
 import type { AnalyzerConfig } from '../config.js';
 import type { AnalysisSize, SessionExit } from './decode-session.js';
 import type { StreamFormat } from '../detectors/types.js';
@@ -82,6 +83,22 @@ export interface IngestConsumer {
   finish(end: number): Promise<void>;
 }
 
+/**
+ * Media another part of the analyzer fetches for the decoder (the HLS client's chosen
+ * rendition), so that nothing is downloaded twice: probed from its first bytes, decoded from
+ * a stream of what follows.
+ */
+export interface MediaFeed {
+  /** What ffmpeg and ffprobe open: a `pipe` source whose `display` is the real one. */
+  source: SourceRef;
+  /** Whether it is live (the playlist has no end), decided where it is fetched. */
+  live: boolean;
+  /** Bytes to probe (the newest segment); rejects when `signal` aborts. */
+  probeInput(signal: AbortSignal): Promise<Buffer>;
+  /** The media for one decode session, from the newest segment on. */
+  open(): Readable;
+}
+
 export interface SessionLoopOptions {
   config: AnalyzerConfig;
   source: SourceRef;
@@ -92,6 +109,8 @@ export interface SessionLoopOptions {
   log: Logger;
   ffmpegPath?: string;
   ffprobePath?: string;
+  /** Media fetched elsewhere (asked for when the run starts); null: ffmpeg opens `source` itself. */
+  feed?: () => MediaFeed | null;
 }
 
 export class SessionLoop {
@@ -206,10 +225,12 @@ export class SessionLoop {
           probe = this.probe;
         } else {
           try {
-            probe = await probeSource(source, {
+            const feed = this.options.feed?.() ?? null;
+            probe = await probeSource(feed?.source ?? source, {
               ioTimeoutSeconds: config.ingest.ioTimeout,
               signal: this.stopping.signal,
               ffprobePath: this.options.ffprobePath,
+              input: feed ? await feed.probeInput(this.stopping.signal) : undefined,
             });
           } catch (err) {
             if (err instanceof ProbeAborted || this.stopRequested()) break;
@@ -281,7 +302,7 @@ export class SessionLoop {
     if (config.live === null && (source.scheme === 'http' || source.scheme === 'https')) {
       // Live only on evidence (an HLS or DASH playlist without an end), never for a mere
       // missing duration: a finite file from a server without Range would be re-read forever.
-      this.liveSource = isLivePlaylist(probe);
+      this.liveSource = this.options.feed?.()?.live ?? isLivePlaylist(probe);
       this.currentTimeline = new Timeline(clock, { live: this.liveSource, maxStep: 5 });
     }
     const refused = await this.consumer.prepare(probe, this.liveSource);
@@ -307,9 +328,11 @@ export class SessionLoop {
     const targets = this.consumer.sessionStarting();
     const frameStep = 1 / (probe.video?.frameRate ?? 25);
     const audioStep = targets.audio ? AUDIO_BLOCK / targets.audio.sampleRate : 0.02;
+    const feed = this.options.feed?.() ?? null;
     const session = new DecodeSession(
       {
-        source,
+        source: feed?.source ?? source,
+        stdin: feed?.open(),
         probe,
         analysis: targets.analysis,
         audio: targets.audio,

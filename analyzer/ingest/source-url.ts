@@ -6,7 +6,8 @@
 import { REDACTED, redactUrl, redactUrlsIn } from './redact-url.js';
 
 export const SUPPORTED_SCHEMES = ['http', 'https', 'rtmp', 'rtmps', 'rtsp', 'rtsps', 'srt', 'udp', 'rtp'] as const;
-export type SourceScheme = (typeof SUPPORTED_SCHEMES)[number] | 'file';
+/** `pipe`: media the analyzer hands ffmpeg on its stdin (HLS segments its own client fetched), never an INPUT. */
+export type SourceScheme = (typeof SUPPORTED_SCHEMES)[number] | 'file' | 'pipe';
 
 export interface SourceRef {
   /** As given by the user; never logged when it carries credentials (see `display`). */
@@ -64,6 +65,7 @@ export function parseSource(input: string, forceLive?: boolean): SourceRef {
  */
 const PROTOCOLS: Record<SourceScheme, string> = {
   file: 'file,crypto',
+  pipe: 'pipe',
   http: 'http,https,tls,tcp,crypto,httpproxy',
   https: 'https,tls,tcp,crypto,httpproxy',
   rtmp: 'rtmp,tcp',
@@ -110,6 +112,7 @@ function timeoutOptions(source: SourceRef, timeoutSeconds: number): string[] {
   const us = String(Math.round(timeoutSeconds * 1e6));
   switch (source.scheme) {
     case 'file':
+    case 'pipe':
       return [];
     case 'udp':
     case 'rtp':

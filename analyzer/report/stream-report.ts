@@ -182,6 +182,11 @@ export class StreamReport {
     return this.counters.frames + this.counters.audioSeconds;
   }
 
+  /** The defects active now (the delivery stage reads which renditions are down). */
+  get activeDefects(): ReportedEvent[] {
+    return [...this.active.values()];
+  }
+
   status(parts: StatusParts): AnalyzerStatus {
     return {
       stream: this.metrics.stream,

@@ -86,7 +86,7 @@ describe('HLS delivery: playlists of a live loopback origin', () => {
     }
   });
 
-  it('a date jump is program_date_time and misaligns the ladder; a 500 is http_error on its rendition', async () => {
+  it('a date jump is program_date_time and misaligns the ladder; a 500 and a long segment are found on theirs', async () => {
     const w = await watch(media);
     try {
       await ladderFollowed(w, media.length);
@@ -94,6 +94,8 @@ describe('HLS delivery: playlists of a live loopback origin', () => {
       const fromMsn = w.origin.liveMsn() + 1;
       w.origin.inject('r0', { dateJump: { fromMsn, seconds: 30 } });
       w.origin.inject('r2', { failSegments: { status: 500, count: 1 } });
+      // 1.6 s rounds to 2, over the target duration of 1 (RFC 8216 section 4.3.3.1).
+      w.origin.inject('r1', { declaredDuration: 1.6 });
 
       const jump = await eventOf(w, 'program_date_time', nameOf(media, 'r0'));
       assert.deepEqual([jump.detail?.msn, jump.detail?.jumpSeconds], [fromMsn, 30]);
@@ -102,9 +104,12 @@ describe('HLS delivery: playlists of a live loopback origin', () => {
       assert.deepEqual([misaligned.detail?.kind, misaligned.detail?.offsetSeconds], ['date', 30]);
 
       await segmentFailed(w, nameOf(media, 'r2'), 500, at);
+      const long = await eventOf(w, 'segment_duration', nameOf(media, 'r1'));
+      assert.deepEqual([long.detail?.duration, long.detail?.targetDuration], [1.6, 1]);
+      startsWithin(long, at, at + 3);
       onlyOn(
         w,
-        ['r0', 'r2'].map((r) => nameOf(media, r)),
+        ['r0', 'r1', 'r2'].map((r) => nameOf(media, r)),
       );
     } finally {
       await w.stop();

@@ -82,6 +82,8 @@ export interface RenditionFaults {
   declare?: { bandwidth?: number; resolution?: string };
   /** Left out of the multivariant playlist. */
   removed?: boolean;
+  /** EXTINF declares this many seconds for the segments from now on (longer than the target duration). */
+  declaredDuration?: number;
   /** Added to the dates of the segments from this sequence number on. */
   dateJump?: { fromMsn: number; seconds: number };
 }
@@ -193,7 +195,9 @@ export class HlsOrigin {
         }
         if (cue.msn + 2 === msn) lines.push('#EXT-X-CUE-IN');
       }
-      lines.push(`#EXTINF:${SEGMENT_SECONDS.toFixed(3)},`, `seg-${msn}.ts`);
+      const duration =
+        f.declaredDuration !== undefined && msn > (f.frozenAt ?? -1) ? f.declaredDuration : SEGMENT_SECONDS;
+      lines.push(`#EXTINF:${duration.toFixed(3)},`, `seg-${msn}.ts`);
     }
     return `${lines.join('\n')}\n`;
   }

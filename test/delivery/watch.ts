@@ -13,9 +13,9 @@ import { HlsDeliveryMonitor, type CueEvent } from '../../analyzer/delivery/hls-m
 import { HlsOrigin, makeLadderMedia, type RenditionFaults, type RenditionMedia } from './hls-origin.js';
 
 /** The ladder's media, made once per test file. */
-export async function ladderMedia(): Promise<{ media: RenditionMedia[]; remove: () => void }> {
+export async function ladderMedia(): Promise<{ media: RenditionMedia[]; dir: string; remove: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'streamqc-hls-origin-'));
-  return { media: await makeLadderMedia(dir), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { media: await makeLadderMedia(dir), dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The monitor's name of an origin rendition (its picture height, unique in the ladder). */
@@ -69,10 +69,14 @@ export async function watch(media: RenditionMedia[]): Promise<Watch> {
 }
 
 /** Resolves once `found` returns something; a generous safety bound, not a timing assertion. */
-export async function eventually<T>(what: string, found: () => T | undefined, limitMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  found: () => T | undefined | Promise<T | undefined>,
+  limitMs = 30_000,
+): Promise<T> {
   const deadline = performance.now() + limitMs;
   for (;;) {
-    const value = found();
+    const value = await found();
     if (value !== undefined) return value;
     if (performance.now() > deadline) throw new Error(`never happened: ${what}`);
     await sleep(100);

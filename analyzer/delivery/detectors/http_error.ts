@@ -5,6 +5,7 @@
  */
 import { bool, type OptionTable } from '../../options.js';
 import { defineDetector } from '../../detectors/detector.js';
+import { redactUrlsIn } from '../../ingest/redact-url.js';
 import { RenditionConditions } from './conditions.js';
 
 export const httpErrorOptions = {
@@ -33,7 +34,7 @@ export const httpErrorDetector = defineDetector({
               rendition: o.rendition,
               resource,
               status: o.status ?? 'none',
-              error: o.error.slice(0, 200),
+              error: redactUrlsIn(o.error).slice(0, 200),
             };
             const withSegment = o.kind === 'segment_failed' ? { ...detail, msn: o.segment.msn } : detail;
             conditions.begin(`${o.rendition}/${resource}`, o.t, withSegment);

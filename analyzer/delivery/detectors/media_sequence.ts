@@ -24,7 +24,8 @@ export function sequenceFault(previous: MediaPlaylistSnapshot, next: MediaPlayli
     if (was !== undefined && was !== s.msn) {
       return {
         kind: was > s.msn ? 'backwards' : 'skip',
-        segment: s.uri.split('/').pop() ?? s.uri,
+        // The file name only: a signed URL's query is a credential.
+        segment: new URL(s.uri).pathname.split('/').pop() ?? '',
         expected: was,
         got: s.msn,
       };

@@ -3,7 +3,9 @@
  * asks the server for a new segment no later than 1.5 target durations after the previous
  * version of the playlist; the client sees a change at most one reload interval late (half a
  * target duration after an unchanged load, section 6.3.4), so that is added before judging.
- * The defect starts when the playlist last advanced and ends when it advances again.
+ * The defect starts when the playlist last advanced and ends when it advances again. It is
+ * judged on the client's own reloads of that playlist, never on a clock alone: a client that
+ * fell behind (its process busy) has not seen a stale playlist, only a late one.
  */
 import { bool, num, type OptionTable } from '../../options.js';
 import { defineDetector } from '../../detectors/detector.js';
@@ -28,8 +30,9 @@ export const playlistStaleDetector = defineDetector({
   create: (options, { sink }) => {
     const conditions = new RenditionConditions('playlist_stale', sink);
     const progress = new Map<string, Progress>();
-    const judge = (t: number): void => {
-      for (const [rendition, p] of progress) {
+    const judge = (rendition: string, t: number): void => {
+      const p = progress.get(rendition);
+      if (p !== undefined) {
         const limit = (options.targetDurations + 0.5) * p.targetDuration;
         if (!p.ended && t - p.lastAdvance > limit) {
           conditions.begin(rendition, p.lastAdvance, {
@@ -53,6 +56,9 @@ export const playlistStaleDetector = defineDetector({
             known.targetDuration = targetDuration;
             known.ended = endList;
           }
+          judge(o.rendition, o.t);
+        } else if (o.kind === 'playlist_failed') {
+          judge(o.rendition, o.t);
         } else if (o.kind === 'ladder') {
           // A variant no longer listed is rendition_down's; it is judged again once it returns.
           const listed = new Set(o.variants.map((v) => v.name));
@@ -62,7 +68,6 @@ export const playlistStaleDetector = defineDetector({
             conditions.end(rendition, o.t);
           }
         }
-        judge(o.t);
       },
       flush(t) {
         conditions.flush(t);

@@ -1,0 +1,75 @@
+/**
+ * The chosen rendition's segments, handed to the decoder as the HLS client fetched them: the
+ * newest segment is what the probe reads, and each decode session reads a stream that starts
+ * with it and goes on with every segment fetched after. Nothing is downloaded twice, and a
+ * decoder that falls behind loses whole segments (counted) rather than growing memory.
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import { ProbeAborted, ProbeError } from '../ingest/probe.js';
+import type { SourceRef } from '../ingest/source-url.js';
+import type { MediaFeed } from '../ingest/session-loop.js';
+
+/** Bytes a decode session may have waiting before segments are dropped: a minute at 30 Mbit/s. */
+const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+
+export class SegmentFeed implements MediaFeed {
+  private latest: Buffer | null = null;
+  private waiters: ((segment: Buffer) => void)[] = [];
+  private readonly readers = new Set<PassThrough>();
+  /** Segments a decode session was too far behind to take. */
+  dropped = 0;
+
+  constructor(
+    readonly source: SourceRef,
+    readonly live: boolean,
+    /** Seconds the probe waits for a first segment before it is a failure to open. */
+    private readonly firstSegmentSeconds: number,
+  ) {}
+
+  /** A segment of the chosen rendition was fetched. */
+  push(segment: Buffer): void {
+    this.latest = segment;
+    for (const w of this.waiters.splice(0)) w(segment);
+    for (const reader of this.readers) {
+      if (reader.writableLength + segment.length > MAX_BUFFERED_BYTES) this.dropped++;
+      else reader.write(segment);
+    }
+  }
+
+  probeInput(signal: AbortSignal): Promise<Buffer> {
+    if (this.latest) return Promise.resolve(this.latest);
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', aborted);
+      };
+      const aborted = (): void => {
+        done();
+        reject(new ProbeAborted('probe stopped'));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new ProbeError(`cannot open ${this.source.display}: no segment within ${this.firstSegmentSeconds} s`));
+      }, this.firstSegmentSeconds * 1000);
+      signal.addEventListener('abort', aborted, { once: true });
+      this.waiters.push((segment) => {
+        done();
+        resolve(segment);
+      });
+    });
+  }
+
+  open(): Readable {
+    const reader = new PassThrough({ highWaterMark: 1024 * 1024 });
+    this.readers.add(reader);
+    reader.on('close', () => this.readers.delete(reader));
+    if (this.latest) reader.write(this.latest);
+    return reader;
+  }
+
+  /** No more segments: every decode session reads to the end of what it has. */
+  close(): void {
+    for (const reader of this.readers) reader.end();
+    this.readers.clear();
+  }
+}

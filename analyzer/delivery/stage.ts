@@ -1,0 +1,279 @@
+/**
+ * The delivery stage: for an HLS source, the analyzer's own client (hls-monitor.ts) follows
+ * every rendition; what it observes goes to the detectors (their onDelivery), the delivery
+ * metrics and /status; the chosen rendition's segments go to the decoder through a pipe
+ * (segment-feed.ts), so ffmpeg never downloads them a second time. Any other source, or an
+ * HLS URL the client cannot load, is decoded as before: ffmpeg opens the URL itself.
+ */
+import type { Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AnalyzerConfig } from '../config.js';
+import type { CueStatus, DeliveryStatus, RenditionStatus, ReportedEvent } from '../contract/status.js';
+import type { Detector } from '../detectors/types.js';
+import { probeDeadlineSeconds } from '../ingest/probe.js';
+import { redactUrlsIn } from '../ingest/redact-url.js';
+import type { MediaFeed } from '../ingest/session-loop.js';
+import type { SourceRef } from '../ingest/source-url.js';
+import type { DeliveryMetrics } from '../report/delivery-metrics.js';
+import { HlsDeliveryMonitor, type CueEvent } from './hls-monitor.js';
+import type { DeliveryObservation } from './observations.js';
+import { HIGHEST } from './options.js';
+import type { RenditionView } from './rendition-poller.js';
+import { SegmentFeed } from './segment-feed.js';
+
+/** Observations kept until the detectors exist (they are built once the first segment is probed). */
+const MAX_PENDING_OBSERVATIONS = 512;
+const RECENT_CUES = 20;
+/** The defects that make a rendition not alive. */
+const DOWN_TYPES = new Set(['playlist_stale', 'rendition_down']);
+
+export interface DeliveryDeps {
+  /** Timeline seconds now. */
+  now: () => number;
+  metrics: DeliveryMetrics;
+  stream: string;
+  /** The defects active now: a rendition with playlist_stale or rendition_down is not alive. */
+  activeDefects: () => readonly ReportedEvent[];
+  log: Logger;
+  ffprobePath?: string;
+}
+
+/** An HLS playlist by its path (RFC 8216 section 4: a playlist's path ends in .m3u8 or .m3u). */
+export function isHlsUrl(source: SourceRef): boolean {
+  if (source.scheme !== 'http' && source.scheme !== 'https') return false;
+  return /\.m3u8?$/i.test(new URL(source.input).pathname);
+}
+
+export class DeliveryStage {
+  private monitor: HlsDeliveryMonitor | null = null;
+  private feed: SegmentFeed | null = null;
+  private chosen: string | null = null;
+  private detectors: Detector[] | null = null;
+  private pending: DeliveryObservation[] = [];
+  private readonly cues: CueStatus[] = [];
+  /** Renditions ever followed: one that leaves the ladder reads 0 on its gauge, not its last value. */
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly config: AnalyzerConfig,
+    private readonly source: SourceRef,
+    private readonly deps: DeliveryDeps,
+  ) {}
+
+  /** The stage for a source, or null when it is not followed (not HLS, or `delivery.enabled` is off). */
+  static for(config: AnalyzerConfig, source: SourceRef, deps: DeliveryDeps): DeliveryStage | null {
+    return config.delivery.enabled && isHlsUrl(source) ? new DeliveryStage(config, source, deps) : null;
+  }
+
+  /**
+   * Loads the playlist and starts following it. Returns why the run cannot go on (a rendition
+   * asked for by name that the ladder lacks), or null; a playlist that cannot be loaded leaves
+   * the decoding to ffmpeg (which then reports what is wrong with the source).
+   */
+  async start(): Promise<string | null> {
+    const { url, authorization } = credentialsApart(this.source.input);
+    const monitor = new HlsDeliveryMonitor({
+      url,
+      now: this.deps.now,
+      observe: (o) => this.observe(o),
+      cue: (c) => this.cueSeen(c),
+      segmentFetched: (rendition, _segment, body) => {
+        if (rendition === this.chosen) this.feed?.push(body);
+      },
+      timeoutSeconds: this.config.ingest.ioTimeout,
+      probe: this.config.delivery.probe,
+      ffprobePath: this.deps.ffprobePath,
+      authorization,
+      multivariantReloadSeconds: this.config.delivery.multivariantReload,
+    });
+    try {
+      await monitor.start();
+    } catch (err) {
+      await monitor.stop();
+      const reason = redactUrlsIn((err as Error).message);
+      this.deps.log.warn({ source: this.source.display, reason }, 'HLS delivery checks off; ffmpeg reads the source');
+      return null;
+    }
+    const renditions = monitor.renditions;
+    const chosen = chooseRendition(renditions, this.config.delivery.rendition);
+    if (chosen === null) {
+      await monitor.stop();
+      const names = renditions.map((r) => r.name).join(', ');
+      return `delivery.rendition "${this.config.delivery.rendition}" is not in the ladder of ${this.source.display}: it has ${names} (or ${HIGHEST})`;
+    }
+    const first = await this.firstLoad(monitor, chosen);
+    if (first?.ended || first?.initSection) {
+      // A playlist with an end is a file, not a live delivery: ffmpeg reads it to its end. The
+      // pipe carries MPEG-TS segments only: fragmented MP4 (EXT-X-MAP) is left to ffmpeg too.
+      await monitor.stop();
+      const why = first.ended ? 'has an end' : 'has fragmented MP4 segments (EXT-X-MAP)';
+      this.deps.log.info(
+        { source: this.source.display },
+        `the HLS playlist ${why}: decoded by ffmpeg, no delivery checks`,
+      );
+      return null;
+    }
+    this.monitor = monitor;
+    this.chosen = chosen;
+    const pipe: SourceRef = { input: 'pipe:0', scheme: 'pipe', display: this.source.display, live: true };
+    this.feed = new SegmentFeed(pipe, true, probeDeadlineSeconds(this.config.ingest.ioTimeout));
+    this.deps.log.info({ source: this.source.display, rendition: chosen, ladder: renditions.length }, 'following HLS');
+    return null;
+  }
+
+  /** The chosen rendition after its first load (an I/O timeout at most; undefined if it never loaded). */
+  private async firstLoad(monitor: HlsDeliveryMonitor, chosen: string): Promise<RenditionView | undefined> {
+    const deadline = performance.now() + this.config.ingest.ioTimeout * 1000;
+    for (;;) {
+      const view = monitor.renditions.find((r) => r.name === chosen);
+      if (view?.targetDuration != null || performance.now() > deadline) return view;
+      await sleep(50);
+    }
+  }
+
+  /** What the decoder reads: the chosen rendition's segments; null when the client does not follow the source. */
+  mediaFeed(): MediaFeed | null {
+    return this.feed;
+  }
+
+  /** The detectors are built: they get what was observed so far, then everything as it comes. */
+  attach(detectors: Detector[]): void {
+    this.detectors = detectors.filter((d) => d.onDelivery !== undefined);
+    for (const o of this.pending.splice(0)) this.deliver(o);
+  }
+
+  async stop(): Promise<void> {
+    await this.monitor?.stop();
+    this.feed?.close();
+  }
+
+  /** The ladder for /status; null when the client does not follow the source. */
+  status(): DeliveryStatus | null {
+    if (!this.monitor) return null;
+    const down = new Set(
+      this.deps
+        .activeDefects()
+        .filter((e) => DOWN_TYPES.has(e.type))
+        .map((e) => String(e.detail?.rendition)),
+    );
+    const renditions = this.monitor.renditions.map((r) => renditionStatus(r, r.loaded && !down.has(r.name)));
+    const alive = renditions.filter((r) => r.alive).length;
+    return { rendition: this.chosen, declared: renditions.length, alive, renditions, cues: [...this.cues] };
+  }
+
+  /** The ladder's gauges, as of now (every tick of the client). */
+  private ladderMeasured(): void {
+    const ladder = this.status();
+    if (!ladder) return;
+    const { metrics, stream } = this.deps;
+    metrics.renditions.set({ stream, state: 'declared' }, ladder.declared);
+    metrics.renditions.set({ stream, state: 'alive' }, ladder.alive);
+    const alive = new Set(ladder.renditions.filter((r) => r.alive).map((r) => r.name));
+    for (const r of ladder.renditions) this.seen.add(r.name);
+    for (const name of this.seen) metrics.renditionUp.set({ stream, rendition: name }, alive.has(name) ? 1 : 0);
+  }
+
+  private observe(o: DeliveryObservation): void {
+    if (this.detectors) {
+      this.deliver(o);
+    } else if (this.pending.length < MAX_PENDING_OBSERVATIONS) {
+      this.pending.push(o);
+    }
+    // After the detectors: the ladder's gauges read the defects this observation started or ended.
+    this.measure(o);
+  }
+
+  private deliver(o: DeliveryObservation): void {
+    for (const d of this.detectors ?? []) d.onDelivery?.(o);
+  }
+
+  /** The delivery metrics of one observation. */
+  private measure(o: DeliveryObservation): void {
+    const { metrics, stream } = this.deps;
+    switch (o.kind) {
+      case 'playlist': {
+        const labels = { stream, rendition: o.rendition };
+        metrics.playlistLoads.inc(labels);
+        const last = o.snapshot.segments.at(-1);
+        if (last) metrics.mediaSequence.set(labels, last.msn);
+        return;
+      }
+      case 'playlist_failed':
+        metrics.playlistErrors.inc({ stream, rendition: o.rendition, code: String(o.status ?? 'none') });
+        return;
+      case 'segment': {
+        const labels = { stream, rendition: o.rendition };
+        metrics.segments.inc(labels);
+        metrics.segmentBytes.inc(labels, o.bytes);
+        if (o.segment.duration > 0) {
+          metrics.segmentBitrate.set(labels, (o.bytes * 8) / o.segment.duration);
+          metrics.fetchRatio.set(labels, o.fetchSeconds / o.segment.duration);
+        }
+        return;
+      }
+      case 'segment_failed':
+        metrics.segmentErrors.inc({ stream, rendition: o.rendition, code: String(o.status ?? 'none') });
+        return;
+      case 'ladder':
+        for (const v of o.variants) metrics.declaredBandwidth.set({ stream, rendition: v.name }, v.bandwidth);
+        return;
+      case 'tick':
+        this.ladderMeasured();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private cueSeen(cue: CueEvent): void {
+    this.cues.push({ ...cue });
+    if (this.cues.length > RECENT_CUES) this.cues.shift();
+    this.deps.metrics.cues.inc({ stream: this.deps.stream, type: cue.type });
+    this.deps.log.info(
+      { cue: cue.type, t: cue.t, duration: cue.duration, id: cue.id, rendition: cue.rendition },
+      'cue',
+    );
+  }
+}
+
+/** The rendition to decode: `highest` is the largest declared BANDWIDTH; a name must be in the ladder. */
+export function chooseRendition(renditions: readonly RenditionView[], wanted: string): string | null {
+  if (wanted !== HIGHEST) return renditions.some((r) => r.name === wanted) ? wanted : null;
+  let best: RenditionView | null = null;
+  for (const r of renditions) {
+    if (best === null || (r.declared?.bandwidth ?? 0) > (best.declared?.bandwidth ?? 0)) best = r;
+  }
+  return best?.name ?? null;
+}
+
+function renditionStatus(r: RenditionView, alive: boolean): RenditionStatus {
+  const d = r.declared;
+  return {
+    name: r.name,
+    bandwidth: d?.bandwidth ?? null,
+    resolution: d?.resolution ? `${d.resolution.width}x${d.resolution.height}` : null,
+    codecs: d?.codecs ?? null,
+    frameRate: d?.frameRate ?? null,
+    alive,
+    targetDuration: r.targetDuration,
+    lastMediaSequence: r.lastMediaSequence,
+    segmentBitrate: r.segmentBitrate === null ? null : Math.round(r.segmentBitrate),
+    fetchRatio: r.fetchRatio === null ? null : Math.round(r.fetchRatio * 1000) / 1000,
+  };
+}
+
+/**
+ * The URL without its userinfo (fetch refuses credentials in a URL) and the Basic
+ * authorization they make, sent only to the source's own origin (never to a CDN the
+ * playlist points at).
+ */
+function credentialsApart(input: string): { url: string; authorization?: { origin: string; header: string } } {
+  const url = new URL(input);
+  if (!url.username && !url.password) return { url: input };
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  const header = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  return { url: url.href, authorization: { origin: url.origin, header } };
+}

@@ -1,0 +1,118 @@
+/**
+ * The analyzer on a live HLS ladder (hls-origin.ts on loopback), as a user runs it: the
+ * chosen rendition is decoded from the segments the delivery checks fetched (each segment is
+ * requested once: no second download), /status shows the ladder, the delivery metrics carry
+ * a `rendition` label, and a fault in another rendition is a defect event of the analyzer.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AnalyzerStatus } from '../../analyzer/contract/status.js';
+import { DELIVERY_DEFECT_TYPES } from '../../analyzer/delivery/detectors/index.js';
+import { exitLine, runCli, startCli } from '../analyzer/run-cli.js';
+import { freeTcpPort, metricValue } from '../net.js';
+import { HlsOrigin, type RenditionMedia } from './hls-origin.js';
+import { eventually, ladderMedia } from './watch.js';
+
+let media: RenditionMedia[] = [];
+let dir = '';
+let remove = (): void => undefined;
+before(async () => ({ media, remove, dir } = await ladderMedia()));
+after(() => remove());
+
+function config(name: string, delivery: Record<string, unknown>): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify({ stream: 'hls', delivery: { multivariantReload: 1, ...delivery } }));
+  return path;
+}
+
+const isDelivery = (e: { type: string }): boolean => DELIVERY_DEFECT_TYPES.includes(e.type);
+
+async function status(port: number): Promise<AnalyzerStatus | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}/status`).catch(() => null);
+  return res?.ok ? ((await res.json()) as AnalyzerStatus) : undefined;
+}
+
+describe('the analyzer on a live HLS ladder', () => {
+  it('decodes the highest rendition from the fetched segments, shows the ladder, and reports a removed variant', async () => {
+    const origin = new HlsOrigin(media);
+    const url = await origin.listen();
+    const port = await freeTcpPort();
+    const cli = startCli(['analyze', url, '--metrics-port', String(port), '--config', config('highest', {})]);
+    try {
+      const flowing = await eventually(
+        'frames of the ladder',
+        async () => {
+          const s = await status(port);
+          return s && s.counters.frames >= 50 && s.delivery?.alive === 3 ? s : undefined;
+        },
+        60_000,
+      );
+      assert.equal(flowing.delivery?.rendition, '180p');
+      assert.deepEqual([flowing.format.width, flowing.format.height], [320, 180]);
+      assert.deepEqual(
+        flowing.delivery.renditions.map((r) => [r.name, r.resolution, r.alive]),
+        [
+          ['180p', '320x180', true],
+          ['144p', '256x144', true],
+          ['96p', '160x96', true],
+        ],
+      );
+      assert.deepEqual(flowing.activeDefects.filter(isDelivery), []);
+
+      origin.inject('r1', { removed: true });
+      const down = await eventually('144p down', async () => {
+        const s = await status(port);
+        return s?.delivery?.alive === 2 ? s : undefined;
+      });
+      assert.deepEqual(
+        down.activeDefects.filter(isDelivery).map((e) => [e.type, e.detail?.rendition]),
+        [['rendition_down', '144p']],
+      );
+      // The ladder's gauges follow on the client's next tick (every 250 ms).
+      const metrics = await eventually('144p down in the metrics', async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return metricValue(text, 'streamqc_delivery_rendition_up{stream="hls",rendition="144p"}') === 0
+          ? text
+          : undefined;
+      });
+      assert.ok(metricValue(metrics, 'streamqc_delivery_segments_total{stream="hls",rendition="96p"}') > 0);
+      assert.equal(metricValue(metrics, 'streamqc_delivery_renditions{stream="hls",state="alive"}'), 2);
+      assert.equal(metricValue(metrics, 'streamqc_defect_active{stream="hls",type="rendition_down"}'), 1);
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.done;
+      await origin.close();
+    }
+    const result = await cli.done;
+    assert.equal(result.code, 0, result.stderr);
+    // The loop point of the origin's media is a tagged discontinuity whose timestamps step back:
+    // the decoder's own reports of it are not delivery faults, and are not judged here.
+    const delivery = result.events.filter(isDelivery);
+    assert.deepEqual(
+      delivery.map((e) => [e.type, e.detail?.rendition]),
+      [['rendition_down', '144p']],
+      result.stdout,
+    );
+    // One download per segment: the decoder read what the delivery checks fetched.
+    const segments = origin.requests.filter((p) => /^\/r0\/seg-\d+\.ts$/.test(p));
+    assert.ok(segments.length >= 3, `segments of 180p fetched: ${segments.length}`);
+    assert.deepEqual(segments, [...new Set(segments)], 'a segment was downloaded twice');
+  });
+
+  it('a rendition asked for by a name the ladder lacks is a clear error naming the ladder', async () => {
+    const origin = new HlsOrigin(media);
+    const url = await origin.listen();
+    try {
+      const result = await runCli(['analyze', url, '--config', config('missing', { rendition: '1080p' })], 60_000);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        exitLine(result).msg,
+        /delivery\.rendition "1080p" is not in the ladder of http:\/\/127\.0\.0\.1:\d+\/master\.m3u8: it has 180p, 144p, 96p \(or highest\)$/,
+      );
+    } finally {
+      await origin.close();
+    }
+  });
+});
