@@ -53,46 +53,58 @@ export class StreamBaseline {
   }
 }
 
+/** Seconds of judged video over which a change of mean luma starts another scene. */
+const SCENE_LUMA_WINDOW = 1.5;
+
 /**
  * Whether a frame starts another scene than the one a baseline was learned on, so that the
  * baseline must start over: a shot cut (features/shot-cut.ts), or a change of the picture's
- * mean luma by more than `lumaChange` levels from its own slow average. The second catches
+ * mean luma by more than `lumaChange` levels within SCENE_LUMA_WINDOW seconds. The second catches
  * what the cut meter, which looks for a one-frame spike, does not: a fade or a dissolve into
  * another shot, a light switched on. Measured on the real clips: fades between shots move the
- * mean luma by 20 to 90 levels; within a shot it wanders a few levels. The defects judged
- * against such baselines leave the mean luma where it was: a Gaussian blur keeps every
- * region's mean, and concealment or a starved encoder copies or flattens blocks of the same
- * brightness (the damaged cockatoo clip moves it by 5 levels).
+ * mean luma by 20 to 90 levels within a second or two; within a shot it wanders a few levels.
+ * The defects judged against such baselines leave the mean luma where it was: a Gaussian blur
+ * keeps every region's mean, and concealment or a starved encoder copies or flattens blocks of
+ * the same brightness (the damaged cockatoo clip moves it by 5 levels).
  *
- * The mean luma is learned from the frames the caller judges, at the caller's time constant;
- * its own warm-up is the baseline's.
+ * The change is measured over a short window, not from a slow average: a slow drift within one
+ * shot (a zoom or a sunrise, 7 levels a second on ffmpeg's mandelbrot) builds up against a slow
+ * average into a "change" that restarts the baseline mid-shot, where it may land right before a
+ * real defect and learn it as the scene's normal.
  */
 export class SceneWatch {
-  private readonly luma: StreamBaseline;
+  /** The judged frames of the last SCENE_LUMA_WINDOW seconds: when (seconds of judged video) and their luma. */
+  private readonly recent: { at: number; luma: number }[] = [];
+  private elapsed = 0;
 
   constructor(
-    warmupSeconds: number,
+    private readonly warmupSeconds: number,
     private readonly lumaChange: number,
-  ) {
-    this.luma = new StreamBaseline(warmupSeconds);
-  }
+  ) {}
 
   /**
    * True when this frame belongs to another scene: it is a shot cut, or its mean luma is
-   * far from the scene's (`meanLuma` undefined: a frame the caller does not judge, such as a
-   * black one, whose brightness says nothing about the scene).
+   * far from the scene's a moment ago (`meanLuma` undefined: a frame the caller does not judge,
+   * such as a black one, whose brightness says nothing about the scene).
    */
   changed(cut: boolean | undefined, meanLuma?: number): boolean {
     if (cut === true) return true;
-    return meanLuma !== undefined && this.luma.ready && Math.abs(meanLuma - this.luma.current) > this.lumaChange;
+    const reference = this.recent[0];
+    if (meanLuma === undefined || reference === undefined || this.elapsed < this.warmupSeconds) return false;
+    return Math.abs(meanLuma - reference.luma) > this.lumaChange;
   }
 
-  /** Learn from one judged frame (see StreamBaseline.add). */
-  add(meanLuma: number, duration: number, timeConstantSeconds: number): void {
-    this.luma.add(meanLuma, duration, timeConstantSeconds);
+  /** Record one judged frame. */
+  add(meanLuma: number, duration: number): void {
+    this.elapsed += duration;
+    this.recent.push({ at: this.elapsed, luma: meanLuma });
+    while (this.recent.length > 1 && (this.recent[0]?.at ?? this.elapsed) < this.elapsed - SCENE_LUMA_WINDOW) {
+      this.recent.shift();
+    }
   }
 
   reset(): void {
-    this.luma.reset();
+    this.recent.length = 0;
+    this.elapsed = 0;
   }
 }

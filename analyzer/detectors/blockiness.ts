@@ -65,7 +65,7 @@ export const blockinessOptions = {
     16,
     0,
     255,
-    'A change of mean luma (levels 0..255) from its slow average that starts another scene: the baseline starts over, as at a shot cut',
+    'A change of mean luma (levels 0..255) within 1.5 s that starts another scene (a fade): the baseline starts over, as at a shot cut',
   ),
   corruptionHold: num(
     10,
@@ -118,7 +118,7 @@ export function createBlockinessDetector(
   const learn = (f: VideoFeatures, duration: number, timeConstant: number): void => {
     baseline.add(f.blockiness, duration, timeConstant);
     detailBaseline.add(f.detail, duration, timeConstant);
-    scene.add(f.meanLuma, duration, timeConstant);
+    scene.add(f.meanLuma, duration);
   };
   let format: StreamFormat | null = null;
   // Decoder-reported corruption: since when, the latest error, and the last frame fed.

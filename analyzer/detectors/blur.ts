@@ -55,7 +55,7 @@ export const blurOptions = {
     16,
     0,
     255,
-    'A change of mean luma (levels 0..255) from its slow average that starts another scene: the baseline starts over, as at a shot cut',
+    'A change of mean luma (levels 0..255) within 1.5 s that starts another scene (a fade): the baseline starts over, as at a shot cut',
   ),
   minDuration: num(2, 0, 3600, 'Shortest blurred stretch reported', { unit: 's' }),
 } satisfies OptionTable;
@@ -92,7 +92,7 @@ export function createBlurDetector(
   const judgeable = (f: VideoFeatures): boolean => Number.isFinite(f.detail) && !isBlackPicture(f, blackPictureRatio);
   const learn = (f: VideoFeatures, duration: number, timeConstant: number): void => {
     baseline.add(f.detail, duration, timeConstant);
-    scene.add(f.meanLuma, duration, timeConstant);
+    scene.add(f.meanLuma, duration);
   };
 
   return {

@@ -23,7 +23,10 @@ after(() => remove());
 
 function config(name: string, delivery: Record<string, unknown>): string {
   const path = join(dir, `${name}.json`);
-  writeFileSync(path, JSON.stringify({ stream: 'hls', delivery: { multivariantReload: 1, ...delivery } }));
+  writeFileSync(
+    path,
+    JSON.stringify({ stream: 'hls', delivery: { enabled: true, multivariantReload: 1, ...delivery } }),
+  );
   return path;
 }
 
