@@ -12,7 +12,7 @@ import { sharedKubeConfig } from '../cluster/shared.js';
 import { Analyzer } from '../../analyzer/pipeline.js';
 import { resolveConfig } from '../../analyzer/config.js';
 import { DEFECT_TYPES } from '../../analyzer/detectors/types.js';
-import type { AnalyzerStatus, ReportedEvent } from '../../analyzer/contract/status.js';
+import { STATUS_LIMITS, type AnalyzerStatus, type ReportedEvent } from '../../analyzer/contract/status.js';
 import { API_GROUP, API_VERSION, PLURAL, type Condition, type StreamMonitor } from '../../operator/api.js';
 import { ANALYZER_PORT, LABEL_MONITOR } from '../../operator/analyzer-pod.js';
 import { analyzerStatusReader } from '../../operator/analyzer-status.js';
@@ -241,7 +241,7 @@ describe('an operator facing an untrusted analyzer', () => {
       answer: () => json(validStatus(Array.from({ length: 10_000 }, () => 'black'))),
       metric: 'schema',
       reason: 'AnalyzerStatusInvalid',
-      message: /\/activeDefects must NOT have more than 64 items/,
+      message: new RegExp(`/activeDefects must NOT have more than ${STATUS_LIMITS.maxActiveDefects} items`),
     },
     {
       what: 'a negative count',
