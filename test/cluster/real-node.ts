@@ -456,9 +456,10 @@ function imageRefs(binDir: string): { pause: string; probe: string } {
 }
 
 /** Every missing piece at once, with how to get it. */
-function checkPrerequisites(binDir: string): void {
+/** Throws one error naming every missing prerequisite; `uid` is the user the node would run as. */
+export function checkPrerequisites(binDir: string, uid: number | undefined = process.getuid?.()): void {
   const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push('root (the kubelet and containerd manage cgroups, mounts and the bridge)');
+  if (uid !== 0) missing.push('root (the kubelet and containerd manage cgroups, mounts and the bridge)');
   const path = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
   for (const command of requiredCommands) {
     if (!path.some((dir) => existsSync(join(dir, command)))) missing.push(`the \`${command}\` command`);
