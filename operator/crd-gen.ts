@@ -68,6 +68,8 @@ function withCrossFieldRules(spec: Schema): Schema {
   return spec;
 }
 
+const CONFIGMAP_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
 function modelSchema(): Schema {
   const num = (description: string, min?: number, max?: number): Schema => ({
     type: 'number',
@@ -87,8 +89,16 @@ function modelSchema(): Schema {
         description: 'ConfigMap (binaryData) that holds the .onnx file',
         required: ['name', 'key'],
         properties: {
-          name: string('ConfigMap name', { maxLength: 253 }),
-          key: string('key of the .onnx file', { maxLength: 253 }),
+          // What the API server itself requires of a ConfigMap name and key, checked here so that a
+          // monitor is refused when applied rather than leaving a pod that can never be created.
+          name: string('ConfigMap name (a DNS subdomain)', { maxLength: 253, pattern: CONFIGMAP_NAME_PATTERN }),
+          key: string('key of the .onnx file', {
+            maxLength: 253,
+            pattern: '^[-._a-zA-Z0-9]+$',
+            'x-kubernetes-validations': [
+              rule("self != '.' && !self.startsWith('..')", "key must not be '.' or start with '..'"),
+            ],
+          }),
         },
       },
       input: {
@@ -179,7 +189,14 @@ function specSchema(): Schema {
       detectors: detectorsSchema(),
       ingest: defaultedBlock(ingestOptions),
       analysis: defaultedBlock(analysisOptions, ['gpu']),
-      models: { type: 'array', maxItems: 8, description: 'User ONNX models', items: modelSchema() },
+      models: {
+        type: 'array',
+        maxItems: 8,
+        description: 'User ONNX models; each name at most once (it names the mount, metrics and defects)',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+        items: modelSchema(),
+      },
       // No default here: the installation's images (the chart's analyzer.image, analyzer.gpuImage
       // with gpu: 1) apply, and a stored image is always the author's override, which the
       // chart's admission policy judges.

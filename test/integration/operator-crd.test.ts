@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { sharedKubeConfig } from '../cluster/shared.js';
-import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
+import { API_GROUP, API_VERSION, PLURAL, type ModelSpec, type StreamMonitor } from '../../operator/api.js';
 import { defaultDetectorsConfig } from '../../analyzer/detectors/index.js';
 import { CROSS_FIELD_RULES } from '../../analyzer/cross-field-rules.js';
 import { CROSS_FIELD_CASES } from '../unit/cross-field-cases.js';
@@ -35,6 +35,11 @@ after(async () => deleteNamespaces(kc, namespaces));
 
 const url = 'srt://127.0.0.1:9000';
 
+/** A valid user model entry but for its ConfigMap reference. */
+function model(name: string, configMapRef: { name: string; key: string }): ModelSpec {
+  return { name, configMapRef, input: { width: 8, height: 8 }, defect: { type: 'blur', threshold: 0.5 } };
+}
+
 describe('StreamMonitor CRD', () => {
   it('fills every detector default when the spec is only a source URL', async () => {
     await createMonitor(kc, namespace, monitorManifest('minimal', { source: { url } }));
@@ -49,6 +54,17 @@ describe('StreamMonitor CRD', () => {
     assert.equal(stored.spec.gpu, 0);
     assert.equal(stored.spec.suspend, false);
     assert.equal(stored.spec.ingest?.reconnectMaxDelay, 30);
+  });
+
+  it('accepts model ConfigMap names and keys the API server accepts', async () => {
+    await createMonitor(
+      kc,
+      namespace,
+      monitorManifest('models-ok', {
+        source: { url },
+        models: [model('a', { name: 'team.models-1', key: 'A_b-1.onnx' }), model('b', { name: 'm', key: '.hidden' })],
+      }),
+    );
   });
 
   it('accepts every manifest in examples/', async () => {
@@ -114,6 +130,29 @@ describe('StreamMonitor CRD', () => {
         ],
       },
       field: /spec\.models\[0\]\.defect\.type: .*model:<name>/s,
+    },
+    {
+      what: 'a model ConfigMap name that is not a DNS subdomain',
+      spec: { source: { url }, models: [model('m', { name: 'My_Models', key: 'm.onnx' })] },
+      field: /spec\.models\[0\]\.configMapRef\.name: Invalid value: "My_Models": .*should match/s,
+    },
+    {
+      what: 'a model ConfigMap key with a slash',
+      spec: { source: { url }, models: [model('m', { name: 'models', key: 'a/m.onnx' })] },
+      field: /spec\.models\[0\]\.configMapRef\.key: Invalid value: "a\/m\.onnx": .*should match/s,
+    },
+    {
+      what: "a model ConfigMap key that climbs out with '..'",
+      spec: { source: { url }, models: [model('m', { name: 'models', key: '..m.onnx' })] },
+      field: /spec\.models\[0\]\.configMapRef\.key: Invalid value: .*must not be '\.' or start with '\.\.'/s,
+    },
+    {
+      what: 'two models with the same name',
+      spec: {
+        source: { url },
+        models: [model('m', { name: 'a', key: 'a.onnx' }), model('m', { name: 'b', key: 'b.onnx' })],
+      },
+      field: /spec\.models\[1\]: Duplicate value: .*"name":"m"/s,
     },
     {
       what: 'a name too long for the pod label',
