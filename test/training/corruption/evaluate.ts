@@ -32,7 +32,7 @@ import {
   type LabelledSpec,
   type Origin,
 } from './dataset.js';
-import { TRUE_FRAME_AREA, areaOver } from './scoring.js';
+import { TRUE_FRAME_AREA, TRUE_RUN_SECONDS, areaOver } from './scoring.js';
 
 const FPS = 25;
 const SECONDS = 10;
@@ -146,7 +146,7 @@ async function modelEvents(meter: CorruptionMeter, clip: BakedClip<LabelledSpec>
 }
 
 /** blockdetect under the bench's rule (run-ffmpeg.ts). */
-function blockdetectEvents(clip: BakedClip): Span[] {
+export function blockdetectEvents(clip: BakedClip): Span[] {
   const values = Array.from(clip.blockdetect);
   const head = values
     .slice(0, 5 * FPS)
@@ -157,14 +157,22 @@ function blockdetectEvents(clip: BakedClip): Span[] {
 }
 
 export async function evaluateClip(meter: CorruptionMeter, clip: BakedClip<LabelledSpec>): Promise<ClipOutcome> {
-  const minDuration = corruptionOptions.minDuration.default;
+  return outcomeOf(clip, await modelEvents(meter, clip));
+}
+
+/**
+ * A clip's truth beside the events a detector raised on it. Truth: runs of frames with >= 1%
+ * of the picture corrupted lasting >= TRUE_RUN_SECONDS (fixed: not the detector's minDuration,
+ * which is being chosen); damaged: any corrupted cell (an event there is right).
+ */
+export function outcomeOf(clip: BakedClip<LabelledSpec>, model: Span[]): ClipOutcome {
   const n = clip.frames.length;
   const area = (i: number): number => areaOver(clip.damage[i] ?? new Float32Array(0), CORRUPTED_CELL_DIFF);
   return {
     spec: clip.spec,
-    truth: runsOf(n, (i) => area(i) >= TRUE_FRAME_AREA).filter((s) => s.end - s.start >= minDuration - 1e-9),
+    truth: runsOf(n, (i) => area(i) >= TRUE_FRAME_AREA).filter((s) => s.end - s.start >= TRUE_RUN_SECONDS - 1e-9),
     damaged: runsOf(n, (i) => area(i) > 0),
-    model: await modelEvents(meter, clip),
+    model,
     blockdetect: blockdetectEvents(clip),
   };
 }
