@@ -174,36 +174,48 @@ export interface FoldResult {
   origins: string[];
   /** One entry per operating point, in the order given. */
   scores: Score[];
-  trainSeconds: number;
 }
 
+/**
+ * Per candidate (same order), its fold results. Candidates that share training options differ
+ * only in how many seeds they average, so each fold trains the largest ensemble once and scores
+ * its first `members` MLPs for each candidate: the one-seed candidate is the ensemble's first
+ * member, exactly as it would be trained alone.
+ */
 export function crossValidate(
   clips: readonly MeasuredClip[],
   folds: readonly string[][],
-  candidate: Candidate,
+  candidates: readonly Candidate[],
   points: readonly OperatingPoint[],
   rows: RowOptions,
   log: (line: string) => void,
-): FoldResult[] {
-  return folds.map((origins, k) => {
+): FoldResult[][] {
+  const first = candidates[0];
+  if (!first || candidates.some((c) => c.train !== first.train)) {
+    throw new Error('cross-validation: candidates must share one set of training options');
+  }
+  const members = Math.max(...candidates.map((c) => c.members));
+  const perFold = folds.map((origins, k) => {
     const inFold = (c: MeasuredClip): boolean => origins.includes(c.clip.spec.origin.label);
     const t0 = Date.now();
-    const model = trainEnsemble(
-      rowsOf(
-        clips.filter((c) => !inFold(c)),
-        rows,
-      ),
-      candidate.train,
-      candidate.members,
+    const training = rowsOf(
+      clips.filter((c) => !inFold(c)),
+      rows,
     );
-    const trainSeconds = (Date.now() - t0) / 1000;
-    const scored = clips.filter(inFold).map((c) => ({ clip: c, maps: probabilityMaps(model, c) }));
-    const scores = points.map((point) =>
-      scoreOf(scored.map((s) => outcomeOf(s.clip.clip, detectorEvents(s.clip, s.maps, point)))),
+    const model = trainEnsemble(training, first.train, members);
+    log(
+      `  fold ${k + 1} (${origins.join(', ')}): ${members} MLPs trained in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     );
-    log(`  ${candidate.name}, fold ${k + 1} (${origins.join(', ')}): trained in ${trainSeconds.toFixed(0)} s`);
-    return { origins, scores, trainSeconds };
+    return candidates.map((candidate) => {
+      const subset = { ...model, mlps: model.mlps.slice(0, candidate.members) };
+      const scored = clips.filter(inFold).map((c) => ({ clip: c, maps: probabilityMaps(subset, c) }));
+      const scores = points.map((point) =>
+        scoreOf(scored.map((s) => outcomeOf(s.clip.clip, detectorEvents(s.clip, s.maps, point)))),
+      );
+      return { origins, scores };
+    });
   });
+  return candidates.map((_, c) => perFold.map((fold) => fold[c] ?? { origins: [], scores: [] }));
 }
 
 /** Pools a candidate's folds at one operating point. */
