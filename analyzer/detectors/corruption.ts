@@ -7,15 +7,12 @@
  * from `minArea`, and a run of such frames lasting `minDuration` is one event (score: that area).
  *
  * The model runs on every `stride`-th frame (cost); frames in between keep the last verdict.
- * Opt-in (the only detector off by default): the model does not meet issue 13's targets yet.
- * Defaults chosen on the tuned sources only (test/training/corruption): cells at probability
- * >= 0.5, a connected region of >= 3% of the picture (features/corruption.ts) for >= 0.4 s.
- * Over the tuned sources' 4 s clips, with grainy and hazy ones the model never trained on
- * (operating-point.ts), they find 57% of the baked-corruption runs at event precision 0.70 and
- * leave 79 of 90 negative clips silent; on the held-out source they find every run at
- * precision 0.42 and raise false events on clean, re-encoded and starved footage
- * (features/corruption-model-evaluation.md).
+ * The defaults of minArea and minDuration are the operating point chosen with the model by
+ * 5-fold cross-validation by origin on the tuned sources (test/training/corruption/train.ts)
+ * and shipped in the model file; the card (features/corruption-model.md) gives the per-fold
+ * scores and features/corruption-model-evaluation.md the held-out source's.
  */
+import model from '../features/corruption-model.json' with { type: 'json' };
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
 import { blackOptions, isBlackPicture } from './black.js';
 import { DefectTracker, defineDetector, type DefectSink, type Detector } from './detector.js';
@@ -26,7 +23,7 @@ export const corruptionOptions = {
     'Report corruption baked into the picture (concealed damage re-encoded upstream); opt-in until its model meets its targets',
   ),
   minArea: num(
-    0.03,
+    model.operatingPoint.minArea,
     0,
     1,
     'Share of the picture one connected region the corruption model calls corrupted must cover for a frame to count',
@@ -35,7 +32,7 @@ export const corruptionOptions = {
     integer: true,
   }),
   minDetail: num(1, 0, 1020, 'Frames with less detail (mean absolute Laplacian) are too flat to judge'),
-  minDuration: num(0.4, 0, 3600, 'Shortest corrupted stretch reported', { unit: 's' }),
+  minDuration: num(model.operatingPoint.minDuration, 0, 3600, 'Shortest corrupted stretch reported', { unit: 's' }),
 } satisfies OptionTable;
 
 export type CorruptionOptions = OptionValues<typeof corruptionOptions>;

@@ -10,8 +10,15 @@ import { CORRUPTION_GRAPH_INPUTS, CORRUPTION_OUTPUT, buildCorruptionGraph } from
 import { InOrder, openSession, type ExecutionProvider, type WarningLog } from './onnx-session.js';
 import type { LumaFrame } from './types.js';
 
+/**
+ * How the detector reads the model, chosen with it by cross-validation on the tuned sources
+ * (test/training/corruption/train.ts) and shipped in the same file: a cell is corrupted from
+ * `probability`; a frame from a connected region of `minArea`; an event from `minDuration`.
+ */
+export const CORRUPTION_OPERATING_POINT: Readonly<{ probability: number; minArea: number; minDuration: number }> =
+  model.operatingPoint;
 /** A cell counts as corrupted from this probability. */
-export const CORRUPTED_CELL_PROBABILITY = 0.5;
+export const CORRUPTED_CELL_PROBABILITY = CORRUPTION_OPERATING_POINT.probability;
 
 export interface CorruptionMeterOptions {
   executionProvider: ExecutionProvider;

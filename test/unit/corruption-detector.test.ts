@@ -36,13 +36,13 @@ test('10% of the picture corrupted from 2.0 s to 3.2 s, measured every third fra
   assert.equal(event!.detail?.area, 0.1);
 });
 
-test('corruption shorter than minDuration (0.24 s) or under minArea (1% of the picture) is not an event', () => {
+test('corruption shorter than minDuration (0.24 s) or under minArea (half of it) is not an event', () => {
   assert.deepEqual(
     run(5, (t) => (t >= 2 - 1e-9 && t < 2.24 - 1e-9 ? 0.5 : 0)),
     [],
   );
   assert.deepEqual(
-    run(5, () => 0.01),
+    run(5, () => corruptionOptions.minArea.default / 2),
     [],
   );
 });

@@ -1,7 +1,9 @@
 /**
  * The corruption model's training pipeline on a tiny data set: real ffmpeg makes one short
  * baked-corruption clip and one clean one, the measures graph describes their cells, and the
- * seeded trainer learns from them. The same seed must give the same weights, bit for bit.
+ * seeded trainer learns from them. The same seed must give the same weights, bit for bit; the
+ * backpropagated gradient must match finite differences; the shipped graph must compute what
+ * training scored (an ensemble's averaged logits); cross-validation folds must keep an origin whole.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,11 +11,18 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildCorruptionGraph, type CorruptionWeights } from '../../analyzer/features/corruption-graph.js';
 import { makeBakedClip, type BakedClipSpec } from '../training/corruption/baked.js';
-import { openMeasureSession } from '../training/corruption/dataset.js';
-import { samplesOf, trainModel } from '../training/corruption/samples.js';
+import { measureClip, originFolds, probabilityMaps, rowsOf } from '../training/corruption/crossval.js';
+import {
+  corruptionMaps,
+  openMeasureSession,
+  openModelSession,
+  type LabelledSpec,
+} from '../training/corruption/dataset.js';
+import { Mlp, seededRandom, type Samples } from '../training/corruption/mlp.js';
+import { trainEnsemble, trainModel } from '../training/corruption/samples.js';
 
-const tiny = (damage: BakedClipSpec['damage']): BakedClipSpec & { kind: 'baked' } => ({
-  kind: 'baked',
+const tiny = (damage: BakedClipSpec['damage']): LabelledSpec => ({
+  kind: damage ? 'baked' : 'clean',
   origin: { kind: 'lavfi', graph: 'testsrc2=s=320x180:r=25', label: 'testsrc2' },
   damage,
   chain: [{ codec: 'h264', bitrate: '600k' }],
@@ -22,22 +31,103 @@ const tiny = (damage: BakedClipSpec['damage']): BakedClipSpec & { kind: 'baked' 
   seconds: 1.2,
 });
 
+const clips = (async () => {
+  const made = [await makeBakedClip(tiny({ codec: 'h264', amount: 3000 })), await makeBakedClip(tiny(null))];
+  const session = await openMeasureSession();
+  const measured = [await measureClip(session, made[0]!, 4), await measureClip(session, made[1]!, 4)];
+  await session.release();
+  return measured;
+})();
+
 test('training is reproducible: the same seed on the same tiny data set gives the same weights, another seed others', async () => {
-  const clips = [await makeBakedClip(tiny({ codec: 'h264', amount: 3000 })), await makeBakedClip(tiny(null))];
+  const measured = await clips;
   assert.ok(
-    clips[0]!.damage.some((cells) => cells.some((d) => d >= 12)),
+    measured[0]!.clip.damage.some((cells) => cells.some((d) => d >= 12)),
     'the damaged clip has corrupted cells',
   );
-  const session = await openMeasureSession();
-  const samples = await samplesOf(session, clips, { stride: 4, cleanShare: 0.2, seed: 1 });
-  await session.release();
+  const samples = rowsOf(measured, { cleanShare: 0.2, corruptedShare: 1, seed: 1 });
   assert.ok(samples.y.includes(1) && samples.y.includes(0), 'both labels present');
   const options = { hidden: [8], epochs: 2, batchSize: 64, learningRate: 3e-3 };
   const first = trainModel(samples, { ...options, seed: 7 }).weights;
   const again = trainModel(samples, { ...options, seed: 7 }).weights;
   const other = trainModel(samples, { ...options, seed: 8 }).weights;
   assert.deepEqual(again, first);
-  assert.notDeepEqual(other.layers, first.layers);
+  assert.notDeepEqual(other.members, first.members);
+});
+
+test('rows keep the given share of clean and corrupted cells, weighted by its inverse', async () => {
+  const measured = await clips;
+  const all = rowsOf(measured, { cleanShare: 1, corruptedShare: 1, seed: 1 });
+  const some = rowsOf(measured, { cleanShare: 0.25, corruptedShare: 0.5, seed: 1 });
+  const count = (s: Samples, label: number): number => s.y.filter((y) => y === label).length;
+  assert.ok(Math.abs(count(some, 0) / count(all, 0) - 0.25) < 0.03, `${count(some, 0)} of ${count(all, 0)} clean`);
+  assert.ok(Math.abs(count(some, 1) / count(all, 1) - 0.5) < 0.05, `${count(some, 1)} of ${count(all, 1)} corrupted`);
+  some.y.forEach((y, r) => assert.equal(some.weight[r], y === 1 ? 2 : 4));
+});
+
+test('backpropagation: the MLP gradient of the weighted loss matches central finite differences', () => {
+  const random = seededRandom(3);
+  const features = 5;
+  const n = 12;
+  const data: Samples = {
+    features,
+    x: Float32Array.from({ length: n * features }, () => random() * 4 - 2),
+    y: Uint8Array.from({ length: n }, (_, i) => i % 2),
+    weight: Float32Array.from({ length: n }, () => 0.5 + random()),
+  };
+  const mlp = Mlp.create(features, [6, 4], random);
+  const rows = Array.from({ length: n }, (_, i) => i);
+  const { gradients } = mlp.gradients(data, rows);
+  const h = 1e-6;
+  let checked = 0;
+  mlp.parameters().forEach((p, k) => {
+    for (let i = 0; i < p.length; i++) {
+      const keep = p[i]!;
+      p[i] = keep + h;
+      const up = mlp.gradients(data, rows).loss;
+      p[i] = keep - h;
+      const down = mlp.gradients(data, rows).loss;
+      p[i] = keep;
+      const numeric = (up - down) / (2 * h);
+      const analytic = gradients[k]![i]!;
+      assert.ok(
+        Math.abs(numeric - analytic) <= 1e-5 * Math.max(1, Math.abs(numeric)),
+        `parameter ${k}/${i}: backprop ${analytic}, finite difference ${numeric}`,
+      );
+      checked++;
+    }
+  });
+  assert.equal(checked, 5 * 6 + 6 + 6 * 4 + 4 + 4 + 1);
+});
+
+test('the graph of an ensemble gives the probabilities training scored: logits of its members averaged', async () => {
+  const measured = await clips;
+  const samples = rowsOf(measured, { cleanShare: 0.2, corruptedShare: 1, seed: 1 });
+  const model = trainEnsemble(samples, { hidden: [8], epochs: 1, batchSize: 64, learningRate: 3e-3, seed: 5 }, 2);
+  assert.equal(model.weights.members.length, 2);
+  const clip = measured[0]!;
+  const expected = probabilityMaps(model, clip);
+  const session = await openModelSession(model.weights);
+  const graph = await corruptionMaps(session, clip.clip, clip.indices);
+  await session.release();
+  assert.equal(graph.length, expected.length);
+  graph.forEach((map, k) =>
+    map.forEach((p, c) => assert.ok(Math.abs(p - expected[k]![c]!) < 1e-4, `frame ${k} cell ${c}`)),
+  );
+  // A single member alone would not give these probabilities.
+  const alone = probabilityMaps({ ...model, mlps: model.mlps.slice(0, 1) }, clip);
+  assert.ok(alone.some((map, k) => map.some((p, c) => Math.abs(p - expected[k]![c]!) > 1e-3)));
+});
+
+test('cross-validation folds keep every origin whole, in exactly one fold, and refuse impossible fold counts', () => {
+  const labels = ['b', 'a', 'c', 'a', 'd', 'e', 'b'];
+  const folds = originFolds(labels, 2);
+  assert.deepEqual(folds, [
+    ['a', 'c', 'e'],
+    ['b', 'd'],
+  ]);
+  assert.throws(() => originFolds(labels, 6), /6 folds need between 2 and 5 origins/);
+  assert.throws(() => originFolds(labels, 1), /1 folds need between 2 and 5 origins/);
 });
 
 test('the shipped corruption-model.onnx is the graph built from the shipped weights (corruption-model.json)', () => {

@@ -50,6 +50,28 @@ function pick<T>(list: readonly T[], random: () => number): T {
   return v;
 }
 
+/** One negative of each basic kind: a clean re-encode, a generation-loss chain and a starved encode. */
+function basicNegatives(
+  size: Pick<LabelledSpec, 'width' | 'height' | 'seconds'>,
+  origin: Origin,
+  random: () => number,
+  clean: () => Encode,
+  generations: { count: number; bitrate: string },
+  starved: Encode | undefined,
+): LabelledSpec[] {
+  // Keys in this order: a spec's JSON is its cache key.
+  const cleanChain = [clean()];
+  const chain = Array.from({ length: generations.count }, () => ({
+    codec: pick(CODECS, random),
+    bitrate: generations.bitrate,
+  }));
+  return [
+    { ...size, kind: 'clean', origin, damage: null, chain: cleanChain },
+    { ...size, kind: 'generation-loss', origin, damage: null, chain },
+    { ...size, kind: 'starved', origin, damage: null, chain: [starved ?? { codec: 'h264', bitrate: '60k' }] },
+  ];
+}
+
 /**
  * For each origin: `baked` damaged clips (damage codec, rate, re-encode codec and bitrate
  * drawn from the seeded generator) and one negative of each kind.
@@ -68,22 +90,9 @@ export function clipSpecs(origins: readonly Origin[], seed: number, baked = 3, s
         chain: [{ codec: pick(CODECS, random), bitrate: pick(BITRATES, random) }],
       });
     }
-    specs.push({
-      ...size,
-      kind: 'clean',
-      origin,
-      damage: null,
-      chain: [{ codec: pick(CODECS, random), bitrate: pick(BITRATES, random) }],
-    });
-    const generations = [0, 1, 2, 3].map(() => ({ codec: pick(CODECS, random), bitrate: '700k' }));
-    specs.push({ ...size, kind: 'generation-loss', origin, damage: null, chain: generations });
-    specs.push({
-      ...size,
-      kind: 'starved',
-      origin,
-      damage: null,
-      chain: [STARVED[i % STARVED.length] ?? { codec: 'h264', bitrate: '60k' }],
-    });
+    const clean = (): Encode => ({ codec: pick(CODECS, random), bitrate: pick(BITRATES, random) });
+    const generations = { count: 4, bitrate: '700k' };
+    specs.push(...basicNegatives(size, origin, random, clean, generations, STARVED[i % STARVED.length]));
   }
   // Soft pictures (out of focus, blurred) are not corruption either. Drawn without the
   // generator, after the others, so adding them left the clips above (and their cache) as they were.
@@ -98,32 +107,49 @@ export function clipSpecs(origins: readonly Origin[], seed: number, baked = 3, s
 }
 
 /**
- * Pictures unlike the clean, sharp footage the model is trained on, where a model that learned
- * "texture is damage" would fire: film grain (temporal noise) and low-contrast, hazy pictures
- * (underwater, fog, night). Each origin gives one clean clip of each and one baked clip through
- * the same filter. Used to judge the detector's operating point (operating-point.ts), not in
- * training: a model trained with them (and 18 measures: the previous frame's boundary steps
- * added, the frame-wide ones and brightness removed) did no better on the held-out source
- * (recall 0.86 at precision 0.58 at its best-F1 point, but false events on clean testsrc2 there,
- * and recall 0 at the next safer one).
+ * Pictures unlike the clean, sharp footage where a model that learned "texture is damage" would
+ * fire: film grain (temporal noise) and low-contrast, hazy pictures (underwater, fog, night).
  */
 export const HARDER_FILTERS = {
   grainy: 'noise=alls=16:allf=t',
   hazy: 'eq=contrast=0.45:brightness=-0.05,gblur=sigma=1',
 } as const;
 
-export function harderSpecs(origins: readonly Origin[], seed: number, seconds = 4): LabelledSpec[] {
+/**
+ * More and more varied clips per origin (issue 13, second round): damage that starts and stops
+ * inside the clip (sudden onset, gone at the next keyframe), lighter and heavier damage, a second
+ * re-encode after the concealment, higher delivery bitrates, and negatives the first set lacked:
+ * high-bitrate and long generation-loss chains, starvation in every codec, film grain, hazy low
+ * contrast and fades. `origins` are best other stretches of the same sources than clipSpecs' ones.
+ */
+export const EXTRA_DAMAGE_AMOUNTS = [10_000, 30_000, 100_000, 300_000] as const;
+const EXTRA_BITRATES = ['400k', '1000k', '2500k', '6000k'] as const;
+/** Packets of a 25 fps feed damaged in windowed clips: 1.0 s to 2.4 s, so clean frames come before and after. */
+export const DAMAGE_WINDOW = [25, 60] as const;
+
+export function extraSpecs(origins: readonly Origin[], seed: number, seconds = 4): LabelledSpec[] {
   const random = seededRandom(seed);
   const size = { width: 640, height: 360, seconds };
   const specs: LabelledSpec[] = [];
-  const encode = (): Encode => ({ codec: pick(CODECS, random), bitrate: pick(BITRATES, random) });
+  const encode = (): Encode => ({ codec: pick(CODECS, random), bitrate: pick(EXTRA_BITRATES, random) });
   for (const [i, origin] of origins.entries()) {
-    for (const kind of ['grainy', 'hazy'] as const) {
-      const filter = HARDER_FILTERS[kind];
-      specs.push({ ...size, kind, origin, filter, damage: null, chain: [encode()] });
-      const damage = { codec: CODECS[i % CODECS.length] ?? 'h264', amount: pick(DAMAGE_AMOUNTS, random) };
-      specs.push({ ...size, kind: 'baked', origin, filter, damage, chain: [encode()] });
+    for (let k = 0; k < 2; k++) {
+      const damage = {
+        codec: CODECS[(i + k + 1) % CODECS.length] ?? 'h264',
+        amount: pick(EXTRA_DAMAGE_AMOUNTS, random),
+        packets: DAMAGE_WINDOW,
+      };
+      specs.push({ ...size, kind: 'baked', origin, damage, chain: [encode()] });
     }
+    const twice = { codec: CODECS[(i + 2) % CODECS.length] ?? 'h264', amount: pick(EXTRA_DAMAGE_AMOUNTS, random) };
+    specs.push({ ...size, kind: 'baked', origin, damage: twice, chain: [encode(), encode()] });
+    const clean = (): Encode => ({ codec: pick(CODECS, random), bitrate: '6000k' });
+    const generations = { count: 6, bitrate: '400k' };
+    specs.push(...basicNegatives(size, origin, random, clean, generations, STARVED[(i + 1) % STARVED.length]));
+    for (const kind of ['grainy', 'hazy'] as const) {
+      specs.push({ ...size, kind, origin, filter: HARDER_FILTERS[kind], damage: null, chain: [encode()] });
+    }
+    specs.push({ ...size, kind: 'clean', origin, filter: 'fade=t=in:st=0:d=3', damage: null, chain: [encode()] });
   }
   return specs;
 }
@@ -266,6 +292,23 @@ export function realOrigins(files: readonly RealFile[], seconds: number): Origin
     .filter((f) => f.source.video !== undefined)
     .map((f) => ({ kind: 'file', file: f.file, start: stretchStart(f.source, seconds), label: f.source.id }));
 }
+
+/** Other stretches of the same clips (two thirds of the way in where there is room, else the start): more pictures per origin. */
+export function laterOrigins(files: readonly RealFile[], seconds: number): Origin[] {
+  return files
+    .filter((f) => f.source.video !== undefined)
+    .map((f) => {
+      const late = Math.floor((2 * f.source.durationSeconds) / 3);
+      const start = late + seconds <= f.source.durationSeconds ? late : 0;
+      return { kind: 'file', file: f.file, start, label: f.source.id };
+    });
+}
+
+/** Other synthetic pictures for the extra clips (same labels as SYNTHETIC_ORIGINS: the same origins for folds). */
+export const LATER_SYNTHETIC_ORIGINS: readonly Origin[] = [
+  { kind: 'lavfi', graph: 'testsrc2=s=640x360:r=25,hue=H=2*PI*t/4', label: 'testsrc2' },
+  { kind: 'lavfi', graph: 'mandelbrot=s=640x360:r=25:start_scale=1.5', label: 'mandelbrot' },
+];
 
 /** Synthetic pictures with motion and detail everywhere (a static picture conceals perfectly). */
 export const SYNTHETIC_ORIGINS: readonly Origin[] = [

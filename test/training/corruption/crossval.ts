@@ -1,0 +1,252 @@
+/**
+ * Model selection without looking at the held-out source: k-fold cross-validation by origin.
+ * Every clip of one origin (source) lands in the same fold, so a fold's model never saw the
+ * pictures it is scored on; each candidate (model shape, seeds averaged, operating point) is
+ * scored on every fold by the analyzer's own corruption detector, exactly as evaluate.ts scores
+ * the held-out clips, and the pooled score picks the winner.
+ */
+import type * as ort from 'onnxruntime-node';
+import { corruptionOptions, createCorruptionDetector } from '../../../analyzer/detectors/corruption.js';
+import { FEATURE_COUNT } from '../../../analyzer/features/corruption-graph.js';
+import type { DefectEvent } from '../../../analyzer/detectors/detector.js';
+import { largestCorruptedRegion } from '../../../analyzer/features/corruption.js';
+import { CORRUPTION_CELL } from '../../../analyzer/features/corruption-graph.js';
+import { computeFeatures } from '../../../analyzer/features/cpu.js';
+import { analysisGeometry } from '../../../analyzer/features/stage.js';
+import type { VideoFeatures } from '../../../analyzer/features/types.js';
+import { defaultsOf } from '../../../analyzer/options.js';
+import type { BakedClip } from './baked.js';
+import { CLEAN_CELL_DIFF, CORRUPTED_CELL_DIFF, cellMeasures, type LabelledSpec } from './dataset.js';
+import { outcomeOf, tally, type ClipOutcome, type Span, type Tally } from './evaluate.js';
+import { seededRandom, type Samples, type TrainOptions } from './mlp.js';
+import { standardised, trainEnsemble, type TrainedModel } from './samples.js';
+
+const FPS = 25;
+
+/** A clip with the graph's measures of the frames the detector judges (0, stride, 2 x stride, ...). */
+export interface MeasuredClip {
+  clip: BakedClip<LabelledSpec>;
+  indices: number[];
+  /** Per judged frame, [cells][FEATURE_COUNT] row-major. */
+  measures: Float32Array[];
+  /** Per frame, the analyzer's own features (for the detector's black and flat-picture rule). */
+  features: VideoFeatures[];
+}
+
+export async function measureClip(
+  session: ort.InferenceSession,
+  clip: BakedClip<LabelledSpec>,
+  stride: number,
+): Promise<MeasuredClip> {
+  const indices: number[] = [];
+  for (let i = 0; i < clip.frames.length; i += stride) indices.push(i);
+  const geometry = analysisGeometry(clip.spec.width, clip.spec.height, 320, 25);
+  const features = clip.frames.map((data, i) =>
+    computeFeatures({ width: clip.width, height: clip.height, data }, clip.frames[i - 1] ?? null, geometry),
+  );
+  return { clip, indices, measures: await cellMeasures(session, clip, indices), features };
+}
+
+/** Origin labels dealt round-robin (sorted) into `k` folds. */
+export function originFolds(labels: readonly string[], k: number): string[][] {
+  const unique = [...new Set(labels)].sort();
+  if (k < 2 || k > unique.length) throw new Error(`${k} folds need between 2 and ${unique.length} origins`);
+  const folds: string[][] = Array.from({ length: k }, () => []);
+  unique.forEach((label, i) => folds[i % k]?.push(label));
+  return folds;
+}
+
+export interface RowOptions {
+  /** Share of clean cells kept (weighted up by its inverse). */
+  cleanShare: number;
+  /** Share of corrupted cells kept (weighted up by its inverse): they are many, and alike within a clip. */
+  corruptedShare: number;
+  seed: number;
+}
+
+/** Training rows from measured clips: every corrupted cell, a seeded share of clean ones, faint ones left out. */
+export function rowsOf(clips: readonly MeasuredClip[], options: RowOptions): Samples {
+  const random = seededRandom(options.seed);
+  const x: number[] = [];
+  const y: number[] = [];
+  const weight: number[] = [];
+  for (const { clip, indices, measures } of clips) {
+    indices.forEach((f, k) => {
+      const rows = measures[k] ?? new Float32Array(0);
+      const damage = clip.damage[f] ?? new Float32Array(0);
+      for (let c = 0; c < damage.length; c++) {
+        const d = damage[c] ?? 0;
+        const corrupted = d >= CORRUPTED_CELL_DIFF;
+        if (!corrupted && d > CLEAN_CELL_DIFF) continue;
+        const share = corrupted ? options.corruptedShare : options.cleanShare;
+        if (random() >= share) continue;
+        for (let i = 0; i < FEATURE_COUNT; i++) x.push(rows[c * FEATURE_COUNT + i] ?? 0);
+        y.push(corrupted ? 1 : 0);
+        weight.push(1 / share);
+      }
+    });
+  }
+  return { features: FEATURE_COUNT, x: Float32Array.from(x), y: Uint8Array.from(y), weight: Float32Array.from(weight) };
+}
+
+/** The ensemble's probability per cell, as the graph computes it (standardise, average the logits, sigmoid). */
+export function probabilityMaps(model: TrainedModel, clip: MeasuredClip): Float32Array[] {
+  const { featureMean, featureStd } = model.weights;
+  return clip.measures.map((m) => {
+    const data = standardised(
+      { features: FEATURE_COUNT, x: m, y: new Uint8Array(0), weight: new Float32Array(0) },
+      featureMean,
+      featureStd,
+    );
+    const sum = new Float64Array(m.length / FEATURE_COUNT);
+    for (const mlp of model.mlps) {
+      const logits = mlp.logits(data.x, FEATURE_COUNT);
+      for (let c = 0; c < sum.length; c++) sum[c] = (sum[c] ?? 0) + (logits[c] ?? 0);
+    }
+    return Float32Array.from(sum, (s) => 1 / (1 + Math.exp(-s / model.mlps.length)));
+  });
+}
+
+/** How the detector reads the maps: cell probability, region area and run length. */
+export interface OperatingPoint {
+  probability: number;
+  minArea: number;
+  minDuration: number;
+}
+
+/** The analyzer's corruption detector (defaults but for the operating point) over one clip's maps. */
+export function detectorEvents(clip: MeasuredClip, maps: readonly Float32Array[], point: OperatingPoint): Span[] {
+  const options = { ...defaultsOf(corruptionOptions), minArea: point.minArea, minDuration: point.minDuration };
+  const events: DefectEvent[] = [];
+  const detector = createCorruptionDetector(options, { started: () => undefined, ended: (e) => events.push(e) });
+  const cols = Math.floor(clip.clip.width / CORRUPTION_CELL);
+  const areas = new Map(
+    clip.indices.map((f, k) => [f, largestCorruptedRegion(maps[k] ?? new Float32Array(0), cols, point.probability)]),
+  );
+  clip.features.forEach((features, i) => {
+    detector.onVideo?.({ t: i / FPS, duration: 1 / FPS, features, corruption: areas.get(i) ?? Number.NaN });
+  });
+  detector.flush(clip.features.length / FPS);
+  return events.map((e) => ({ start: e.start, end: e.end ?? e.start }));
+}
+
+export interface Candidate {
+  name: string;
+  train: TrainOptions;
+  /** MLPs from consecutive seeds, logits averaged. */
+  members: number;
+}
+
+export interface Score {
+  tally: Tally;
+  /** Negative (no-damage) clips that raised any event, and all negative clips. */
+  negativesFired: number;
+  negatives: number;
+}
+
+export function scoreOf(outcomes: readonly ClipOutcome[]): Score {
+  const negatives = outcomes.filter((o) => o.spec.kind !== 'baked');
+  return {
+    tally: tally(outcomes, 'model'),
+    negativesFired: negatives.filter((o) => o.model.length > 0).length,
+    negatives: negatives.length,
+  };
+}
+
+export const eventPrecision = (t: Tally): number => (t.events === 0 ? 1 : t.right / t.events);
+export const eventRecall = (t: Tally): number => (t.truths === 0 ? 1 : t.found / t.truths);
+export function f1Of(t: Tally): number {
+  const [p, r] = [eventPrecision(t), eventRecall(t)];
+  return p + r === 0 ? 0 : (2 * p * r) / (p + r);
+}
+
+export function addTallies(a: Tally, b: Tally): Tally {
+  return {
+    events: a.events + b.events,
+    right: a.right + b.right,
+    truths: a.truths + b.truths,
+    found: a.found + b.found,
+  };
+}
+
+/** Per fold and operating point, the outcomes of one candidate trained on the other folds. */
+export interface FoldResult {
+  origins: string[];
+  /** One entry per operating point, in the order given. */
+  scores: Score[];
+}
+
+/**
+ * Per candidate (same order), its fold results. Candidates that share training options differ
+ * only in how many seeds they average, so each fold trains the largest ensemble once and scores
+ * its first `members` MLPs for each candidate: the one-seed candidate is the ensemble's first
+ * member, exactly as it would be trained alone.
+ */
+export function crossValidate(
+  clips: readonly MeasuredClip[],
+  folds: readonly string[][],
+  candidates: readonly Candidate[],
+  points: readonly OperatingPoint[],
+  rows: RowOptions,
+  log: (line: string) => void,
+): FoldResult[][] {
+  const first = candidates[0];
+  if (!first || candidates.some((c) => c.train !== first.train)) {
+    throw new Error('cross-validation: candidates must share one set of training options');
+  }
+  const members = Math.max(...candidates.map((c) => c.members));
+  const perFold = folds.map((origins, k) => {
+    const inFold = (c: MeasuredClip): boolean => origins.includes(c.clip.spec.origin.label);
+    const t0 = Date.now();
+    const training = rowsOf(
+      clips.filter((c) => !inFold(c)),
+      rows,
+    );
+    const model = trainEnsemble(training, first.train, members);
+    log(
+      `  fold ${k + 1} (${origins.join(', ')}): ${members} MLPs trained in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    );
+    return candidates.map((candidate) => {
+      const subset = { ...model, mlps: model.mlps.slice(0, candidate.members) };
+      const scored = clips.filter(inFold).map((c) => ({ clip: c, maps: probabilityMaps(subset, c) }));
+      const scores = points.map((point) =>
+        scoreOf(scored.map((s) => outcomeOf(s.clip.clip, detectorEvents(s.clip, s.maps, point)))),
+      );
+      return { origins, scores };
+    });
+  });
+  return candidates.map((_, c) => perFold.map((fold) => fold[c] ?? { origins: [], scores: [] }));
+}
+
+/** Pools a candidate's folds at one operating point. */
+export function pooled(results: readonly FoldResult[], point: number): Score {
+  const empty: Score = { tally: { events: 0, right: 0, truths: 0, found: 0 }, negativesFired: 0, negatives: 0 };
+  return results.reduce((acc, r) => {
+    const s = r.scores[point] ?? empty;
+    return {
+      tally: addTallies(acc.tally, s.tally),
+      negativesFired: acc.negativesFired + s.negativesFired,
+      negatives: acc.negatives + s.negatives,
+    };
+  }, empty);
+}
+
+/**
+ * The selection rule: the best pooled event F1 (false events on negatives lower precision),
+ * ties to fewer negative clips firing. Returns the index into `scores`.
+ */
+export function bestIndex(scores: readonly Score[]): number {
+  let best = 0;
+  scores.forEach((s, i) => {
+    const b = scores[best];
+    if (!b) return;
+    const [fs, fb] = [f1Of(s.tally), f1Of(b.tally)];
+    if (fs > fb + 1e-9 || (Math.abs(fs - fb) <= 1e-9 && s.negativesFired < b.negativesFired)) best = i;
+  });
+  return best;
+}
+
+export function scoreLine(s: Score): string {
+  const t = s.tally;
+  return `P ${eventPrecision(t).toFixed(2)} R ${eventRecall(t).toFixed(2)} (${t.found}/${t.truths}) F1 ${f1Of(t).toFixed(3)}, false events ${t.events - t.right}, negative clips firing ${s.negativesFired}/${s.negatives}`;
+}
