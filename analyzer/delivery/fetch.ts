@@ -74,6 +74,7 @@ export async function httpRequest(url: string, kind: RequestKind, options: Fetch
     total * 1000,
   );
   let headersSeconds: number | null = null;
+  let status: number | null = null;
   const failed = (status: number | null, error: string): FetchResult => ({
     status,
     body: null,
@@ -85,6 +86,7 @@ export async function httpRequest(url: string, kind: RequestKind, options: Fetch
   try {
     const response = await follow(url, kind, options, abort, total);
     headersSeconds = clock() - started;
+    status = response.status;
     if (response.status < 200 || response.status > 299) {
       await response.body?.cancel().catch(() => undefined);
       return failed(response.status, `HTTP ${response.status}`);
@@ -116,7 +118,7 @@ export async function httpRequest(url: string, kind: RequestKind, options: Fetch
       error: null,
     };
   } catch (err) {
-    return failed(null, reasonOf(abort.signal.reason ?? err, options.timeoutSeconds));
+    return failed(status, reasonOf(abort.signal.reason ?? err, options.timeoutSeconds));
   } finally {
     clearTimeout(totalTimer);
     options.signal.removeEventListener('abort', onStop);

@@ -10,7 +10,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnalyzerConfig } from '../config.js';
 import type { CueStatus, DeliveryStatus, RenditionStatus, ReportedEvent } from '../contract/status.js';
 import type { Detector } from '../detectors/types.js';
-import { probeDeadlineSeconds } from '../ingest/probe.js';
 import { redactUrlsIn } from '../ingest/redact-url.js';
 import type { MediaFeed } from '../ingest/session-loop.js';
 import type { SourceRef } from '../ingest/source-url.js';
@@ -49,6 +48,8 @@ export class DeliveryStage {
   /** The client while start() sets it up: stop() ends it there too. */
   private starting: HlsDeliveryMonitor | null = null;
   private readonly stopping = new AbortController();
+  /** Why the decoded rendition's last segment or playlist failed (redacted); null after a segment arrived. */
+  private lastSegmentProblem: string | null = null;
   private feed: SegmentFeed | null = null;
   private chosen: string | null = null;
   private detectors: Detector[] | null = null;
@@ -110,7 +111,7 @@ export class DeliveryStage {
     // segment is downloaded in full and reaches the decoder.
     this.chosen = chosen;
     const pipe: SourceRef = { input: 'pipe:0', scheme: 'pipe', display: this.source.display, live: true };
-    this.feed = new SegmentFeed(pipe, true, probeDeadlineSeconds(this.config.ingest.ioTimeout));
+    this.feed = new SegmentFeed(pipe, true, this.config.ingest.ioTimeout, () => this.lastSegmentProblem);
     const first = await this.firstLoad(monitor, chosen);
     if (!first?.loaded) {
       const why = first?.lastFailure?.error ?? `no answer within ${this.config.ingest.ioTimeout} s`;
@@ -207,6 +208,13 @@ export class DeliveryStage {
   }
 
   private observe(o: DeliveryObservation): void {
+    if ('rendition' in o && o.rendition === this.chosen) {
+      if (o.kind === 'segment') this.lastSegmentProblem = null;
+      if (o.kind === 'segment_failed' || o.kind === 'playlist_failed') {
+        const what = o.kind === 'segment_failed' ? `segment ${o.segment.msn}` : 'playlist';
+        this.lastSegmentProblem = `${what} of rendition ${o.rendition}: ${redactUrlsIn(o.error)}`;
+      }
+    }
     if (this.detectors) {
       this.deliver(o);
     } else if (this.pending.length < MAX_PENDING_OBSERVATIONS) {
