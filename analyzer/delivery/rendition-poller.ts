@@ -45,6 +45,13 @@ const MAX_SEGMENT_SECONDS = 600;
 /** Statuses by which a server refuses HEAD rather than the segment (a signed URL valid for GET only answers 403). */
 const HEAD_REFUSED = new Set([403, 405, 501]);
 
+/**
+ * A discontinuity is probed again only this long after the rendition's last probe: ffprobe
+ * costs about 0.1 s of CPU, and a stream with a discontinuity at every segment (some ad
+ * insertion does that) would otherwise probe every rendition every segment.
+ */
+export const MIN_PROBE_INTERVAL_SECONDS = 30;
+
 /** Which renditions' segments are downloaded: the decoded one's (others: headers only), or all. */
 export type SegmentChecks = 'decoded' | 'all';
 
@@ -57,6 +64,8 @@ export interface PollerContext {
   timeoutSeconds: number;
   /** Probe the first segment of each discontinuity sequence (declared RESOLUTION/CODECS/FRAME-RATE against the media). */
   probe: boolean;
+  /** Seconds between probes at discontinuities (default MIN_PROBE_INTERVAL_SECONDS). */
+  probeIntervalSeconds?: number;
   /** `decoded`: only the decoded rendition's segments are downloaded (default `all`). */
   segmentChecks?: SegmentChecks;
   /** Whether a rendition is the decoded one (its segments are always downloaded). */
@@ -95,6 +104,8 @@ export class RenditionPoller {
   private readonly stopping = new AbortController();
   /** The discontinuity sequence whose first segment was probed; null: probe the next segment. */
   private probedSequence: number | null = null;
+  /** Monotonic ms of the last probe. */
+  private probedAt = Number.NEGATIVE_INFINITY;
   /** The server refused HEAD for a segment: headers-only checks ask for one byte instead. */
   private headRefused = false;
   /** Bytes the last load parsed (the reload cadence backs off from large changing playlists). */
@@ -276,15 +287,23 @@ export class RenditionPoller {
     this.context.segmentFetched?.(this.name, segment, result.body);
     if (probe && this.declared) {
       this.probedSequence = segment.discontinuitySequence;
+      this.probedAt = performance.now();
       const declared = this.declared;
       const probed = await probeSegment(result.body, this.context.ffprobePath);
       if (probed && !this.stopped()) observe({ kind: 'probed', t: now(), rendition: this.name, declared, probed });
     }
   }
 
-  /** The first segment of a discontinuity sequence (a new period of the media) is probed. */
+  /**
+   * The first segment of a discontinuity sequence (a new period of the media) is probed: the
+   * first one checked and after a changed declaration at once, later ones at most every
+   * probeIntervalSeconds.
+   */
   private probeDue(segment: SegmentRef): boolean {
-    return this.context.probe && this.declared !== null && segment.discontinuitySequence !== this.probedSequence;
+    if (!this.context.probe || this.declared === null) return false;
+    if (this.probedSequence === null) return true;
+    const interval = (this.context.probeIntervalSeconds ?? MIN_PROBE_INTERVAL_SECONDS) * 1000;
+    return segment.discontinuitySequence !== this.probedSequence && performance.now() - this.probedAt >= interval;
   }
 
   /** Status, size and time to first byte without the body: HEAD, or one byte where HEAD is refused. */

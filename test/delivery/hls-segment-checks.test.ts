@@ -8,7 +8,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LOOP_SEGMENTS, type HlsOrigin, type RenditionMedia } from './hls-origin.js';
-import { eventOf, ladderFollowed, ladderMedia, nameOf, onlyOn, watch } from './watch.js';
+import { MIN_PROBE_INTERVAL_SECONDS } from '../../analyzer/delivery/rendition-poller.js';
+import { eventOf, eventually, ladderFollowed, ladderMedia, nameOf, onlyOn, watch } from './watch.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 let media: RenditionMedia[] = [];
@@ -43,7 +44,8 @@ function probedMsns(requests: SegmentRequest[]): number[] {
 describe('HLS delivery: which segments are downloaded', () => {
   it('segmentChecks decoded: the decoded rendition in full, the others by HEAD and their probed segments', async () => {
     const decoded = nameOf(media, 'r0');
-    const w = await watch(media, { segmentChecks: 'decoded', decoded });
+    // Every discontinuity probed (the default spaces them by MIN_PROBE_INTERVAL_SECONDS: see below).
+    const w = await watch(media, { segmentChecks: 'decoded', decoded, probeIntervalSeconds: 0 });
     try {
       await ladderFollowed(w, media.length);
       // Long enough for a loop point (a discontinuity) on every rendition.
@@ -71,6 +73,28 @@ describe('HLS delivery: which segments are downloaded', () => {
     onlyOn(w, []);
   });
 
+  it(`by default a discontinuity is probed only ${MIN_PROBE_INTERVAL_SECONDS} s after the last probe`, async () => {
+    const w = await watch(media, { segmentChecks: 'decoded', decoded: nameOf(media, 'r0') });
+    try {
+      await ladderFollowed(w, media.length);
+      await sleep((LOOP_SEGMENTS + 1) * 1000);
+    } finally {
+      await w.stop();
+    }
+    for (const rendition of ['r1', 'r2']) {
+      const requests = segmentRequests(w.origin, rendition);
+      assert.ok(
+        requests.some((r) => r.msn % LOOP_SEGMENTS === 0 && r !== requests[0]),
+        'no discontinuity was checked',
+      );
+      assert.deepEqual(
+        fullGets(requests).map((r) => r.msn),
+        requests.slice(0, 1).map((r) => r.msn),
+        `${rendition}: only its first segment is downloaded`,
+      );
+    }
+  });
+
   it('a server that refuses HEAD gets a one-byte Range, and a lying BANDWIDTH is still found from its size', async () => {
     const w = await watch(media, { segmentChecks: 'decoded', decoded: nameOf(media, 'r0') });
     try {
@@ -80,6 +104,10 @@ describe('HLS delivery: which segments are downloaded', () => {
       w.origin.inject('r1', { declare: { bandwidth: Math.round(peak / 4) } });
       const mismatch = await eventOf(w, 'bandwidth_mismatch', nameOf(media, 'r1'));
       assert.ok(Number(mismatch.detail?.measured) > Number(mismatch.detail?.declared) * 1.1);
+      // Two checks after the refusal: HEAD is not asked again.
+      await eventually('a second ranged check', () =>
+        segmentRequests(w.origin, 'r1').filter((r) => r.range !== null).length >= 2 ? true : undefined,
+      );
     } finally {
       await w.stop();
     }

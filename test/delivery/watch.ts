@@ -41,6 +41,8 @@ export interface Watch {
 export interface WatchOptions {
   segmentChecks?: SegmentChecks;
   decoded?: string;
+  /** Seconds between probes at discontinuities (the client's default otherwise). */
+  probeIntervalSeconds?: number;
 }
 
 export async function watch(media: RenditionMedia[], options: WatchOptions = {}): Promise<Watch> {
@@ -66,6 +68,7 @@ export async function watch(media: RenditionMedia[], options: WatchOptions = {})
     probe: true,
     segmentChecks: options.segmentChecks ?? 'all',
     decoded: (rendition) => rendition === options.decoded,
+    probeIntervalSeconds: options.probeIntervalSeconds,
     multivariantReloadSeconds: 1,
   });
   await monitor.start();
