@@ -123,6 +123,8 @@ export class Analyzer {
   /** Stop a live run (SIGTERM/SIGINT): active defects end now and run() resolves. */
   stop(): void {
     this.ingest.stop();
+    // A client still loading the playlist stops too: run() then ends without starting ffmpeg.
+    void this.delivery?.stop();
   }
 
   get ready(): boolean {

@@ -49,6 +49,7 @@ export class HlsDeliveryMonitor {
   private readonly stopping = new AbortController();
   private timers: NodeJS.Timeout[] = [];
   private reloading: Promise<void> = Promise.resolve();
+  private reloadInFlight = false;
   private isLadder = false;
 
   constructor(private readonly options: HlsMonitorOptions) {}
@@ -64,13 +65,17 @@ export class HlsDeliveryMonitor {
     });
     if (result.body === null) throw new PlaylistError(`cannot load ${url}: ${result.error ?? 'no answer'}`);
     const parsed = parsePlaylist(result.body.toString('utf8'), url);
+    if (parsed.kind === 'multivariant') refuseSelfReference(url, parsed.variants);
     if (parsed.kind === 'media') {
       this.follow([{ name: SINGLE_RENDITION, uri: url }]);
     } else {
       this.isLadder = true;
       this.ladderLoaded(parsed.variants);
       const reload = setInterval(() => {
-        this.reloading = this.reloading.then(() => this.reloadLadder());
+        // One reload at a time: a slow server skips reloads rather than queueing them.
+        if (this.reloadInFlight) return;
+        this.reloadInFlight = true;
+        this.reloading = this.reloadLadder().finally(() => (this.reloadInFlight = false));
       }, this.options.multivariantReloadSeconds * 1000);
       this.timers.push(reload);
     }
@@ -124,6 +129,7 @@ export class HlsDeliveryMonitor {
     try {
       const parsed = parsePlaylist(result.body.toString('utf8'), url);
       if (parsed.kind !== 'multivariant') throw new PlaylistError(`${url} is no longer a multivariant playlist`);
+      refuseSelfReference(url, parsed.variants);
       this.ladderLoaded(parsed.variants);
     } catch (err) {
       fail(result.status, (err as Error).message);
@@ -190,4 +196,17 @@ export class HlsDeliveryMonitor {
     }
     this.options.cue?.({ type: cue.kind, t, duration: cue.duration, id: cue.id, rendition, msn });
   }
+}
+
+/** A multivariant playlist that lists itself as a variant is a loop no client can play (RFC 8216 4.3.4.2). */
+function refuseSelfReference(url: string, variants: readonly VariantDeclaration[]): void {
+  const self = withoutFragment(url);
+  const loop = variants.find((v) => withoutFragment(v.uri) === self);
+  if (loop) throw new PlaylistError(`${url} lists itself as the media playlist of variant ${loop.name} (a loop)`);
+}
+
+function withoutFragment(url: string): string {
+  const u = new URL(url);
+  u.hash = '';
+  return u.href;
 }

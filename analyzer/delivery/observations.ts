@@ -15,6 +15,8 @@ export interface ProbedSegment {
   codecs: string[];
 }
 
+export type SegmentCheck = 'full' | 'headers';
+
 export type DeliveryObservation =
   | {
       kind: 'playlist';
@@ -39,9 +41,21 @@ export type DeliveryObservation =
       t: number;
       rendition: string;
       segment: SegmentRef;
-      bytes: number;
-      /** Seconds from the request to the last byte. */
+      /**
+       * How it was checked: `full` fetched its body; `headers` asked for its headers only (a
+       * HEAD, or a one-byte Range where HEAD is refused), on a rendition that is not decoded
+       * (delivery.segmentChecks: decoded).
+       */
+      check: SegmentCheck;
+      /** Its size: the bytes fetched, or what the headers say; null when a headers-only check was not told. */
+      bytes: number | null;
+      /** Seconds from the request to the last byte (`full`), or to the headers (`headers`: a lower bound). */
       fetchSeconds: number;
+      /**
+       * The longest this process's event loop ran late during the fetch, seconds: by about this
+       * much the analyzer, not the server, may have delayed the last byte (loop-lag.ts).
+       */
+      lagSeconds: number;
       declared: VariantDeclaration | null;
     }
   | {

@@ -2,16 +2,22 @@
  * The options of the analyzer's HLS client (config block `delivery`). The rendition to decode
  * is a name, not a number, so it sits beside the option table with its own schema.
  */
-import { bool, num, schemaOf, defaultsOf, type OptionTable, type OptionValues } from '../options.js';
+import { bool, choice, num, schemaOf, defaultsOf, type OptionTable, type OptionValues } from '../options.js';
 
 export const deliveryOptions = {
-  // Opt-in for now: with the client, a live HLS source no longer goes through the decoder's own
-  // probe, whose deadlines and hostile-playlist handling (test/robustness) the client does not match yet.
   enabled: bool(
-    false,
+    true,
     "follow an HLS source (a .m3u8 or .m3u URL) with the analyzer's own client: every rendition is checked, the chosen one is decoded from the fetched segments",
   ),
-  probe: bool(true, "probe each variant's first segment against its declared RESOLUTION, CODECS and FRAME-RATE"),
+  probe: bool(
+    true,
+    'probe the first segment of each variant and of each discontinuity against its declared RESOLUTION, CODECS and FRAME-RATE',
+  ),
+  segmentChecks: choice(
+    'decoded',
+    ['decoded', 'all'],
+    "decoded: only the decoded rendition's segments are downloaded; the others get a HEAD per segment (status, size, time to first byte) and a full fetch where probed. all: every segment of every rendition is downloaded",
+  ),
   multivariantReload: num(
     10,
     1,

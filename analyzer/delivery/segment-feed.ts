@@ -5,7 +5,7 @@
  * decoder that falls behind loses whole segments (counted) rather than growing memory.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import { ProbeAborted, ProbeError } from '../ingest/probe.js';
+import { ProbeAborted, ProbeError, probeDeadlineReason, probeDeadlineSeconds } from '../ingest/probe.js';
 import type { SourceRef } from '../ingest/source-url.js';
 import type { MediaFeed } from '../ingest/session-loop.js';
 
@@ -22,8 +22,10 @@ export class SegmentFeed implements MediaFeed {
   constructor(
     readonly source: SourceRef,
     readonly live: boolean,
-    /** Seconds the probe waits for a first segment before it is a failure to open. */
-    private readonly firstSegmentSeconds: number,
+    /** ingest.ioTimeout: the probe waits for a first segment as long as ffprobe's probe would for a source. */
+    private readonly ioTimeoutSeconds: number,
+    /** Why the chosen rendition delivers nothing, as the client last saw it (for the message). */
+    private readonly lastProblem: () => string | null = () => null,
   ) {}
 
   /** A segment of the chosen rendition was fetched. */
@@ -47,10 +49,16 @@ export class SegmentFeed implements MediaFeed {
         done();
         reject(new ProbeAborted('probe stopped'));
       };
-      const timer = setTimeout(() => {
-        done();
-        reject(new ProbeError(`cannot open ${this.source.display}: no segment within ${this.firstSegmentSeconds} s`));
-      }, this.firstSegmentSeconds * 1000);
+      const timer = setTimeout(
+        () => {
+          done();
+          // The words of ffprobe's own deadline: a source that never answers reads the same either way.
+          const last = this.lastProblem();
+          const reason = `${probeDeadlineReason(this.ioTimeoutSeconds)}${last === null ? '' : `; last: ${last}`}`;
+          reject(new ProbeError(`cannot open ${this.source.display}: ${reason}`));
+        },
+        probeDeadlineSeconds(this.ioTimeoutSeconds) * 1000,
+      );
       signal.addEventListener('abort', aborted, { once: true });
       this.waiters.push((segment) => {
         done();

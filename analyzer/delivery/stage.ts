@@ -10,7 +10,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnalyzerConfig } from '../config.js';
 import type { CueStatus, DeliveryStatus, RenditionStatus, ReportedEvent } from '../contract/status.js';
 import type { Detector } from '../detectors/types.js';
-import { probeDeadlineSeconds } from '../ingest/probe.js';
 import { redactUrlsIn } from '../ingest/redact-url.js';
 import type { MediaFeed } from '../ingest/session-loop.js';
 import type { SourceRef } from '../ingest/source-url.js';
@@ -46,6 +45,11 @@ export function isHlsUrl(source: SourceRef): boolean {
 
 export class DeliveryStage {
   private monitor: HlsDeliveryMonitor | null = null;
+  /** The client while start() sets it up: stop() ends it there too. */
+  private starting: HlsDeliveryMonitor | null = null;
+  private readonly stopping = new AbortController();
+  /** Why the decoded rendition's last segment or playlist failed (redacted); null after a segment arrived. */
+  private lastSegmentProblem: string | null = null;
   private feed: SegmentFeed | null = null;
   private chosen: string | null = null;
   private detectors: Detector[] | null = null;
@@ -67,8 +71,9 @@ export class DeliveryStage {
 
   /**
    * Loads the playlist and starts following it. Returns why the run cannot go on (a rendition
-   * asked for by name that the ladder lacks), or null; a playlist that cannot be loaded leaves
-   * the decoding to ffmpeg (which then reports what is wrong with the source).
+   * asked for by name that the ladder lacks), or null. A source the client cannot follow (a
+   * playlist that cannot be loaded, lists itself, or whose chosen variant is no media playlist)
+   * is left to ffmpeg, whose probe has the deadlines and the messages of any source.
    */
   async start(): Promise<string | null> {
     const { url, authorization } = credentialsApart(this.source.input);
@@ -82,18 +87,19 @@ export class DeliveryStage {
       },
       timeoutSeconds: this.config.ingest.ioTimeout,
       probe: this.config.delivery.probe,
+      segmentChecks: this.config.delivery.segmentChecks,
+      decoded: (rendition) => rendition === this.chosen,
       ffprobePath: this.deps.ffprobePath,
       authorization,
       multivariantReloadSeconds: this.config.delivery.multivariantReload,
     });
+    this.starting = monitor;
     try {
       await monitor.start();
     } catch (err) {
-      await monitor.stop();
-      const reason = redactUrlsIn((err as Error).message);
-      this.deps.log.warn({ source: this.source.display, reason }, 'HLS delivery checks off; ffmpeg reads the source');
-      return null;
+      return this.leftToFfmpeg(monitor, redactUrlsIn((err as Error).message));
     }
+    if (this.stopping.signal.aborted) return this.leftToFfmpeg(monitor, 'stopped');
     const renditions = monitor.renditions;
     const chosen = chooseRendition(renditions, this.config.delivery.rendition);
     if (chosen === null) {
@@ -101,12 +107,21 @@ export class DeliveryStage {
       const names = renditions.map((r) => r.name).join(', ');
       return `delivery.rendition "${this.config.delivery.rendition}" is not in the ladder of ${this.source.display}: it has ${names} (or ${HIGHEST})`;
     }
+    // Chosen before any segment arrives (the first loads are still in flight): its first
+    // segment is downloaded in full and reaches the decoder.
+    this.chosen = chosen;
+    const pipe: SourceRef = { input: 'pipe:0', scheme: 'pipe', display: this.source.display, live: true };
+    this.feed = new SegmentFeed(pipe, true, this.config.ingest.ioTimeout, () => this.lastSegmentProblem);
     const first = await this.firstLoad(monitor, chosen);
-    if (first?.ended || first?.initSection) {
+    if (!first?.loaded) {
+      const why = first?.lastFailure?.error ?? `no answer within ${this.config.ingest.ioTimeout} s`;
+      return this.leftToFfmpeg(monitor, `the playlist of rendition ${chosen} cannot be followed: ${redactUrlsIn(why)}`);
+    }
+    if (first.ended || first.initSection) {
       // A playlist with an end is a file, not a live delivery: ffmpeg reads it to its end. The
       // pipe carries MPEG-TS segments only: fragmented MP4 (EXT-X-MAP) is left to ffmpeg too.
-      await monitor.stop();
       const why = first.ended ? 'has an end' : 'has fragmented MP4 segments (EXT-X-MAP)';
+      await this.leftToFfmpeg(monitor, null);
       this.deps.log.info(
         { source: this.source.display },
         `the HLS playlist ${why}: decoded by ffmpeg, no delivery checks`,
@@ -114,19 +129,35 @@ export class DeliveryStage {
       return null;
     }
     this.monitor = monitor;
-    this.chosen = chosen;
-    const pipe: SourceRef = { input: 'pipe:0', scheme: 'pipe', display: this.source.display, live: true };
-    this.feed = new SegmentFeed(pipe, true, probeDeadlineSeconds(this.config.ingest.ioTimeout));
+    this.starting = null;
     this.deps.log.info({ source: this.source.display, rendition: chosen, ladder: renditions.length }, 'following HLS');
     return null;
   }
 
-  /** The chosen rendition after its first load (an I/O timeout at most; undefined if it never loaded). */
+  /** The client lets the source go: ffmpeg opens it itself (and says what is wrong with it). */
+  private async leftToFfmpeg(monitor: HlsDeliveryMonitor, reason: string | null): Promise<null> {
+    await monitor.stop();
+    this.chosen = null;
+    this.feed = null;
+    this.starting = null;
+    if (reason !== null && !this.stopping.signal.aborted) {
+      this.deps.log.warn({ source: this.source.display, reason }, 'HLS delivery checks off; ffmpeg reads the source');
+    }
+    return null;
+  }
+
+  /**
+   * The chosen rendition after its first load: once loaded, once its playlist turned out
+   * unusable (a 2xx whose body is no media playlist: no retry makes it one), or after an I/O
+   * timeout.
+   */
   private async firstLoad(monitor: HlsDeliveryMonitor, chosen: string): Promise<RenditionView | undefined> {
     const deadline = performance.now() + this.config.ingest.ioTimeout * 1000;
     for (;;) {
       const view = monitor.renditions.find((r) => r.name === chosen);
-      if (view?.targetDuration != null || performance.now() > deadline) return view;
+      const status = view?.lastFailure?.status ?? null;
+      const unusable = status !== null && status >= 200 && status <= 299;
+      if (view?.loaded || unusable || this.stopping.signal.aborted || performance.now() > deadline) return view;
       await sleep(50);
     }
   }
@@ -142,7 +173,10 @@ export class DeliveryStage {
     for (const o of this.pending.splice(0)) this.deliver(o);
   }
 
+  /** Ends the client (also while start() is loading: it returns at once and ffmpeg is not started). */
   async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.starting?.stop();
     await this.monitor?.stop();
     this.feed?.close();
   }
@@ -174,6 +208,13 @@ export class DeliveryStage {
   }
 
   private observe(o: DeliveryObservation): void {
+    if ('rendition' in o && o.rendition === this.chosen) {
+      if (o.kind === 'segment') this.lastSegmentProblem = null;
+      if (o.kind === 'segment_failed' || o.kind === 'playlist_failed') {
+        const what = o.kind === 'segment_failed' ? `segment ${o.segment.msn}` : 'playlist';
+        this.lastSegmentProblem = `${what} of rendition ${o.rendition}: ${redactUrlsIn(o.error)}`;
+      }
+    }
     if (this.detectors) {
       this.deliver(o);
     } else if (this.pending.length < MAX_PENDING_OBSERVATIONS) {
@@ -204,9 +245,10 @@ export class DeliveryStage {
       case 'segment': {
         const labels = { stream, rendition: o.rendition };
         metrics.segments.inc(labels);
-        metrics.segmentBytes.inc(labels, o.bytes);
+        // Bytes downloaded: a headers-only check downloads none (its size still gives the bit rate).
+        if (o.check === 'full' && o.bytes !== null) metrics.segmentBytes.inc(labels, o.bytes);
         if (o.segment.duration > 0) {
-          metrics.segmentBitrate.set(labels, (o.bytes * 8) / o.segment.duration);
+          if (o.bytes !== null) metrics.segmentBitrate.set(labels, (o.bytes * 8) / o.segment.duration);
           metrics.fetchRatio.set(labels, o.fetchSeconds / o.segment.duration);
         }
         return;

@@ -52,6 +52,12 @@ export function probeDeadlineSeconds(ioTimeoutSeconds: number): number {
   return 2 * ioTimeoutSeconds + PROBE_MEDIA_SECONDS;
 }
 
+/** Why a probe that ran out of time failed (the message of every source that never answers). */
+export function probeDeadlineReason(ioTimeoutSeconds: number): string {
+  const deadline = probeDeadlineSeconds(ioTimeoutSeconds);
+  return `no answer within ${deadline} s (the probe's deadline, 2 x ingest.ioTimeout + ${PROBE_MEDIA_SECONDS} s)`;
+}
+
 export interface ProbeOptions {
   /** Seconds without data before ffprobe gives up on one read. */
   ioTimeoutSeconds: number;
@@ -144,9 +150,7 @@ export function probeSource(source: SourceRef, options: ProbeOptions): Promise<P
       options.signal?.removeEventListener('abort', onAbort);
       if (ended === 'aborted') return reject(new ProbeAborted('probe stopped'));
       if (ended === 'deadline') {
-        return fail(
-          `no answer within ${deadline} s (the probe's deadline, 2 x ingest.ioTimeout + ${PROBE_MEDIA_SECONDS} s)${errorLine(errText, '; last: ')}`,
-        );
+        return fail(`${probeDeadlineReason(options.ioTimeoutSeconds)}${errorLine(errText, '; last: ')}`);
       }
       if (outBytes > MAX_PROBE_OUTPUT_BYTES) return fail(`ffprobe printed more than ${MAX_PROBE_OUTPUT_BYTES} bytes`);
       if (signal !== null) return fail(`ffprobe was killed by ${signal}${errorLine(errText, ' after: ')}`);

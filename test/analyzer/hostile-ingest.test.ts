@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticStreamArgs } from '../../analyzer/synthetic-source.js';
-import { freeTcpPort } from '../net.js';
+import { freeTcpPort, silentServer } from '../net.js';
 import { childPids } from '../../analyzer/ingest/children.js';
 import { probeSource } from '../../analyzer/ingest/probe.js';
 import { DecodeSession } from '../../analyzer/ingest/decode-session.js';
@@ -41,23 +41,6 @@ async function loopbackServer(
     url: (path) => `http://127.0.0.1:${port}${path}`,
     close: async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/** A TCP server on loopback that accepts connections and never answers: a hanging source. */
-async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createTcpServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -78,6 +78,8 @@ export interface RenditionFaults {
   failSegments?: { status: number; count: number };
   /** Segments are sent this many times slower than real time. */
   slowFactor?: number;
+  /** HEAD requests of segments are answered 405 (a server that allows GET only). */
+  refuseHead?: boolean;
   /** What the multivariant playlist declares instead of the truth. */
   declare?: { bandwidth?: number; resolution?: string };
   /** Left out of the multivariant playlist. */
@@ -99,6 +101,8 @@ export class HlsOrigin {
   readonly cues: CueBreak[] = [];
   /** Requests answered, by path (for the tests' own bookkeeping). */
   readonly requests: string[] = [];
+  /** The same requests with their method, Range header and the body bytes sent. */
+  readonly log: { method: string; path: string; range: string | null; bytes: number }[] = [];
   private server: Server | null = null;
   private readonly startMs: number;
   private readonly dateBaseMs = Date.UTC(2026, 0, 1);
@@ -135,6 +139,23 @@ export class HlsOrigin {
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://origin').pathname;
     this.requests.push(path);
+    const entry = { method: req.method ?? 'GET', path, range: req.headers.range ?? null, bytes: 0 };
+    this.log.push(entry);
+    // Counts the body bytes that go out: a HEAD sends none, a one-byte Range sends one.
+    const count = (chunk: unknown): void => {
+      if (entry.method !== 'HEAD' && (typeof chunk === 'string' || Buffer.isBuffer(chunk))) {
+        entry.bytes += Buffer.byteLength(chunk);
+      }
+    };
+    const [write, end] = [res.write.bind(res), res.end.bind(res)];
+    res.write = ((chunk: unknown, ...rest: unknown[]) => {
+      count(chunk);
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof res.write;
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      count(chunk);
+      return (end as (...args: unknown[]) => ServerResponse)(chunk, ...rest);
+    }) as typeof res.end;
     if (path === '/master.m3u8') {
       send(res, 200, this.multivariant());
       return;
@@ -149,7 +170,7 @@ export class HlsOrigin {
       send(res, 200, this.mediaPlaylist(media.spec.name));
       return;
     }
-    await this.segment(media, Number(m[3]), res);
+    await this.segment(media, Number(m[3]), req, res);
   }
 
   private multivariant(): string {
@@ -202,7 +223,7 @@ export class HlsOrigin {
     return `${lines.join('\n')}\n`;
   }
 
-  private async segment(media: RenditionMedia, msn: number, res: ServerResponse): Promise<void> {
+  private async segment(media: RenditionMedia, msn: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const f = this.faults.get(media.spec.name) ?? {};
     if (f.failSegments && f.failSegments.count > 0) {
       f.failSegments.count--;
@@ -212,6 +233,16 @@ export class HlsOrigin {
     const body = media.segments[msn % LOOP_SEGMENTS];
     if (!body || msn > this.liveMsn()) {
       send(res, 404, 'no such segment');
+      return;
+    }
+    if (f.refuseHead && req.method === 'HEAD') {
+      send(res, 405, 'GET only');
+      return;
+    }
+    // RFC 9110 14.2: the first byte (what a headers-only check asks for), with the total size.
+    if (req.headers.range === 'bytes=0-0') {
+      res.writeHead(206, { 'content-type': 'video/mp2t', 'content-range': `bytes 0-0/${body.length}` });
+      res.end(body.subarray(0, 1));
       return;
     }
     res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': body.length });

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createDetectors, defaultDetectorsConfig } from '../../analyzer/detectors/index.js';
 import type { DefectEvent } from '../../analyzer/detectors/types.js';
 import { HlsDeliveryMonitor, type CueEvent } from '../../analyzer/delivery/hls-monitor.js';
+import type { SegmentChecks } from '../../analyzer/delivery/rendition-poller.js';
 import { HlsOrigin, makeLadderMedia, type RenditionFaults, type RenditionMedia } from './hls-origin.js';
 
 /** The ladder's media, made once per test file. */
@@ -36,7 +37,15 @@ export interface Watch {
   stop: () => Promise<void>;
 }
 
-export async function watch(media: RenditionMedia[]): Promise<Watch> {
+/** How the watch checks segments: every one downloaded (`all`), or only `decoded`'s (default: all). */
+export interface WatchOptions {
+  segmentChecks?: SegmentChecks;
+  decoded?: string;
+  /** Seconds between probes at discontinuities (the client's default otherwise). */
+  probeIntervalSeconds?: number;
+}
+
+export async function watch(media: RenditionMedia[], options: WatchOptions = {}): Promise<Watch> {
   const origin = new HlsOrigin(media);
   const url = await origin.listen();
   const began = performance.now();
@@ -57,6 +66,9 @@ export async function watch(media: RenditionMedia[]): Promise<Watch> {
     cue: (c) => cues.push(c),
     timeoutSeconds: 5,
     probe: true,
+    segmentChecks: options.segmentChecks ?? 'all',
+    decoded: (rendition) => rendition === options.decoded,
+    probeIntervalSeconds: options.probeIntervalSeconds,
     multivariantReloadSeconds: 1,
   });
   await monitor.start();

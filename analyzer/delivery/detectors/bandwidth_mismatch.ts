@@ -3,7 +3,8 @@
  * BANDWIDTH is the peak segment bit rate (RFC 8216 section 4.3.4.2), and Apple's HLS
  * authoring specification asks the measured peak to be within 10% of it: an ABR player that
  * trusts a low figure picks a variant the network cannot carry. Active per rendition from
- * the first segment over the limit to the next one within it.
+ * the first segment over the limit to the next one within it. On a rendition that is not
+ * decoded the size is the Content-Length of a HEAD (or the total of a one-byte Range).
  */
 import { bool, num, type OptionTable } from '../../options.js';
 import { defineDetector } from '../../detectors/detector.js';
@@ -22,7 +23,8 @@ export const bandwidthMismatchDetector = defineDetector({
     return {
       type: 'bandwidth_mismatch',
       onDelivery(o) {
-        if (o.kind !== 'segment' || o.declared === null || !(o.segment.duration > 0)) return;
+        // A headers-only check whose server gave no size says nothing about the bit rate.
+        if (o.kind !== 'segment' || o.declared === null || o.bytes === null || !(o.segment.duration > 0)) return;
         const measured = Math.round((o.bytes * 8) / o.segment.duration);
         const declared = o.declared.bandwidth;
         if (measured <= declared * (1 + options.tolerance)) {

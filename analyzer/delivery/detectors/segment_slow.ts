@@ -2,6 +2,10 @@
  * segment_slow: a segment that takes longer to fetch than to play. A player that fetches
  * segments slower than real time drains its buffer and stalls, whatever the picture. Active
  * per rendition from the request of the first slow segment to the next segment in time.
+ * The longest stretch the analyzer's own event loop ran late during the fetch is not counted
+ * (a busy analyzer reads late; the server was not slow). On a rendition that is not decoded only the
+ * headers are asked for: the time to the first byte is judged, and the probed segments' full
+ * fetches.
  */
 import { bool, num, type OptionTable } from '../../options.js';
 import { defineDetector } from '../../detectors/detector.js';
@@ -21,7 +25,8 @@ export const segmentSlowDetector = defineDetector({
       type: 'segment_slow',
       onDelivery(o) {
         if (o.kind !== 'segment' || !(o.segment.duration > 0)) return;
-        const ratio = o.fetchSeconds / o.segment.duration;
+        // The analyzer's own lateness is not the server's: the last byte may have waited on us.
+        const ratio = Math.max(0, o.fetchSeconds - o.lagSeconds) / o.segment.duration;
         if (ratio <= options.ratio) {
           conditions.end(o.rendition, o.t);
           return;

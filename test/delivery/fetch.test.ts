@@ -1,0 +1,156 @@
+/**
+ * The delivery client's HTTP requests against loopback servers that misbehave: each request
+ * has a deadline for its headers, for a silence within its body and for the whole answer,
+ * refuses a body over its limit, follows few redirects (credentials to the source's own origin
+ * only), and a headers-only check reads the size from Content-Length or Content-Range.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { httpGet, httpRequest, MAX_REDIRECTS, type FetchOptions } from '../../analyzer/delivery/fetch.js';
+
+interface Loopback {
+  url: (path: string) => string;
+  requests: IncomingMessage[];
+  close: () => Promise<void>;
+}
+
+async function loopback(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Loopback> {
+  const requests: IncomingMessage[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    requests.push(req);
+    handler(req, res);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    requests,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const options = (extra: Partial<FetchOptions> = {}): FetchOptions => ({
+  timeoutSeconds: 1,
+  maxBytes: 1024 * 1024,
+  signal: new AbortController().signal,
+  ...extra,
+});
+
+test('a server that never sends its headers: no answer within the timeout, not the whole-answer deadline', async () => {
+  const server = await loopback(() => undefined);
+  try {
+    const r = await httpGet(server.url('/a.m3u8'), options({ totalSeconds: 60 }));
+    assert.deepEqual([r.status, r.body, r.error], [null, null, 'no answer within 1 s']);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a body that falls silent ends after the timeout, naming the silence', async () => {
+  const server = await loopback((_req, res) => {
+    res.writeHead(200, { 'content-length': 1000 });
+    res.write(Buffer.alloc(10));
+  });
+  try {
+    const r = await httpGet(server.url('/seg.ts'), options({ totalSeconds: 60 }));
+    assert.deepEqual([r.status, r.body, r.error], [200, null, 'no data for 1 s within the body']);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a body that drips a byte at a time ends at the whole-answer deadline', async () => {
+  const timers: NodeJS.Timeout[] = [];
+  const server = await loopback((_req, res) => {
+    res.writeHead(200);
+    timers.push(setInterval(() => res.write('#'), 100));
+  });
+  try {
+    const r = await httpGet(server.url('/a.m3u8'), options({ totalSeconds: 2 }));
+    assert.deepEqual([r.status, r.body, r.error], [200, null, 'no complete answer within 2 s']);
+  } finally {
+    for (const t of timers) clearInterval(t);
+    await server.close();
+  }
+});
+
+test('a body over the limit is refused: from its Content-Length before reading, or once it grows past it', async () => {
+  const server = await loopback((req, res) => {
+    if (req.url === '/declared.ts') res.writeHead(200, { 'content-length': 4096 }).end(Buffer.alloc(4096));
+    else res.writeHead(200).end(Buffer.alloc(4096));
+  });
+  try {
+    const declared = await httpGet(server.url('/declared.ts'), options({ maxBytes: 1000 }));
+    assert.deepEqual([declared.body, declared.error], [null, 'the body is larger than 1000 bytes (4096)']);
+    const chunked = await httpGet(server.url('/chunked.ts'), options({ maxBytes: 1000 }));
+    assert.deepEqual([chunked.body, chunked.error], [null, 'the body is larger than 1000 bytes']);
+  } finally {
+    await server.close();
+  }
+});
+
+test(`a redirect loop ends after ${MAX_REDIRECTS} redirects; credentials never leave the source's origin`, async () => {
+  const other = await loopback((_req, res) => res.writeHead(200).end('#EXTM3U\n'));
+  const server = await loopback((req, res) => {
+    if (req.url === '/loop.m3u8') res.writeHead(302, { location: '/loop.m3u8' }).end();
+    else res.writeHead(301, { location: other.url('/cdn.m3u8') }).end();
+  });
+  try {
+    const loop = await httpGet(server.url('/loop.m3u8'), options());
+    assert.deepEqual([loop.status, loop.error], [null, `more than ${MAX_REDIRECTS} redirects`]);
+    assert.equal(server.requests.length, MAX_REDIRECTS + 1);
+
+    const origin = new URL(server.url('/')).origin;
+    const authorization = { origin, header: 'Basic c2VjcmV0' };
+    const moved = await httpGet(server.url('/moved.m3u8'), options({ authorization }));
+    assert.equal(moved.body?.toString(), '#EXTM3U\n');
+    assert.equal(server.requests.at(-1)?.headers.authorization, 'Basic c2VjcmV0');
+    assert.equal(other.requests.at(-1)?.headers.authorization, undefined);
+  } finally {
+    await server.close();
+    await other.close();
+  }
+});
+
+test('a redirect to another scheme is refused', async () => {
+  const server = await loopback((_req, res) => res.writeHead(302, { location: 'file:///etc/passwd' }).end());
+  try {
+    const r = await httpGet(server.url('/a.m3u8'), options());
+    assert.deepEqual([r.body, r.error], [null, 'a redirect to a file: URL, not HTTP']);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a headers-only check: the size from a HEAD, from a Content-Range, or from a server that ignores Range', async () => {
+  const body = Buffer.alloc(5000, 1);
+  const server = await loopback((req, res) => {
+    if (req.url === '/ranged.ts' && req.headers.range === 'bytes=0-0') {
+      res.writeHead(206, { 'content-range': `bytes 0-0/${body.length}` }).end(body.subarray(0, 1));
+    } else {
+      res.writeHead(200, { 'content-length': body.length }).end(body);
+    }
+  });
+  try {
+    const head = await httpRequest(server.url('/seg.ts'), 'head', options());
+    assert.deepEqual([head.status, head.size, head.body?.length, head.error], [200, 5000, 0, null]);
+    assert.equal(server.requests.at(-1)?.method, 'HEAD');
+    const ranged = await httpRequest(server.url('/ranged.ts'), 'range', options());
+    assert.deepEqual([ranged.status, ranged.size, ranged.error], [206, 5000, null]);
+    const ignored = await httpRequest(server.url('/seg.ts'), 'range', options());
+    assert.deepEqual([ignored.status, ignored.size, ignored.error], [200, 5000, null]);
+    assert.ok(head.headersSeconds !== null && head.headersSeconds <= head.seconds);
+  } finally {
+    await server.close();
+  }
+});
