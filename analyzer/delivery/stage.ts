@@ -15,9 +15,11 @@ import { redactUrlsIn } from '../ingest/redact-url.js';
 import type { MediaFeed } from '../ingest/session-loop.js';
 import type { SourceRef } from '../ingest/source-url.js';
 import type { DeliveryMetrics } from '../report/delivery-metrics.js';
-import { HlsDeliveryMonitor, type CueEvent } from './hls-monitor.js';
+import { DashDeliveryMonitor, type DashMonitorOptions } from './dash-monitor.js';
+import { HlsDeliveryMonitor, type CueEvent, type HlsMonitorOptions } from './hls-monitor.js';
 import type { DeliveryObservation } from './observations.js';
 import { HIGHEST } from './options.js';
+import type { SegmentRef } from './playlist.js';
 import type { RenditionView } from './rendition-poller.js';
 import { SegmentFeed } from './segment-feed.js';
 
@@ -38,6 +40,12 @@ export interface DeliveryDeps {
   ffprobePath?: string;
 }
 
+/** A DASH MPD by its path (ISO/IEC 23009-1 annex C: the .mpd extension). */
+export function isDashUrl(source: SourceRef): boolean {
+  if (source.scheme !== 'http' && source.scheme !== 'https') return false;
+  return /\.mpd$/i.test(new URL(source.input).pathname);
+}
+
 /** An HLS playlist by its path (RFC 8216 section 4: a playlist's path ends in .m3u8 or .m3u). */
 export function isHlsUrl(source: SourceRef): boolean {
   if (source.scheme !== 'http' && source.scheme !== 'https') return false;
@@ -45,7 +53,7 @@ export function isHlsUrl(source: SourceRef): boolean {
 }
 
 export class DeliveryStage {
-  private monitor: HlsDeliveryMonitor | null = null;
+  private monitor: HlsDeliveryMonitor | DashDeliveryMonitor | null = null;
   private feed: SegmentFeed | null = null;
   private chosen: string | null = null;
   private detectors: Detector[] | null = null;
@@ -62,7 +70,8 @@ export class DeliveryStage {
 
   /** The stage for a source, or null when it is not followed (not HLS, or `delivery.enabled` is off). */
   static for(config: AnalyzerConfig, source: SourceRef, deps: DeliveryDeps): DeliveryStage | null {
-    return config.delivery.enabled && isHlsUrl(source) ? new DeliveryStage(config, source, deps) : null;
+    const followed = isHlsUrl(source) || isDashUrl(source);
+    return config.delivery.enabled && followed ? new DeliveryStage(config, source, deps) : null;
   }
 
   /**
@@ -72,13 +81,16 @@ export class DeliveryStage {
    */
   async start(): Promise<string | null> {
     const { url, authorization } = credentialsApart(this.source.input);
-    const monitor = new HlsDeliveryMonitor({
+    const dash = isDashUrl(this.source);
+    const monitor = this.client({
       url,
       now: this.deps.now,
       observe: (o) => this.observe(o),
       cue: (c) => this.cueSeen(c),
-      segmentFetched: (rendition, _segment, body) => {
-        if (rendition === this.chosen) this.feed?.push(body);
+      segmentFetched: (rendition: string, _segment: SegmentRef, body: Buffer, init?: Buffer | null) => {
+        if (rendition !== this.chosen) return;
+        if (init) this.feed?.setHeader(init); // DASH: fragmented MP4 starts with its initialization segment
+        this.feed?.push(body);
       },
       timeoutSeconds: this.config.ingest.ioTimeout,
       probe: this.config.delivery.probe,
@@ -91,25 +103,30 @@ export class DeliveryStage {
     } catch (err) {
       await monitor.stop();
       const reason = redactUrlsIn((err as Error).message);
-      this.deps.log.warn({ source: this.source.display, reason }, 'HLS delivery checks off; ffmpeg reads the source');
+      this.deps.log.warn(
+        { source: this.source.display, reason },
+        `${dash ? 'DASH' : 'HLS'} delivery checks off; ffmpeg reads the source`,
+      );
       return null;
     }
     const renditions = monitor.renditions;
-    const chosen = chooseRendition(renditions, this.config.delivery.rendition);
+    // DASH lists audio as Representations of their own: `highest` is among those with a picture.
+    const decodable = monitor instanceof DashDeliveryMonitor ? monitor.decodable : renditions;
+    const chosen = chooseRendition(decodable, this.config.delivery.rendition);
     if (chosen === null) {
       await monitor.stop();
       const names = renditions.map((r) => r.name).join(', ');
       return `delivery.rendition "${this.config.delivery.rendition}" is not in the ladder of ${this.source.display}: it has ${names} (or ${HIGHEST})`;
     }
     const first = await this.firstLoad(monitor, chosen);
-    if (first?.ended || first?.initSection) {
-      // A playlist with an end is a file, not a live delivery: ffmpeg reads it to its end. The
-      // pipe carries MPEG-TS segments only: fragmented MP4 (EXT-X-MAP) is left to ffmpeg too.
+    if (first?.ended || (first?.initSection && !dash)) {
+      // A playlist with an end (a static MPD) is a file, not a live delivery: ffmpeg reads it to its end. The
+      // pipe carries MPEG-TS segments only: fragmented MP4 (EXT-X-MAP) is left to ffmpeg too, but DASH's.
       await monitor.stop();
       const why = first.ended ? 'has an end' : 'has fragmented MP4 segments (EXT-X-MAP)';
       this.deps.log.info(
         { source: this.source.display },
-        `the HLS playlist ${why}: decoded by ffmpeg, no delivery checks`,
+        `the ${dash ? 'MPD' : 'HLS playlist'} ${why}: decoded by ffmpeg, no delivery checks`,
       );
       return null;
     }
@@ -117,18 +134,29 @@ export class DeliveryStage {
     this.chosen = chosen;
     const pipe: SourceRef = { input: 'pipe:0', scheme: 'pipe', display: this.source.display, live: true };
     this.feed = new SegmentFeed(pipe, true, probeDeadlineSeconds(this.config.ingest.ioTimeout));
-    this.deps.log.info({ source: this.source.display, rendition: chosen, ladder: renditions.length }, 'following HLS');
+    this.deps.log.info(
+      { source: this.source.display, rendition: chosen, ladder: renditions.length },
+      dash ? 'following DASH' : 'following HLS',
+    );
     return null;
   }
 
   /** The chosen rendition after its first load (an I/O timeout at most; undefined if it never loaded). */
-  private async firstLoad(monitor: HlsDeliveryMonitor, chosen: string): Promise<RenditionView | undefined> {
+  private async firstLoad(
+    monitor: { renditions: RenditionView[] },
+    chosen: string,
+  ): Promise<RenditionView | undefined> {
     const deadline = performance.now() + this.config.ingest.ioTimeout * 1000;
     for (;;) {
       const view = monitor.renditions.find((r) => r.name === chosen);
       if (view?.targetDuration != null || performance.now() > deadline) return view;
       await sleep(50);
     }
+  }
+
+  /** The client of the source's protocol: DASH for an MPD, HLS otherwise. */
+  private client(options: HlsMonitorOptions & DashMonitorOptions): HlsDeliveryMonitor | DashDeliveryMonitor {
+    return isDashUrl(this.source) ? new DashDeliveryMonitor(options) : new HlsDeliveryMonitor(options);
   }
 
   /** What the decoder reads: the chosen rendition's segments; null when the client does not follow the source. */
