@@ -102,10 +102,10 @@ export function parseMpd(text: string, url: string, nowMs: number): DashManifest
 function mpdElement(text: string, url: string): XmlElement {
   const problems: string[] = [];
   const parser = new DOMParser({
-    // Collected, never printed: a hostile MPD must not write to the analyzer's console.
-    errorHandler: (level, message) => {
-      if (level !== 'warning') problems.push(String(message).split('\n')[0] ?? '');
-    },
+    // Collected, never printed: a hostile MPD must not write to the analyzer's console. Warnings
+    // count too (xmldom only warns of a mismatched end tag, which a browser's DOMParser refuses).
+    errorHandler: (_level, message) =>
+      problems.push((String(message).split('\n')[0] ?? '').replace(/^\[xmldom \w+\]\s*/, '')),
   });
   let root: XmlElement | null;
   try {
