@@ -115,7 +115,7 @@ export class DeliveryStage {
     const chosen = chooseRendition(decodable, this.config.delivery.rendition);
     if (chosen === null) {
       await monitor.stop();
-      const names = renditions.map((r) => r.name).join(', ');
+      const names = decodable.map((r) => r.name).join(', ');
       return `delivery.rendition "${this.config.delivery.rendition}" is not in the ladder of ${this.source.display}: it has ${names} (or ${HIGHEST})`;
     }
     const first = await this.firstLoad(monitor, chosen);

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalyzerStatus } from '../../analyzer/contract/status.js';
 import { DELIVERY_DEFECT_TYPES } from '../../analyzer/delivery/detectors/index.js';
-import { startCli } from '../analyzer/run-cli.js';
+import { exitLine, runCli, startCli } from '../analyzer/run-cli.js';
 import { freeTcpPort, metricValue } from '../net.js';
 import { DashOrigin, type RepresentationMedia } from './dash-origin.js';
 import { dashMedia } from './dash-watch.js';
@@ -73,5 +73,23 @@ describe('the analyzer on a live DASH origin', () => {
     assert.ok(segments.length >= 3, `requests for 180p: ${segments.join(' ')}`);
     assert.deepEqual(segments, [...new Set(segments)], 'a segment was downloaded twice');
     assert.equal(segments.filter((p) => p.endsWith('init.mp4')).length, 1);
+  });
+
+  it('a Representation asked for by a name the MPD lacks is a clear error naming the video Representations', async () => {
+    const origin = new DashOrigin(media);
+    const url = await origin.listen();
+    const config = join(dir, 'missing.json');
+    writeFileSync(config, JSON.stringify({ stream: 'dash', delivery: { enabled: true, rendition: 'audio' } }));
+    try {
+      const result = await runCli(['analyze', url, '--config', config], 60_000);
+      assert.equal(result.code, 1, result.stderr);
+      // The audio Representation has no picture to decode: it is checked, not offered.
+      assert.match(
+        exitLine(result).msg,
+        /delivery\.rendition "audio" is not in the ladder of http:\/\/127\.0\.0\.1:\d+\/live\/manifest\.mpd: it has 180p, 96p \(or highest\)$/,
+      );
+    } finally {
+      await origin.close();
+    }
   });
 });
