@@ -20,6 +20,12 @@ import {
 export const MAX_REPRESENTATION_SEGMENTS = 20_000;
 /** An MPD larger than this is no manifest a live client could use. */
 export const MAX_MPD_BYTES = 4 * 1024 * 1024;
+/**
+ * BaseURL elements an MPD may carry. mpd-parser lists every Representation once per
+ * combination of the BaseURLs above it (MPD x Period x AdaptationSet x Representation), so
+ * their number multiplies; a few per level are what CDN redundancy needs.
+ */
+export const MAX_BASE_URLS = 16;
 /** ISO/IEC 23009-1 5.3.1.2: minBufferTime is mandatory; this is used when it is missing or unreadable. */
 const DEFAULT_MIN_BUFFER_SECONDS = 0;
 
@@ -56,6 +62,7 @@ export interface DashManifest {
 interface XmlElement {
   readonly tagName: string;
   getAttribute(name: string): string | null;
+  getElementsByTagName(name: string): { length: number };
 }
 interface XmlDomModule {
   DOMParser: new (options: { errorHandler: (level: string, message: unknown) => void }) => {
@@ -70,6 +77,10 @@ const { DOMParser } = createRequire(import.meta.url)('@xmldom/xmldom') as XmlDom
 export function parseMpd(text: string, url: string, nowMs: number): DashManifest {
   const mpd = mpdElement(text, url);
   const dynamic = mpd.getAttribute('type') === 'dynamic';
+  const baseUrls = mpd.getElementsByTagName('BaseURL').length;
+  if (baseUrls > MAX_BASE_URLS) {
+    throw new MpdError(`${url} has ${baseUrls} BaseURL elements, more than ${MAX_BASE_URLS} a client can combine`);
+  }
   let infos: MpdRepresentationInfo[];
   try {
     infos = inheritAttributes(mpd, { manifestUri: url, NOW: nowMs, clientOffset: 0 }).representationInfo;

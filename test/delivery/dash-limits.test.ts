@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   isoDurationSeconds,
+  MAX_BASE_URLS,
   MAX_MPD_BYTES,
   MAX_REPRESENTATION_SEGMENTS,
   MpdError,
@@ -99,6 +100,14 @@ describe('DASH MPD parsing: facts and refusals', () => {
       () => parseMpd(mpd(template('<S t="0" d="0" r="3"/>')), URL_, NOW),
       /Representation "v0" has an S element without a positive @d/,
     );
+  });
+
+  it(`refuses more than ${MAX_BASE_URLS} BaseURL elements (mpd-parser lists a Representation per combination)`, () => {
+    const baseUrls = Array.from({ length: 5 }, (_, i) => `<BaseURL>http://cdn${i}.example/</BaseURL>`).join('');
+    const nested = mpd(baseUrls + template('<S t="0" d="1000"/>'), 3)
+      .replace('<Period id="p0" start="PT0S">', `<Period id="p0" start="PT0S">${baseUrls}`)
+      .replace('<AdaptationSet mimeType="video/mp4">', `<AdaptationSet mimeType="video/mp4">${baseUrls}`);
+    assert.throws(() => parseMpd(nested, URL_, NOW), /has 25 BaseURL elements, more than 16 a client can combine/);
   });
 
   it(`keeps at most ${MAX_RENDITIONS} Representations (the bound of the rendition label)`, () => {
