@@ -66,9 +66,10 @@ describe('DASH delivery: a live loopback origin', () => {
       w.origin.inject('audio', { failSegments: { status: 404, count: 1 } });
       w.origin.publishTimeBack = 30;
 
-      // Stale from when it last advanced: at most one segment before the freeze.
+      // Stale from when the client last saw it advance: at most a segment before the freeze, or the
+      // last segment it lists, seen on the next reload (minimumUpdatePeriod: 1 s) after it.
       const stale = await dashEventOf(w, 'playlist_stale', '96p');
-      startsWithin(stale, at - 1.5, at + 0.5);
+      startsWithin(stale, at - 1.5, at + 1.5);
       const gap = await dashEventOf(w, 'segment_timeline', '180p');
       assert.deepEqual([gap.detail?.kind, gap.detail?.number, gap.detail?.seconds], ['gap', fromNumber, 0.5]);
       startsWithin(gap, at + 1, at + 4);
@@ -87,7 +88,8 @@ describe('DASH delivery: a live loopback origin', () => {
     try {
       const { at, fromNumber } = await readyForFaults(w);
       const audioPeak = media[2]?.peakBitrate ?? 0;
-      w.origin.inject('96p', { slowFactor: 2 });
+      // Half the truth on 96p: within what minBufferTime (2 s) absorbs, so no bandwidth_mismatch there.
+      w.origin.inject('96p', { slowFactor: 2, bandwidth: Math.round((media[1]?.peakBitrate ?? 0) / 2) });
       w.origin.inject('180p', {
         failSegments: { status: 500, count: 1 },
         timelineShift: { fromNumber, seconds: -0.5 },
@@ -125,6 +127,10 @@ describe('DASH delivery: a live loopback origin', () => {
       const back = await eventually('its return', () => w.ended.find((e) => e.type === 'rendition_down'));
       assert.ok(back.end !== null && back.end >= returnedAt && back.end <= returnedAt + 2, `back at ${back.end}`);
       raisedOnlyOn(w, ['96p', '180p', 'audio']);
+      assert.deepEqual(
+        w.started.filter((e) => e.type === 'bandwidth_mismatch').map((e) => e.detail?.rendition),
+        ['audio'],
+      );
     } finally {
       await w.stop();
     }
