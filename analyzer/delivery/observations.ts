@@ -4,6 +4,7 @@
  * and reports; the detectors (delivery/detectors/) judge. `t` is timeline seconds when the
  * observation was made (the analyzer's one timeline: wall-clock time for a live source).
  */
+import type { TimelineBreak } from './dash-manifest.js';
 import type { MediaPlaylistSnapshot, SegmentRef, VariantDeclaration } from './playlist.js';
 
 /** What ffprobe reads from a variant's segment, for comparison with its declaration. */
@@ -78,6 +79,22 @@ export type DeliveryObservation =
       rendition: string;
       declared: VariantDeclaration;
       probed: ProbedSegment;
+    }
+  | {
+      /** DASH: an MPD was loaded (what only the MPD as a whole says). */
+      kind: 'mpd';
+      t: number;
+      /** MPD@publishTime, ms since the epoch, or null. */
+      publishTime: number | null;
+      /** The previous load's publishTime, null for the first (or when it had none). */
+      previousPublishTime: number | null;
+    }
+  | {
+      /** DASH: the SegmentTimeline of a Representation, as one MPD load lists it. */
+      kind: 'timeline';
+      t: number;
+      rendition: string;
+      breaks: TimelineBreak[];
     }
   | {
       /** Periodic: lets time-based checks (staleness) judge while nothing else arrives. */

@@ -27,6 +27,11 @@ export interface VariantDeclaration {
   resolution: { width: number; height: number } | null;
   codecs: string | null;
   frameRate: number | null;
+  /**
+   * DASH only (MPD@minBufferTime, seconds): its @bandwidth is a leaky bucket of this depth
+   * (ISO/IEC 23009-1 5.3.5.2), not a per-segment peak as HLS's BANDWIDTH.
+   */
+  minBufferTime?: number;
 }
 
 /** One media segment of a media playlist. */

@@ -14,6 +14,8 @@ const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 
 export class SegmentFeed implements MediaFeed {
   private latest: Buffer | null = null;
+  /** Fragmented MP4 (DASH): the initialization segment every decode session starts with. */
+  private header: Buffer | null = null;
   private waiters: ((segment: Buffer) => void)[] = [];
   private readonly readers = new Set<PassThrough>();
   /** Segments a decode session was too far behind to take. */
@@ -28,6 +30,11 @@ export class SegmentFeed implements MediaFeed {
     private readonly lastProblem: () => string | null = () => null,
   ) {}
 
+  /** The initialization segment the media segments need (fragmented MP4); kept for each new session. */
+  setHeader(init: Buffer): void {
+    this.header = init;
+  }
+
   /** A segment of the chosen rendition was fetched. */
   push(segment: Buffer): void {
     this.latest = segment;
@@ -39,7 +46,7 @@ export class SegmentFeed implements MediaFeed {
   }
 
   probeInput(signal: AbortSignal): Promise<Buffer> {
-    if (this.latest) return Promise.resolve(this.latest);
+    if (this.latest) return Promise.resolve(this.withHeader(this.latest));
     return new Promise((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -62,7 +69,7 @@ export class SegmentFeed implements MediaFeed {
       signal.addEventListener('abort', aborted, { once: true });
       this.waiters.push((segment) => {
         done();
-        resolve(segment);
+        resolve(this.withHeader(segment));
       });
     });
   }
@@ -71,8 +78,12 @@ export class SegmentFeed implements MediaFeed {
     const reader = new PassThrough({ highWaterMark: 1024 * 1024 });
     this.readers.add(reader);
     reader.on('close', () => this.readers.delete(reader));
-    if (this.latest) reader.write(this.latest);
+    if (this.latest) reader.write(this.withHeader(this.latest));
     return reader;
+  }
+
+  private withHeader(segment: Buffer): Buffer {
+    return this.header ? Buffer.concat([this.header, segment]) : segment;
   }
 
   /** No more segments: every decode session reads to the end of what it has. */

@@ -14,9 +14,11 @@ import { redactUrlsIn } from '../ingest/redact-url.js';
 import type { MediaFeed } from '../ingest/session-loop.js';
 import type { SourceRef } from '../ingest/source-url.js';
 import type { DeliveryMetrics } from '../report/delivery-metrics.js';
-import { HlsDeliveryMonitor, type CueEvent } from './hls-monitor.js';
+import { DashDeliveryMonitor, type DashMonitorOptions } from './dash-monitor.js';
+import { HlsDeliveryMonitor, type CueEvent, type HlsMonitorOptions } from './hls-monitor.js';
 import type { DeliveryObservation } from './observations.js';
 import { HIGHEST } from './options.js';
+import type { SegmentRef } from './playlist.js';
 import type { RenditionView } from './rendition-poller.js';
 import { SegmentFeed } from './segment-feed.js';
 
@@ -37,6 +39,12 @@ export interface DeliveryDeps {
   ffprobePath?: string;
 }
 
+/** A DASH MPD by its path (ISO/IEC 23009-1 annex C: the .mpd extension). */
+export function isDashUrl(source: SourceRef): boolean {
+  if (source.scheme !== 'http' && source.scheme !== 'https') return false;
+  return /\.mpd$/i.test(new URL(source.input).pathname);
+}
+
 /** An HLS playlist by its path (RFC 8216 section 4: a playlist's path ends in .m3u8 or .m3u). */
 export function isHlsUrl(source: SourceRef): boolean {
   if (source.scheme !== 'http' && source.scheme !== 'https') return false;
@@ -44,9 +52,9 @@ export function isHlsUrl(source: SourceRef): boolean {
 }
 
 export class DeliveryStage {
-  private monitor: HlsDeliveryMonitor | null = null;
+  private monitor: HlsDeliveryMonitor | DashDeliveryMonitor | null = null;
   /** The client while start() sets it up: stop() ends it there too. */
-  private starting: HlsDeliveryMonitor | null = null;
+  private starting: HlsDeliveryMonitor | DashDeliveryMonitor | null = null;
   private readonly stopping = new AbortController();
   /** Why the decoded rendition's last segment or playlist failed (redacted); null after a segment arrived. */
   private lastSegmentProblem: string | null = null;
@@ -66,7 +74,8 @@ export class DeliveryStage {
 
   /** The stage for a source, or null when it is not followed (not HLS, or `delivery.enabled` is off). */
   static for(config: AnalyzerConfig, source: SourceRef, deps: DeliveryDeps): DeliveryStage | null {
-    return config.delivery.enabled && isHlsUrl(source) ? new DeliveryStage(config, source, deps) : null;
+    const followed = isHlsUrl(source) || isDashUrl(source);
+    return config.delivery.enabled && followed ? new DeliveryStage(config, source, deps) : null;
   }
 
   /**
@@ -77,13 +86,16 @@ export class DeliveryStage {
    */
   async start(): Promise<string | null> {
     const { url, authorization } = credentialsApart(this.source.input);
-    const monitor = new HlsDeliveryMonitor({
+    const dash = isDashUrl(this.source);
+    const monitor = this.client({
       url,
       now: this.deps.now,
       observe: (o) => this.observe(o),
       cue: (c) => this.cueSeen(c),
-      segmentFetched: (rendition, _segment, body) => {
-        if (rendition === this.chosen) this.feed?.push(body);
+      segmentFetched: (rendition: string, _segment: SegmentRef, body: Buffer, init?: Buffer | null) => {
+        if (rendition !== this.chosen) return;
+        if (init) this.feed?.setHeader(init); // DASH: fragmented MP4 starts with its initialization segment
+        this.feed?.push(body);
       },
       timeoutSeconds: this.config.ingest.ioTimeout,
       probe: this.config.delivery.probe,
@@ -101,10 +113,12 @@ export class DeliveryStage {
     }
     if (this.stopping.signal.aborted) return this.leftToFfmpeg(monitor, 'stopped');
     const renditions = monitor.renditions;
-    const chosen = chooseRendition(renditions, this.config.delivery.rendition);
+    // DASH lists audio as Representations of their own: `highest` is among those with a picture.
+    const decodable = monitor instanceof DashDeliveryMonitor ? monitor.decodable : renditions;
+    const chosen = chooseRendition(decodable, this.config.delivery.rendition);
     if (chosen === null) {
       await monitor.stop();
-      const names = renditions.map((r) => r.name).join(', ');
+      const names = decodable.map((r) => r.name).join(', ');
       return `delivery.rendition "${this.config.delivery.rendition}" is not in the ladder of ${this.source.display}: it has ${names} (or ${HIGHEST})`;
     }
     // Chosen before any segment arrives (the first loads are still in flight): its first
@@ -117,31 +131,39 @@ export class DeliveryStage {
       const why = first?.lastFailure?.error ?? `no answer within ${this.config.ingest.ioTimeout} s`;
       return this.leftToFfmpeg(monitor, `the playlist of rendition ${chosen} cannot be followed: ${redactUrlsIn(why)}`);
     }
-    if (first.ended || first.initSection) {
-      // A playlist with an end is a file, not a live delivery: ffmpeg reads it to its end. The
-      // pipe carries MPEG-TS segments only: fragmented MP4 (EXT-X-MAP) is left to ffmpeg too.
+    if (first.ended || (first.initSection && !dash)) {
+      // A playlist with an end (a static MPD) is a file, not a live delivery: ffmpeg reads it to its
+      // end. The pipe carries MPEG-TS segments only: fragmented MP4 (EXT-X-MAP) is left to ffmpeg
+      // too, but DASH's (its initialization segment heads the pipe).
       const why = first.ended ? 'has an end' : 'has fragmented MP4 segments (EXT-X-MAP)';
       await this.leftToFfmpeg(monitor, null);
       this.deps.log.info(
         { source: this.source.display },
-        `the HLS playlist ${why}: decoded by ffmpeg, no delivery checks`,
+        `the ${dash ? 'MPD' : 'HLS playlist'} ${why}: decoded by ffmpeg, no delivery checks`,
       );
       return null;
     }
     this.monitor = monitor;
     this.starting = null;
-    this.deps.log.info({ source: this.source.display, rendition: chosen, ladder: renditions.length }, 'following HLS');
+    this.deps.log.info(
+      { source: this.source.display, rendition: chosen, ladder: renditions.length },
+      dash ? 'following DASH' : 'following HLS',
+    );
     return null;
   }
 
   /** The client lets the source go: ffmpeg opens it itself (and says what is wrong with it). */
-  private async leftToFfmpeg(monitor: HlsDeliveryMonitor, reason: string | null): Promise<null> {
+  private async leftToFfmpeg(monitor: HlsDeliveryMonitor | DashDeliveryMonitor, reason: string | null): Promise<null> {
     await monitor.stop();
     this.chosen = null;
     this.feed = null;
     this.starting = null;
     if (reason !== null && !this.stopping.signal.aborted) {
-      this.deps.log.warn({ source: this.source.display, reason }, 'HLS delivery checks off; ffmpeg reads the source');
+      const protocol = monitor instanceof DashDeliveryMonitor ? 'DASH' : 'HLS';
+      this.deps.log.warn(
+        { source: this.source.display, reason },
+        `${protocol} delivery checks off; ffmpeg reads the source`,
+      );
     }
     return null;
   }
@@ -151,7 +173,10 @@ export class DeliveryStage {
    * unusable (a 2xx whose body is no media playlist: no retry makes it one), or after an I/O
    * timeout.
    */
-  private async firstLoad(monitor: HlsDeliveryMonitor, chosen: string): Promise<RenditionView | undefined> {
+  private async firstLoad(
+    monitor: { renditions: RenditionView[] },
+    chosen: string,
+  ): Promise<RenditionView | undefined> {
     const deadline = performance.now() + this.config.ingest.ioTimeout * 1000;
     for (;;) {
       const view = monitor.renditions.find((r) => r.name === chosen);
@@ -160,6 +185,11 @@ export class DeliveryStage {
       if (view?.loaded || unusable || this.stopping.signal.aborted || performance.now() > deadline) return view;
       await sleep(50);
     }
+  }
+
+  /** The client of the source's protocol: DASH for an MPD, HLS otherwise. */
+  private client(options: HlsMonitorOptions & DashMonitorOptions): HlsDeliveryMonitor | DashDeliveryMonitor {
+    return isDashUrl(this.source) ? new DashDeliveryMonitor(options) : new HlsDeliveryMonitor(options);
   }
 
   /** What the decoder reads: the chosen rendition's segments; null when the client does not follow the source. */

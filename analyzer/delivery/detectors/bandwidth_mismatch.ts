@@ -27,7 +27,9 @@ export const bandwidthMismatchDetector = defineDetector({
         if (o.kind !== 'segment' || o.declared === null || o.bytes === null || !(o.segment.duration > 0)) return;
         const measured = Math.round((o.bytes * 8) / o.segment.duration);
         const declared = o.declared.bandwidth;
-        if (measured <= declared * (1 + options.tolerance)) {
+        // DASH: a segment may exceed @bandwidth by what minBufferTime absorbs (bits <= bandwidth x (duration + minBufferTime)).
+        const bucket = 1 + (o.declared.minBufferTime ?? 0) / o.segment.duration;
+        if (measured <= declared * bucket * (1 + options.tolerance)) {
           conditions.end(o.rendition, o.t);
           return;
         }

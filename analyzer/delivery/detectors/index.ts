@@ -11,9 +11,11 @@ import { ladderMisalignedDetector } from './ladder_misaligned.js';
 import { mediaSequenceDetector } from './media_sequence.js';
 import { playlistStaleDetector } from './playlist_stale.js';
 import { programDateTimeDetector } from './program_date_time.js';
+import { publishTimeDetector } from './publish_time.js';
 import { renditionDownDetector } from './rendition_down.js';
 import { segmentDurationDetector } from './segment_duration.js';
 import { segmentSlowDetector } from './segment_slow.js';
+import { segmentTimelineDetector } from './segment_timeline.js';
 import { variantMismatchDetector } from './variant_mismatch.js';
 
 export const DELIVERY_DETECTORS = [
@@ -28,6 +30,8 @@ export const DELIVERY_DETECTORS = [
   renditionDownDetector,
   bandwidthMismatchDetector,
   variantMismatchDetector,
+  publishTimeDetector,
+  segmentTimelineDetector,
 ] as const;
 
 export const DELIVERY_DEFECT_TYPES: readonly string[] = DELIVERY_DETECTORS.map((d) => d.type);

@@ -1,0 +1,138 @@
+/**
+ * DASH delivery checks against a live origin on loopback (dash-origin.ts): two video
+ * Representations and one audio, 1 s segments in a SegmentTimeline that advances in real
+ * time. Each fault is injected into one Representation (or the MPD) at a known moment and
+ * must be found there, at that moment, and nowhere else; a healthy origin raises nothing.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DashOrigin, type RepresentationMedia } from './dash-origin.js';
+import {
+  dashEventOf,
+  dashMedia,
+  raisedOnlyOn,
+  readyForFaults,
+  representationsFollowed,
+  segmentErrorClosed,
+  watchDash,
+} from './dash-watch.js';
+import { eventually, startsWithin } from './watch.js';
+
+let media: RepresentationMedia[] = [];
+let remove = (): void => undefined;
+before(async () => ({ media, remove } = await dashMedia()));
+after(() => remove());
+
+describe('DASH delivery: a live loopback origin', () => {
+  it('a healthy origin raises nothing over twelve segment durations and each segment is fetched once', async () => {
+    const w = await watchDash(new DashOrigin(media));
+    try {
+      await representationsFollowed(w, 3);
+      await sleep(12_000);
+      assert.deepEqual(w.started, []);
+      assert.deepEqual(
+        w.monitor.renditions.map((r) => [r.name, r.loaded, r.targetDuration, r.declared?.resolution?.height, r.ended]),
+        [
+          ['180p', true, 1, 180, false],
+          ['96p', true, 1, 96, false],
+          ['audio', true, 1, undefined, false],
+        ],
+      );
+      // The MPD is reloaded at its minimumUpdatePeriod (1 s), or half of it after a load that changed nothing.
+      const reloads = w.origin.requests.filter((p) => p.endsWith('.mpd')).length;
+      assert.ok(reloads >= 10 && reloads <= 30, `${reloads} MPD loads in about 13 s`);
+      const segments = w.origin.requests.filter((p) => p.endsWith('.m4s'));
+      assert.ok(segments.length >= 30, `${segments.length} segments`);
+      assert.deepEqual(segments, [...new Set(segments)], 'a segment was fetched twice');
+      // The probe read each Representation's first segment with its initialization segment.
+      const probed = w.observations.flatMap((o) => (o.kind === 'probed' ? [[o.rendition, o.probed.codecs]] : []));
+      assert.deepEqual(probed.sort(), [
+        ['180p', ['h264']],
+        ['96p', ['h264']],
+        ['audio', ['aac']],
+      ]);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('a frozen timeline, a timeline gap, a 404 and a publishTime that goes back are each found where injected', async () => {
+    const w = await watchDash(new DashOrigin(media));
+    try {
+      const { at, fromNumber } = await readyForFaults(w);
+      w.origin.inject('96p', { frozenAt: w.origin.liveNumber() });
+      w.origin.inject('180p', { timelineShift: { fromNumber, seconds: 0.5 } });
+      w.origin.inject('audio', { failSegments: { status: 404, count: 1 } });
+      w.origin.publishTimeBack = 30;
+
+      // Stale from when the client last saw it advance: at most a segment before the freeze, or the
+      // last segment it lists, seen on the next reload (minimumUpdatePeriod: 1 s) after it.
+      const stale = await dashEventOf(w, 'playlist_stale', '96p');
+      startsWithin(stale, at - 1.5, at + 1.5);
+      const gap = await dashEventOf(w, 'segment_timeline', '180p');
+      assert.deepEqual([gap.detail?.kind, gap.detail?.number, gap.detail?.seconds], ['gap', fromNumber, 0.5]);
+      startsWithin(gap, at + 1, at + 4);
+      await segmentErrorClosed(w, 'audio', 404, at);
+      const back = await dashEventOf(w, 'publish_time', 'mpd');
+      assert.ok(Number(back.detail?.backSeconds) >= 28, JSON.stringify(back.detail));
+      startsWithin(back, at, at + 2);
+      raisedOnlyOn(w, ['96p', '180p', 'audio', 'mpd']);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('a slow segment, a 500, an overlap, a lying @bandwidth and a removed Representation are found on theirs', async () => {
+    const w = await watchDash(new DashOrigin(media));
+    try {
+      const { at, fromNumber } = await readyForFaults(w);
+      const audioPeak = media[2]?.peakBitrate ?? 0;
+      // Half the truth on 96p: within what minBufferTime (2 s) absorbs, so no bandwidth_mismatch there.
+      w.origin.inject('96p', { slowFactor: 2, bandwidth: Math.round((media[1]?.peakBitrate ?? 0) / 2) });
+      w.origin.inject('180p', {
+        failSegments: { status: 500, count: 1 },
+        timelineShift: { fromNumber, seconds: -0.5 },
+      });
+      // A fifth of the truth: over even what minBufferTime (2 s) lets a 1 s segment exceed it by.
+      w.origin.inject('audio', { bandwidth: Math.round(audioPeak / 5) });
+
+      const slow = await dashEventOf(w, 'segment_slow', '96p');
+      assert.ok(Number(slow.detail?.fetchSeconds) > 1, JSON.stringify(slow.detail));
+      startsWithin(slow, at - 0.1, at + 4);
+      await segmentErrorClosed(w, '180p', 500, at);
+      const overlap = await dashEventOf(w, 'segment_timeline', '180p');
+      assert.deepEqual(
+        [overlap.detail?.kind, overlap.detail?.number, overlap.detail?.seconds],
+        ['overlap', fromNumber, 0.5],
+      );
+      const bandwidth = await dashEventOf(w, 'bandwidth_mismatch', 'audio');
+      assert.ok(
+        Number(bandwidth.detail?.measured) > Number(bandwidth.detail?.declared) * 3,
+        JSON.stringify(bandwidth.detail),
+      );
+      startsWithin(bandwidth, at, at + 3);
+
+      const removedAt = w.now();
+      w.origin.inject('audio', { removed: true });
+      const down = await dashEventOf(w, 'rendition_down', 'audio');
+      assert.equal(down.detail?.reason, 'removed');
+      startsWithin(down, removedAt, removedAt + 2);
+      assert.deepEqual(
+        w.monitor.renditions.map((r) => r.name),
+        ['180p', '96p'],
+      );
+      const returnedAt = w.now();
+      w.origin.inject('audio', { removed: false });
+      const back = await eventually('its return', () => w.ended.find((e) => e.type === 'rendition_down'));
+      assert.ok(back.end !== null && back.end >= returnedAt && back.end <= returnedAt + 2, `back at ${back.end}`);
+      raisedOnlyOn(w, ['96p', '180p', 'audio']);
+      assert.deepEqual(
+        w.started.filter((e) => e.type === 'bandwidth_mismatch').map((e) => e.detail?.rendition),
+        ['audio'],
+      );
+    } finally {
+      await w.stop();
+    }
+  });
+});
