@@ -8,6 +8,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { ProbeAborted, ProbeError } from '../ingest/probe.js';
 import type { SourceRef } from '../ingest/source-url.js';
 import type { MediaFeed } from '../ingest/session-loop.js';
+import type { SegmentRef } from './playlist.js';
 
 /** Bytes a decode session may have waiting before segments are dropped: a minute at 30 Mbit/s. */
 const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
@@ -24,10 +25,13 @@ export class SegmentFeed implements MediaFeed {
     readonly live: boolean,
     /** Seconds the probe waits for a first segment before it is a failure to open. */
     private readonly firstSegmentSeconds: number,
+    /** The transport checks see every segment the decoder is given (transport/source-tap.ts). */
+    private readonly transport?: (ref: SegmentRef, segment: Buffer) => void,
   ) {}
 
   /** A segment of the chosen rendition was fetched. */
-  push(segment: Buffer): void {
+  push(segment: Buffer, ref: SegmentRef): void {
+    this.transport?.(ref, segment);
     this.latest = segment;
     for (const w of this.waiters.splice(0)) w(segment);
     for (const reader of this.readers) {

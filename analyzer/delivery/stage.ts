@@ -18,6 +18,7 @@ import type { DeliveryMetrics } from '../report/delivery-metrics.js';
 import { HlsDeliveryMonitor, type CueEvent } from './hls-monitor.js';
 import type { DeliveryObservation } from './observations.js';
 import { HIGHEST } from './options.js';
+import type { SegmentRef } from './playlist.js';
 import type { RenditionView } from './rendition-poller.js';
 import { SegmentFeed } from './segment-feed.js';
 
@@ -36,6 +37,8 @@ export interface DeliveryDeps {
   activeDefects: () => readonly ReportedEvent[];
   log: Logger;
   ffprobePath?: string;
+  /** Each segment the decoder is given, for the transport checks. */
+  transport?: (segment: SegmentRef, body: Buffer) => void;
 }
 
 /** An HLS playlist by its path (RFC 8216 section 4: a playlist's path ends in .m3u8 or .m3u). */
@@ -77,8 +80,8 @@ export class DeliveryStage {
       now: this.deps.now,
       observe: (o) => this.observe(o),
       cue: (c) => this.cueSeen(c),
-      segmentFetched: (rendition, _segment, body) => {
-        if (rendition === this.chosen) this.feed?.push(body);
+      segmentFetched: (rendition, segment, body) => {
+        if (rendition === this.chosen) this.feed?.push(body, segment);
       },
       timeoutSeconds: this.config.ingest.ioTimeout,
       probe: this.config.delivery.probe,
@@ -116,7 +119,7 @@ export class DeliveryStage {
     this.monitor = monitor;
     this.chosen = chosen;
     const pipe: SourceRef = { input: 'pipe:0', scheme: 'pipe', display: this.source.display, live: true };
-    this.feed = new SegmentFeed(pipe, true, probeDeadlineSeconds(this.config.ingest.ioTimeout));
+    this.feed = new SegmentFeed(pipe, true, probeDeadlineSeconds(this.config.ingest.ioTimeout), this.deps.transport);
     this.deps.log.info({ source: this.source.display, rendition: chosen, ladder: renditions.length }, 'following HLS');
     return null;
   }
@@ -267,7 +270,7 @@ function renditionStatus(r: RenditionView, alive: boolean): RenditionStatus {
  * authorization they make, sent only to the source's own origin (never to a CDN the
  * playlist points at).
  */
-function credentialsApart(input: string): { url: string; authorization?: { origin: string; header: string } } {
+export function credentialsApart(input: string): { url: string; authorization?: { origin: string; header: string } } {
   const url = new URL(input);
   if (!url.username && !url.password) return { url: input };
   const user = decodeURIComponent(url.username);
