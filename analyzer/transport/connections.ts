@@ -61,6 +61,9 @@ function reasonOf(err: unknown): string {
   return `${err.message}${cause}`;
 }
 
+/** How long srt-live-transmit may take to close its connection when told to stop. */
+const STOP_GRACE_MS = 2000;
+
 /** The SRT client the tap runs; null when it is not installed. */
 export function srtLiveTransmit(): string | null {
   const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
@@ -135,7 +138,12 @@ export function srtConnection(program: string, source: SourceRef): Readable {
     else out.destroy(new Error(safe(lastError || `srt-live-transmit exited with code ${code}`, passphrase)));
   });
   out.on('close', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // SIGTERM closes the SRT connection cleanly (the peer knows at once); one blocked elsewhere is forced.
+    child.kill('SIGTERM');
+    const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    force.unref();
+    child.once('close', () => clearTimeout(force));
   });
   return out;
 }
