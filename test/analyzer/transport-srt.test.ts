@@ -185,6 +185,66 @@ test(
   },
 );
 
+test(
+  'SRT listener with a passphrase: the analyzer listens as the URL says, checks what the caller sends, and logs no secret',
+  { timeout: 120_000 },
+  async () => {
+    const packets = splitPackets(await clip());
+    const times = packetTimes(packets);
+    const port = await freeUdpPort();
+    const httpPort = await freeTcpPort();
+    const passphrase = 'streamqc-srt-secret';
+    const cli = startCli(
+      [
+        'analyze',
+        `srt://127.0.0.1:${port}?mode=listener&latency=120000&passphrase=${passphrase}`,
+        '--metrics-port',
+        String(httpPort),
+        '--format',
+        'jsonl',
+      ],
+      { STREAMQC_LOG_LEVEL: 'info' },
+    );
+    // The caller calls again after the probe's connection ends (srt-live-transmit's auto-reconnect).
+    const sender = spawn(
+      'srt-live-transmit',
+      [
+        '-q',
+        `-chunk:${CHUNK}`,
+        'file://con',
+        `srt://127.0.0.1:${port}?mode=caller&latency=120&passphrase=${passphrase}`,
+      ],
+      { stdio: ['pipe', 'ignore', 'ignore'] },
+    );
+    sender.stdin.on('error', () => undefined);
+    let status: AnalyzerStatus | null = null;
+    try {
+      const started = Date.now();
+      for (let first = 0; first < packets.length && status === null; first += 7) {
+        const wait = times[first]! * 1000 - (Date.now() - started);
+        if (wait > 2) await sleep(wait);
+        sender.stdin.write(Buffer.concat(packets.slice(first, first + 7)));
+        if (first % (7 * 100) !== 0) continue;
+        const s = (await (await fetch(`http://127.0.0.1:${httpPort}/status`).catch(() => null))?.json()) as
+          AnalyzerStatus | undefined;
+        if (s?.transport?.applicable === true && s.transport.t >= 3 && s.counters.frames >= 50) status = s;
+      }
+      assert.ok(status, 'the tapped SRT stream was checked and decoded');
+      const transport = status.transport;
+      assert.ok(transport?.applicable === true);
+      assert.equal(transport.arrivalTimed, true);
+      assert.equal(transport.errors.continuity_count_error, 0, JSON.stringify(transport.errors));
+      assert.equal(status.source, `srt://127.0.0.1:${port}?mode=***&latency=***&passphrase=***`);
+    } finally {
+      cli.child.kill('SIGTERM');
+      sender.stdin.end();
+      sender.kill('SIGKILL');
+    }
+    const result = await cli.done;
+    assert.ok(!`${result.stdout}${result.stderr}`.includes(passphrase), 'the passphrase is never logged');
+  },
+);
+
 test('ffmpeg SRT URL options become srt-live-transmit URI options; one it cannot carry is refused by name', () => {
   const uri = new URL(
     srtTransmitUri('srt://10.0.0.1:9000?mode=listener&latency=200000&passphrase=abcdefghij&streamid=cam1'),
