@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,8 @@ import { pino } from 'pino';
 import { resolveConfig } from '../../analyzer/config.js';
 import type { AnalyzerStatus } from '../../analyzer/contract/status.js';
 import { Analyzer } from '../../analyzer/pipeline.js';
-import { constantRateClip, VIDEO_PID } from '../media/transport-clips.js';
+import { cachedMedia } from '../media/fixtures.js';
+import { constantRateClip, SOURCE_ARGS, VIDEO_ARGS, VIDEO_PID } from '../media/transport-clips.js';
 import { dropAt, indicesOf, joinPackets, splitPackets } from '../media/ts-faults.js';
 import { freeTcpPort } from '../net.js';
 import { HlsOrigin, type RenditionMedia } from '../delivery/hls-origin.js';
@@ -82,6 +83,18 @@ function assertThreeDrops(status: AnalyzerStatus): void {
   assert.ok(status.counters.frames >= 190, `frames decoded: ${status.counters.frames}`);
 }
 
+/** Runs `body` with an HTTP server on a loopback port answering with `handler`; closes it after. */
+async function withServer<T>(handler: RequestListener, body: (port: number) => Promise<T>): Promise<T> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await body((server.address() as AddressInfo).port);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
 test('a TS file is read once: the decoder reads the checked bytes on its stdin, and the checks count the same', async () => {
   const { file, bytes } = await clipWithDrops();
   const runs = mkdtempSync(join(dir, 'file-'));
@@ -97,18 +110,16 @@ test('an HTTP TS with credentials: one GET of the analyzer feeds checker and dec
   const { bytes } = await clipWithDrops();
   const agents: string[] = [];
   const expected = `Basic ${Buffer.from('monitor:s3cret').toString('base64')}`;
-  const server = createServer((req, res) => {
+  const serve: RequestListener = (req, res) => {
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="ts"' }).end();
       return;
     }
     agents.push(req.headers['user-agent'] ?? '');
     res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': bytes.length }).end(bytes);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
+  };
+  await withServer(serve, async (port) => {
     const runs = mkdtempSync(join(dir, 'http-'));
-    const { port } = server.address() as AddressInfo;
     const status = await analyze(`http://monitor:s3cret@127.0.0.1:${port}/drops.ts`, recordingFfmpeg(runs));
     assertThreeDrops(status);
     assert.equal(status.source, `http://***@127.0.0.1:${port}/drops.ts`);
@@ -117,33 +128,92 @@ test('an HTTP TS with credentials: one GET of the analyzer feeds checker and dec
     assert.ok(stdin.equals(bytes), 'the decoder read the bytes the analyzer fetched, unchanged');
     // ffprobe's requests (Lavf) and exactly one of the analyzer's own.
     assert.equal(agents.filter((a) => !a.startsWith('Lavf')).length, 1, JSON.stringify(agents));
-  } finally {
-    server.closeAllConnections();
-    server.close();
-  }
+  });
 });
 
 test('an HTTP source that fails once it is a TS: the decoder is told, and a clear probe error ends the run', async () => {
   const { bytes } = await clipWithDrops();
   let served = 0;
-  const server = createServer((_req, res) => {
+  const serve: RequestListener = (_req, res) => {
     // ffprobe's first look succeeds; the analyzer's own request then finds the file gone.
     if (served++ === 0) res.writeHead(200, { 'content-type': 'video/mp2t' }).end(bytes);
     else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    const { port } = server.address() as AddressInfo;
+  };
+  await withServer(serve, async (port) => {
     const analyzer = new Analyzer(resolveConfig({}), `http://127.0.0.1:${port}/gone.ts`, {
       log: pino({ level: 'silent' }),
     });
     const result = await analyzer.run();
     assert.equal(result.exitCode, 1);
     assert.match(result.message ?? '', new RegExp(`^cannot decode http://127.0.0.1:${port}/gone.ts: HTTP 404$`));
-  } finally {
-    server.closeAllConnections();
-    server.close();
-  }
+  });
+});
+
+test('a live HTTP TS whose connection breaks: the analyzer fetches it again and joins the new connection anew', async () => {
+  const clean = Buffer.from(await constantRateClip());
+  let tapGets = 0;
+  const serve: RequestListener = (req, res) => {
+    const lavf = (req.headers['user-agent'] ?? '').startsWith('Lavf');
+    if (!lavf) tapGets++;
+    res.writeHead(200, { 'content-type': 'video/mp2t' });
+    if (lavf || tapGets > 1) {
+      res.end(clean);
+      return;
+    }
+    // The analyzer's first connection breaks half way through the stream.
+    res.write(clean.subarray(0, Math.floor(clean.length / 2 / 188) * 188), () => res.destroy());
+  };
+  await withServer(serve, async (port) => {
+    const lost: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lost.push(line) });
+    const config = resolveConfig({ stream: 'http-live', live: true });
+    const analyzer = new Analyzer(config, `http://127.0.0.1:${port}/live.ts`, { log });
+    const run = analyzer.run();
+    try {
+      const status = await eventually(
+        'the second connection checked',
+        () => {
+          const s = analyzer.status();
+          return tapGets >= 2 && s.counters.reconnects >= 1 && s.transport?.applicable ? s : undefined;
+        },
+        60_000,
+      );
+      const transport = status.transport;
+      assert.ok(transport?.applicable === true);
+      assert.equal(transport.errors.continuity_count_error, 0, 'a new connection is no continuity error');
+      assert.ok(
+        lost.some((l) => l.includes('source connection lost')),
+        `the broken connection is logged: ${lost.join('')}`,
+      );
+    } finally {
+      analyzer.stop();
+      await run;
+    }
+  });
+});
+
+test('an HTTP MP4: the transport checks do not apply, and say why', async () => {
+  const mp4 = readFileSync(
+    // faststart: the index first, so ffmpeg reads it in one pass from a server without ranges.
+    await cachedMedia('transport-not-ts-faststart', 'mp4', (out) => [
+      ...['-v', 'error', '-y', ...SOURCE_ARGS(2), ...VIDEO_ARGS],
+      ...['-c:a', 'aac', '-movflags', '+faststart', out],
+    ]),
+  );
+  const serve: RequestListener = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': mp4.length }).end(mp4);
+  };
+  await withServer(serve, async (port) => {
+    const analyzer = new Analyzer(resolveConfig({}), `http://127.0.0.1:${port}/clip.mp4`, {
+      log: pino({ level: 'silent' }),
+    });
+    const result = await analyzer.run();
+    assert.equal(result.exitCode, 0, result.message ?? undefined);
+    assert.deepEqual(analyzer.status().transport, {
+      applicable: false,
+      reason: 'the source is mov,mp4,m4a,3gp,3g2,mj2, not an MPEG transport stream',
+    });
+  });
 });
 
 test('live HLS: the checks read the segments the decoder is given, and a loop point marked as a discontinuity is no continuity error', async () => {
