@@ -19,8 +19,9 @@ import { REDACTED, redactUrlsIn } from '../ingest/redact-url.js';
 import { SourceError, type SourceRef } from '../ingest/source-url.js';
 import { credentialsApart } from '../delivery/stage.js';
 
-export function fileConnection(path: string): Readable {
-  return createReadStream(path);
+/** A file INPUT as ffmpeg opens it: `file:PATH` is ffmpeg's explicit file protocol, naming PATH (see assertPlainFile). */
+export function fileConnection(input: string): Readable {
+  return createReadStream(input.startsWith('file:') ? input.slice('file:'.length) : input);
 }
 
 /** A streaming GET of the source; the response must start within `ioTimeoutSeconds`. */
