@@ -94,6 +94,8 @@ export class Analyzer {
       },
       timelineNow: () => this.ingest.timeline.now(),
       pidErrorPeriod: config.detectors.tr101290_priority1.pidErrorPeriod,
+      ioTimeoutSeconds: config.ingest.ioTimeout,
+      lost: (reason) => log.warn({ source: this.source.display, reason }, 'source connection lost'),
     });
     this.ingest = new SessionLoop(
       {
@@ -105,7 +107,7 @@ export class Analyzer {
         log,
         ffmpegPath,
         ffprobePath,
-        feed: () => this.delivery?.mediaFeed() ?? null,
+        feed: () => this.delivery?.mediaFeed() ?? this.transport.mediaFeed(),
       },
       this.consumer(),
     );
@@ -116,6 +118,7 @@ export class Analyzer {
       activeDefects: () => this.report.activeDefects,
       log,
       ffprobePath,
+      transport: (segment, body) => this.transport.hlsSegment(segment, body),
     });
     this.report = new StreamReport(this.metrics, (t) => this.ingest.timeline.wallclock(t), deps.log, deps.onDefect);
   }
@@ -190,7 +193,7 @@ export class Analyzer {
   private async prepare(probe: ProbeResult, live: boolean): Promise<string | null> {
     const { report } = this;
     this.detectors = createDetectors(this.config.detectors, report.sink);
-    this.transport.prepared(probe);
+    this.transport.prepared(probe, live);
     this.delivery?.attach(this.detectors);
     if (probe.video) {
       this.video = await VideoStage.create(probe.video.width, probe.video.height, {

@@ -24,6 +24,11 @@ fi
 if [ "${STREAMQC_NEED_DVBLAST:-0}" = 1 ]; then
   command -v dvblast >/dev/null 2>&1 || need_apt+=(dvblast)
 fi
+# The SRT transport tap runs srt-live-transmit (analyzer/transport/connections.ts); its live test
+# (test/analyzer/transport-srt.test.ts) runs it as the sender too.
+if [ "${STREAMQC_NEED_SRT:-0}" = 1 ]; then
+  command -v srt-live-transmit >/dev/null 2>&1 || need_apt+=(srt-tools)
+fi
 # The benchmark report draws its charts with this one font (test/bench/chart.ts, CHART_FONT_FILE).
 if [ "${STREAMQC_NEED_FONTS:-0}" = 1 ]; then
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)

@@ -8,6 +8,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { ProbeAborted, ProbeError, probeDeadlineReason, probeDeadlineSeconds } from '../ingest/probe.js';
 import type { SourceRef } from '../ingest/source-url.js';
 import type { MediaFeed } from '../ingest/session-loop.js';
+import type { SegmentRef } from './playlist.js';
 
 /** Bytes a decode session may have waiting before segments are dropped: a minute at 30 Mbit/s. */
 const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
@@ -28,6 +29,8 @@ export class SegmentFeed implements MediaFeed {
     private readonly ioTimeoutSeconds: number,
     /** Why the chosen rendition delivers nothing, as the client last saw it (for the message). */
     private readonly lastProblem: () => string | null = () => null,
+    /** The transport checks see every segment the decoder is given (transport/source-tap.ts). */
+    private readonly transport?: (ref: SegmentRef, segment: Buffer) => void,
   ) {}
 
   /** The initialization segment the media segments need (fragmented MP4); kept for each new session. */
@@ -36,7 +39,8 @@ export class SegmentFeed implements MediaFeed {
   }
 
   /** A segment of the chosen rendition was fetched. */
-  push(segment: Buffer): void {
+  push(segment: Buffer, ref: SegmentRef): void {
+    this.transport?.(ref, segment);
     this.latest = segment;
     for (const w of this.waiters.splice(0)) w(segment);
     for (const reader of this.readers) {

@@ -37,6 +37,8 @@ export interface DeliveryDeps {
   activeDefects: () => readonly ReportedEvent[];
   log: Logger;
   ffprobePath?: string;
+  /** Each segment the decoder is given, for the transport checks. */
+  transport?: (segment: SegmentRef, body: Buffer) => void;
 }
 
 /** A DASH MPD by its path (ISO/IEC 23009-1 annex C: the .mpd extension). */
@@ -92,10 +94,10 @@ export class DeliveryStage {
       now: this.deps.now,
       observe: (o) => this.observe(o),
       cue: (c) => this.cueSeen(c),
-      segmentFetched: (rendition: string, _segment: SegmentRef, body: Buffer, init?: Buffer | null) => {
+      segmentFetched: (rendition: string, segment: SegmentRef, body: Buffer, init?: Buffer | null) => {
         if (rendition !== this.chosen) return;
         if (init) this.feed?.setHeader(init); // DASH: fragmented MP4 starts with its initialization segment
-        this.feed?.push(body);
+        this.feed?.push(body, segment);
       },
       timeoutSeconds: this.config.ingest.ioTimeout,
       probe: this.config.delivery.probe,
@@ -125,7 +127,9 @@ export class DeliveryStage {
     // segment is downloaded in full and reaches the decoder.
     this.chosen = chosen;
     const pipe: SourceRef = { input: 'pipe:0', scheme: 'pipe', display: this.source.display, live: true };
-    this.feed = new SegmentFeed(pipe, true, this.config.ingest.ioTimeout, () => this.lastSegmentProblem);
+    // The transport checks read MPEG-TS: DASH's fragmented MP4 segments are not theirs.
+    const transport = dash ? undefined : this.deps.transport;
+    this.feed = new SegmentFeed(pipe, true, this.config.ingest.ioTimeout, () => this.lastSegmentProblem, transport);
     const first = await this.firstLoad(monitor, chosen);
     if (!first?.loaded) {
       const why = first?.lastFailure?.error ?? `no answer within ${this.config.ingest.ioTimeout} s`;
@@ -339,7 +343,7 @@ function renditionStatus(r: RenditionView, alive: boolean): RenditionStatus {
  * authorization they make, sent only to the source's own origin (never to a CDN the
  * playlist points at).
  */
-function credentialsApart(input: string): { url: string; authorization?: { origin: string; header: string } } {
+export function credentialsApart(input: string): { url: string; authorization?: { origin: string; header: string } } {
   const url = new URL(input);
   if (!url.username && !url.password) return { url: input };
   const user = decodeURIComponent(url.username);

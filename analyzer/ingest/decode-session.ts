@@ -128,10 +128,13 @@ export function buildDecodeArgs(opts: SessionOptions): string[] {
     'repeat+level+verbose',
     // Live HLS arrives a segment at a time; reading it at its native rate spreads the frames
     // over real time, so a pause between segments is not mistaken for an outage.
-    ...(opts.realtime || (opts.live && ['http', 'https', 'pipe'].includes(source.scheme)) ? ['-re'] : []),
+    // A source the analyzer tees to ffmpeg's stdin is read as ffmpeg read that source itself.
+    ...(opts.realtime || (opts.live && ['http', 'https', 'pipe'].includes(source.origin ?? source.scheme))
+      ? ['-re']
+      : []),
     // The layout is known from the probe: a live source need not be analysed for 5 s again
     // before frames flow (every second of that is added to a reconnect).
-    ...(source.scheme === 'file' ? [] : ['-analyzeduration', '1000000', '-probesize', '1000000']),
+    ...((source.origin ?? source.scheme) === 'file' ? [] : ['-analyzeduration', '1000000', '-probesize', '1000000']),
     // Each stream's own timestamps, untouched: for MPEG-TS and HLS ffmpeg otherwise "corrects"
     // a step back in any one stream by shifting every stream of the input from then on, so an
     // audio clock jump would move the video's frame times. The timeline judges discontinuities

@@ -97,6 +97,8 @@ export interface MediaFeed {
   probeInput(signal: AbortSignal): Promise<Buffer>;
   /** The media for one decode session, from the newest segment on. */
   open(): Readable;
+  /** Why the last session's media ended early (its connection failed), in words safe to log; null if it did not. */
+  failure?(): string | null;
 }
 
 export interface SessionLoopOptions {
@@ -261,6 +263,9 @@ export class SessionLoop {
         const mediaBefore = this.consumer.mediaSoFar();
         const exit = await this.runSession(probe);
         await this.consumer.sessionEnded();
+        // A feed's connection failing is why its decoder ran out of input.
+        const failed = this.options.feed?.()?.failure?.() ?? null;
+        if (failed !== null) exit.lastError = failed;
         if (this.stopRequested()) break;
         if (!this.liveSource) {
           if (this.consumer.mediaSoFar() === 0) {

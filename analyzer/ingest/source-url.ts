@@ -17,6 +17,8 @@ export interface SourceRef {
   readonly display: string;
   /** Live sources are paced by real time, may stall and are reconnected. */
   readonly live: boolean;
+  /** A `pipe` the analyzer fills from a source it reads itself (transport/tapped-feed.ts): that source's scheme. */
+  readonly origin?: SourceScheme;
 }
 
 export class SourceError extends Error {}

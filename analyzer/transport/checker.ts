@@ -550,6 +550,22 @@ export class TransportChecker {
     this.emit({ kind: 'cleared', check, t: this.now, pid });
   }
 
+  /**
+   * The stream starts again here, as its source says (an HLS EXT-X-DISCONTINUITY) or because a
+   * new connection joins it anew: no counter, PCR or section in progress is expected to go on.
+   */
+  restart(): void {
+    for (const s of this.pids.values()) {
+      s.lastCc = null;
+      s.repeats = 0;
+      s.lastPcr = null;
+      s.lastPcrAt = null;
+      s.sections?.reset();
+      s.pes?.reset();
+    }
+    this.restartPcrAccuracy();
+  }
+
   /** End of input: hand over the PES packets in progress. */
   finish(): void {
     for (const s of this.pids.values()) s.pes?.finish();

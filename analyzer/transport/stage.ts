@@ -36,8 +36,10 @@ export class TransportStage {
     /** Live sources: arrival times mean something (UDP, RTP); files: the stream's own PCRs. */
     readonly arrivalTimed: boolean,
     private readonly deps: TransportStageDeps,
+    /** PCR accuracy is judged unless the bytes lost their transport-rate spacing (HLS segments). */
+    pcrAccuracy = true,
   ) {
-    this.checker = new TransportChecker((e) => this.onEvent(e), { pidErrorPeriod: deps.pidErrorPeriod });
+    this.checker = new TransportChecker((e) => this.onEvent(e), { pidErrorPeriod: deps.pidErrorPeriod, pcrAccuracy });
     deps.metrics.setApplicable(true);
   }
 
@@ -57,6 +59,11 @@ export class TransportStage {
       metrics.caption(c.name, snapshot.t - c.lastSeen <= CAPTION_PRESENT_SECONDS);
       this.captionsShown.add(c.name);
     }
+  }
+
+  /** The stream starts again (an HLS discontinuity, a new connection): see TransportChecker.restart. */
+  restart(): void {
+    this.checker.restart();
   }
 
   finish(): void {

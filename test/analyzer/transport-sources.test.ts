@@ -83,7 +83,7 @@ test(
     const rtmp = new Analyzer(resolveConfig({}), 'rtmp://127.0.0.1:1935/live/x', { log: pino({ level: 'silent' }) });
     assert.deepEqual(rtmp.status().transport, {
       applicable: false,
-      reason: 'the transport checks read UDP, RTP and MPEG-TS files, not rtmp',
+      reason: 'the transport checks read MPEG-TS from UDP, RTP, SRT, HTTP(S), HLS and files, not rtmp',
     });
   },
 );
