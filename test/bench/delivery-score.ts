@@ -71,7 +71,14 @@ export function scoreDelivery(
     m.set(type, (m.get(type) ?? 0) + 1);
   };
   for (const e of events) {
-    const finding = expected.find((x) => x.type === e.type && x.rendition === e.rendition && within(e.start, x));
+    // Of overlapping windows (a fault found as it is injected and again as it is cleared), the
+    // latest one that has begun: an event belongs to the most recent change that can explain it.
+    const finding = expected
+      .filter((x) => x.type === e.type && x.rendition === e.rendition && within(e.start, x))
+      .reduce<ExpectedFinding | undefined>(
+        (best, x) => (best === undefined || x.from > best.from ? x : best),
+        undefined,
+      );
     if (finding) {
       foundFindings.add(finding);
       bump(matched, e.type);

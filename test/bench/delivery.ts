@@ -104,10 +104,8 @@ export const FAULTS: FaultPlan[] = [
     set: (origin) => ({ dateJump: { fromMsn: origin.liveMsn() + 1, seconds: 5 } }),
     clear: ['dateJump'],
     holdSeconds: 4,
-    findings: [
-      { type: 'program_date_time', due: 'inject' },
-      { type: 'program_date_time', due: 'clear' },
-    ],
+    // Cleared, every listed date moves back at once: no jump within a playlist, so no finding.
+    findings: [{ type: 'program_date_time', due: 'inject' }],
   },
   {
     name: 'two segment requests answered 404',

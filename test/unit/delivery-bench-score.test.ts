@@ -32,6 +32,21 @@ test('a fault found on its rendition within its window is found; two events of o
   });
 });
 
+test('a fault due when injected and again when cleared, with overlapping windows, is found twice', () => {
+  const rollback = (from: number): ExpectedFinding => ({
+    type: 'media_sequence',
+    rendition: '144p',
+    from,
+    to: 18,
+    fault: 'rolled back',
+  });
+  const [s] = scoreDelivery(['media_sequence'], [rollback(9), rollback(13)], windows, [
+    { type: 'media_sequence', rendition: '144p', start: 11.5 },
+    { type: 'media_sequence', rendition: '144p', start: 15.5 },
+  ]);
+  assert.deepEqual([s?.expected, s?.found, s?.matchedEvents, s?.missed], [2, 2, 2, []]);
+});
+
 test('the right type on the wrong rendition or outside the window is a false alarm, and the fault is missed', () => {
   const [s] = scoreDelivery(['segment_slow'], [slow], windows, [
     { type: 'segment_slow', rendition: '180p', start: 22 },
