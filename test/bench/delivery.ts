@@ -24,6 +24,7 @@ import { CLI } from '../analyzer/run-cli.js';
 import {
   HlsOrigin,
   LADDER,
+  LOOP_SEGMENTS,
   makeLadderMedia,
   SEGMENT_SECONDS,
   type RenditionFaults,
@@ -60,6 +61,11 @@ interface FaultPlan {
   clear: (keyof RenditionFaults)[];
   holdSeconds: number;
   findings: { type: string; due: Due }[];
+}
+
+/** `msn`, or the one after it when `msn` starts a loop of the origin's media (a tagged discontinuity). */
+function nextWithinLoop(msn: number): number {
+  return msn % LOOP_SEGMENTS === 0 ? msn + 1 : msn;
 }
 
 /** One fault per check (ladder_misaligned comes with the sequence rollback that causes it). */
@@ -101,7 +107,8 @@ export const FAULTS: FaultPlan[] = [
   },
   {
     name: 'EXT-X-PROGRAM-DATE-TIME jumps 5 s',
-    set: (origin) => ({ dateJump: { fromMsn: origin.liveMsn() + 1, seconds: 5 } }),
+    // Not at a loop point: a date may jump at an EXT-X-DISCONTINUITY (RFC 8216 4.3.2.3), so that is no fault.
+    set: (origin) => ({ dateJump: { fromMsn: nextWithinLoop(origin.liveMsn() + 1), seconds: 5 } }),
     clear: ['dateJump'],
     holdSeconds: 4,
     // Cleared, every listed date moves back at once: no jump within a playlist, so no finding.
