@@ -14,6 +14,7 @@
 import { get } from 'node:http';
 import { checkAnalyzerStatus, type AnalyzerStatus, type ReportedEvent } from '../analyzer/contract/status.js';
 import { DEFECT_TYPES } from '../analyzer/detectors/types.js';
+import { ladderNames, renditionOf } from './ladder.js';
 import { safeMessage } from './messages.js';
 
 const MAX_STATUS_BYTES = 1 << 20;
@@ -135,9 +136,26 @@ export interface BoundedStatus {
 const KEPT_RECENT_EVENTS = 10;
 
 /**
+ * The last few events, and before them the newest event of each ladder rendition that is
+ * older than those (its last error), in the analyzer's order: at most 10 + 16 events.
+ */
+function keptRecentEvents(events: ReportedEvent[], ladder: ReadonlySet<string>): ReportedEvent[] {
+  const tail = Math.max(0, events.length - KEPT_RECENT_EVENTS);
+  const kept = new Set<number>();
+  const seen = new Set<string>();
+  for (const [i, event] of [...events.entries()].reverse()) {
+    const rendition = renditionOf(event);
+    const newestOfRendition = rendition !== null && ladder.has(rendition) && !seen.has(rendition);
+    if (rendition !== null) seen.add(rendition);
+    if (i >= tail || newestOfRendition) kept.add(i);
+  }
+  return events.filter((_, i) => kept.has(i));
+}
+
+/**
  * A valid status cut to what this monitor can have: defects of types it does not know are
  * dropped (a lying analyzer cannot put words of its choice into status or Events), one active
- * entry per type, counts as whole numbers.
+ * entry per type (per type and rendition for delivery defects), counts as whole numbers.
  */
 export function boundedStatus(status: AnalyzerStatus, defectTypes: readonly string[]): BoundedStatus {
   const known = new Set(defectTypes);
@@ -147,7 +165,14 @@ export function boundedStatus(status: AnalyzerStatus, defectTypes: readonly stri
     dropped += events.length - kept.length;
     return kept;
   };
-  const activeByType = new Map(keep(status.activeDefects).map((e) => [e.type, e]));
+  // One active entry per type, and per rendition of the ladder for a delivery defect: the
+  // monitor's ladder shows each rendition's own (operator/ladder.ts).
+  const ladder = new Set(ladderNames(status));
+  const activeKey = (e: ReportedEvent): string => {
+    const rendition = renditionOf(e);
+    return rendition !== null && ladder.has(rendition) ? `${e.type}/${rendition}` : e.type;
+  };
+  const activeByType = new Map(keep(status.activeDefects).map((e) => [activeKey(e), e]));
   const defects: Record<string, number> = {};
   for (const [type, n] of Object.entries(status.counters.defects)) {
     if (known.has(type) && n !== undefined) defects[type] = Math.floor(n);
@@ -157,7 +182,7 @@ export function boundedStatus(status: AnalyzerStatus, defectTypes: readonly stri
     status: {
       ...status,
       activeDefects: [...activeByType.values()],
-      recentEvents: keep(status.recentEvents).slice(-KEPT_RECENT_EVENTS),
+      recentEvents: keptRecentEvents(keep(status.recentEvents), ladder),
       counters: { ...status.counters, defects },
     },
     dropped,

@@ -90,6 +90,24 @@ export interface StreamMonitorStatus {
     bitrate?: number;
   };
   defects?: { active?: string[]; last?: { type?: string; wallclock?: string }; counts?: Record<string, number> };
+  /** An HLS source followed by the analyzer's own client: its ladder (operator/status.ts deliveryFacts). */
+  delivery?: {
+    rendition?: string;
+    declared?: number;
+    alive?: number;
+    /** `alive/declared`, for the Renditions printer column. */
+    summary?: string;
+    renditions?: LadderRendition[];
+  };
+}
+
+export interface LadderRendition {
+  name?: string;
+  bandwidth?: number;
+  resolution?: string;
+  alive?: boolean;
+  /** The newest delivery defect on this rendition the analyzer still reports (active, or among its recent events). */
+  lastError?: { type?: string; since?: string; active?: boolean };
 }
 
 export interface StreamMonitor {

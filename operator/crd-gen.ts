@@ -17,6 +17,7 @@ import { defaultsOf, schemaOf, type OptionTable } from '../analyzer/options.js';
 // The config half of user models: the runner half loads onnxruntime, which the operator never needs.
 import { MODEL_DEFECT_TYPES } from '../analyzer/features/custom-model-config.js';
 import { ALLOWED_SCHEMES, API_GROUP, API_VERSION, KIND, PHASES, PLURAL } from './api.js';
+import { MAX_STATUS_RENDITIONS } from './ladder.js';
 
 export const CRD_PATH = fileURLToPath(new URL('../../crds/streamqc.io_streammonitors.yaml', import.meta.url));
 
@@ -291,6 +292,43 @@ function statusSchema(): Schema {
           counts: { type: 'object', additionalProperties: { type: 'integer' } },
         },
       },
+      delivery: deliveryStatusSchema(),
+    },
+  };
+}
+
+/** The HLS ladder as the monitor shows it: bounded like the analyzer's own (a ladder is cut at 16). */
+function deliveryStatusSchema(): Schema {
+  return {
+    type: 'object',
+    description: "An HLS source followed by the analyzer's own client: its ladder",
+    properties: {
+      rendition: string('The rendition decoded for the picture and sound checks'),
+      declared: { type: 'integer', description: 'Renditions the multivariant playlist lists' },
+      alive: { type: 'integer', description: 'Renditions listed whose playlist loads and advances' },
+      summary: string('alive/declared (the Renditions column)'),
+      renditions: {
+        type: 'array',
+        maxItems: MAX_STATUS_RENDITIONS,
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            bandwidth: { type: 'integer', description: 'Declared BANDWIDTH, bits/s' },
+            resolution: { type: 'string', description: 'Declared RESOLUTION, WIDTHxHEIGHT' },
+            alive: { type: 'boolean' },
+            lastError: {
+              type: 'object',
+              description: 'The newest delivery defect on this rendition that the analyzer still reports',
+              properties: {
+                type: { type: 'string' },
+                since: { type: 'string', description: 'Wall-clock start of the defect' },
+                active: { type: 'boolean' },
+              },
+            },
+          },
+        },
+      },
     },
   };
 }
@@ -322,6 +360,7 @@ export function streamMonitorCrd(): Schema {
             { name: 'Defects', type: 'string', jsonPath: '.status.defects.active' },
             { name: 'Resolution', type: 'string', jsonPath: '.status.stream.resolution' },
             { name: 'FPS', type: 'number', jsonPath: '.status.stream.frameRate' },
+            { name: 'Renditions', type: 'string', jsonPath: '.status.delivery.summary' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],
           schema: {

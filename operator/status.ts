@@ -8,6 +8,7 @@ import type { AnalyzerStatus } from '../analyzer/contract/status.js';
 import type { AnalyzerAnswer, AnalyzerProblem } from './analyzer-status.js';
 import type { Condition, Phase, StreamMonitor, StreamMonitorStatus } from './api.js';
 import { ANNOTATION_CONFIG_HASH, stableJson } from './analyzer-pod.js';
+import { deliveryFacts } from './ladder.js';
 import { safeMessage } from './messages.js';
 
 export interface Observation {
@@ -279,10 +280,13 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
   if (analyzer !== undefined) {
     status.stream = streamFacts(analyzer);
     status.defects = defectFacts(analyzer);
+    const delivery = deliveryFacts(analyzer);
+    if (delivery !== undefined) status.delivery = delivery;
   } else if (monitor.status?.stream !== undefined && podPhase === 'Running') {
     // An analyzer that missed one poll keeps its last known stream facts.
     status.stream = monitor.status.stream;
     status.defects = monitor.status.defects;
+    if (monitor.status.delivery !== undefined) status.delivery = monitor.status.delivery;
   }
   return status;
 }
@@ -298,6 +302,7 @@ export function analyzerFacts(answer: AnalyzerAnswer | undefined): string {
     conditions: analyzerConditions(analyzer),
     stream: streamFacts(analyzer),
     defects: defectFacts(analyzer),
+    delivery: deliveryFacts(analyzer),
   });
 }
 

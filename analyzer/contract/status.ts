@@ -216,7 +216,20 @@ export const ANALYZER_STATUS_SCHEMA = {
         rendition: nullableText,
         declared: { type: 'integer', minimum: 0, maximum: STATUS_LIMITS.maxRenditions },
         alive: { type: 'integer', minimum: 0, maximum: STATUS_LIMITS.maxRenditions },
-        renditions: { type: 'array', maxItems: STATUS_LIMITS.maxRenditions },
+        renditions: {
+          type: 'array',
+          maxItems: STATUS_LIMITS.maxRenditions,
+          items: {
+            type: 'object',
+            required: ['name', 'alive'],
+            properties: {
+              name: { type: 'string', minLength: 1, maxLength: STATUS_LIMITS.maxTypeLength },
+              bandwidth: { type: ['number', 'null'], minimum: 0, maximum: 1e12 },
+              resolution: { type: ['string', 'null'], maxLength: 32 },
+              alive: { type: 'boolean' },
+            },
+          },
+        },
       },
     },
     counters: {

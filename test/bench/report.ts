@@ -4,7 +4,7 @@
  * JSON under docs/benchmarks/. Every figure in the report comes from this run; a section that
  * was skipped or whose benchmark failed says so instead of keeping older numbers.
  *
- *   node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] [--skip-operator] [--skip-conformance] [--from-json DIR]
+ *   node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] [--skip-operator] [--skip-conformance] [--skip-delivery] [--from-json DIR]
  *
  * STREAMQC_BENCH_ONLY=real (or synthetic) runs only that corpus of the accuracy benchmark; the
  * other's section then says it was not run (e.g. `STREAMQC_BENCH_ONLY=real node
@@ -35,6 +35,7 @@ import {
   type OperatorBenchResult,
 } from './results.js';
 import type { ConformanceRow } from '../conformance/compare-ffmpeg.js';
+import { DELIVERY_COST_TARGET, type DeliveryBenchResult } from './delivery-score.js';
 
 /** The command that regenerates the report, printed at its end. */
 export const REGENERATE_COMMAND = 'npm run bench';
@@ -77,6 +78,8 @@ export interface ReportInput {
   operator: Section<OperatorBenchResult>;
   /** EBU Tech 3341/3342 conformance, streamqc and ffmpeg's ebur128 on the same signals. */
   conformance: Section<ConformanceResult>;
+  /** The HLS delivery checks (delivery.ts); absent in reports of earlier versions. */
+  delivery?: Section<DeliveryBenchResult>;
   charts: Record<ChartName, ChartStatus>;
 }
 
@@ -700,6 +703,102 @@ function ebur128Version(input: ReportInput): string {
   return `(${input.machine.ffmpeg.replace(/^ffmpeg version\s*/, '')})`;
 }
 
+const ratio = (n: number | null): string => (n === null ? 'n/a' : `${fixed(n, 2)}x`);
+const rate = (n: number | null): string => (n === null ? 'n/a' : fixed(n, 3));
+
+/** The delivery benchmark: every injected fault found, no false alarm, and the ladder's cost against its top. */
+function deliveryVerdicts(r: DeliveryBenchResult): Verdict[] {
+  const out: Verdict[] = r.scores
+    .filter((s) => s.expected > 0)
+    .map((s) => ({
+      target: `${s.type}: every injected fault found on its rendition, no false alarm`,
+      measured: `found ${s.found} of ${s.expected}, ${s.falseAlarms} false alarm(s)`,
+      state: verdictOf(s.found === s.expected && s.falseAlarms === 0),
+    }));
+  const h = r.healthy;
+  const quiet = h.falseAlarms.length === 0;
+  out.push({
+    target: `healthy ${h.renditions}-rendition ladder: no delivery event in 300 s`,
+    measured: `${h.falseAlarms.length} in ${h.seconds} s`,
+    // A shorter run cannot show that the target holds, only that it fails.
+    state: !quiet ? 'MISSED' : h.seconds >= 300 ? 'met' : 'not measured',
+  });
+  for (const [what, value] of [
+    ['CPU', r.cost.cpuRatio],
+    ['bytes fetched', r.cost.bytesRatio],
+  ] as const) {
+    out.push({
+      target: `${h.renditions}-rendition ladder: ${what} <= ${DELIVERY_COST_TARGET}x its top rendition decoded alone`,
+      measured: ratio(value),
+      state: value === null ? 'not measured' : verdictOf(value <= DELIVERY_COST_TARGET),
+    });
+  }
+  return out;
+}
+
+function deliverySection(input: ReportInput): { text: string; verdicts: Verdict[] } {
+  const heading = '## HLS delivery checks: precision and recall per check, false alarms, cost of the ladder';
+  const section = input.delivery ?? { ran: false, reason: 'no delivery benchmark in this run' };
+  if (!section.ran) return { text: `${heading}\n\n${notRun(section.reason)}`, verdicts: [] };
+  const r = section.result;
+  const c = r.cost;
+  const mb = (bytes: number): string => fixed(bytes / 1e6, 1);
+  const falseAlarms = r.healthy.falseAlarms
+    .slice(0, 10)
+    .map((e) => `${e.type} on ${e.rendition ?? '-'} at ${fixed(e.start, 1)} s`);
+  const others = Object.entries(r.healthy.otherEvents).map(([type, n]) => `${type} x${n}`);
+  const verdicts = deliveryVerdicts(r);
+  const text = [
+    heading,
+    '',
+    `Faults injected by the loopback origin of \`test/delivery/hls-origin.ts\` on the ladder ${r.ladder.join(', ')}, ` +
+      `${r.rounds} round(s) of ${r.faults.length / Math.max(1, r.rounds)} faults, each on a known rendition at a known time ` +
+      "(a round shifts every fault one rendition down the ladder), against the events of the analyzer's HLS client " +
+      'and delivery detectors. An event is found when it has the expected type, names the rendition and starts within ' +
+      "the fault's window; an event of another type on that rendition during the fault is a consequence (a frozen " +
+      `rendition is also behind the ladder); any other event is a false alarm (${took(section.seconds)}).`,
+    '',
+    table(
+      ['check', 'expected', 'found', 'precision', 'recall', 'false alarms', 'consequences', 'missed'],
+      r.scores.map((s) => [
+        s.type,
+        String(s.expected),
+        String(s.found),
+        rate(s.precision),
+        rate(s.recall),
+        String(s.falseAlarms),
+        String(s.consequences),
+        s.missed.join('; ') || '-',
+      ]),
+    ),
+    '',
+    `Healthy origin, ${r.healthy.renditions} renditions, the analyzer (CLI) following the ladder for ${r.healthy.seconds} s: ` +
+      `${r.healthy.falseAlarms.length} delivery event(s)${falseAlarms.length ? ` (${falseAlarms.join('; ')})` : ''}; ` +
+      `other events of the decoded rendition: ${others.join(', ') || 'none'}.`,
+    '',
+    `Cost over ${c.seconds} s (CPU: the analyzer and its ffmpeg children, GNU time; bytes: what the origin sent, headers included):`,
+    '',
+    table(
+      ['run', 'CPU s', 'MB fetched'],
+      [
+        [
+          `following the ${r.healthy.renditions}-rendition ladder, decoding its top`,
+          fixed(c.ladder.cpuSeconds, 1),
+          mb(c.ladder.bytes),
+        ],
+        ['decoding the top rendition alone (ffmpeg reads its playlist)', fixed(c.top.cpuSeconds, 1), mb(c.top.bytes)],
+        ['ratio', ratio(c.cpuRatio), ratio(c.bytesRatio)],
+      ],
+      ['l', 'r', 'r'],
+    ),
+    '',
+    '### Delivery targets',
+    '',
+    verdictTable(verdicts),
+  ].join('\n');
+  return { text, verdicts };
+}
+
 /**
  * The GPU path is measured by scripts/gpu-check.sh on a machine with an NVIDIA GPU, not by this
  * report's machine; until its figures are in, the section says so and how to run it.
@@ -734,7 +833,15 @@ export function renderReport(input: ReportInput): string {
   const cost = costSection(input);
   const operator = operatorSection(input);
   const conformance = conformanceSection(input);
-  const all = [...accuracy.verdicts, ...real.verdicts, ...cost.verdicts, ...operator.verdicts, ...conformance.verdicts];
+  const delivery = deliverySection(input);
+  const all = [
+    ...accuracy.verdicts,
+    ...real.verdicts,
+    ...cost.verdicts,
+    ...operator.verdicts,
+    ...conformance.verdicts,
+    ...delivery.verdicts,
+  ];
   const missed = all.filter((v) => v.state === 'MISSED');
   const unmeasured = all.filter((v) => v.state === 'not measured');
   const skipped = (
@@ -743,6 +850,8 @@ export function renderReport(input: ReportInput): string {
       ['analyzer cost', input.cost],
       ['operator scale', input.operator],
       ['loudness conformance', input.conformance],
+      // Absent (a fixture or JSON of an earlier version) is not a skip of this run.
+      ['HLS delivery', input.delivery ?? { ran: true }],
     ] as const
   )
     .filter(([, s]) => !s.ran)
@@ -777,13 +886,15 @@ export function renderReport(input: ReportInput): string {
     '',
     conformance.text,
     '',
+    delivery.text,
+    '',
     gpuPathSection(),
     '',
     '## Regenerating',
     '',
     `\`${REGENERATE_COMMAND}\` runs all four benchmarks and rewrites this file, \`docs/benchmarks/*.png\` and ` +
       '`docs/benchmarks/*.json`. Parts: `node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] ' +
-      '[--skip-operator] [--skip-conformance] [--from-json DIR]`; `STREAMQC_BENCH_ONLY=real` (or `synthetic`) runs one accuracy corpus.',
+      '[--skip-operator] [--skip-conformance] [--skip-delivery] [--from-json DIR]`; `STREAMQC_BENCH_ONLY=real` (or `synthetic`) runs one accuracy corpus.',
     '',
   ].join('\n');
 }
@@ -932,6 +1043,12 @@ const BENCHES = {
     looksRight: (d) =>
       Array.isArray(d.rows) && d.rows.every((r) => typeof r === 'object' && r !== null && 'caseId' in r),
   },
+  delivery: {
+    json: 'delivery.json',
+    script: join(HERE, 'delivery.js'),
+    args: ['--rounds', '3', '--healthy-seconds', '300'],
+    looksRight: (d) => Array.isArray(d.scores) && typeof d.healthy === 'object' && typeof d.cost === 'object',
+  },
 } satisfies Record<string, BenchSpec>;
 type BenchName = keyof typeof BENCHES;
 
@@ -1006,6 +1123,7 @@ async function main(): Promise<void> {
       'skip-cost': { type: 'boolean', default: false },
       'skip-operator': { type: 'boolean', default: false },
       'skip-conformance': { type: 'boolean', default: false },
+      'skip-delivery': { type: 'boolean', default: false },
       'from-json': { type: 'string' },
     },
   });
@@ -1018,6 +1136,7 @@ async function main(): Promise<void> {
   const cost = await section<AnalyzerBenchResult>('cost', values['skip-cost'], fromDir);
   const operator = await section<OperatorBenchResult>('operator', values['skip-operator'], fromDir);
   const conformance = await section<ConformanceResult>('conformance', values['skip-conformance'], fromDir);
+  const delivery = await section<DeliveryBenchResult>('delivery', values['skip-delivery'], fromDir);
   // Figures read from earlier JSON were measured on the machine recorded with them.
   const earlierMachine = fromDir ? join(fromDir, 'machine.json') : null;
   const machine =
@@ -1034,7 +1153,17 @@ async function main(): Promise<void> {
     process.env.npm_lifecycle_event === 'bench'
       ? REGENERATE_COMMAND
       : ['node', 'dist/test/bench/report.js', ...process.argv.slice(2)].join(' ');
-  const report = renderReport({ generatedAt, generatedBy, machine, accuracy, cost, operator, conformance, charts });
+  const report = renderReport({
+    generatedAt,
+    generatedBy,
+    machine,
+    accuracy,
+    cost,
+    operator,
+    conformance,
+    delivery,
+    charts,
+  });
   const path = join(DOCS, 'BENCHMARKS.md');
   writeFileSync(path, report);
   console.error(`report: wrote ${path}`);

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runFfmpeg } from '../media/fixtures.js';
@@ -39,10 +39,13 @@ export interface RenditionMedia {
   peakBitrate: number;
 }
 
-/** Encodes each rendition's loop once (about a second of CPU in all). */
-export async function makeLadderMedia(dir: string): Promise<RenditionMedia[]> {
+/** Encodes each rendition's loop once (about a second of CPU in all for LADDER). */
+export async function makeLadderMedia(
+  dir: string,
+  ladder: readonly RenditionSpec[] = LADDER,
+): Promise<RenditionMedia[]> {
   return Promise.all(
-    LADDER.map(async (spec) => {
+    ladder.map(async (spec) => {
       const out = join(dir, spec.name);
       mkdirSync(out, { recursive: true });
       await runFfmpeg(
@@ -104,6 +107,9 @@ export class HlsOrigin {
   /** The same requests with their method, Range header and the body bytes sent. */
   readonly log: { method: string; path: string; range: string | null; bytes: number }[] = [];
   private server: Server | null = null;
+  /** Bytes written on connections already closed (bytesServed adds the open ones). */
+  private closedBytes = 0;
+  private readonly sockets = new Set<Socket>();
   private readonly startMs: number;
   private readonly dateBaseMs = Date.UTC(2026, 0, 1);
 
@@ -114,6 +120,13 @@ export class HlsOrigin {
 
   async listen(): Promise<string> {
     const server = createServer((req, res) => void this.answer(req, res));
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => {
+        this.closedBytes += socket.bytesWritten;
+        this.sockets.delete(socket);
+      });
+    });
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/master.m3u8`;
@@ -124,6 +137,13 @@ export class HlsOrigin {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Bytes the origin has sent (headers and bodies), as a network would carry them. */
+  get bytesServed(): number {
+    let open = 0;
+    for (const socket of this.sockets) open += socket.bytesWritten;
+    return this.closedBytes + open;
   }
 
   /** Sets a fault of one rendition now. */

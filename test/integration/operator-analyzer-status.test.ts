@@ -7,15 +7,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { sharedKubeConfig } from '../cluster/shared.js';
 import { startCli } from '../analyzer/run-cli.js';
 import { freeUdpPort } from '../../analyzer/demo.js';
 import { syntheticStreamArgs } from '../../analyzer/synthetic-source.js';
-import { API_GROUP, API_VERSION, PLURAL, type StreamMonitor } from '../../operator/api.js';
+import { type StreamMonitor } from '../../operator/api.js';
 import { CONFIG_FILE, LABEL_MONITOR } from '../../operator/analyzer-pod.js';
 import { analyzerStatusReader } from '../../operator/analyzer-status.js';
+import { HlsOrigin } from '../delivery/hls-origin.js';
+import { ladderMedia } from '../delivery/watch.js';
+import { kubectl } from './chart-tools.js';
 import { StreamMonitorController } from '../../operator/controller.js';
 import {
   createMonitor,
@@ -24,6 +27,7 @@ import {
   freshNamespace,
   installCrd,
   monitorManifest,
+  readMonitor,
 } from './operator-helpers.js';
 
 let kc: KubeConfig;
@@ -60,6 +64,27 @@ after(async () => {
   await deleteNamespaces(kc, namespaces);
 });
 
+/**
+ * Runs monitor `name`'s analyzer as its pod would: the very config the operator rendered,
+ * bound to the pod's (loopback) IP, with `extra` config on top.
+ */
+async function startAnalyzerOf(name: string, url: string, extra: Record<string, unknown> = {}): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const pod = await eventually('a Running analyzer pod with an IP', async () =>
+    (await core.listNamespacedPod({ namespace, labelSelector: `${LABEL_MONITOR}=${name}` })).items.find(
+      (p: V1Pod) => p.status?.phase === 'Running' && p.status.podIP,
+    ),
+  );
+  const rendered = YAML.parse(
+    (await core.readNamespacedConfigMap({ name: `${name}-analyzer-config`, namespace })).data?.[CONFIG_FILE] ?? '',
+  ) as Record<string, unknown>;
+  const dir = mkdtempSync(join(tmpdir(), 'streamqc-operator-'));
+  const configPath = join(dir, CONFIG_FILE);
+  writeFileSync(configPath, YAML.stringify({ ...rendered, listenAddress: pod.status!.podIP, ...extra }));
+  const analyzer = startCli(['analyze', url, '--config', configPath, '--format', 'jsonl']);
+  processes.push(analyzer.child);
+}
+
 describe('StreamMonitor status from the analyzer', () => {
   it(
     'carries the stream facts and an active black defect reported by a real analyzer',
@@ -72,34 +97,12 @@ describe('StreamMonitor status from the analyzer', () => {
         namespace,
         monitorManifest('live', { source: { url }, detectors: { black: { minDuration: 1 } } }),
       );
-      const core = kc.makeApiClient(CoreV1Api);
-      const custom = kc.makeApiClient(CustomObjectsApi);
-      const read = async (): Promise<StreamMonitor> =>
-        (await custom.getNamespacedCustomObject({
-          group: API_GROUP,
-          version: API_VERSION,
-          namespace,
-          plural: PLURAL,
-          name: 'live',
-        })) as StreamMonitor;
-      const pod = await eventually('a Running analyzer pod with an IP', async () =>
-        (await core.listNamespacedPod({ namespace, labelSelector: `${LABEL_MONITOR}=live` })).items.find(
-          (p: V1Pod) => p.status?.phase === 'Running' && p.status.podIP,
-        ),
-      );
+      const read = (): Promise<StreamMonitor> => readMonitor(kc, namespace, 'live');
       const before = await eventually('phase Running', async () => {
         const m = await read();
         return m.status?.phase === 'Running' ? m : undefined;
       });
       assert.equal(before.status?.conditions?.find((c) => c.type === 'SourceConnected')?.status, 'Unknown');
-
-      // Run the analyzer with the very config the operator rendered, bound to the pod's IP.
-      const rendered = YAML.parse(
-        (await core.readNamespacedConfigMap({ name: 'live-analyzer-config', namespace })).data?.[CONFIG_FILE] ?? '',
-      ) as Record<string, unknown>;
-      const dir = mkdtempSync(join(tmpdir(), 'streamqc-operator-'));
-      const configPath = join(dir, CONFIG_FILE);
-      writeFileSync(configPath, YAML.stringify({ ...rendered, listenAddress: pod.status!.podIP }));
       processes.push(
         spawn(
           'ffmpeg',
@@ -116,8 +119,7 @@ describe('StreamMonitor status from the analyzer', () => {
           { stdio: 'ignore' },
         ),
       );
-      const analyzer = startCli(['analyze', url, '--config', configPath, '--format', 'jsonl']);
-      processes.push(analyzer.child);
+      await startAnalyzerOf('live', url);
 
       const connected = await eventually(
         'SourceConnected True with the stream facts',
@@ -142,10 +144,68 @@ describe('StreamMonitor status from the analyzer', () => {
         60_000,
       );
       assert.equal(degraded.status?.conditions?.find((c) => c.type === 'DefectFree')?.status, 'False');
+      const core = kc.makeApiClient(CoreV1Api);
       const reasons = (
         await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=live' })
       ).items.map((e) => `${e.reason}: ${e.message}`);
       assert.ok(reasons.includes('DefectStarted: black defect started'), reasons.join('\n'));
+    },
+  );
+
+  it(
+    'carries the HLS ladder: renditions alive of declared (the Renditions column), a stale one with its last error',
+    { timeout: 180_000 },
+    async () => {
+      const { media, remove } = await ladderMedia();
+      const origin = new HlsOrigin(media);
+      const url = await origin.listen();
+      try {
+        await createMonitor(kc, namespace, monitorManifest('ladder', { source: { url } }));
+        // The StreamMonitor has no delivery field yet: the analyzer's own config turns the client on.
+        await startAnalyzerOf('ladder', url, { delivery: { enabled: true, multivariantReload: 1 } });
+        const read = (): Promise<StreamMonitor> => readMonitor(kc, namespace, 'ladder');
+        const followed = await eventually(
+          'the whole ladder alive in status',
+          async () => {
+            const m = await read();
+            return m.status?.delivery?.summary === '3/3' ? m : undefined;
+          },
+          120_000,
+        );
+        assert.equal(followed.status?.delivery?.rendition, '180p');
+        assert.deepEqual(
+          followed.status.delivery.renditions?.map((r) => [r.name, r.resolution, r.alive, r.bandwidth !== undefined]),
+          [
+            ['180p', '320x180', true, true],
+            ['144p', '256x144', true, true],
+            ['96p', '160x96', true, true],
+          ],
+        );
+        const table = kubectl(['get', 'streammonitors', 'ladder', '-n', namespace]);
+        assert.equal(table.code, 0, table.out);
+        assert.match(table.out, /RENDITIONS/);
+        assert.match(table.out, /\s3\/3\s/);
+
+        origin.inject('r1', { frozenAt: origin.liveMsn() });
+        const stale = await eventually(
+          '144p stale in status',
+          async () => {
+            const m = await read();
+            return m.status?.delivery?.summary === '2/3' ? m : undefined;
+          },
+          60_000,
+        );
+        const r144 = stale.status?.delivery?.renditions?.find((r) => r.name === '144p');
+        assert.deepEqual(
+          [r144?.alive, r144?.lastError?.type, r144?.lastError?.active],
+          [false, 'playlist_stale', true],
+        );
+        assert.match(r144?.lastError?.since ?? '', /^\d{4}-\d\d-\d\dT/);
+        assert.match(kubectl(['get', 'streammonitors', 'ladder', '-n', namespace]).out, /\s2\/3\s/);
+      } finally {
+        await origin.close();
+        remove();
+      }
     },
   );
 });

@@ -12,7 +12,14 @@ import {
   type KubeConfig,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, KIND, PLURAL, type StreamMonitorSpec } from '../../operator/api.js';
+import {
+  API_GROUP,
+  API_VERSION,
+  KIND,
+  PLURAL,
+  type StreamMonitor,
+  type StreamMonitorSpec,
+} from '../../operator/api.js';
 import { CRD_PATH } from '../../operator/crd-gen.js';
 import { StreamMonitorController, type ControllerOptions } from '../../operator/controller.js';
 
@@ -109,6 +116,13 @@ export async function createMonitor(kc: KubeConfig, namespace: string, body: Rec
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
+}
+
+/** A monitor as the API server stores it (what the CRD's schema kept of its status). */
+export async function readMonitor(kc: KubeConfig, namespace: string, name: string): Promise<StreamMonitor> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const query = { group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name };
+  return (await custom.getNamespacedCustomObject(query)) as StreamMonitor;
 }
 
 /** The HTTP status and message of a create the API server refused (fails if it accepted it). */

@@ -5,9 +5,13 @@
  */
 import { AnalyzerMetrics } from '../../analyzer/report/metrics.js';
 import { OperatorMetrics } from '../../operator/metrics.js';
+import { DeliveryMetrics } from '../../analyzer/report/delivery-metrics.js';
 
 export async function exportedMetricNames(): Promise<Set<string>> {
-  const registries = [new AnalyzerMetrics('names').registry, new OperatorMetrics(() => 0).registry];
+  const analyzer = new AnalyzerMetrics('names').registry;
+  // The delivery metrics join the analyzer's registry only on an HLS source (analyzer/pipeline.ts).
+  new DeliveryMetrics(analyzer);
+  const registries = [analyzer, new OperatorMetrics(() => 0).registry];
   const names = new Set<string>();
   for (const registry of registries) {
     // From the exposition's TYPE lines: what a scrape declares, labelled series observed or not.

@@ -19,7 +19,7 @@ import {
 } from '../../operator/analyzer-status.js';
 import { AnalyzerPoller } from '../../operator/analyzer-poller.js';
 import { analyzerFacts, observedStatus } from '../../operator/status.js';
-import type { StreamMonitor } from '../../operator/api.js';
+import { runningMonitor, runningPod } from './operator-running.js';
 
 /** One body per path; `/status` answers what `body` holds at the time. */
 let body = '';
@@ -35,20 +35,6 @@ const read = analyzerStatusReader(2_000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const MISSING_FIELDS = '{"mediaFlowing":true,"activeDefects":[],"format":{}}';
-
-function runningMonitor(): StreamMonitor {
-  return {
-    apiVersion: 'streamqc.io/v1alpha1',
-    kind: 'StreamMonitor',
-    metadata: { name: 'm', namespace: 'ns', uid: 'u1', generation: 1, resourceVersion: '1' },
-    spec: { source: { url: 'udp://127.0.0.1:5000' } },
-  };
-}
-
-const runningPod = {
-  metadata: { name: 'm-abc', namespace: 'ns' },
-  status: { phase: 'Running', podIP: '127.0.0.1', conditions: [{ type: 'Ready', status: 'True' }] },
-};
 
 test('an answer without recentEvents and counters is refused by the schema, naming the first missing field', async () => {
   body = MISSING_FIELDS;

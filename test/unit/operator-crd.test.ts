@@ -105,6 +105,21 @@ const status: DeepRequired<StreamMonitorStatus> = {
     bitrate: 1,
   },
   defects: { active: ['black'], last: { type: 'black', wallclock: 't' }, counts: { black: 1 } },
+  delivery: {
+    rendition: '720p',
+    declared: 2,
+    alive: 1,
+    summary: '1/2',
+    renditions: [
+      {
+        name: '720p',
+        bandwidth: 3_000_000,
+        resolution: '1280x720',
+        alive: false,
+        lastError: { type: 'playlist_stale', since: 't', active: true },
+      },
+    ],
+  },
 };
 
 function versionSchema(): { spec: SchemaNode; status: SchemaNode } {
