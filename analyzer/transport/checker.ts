@@ -550,9 +550,27 @@ export class TransportChecker {
     this.emit({ kind: 'cleared', check, t: this.now, pid });
   }
 
-  /** End of input: hand over the PES packets in progress. */
+  /** End of input: hand over the PES packets in progress, and judge the PCRs that stopped before the end. */
   finish(): void {
     for (const s of this.pids.values()) s.pes?.finish();
+    this.sweep();
+    for (const s of this.pids.values()) this.pcrStoppedBeforeEnd(s);
+  }
+
+  /**
+   * TR 101 290 2.3.a at the end of the input: no later PCR will judge the gap, so the time of
+   * the last packet does. A file has no time after its last PCR but its byte position at the
+   * recent rate, which a variable-rate tail (an encoder's final flush) stretches by tens of
+   * milliseconds: there the gap counts once it passes the longest step a PCR may make (2.3.b),
+   * which no byte-rate error of a sane stream reaches. Live sources are judged by the sweep.
+   */
+  private pcrStoppedBeforeEnd(s: PidState): void {
+    const limit = this.arrival === null ? PCR_DISCONTINUITY_SECONDS : PCR_REPETITION_SECONDS;
+    if (s.lastPcrAt === null || this.now - s.lastPcrAt <= limit) return;
+    this.raise('pcr_repetition_error', s.pid, s.lastPcrAt + PCR_REPETITION_SECONDS, {
+      reason: 'no PCR before the end',
+      intervalMs: round((this.now - s.lastPcrAt) * 1000),
+    });
   }
 
   snapshot(): TransportSnapshot {
