@@ -12,7 +12,12 @@
  * Whatever goes wrong is an answer with a problem, never a thrown error.
  */
 import { get } from 'node:http';
-import { checkAnalyzerStatus, type AnalyzerStatus, type ReportedEvent } from '../analyzer/contract/status.js';
+import {
+  checkAnalyzerStatus,
+  isSignalEvent,
+  type AnalyzerStatus,
+  type ReportedEvent,
+} from '../analyzer/contract/status.js';
 import { DEFECT_TYPES } from '../analyzer/detectors/types.js';
 import { safeMessage } from './messages.js';
 
@@ -133,6 +138,8 @@ export interface BoundedStatus {
 
 /** Only the last few events: status reads only the last one. */
 const KEPT_RECENT_EVENTS = 10;
+/** Only the last few signal events: more new ones than this between two polls are counted, not shown. */
+export const KEPT_RECENT_SIGNALS = 10;
 
 /**
  * A valid status cut to what this monitor can have: defects of types it does not know are
@@ -157,7 +164,10 @@ export function boundedStatus(status: AnalyzerStatus, defectTypes: readonly stri
     status: {
       ...status,
       activeDefects: [...activeByType.values()],
-      recentEvents: keep(status.recentEvents).slice(-KEPT_RECENT_EVENTS),
+      recentEvents: [
+        ...keep(status.recentEvents.filter((e): e is ReportedEvent => !isSignalEvent(e))).slice(-KEPT_RECENT_EVENTS),
+        ...status.recentEvents.filter(isSignalEvent).slice(-KEPT_RECENT_SIGNALS),
+      ],
       counters: { ...status.counters, defects },
     },
     dropped,

@@ -90,6 +90,8 @@ export interface StreamMonitorStatus {
     bitrate?: number;
   };
   defects?: { active?: string[]; last?: { type?: string; wallclock?: string }; counts?: Record<string, number> };
+  /** The analyzer's signal events (PIDs that came or went, cues): how many so far, and the last few. */
+  signals?: { count?: number; recent?: { type?: string; wallclock?: string; message?: string }[] };
 }
 
 export interface StreamMonitor {

@@ -274,6 +274,19 @@ function statusSchema(): Schema {
           counts: { type: 'object', additionalProperties: { type: 'integer' } },
         },
       },
+      signals: {
+        type: 'object',
+        properties: {
+          count: { type: 'integer' },
+          recent: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { type: { type: 'string' }, wallclock: { type: 'string' }, message: { type: 'string' } },
+            },
+          },
+        },
+      },
     },
   };
 }

@@ -16,6 +16,8 @@ import type { MediaFeed } from '../ingest/session-loop.js';
 import type { SourceRef } from '../ingest/source-url.js';
 import type { DeliveryMetrics } from '../report/delivery-metrics.js';
 import { HlsDeliveryMonitor, type CueEvent } from './hls-monitor.js';
+
+export type { CueEvent } from './hls-monitor.js';
 import type { DeliveryObservation } from './observations.js';
 import { HIGHEST } from './options.js';
 import type { RenditionView } from './rendition-poller.js';
@@ -36,6 +38,8 @@ export interface DeliveryDeps {
   activeDefects: () => readonly ReportedEvent[];
   log: Logger;
   ffprobePath?: string;
+  /** Each cue the playlists mark, once per ladder (for the cue events, metrics and defects). */
+  cue?: (cue: CueEvent) => void;
 }
 
 /** An HLS playlist by its path (RFC 8216 section 4: a playlist's path ends in .m3u8 or .m3u). */
@@ -229,6 +233,7 @@ export class DeliveryStage {
     this.cues.push({ ...cue });
     if (this.cues.length > RECENT_CUES) this.cues.shift();
     this.deps.metrics.cues.inc({ stream: this.deps.stream, type: cue.type });
+    this.deps.cue?.(cue);
     this.deps.log.info(
       { cue: cue.type, t: cue.t, duration: cue.duration, id: cue.id, rendition: cue.rendition },
       'cue',

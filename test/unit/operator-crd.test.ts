@@ -105,6 +105,7 @@ const status: DeepRequired<StreamMonitorStatus> = {
     bitrate: 1,
   },
   defects: { active: ['black'], last: { type: 'black', wallclock: 't' }, counts: { black: 1 } },
+  signals: { count: 1, recent: [{ type: 'cue_out', wallclock: 't', message: 'cue_out at t' }] },
 };
 
 function versionSchema(): { spec: SchemaNode; status: SchemaNode } {
