@@ -237,6 +237,21 @@ describe('TR 101 290 checks on ffmpeg clips with injected faults', () => {
     assert.ok(Math.abs(Number(error!.detail.intervalMs) - (end - lastPcr) * 1000) < 30, JSON.stringify(error));
   });
 
+  it("a variable-rate file's clock does not drift: lost packets at 1.5, 3.5 and 5.5 s are reported within 10 ms of them", async () => {
+    const packets = splitPackets(await variableRateClip());
+    const times = packetTimes(packets);
+    const plain = indicesOf(packets, VIDEO_PID).filter(
+      (i) => (packets[i]![3]! & 0x20) === 0 && !unitStart(packets[i]!),
+    );
+    const lost = [1.5, 3.5, 5.5].map((s) => plain.find((i) => times[i]! >= s)!);
+    const result = check(joinPackets(dropAt(packets, lost)));
+    const found = errorsOf(result, 'continuity_count_error').map((e) => e.t);
+    assert.equal(found.length, 3);
+    found.forEach((t, k) =>
+      assert.ok(Math.abs(t - times[lost[k]!]!) < 0.01, `${t} for a packet at ${times[lost[k]!]}`),
+    );
+  });
+
   it('a PCR 200 ms ahead is two discontinuity errors (there and back), none when discontinuity_indicator says so', async () => {
     const packets = splitPackets(await constantRateClip());
     const moved = movePcrs(packets, [150], 27_000 * 200);
