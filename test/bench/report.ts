@@ -4,13 +4,13 @@
  * JSON under docs/benchmarks/. Every figure in the report comes from this run; a section that
  * was skipped or whose benchmark failed says so instead of keeping older numbers.
  *
- *   node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] [--skip-operator] [--skip-conformance] [--from-json DIR]
+ *   node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] [--skip-operator] [--skip-conformance] [--skip-transport] [--from-json DIR]
  *
  * STREAMQC_BENCH_ONLY=real (or synthetic) runs only that corpus of the accuracy benchmark; the
  * other's section then says it was not run (e.g. `STREAMQC_BENCH_ONLY=real node
  * dist/test/bench/report.js --skip-cost --skip-operator --skip-conformance` for real footage alone).
  *
- * --from-json DIR reads DIR/{accuracy,analyzer,operator,conformance}.json (e.g. an earlier docs/benchmarks)
+ * --from-json DIR reads DIR/{accuracy,analyzer,operator,conformance,transport}.json (e.g. an earlier docs/benchmarks)
  * instead of running the benchmarks; handy to re-render after changing this file.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -35,6 +35,7 @@ import {
   type OperatorBenchResult,
 } from './results.js';
 import type { ConformanceRow } from '../conformance/compare-ffmpeg.js';
+import type { TransportBenchResult } from './transport.js';
 
 /** The command that regenerates the report, printed at its end. */
 export const REGENERATE_COMMAND = 'npm run bench';
@@ -77,6 +78,8 @@ export interface ReportInput {
   operator: Section<OperatorBenchResult>;
   /** EBU Tech 3341/3342 conformance, streamqc and ffmpeg's ebur128 on the same signals. */
   conformance: Section<ConformanceResult>;
+  /** The transport checks (TR 101 290, cues, captions): P/R from injected faults, CPU at 20 Mbit/s; absent: not run. */
+  transport?: Section<TransportBenchResult>;
   charts: Record<ChartName, ChartStatus>;
 }
 
@@ -727,6 +730,57 @@ export function gpuPathSection(): string {
   ].join('\n');
 }
 
+/** The transport checker's CPU may add at most this share to the analyzer's at 20 Mbit/s (issue 16). */
+export const TRANSPORT_CPU_TARGET = 0.05;
+
+function transportSection(input: ReportInput): { text: string; verdicts: Verdict[] } {
+  const heading = '## Transport checks: TR 101 290, cues and captions';
+  const section = input.transport;
+  if (!section?.ran) {
+    return { text: [heading, '', notRun(section?.reason ?? 'an older report without it')].join('\n'), verdicts: [] };
+  }
+  const r = section.result;
+  const verdicts: Verdict[] = r.scores.map((s) => ({
+    target: `transport ${s.check}: P and R = 1 on injected faults`,
+    measured: `P ${fixed(s.precision, 3)}, R ${fixed(s.recall, 3)} (${s.matched} of ${s.truth} found, ${s.found} reported)`,
+    state: verdictOf(s.precision === 1 && s.recall === 1),
+  }));
+  const c = r.cost;
+  verdicts.push({
+    target: `transport checker adds <= ${fixed(TRANSPORT_CPU_TARGET * 100, 0)}% to the analyzer's CPU at 20 Mbit/s`,
+    measured: `${fixed(c.addedRatio * 100, 1)}% (${fixed(c.checkerCpuPerSecond * 100, 1)}% of a core)`,
+    state: verdictOf(c.addedRatio <= TRANSPORT_CPU_TARGET),
+  });
+  const text = [
+    heading,
+    '',
+    `The fault injector (\`test/media/ts-faults.ts\`) puts each fault alone into a copy of ffmpeg-made clips (${r.clips.join(', ')}; ` +
+      `${r.scenarios} runs, clean ones included) with its truth: the check, the time on the clip's PCR timeline and the PID. ` +
+      `A report matches a truth of the same check and PID within ${r.tolerance} s (${took(section.seconds)}).`,
+    '',
+    table(
+      ['check', 'truth', 'reported', 'matched', 'P', 'R'],
+      r.scores.map((s) => [
+        s.check,
+        String(s.truth),
+        String(s.found),
+        String(s.matched),
+        fixed(s.precision, 3),
+        fixed(s.recall, 3),
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r'],
+    ),
+    '',
+    `CPU at ${fixed(c.bitrate / 1e6, 1)} Mbit/s (${fixed(c.seconds, 1)} s, 720p): the checker alone, fed the file in ` +
+      `1316-byte datagrams, ${fixed(c.checkerCpuPerSecond * 100, 2)}% of a core; the whole analyzer (node and ffmpeg) on the ` +
+      `same file ${fixed(c.analyzerCpuPerSecond * 100, 1)}% of a core per second of stream; the checker adds ` +
+      `${fixed(c.addedRatio * 100, 1)}% to the rest.`,
+    '',
+    verdictTable(verdicts),
+  ].join('\n');
+  return { text, verdicts };
+}
+
 /** The whole of docs/BENCHMARKS.md for one run; pure, so tests feed it fixtures. */
 export function renderReport(input: ReportInput): string {
   const accuracy = accuracySection(input);
@@ -734,7 +788,15 @@ export function renderReport(input: ReportInput): string {
   const cost = costSection(input);
   const operator = operatorSection(input);
   const conformance = conformanceSection(input);
-  const all = [...accuracy.verdicts, ...real.verdicts, ...cost.verdicts, ...operator.verdicts, ...conformance.verdicts];
+  const transport = transportSection(input);
+  const all = [
+    ...accuracy.verdicts,
+    ...real.verdicts,
+    ...cost.verdicts,
+    ...operator.verdicts,
+    ...conformance.verdicts,
+    ...transport.verdicts,
+  ];
   const missed = all.filter((v) => v.state === 'MISSED');
   const unmeasured = all.filter((v) => v.state === 'not measured');
   const skipped = (
@@ -743,6 +805,8 @@ export function renderReport(input: ReportInput): string {
       ['analyzer cost', input.cost],
       ['operator scale', input.operator],
       ['loudness conformance', input.conformance],
+      // An input without the section at all (a fixture, earlier JSON) is not a skip of this run.
+      ['transport', input.transport ?? { ran: true }],
     ] as const
   )
     .filter(([, s]) => !s.ran)
@@ -777,13 +841,15 @@ export function renderReport(input: ReportInput): string {
     '',
     conformance.text,
     '',
+    transport.text,
+    '',
     gpuPathSection(),
     '',
     '## Regenerating',
     '',
-    `\`${REGENERATE_COMMAND}\` runs all four benchmarks and rewrites this file, \`docs/benchmarks/*.png\` and ` +
+    `\`${REGENERATE_COMMAND}\` runs all five benchmarks and rewrites this file, \`docs/benchmarks/*.png\` and ` +
       '`docs/benchmarks/*.json`. Parts: `node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] ' +
-      '[--skip-operator] [--skip-conformance] [--from-json DIR]`; `STREAMQC_BENCH_ONLY=real` (or `synthetic`) runs one accuracy corpus.',
+      '[--skip-operator] [--skip-conformance] [--skip-transport] [--from-json DIR]`; `STREAMQC_BENCH_ONLY=real` (or `synthetic`) runs one accuracy corpus.',
     '',
   ].join('\n');
 }
@@ -932,6 +998,12 @@ const BENCHES = {
     looksRight: (d) =>
       Array.isArray(d.rows) && d.rows.every((r) => typeof r === 'object' && r !== null && 'caseId' in r),
   },
+  transport: {
+    json: 'transport.json',
+    script: join(HERE, 'transport.js'),
+    args: [],
+    looksRight: (d) => Array.isArray(d.scores) && typeof d.cost === 'object' && d.cost !== null,
+  },
 } satisfies Record<string, BenchSpec>;
 type BenchName = keyof typeof BENCHES;
 
@@ -1006,6 +1078,7 @@ async function main(): Promise<void> {
       'skip-cost': { type: 'boolean', default: false },
       'skip-operator': { type: 'boolean', default: false },
       'skip-conformance': { type: 'boolean', default: false },
+      'skip-transport': { type: 'boolean', default: false },
       'from-json': { type: 'string' },
     },
   });
@@ -1018,6 +1091,7 @@ async function main(): Promise<void> {
   const cost = await section<AnalyzerBenchResult>('cost', values['skip-cost'], fromDir);
   const operator = await section<OperatorBenchResult>('operator', values['skip-operator'], fromDir);
   const conformance = await section<ConformanceResult>('conformance', values['skip-conformance'], fromDir);
+  const transport = await section<TransportBenchResult>('transport', values['skip-transport'], fromDir);
   // Figures read from earlier JSON were measured on the machine recorded with them.
   const earlierMachine = fromDir ? join(fromDir, 'machine.json') : null;
   const machine =
@@ -1034,7 +1108,17 @@ async function main(): Promise<void> {
     process.env.npm_lifecycle_event === 'bench'
       ? REGENERATE_COMMAND
       : ['node', 'dist/test/bench/report.js', ...process.argv.slice(2)].join(' ');
-  const report = renderReport({ generatedAt, generatedBy, machine, accuracy, cost, operator, conformance, charts });
+  const report = renderReport({
+    generatedAt,
+    generatedBy,
+    machine,
+    accuracy,
+    cost,
+    operator,
+    conformance,
+    transport,
+    charts,
+  });
   const path = join(DOCS, 'BENCHMARKS.md');
   writeFileSync(path, report);
   console.error(`report: wrote ${path}`);
