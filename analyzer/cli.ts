@@ -4,7 +4,7 @@
  *   streamqc analyze INPUT [--config FILE] [--format jsonl|text] [--metrics-port PORT]
  *   streamqc demo [--duration SECONDS] [--metrics-port PORT]
  * Exit codes: 0 done, 1 the input cannot be opened or decoded at all, 2 bad usage or config.
- * stdout carries only defect events (jsonl) or the readable report (text); logs go to stderr.
+ * stdout carries only defect events and signal events (jsonl) or the readable report (text); logs go to stderr.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, defaultConfig, loadConfigFile, type AnalyzerConfig } from './config.js';
@@ -12,7 +12,7 @@ import { Analyzer, type AnalyzerStatus, type ReportedEvent } from './pipeline.js
 import { ProbeServer } from './report/http.js';
 import { UsageError } from './usage-error.js';
 import { createLogger, LOG_LEVELS, logLevelFromEnv, routeProcessWarnings, type Logger } from './report/log.js';
-import { formatEventText, formatEventJson } from './report/events.js';
+import { formatEventText, formatEventJson, formatSignalText } from './report/events.js';
 import { SourceError } from './ingest/source-url.js';
 import { redactUrlsIn } from './ingest/redact-url.js';
 import { killChildren } from './ingest/children.js';
@@ -124,6 +124,9 @@ export async function analyze(
       } else {
         write(formatEventText(phase, event));
       }
+    },
+    onSignal: (event) => {
+      write(format === 'jsonl' ? formatEventJson(event) : formatSignalText(event));
     },
   });
   let server: ProbeServer | null = null;

@@ -32,19 +32,28 @@ import { AnalyzerMetrics } from './report/metrics.js';
 import { DeliveryMetrics } from './report/delivery-metrics.js';
 import { DeliveryStage } from './delivery/stage.js';
 import { StreamReport } from './report/stream-report.js';
-import type { AnalyzerStatus, ReportedEvent } from './contract/status.js';
+import type { AnalyzerStatus, ReportedEvent, SignalEvent } from './contract/status.js';
 import { TransportTap } from './transport/source-tap.js';
+import type { TransportEvent } from './transport/checker.js';
+import { cueFacts } from './transport/cues.js';
+import { TransportSignals } from './transport/signals.js';
+import type { CueEvent as HlsCue } from './delivery/stage.js';
 
 // The /status document is a contract with the operator: its type lives beside its schema.
 export type { AnalyzerStatus, Phase, ReportedEvent } from './contract/status.js';
 export { analysisGeometry } from './features/stage.js';
 export { reconnectDelay, type RunResult } from './ingest/session-loop.js';
 
+/** Transport observations kept until the detectors are built (the probe's few seconds). */
+const MAX_TRANSPORT_BACKLOG = 4096;
+
 export interface AnalyzerDeps {
   clock?: WallClock;
   log: Logger;
   /** Called when a defect starts (end null) and when it ends. */
   onDefect?: (phase: 'started' | 'ended', event: ReportedEvent) => void;
+  /** Called for each signal event (a PID came or went, a cue out or in). */
+  onSignal?: (event: SignalEvent) => void;
   random?: () => number;
   ffmpegPath?: string;
   ffprobePath?: string;
@@ -69,6 +78,10 @@ export class Analyzer {
   private readonly transport: TransportTap;
   /** The HLS client of an HLS source (delivery checks, the decoder's segments); null for other sources. */
   private readonly delivery: DeliveryStage | null;
+  /** Which transport observations are signal events (PIDs that come and go, cues). */
+  private readonly signals: TransportSignals;
+  /** Transport observations made before the detectors exist (a live source's first packets, a playlist's first cues). */
+  private transportBacklog: { t: number; event: TransportEvent }[] | null = [];
 
   constructor(
     private readonly config: AnalyzerConfig,
@@ -86,11 +99,12 @@ export class Analyzer {
     const random = deps.random ?? Math.random;
     const reconnectAfter = this.setup.reconnectAfter;
     this.metrics = new AnalyzerMetrics(config.stream ?? this.source.display);
+    this.signals = new TransportSignals(config.detectors.tr101290_priority1.pidErrorPeriod);
     this.transport = new TransportTap(this.source, {
       clock: this.clock,
       metrics: this.metrics.transport,
       observe: (t, event) => {
-        for (const d of this.detectors) d.onTransport?.(t, event);
+        this.transportObserved(t, event);
       },
       timelineNow: () => this.ingest.timeline.now(),
       pidErrorPeriod: config.detectors.tr101290_priority1.pidErrorPeriod,
@@ -119,8 +133,17 @@ export class Analyzer {
       log,
       ffprobePath,
       transport: (segment, body) => this.transport.hlsSegment(segment, body),
+      cue: (cue) => {
+        this.hlsCue(cue);
+      },
     });
-    this.report = new StreamReport(this.metrics, (t) => this.ingest.timeline.wallclock(t), deps.log, deps.onDefect);
+    this.report = new StreamReport(
+      this.metrics,
+      (t) => this.ingest.timeline.wallclock(t),
+      deps.log,
+      deps.onDefect,
+      deps.onSignal,
+    );
   }
 
   /** Stop a live run (SIGTERM/SIGINT): active defects end now and run() resolves. */
@@ -189,10 +212,40 @@ export class Analyzer {
     for (const d of this.detectors) d.onLoudnessPeriod?.(period);
   }
 
+  /** What the transport checker saw, or an HLS cue: to the detectors (once they exist) and, when it is one, as a signal event. */
+  private transportObserved(t: number, event: TransportEvent): void {
+    if (this.transportBacklog) {
+      if (this.transportBacklog.length < MAX_TRANSPORT_BACKLOG) this.transportBacklog.push({ t, event });
+    } else {
+      for (const d of this.detectors) d.onTransport?.(t, event);
+    }
+    const signal = this.signals.of(t, event);
+    if (signal) this.report.signal({ ...signal, wallclock: this.ingest.timeline.wallclock(signal.start) });
+  }
+
+  /** A cue an HLS playlist marks: the same cue events, metrics and defects as an SCTE-35 section's. */
+  private hlsCue(cue: HlsCue): void {
+    const event: TransportEvent = {
+      kind: 'hls_cue',
+      t: cue.t,
+      direction: cue.type,
+      duration: cue.duration,
+      id: cue.id,
+      tag: cue.marker === 'cue' ? 'EXT-X-CUE' : 'EXT-X-DATERANGE',
+      rendition: cue.rendition,
+      msn: cue.msn,
+    };
+    this.metrics.transport.cue(cueFacts(event).command, 'hls');
+    this.transportObserved(cue.t, event);
+  }
+
   /** Builds the stages for the probed streams; returns why the input cannot be analysed, or null. */
   private async prepare(probe: ProbeResult, live: boolean): Promise<string | null> {
     const { report } = this;
     this.detectors = createDetectors(this.config.detectors, report.sink);
+    const backlog = this.transportBacklog ?? [];
+    this.transportBacklog = null;
+    for (const { t, event } of backlog) for (const d of this.detectors) d.onTransport?.(t, event);
     this.transport.prepared(probe, live);
     this.delivery?.attach(this.detectors);
     if (probe.video) {

@@ -12,7 +12,12 @@
  * Whatever goes wrong is an answer with a problem, never a thrown error.
  */
 import { get } from 'node:http';
-import { checkAnalyzerStatus, type AnalyzerStatus, type ReportedEvent } from '../analyzer/contract/status.js';
+import {
+  checkAnalyzerStatus,
+  isSignalEvent,
+  type AnalyzerStatus,
+  type ReportedEvent,
+} from '../analyzer/contract/status.js';
 import { DEFECT_TYPES } from '../analyzer/detectors/types.js';
 import { ladderNames, renditionOf } from './ladder.js';
 import { safeMessage } from './messages.js';
@@ -134,6 +139,8 @@ export interface BoundedStatus {
 
 /** Only the last few events: status reads only the last one. */
 const KEPT_RECENT_EVENTS = 10;
+/** Only the last few signal events: more new ones than this between two polls are counted, not shown. */
+export const KEPT_RECENT_SIGNALS = 10;
 
 /**
  * The last few events, and before them the newest event of each ladder rendition that is
@@ -182,7 +189,10 @@ export function boundedStatus(status: AnalyzerStatus, defectTypes: readonly stri
     status: {
       ...status,
       activeDefects: [...activeByType.values()],
-      recentEvents: keptRecentEvents(keep(status.recentEvents), ladder),
+      recentEvents: [
+        ...keptRecentEvents(keep(status.recentEvents.filter((e): e is ReportedEvent => !isSignalEvent(e))), ladder),
+        ...status.recentEvents.filter(isSignalEvent).slice(-KEPT_RECENT_SIGNALS),
+      ],
       counters: { ...status.counters, defects },
     },
     dropped,

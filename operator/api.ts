@@ -99,6 +99,8 @@ export interface StreamMonitorStatus {
     summary?: string;
     renditions?: LadderRendition[];
   };
+  /** The analyzer's signal events (PIDs that came or went, cues): how many so far, and the last few. */
+  signals?: { count?: number; recent?: { type?: string; wallclock?: string; message?: string }[] };
 }
 
 export interface LadderRendition {

@@ -293,6 +293,19 @@ function statusSchema(): Schema {
         },
       },
       delivery: deliveryStatusSchema(),
+      signals: {
+        type: 'object',
+        properties: {
+          count: { type: 'integer' },
+          recent: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { type: { type: 'string' }, wallclock: { type: 'string' }, message: { type: 'string' } },
+            },
+          },
+        },
+      },
     },
   };
 }

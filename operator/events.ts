@@ -23,7 +23,10 @@ export type EventReason =
   | 'DefectStarted'
   | 'DefectCleared'
   | 'SourceLost'
-  | 'SourceRecovered';
+  | 'SourceRecovered'
+  /** Signal events of the stream (not defects): a PID came or went, an ad cue out or in. */
+  | 'PidChanged'
+  | 'CueSignalled';
 
 export type EventRecorder = (
   monitor: StreamMonitor,

@@ -4,7 +4,12 @@
  * not rendition names are dropped, counts are clamped to the ladder, and the list is cut to what
  * a ladder can hold, so a lying analyzer cannot grow the object or put words of its choice in it.
  */
-import type { AnalyzerStatus, RenditionStatus, ReportedEvent } from '../analyzer/contract/status.js';
+import {
+  isSignalEvent,
+  type AnalyzerStatus,
+  type RenditionStatus,
+  type ReportedEvent,
+} from '../analyzer/contract/status.js';
 import type { LadderRendition, StreamMonitorStatus } from './api.js';
 
 /** The analyzer cuts a ladder at 16 variants (analyzer/delivery/playlist.ts MAX_RENDITIONS). */
@@ -45,7 +50,8 @@ function lastErrors(analyzer: AnalyzerStatus): Map<string, LastError & { start: 
     const since = WALLCLOCK.test(e.wallclock) ? { since: e.wallclock } : {};
     newest.set(name, { type: e.type, ...since, active, start: e.start });
   };
-  for (const e of analyzer.recentEvents) consider(e, false);
+  // Signal events (PIDs, cues) name no rendition.
+  for (const e of analyzer.recentEvents) if (!isSignalEvent(e)) consider(e, false);
   for (const e of analyzer.activeDefects) consider(e, true);
   return newest;
 }

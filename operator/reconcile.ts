@@ -219,6 +219,7 @@ export function statusChangeEvents(
     });
   if (was === 'False' && is === 'True')
     events.push({ type: 'Normal', reason: 'SourceRecovered', message: 'media flows again' });
+  events.push(...signalEvents(before, after));
   if (after.defects === undefined || is === undefined || is === 'Unknown') return events;
   const previous = new Set(before?.defects?.active ?? []);
   const current = new Set(after.defects.active ?? []);
@@ -228,6 +229,24 @@ export function statusChangeEvents(
   for (const type of previous)
     if (!current.has(type)) events.push({ type: 'Normal', reason: 'DefectCleared', message: `${type} defect cleared` });
   return events;
+}
+
+/**
+ * One Normal Event per signal event (a PID came or went, a cue out or in) reported since the
+ * stored status: the count tells how many are new, the kept ones which (more than are kept
+ * between two polls are counted, not shown). A count that went down is a new analyzer: all of
+ * its kept signals are new. Written like the others, through the per-monitor rate limit.
+ */
+function signalEvents(before: StreamMonitorStatus | undefined, after: StreamMonitorStatus): PlannedEvent[] {
+  const count = after.signals?.count ?? 0;
+  const previous = before?.signals?.count ?? 0;
+  const fresh = count >= previous ? count - previous : count;
+  if (fresh === 0) return [];
+  return (after.signals?.recent ?? []).slice(-fresh).map((s) => ({
+    type: 'Normal',
+    reason: s.type === 'pid_appeared' || s.type === 'pid_disappeared' ? 'PidChanged' : 'CueSignalled',
+    message: s.message ?? String(s.type),
+  }));
 }
 
 /** The Event that says why a new analyzer pod was created (pure). */

@@ -4,7 +4,7 @@
  * only when they differ, so a steady state writes nothing.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { AnalyzerStatus } from '../analyzer/contract/status.js';
+import { isSignalEvent, type AnalyzerStatus, type SignalEvent } from '../analyzer/contract/status.js';
 import type { AnalyzerAnswer, AnalyzerProblem } from './analyzer-status.js';
 import type { Condition, Phase, StreamMonitor, StreamMonitorStatus } from './api.js';
 import { ANNOTATION_CONFIG_HASH, stableJson } from './analyzer-pod.js';
@@ -211,11 +211,54 @@ function streamFacts(analyzer: AnalyzerStatus): NonNullable<StreamMonitorStatus[
 
 function defectFacts(analyzer: AnalyzerStatus): NonNullable<StreamMonitorStatus['defects']> {
   const active = [...new Set(analyzer.activeDefects.map((d) => d.type))].sort();
-  const last = analyzer.recentEvents.at(-1);
+  const last = analyzer.recentEvents.filter((e) => !isSignalEvent(e)).at(-1);
   const counts = Object.fromEntries(
     Object.entries(analyzer.counters.defects).filter(([, n]) => n !== undefined && n > 0),
   ) as Record<string, number>;
   return { active, ...(last ? { last: { type: last.type, wallclock: last.wallclock } } : {}), counts };
+}
+
+/** The detail fields a signal's message names, in this order; others (and non-scalar values) are left out. */
+const SIGNAL_DETAIL_KEYS = [
+  'source',
+  'command',
+  'pid',
+  'role',
+  'returned',
+  'spliceEventId',
+  'segmentationEventId',
+  'segmentationTypeId',
+  'breakDuration',
+  'id',
+  'rendition',
+] as const;
+/** Each value as much as a person needs; the analyzer's answer is untrusted. */
+const MAX_SIGNAL_VALUE = 64;
+/** Signals kept in status: the Events of the new ones are written from them. */
+const KEPT_SIGNALS = 10;
+
+/** `cue_out at 2026-…: source ts, command splice_insert, spliceEventId 7, breakDuration 30` */
+export function signalMessage(e: SignalEvent): string {
+  const detail: unknown = e.detail;
+  const fields = SIGNAL_DETAIL_KEYS.flatMap((key) => {
+    const v = typeof detail === 'object' && detail !== null ? (detail as Record<string, unknown>)[key] : undefined;
+    if (typeof v !== 'string' && typeof v !== 'number') return [];
+    return [`${key} ${String(v).slice(0, MAX_SIGNAL_VALUE)}`];
+  });
+  return safeMessage(
+    `${e.type} at ${e.wallclock.slice(0, MAX_SIGNAL_VALUE)}${fields.length ? `: ${fields.join(', ')}` : ''}`,
+  );
+}
+
+/** How many signal events the analyzer has reported, and the last few; undefined while it reported none. */
+function signalFacts(analyzer: AnalyzerStatus): StreamMonitorStatus['signals'] {
+  const count = analyzer.counters.signals;
+  if (count === undefined || count === 0) return undefined;
+  const recent = analyzer.recentEvents
+    .filter(isSignalEvent)
+    .slice(-KEPT_SIGNALS)
+    .map((e) => ({ type: e.type, wallclock: e.wallclock, message: signalMessage(e) }));
+  return { count: Math.floor(count), recent };
 }
 
 export function observedStatus(o: Observation): StreamMonitorStatus {
@@ -282,11 +325,13 @@ export function observedStatus(o: Observation): StreamMonitorStatus {
     status.defects = defectFacts(analyzer);
     const delivery = deliveryFacts(analyzer);
     if (delivery !== undefined) status.delivery = delivery;
+    status.signals = signalFacts(analyzer);
   } else if (monitor.status?.stream !== undefined && podPhase === 'Running') {
     // An analyzer that missed one poll keeps its last known stream facts.
     status.stream = monitor.status.stream;
     status.defects = monitor.status.defects;
     if (monitor.status.delivery !== undefined) status.delivery = monitor.status.delivery;
+    status.signals = monitor.status.signals;
   }
   return status;
 }
@@ -303,6 +348,7 @@ export function analyzerFacts(answer: AnalyzerAnswer | undefined): string {
     stream: streamFacts(analyzer),
     defects: defectFacts(analyzer),
     delivery: deliveryFacts(analyzer),
+    signals: signalFacts(analyzer),
   });
 }
 

@@ -17,6 +17,26 @@ export interface ReportedEvent extends DefectEvent {
   wallclock: string;
 }
 
+/**
+ * What the stream carried, not a defect (transport/signals.ts): a PID appearing in the multiplex
+ * or disappearing from it, an ad break's cue out or cue in (SCTE-35 in the TS, or an HLS
+ * playlist's cue tags). An instant: `end` equals `start`.
+ */
+export const SIGNAL_EVENT_TYPES = ['pid_appeared', 'pid_disappeared', 'cue_out', 'cue_in'] as const;
+export type SignalEventType = (typeof SIGNAL_EVENT_TYPES)[number];
+
+export interface SignalEvent {
+  type: SignalEventType;
+  start: number;
+  end: number;
+  wallclock: string;
+  detail: Record<string, number | string>;
+}
+
+export function isSignalEvent(e: ReportedEvent | SignalEvent): e is SignalEvent {
+  return (SIGNAL_EVENT_TYPES as readonly string[]).includes(e.type);
+}
+
 export type Phase = 'starting' | 'running' | 'stalled' | 'reconnecting' | 'finished' | 'failed';
 
 export interface AnalyzerStatus {
@@ -45,13 +65,16 @@ export interface AnalyzerStatus {
     audio: PcmFormat | null;
   };
   activeDefects: ReportedEvent[];
-  recentEvents: ReportedEvent[];
+  /** Ended defects (at most 100) and signal events (at most 50), oldest first. */
+  recentEvents: (ReportedEvent | SignalEvent)[];
   counters: {
     frames: number;
     framesDropped: number;
     audioSeconds: number;
     decodeErrors: number;
     reconnects: number;
+    /** Signal events so far (a reader tells the new ones in recentEvents by it); absent from older analyzers. */
+    signals?: number;
     /** Keyed by defect type: a built-in DefectType or a user model's `model:<name>`. */
     defects: Partial<Record<string, number>>;
   };
@@ -236,6 +259,7 @@ export const ANALYZER_STATUS_SCHEMA = {
       type: 'object',
       required: ['defects'],
       properties: {
+        signals: { type: 'integer', minimum: 0, maximum: STATUS_LIMITS.maxCount },
         defects: {
           type: 'object',
           maxProperties: STATUS_LIMITS.maxDefectCounters,

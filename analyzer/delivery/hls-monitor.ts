@@ -22,6 +22,8 @@ export interface CueEvent {
   rendition: string;
   /** Media sequence number of the segment that carries it. */
   msn: number;
+  /** Which tag marks it: EXT-X-CUE-OUT/IN (`cue`) or EXT-X-DATERANGE (`daterange`). */
+  marker: CueMarker['source'];
 }
 
 export interface HlsMonitorOptions extends PollerContext {
@@ -194,7 +196,7 @@ export class HlsDeliveryMonitor {
       const oldest = this.cuesSeen.values().next();
       if (!oldest.done) this.cuesSeen.delete(oldest.value);
     }
-    this.options.cue?.({ type: cue.kind, t, duration: cue.duration, id: cue.id, rendition, msn });
+    this.options.cue?.({ type: cue.kind, t, duration: cue.duration, id: cue.id, rendition, msn, marker: cue.source });
   }
 }
 

@@ -16,6 +16,8 @@ import type { SourceRef } from '../ingest/source-url.js';
 import type { DeliveryMetrics } from '../report/delivery-metrics.js';
 import { DashDeliveryMonitor, type DashMonitorOptions } from './dash-monitor.js';
 import { HlsDeliveryMonitor, type CueEvent, type HlsMonitorOptions } from './hls-monitor.js';
+
+export type { CueEvent } from './hls-monitor.js';
 import type { DeliveryObservation } from './observations.js';
 import { HIGHEST } from './options.js';
 import type { SegmentRef } from './playlist.js';
@@ -39,6 +41,8 @@ export interface DeliveryDeps {
   ffprobePath?: string;
   /** Each segment the decoder is given, for the transport checks. */
   transport?: (segment: SegmentRef, body: Buffer) => void;
+  /** Each cue the playlists mark, once per ladder (for the cue events, metrics and defects). */
+  cue?: (cue: CueEvent) => void;
 }
 
 /** A DASH MPD by its path (ISO/IEC 23009-1 annex C: the .mpd extension). */
@@ -305,6 +309,7 @@ export class DeliveryStage {
     this.cues.push({ ...cue });
     if (this.cues.length > RECENT_CUES) this.cues.shift();
     this.deps.metrics.cues.inc({ stream: this.deps.stream, type: cue.type });
+    this.deps.cue?.(cue);
     this.deps.log.info(
       { cue: cue.type, t: cue.t, duration: cue.duration, id: cue.id, rendition: cue.rendition },
       'cue',

@@ -1,10 +1,12 @@
 /**
  * cues_missing: no SCTE-35 splice_info_section (any command, splice_null heartbeats included)
- * has come for `missingAfter` seconds. Off by default: only feeds that carry ad markers have them.
+ * nor HLS playlist cue tag (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE SCTE35-OUT/IN) has come for
+ * `missingAfter` seconds. Off by default: only feeds that carry ad markers have them.
  */
 import { bool, num, type OptionTable } from '../options.js';
 import { defineDetector } from './detector.js';
 import { createAbsenceDetector } from './signal-absence.js';
+import { isCue } from '../transport/cues.js';
 
 export const cuesMissingOptions = {
   enabled: bool(false, 'Report when no SCTE-35 cue has come for a while (MPEG-TS sources)'),
@@ -14,6 +16,5 @@ export const cuesMissingOptions = {
 export const cuesMissingDetector = defineDetector({
   type: 'cues_missing',
   options: cuesMissingOptions,
-  create: (options, { sink }) =>
-    createAbsenceDetector('cues_missing', options.missingAfter, (e) => e.kind === 'cue', sink),
+  create: (options, { sink }) => createAbsenceDetector('cues_missing', options.missingAfter, isCue, sink, true),
 });

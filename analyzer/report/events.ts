@@ -1,10 +1,10 @@
-/** Defect events as the CLI prints them: JSON lines (the contract) or readable text. */
-import type { ReportedEvent } from '../contract/status.js';
+/** Defect and signal events as the CLI prints them: JSON lines (the contract) or readable text. */
+import type { ReportedEvent, SignalEvent } from '../contract/status.js';
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
 
 /** One line of the jsonl contract: at least type, start, end, wallclock. */
-export function formatEventJson(e: ReportedEvent): string {
+export function formatEventJson(e: ReportedEvent | SignalEvent): string {
   return JSON.stringify({
     type: e.type,
     start: round(e.start),
@@ -21,7 +21,7 @@ function clock(t: number): string {
   return `${h > 0 ? `${h}:` : ''}${String(m).padStart(h > 0 ? 2 : 1, '0')}:${s.toFixed(2).padStart(5, '0')}`;
 }
 
-function detailText(detail: ReportedEvent['detail']): string {
+function detailText(detail: ReportedEvent['detail'] | SignalEvent['detail']): string {
   if (!detail) return '';
   return ` (${Object.entries(detail)
     .map(([k, v]) => `${k} ${typeof v === 'number' ? round(v) : v}`)
@@ -32,4 +32,9 @@ export function formatEventText(phase: 'started' | 'ended', e: ReportedEvent): s
   if (phase === 'started') return `${clock(e.start)}  ${e.type.padEnd(13)} STARTED${detailText(e.detail)}`;
   const end = e.end ?? e.start;
   return `${clock(end)}  ${e.type.padEnd(13)} cleared after ${(end - e.start).toFixed(2)} s (from ${clock(e.start)})`;
+}
+
+/** A signal event (a PID came or went, a cue out or in): one line, at its instant. */
+export function formatSignalText(e: SignalEvent): string {
+  return `${clock(e.start)}  ${e.type.padEnd(13)}${detailText(e.detail)}`;
 }

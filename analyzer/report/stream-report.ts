@@ -5,7 +5,7 @@
  * It decides nothing about the media: the stages tell it what happened, it keeps the books.
  */
 import type { Logger } from 'pino';
-import type { AnalyzerStatus, ReportedEvent } from '../contract/status.js';
+import type { AnalyzerStatus, ReportedEvent, SignalEvent } from '../contract/status.js';
 import type { DefectEvent, DefectSink, DefectType, StreamFormat } from '../detectors/types.js';
 import type { LoudnessPeriod } from '../detectors/detector.js';
 import type { LoudnessReadings } from '../audio/stage.js';
@@ -13,6 +13,8 @@ import type { VideoFeatures } from '../features/types.js';
 import type { AnalyzerMetrics } from './metrics.js';
 
 const RECENT_EVENTS = 100;
+/** Signal events kept apart, so that a stream full of cues does not push its defects out. */
+const RECENT_SIGNALS = 50;
 /** Programme periods kept in /status: a day of hourly reports. */
 const RECENT_LOUDNESS_PERIODS = 24;
 
@@ -28,6 +30,8 @@ export class StreamReport {
   private readonly active = new Map<string, ReportedEvent>();
   private readonly activeByType = new Map<DefectType, number>();
   private readonly recent: ReportedEvent[] = [];
+  private readonly recentSignals: SignalEvent[] = [];
+  private signals = 0;
   private readonly counters: AnalyzerStatus['counters'] = {
     frames: 0,
     framesDropped: 0,
@@ -55,6 +59,7 @@ export class StreamReport {
     private readonly wallclock: (t: number) => string,
     private readonly log: Logger,
     private readonly onDefect?: (phase: 'started' | 'ended', event: ReportedEvent) => void,
+    private readonly onSignal?: (event: SignalEvent) => void,
   ) {
     this.label = { stream: metrics.stream };
     this.sink = {
@@ -201,11 +206,21 @@ export class StreamReport {
       bitrate: parts.bitrate,
       analysis: parts.analysis,
       activeDefects: [...this.active.values()],
-      recentEvents: [...this.recent],
-      counters: { ...this.counters, defects: { ...this.counters.defects } },
+      // Oldest first by when they ended (a signal is an instant); sort() is stable.
+      recentEvents: [...this.recent, ...this.recentSignals].sort((a, b) => (a.end ?? a.start) - (b.end ?? b.start)),
+      counters: { ...this.counters, signals: this.signals, defects: { ...this.counters.defects } },
       loudness: { ...this.loudness },
       loudnessPeriods: this.loudnessPeriods.map((p) => ({ ...p })),
     };
+  }
+
+  /** A signal event (a PID came or went, a cue out or in): kept for /status and handed on as it is. */
+  signal(e: SignalEvent): void {
+    this.signals++;
+    this.recentSignals.push(e);
+    if (this.recentSignals.length > RECENT_SIGNALS) this.recentSignals.shift();
+    this.log.info({ type: e.type, start: e.start, detail: e.detail }, 'signal');
+    this.onSignal?.(e);
   }
 
   private defectStarted(e: DefectEvent): void {

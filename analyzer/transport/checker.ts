@@ -76,9 +76,23 @@ export type TransportEvent =
   | { kind: 'captions'; t: number; channels: string[] }
   /** A lasting error (sync loss, a missing table, PID, PCR or PTS) is over. */
   | { kind: 'cleared'; check: CheckName; t: number; pid: number | null }
-  | { kind: 'pid_appeared'; t: number; pid: number }
-  | { kind: 'pid_disappeared'; t: number; pid: number }
+  /** `role`: what the PID carries as far as the tables said at the time (unknown before the PMT names it). */
+  | { kind: 'pid_appeared'; t: number; pid: number; role: PidRole }
+  | { kind: 'pid_disappeared'; t: number; pid: number; role: PidRole }
   | { kind: 'cue'; t: number; pid: number; direction: CueDirection; info: SpliceInfo }
+  /** A cue an HLS playlist marks (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE SCTE35-OUT/IN); the checker never emits it. */
+  | {
+      kind: 'hls_cue';
+      t: number;
+      direction: 'out' | 'in';
+      /** Seconds of the break, for an out that declares it. */
+      duration: number | null;
+      /** The EXT-X-DATERANGE ID; null for EXT-X-CUE tags. */
+      id: string | null;
+      tag: 'EXT-X-CUE' | 'EXT-X-DATERANGE';
+      rendition: string;
+      msn: number;
+    }
   | { kind: 'cue_invalid'; t: number; pid: number; reason: string };
 
 /** Tables whose CRC TR 101 290 2.2 checks: CAT, PAT, PMT, NIT, SDT, BAT, EIT, TOT. */
@@ -91,7 +105,7 @@ function crcChecked(tableId: number): boolean {
 /** DVB SI PIDs (EN 300 468 §5.1.3) whose sections are reassembled for the CRC check: NIT, SDT/BAT, EIT, RST, TDT/TOT. */
 const SI_PIDS = [0x10, 0x11, 0x12, 0x13, 0x14];
 
-type PidRole = 'pat' | 'cat' | 'pmt' | 'si' | 'video' | 'audio' | 'scte35' | 'data' | 'null' | 'unknown';
+export type PidRole = 'pat' | 'cat' | 'pmt' | 'si' | 'video' | 'audio' | 'scte35' | 'data' | 'null' | 'unknown';
 
 interface PidState {
   pid: number;
@@ -478,7 +492,7 @@ export class TransportChecker {
     state.lastSeen = t;
     if (!state.present) {
       state.present = true;
-      if (pid !== NULL_PID) this.emit({ kind: 'pid_appeared', t, pid });
+      if (pid !== NULL_PID) this.emit({ kind: 'pid_appeared', t, pid, role: state.role });
     }
   }
 
@@ -506,7 +520,7 @@ export class TransportChecker {
   private sweepPid(s: PidState, t: number, period: number): void {
     if (s.present && s.role !== 'null' && s.role !== 'scte35' && t - s.lastSeen > period) {
       s.present = false;
-      this.emit({ kind: 'pid_disappeared', t: s.lastSeen + period, pid: s.pid });
+      this.emit({ kind: 'pid_disappeared', t: s.lastSeen + period, pid: s.pid, role: s.role });
     }
     // Between PCRs a stream-timed clock is only as good as the byte rate: there the next PCR's own step judges the gap.
     if (this.arrival !== null && s.lastPcrAt !== null && t - s.lastPcrAt > PCR_REPETITION_SECONDS) {
@@ -566,9 +580,27 @@ export class TransportChecker {
     this.restartPcrAccuracy();
   }
 
-  /** End of input: hand over the PES packets in progress. */
+  /** End of input: hand over the PES packets in progress, and judge the PCRs that stopped before the end. */
   finish(): void {
     for (const s of this.pids.values()) s.pes?.finish();
+    this.sweep();
+    for (const s of this.pids.values()) this.pcrStoppedBeforeEnd(s);
+  }
+
+  /**
+   * TR 101 290 2.3.a at the end of the input: no later PCR will judge the gap, so the time of
+   * the last packet does. A file has no time after its last PCR but its byte position at the
+   * recent rate, which a variable-rate tail (an encoder's final flush) stretches by tens of
+   * milliseconds: there the gap counts once it passes the longest step a PCR may make (2.3.b),
+   * which no byte-rate error of a sane stream reaches. Live sources are judged by the sweep.
+   */
+  private pcrStoppedBeforeEnd(s: PidState): void {
+    const limit = this.arrival === null ? PCR_DISCONTINUITY_SECONDS : PCR_REPETITION_SECONDS;
+    if (s.lastPcrAt === null || this.now - s.lastPcrAt <= limit) return;
+    this.raise('pcr_repetition_error', s.pid, s.lastPcrAt + PCR_REPETITION_SECONDS, {
+      reason: 'no PCR before the end',
+      intervalMs: round((this.now - s.lastPcrAt) * 1000),
+    });
   }
 
   snapshot(): TransportSnapshot {

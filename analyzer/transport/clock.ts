@@ -48,7 +48,10 @@ export class StreamClock {
     if (step !== null && step > 0 && step <= MAX_PCR_STEP_SECONDS && position > this.lastPcrPosition) {
       this.measureRate(position, step);
       this.pcrTime += step;
-      this.anchorTime = Math.max(this.pcrTime, this.latest);
+      // Anchored at the PCR's own time, not at an extrapolation that ran ahead of it (at() keeps
+      // the clock from going back): a burst above the average rate would otherwise carry its
+      // overshoot into every later interval, and a variable-rate file's clock would drift ahead.
+      this.anchorTime = this.pcrTime;
     } else {
       // First PCR, a gap or a jump: carry on from where the bytes say we are.
       this.pcrTime = predicted;

@@ -46,8 +46,8 @@ export class TransportMetrics {
     });
     this.cues = new Counter({
       name: 'streamqc_scte35_cues_total',
-      help: 'SCTE-35 splice_info_sections by splice command',
-      labelNames: ['stream', 'command'],
+      help: 'Ad cues by splice command (source ts) or HLS playlist tag and direction (source hls)',
+      labelNames: ['stream', 'command', 'source'],
       registers,
     });
     this.sinceCue = new Gauge({
@@ -74,8 +74,8 @@ export class TransportMetrics {
     this.pidContinuityErrors.inc({ stream: this.stream, pid: String(pid) });
   }
 
-  cue(command: string): void {
-    this.cues.inc({ stream: this.stream, command });
+  cue(command: string, source: 'ts' | 'hls'): void {
+    this.cues.inc({ stream: this.stream, command, source });
   }
 
   setApplicable(applicable: boolean): void {

@@ -79,7 +79,7 @@ export class TransportStage {
     if (event.kind === 'error') {
       metrics.error(event.check);
       if (event.check === 'continuity_count_error' && event.pid !== null) metrics.continuityError(event.pid);
-    } else if (event.kind === 'cue') metrics.cue(event.info.command);
+    } else if (event.kind === 'cue') metrics.cue(event.info.command, 'ts');
     const t = this.arrivalTimed ? this.deps.timelineNow() - (this.checker.time - event.t) : event.t;
     this.deps.observe(Math.max(0, t), event);
   }

@@ -4,13 +4,13 @@
  * JSON under docs/benchmarks/. Every figure in the report comes from this run; a section that
  * was skipped or whose benchmark failed says so instead of keeping older numbers.
  *
- *   node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] [--skip-operator] [--skip-conformance] [--skip-delivery] [--from-json DIR]
+ *   node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] [--skip-operator] [--skip-conformance] [--skip-delivery] [--skip-transport] [--from-json DIR]
  *
  * STREAMQC_BENCH_ONLY=real (or synthetic) runs only that corpus of the accuracy benchmark; the
  * other's section then says it was not run (e.g. `STREAMQC_BENCH_ONLY=real node
  * dist/test/bench/report.js --skip-cost --skip-operator --skip-conformance` for real footage alone).
  *
- * --from-json DIR reads DIR/{accuracy,analyzer,operator,conformance}.json (e.g. an earlier docs/benchmarks)
+ * --from-json DIR reads DIR/{accuracy,analyzer,operator,conformance,transport}.json (e.g. an earlier docs/benchmarks)
  * instead of running the benchmarks; handy to re-render after changing this file.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -36,6 +36,7 @@ import {
 } from './results.js';
 import type { ConformanceRow } from '../conformance/compare-ffmpeg.js';
 import { DELIVERY_COST_TARGET, type DeliveryBenchResult } from './delivery-score.js';
+import type { TransportBenchResult } from './transport.js';
 
 /** The command that regenerates the report, printed at its end. */
 export const REGENERATE_COMMAND = 'npm run bench';
@@ -80,6 +81,8 @@ export interface ReportInput {
   conformance: Section<ConformanceResult>;
   /** The HLS delivery checks (delivery.ts); absent in reports of earlier versions. */
   delivery?: Section<DeliveryBenchResult>;
+  /** The transport checks (TR 101 290, cues, captions): P/R from injected faults, CPU at 20 Mbit/s; absent: not run. */
+  transport?: Section<TransportBenchResult>;
   charts: Record<ChartName, ChartStatus>;
 }
 
@@ -826,6 +829,57 @@ export function gpuPathSection(): string {
   ].join('\n');
 }
 
+/** The transport checker's CPU may add at most this share to the analyzer's at 20 Mbit/s (issue 16). */
+export const TRANSPORT_CPU_TARGET = 0.05;
+
+function transportSection(input: ReportInput): { text: string; verdicts: Verdict[] } {
+  const heading = '## Transport checks: TR 101 290, cues and captions';
+  const section = input.transport;
+  if (!section?.ran) {
+    return { text: [heading, '', notRun(section?.reason ?? 'an older report without it')].join('\n'), verdicts: [] };
+  }
+  const r = section.result;
+  const verdicts: Verdict[] = r.scores.map((s) => ({
+    target: `transport ${s.check}: P and R = 1 on injected faults`,
+    measured: `P ${fixed(s.precision, 3)}, R ${fixed(s.recall, 3)} (${s.matched} of ${s.truth} found, ${s.found} reported)`,
+    state: verdictOf(s.precision === 1 && s.recall === 1),
+  }));
+  const c = r.cost;
+  verdicts.push({
+    target: `transport checker adds <= ${fixed(TRANSPORT_CPU_TARGET * 100, 0)}% to the analyzer's CPU at 20 Mbit/s`,
+    measured: `${fixed(c.addedRatio * 100, 1)}% (${fixed(c.checkerCpuPerSecond * 100, 1)}% of a core)`,
+    state: verdictOf(c.addedRatio <= TRANSPORT_CPU_TARGET),
+  });
+  const text = [
+    heading,
+    '',
+    `The fault injector (\`test/media/ts-faults.ts\`) puts each fault alone into a copy of ffmpeg-made clips (${r.clips.join(', ')}; ` +
+      `${r.scenarios} runs, clean ones included) with its truth: the check, the time on the clip's PCR timeline and the PID. ` +
+      `A report matches a truth of the same check and PID within ${r.tolerance} s (${took(section.seconds)}).`,
+    '',
+    table(
+      ['check', 'truth', 'reported', 'matched', 'P', 'R'],
+      r.scores.map((s) => [
+        s.check,
+        String(s.truth),
+        String(s.found),
+        String(s.matched),
+        fixed(s.precision, 3),
+        fixed(s.recall, 3),
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r'],
+    ),
+    '',
+    `CPU at ${fixed(c.bitrate / 1e6, 1)} Mbit/s (${fixed(c.seconds, 1)} s, 720p): the checker alone, fed the file in ` +
+      `1316-byte datagrams, ${fixed(c.checkerCpuPerSecond * 100, 2)}% of a core; the whole analyzer (node and ffmpeg) on the ` +
+      `same file ${fixed(c.analyzerCpuPerSecond * 100, 1)}% of a core per second of stream; the checker adds ` +
+      `${fixed(c.addedRatio * 100, 1)}% to the rest.`,
+    '',
+    verdictTable(verdicts),
+  ].join('\n');
+  return { text, verdicts };
+}
+
 /** The whole of docs/BENCHMARKS.md for one run; pure, so tests feed it fixtures. */
 export function renderReport(input: ReportInput): string {
   const accuracy = accuracySection(input);
@@ -834,6 +888,7 @@ export function renderReport(input: ReportInput): string {
   const operator = operatorSection(input);
   const conformance = conformanceSection(input);
   const delivery = deliverySection(input);
+  const transport = transportSection(input);
   const all = [
     ...accuracy.verdicts,
     ...real.verdicts,
@@ -841,6 +896,7 @@ export function renderReport(input: ReportInput): string {
     ...operator.verdicts,
     ...conformance.verdicts,
     ...delivery.verdicts,
+    ...transport.verdicts,
   ];
   const missed = all.filter((v) => v.state === 'MISSED');
   const unmeasured = all.filter((v) => v.state === 'not measured');
@@ -852,6 +908,8 @@ export function renderReport(input: ReportInput): string {
       ['loudness conformance', input.conformance],
       // Absent (a fixture or JSON of an earlier version) is not a skip of this run.
       ['HLS delivery', input.delivery ?? { ran: true }],
+      // An input without the section at all (a fixture, earlier JSON) is not a skip of this run.
+      ['transport', input.transport ?? { ran: true }],
     ] as const
   )
     .filter(([, s]) => !s.ran)
@@ -887,14 +945,15 @@ export function renderReport(input: ReportInput): string {
     conformance.text,
     '',
     delivery.text,
+    transport.text,
     '',
     gpuPathSection(),
     '',
     '## Regenerating',
     '',
-    `\`${REGENERATE_COMMAND}\` runs all four benchmarks and rewrites this file, \`docs/benchmarks/*.png\` and ` +
+    `\`${REGENERATE_COMMAND}\` runs all five benchmarks and rewrites this file, \`docs/benchmarks/*.png\` and ` +
       '`docs/benchmarks/*.json`. Parts: `node dist/test/bench/report.js [--skip-accuracy] [--skip-cost] ' +
-      '[--skip-operator] [--skip-conformance] [--skip-delivery] [--from-json DIR]`; `STREAMQC_BENCH_ONLY=real` (or `synthetic`) runs one accuracy corpus.',
+      '[--skip-operator] [--skip-conformance] [--skip-delivery] [--skip-transport] [--from-json DIR]`; `STREAMQC_BENCH_ONLY=real` (or `synthetic`) runs one accuracy corpus.',
     '',
   ].join('\n');
 }
@@ -1049,6 +1108,12 @@ const BENCHES = {
     args: ['--rounds', '3', '--healthy-seconds', '300'],
     looksRight: (d) => Array.isArray(d.scores) && typeof d.healthy === 'object' && typeof d.cost === 'object',
   },
+  transport: {
+    json: 'transport.json',
+    script: join(HERE, 'transport.js'),
+    args: [],
+    looksRight: (d) => Array.isArray(d.scores) && typeof d.cost === 'object' && d.cost !== null,
+  },
 } satisfies Record<string, BenchSpec>;
 type BenchName = keyof typeof BENCHES;
 
@@ -1124,6 +1189,7 @@ async function main(): Promise<void> {
       'skip-operator': { type: 'boolean', default: false },
       'skip-conformance': { type: 'boolean', default: false },
       'skip-delivery': { type: 'boolean', default: false },
+      'skip-transport': { type: 'boolean', default: false },
       'from-json': { type: 'string' },
     },
   });
@@ -1137,6 +1203,7 @@ async function main(): Promise<void> {
   const operator = await section<OperatorBenchResult>('operator', values['skip-operator'], fromDir);
   const conformance = await section<ConformanceResult>('conformance', values['skip-conformance'], fromDir);
   const delivery = await section<DeliveryBenchResult>('delivery', values['skip-delivery'], fromDir);
+  const transport = await section<TransportBenchResult>('transport', values['skip-transport'], fromDir);
   // Figures read from earlier JSON were measured on the machine recorded with them.
   const earlierMachine = fromDir ? join(fromDir, 'machine.json') : null;
   const machine =
@@ -1162,6 +1229,7 @@ async function main(): Promise<void> {
     operator,
     conformance,
     delivery,
+    transport,
     charts,
   });
   const path = join(DOCS, 'BENCHMARKS.md');

@@ -37,6 +37,13 @@ async function status(port: number): Promise<AnalyzerStatus | undefined> {
   return res?.ok ? ((await res.json()) as AnalyzerStatus) : undefined;
 }
 
+/** Stops the CLI as a pod is stopped (SIGTERM), then the origin. */
+async function stopBoth(cli: ReturnType<typeof startCli>, origin: HlsOrigin): Promise<void> {
+  cli.child.kill('SIGTERM');
+  await cli.done;
+  await origin.close();
+}
+
 describe('the analyzer on a live HLS ladder', () => {
   it('decodes the highest rendition from the fetched segments, shows the ladder, and reports a removed variant', async () => {
     const origin = new HlsOrigin(media);
@@ -84,9 +91,7 @@ describe('the analyzer on a live HLS ladder', () => {
       assert.equal(metricValue(metrics, 'streamqc_delivery_renditions{stream="hls",state="alive"}'), 2);
       assert.equal(metricValue(metrics, 'streamqc_defect_active{stream="hls",type="rendition_down"}'), 1);
     } finally {
-      cli.child.kill('SIGTERM');
-      await cli.done;
-      await origin.close();
+      await stopBoth(cli, origin);
     }
     const result = await cli.done;
     assert.equal(result.code, 0, result.stderr);
@@ -117,5 +122,84 @@ describe('the analyzer on a live HLS ladder', () => {
     } finally {
       await origin.close();
     }
+  });
+});
+
+/**
+ * HLS playlist cues through the whole analyzer: EXT-X-CUE-OUT/IN and EXT-X-DATERANGE
+ * SCTE35-OUT are the same cue events (jsonl, `source hls`), cue counter and cue defects as
+ * SCTE-35 sections in a TS: cues_missing (3 s) from the start of delivery to the first cue,
+ * break_not_returned for a break announced for 2 s whose cue in never comes.
+ */
+describe('HLS playlist cues as cue events and defects', () => {
+  it('a break that returns and one that does not: five cue events, cues_missing until the first, break_not_returned', async () => {
+    const origin = new HlsOrigin(media);
+    const url = await origin.listen();
+    const port = await freeTcpPort();
+    const path = join(dir, 'cues.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        stream: 'hls',
+        delivery: { enabled: true },
+        detectors: { cues_missing: { enabled: true, missingAfter: 3 }, break_not_returned: { grace: 1 } },
+      }),
+    );
+    const cli = startCli(['analyze', url, '--metrics-port', String(port), '--config', path]);
+    // The media sequence number of the first cue, once placed.
+    const placed = { first: -1 };
+    try {
+      // The timeline runs once frames are decoded: the cues are timed on it.
+      await eventually('frames of the ladder', async () => {
+        const s = await status(port);
+        return s && s.counters.frames > 0 && s.delivery?.alive === 3 ? true : undefined;
+      });
+      // Five segments ahead: the client sees them appear more than cues_missing's 3 s after it started.
+      placed.first = origin.liveMsn() + 5;
+      origin.cues.push({ msn: placed.first, id: 'break-1' }, { msn: placed.first + 4, id: 'break-2', returns: false });
+      await eventually(
+        'break_not_returned',
+        async () =>
+          (await status(port))?.activeDefects.some((d) => d.type === 'break_not_returned') ? true : undefined,
+        60_000,
+      );
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const cues = (command: string): number =>
+        metricValue(metrics, `streamqc_scte35_cues_total{stream="hls",command="${command}",source="hls"}`);
+      assert.equal(cues('ext_x_cue_out'), 2);
+      assert.equal(cues('ext_x_daterange_out'), 2);
+      assert.equal(cues('ext_x_cue_in'), 1);
+    } finally {
+      await stopBoth(cli, origin);
+    }
+    const result = await cli.done;
+    assert.equal(result.code, 0, result.stderr);
+    const { first } = placed;
+    const signals = result.events.filter((e) => e.type === 'cue_out' || e.type === 'cue_in');
+    const summary = signals.map((e) => [e.type, e.detail?.command, e.detail?.id ?? null, e.detail?.msn]);
+    assert.deepEqual(
+      summary.sort((a, b) => Number(a[3]) - Number(b[3]) || String(a[1]).localeCompare(String(b[1]))),
+      [
+        ['cue_out', 'ext_x_cue_out', null, first],
+        ['cue_out', 'ext_x_daterange_out', 'break-1', first],
+        ['cue_in', 'ext_x_cue_in', null, first + 2],
+        ['cue_out', 'ext_x_cue_out', null, first + 4],
+        ['cue_out', 'ext_x_daterange_out', 'break-2', first + 4],
+      ],
+      result.stdout,
+    );
+    for (const s of signals) {
+      assert.equal(s.detail?.source, 'hls');
+      assert.equal(typeof s.detail.rendition, 'string');
+      if (s.type === 'cue_out') assert.equal(s.detail.breakDuration, 2);
+      assert.equal(s.end, s.start);
+    }
+    const outAt = (msn: number): number => signals.find((s) => s.type === 'cue_out' && s.detail?.msn === msn)!.start;
+    // Cues 2 s apart are within the 3 s allowance: the first cues_missing is the wait for the first cue.
+    const missing = result.events.filter((e) => e.type === 'cues_missing');
+    assert.equal(missing[0]?.end, outAt(first), result.stdout);
+    const overrun = result.events.filter((e) => e.type === 'break_not_returned');
+    assert.equal(overrun.length, 1, result.stdout);
+    assert.equal(overrun[0]!.start, Math.round((outAt(first + 4) + 2) * 1000) / 1000, 'from the announced return');
   });
 });

@@ -97,6 +97,8 @@ export interface RenditionFaults {
 export interface CueBreak {
   msn: number;
   id: string;
+  /** false: no EXT-X-CUE-IN follows (a break that does not return). */
+  returns?: boolean;
 }
 
 export class HlsOrigin {
@@ -234,7 +236,7 @@ export class HlsOrigin {
             `#EXT-X-DATERANGE:ID="${cue.id}",START-DATE="${date}",PLANNED-DURATION=${2 * SEGMENT_SECONDS},SCTE35-OUT=0xFC002F`,
           );
         }
-        if (cue.msn + 2 === msn) lines.push('#EXT-X-CUE-IN');
+        if (cue.msn + 2 === msn && cue.returns !== false) lines.push('#EXT-X-CUE-IN');
       }
       const duration =
         f.declaredDuration !== undefined && msn > (f.frozenAt ?? -1) ? f.declaredDuration : SEGMENT_SECONDS;

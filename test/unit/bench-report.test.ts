@@ -357,7 +357,7 @@ test('the report names the machine and versions and how to regenerate it', () =>
   const md = renderReport(base);
   assert.deepEqual(row(md, 'CPU'), ['CPU', 'Test CPU, 2 logical cores']);
   assert.deepEqual(row(md, 'kube-apiserver'), ['kube-apiserver', 'v1.36.3']);
-  assert.match(md, /`npm run bench` runs all four benchmarks and rewrites this file/);
+  assert.match(md, /`npm run bench` runs all five benchmarks and rewrites this file/);
 });
 
 test('the F1 chart has one group per scored type in order, with no ffmpeg bar where ffmpeg cannot detect', () => {
@@ -423,4 +423,47 @@ test('the report has a GPU path section that says it has not run and how to run 
   assert.match(section, /^## GPU path\n\nNot run yet: no machine with an NVIDIA GPU has been at hand/);
   assert.match(section, /`bash scripts\/gpu-check\.sh`/);
   assert.match(section, /5 CUDA execution provider not loadable/);
+});
+
+test('the transport section: P and R per check with their verdicts, and the CPU the checker adds against its 5% target', () => {
+  const md = renderReport({
+    ...base,
+    transport: {
+      ran: true,
+      seconds: 60,
+      result: {
+        tolerance: 0.1,
+        clips: ['constant rate', 'variable rate'],
+        scenarios: 17,
+        scores: [
+          { check: 'continuity_count_error', truth: 6, found: 6, matched: 6, precision: 1, recall: 1 },
+          { check: 'cue_out', truth: 2, found: 3, matched: 2, precision: 2 / 3, recall: 1 },
+        ],
+        cost: {
+          bitrate: 20e6,
+          seconds: 10,
+          checkerCpuPerSecond: 0.015,
+          analyzerCpuPerSecond: 0.225,
+          addedRatio: 0.0714,
+        },
+      },
+    },
+  });
+  assert.match(md, /## Transport checks: TR 101 290, cues and captions/);
+  assert.match(md, /\| continuity_count_error \| 6 \| 6 \| 6 \| 1\.000 \| 1\.000 \|/);
+  assert.match(
+    md,
+    /\| transport continuity_count_error: P and R = 1 on injected faults \| P 1\.000, R 1\.000 .*\| met \|/,
+  );
+  assert.match(md, /- \*\*MISSED\*\*: transport cue_out: P and R = 1 on injected faults \(P 0\.667, R 1\.000/);
+  assert.match(
+    md,
+    /- \*\*MISSED\*\*: transport checker adds <= 5% to the analyzer's CPU at 20 Mbit\/s \(7\.1% \(1\.5% of a core\)\)/,
+  );
+  const skipped = renderReport({ ...base, transport: { ran: false, reason: 'skipped with --skip-transport' } });
+  assert.match(
+    skipped,
+    /## Transport checks: TR 101 290, cues and captions\n\n_Not run in this report: skipped with --skip-transport\._/,
+  );
+  assert.match(skipped, /Not run in this report: .*transport/);
 });

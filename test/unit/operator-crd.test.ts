@@ -120,6 +120,7 @@ const status: DeepRequired<StreamMonitorStatus> = {
       },
     ],
   },
+  signals: { count: 1, recent: [{ type: 'cue_out', wallclock: 't', message: 'cue_out at t' }] },
 };
 
 function versionSchema(): { spec: SchemaNode; status: SchemaNode } {

@@ -8,13 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, type CoreV1Api, type CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import type { AnalyzerStatus } from '../../analyzer/contract/status.js';
+import type { AnalyzerStatus, SignalEvent } from '../../analyzer/contract/status.js';
 import { renderAnalyzer } from '../../operator/analyzer-pod.js';
-import type { AnalyzerAnswer } from '../../operator/analyzer-status.js';
+import { boundedStatus, type AnalyzerAnswer } from '../../operator/analyzer-status.js';
 import type { StreamMonitor, StreamMonitorStatus } from '../../operator/api.js';
 import { configMapFacts } from '../../operator/owned-objects.js';
 import { reconcileMonitor, type ReconcileDeps } from '../../operator/reconcile.js';
-import { observedStatus } from '../../operator/status.js';
+import { analyzerFacts, observedStatus } from '../../operator/status.js';
 
 function analyzerStatus(mediaFlowing: boolean, active: string[]): AnalyzerStatus {
   return {
@@ -153,5 +153,84 @@ test('a pod deleted by someone else and still terminating: status says so, and t
   assert.deepEqual(
     events.map((e) => e.split(':')[0]),
     ['Warning AnalyzerRecreated'],
+  );
+});
+
+/** An analyzer that has reported `count` signal events, of which `kept` are in its recentEvents. */
+function withSignals(count: number, kept: SignalEvent[]): AnalyzerStatus {
+  const status = analyzerStatus(true, []);
+  return {
+    ...status,
+    recentEvents: [{ type: 'black', start: 0, end: 1, wallclock: 'w0' }, ...kept],
+    counters: { ...status.counters, signals: count },
+  };
+}
+
+const cueOut: SignalEvent = {
+  type: 'cue_out',
+  start: 2,
+  end: 2,
+  wallclock: '2026-12-01T00:00:02.000Z',
+  detail: { source: 'ts', command: 'splice_insert', pid: 500, spliceEventId: 7, breakDuration: 30, ptsTime: 1 },
+};
+const pidGone: SignalEvent = {
+  type: 'pid_disappeared',
+  start: 3,
+  end: 3,
+  wallclock: '2026-12-01T00:00:03.000Z',
+  detail: { pid: 257, role: 'audio' },
+};
+const cueIn: SignalEvent = {
+  type: 'cue_in',
+  start: 4,
+  end: 4,
+  wallclock: '2026-12-01T00:00:04.000Z',
+  // An untrusted analyzer's extra fields and long values: left out, cut.
+  detail: { source: 'hls', command: 'ext_x_daterange_in', id: 'x'.repeat(500), nested: { a: 1 } } as never,
+};
+
+test('signal events become one Normal Event each, once: only those counted since the stored status', async () => {
+  const { monitor, deps, events } = world();
+  let stored = monitor;
+  const d = (status: AnalyzerStatus): ReconcileDeps => {
+    const base = deps({ status: boundedStatus(status, ['black']).status }, (_m, written) => {
+      stored = { ...stored, status: written };
+      return Promise.resolve();
+    });
+    return {
+      ...base,
+      custom: {
+        getNamespacedCustomObject: () => Promise.resolve(structuredClone(stored)),
+      } as unknown as CustomObjectsApi,
+    };
+  };
+  await reconcileMonitor(d(withSignals(2, [cueOut, pidGone])), 'ns/news');
+  assert.deepEqual(events, [
+    'Normal CueSignalled: cue_out at 2026-12-01T00:00:02.000Z: source ts, command splice_insert, pid 500, spliceEventId 7, breakDuration 30',
+    'Normal PidChanged: pid_disappeared at 2026-12-01T00:00:03.000Z: pid 257, role audio',
+  ]);
+  assert.deepEqual(stored.status?.defects?.last, { type: 'black', wallclock: 'w0' }, 'signals are not the last defect');
+  events.length = 0;
+  await reconcileMonitor(d(withSignals(2, [cueOut, pidGone])), 'ns/news');
+  assert.deepEqual(events, [], 'nothing new');
+  await reconcileMonitor(d(withSignals(3, [cueOut, pidGone, cueIn])), 'ns/news');
+  assert.deepEqual(events, [
+    `Normal CueSignalled: cue_in at 2026-12-01T00:00:04.000Z: source hls, command ext_x_daterange_in, id ${'x'.repeat(64)}`,
+  ]);
+  events.length = 0;
+  // A new analyzer counts from zero again: what it kept is new.
+  await reconcileMonitor(d(withSignals(1, [pidGone])), 'ns/news');
+  assert.deepEqual(events, ['Normal PidChanged: pid_disappeared at 2026-12-01T00:00:03.000Z: pid 257, role audio']);
+});
+
+test("a new signal changes the analyzer's facts (the poll wakes reconcile); signals are not dropped as unknown defects", () => {
+  const before = analyzerFacts({ status: withSignals(2, [cueOut, pidGone]) });
+  assert.notEqual(analyzerFacts({ status: withSignals(3, [cueOut, pidGone, cueIn]) }), before);
+  assert.equal(analyzerFacts({ status: withSignals(2, [cueOut, pidGone]) }), before);
+  const { status, dropped } = boundedStatus(withSignals(3, [cueOut, pidGone, cueIn]), ['black']);
+  assert.equal(dropped, 0);
+  assert.deepEqual(
+    status.recentEvents.map((e) => e.type),
+    ['black', 'cue_out', 'pid_disappeared', 'cue_in'],
   );
 });

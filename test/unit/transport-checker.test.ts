@@ -23,9 +23,19 @@ import {
   scramble,
   setTransportError,
   splitPackets,
+  packetTimes,
   stopPcr,
   unitStart,
 } from '../media/ts-faults.js';
+
+/** The index of the last packet that carries a PCR. */
+function lastIndexWithPcr(packets: readonly Uint8Array[]): number {
+  for (let i = packets.length - 1; i >= 0; i--) {
+    const p = packets[i]!;
+    if ((p[3]! & 0x20) !== 0 && p[4]! > 0 && (p[5]! & 0x10) !== 0) return i;
+  }
+  throw new Error('no PCR');
+}
 
 interface Result {
   errors: Record<CheckName, number>;
@@ -209,6 +219,37 @@ describe('TR 101 290 checks on ffmpeg clips with injected faults', () => {
     const result = check(joinPackets(packets));
     onlyErrors(result, { pcr_repetition_error: 1, pcr_discontinuity_indicator_error: 1 });
     assert.ok(Math.abs(Number(errorsOf(result, 'pcr_repetition_error')[0]!.detail.intervalMs) - 1000) < 30);
+  });
+
+  it('PCR stopped 1 s before the end of a file is one repetition error, from 40 ms after the last PCR', async () => {
+    const packets = splitPackets(await constantRateClip());
+    const times = packetTimes(packets);
+    const end = times.at(-1)!;
+    const { packets: stopped, removed } = stopPcr(packets, end - 1, end + 1);
+    assert.ok(removed > 40, `removed ${removed} PCRs`);
+    const result = check(joinPackets(stopped));
+    onlyErrors(result, { pcr_repetition_error: 1 });
+    const [error] = errorsOf(result, 'pcr_repetition_error');
+    assert.equal(error!.pid, VIDEO_PID);
+    assert.equal(error!.detail.reason, 'no PCR before the end');
+    const lastPcr = times[lastIndexWithPcr(stopped)]!;
+    assert.ok(Math.abs(error!.t - (lastPcr + 0.04)) < 0.005, `at ${error!.t}, last PCR at ${lastPcr}`);
+    assert.ok(Math.abs(Number(error!.detail.intervalMs) - (end - lastPcr) * 1000) < 30, JSON.stringify(error));
+  });
+
+  it("a variable-rate file's clock does not drift: lost packets at 1.5, 3.5 and 5.5 s are reported within 10 ms of them", async () => {
+    const packets = splitPackets(await variableRateClip());
+    const times = packetTimes(packets);
+    const plain = indicesOf(packets, VIDEO_PID).filter(
+      (i) => (packets[i]![3]! & 0x20) === 0 && !unitStart(packets[i]!),
+    );
+    const lost = [1.5, 3.5, 5.5].map((s) => plain.find((i) => times[i]! >= s)!);
+    const result = check(joinPackets(dropAt(packets, lost)));
+    const found = errorsOf(result, 'continuity_count_error').map((e) => e.t);
+    assert.equal(found.length, 3);
+    found.forEach((t, k) =>
+      assert.ok(Math.abs(t - times[lost[k]!]!) < 0.01, `${t} for a packet at ${times[lost[k]!]}`),
+    );
   });
 
   it('a PCR 200 ms ahead is two discontinuity errors (there and back), none when discontinuity_indicator says so', async () => {
