@@ -241,3 +241,16 @@ test('with freeze.heldMinDuration 2 the held drawing is judged like moving conte
   assert.equal(freezes.length, 1, JSON.stringify(freezes));
   assert.ok(Math.abs((freezes[0]?.start ?? 0) - 4.64) <= 0.2, JSON.stringify(freezes));
 });
+
+test('the flat colour fields the same animation settles on are no blur: their few edges stay sharp', async () => {
+  // From 7.7 s the animation moves to flat fields: detail 5.4 down to 0.6 within one shot.
+  const result = await analyze(await heldDrawings());
+  assert.deepEqual(eventsOf(result, 'blur'), []);
+});
+
+test('judged on detail alone (blur.sharpnessRatio 1000) the flat fields read as blur', async () => {
+  const config = join(dir, 'blur-detail-alone.yaml');
+  writeFileSync(config, 'detectors:\n  blur: { sharpnessRatio: 1000 }\n');
+  const blur = eventsOf(await analyze(await heldDrawings(), config), 'blur');
+  assert.equal(blur.length, 1, JSON.stringify(blur));
+});

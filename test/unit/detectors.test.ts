@@ -642,6 +642,41 @@ describe('blur', () => {
     assert.deepEqual(sink.endedEvents, []);
   });
 
+  /** Blur events when sharp pictures (detail 20, gradient 10) give way to `low` from 10 s to 13 s. */
+  function blurOver(low: VideoFeatures): DefectEvent[] {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    feedVideo(blur, 0, 30, (t) => (t >= 10 - 1e-9 && t < 13 - 1e-9 ? low : picture({ detail: 20, gradient: 10 })));
+    blur.flush(30);
+    return sink.endedEvents;
+  }
+
+  test('fewer edges that stay as sharp (a flat field of 2D animation) is no blur, however low the detail', () => {
+    // Detail falls from 20 to 4 while detail / gradient stays 2: the edges left are as sharp.
+    assert.deepEqual(blurOver(picture({ detail: 4, gradient: 2 })), []);
+  });
+
+  test('the same drop of detail with edges softened (detail / gradient 2 to 1.2) is blur', () => {
+    assertOneEvent(blurOver(picture({ detail: 4, gradient: 4 / 1.2 })), 'blur', 10, 13);
+  });
+
+  test("the sharpness baseline is the stream's: a blur that sets in during the detail baseline's warm-up after a cut is found", () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    // Sharpness 2 throughout, cut at 10 s, blurred from 10.6 s (detail 4, sharpness 1.7 = 0.85 of 2).
+    // A sharpness baseline started over at the cut would seed on 0.4 s of blur (1.88 * 0.9 < 1.7).
+    for (let i = 0; i < 20 * FPS; i++) {
+      const t = i / FPS;
+      const blurred = t >= 10.6 - 1e-9 && t < 14 - 1e-9;
+      const features = blurred ? picture({ detail: 4, gradient: 4 / 1.7 }) : picture({ detail: 20, gradient: 10 });
+      blur.onVideo?.({ t, duration: FRAME, features, cut: Math.abs(t - 10) < 1e-9 });
+    }
+    blur.flush(20);
+    const [event] = sink.endedEvents;
+    assert.equal(sink.endedEvents.length, 1, JSON.stringify(sink.endedEvents));
+    near(event?.end ?? 0, 14, FRAME + 1e-6);
+  });
+
   test('without the cut the same drop of detail is blur', () => {
     const sink = recorder();
     const blur = createBlurDetector(defaults, sink);
