@@ -31,6 +31,22 @@
  * unknown (a still picture from its first frame) is judged. Set
  * minPriorMotion to 0 to judge every still picture, as freezedetect does (a channel whose
  * still pictures are themselves the fault).
+ *
+ * Held content is judged over a longer time. 2D animation moves in bursts and holds its drawings
+ * in between, as part of the programme: a character stops, a title or a slide stays up while the
+ * sound goes on. Those holds last as long as a short freeze (2.3 to 3 s on the real corpus's
+ * animation, after stretches that moved in 35 to 92% of their frames, so they are not still
+ * content), and nothing in the picture tells the first seconds of a held drawing from a frozen
+ * feed. What tells the content is its own history: it already held a picture for `heldHold`
+ * (0.2 s) or longer in the priorMotionSeconds before, while moving in at least minPriorMotion of
+ * its frames. Camera and film footage never do that: a picture source of 5 fps or more, carried
+ * at any higher rate, repeats a picture for less than 0.2 s (a 10 fps camera at 25 fps: 0.08 s;
+ * the real corpus's camera freezes followed at most 0.12 s of hold), and content that moves
+ * in fewer frames without holding (a creeping inset) keeps the 2 s rule. A still picture of held
+ * content is a freeze only once it has lasted `heldMinDuration` (10 s: broadcast monitors raise a
+ * freeze alarm after about 10 s by default, e.g. 302 frames on Evertz's 7700 changeover), the
+ * time past which no programme holds a drawing; set heldMinDuration to minDuration to judge held
+ * content like any other.
  */
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
 import { blackOptions, isBlackPicture } from './black.js';
@@ -60,6 +76,20 @@ export const freezeOptions = {
     0,
     600,
     'Still content must also have held one picture at least this long in the priorMotionSeconds before; moving content never does, however little moves',
+    { unit: 's' },
+  ),
+  heldHold: num(
+    0.2,
+    0,
+    600,
+    'A stream that moved in at least minPriorMotion of its frames and held one picture this long in the priorMotionSeconds before a still picture is held content (2D animation): its still pictures are judged over heldMinDuration',
+    { unit: 's' },
+  ),
+  heldMinDuration: num(
+    10,
+    0,
+    3600,
+    'Shortest freeze reported on held content (a drawing held in 2D animation is no freeze); minDuration to judge it like any other',
     { unit: 's' },
   ),
 } satisfies OptionTable;
@@ -128,6 +158,12 @@ export class MotionHistory {
 }
 
 /**
+ * What the stream showed before a still picture began: still content (not judged), held content
+ * (judged over heldMinDuration) or moving content (judged over minDuration).
+ */
+export type StillPictureContent = 'still' | 'held' | 'moving';
+
+/**
  * `blackPictureRatio` is the black detector's pictureRatio, so "black, not frozen" uses the
  * same notion of black as the black events.
  */
@@ -136,21 +172,37 @@ export function createFreezeDetector(
   sink: DefectSink<'freeze'>,
   blackPictureRatio: number = blackOptions.pictureRatio.default,
 ): Detector<'freeze'> {
-  const tracker = new DefectTracker('freeze', sink, options.minDuration, options.motionFrames);
+  const motion = new MotionHistory(options.priorMotionSeconds);
+  // A reported freeze was the fault, not the content holding a picture: the history before the
+  // next still picture starts after it (else a freeze would make the feed look like held content).
+  const reporting: DefectSink<'freeze'> = {
+    started: (event) => {
+      sink.started(event);
+    },
+    ended: (event) => {
+      sink.ended(event);
+      motion.clear();
+    },
+  };
+  // One tracker per minimum duration: a run is judged by the one its content chose at its start.
+  const movingTracker = new DefectTracker('freeze', reporting, options.minDuration, options.motionFrames);
+  const heldTracker = new DefectTracker('freeze', reporting, options.heldMinDuration, options.motionFrames);
+  let tracker = movingTracker;
   // A frame's difference compares it with the frame before, so the frozen picture was already
   // on screen one frame earlier: a run starts at that reference frame, as in freezedetect.
   let referenceT: number | null = null;
   // Mirrors whether the tracker holds a run (pending or active), to know when a run begins.
   let inRun = false;
   let movingRun = 0;
-  const motion = new MotionHistory(options.priorMotionSeconds);
   // Whether the current still run is still content (too little motion before it): not judged.
   let stillContent = false;
-  const isStillContent = (t: number): boolean => {
+  const contentBefore = (t: number): StillPictureContent => {
     const share = motion.share(t);
-    return (
-      !Number.isNaN(share) && share < options.minPriorMotion && motion.longestHold(t) >= options.minPriorHold - 1e-9
-    );
+    // No history (a still picture from the first frame), or every still picture judged alike.
+    if (Number.isNaN(share) || options.minPriorMotion <= 0) return 'moving';
+    const hold = motion.longestHold(t) + 1e-9;
+    if (share < options.minPriorMotion) return hold >= options.minPriorHold ? 'still' : 'moving';
+    return hold >= options.heldHold ? 'held' : 'moving';
   };
 
   const endRun = (t: number): void => {
@@ -183,7 +235,9 @@ export function createFreezeDetector(
       if (features.diff <= options.noise) {
         const detail = (): Record<string, number> => ({ diff: features.diff });
         if (!inRun) {
-          stillContent = isStillContent(t);
+          const content = contentBefore(t);
+          stillContent = content === 'still';
+          tracker = content === 'held' ? heldTracker : movingTracker;
           if (!stillContent && reference !== null) tracker.update(reference, t - reference, true, detail);
         }
         inRun = true;
@@ -192,8 +246,8 @@ export function createFreezeDetector(
         motion.add(t, false);
         return;
       }
-      motion.add(t, true);
       tracker.update(t, duration, false);
+      motion.add(t, true);
       if (inRun && ++movingRun >= options.motionFrames) {
         inRun = false;
         movingRun = 0;

@@ -98,6 +98,8 @@ export function computeFeatures(
     diff: previous ? diffSum / n : Number.NaN,
     detail: interior > 0 ? lapSum / interior : 0,
     blockiness: edgeCount > 0 && innerCount > 0 ? (edgeSum / edgeCount + 1) / (innerSum / innerCount + 1) : 1,
+    // Every horizontal and vertical difference is either an edge or an inner one.
+    gradient: interior > 0 ? (edgeSum + innerSum) / (2 * interior) : 0,
   };
 }
 

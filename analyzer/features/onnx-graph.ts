@@ -24,7 +24,7 @@ export const FEATURE_GRAPH_INPUTS = {
 } as const;
 
 /** Output names, one float64 [batch] tensor each, named as the `VideoFeatures` fields. */
-export const FEATURE_GRAPH_OUTPUTS = ['meanLuma', 'darkRatio', 'diff', 'detail', 'blockiness'] as const;
+export const FEATURE_GRAPH_OUTPUTS = ['meanLuma', 'darkRatio', 'diff', 'detail', 'blockiness', 'gradient'] as const;
 
 /** Float32 column and row sums of |Laplacian| (<= 1020 each) stay exact up to this side: 1020 * 16384 < 2^24. */
 const MAX_SIDE = 16384;
@@ -103,12 +103,13 @@ export function buildFeatureGraph(geometry: FeatureGeometry): Uint8Array {
   const innerCount = 2 * iw * ih - edgeCount;
 
   // Totals, each a 0/1-weighted sum of the per-column and per-row sums below.
-  const [LUMA, DARK, DIFF, LAPLACIAN, EDGE, INNER] = [0, 1, 2, 3, 4, 5];
-  const TOTALS = 6;
+  const [LUMA, DARK, DIFF, LAPLACIAN, EDGE, INNER, GRADIENT] = [0, 1, 2, 3, 4, 5, 6];
+  const TOTALS = 7;
   // With no grid line inside the picture the CPU reports 1; counting every difference as
   // both "edge" and "inner" gives (m + 1) / (m + 1) = 1 without a special case in the graph.
   const noGrid = edgeCount === 0;
-  const neighbourTotals = (j: number): number[] => (onGridLine(j) ? [EDGE] : noGrid ? [EDGE, INNER] : [INNER]);
+  const neighbourTotals = (j: number): number[] =>
+    onGridLine(j) ? [EDGE, GRADIENT] : noGrid ? [EDGE, INNER, GRADIENT] : [INNER, GRADIENT];
   const segments: { sums: string; length: number; totals: (j: number) => number[] }[] = [
     { sums: columnSums(x), length: w, totals: () => [LUMA] },
     { sums: columnSums(dark), length: w, totals: () => [DARK] },
@@ -140,11 +141,11 @@ export function buildFeatureGraph(geometry: FeatureGeometry): Uint8Array {
   const totals = g.op('MatMul', [all, g.constant('totals_weights', 'float64', [k, TOTALS], weights)]);
 
   const n = w * h;
-  const divisors = [n, n, n, iw * ih, noGrid ? innerCount : edgeCount, innerCount];
+  const divisors = [n, n, n, iw * ih, noGrid ? innerCount : edgeCount, innerCount, 2 * iw * ih];
   const means = g.op('Div', [totals, g.constant('totals_divisors', 'float64', [TOTALS], divisors)]);
   const column = (c: number, name?: string): string =>
     g.op('Gather', [means, g.constant('column', 'int64', [], [c])], { axis: 1 }, name);
-  const [meanLuma, darkRatio, diff, detail, blockiness] = FEATURE_GRAPH_OUTPUTS;
+  const [meanLuma, darkRatio, diff, detail, blockiness, gradient] = FEATURE_GRAPH_OUTPUTS;
   column(LUMA, meanLuma);
   column(DARK, darkRatio);
   column(DIFF, diff);
@@ -153,6 +154,7 @@ export function buildFeatureGraph(geometry: FeatureGeometry): Uint8Array {
   const edgeMeanPlusOne = g.op('Add', [column(EDGE), one]);
   const innerMeanPlusOne = g.op('Add', [column(INNER), one]);
   g.op('Div', [edgeMeanPlusOne, innerMeanPlusOne], {}, blockiness);
+  column(GRADIENT, gradient);
   for (const name of FEATURE_GRAPH_OUTPUTS) g.output(name, 'float64', ['batch']);
   return g.toBytes(FEATURE_GRAPH_OPSET);
 }

@@ -115,6 +115,7 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
       const diff = perFrameOutput(results, 'diff');
       const detail = perFrameOutput(results, 'detail');
       const blockiness = perFrameOutput(results, 'blockiness');
+      const gradient = perFrameOutput(results, 'gradient');
       for (let i = 0; i < count; i++) {
         features.push({
           meanLuma: meanLuma(i),
@@ -123,6 +124,7 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
           diff: i === 0 && !this.hasPrevious ? Number.NaN : diff(i),
           detail: detail(i),
           blockiness: blockiness(i),
+          gradient: gradient(i),
         });
       }
       // The batch's last frame, as copied into the batch above, is the next batch's predecessor.

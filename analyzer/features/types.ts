@@ -36,6 +36,13 @@ export interface VideoFeatures {
    * grid structure. Interior pixels only; +1 is added to both means to keep flat pictures at 1.
    */
   blockiness: number;
+  /**
+   * Gradient: mean absolute difference to the left and upper neighbour (horizontal and vertical
+   * pooled) over interior pixels. Blur judges how sharp edges are by detail / gradient: a
+   * blurred edge loses more of its Laplacian than of its gradient, a picture with fewer edges
+   * loses both alike. Absent where a feature source does not measure it.
+   */
+  gradient?: number;
 }
 
 /**

@@ -26,6 +26,7 @@ let cockatoo = '';
 let megamind = '';
 let gnome = '';
 let hello = '';
+let animation = '';
 
 function source(id: string): RealSource {
   const s = REAL_SOURCES.find((x) => x.id === id);
@@ -42,10 +43,12 @@ before(async () => {
     'megamind-trailer',
     'gnome-dual-monitors',
     'hello-screencast',
+    'cc-wanna-work-together',
   ];
   const files = await fetchRealFootage(undefined, ids.map(source));
   assert.equal(files.length, ids.length, 'every real source fetched');
-  [city, ball, cockatoo, megamind, gnome, hello] = files.map((f) => f.file) as [
+  [city, ball, cockatoo, megamind, gnome, hello, animation] = files.map((f) => f.file) as [
+    string,
     string,
     string,
     string,
@@ -95,6 +98,13 @@ async function analyze(file: string, config?: string): Promise<CliResult> {
 
 function eventsOf(result: CliResult, type: string): { start: number; end: number }[] {
   return result.events.filter((e) => e.type === type).map(({ start, end }) => ({ start, end }));
+}
+
+/** The freezes streamqc reports on `file` with the freeze options `options` (YAML flow mapping body). */
+async function freezesWith(file: string, options: string): Promise<{ start: number; end: number }[]> {
+  const config = join(dir, `freeze-${options.replace(/[^a-zA-Z0-9]+/g, '-')}.yaml`);
+  writeFileSync(config, `detectors:\n  freeze: { ${options} }\n`);
+  return eventsOf(await analyze(file, config), 'freeze');
 }
 
 /** The dim room at 960x540: 4:3 pictures pillarboxed to 16:9, as a broadcaster would. */
@@ -201,9 +211,46 @@ test('screen recordings that hold still for seconds are still content: no freeze
 });
 
 test('with freeze.minPriorMotion 0 the same holds are judged, as freezedetect judges them', async () => {
-  const config = join(dir, 'judge-still.yaml');
-  writeFileSync(config, 'detectors:\n  freeze: { minPriorMotion: 0 }\n');
-  const result = await analyze(await screens(), config);
-  const freezes = eventsOf(result, 'freeze');
+  const freezes = await freezesWith(await screens(), 'minPriorMotion: 0');
   assert.ok(freezes.length >= 3, JSON.stringify(freezes));
+});
+
+/**
+ * 12 s of the 2D animation (cc-wanna-work-together from 60 s, the interlaced programme's first
+ * shot): bursts of motion between held drawings, one drawing held from 4.64 s to 7.52 s while
+ * the music goes on.
+ */
+let heldDrawingsClip: Promise<string> | null = null;
+function heldDrawings(): Promise<string> {
+  heldDrawingsClip ??= build(
+    'held-drawings',
+    `[0:v]trim=start=60:duration=12,setpts=PTS-STARTPTS,${FIT}[v]`,
+    [...ENCODE, '-crf', '20'],
+    [animation],
+  );
+  return heldDrawingsClip;
+}
+
+test('a drawing held for 2.9 s in 2D animation that moves in bursts is held content: no freeze', async () => {
+  const result = await analyze(await heldDrawings());
+  assert.deepEqual(eventsOf(result, 'freeze'), []);
+});
+
+test('with freeze.heldMinDuration 2 the held drawing is judged like moving content: a freeze from 4.64 s', async () => {
+  const freezes = await freezesWith(await heldDrawings(), 'heldMinDuration: 2');
+  assert.equal(freezes.length, 1, JSON.stringify(freezes));
+  assert.ok(Math.abs((freezes[0]?.start ?? 0) - 4.64) <= 0.2, JSON.stringify(freezes));
+});
+
+test('the flat colour fields the same animation settles on are no blur: their few edges stay sharp', async () => {
+  // From 7.7 s the animation moves to flat fields: detail 5.4 down to 0.6 within one shot.
+  const result = await analyze(await heldDrawings());
+  assert.deepEqual(eventsOf(result, 'blur'), []);
+});
+
+test('judged on detail alone (blur.sharpnessRatio 1000) the flat fields read as blur', async () => {
+  const config = join(dir, 'blur-detail-alone.yaml');
+  writeFileSync(config, 'detectors:\n  blur: { sharpnessRatio: 1000 }\n');
+  const blur = eventsOf(await analyze(await heldDrawings(), config), 'blur');
+  assert.equal(blur.length, 1, JSON.stringify(blur));
 });

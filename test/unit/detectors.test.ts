@@ -248,13 +248,17 @@ describe('freeze', () => {
     assertOneEvent(sink.endedEvents, 'freeze', 10, 13);
   });
 
-  /** A still picture from 10 s to 13 s after ten seconds in which `moved(i)` frames changed. */
-  function stillAfter(moved: (i: number) => boolean, change: Partial<typeof freezeDefaults> = {}): DefectEvent[] {
+  /** A still picture from 10 s to `until` (13 s) after ten seconds in which `moved(i)` frames changed. */
+  function stillAfter(
+    moved: (i: number) => boolean,
+    change: Partial<typeof freezeDefaults> = {},
+    until = 13,
+  ): DefectEvent[] {
     const sink = recorder();
     const freeze = create(sink, change);
-    for (let i = 0; i < 20 * FPS; i++) {
+    for (let i = 0; i < (until + 7) * FPS; i++) {
       const t = i / FPS;
-      const held = t > 10 + 1e-9 && t < 13 - 1e-9;
+      const held = t > 10 + 1e-9 && t < until - 1e-9;
       const features = held || !moved(i) ? FROZEN : MOVING;
       freeze.onVideo?.({ t, duration: FRAME, features, drift: features === FROZEN ? 0 : 6 });
     }
@@ -287,6 +291,39 @@ describe('freeze', () => {
       13,
       FRAME + 1e-6,
     );
+  });
+
+  // 2D animation: a burst of nine moving drawings, then the drawing held for nine frames (0.27 s).
+  const animation = (i: number): boolean => (i + 8) % 18 < 9;
+
+  test('a drawing held 3 s in 2D animation that moves in bursts and holds between them is held content: no freeze', () => {
+    assert.deepEqual(stillAfter(animation), []);
+  });
+
+  test('the same animation held past heldMinDuration (10 s) is a freeze from its first frame', () => {
+    assertOneEvent(stillAfter(animation, {}, 22), 'freeze', 10, 22, FRAME + 1e-6);
+  });
+
+  test('with heldMinDuration equal to minDuration, the 3 s hold in animation is a freeze', () => {
+    assertOneEvent(stillAfter(animation, { heldMinDuration: 2 }), 'freeze', 10, 13, FRAME + 1e-6);
+  });
+
+  test('with minPriorMotion 0 the 3 s hold in animation is judged over minDuration too, as freezedetect does', () => {
+    assertOneEvent(stillAfter(animation, { minPriorMotion: 0 }), 'freeze', 10, 13, FRAME + 1e-6);
+  });
+
+  test('a freeze does not make the feed held content: a second freeze 5 s after the first is found at 2 s', () => {
+    const sink = recorder();
+    const freeze = create(sink);
+    const held = (t: number): boolean => (t > 10 + 1e-9 && t < 13 - 1e-9) || (t > 18 + 1e-9 && t < 21 - 1e-9);
+    for (let i = 0; i < 25 * FPS; i++) {
+      const t = i / FPS;
+      freeze.onVideo?.({ t, duration: FRAME, features: held(t) ? FROZEN : MOVING, drift: held(t) ? 0 : 6 });
+    }
+    freeze.flush(25);
+    assert.equal(sink.endedEvents.length, 2, JSON.stringify(sink.endedEvents));
+    near(sink.endedEvents[1]!.start, 18, FRAME + 1e-6);
+    near(sink.endedEvents[1]!.end ?? 0, 21, FRAME + 1e-6);
   });
 
   test('with minPriorMotion 0 every still picture is judged, as freezedetect does', () => {
@@ -603,6 +640,41 @@ describe('blur', () => {
     feedShots(blur, 30, 8, (t) => (t < 8 - 1e-9 ? 60 : 4));
     blur.flush(30);
     assert.deepEqual(sink.endedEvents, []);
+  });
+
+  /** Blur events when sharp pictures (detail 20, gradient 10) give way to `low` from 10 s to 13 s. */
+  function blurOver(low: VideoFeatures): DefectEvent[] {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    feedVideo(blur, 0, 30, (t) => (t >= 10 - 1e-9 && t < 13 - 1e-9 ? low : picture({ detail: 20, gradient: 10 })));
+    blur.flush(30);
+    return sink.endedEvents;
+  }
+
+  test('fewer edges that stay as sharp (a flat field of 2D animation) is no blur, however low the detail', () => {
+    // Detail falls from 20 to 4 while detail / gradient stays 2: the edges left are as sharp.
+    assert.deepEqual(blurOver(picture({ detail: 4, gradient: 2 })), []);
+  });
+
+  test('the same drop of detail with edges softened (detail / gradient 2 to 1.2) is blur', () => {
+    assertOneEvent(blurOver(picture({ detail: 4, gradient: 4 / 1.2 })), 'blur', 10, 13);
+  });
+
+  test("the sharpness baseline is the stream's: a blur that sets in during the detail baseline's warm-up after a cut is found", () => {
+    const sink = recorder();
+    const blur = createBlurDetector(defaults, sink);
+    // Sharpness 2 throughout, cut at 10 s, blurred from 10.6 s (detail 4, sharpness 1.7 = 0.85 of 2).
+    // A sharpness baseline started over at the cut would seed on 0.4 s of blur (1.88 * 0.9 < 1.7).
+    for (let i = 0; i < 20 * FPS; i++) {
+      const t = i / FPS;
+      const blurred = t >= 10.6 - 1e-9 && t < 14 - 1e-9;
+      const features = blurred ? picture({ detail: 4, gradient: 4 / 1.7 }) : picture({ detail: 20, gradient: 10 });
+      blur.onVideo?.({ t, duration: FRAME, features, cut: Math.abs(t - 10) < 1e-9 });
+    }
+    blur.flush(20);
+    const [event] = sink.endedEvents;
+    assert.equal(sink.endedEvents.length, 1, JSON.stringify(sink.endedEvents));
+    near(event?.end ?? 0, 14, FRAME + 1e-6);
   });
 
   test('without the cut the same drop of detail is blur', () => {

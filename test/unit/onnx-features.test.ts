@@ -92,7 +92,7 @@ const layouts = [
   { source: '1280x720', geometry: { width: 640, height: 360, darkThreshold: DARK_THRESHOLD, blockPeriod: 4 } },
 ] as const satisfies readonly { source: string; geometry: FeatureGeometry }[];
 
-const FIELDS = ['meanLuma', 'darkRatio', 'diff', 'detail', 'blockiness'] as const;
+const FIELDS = ['meanLuma', 'darkRatio', 'diff', 'detail', 'blockiness', 'gradient'] as const;
 /** Relative to max(1, |cpu|): the graph is exact by construction, so only rounding noise is allowed. */
 const TOLERANCE = 1e-9;
 
@@ -107,8 +107,8 @@ function assertAgree(onnx: readonly VideoFeatures[], cpu: readonly VideoFeatures
   let worst = 0;
   for (let i = 0; i < cpu.length; i++) {
     for (const field of FIELDS) {
-      const a = onnx[i]![field];
-      const b = cpu[i]![field];
+      const a = onnx[i]![field] ?? Number.NaN;
+      const b = cpu[i]![field] ?? Number.NaN;
       if (Number.isNaN(b)) {
         assert.ok(Number.isNaN(a), `${label} frame ${i} ${field}: onnx ${a}, cpu NaN`);
         continue;
@@ -192,11 +192,15 @@ test('the clips cover the regimes the detectors care about (dark, blurred, block
   const { source, geometry } = layouts[0];
   const mean = async (clip: string, field: (typeof FIELDS)[number]): Promise<number> => {
     const features = await cpuFeatures(geometry, decoded.get(key(source, geometry, clip)) ?? []);
-    return features.reduce((a, f) => a + f[field], 0) / features.length;
+    return features.reduce((a, f) => a + (f[field] ?? Number.NaN), 0) / features.length;
   };
   assert.ok((await mean('dark', 'darkRatio')) > 0.9);
   assert.ok((await mean('testsrc2', 'darkRatio')) < 0.5);
   assert.ok((await mean('blurred', 'detail')) < (await mean('testsrc2', 'detail')) / 2);
+  // Blur softens edges: detail falls further than the gradient (sharpness, blur.ts).
+  const sharpness = async (clip: string): Promise<number> =>
+    (await mean(clip, 'detail')) / (await mean(clip, 'gradient'));
+  assert.ok((await sharpness('blurred')) < 0.9 * (await sharpness('testsrc2')));
   assert.ok((await mean('blocky-mpeg2', 'blockiness')) > (await mean('mandelbrot', 'blockiness')));
 });
 
