@@ -50,6 +50,7 @@ export function analyzerConfigFor(monitor: StreamMonitor): AnalyzerConfig {
     http: { port: ANALYZER_PORT },
     analysis: { ...spec.analysis, gpu: spec.gpu === 1 },
     ingest: spec.ingest ?? {},
+    delivery: spec.delivery ?? {},
     detectors: spec.detectors ?? {},
     models: (spec.models ?? []).map(({ configMapRef, output, ...model }) => ({
       ...model,

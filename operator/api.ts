@@ -47,6 +47,7 @@ export interface StreamMonitorSpec {
   detectors?: Partial<{ [T in keyof DetectorsConfig]: Partial<DetectorsConfig[T]> }>;
   ingest?: Partial<AnalyzerConfig['ingest']>;
   analysis?: Partial<Omit<AnalyzerConfig['analysis'], 'gpu'>>;
+  delivery?: Partial<AnalyzerConfig['delivery']>;
   models?: ModelSpec[];
   image?: string;
   resources?: { limits?: ResourceQuantities; requests?: ResourceQuantities };

@@ -15,6 +15,7 @@ import { DETECTOR_OPTIONS } from '../analyzer/detectors/index.js';
 import { CROSS_FIELD_RULES } from '../analyzer/cross-field-rules.js';
 import { defaultsOf, schemaOf, type OptionTable } from '../analyzer/options.js';
 // The config half of user models: the runner half loads onnxruntime, which the operator never needs.
+import { HIGHEST, RENDITION_NAME_PATTERN, deliveryOptions } from '../analyzer/delivery/options.js';
 import { MODEL_DEFECT_TYPES } from '../analyzer/features/custom-model-config.js';
 import { ALLOWED_SCHEMES, API_GROUP, API_VERSION, KIND, PHASES, PLURAL } from './api.js';
 import { MAX_STATUS_RENDITIONS } from './ladder.js';
@@ -32,6 +33,23 @@ function defaultedBlock(table: OptionTable, omit: readonly string[] = []): Schem
   // The full defaults, not {}: the API server checks a default against the CEL rules as it is.
   const defaults = Object.fromEntries(Object.entries(defaultsOf(table)).filter(([name]) => !omit.includes(name)));
   return { type: 'object', default: defaults, properties };
+}
+
+/** The HLS/DASH client's options, and the rendition it decodes (a name, so not in the option table). */
+function deliveryBlock(): Schema {
+  const block = defaultedBlock(deliveryOptions) as { default: Schema; properties: Schema };
+  return {
+    type: 'object',
+    description: "The analyzer's own HLS/DASH client: delivery checks on every rendition, one decoded",
+    default: { ...block.default, rendition: HIGHEST },
+    properties: {
+      ...block.properties,
+      rendition: string(`the rendition decoded: ${HIGHEST} (largest BANDWIDTH) or a rendition name (e.g. 720p)`, {
+        pattern: RENDITION_NAME_PATTERN,
+        default: HIGHEST,
+      }),
+    },
+  };
 }
 
 function rule(rule: string, message: string, fieldPath?: string): Schema {
@@ -190,6 +208,7 @@ function specSchema(): Schema {
       detectors: detectorsSchema(),
       ingest: defaultedBlock(ingestOptions),
       analysis: defaultedBlock(analysisOptions, ['gpu']),
+      delivery: deliveryBlock(),
       models: {
         type: 'array',
         maxItems: 8,

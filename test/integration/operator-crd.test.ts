@@ -11,6 +11,7 @@ import { sharedKubeConfig } from '../cluster/shared.js';
 import { API_GROUP, API_VERSION, PLURAL, type ModelSpec, type StreamMonitor } from '../../operator/api.js';
 import { defaultDetectorsConfig } from '../../analyzer/detectors/index.js';
 import { CROSS_FIELD_RULES } from '../../analyzer/cross-field-rules.js';
+import { defaultDeliveryConfig } from '../../analyzer/delivery/options.js';
 import { CROSS_FIELD_CASES } from '../unit/cross-field-cases.js';
 import {
   createMonitor,
@@ -54,6 +55,7 @@ describe('StreamMonitor CRD', () => {
     assert.equal(stored.spec.gpu, 0);
     assert.equal(stored.spec.suspend, false);
     assert.equal(stored.spec.ingest?.reconnectMaxDelay, 30);
+    assert.deepEqual(stored.spec.delivery, defaultDeliveryConfig());
   });
 
   it('accepts model ConfigMap names and keys the API server accepts', async () => {
@@ -153,6 +155,16 @@ describe('StreamMonitor CRD', () => {
         models: [model('m', { name: 'a', key: 'a.onnx' }), model('m', { name: 'b', key: 'b.onnx' })],
       },
       field: /spec\.models\[1\]: Duplicate value: .*"name":"m"/s,
+    },
+    {
+      what: 'a delivery rendition that is no rendition name',
+      spec: { source: { url }, delivery: { rendition: '720p video' } },
+      field: /spec\.delivery\.rendition: Invalid value: "720p video": .*should match/s,
+    },
+    {
+      what: 'an unknown delivery segmentChecks',
+      spec: { source: { url }, delivery: { segmentChecks: 'some' } },
+      field: /spec\.delivery\.segmentChecks: Unsupported value: "some"/s,
     },
     {
       what: 'a name too long for the pod label',

@@ -127,6 +127,23 @@ describe('analyzer rendering', () => {
     const volume = r.pod.spec!.volumes?.find((v) => v.name === mount?.name);
     assert.equal(volume?.configMap?.name, 'models');
   });
+
+  it("passes the spec's delivery block to the analyzer, and the client's defaults without one", () => {
+    const hls = 'https://cdn.example.com/live/master.m3u8';
+    const named = renderAnalyzer(
+      monitor({ source: { url: hls }, delivery: { rendition: '720p', segmentChecks: 'all', enabled: true } }),
+    );
+    assert.equal(named.config.delivery.rendition, '720p');
+    assert.equal(named.config.delivery.segmentChecks, 'all');
+    const off = renderAnalyzer(monitor({ source: { url: hls }, delivery: { enabled: false } }));
+    assert.equal(off.config.delivery.enabled, false);
+    const plain = renderAnalyzer(monitor({ source: { url: hls } }));
+    assert.deepEqual(
+      { enabled: plain.config.delivery.enabled, rendition: plain.config.delivery.rendition },
+      { enabled: true, rendition: 'highest' },
+    );
+    assert.notEqual(named.hash, plain.hash);
+  });
 });
 
 const runningPod: V1Pod = {

@@ -62,6 +62,7 @@ const spec: DeepRequired<Omit<StreamMonitorSpec, 'tolerations' | 'affinity'>> &
   detectors: defaultDetectorsConfig(),
   ingest: defaultConfig().ingest,
   analysis: analysisWithoutGpu,
+  delivery: defaultConfig().delivery,
   models: [
     {
       name: 'm',
