@@ -8,8 +8,9 @@
 import {
   type CaptionPresence as CaptionPresenceType,
   CaptionPresence,
+  CaptionScanner,
   captionCodecOf,
-  ccTriplesOf,
+  type CcTriple,
   type VideoCodec,
 } from './captions.js';
 import {
@@ -25,7 +26,7 @@ import {
   PTS_PERIOD_SECONDS,
 } from './checks.js';
 import { pcrDeltaSeconds, StreamClock } from './clock.js';
-import { NULL_PID, PACKET_SIZE, PacketReader, parsePacket, type TsPacket } from './packet.js';
+import { emptyPacket, NULL_PID, PACKET_SIZE, PacketReader, readPacket, type TsPacket } from './packet.js';
 import { PcrAccuracy } from './pcr-accuracy.js';
 import { PesAssembler, pesPts } from './pes.js';
 import {
@@ -159,6 +160,10 @@ export class TransportChecker {
   private readonly clock = new StreamClock();
   private readonly options: TransportCheckerOptions;
   private readonly pids = new Map<number, PidState>();
+  /** The same states indexed by PID, for the per-packet lookup; `pids` keeps the order PIDs appeared in. */
+  private readonly pidIndex: (PidState | undefined)[] = new Array<PidState | undefined>(8192).fill(undefined);
+  /** The one packet object every packet is parsed into. */
+  private readonly packet = emptyPacket();
   private readonly counts = Object.fromEntries(CHECK_NAMES.map((c) => [c, 0])) as Record<CheckName, number>;
   private readonly active = new Map<string, { check: CheckName; pid: number | null; since: number }>();
   private readonly pmtPids = new Map<number, number>(); // PMT PID -> programme number
@@ -234,7 +239,7 @@ export class TransportChecker {
   }
 
   private onPacket(bytes: Uint8Array, position: number): void {
-    const packet = parsePacket(bytes);
+    const packet = readPacket(bytes, this.packet) ? this.packet : null;
     this.position = position;
     if (packet?.pcr != null) {
       this.clockPid ??= packet.pid;
@@ -261,12 +266,11 @@ export class TransportChecker {
     if (p.pcr !== null) this.onPcr(state, p, t);
     const fresh = this.continuity(state, p);
     if (!fresh || !p.hasPayload || p.transportError || p.scrambling !== 0) return;
-    const payload = p.bytes.subarray(p.payloadOffset);
     if (p.payloadUnitStart && (state.role === 'video' || state.role === 'audio' || state.role === 'data')) {
-      if (pesPts(payload) !== null) this.onPts(state);
+      if (pesPts(p.bytes, p.payloadOffset) !== null) this.onPts(state);
     }
-    state.sections?.push(payload, p.payloadUnitStart);
-    state.pes?.push(payload, p.payloadUnitStart);
+    state.sections?.push(p.bytes.subarray(p.payloadOffset), p.payloadUnitStart);
+    state.pes?.push(p.bytes, p.payloadOffset, p.payloadUnitStart);
   }
 
   /** TR 101 290 1.4. Returns false for a packet whose payload must not be used again (a duplicate). */
@@ -426,10 +430,7 @@ export class TransportChecker {
     }
   }
 
-  private onPes(s: PidState, data: Uint8Array): void {
-    if (!s.captionCodec) return;
-    const triples = ccTriplesOf(data, s.captionCodec);
-    if (triples.length === 0) return;
+  private onCaptionTriples(triples: CcTriple[]): void {
     const channels = this.captions.feed(triples, this.now);
     if (channels.length > 0) this.emit({ kind: 'captions', t: this.now, channels });
   }
@@ -442,11 +443,12 @@ export class TransportChecker {
     state.sections =
       role === 'pmt' || role === 'scte35' ? new SectionAssembler((s) => this.onSection(state, s)) : state.sections;
     state.captionCodec = role === 'video' && streamType !== null ? captionCodecOf(streamType) : null;
-    state.pes = state.captionCodec ? new PesAssembler((d) => this.onPes(state, d)) : null;
+    const codec = state.captionCodec;
+    state.pes = codec ? new PesAssembler(new CaptionScanner(codec, (triples) => this.onCaptionTriples(triples))) : null;
   }
 
   private pidState(pid: number, t: number): PidState {
-    let state = this.pids.get(pid);
+    let state = this.pidIndex[pid];
     if (state) return state;
     const role: PidRole =
       pid === PAT_PID
@@ -481,6 +483,7 @@ export class TransportChecker {
     if (role === 'pat' || role === 'cat' || role === 'si')
       s.sections = new SectionAssembler((section) => this.onSection(s, section));
     this.pids.set(pid, s);
+    this.pidIndex[pid] = s;
     return s;
   }
 
