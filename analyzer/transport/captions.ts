@@ -54,7 +54,7 @@ function readUnit(unit: Uint8Array, codec: VideoCodec, out: CcTriple[]): void {
 /**
  * ccTriplesOf for an elementary stream that arrives in pieces (the payloads of the TS packets
  * of one PES packet): it finds the start codes as the bytes pass, across piece boundaries, and
- * keeps only the units that can carry captions (SEI, user data), so that a video PES is never
+ * copies only the units that can carry captions (SEI, user data), so that a video PES is never
  * copied whole. The triples are the same as ccTriplesOf on the joined bytes.
  */
 export class CaptionScanner {
@@ -86,22 +86,30 @@ export class CaptionScanner {
     this.triples = [];
   }
 
-  /** The next piece of elementary stream: bytes[from, bytes.length). */
-  push(bytes: Uint8Array, from: number): void {
+  /** The next piece of elementary stream: bytes[from, to). */
+  push(bytes: Uint8Array, from: number, to: number): void {
     const base = this.length - from; // offset in the PES of bytes[0]
     let kept = from;
-    // indexOf finds the 0x01 of each start code natively; most of a picture's bytes are never looked at in JS.
-    for (let one = bytes.indexOf(1, from); one !== -1; one = bytes.indexOf(1, one + 1)) {
-      if (!this.startCodeEndsAt(bytes, from, one)) continue;
-      this.keep(bytes, kept, one + 1);
-      kept = one + 1;
-      this.endUnit(base + one - 2);
-      this.unitStart = base + one + 1;
-      this.unitState = 'unknown';
+    // Only a 0x01 can end a start code, and a byte above 1 rules out the next two positions
+    // too (they would need it to be 0): most of a picture's bytes are stepped over three at a time.
+    for (let i = from; i < to;) {
+      const b = bytes[i] ?? 0;
+      if (b === 0) {
+        i += 1;
+        continue;
+      }
+      if (b === 1 && this.startCodeEndsAt(bytes, from, i)) {
+        this.keep(bytes, kept, i + 1);
+        kept = i + 1;
+        this.endUnit(base + i - 2);
+        this.unitStart = base + i + 1;
+        this.unitState = 'unknown';
+      }
+      i += 3;
     }
-    this.keep(bytes, kept, bytes.length);
-    this.length = base + bytes.length;
-    this.zeros = trailingZeros(bytes, from, this.zeros);
+    this.keep(bytes, kept, to);
+    this.length = base + to;
+    this.zeros = trailingZeros(bytes, from, to, this.zeros);
   }
 
   /** End of the PES packet: hand over the triples of its units. */
@@ -147,11 +155,11 @@ export class CaptionScanner {
   }
 }
 
-/** The zero bytes that end bytes[from, ...), adding those before it when the piece is all zeros (capped at 2). */
-function trailingZeros(bytes: Uint8Array, from: number, before: number): number {
+/** The zero bytes that end bytes[from, to), adding those before it when the piece is all zeros (capped at 2). */
+function trailingZeros(bytes: Uint8Array, from: number, to: number, before: number): number {
   let n = 0;
-  for (let i = bytes.length - 1; i >= from && n < 2 && bytes[i] === 0; i--) n++;
-  return n === bytes.length - from ? Math.min(2, before + n) : n;
+  for (let i = to - 1; i >= from && n < 2 && bytes[i] === 0; i--) n++;
+  return n === to - from ? Math.min(2, before + n) : n;
 }
 
 /** The byte runs between 00 00 01 start codes (each beginning after its start code). */

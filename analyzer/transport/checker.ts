@@ -193,8 +193,8 @@ export class TransportChecker {
   ) {
     this.options = { ...DEFAULT_CHECKER_OPTIONS, ...options };
     this.reader = new PacketReader({
-      packet: (bytes, position) => {
-        this.onPacket(bytes, position);
+      packet: (bytes, start, position) => {
+        this.onPacket(bytes, start, position);
       },
       syncByteError: (position, found) => {
         this.timeAt(position);
@@ -238,8 +238,8 @@ export class TransportChecker {
     return this.now;
   }
 
-  private onPacket(bytes: Uint8Array, position: number): void {
-    const packet = readPacket(bytes, this.packet) ? this.packet : null;
+  private onPacket(bytes: Uint8Array, start: number, position: number): void {
+    const packet = readPacket(bytes, start, this.packet) ? this.packet : null;
     this.position = position;
     if (packet?.pcr != null) {
       this.clockPid ??= packet.pid;
@@ -266,11 +266,13 @@ export class TransportChecker {
     if (p.pcr !== null) this.onPcr(state, p, t);
     const fresh = this.continuity(state, p);
     if (!fresh || !p.hasPayload || p.transportError || p.scrambling !== 0) return;
+    const payload = p.start + p.payloadOffset;
+    const end = p.start + PACKET_SIZE;
     if (p.payloadUnitStart && (state.role === 'video' || state.role === 'audio' || state.role === 'data')) {
-      if (pesPts(p.bytes, p.payloadOffset) !== null) this.onPts(state);
+      if (pesPts(p.bytes, payload, end) !== null) this.onPts(state);
     }
-    state.sections?.push(p.bytes.subarray(p.payloadOffset), p.payloadUnitStart);
-    state.pes?.push(p.bytes, p.payloadOffset, p.payloadUnitStart);
+    state.sections?.push(p.bytes.subarray(payload, end), p.payloadUnitStart);
+    state.pes?.push(p.bytes, payload, end, p.payloadUnitStart);
   }
 
   /** TR 101 290 1.4. Returns false for a packet whose payload must not be used again (a duplicate). */

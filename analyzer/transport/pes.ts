@@ -3,9 +3,9 @@
  * captions are read, its elementary stream bytes handed on piece by piece as the packets arrive.
  */
 
-/** The PTS of the PES packet that starts at payload[at] (90 kHz ticks), or null when it has none. */
-export function pesPts(payload: Uint8Array, at = 0): number | null {
-  if (payload.length - at < 14 || payload[at] !== 0 || payload[at + 1] !== 0 || payload[at + 2] !== 1) return null;
+/** The PTS of the PES packet that starts at payload[at] (90 kHz ticks; the payload ends at `end`), or null when it has none. */
+export function pesPts(payload: Uint8Array, at = 0, end = payload.length): number | null {
+  if (end - at < 14 || payload[at] !== 0 || payload[at + 1] !== 0 || payload[at + 2] !== 1) return null;
   const streamId = payload[at + 3] ?? 0;
   if (!hasOptionalHeader(streamId)) return null;
   if (((payload[at + 7] ?? 0) & 0x80) === 0) return null;
@@ -13,8 +13,8 @@ export function pesPts(payload: Uint8Array, at = 0): number | null {
 }
 
 /** Offset, from payload[at], of the PES payload (the elementary stream bytes) of a PES packet that starts at payload[at]. */
-export function pesDataOffset(payload: Uint8Array, at = 0): number | null {
-  if (payload.length - at < 9 || payload[at] !== 0 || payload[at + 1] !== 0 || payload[at + 2] !== 1) return null;
+export function pesDataOffset(payload: Uint8Array, at = 0, end = payload.length): number | null {
+  if (end - at < 9 || payload[at] !== 0 || payload[at + 1] !== 0 || payload[at + 2] !== 1) return null;
   if (!hasOptionalHeader(payload[at + 3] ?? 0)) return 6;
   return 9 + (payload[at + 8] ?? 0);
 }
@@ -36,8 +36,8 @@ function readTimestamp(b: Uint8Array, i: number): number {
 
 /** Where a PES packet's elementary stream bytes go, piece by piece (the captions scanner). */
 export interface ElementaryStreamSink {
-  /** The next piece of the PES packet in progress: bytes[from, bytes.length). */
-  push(bytes: Uint8Array, from: number): void;
+  /** The next piece of the PES packet in progress: bytes[from, to). */
+  push(bytes: Uint8Array, from: number, to: number): void;
   /** The PES packet in progress is complete. */
   finish(): void;
   /** The PES packet in progress is dropped. */
@@ -59,17 +59,17 @@ export class PesAssembler {
     this.sink.reset();
   }
 
-  /** One packet's payload: bytes[offset, bytes.length). */
-  push(bytes: Uint8Array, offset: number, unitStart: boolean): void {
+  /** One packet's payload: bytes[offset, end). */
+  push(bytes: Uint8Array, offset: number, end: number, unitStart: boolean): void {
     if (unitStart) {
       this.finish();
-      const data = pesDataOffset(bytes, offset);
-      if (data === null || offset + data > bytes.length) return;
+      const data = pesDataOffset(bytes, offset, end);
+      if (data === null || offset + data > end) return;
       this.collecting = true;
-      this.sink.push(bytes, offset + data);
+      this.sink.push(bytes, offset + data, end);
       return;
     }
-    if (this.collecting) this.sink.push(bytes, offset);
+    if (this.collecting) this.sink.push(bytes, offset, end);
   }
 
   /** Hand over the PES in progress (end of input). */

@@ -73,10 +73,11 @@ function scanned(es: Uint8Array, codec: VideoCodec, size: (k: number) => number)
   const scanner = new CaptionScanner(codec, (triples) => out.push(triples));
   for (let at = 0, k = 0; at < es.length; k++) {
     const piece = es.subarray(at, Math.min(es.length, at + size(k)));
-    const packet = new Uint8Array(7 + piece.length);
-    packet.fill(1, 0, 7); // header bytes before the payload: 0x01s that are not the stream's
+    const packet = new Uint8Array(7 + piece.length + 5);
+    packet.fill(1, 0, 7); // bytes around the piece (a TS header, the next packet): 0x01s and zeros that are not the stream's
     packet.set(piece, 7);
-    scanner.push(packet, 7);
+    packet.set([0, 0, 1, 0x06, 0x04], 7 + piece.length); // a start code just past the piece's end
+    scanner.push(packet, 7, 7 + piece.length);
     at += piece.length;
   }
   scanner.finish();
@@ -120,13 +121,13 @@ describe('CaptionScanner', () => {
   it('hands nothing over for a PES without captions, and forgets a PES that is reset', () => {
     const out: CcTriple[][] = [];
     const scanner = new CaptionScanner('h264', (triples) => out.push(triples));
-    scanner.push(Uint8Array.from([0, 0, 1, 0x65, 1, 2, 3]), 0);
+    scanner.push(Uint8Array.from([0, 0, 1, 0x65, 1, 2, 3]), 0, 7);
     scanner.finish();
     assert.deepEqual(out, []);
     const bytes = h264Es(1);
-    scanner.push(bytes, 0);
+    scanner.push(bytes, 0, bytes.length);
     scanner.reset();
-    scanner.push(Uint8Array.from([0, 0, 1, 0x65, 1]), 0);
+    scanner.push(Uint8Array.from([0, 0, 1, 0x65, 1]), 0, 5);
     scanner.finish();
     assert.deepEqual(out, []);
   });
@@ -148,9 +149,10 @@ describe('PesAssembler with the captions scanner', () => {
           assembler.reset(); // what the checker does on a continuity error
           continue;
         }
-        const packet = new Uint8Array(4 + Math.min(184, bytes.length - at));
-        packet.set(bytes.subarray(at, at + 184), 4);
-        assembler.push(packet, 4, at === 0);
+        const payload = bytes.subarray(at, at + 184);
+        const packet = new Uint8Array(188 + 188).fill(1); // the reader's buffer holds the next packet too
+        packet.set(payload, 4);
+        assembler.push(packet, 4, 4 + payload.length, at === 0);
       }
     };
     pushPes(first, null);
