@@ -32,17 +32,134 @@ const A53_CC_DATA = 0x03;
 /** Every cc_data triple in one access unit's (PES packet's) worth of elementary stream. */
 export function ccTriplesOf(es: Uint8Array, codec: VideoCodec): CcTriple[] {
   const out: CcTriple[] = [];
-  for (const unit of startCodeUnits(es)) {
-    if (codec === 'mpeg2') {
-      if (unit[0] === 0xb2) readA53UserData(unit, 1, out);
-      continue;
-    }
-    const header = codec === 'h264' ? 1 : 2;
-    const nalType = codec === 'h264' ? (unit[0] ?? 0) & 0x1f : ((unit[0] ?? 0) >> 1) & 0x3f;
-    const isSei = codec === 'h264' ? nalType === 6 : nalType === 39 || nalType === 40;
-    if (isSei) readSeiMessages(unescapeRbsp(unit.subarray(header)), out);
-  }
+  for (const unit of startCodeUnits(es)) readUnit(unit, codec, out);
   return out;
+}
+
+/** Whether a unit whose first byte (NAL header, MPEG-2 start code value) is `first` can carry captions. */
+function unitWanted(first: number, codec: VideoCodec): boolean {
+  if (codec === 'mpeg2') return first === 0xb2;
+  if (codec === 'h264') return (first & 0x1f) === 6;
+  const nalType = (first >> 1) & 0x3f;
+  return nalType === 39 || nalType === 40;
+}
+
+/** The cc_data triples of one start-code unit (the bytes after its start code). */
+function readUnit(unit: Uint8Array, codec: VideoCodec, out: CcTriple[]): void {
+  if (!unitWanted(unit[0] ?? 0, codec)) return;
+  if (codec === 'mpeg2') readA53UserData(unit, 1, out);
+  else readSeiMessages(unescapeRbsp(unit.subarray(codec === 'h264' ? 1 : 2)), out);
+}
+
+/**
+ * ccTriplesOf for an elementary stream that arrives in pieces (the payloads of the TS packets
+ * of one PES packet): it finds the start codes as the bytes pass, across piece boundaries, and
+ * copies only the units that can carry captions (SEI, user data), so that a video PES is never
+ * copied whole. The triples are the same as ccTriplesOf on the joined bytes.
+ */
+export class CaptionScanner {
+  /** Bytes of this PES so far. */
+  private length = 0;
+  /** Zero bytes that end the bytes so far (at most 2): a start code may span pieces. */
+  private zeros = 0;
+  /** Offset of the current unit's first byte; -1 before the first start code. */
+  private unitStart = -1;
+  /** The current unit: not yet known (its first byte has not come), kept, or skipped. */
+  private unitState: 'unknown' | 'kept' | 'skipped' = 'skipped';
+  private unit = new Uint8Array(1024);
+  private unitLength = 0;
+  private triples: CcTriple[] = [];
+
+  constructor(
+    private readonly codec: VideoCodec,
+    /** The triples of each complete PES packet, in order (only those that carry any). */
+    private readonly onTriples: (triples: CcTriple[]) => void,
+  ) {}
+
+  /** A new PES packet starts: forget the previous one. */
+  reset(): void {
+    this.length = 0;
+    this.zeros = 0;
+    this.unitStart = -1;
+    this.unitState = 'skipped';
+    this.unitLength = 0;
+    this.triples = [];
+  }
+
+  /** The next piece of elementary stream: bytes[from, to). */
+  push(bytes: Uint8Array, from: number, to: number): void {
+    const base = this.length - from; // offset in the PES of bytes[0]
+    let kept = from;
+    // Only a 0x01 can end a start code, and a byte above 1 rules out the next two positions
+    // too (they would need it to be 0): most of a picture's bytes are stepped over three at a time.
+    for (let i = from; i < to;) {
+      const b = bytes[i] ?? 0;
+      if (b === 0) {
+        i += 1;
+        continue;
+      }
+      if (b === 1 && this.startCodeEndsAt(bytes, from, i)) {
+        this.keep(bytes, kept, i + 1);
+        kept = i + 1;
+        this.endUnit(base + i - 2);
+        this.unitStart = base + i + 1;
+        this.unitState = 'unknown';
+      }
+      i += 3;
+    }
+    this.keep(bytes, kept, to);
+    this.length = base + to;
+    this.zeros = trailingZeros(bytes, from, to, this.zeros);
+  }
+
+  /** End of the PES packet: hand over the triples of its units. */
+  finish(): void {
+    this.endUnit(this.length);
+    const out = this.triples;
+    this.reset();
+    if (out.length > 0) this.onTriples(out);
+  }
+
+  /** Whether bytes[one] (a 0x01) ends a 00 00 01 start code, counting zeros that ended earlier pieces. */
+  private startCodeEndsAt(bytes: Uint8Array, from: number, one: number): boolean {
+    if (one - from >= 2) return bytes[one - 1] === 0 && bytes[one - 2] === 0;
+    if (one - from === 1) return bytes[one - 1] === 0 && this.zeros >= 1;
+    return this.zeros >= 2;
+  }
+
+  /** Keep bytes[start, end) when they belong to a kept unit (deciding a unit whose first byte is among them). */
+  private keep(bytes: Uint8Array, start: number, end: number): void {
+    if (this.unitState === 'unknown' && start < end) {
+      this.unitState = unitWanted(bytes[start] ?? 0, this.codec) ? 'kept' : 'skipped';
+    }
+    if (this.unitState !== 'kept' || start >= end) return;
+    const needed = this.unitLength + end - start;
+    if (needed > this.unit.length) {
+      const grown = new Uint8Array(Math.max(needed, this.unit.length * 2));
+      grown.set(this.unit.subarray(0, this.unitLength));
+      this.unit = grown;
+    }
+    this.unit.set(bytes.subarray(start, end), this.unitLength);
+    this.unitLength = needed;
+  }
+
+  /** The current unit ends before offset `end` of the PES (its trailing zeros belong to no unit, as in startCodeUnits). */
+  private endUnit(end: number): void {
+    if (this.unitState === 'kept') {
+      let length = Math.min(this.unitLength, end - this.unitStart);
+      while (length > 0 && this.unit[length - 1] === 0) length--;
+      readUnit(this.unit.subarray(0, length), this.codec, this.triples);
+    }
+    this.unitState = 'skipped';
+    this.unitLength = 0;
+  }
+}
+
+/** The zero bytes that end bytes[from, to), adding those before it when the piece is all zeros (capped at 2). */
+function trailingZeros(bytes: Uint8Array, from: number, to: number, before: number): number {
+  let n = 0;
+  for (let i = to - 1; i >= from && n < 2 && bytes[i] === 0; i--) n++;
+  return n === to - from ? Math.min(2, before + n) : n;
 }
 
 /** The byte runs between 00 00 01 start codes (each beginning after its start code). */

@@ -8,8 +8,9 @@
 import {
   type CaptionPresence as CaptionPresenceType,
   CaptionPresence,
+  CaptionScanner,
   captionCodecOf,
-  ccTriplesOf,
+  type CcTriple,
   type VideoCodec,
 } from './captions.js';
 import {
@@ -25,7 +26,7 @@ import {
   PTS_PERIOD_SECONDS,
 } from './checks.js';
 import { pcrDeltaSeconds, StreamClock } from './clock.js';
-import { NULL_PID, PACKET_SIZE, PacketReader, parsePacket, type TsPacket } from './packet.js';
+import { emptyPacket, NULL_PID, PACKET_SIZE, PacketReader, readPacket, type TsPacket } from './packet.js';
 import { PcrAccuracy } from './pcr-accuracy.js';
 import { PesAssembler, pesPts } from './pes.js';
 import {
@@ -159,6 +160,10 @@ export class TransportChecker {
   private readonly clock = new StreamClock();
   private readonly options: TransportCheckerOptions;
   private readonly pids = new Map<number, PidState>();
+  /** The same states indexed by PID, for the per-packet lookup; `pids` keeps the order PIDs appeared in. */
+  private readonly pidIndex: (PidState | undefined)[] = new Array<PidState | undefined>(8192).fill(undefined);
+  /** The one packet object every packet is parsed into. */
+  private readonly packet = emptyPacket();
   private readonly counts = Object.fromEntries(CHECK_NAMES.map((c) => [c, 0])) as Record<CheckName, number>;
   private readonly active = new Map<string, { check: CheckName; pid: number | null; since: number }>();
   private readonly pmtPids = new Map<number, number>(); // PMT PID -> programme number
@@ -188,8 +193,8 @@ export class TransportChecker {
   ) {
     this.options = { ...DEFAULT_CHECKER_OPTIONS, ...options };
     this.reader = new PacketReader({
-      packet: (bytes, position) => {
-        this.onPacket(bytes, position);
+      packet: (bytes, start, position) => {
+        this.onPacket(bytes, start, position);
       },
       syncByteError: (position, found) => {
         this.timeAt(position);
@@ -233,8 +238,8 @@ export class TransportChecker {
     return this.now;
   }
 
-  private onPacket(bytes: Uint8Array, position: number): void {
-    const packet = parsePacket(bytes);
+  private onPacket(bytes: Uint8Array, start: number, position: number): void {
+    const packet = readPacket(bytes, start, this.packet) ? this.packet : null;
     this.position = position;
     if (packet?.pcr != null) {
       this.clockPid ??= packet.pid;
@@ -261,12 +266,13 @@ export class TransportChecker {
     if (p.pcr !== null) this.onPcr(state, p, t);
     const fresh = this.continuity(state, p);
     if (!fresh || !p.hasPayload || p.transportError || p.scrambling !== 0) return;
-    const payload = p.bytes.subarray(p.payloadOffset);
+    const payload = p.start + p.payloadOffset;
+    const end = p.start + PACKET_SIZE;
     if (p.payloadUnitStart && (state.role === 'video' || state.role === 'audio' || state.role === 'data')) {
-      if (pesPts(payload) !== null) this.onPts(state);
+      if (pesPts(p.bytes, payload, end) !== null) this.onPts(state);
     }
-    state.sections?.push(payload, p.payloadUnitStart);
-    state.pes?.push(payload, p.payloadUnitStart);
+    state.sections?.push(p.bytes.subarray(payload, end), p.payloadUnitStart);
+    state.pes?.push(p.bytes, payload, end, p.payloadUnitStart);
   }
 
   /** TR 101 290 1.4. Returns false for a packet whose payload must not be used again (a duplicate). */
@@ -426,10 +432,7 @@ export class TransportChecker {
     }
   }
 
-  private onPes(s: PidState, data: Uint8Array): void {
-    if (!s.captionCodec) return;
-    const triples = ccTriplesOf(data, s.captionCodec);
-    if (triples.length === 0) return;
+  private onCaptionTriples(triples: CcTriple[]): void {
     const channels = this.captions.feed(triples, this.now);
     if (channels.length > 0) this.emit({ kind: 'captions', t: this.now, channels });
   }
@@ -442,11 +445,12 @@ export class TransportChecker {
     state.sections =
       role === 'pmt' || role === 'scte35' ? new SectionAssembler((s) => this.onSection(state, s)) : state.sections;
     state.captionCodec = role === 'video' && streamType !== null ? captionCodecOf(streamType) : null;
-    state.pes = state.captionCodec ? new PesAssembler((d) => this.onPes(state, d)) : null;
+    const codec = state.captionCodec;
+    state.pes = codec ? new PesAssembler(new CaptionScanner(codec, (triples) => this.onCaptionTriples(triples))) : null;
   }
 
   private pidState(pid: number, t: number): PidState {
-    let state = this.pids.get(pid);
+    let state = this.pidIndex[pid];
     if (state) return state;
     const role: PidRole =
       pid === PAT_PID
@@ -481,6 +485,7 @@ export class TransportChecker {
     if (role === 'pat' || role === 'cat' || role === 'si')
       s.sections = new SectionAssembler((section) => this.onSection(s, section));
     this.pids.set(pid, s);
+    this.pidIndex[pid] = s;
     return s;
   }
 

@@ -22,8 +22,10 @@ export const SYNC_LOSS_BAD_BYTES = 2;
 
 /** The parts of one packet's header and adaptation field the checks use. */
 export interface TsPacket {
-  /** The 188 bytes (a view into the reader's buffer, valid only during the callback). */
+  /** The bytes holding the packet at `start` (the reader's buffer, valid only during the callback). */
   bytes: Uint8Array;
+  /** Offset of the packet's sync byte in `bytes`. */
+  start: number;
   pid: number;
   transportError: boolean;
   payloadUnitStart: boolean;
@@ -35,43 +37,72 @@ export interface TsPacket {
   discontinuity: boolean;
   /** The PCR in 27 MHz ticks, or null when the packet carries none. */
   pcr: number | null;
-  /** Offset of the payload inside `bytes` (PACKET_SIZE when there is none). */
+  /** Offset of the payload from `start` (PACKET_SIZE when there is none). */
   payloadOffset: number;
 }
 
 /** Parse one packet whose first byte is the sync byte. Returns null when its adaptation field overruns the packet. */
 export function parsePacket(bytes: Uint8Array): TsPacket | null {
-  const b1 = bytes[1] ?? 0;
-  const b3 = bytes[3] ?? 0;
+  const packet = emptyPacket();
+  return readPacket(bytes, 0, packet) ? packet : null;
+}
+
+/** A packet to parse into with readPacket. */
+export function emptyPacket(): TsPacket {
+  return {
+    bytes: new Uint8Array(0),
+    start: 0,
+    pid: NULL_PID,
+    transportError: false,
+    payloadUnitStart: false,
+    scrambling: 0,
+    hasPayload: false,
+    hasAdaptation: false,
+    continuityCounter: 0,
+    discontinuity: false,
+    pcr: null,
+    payloadOffset: PACKET_SIZE,
+  };
+}
+
+/**
+ * parsePacket of the packet at bytes[start], into an existing object: the checker reuses one
+ * object and the reader's buffer for every packet rather than allocating a view and an object
+ * 13 000 times a second at 20 Mbit/s. Returns false, leaving `packet` undefined, when the
+ * adaptation field overruns the packet.
+ */
+export function readPacket(bytes: Uint8Array, start: number, packet: TsPacket): boolean {
+  const b1 = bytes[start + 1] ?? 0;
+  const b3 = bytes[start + 3] ?? 0;
   const afc = (b3 >> 4) & 0x03;
   const hasAdaptation = (afc & 0x02) !== 0;
   let payloadOffset = 4;
   let discontinuity = false;
   let pcr: number | null = null;
   if (hasAdaptation) {
-    const length = bytes[4] ?? 0;
+    const length = bytes[start + 4] ?? 0;
     payloadOffset = 5 + length;
-    if (payloadOffset > PACKET_SIZE) return null;
+    if (payloadOffset > PACKET_SIZE) return false;
     if (length > 0) {
-      const flags = bytes[5] ?? 0;
+      const flags = bytes[start + 5] ?? 0;
       discontinuity = (flags & 0x80) !== 0;
-      if ((flags & 0x10) !== 0 && length >= 7) pcr = readPcr(bytes, 6);
+      if ((flags & 0x10) !== 0 && length >= 7) pcr = readPcr(bytes, start + 6);
     }
   }
   const hasPayload = (afc & 0x01) !== 0 && payloadOffset < PACKET_SIZE;
-  return {
-    bytes,
-    pid: ((b1 & 0x1f) << 8) | (bytes[2] ?? 0),
-    transportError: (b1 & 0x80) !== 0,
-    payloadUnitStart: (b1 & 0x40) !== 0,
-    scrambling: (b3 >> 6) & 0x03,
-    hasPayload,
-    hasAdaptation,
-    continuityCounter: b3 & 0x0f,
-    discontinuity,
-    pcr,
-    payloadOffset: hasPayload ? payloadOffset : PACKET_SIZE,
-  };
+  packet.bytes = bytes;
+  packet.start = start;
+  packet.pid = ((b1 & 0x1f) << 8) | (bytes[start + 2] ?? 0);
+  packet.transportError = (b1 & 0x80) !== 0;
+  packet.payloadUnitStart = (b1 & 0x40) !== 0;
+  packet.scrambling = (b3 >> 6) & 0x03;
+  packet.hasPayload = hasPayload;
+  packet.hasAdaptation = hasAdaptation;
+  packet.continuityCounter = b3 & 0x0f;
+  packet.discontinuity = discontinuity;
+  packet.pcr = pcr;
+  packet.payloadOffset = hasPayload ? payloadOffset : PACKET_SIZE;
+  return true;
 }
 
 /** program_clock_reference_base (33 bits, 90 kHz) * 300 + extension (9 bits). */
@@ -88,8 +119,11 @@ function readPcr(b: Uint8Array, i: number): number {
 
 /** What the reader reports besides packets. */
 export interface PacketReaderListener {
-  /** One packet; `position` is the byte offset of its first byte in the whole input. */
-  packet(bytes: Uint8Array, position: number): void;
+  /**
+   * One packet: bytes[start, start + PACKET_SIZE) (the reader's buffer, not a copy: valid only
+   * during the call); `position` is the byte offset of its first byte in the whole input.
+   */
+  packet(bytes: Uint8Array, start: number, position: number): void;
   /** A packet-sized slot whose first byte is not 0x47 while in sync (TR 101 290 check 1.2). */
   syncByteError(position: number, found: number): void;
   /** Sync lost (`SYNC_LOSS_BAD_BYTES` bad sync bytes in a row; check 1.1) or regained. */
@@ -137,7 +171,7 @@ export class PacketReader {
       const first = buffer[offset] ?? 0;
       if (first === SYNC_BYTE) {
         this.badRun = 0;
-        this.listener.packet(buffer.subarray(offset, offset + PACKET_SIZE), position);
+        this.listener.packet(buffer, offset, position);
         offset += PACKET_SIZE;
         continue;
       }

@@ -1,27 +1,29 @@
 /**
  * PES packets (ISO/IEC 13818-1 §2.4.3.6): the PTS of each and, for the one video PID whose
- * captions are read, the whole payload reassembled from the packets that carry it.
+ * captions are read, its elementary stream bytes handed on piece by piece as the packets arrive.
  */
 
-/** The PTS of the PES packet that starts in this payload (90 kHz ticks), or null when it has none. */
-export function pesPts(payload: Uint8Array): number | null {
-  if (payload.length < 14 || payload[0] !== 0 || payload[1] !== 0 || payload[2] !== 1) return null;
-  const streamId = payload[3] ?? 0;
+/** The PTS of the PES packet that starts at payload[at] (90 kHz ticks; the payload ends at `end`), or null when it has none. */
+export function pesPts(payload: Uint8Array, at = 0, end = payload.length): number | null {
+  if (end - at < 14 || payload[at] !== 0 || payload[at + 1] !== 0 || payload[at + 2] !== 1) return null;
+  const streamId = payload[at + 3] ?? 0;
   if (!hasOptionalHeader(streamId)) return null;
-  if (((payload[7] ?? 0) & 0x80) === 0) return null;
-  return readTimestamp(payload, 9);
+  if (((payload[at + 7] ?? 0) & 0x80) === 0) return null;
+  return readTimestamp(payload, at + 9);
 }
 
-/** Offset of the PES payload (the elementary stream bytes) in a payload that starts a PES packet. */
-export function pesDataOffset(payload: Uint8Array): number | null {
-  if (payload.length < 9 || payload[0] !== 0 || payload[1] !== 0 || payload[2] !== 1) return null;
-  if (!hasOptionalHeader(payload[3] ?? 0)) return 6;
-  return 9 + (payload[8] ?? 0);
+/** Offset, from payload[at], of the PES payload (the elementary stream bytes) of a PES packet that starts at payload[at]. */
+export function pesDataOffset(payload: Uint8Array, at = 0, end = payload.length): number | null {
+  if (end - at < 9 || payload[at] !== 0 || payload[at + 1] !== 0 || payload[at + 2] !== 1) return null;
+  if (!hasOptionalHeader(payload[at + 3] ?? 0)) return 6;
+  return 9 + (payload[at + 8] ?? 0);
 }
+
+const NO_OPTIONAL_HEADER = new Set([0xbc, 0xbe, 0xbf, 0xf0, 0xf1, 0xf2, 0xf8, 0xff]);
 
 /** Stream ids without the optional PES header (§2.4.3.7 table 2-22: padding, private 2, ECM, EMM, DSM-CC, H.222.1 E). */
 function hasOptionalHeader(streamId: number): boolean {
-  return ![0xbc, 0xbe, 0xbf, 0xf0, 0xf1, 0xf2, 0xf8, 0xff].includes(streamId);
+  return !NO_OPTIONAL_HEADER.has(streamId);
 }
 
 function readTimestamp(b: Uint8Array, i: number): number {
@@ -32,45 +34,47 @@ function readTimestamp(b: Uint8Array, i: number): number {
   );
 }
 
+/** Where a PES packet's elementary stream bytes go, piece by piece (the captions scanner). */
+export interface ElementaryStreamSink {
+  /** The next piece of the PES packet in progress: bytes[from, to). */
+  push(bytes: Uint8Array, from: number, to: number): void;
+  /** The PES packet in progress is complete. */
+  finish(): void;
+  /** The PES packet in progress is dropped. */
+  reset(): void;
+}
+
 /**
- * Collects the elementary-stream bytes of each PES packet on one PID and hands them over
- * when the next one starts. A lost packet drops the PES in progress (its bytes would not join).
+ * Hands the elementary-stream bytes of each PES packet on one PID to a sink as the packets
+ * arrive, and tells it when the PES ends (the next one starts). A lost packet drops the PES in
+ * progress (its bytes would not join). Nothing is copied here: the sink keeps what it needs.
  */
 export class PesAssembler {
-  private chunks: Uint8Array[] = [];
   private collecting = false;
 
-  constructor(private readonly onPes: (data: Uint8Array) => void) {}
+  constructor(private readonly sink: ElementaryStreamSink) {}
 
   reset(): void {
-    this.chunks = [];
     this.collecting = false;
+    this.sink.reset();
   }
 
-  push(payload: Uint8Array, unitStart: boolean): void {
+  /** One packet's payload: bytes[offset, end). */
+  push(bytes: Uint8Array, offset: number, end: number, unitStart: boolean): void {
     if (unitStart) {
       this.finish();
-      const offset = pesDataOffset(payload);
-      if (offset === null || offset > payload.length) return;
+      const data = pesDataOffset(bytes, offset, end);
+      if (data === null || offset + data > end) return;
       this.collecting = true;
-      this.chunks.push(payload.slice(offset));
+      this.sink.push(bytes, offset + data, end);
       return;
     }
-    if (this.collecting) this.chunks.push(payload.slice());
+    if (this.collecting) this.sink.push(bytes, offset, end);
   }
 
   /** Hand over the PES in progress (end of input). */
   finish(): void {
-    if (this.collecting && this.chunks.length > 0) {
-      const total = this.chunks.reduce((n, c) => n + c.length, 0);
-      const data = new Uint8Array(total);
-      let at = 0;
-      for (const c of this.chunks) {
-        data.set(c, at);
-        at += c.length;
-      }
-      this.onPes(data);
-    }
+    if (this.collecting) this.sink.finish();
     this.reset();
   }
 }

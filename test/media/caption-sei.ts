@@ -35,7 +35,11 @@ function seiNal(triples: readonly Triple[]): number[] {
   const ccData = [0x40 | triples.length, 0xff, ...triples.flatMap((t) => [0xfc | t.type, t.data1, t.data2]), 0xff];
   const payload = [0xb5, 0x00, 0x31, 0x47, 0x41, 0x39, 0x34, 0x03, ...ccData];
   const rbsp = [0x04, payload.length, ...payload, 0x80];
-  // emulation_prevention_three_byte: no 00 00 0x (x <= 3) may appear inside a NAL unit.
+  return [0, 0, 0, 1, 0x06, ...escapeRbsp(rbsp)];
+}
+
+/** emulation_prevention_three_byte (H.264 §7.4.1): no 00 00 0x (x <= 3) may appear inside a NAL unit. */
+export function escapeRbsp(rbsp: readonly number[]): number[] {
   const escaped: number[] = [];
   let zeros = 0;
   for (const b of rbsp) {
@@ -46,7 +50,7 @@ function seiNal(triples: readonly Triple[]): number[] {
     escaped.push(b);
     zeros = b === 0 ? zeros + 1 : 0;
   }
-  return [0, 0, 0, 1, 0x06, ...escaped];
+  return escaped;
 }
 
 /** Splice an SEI before the slice of each frame that `captionsOf(frame)` gives triples for. */
