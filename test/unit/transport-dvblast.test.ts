@@ -17,17 +17,19 @@ import { dropAt, editAt, indicesOf, joinPackets, setTransportError, splitPackets
 /** Whether something listens on this loopback UDP port (dvblast has bound it). */
 function bound(port: number): boolean {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  // Each line is "<slot>: <local> <remote> ...". The slot is right-aligned in 4 columns, so past
+  // 9999 the line has no leading blank: split the trimmed line, or the local address is missed.
   return readFileSync('/proc/net/udp', 'utf8')
     .split('\n')
-    .some((l) => l.split(/\s+/)[2]?.endsWith(hex));
+    .some((l) => l.trim().split(/\s+/)[1]?.endsWith(hex));
 }
 
 class NotBound extends Error {}
 
 /**
  * dvblast's per-PID discontinuities and transport error indicators for these bytes. A dvblast that
- * does not bind its port within 30 s (seen on a loaded machine while the e2e images and pods start; the
- * cause is not known) is started again on another port: that is the harness, not what is compared.
+ * does not bind its port within 30 s is started again on another port: that is the harness, not
+ * what is compared.
  */
 async function dvblast(bytes: Uint8Array): Promise<{ discontinuities: Map<number, number>; teiPackets: number }> {
   for (let attempt = 1; ; attempt++) {
