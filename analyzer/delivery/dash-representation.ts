@@ -12,6 +12,7 @@ import type { DeliveryObservation } from './observations.js';
 import type { MediaPlaylistSnapshot, SegmentRef, VariantDeclaration } from './playlist.js';
 import { watchLoopLag } from './loop-lag.js';
 import { probeSegment } from './probe-segment.js';
+import { SegmentQueue } from './segment-queue.js';
 import { MAX_SEGMENT_BYTES, type RenditionView } from './rendition-poller.js';
 
 /** Segments waiting to be fetched; older ones are skipped when the fetcher falls further behind (as for HLS). */
@@ -36,8 +37,7 @@ export class RepresentationFollower {
   private declared: VariantDeclaration;
   private initUri: string | null = null;
   private init: Buffer | null = null;
-  private readonly pending: SegmentRef[] = [];
-  private wakeFetcher: (() => void) | null = null;
+  private readonly queue = new SegmentQueue(MAX_PENDING_SEGMENTS, () => this.stopped());
   private readonly stopping = new AbortController();
   private probed = false;
   private readonly view: RenditionView;
@@ -62,7 +62,7 @@ export class RepresentationFollower {
       ended: false,
       initSection: false,
     };
-    this.done = this.fetchSegments();
+    this.done = this.queue.run((segment) => this.fetchSegment(segment));
   }
 
   get status(): RenditionView {
@@ -94,7 +94,7 @@ export class RepresentationFollower {
     observe({ kind: 'playlist', t, rendition: this.name, snapshot, previous, added });
     observe({ kind: 'timeline', t, rendition: this.name, breaks: representation.timelineBreaks });
     // A client joining live starts at the newest segment; after that every new one is fetched.
-    this.enqueue(previous === null ? added.slice(-1) : added);
+    this.queue.add(previous === null ? added.slice(-1) : added);
   }
 
   /** The MPD could not be loaded: neither can this Representation's segment list. */
@@ -105,31 +105,12 @@ export class RepresentationFollower {
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    this.wakeFetcher?.();
+    this.queue.interrupt();
     await this.done;
   }
 
   private stopped(): boolean {
     return this.stopping.signal.aborted || this.context.signal.aborted;
-  }
-
-  private enqueue(segments: SegmentRef[]): void {
-    if (segments.length === 0) return;
-    this.pending.push(...segments);
-    this.pending.splice(0, Math.max(0, this.pending.length - MAX_PENDING_SEGMENTS));
-    this.wakeFetcher?.();
-  }
-
-  private async fetchSegments(): Promise<void> {
-    while (!this.stopped()) {
-      const segment = this.pending.shift();
-      if (segment === undefined) {
-        await new Promise<void>((resolve) => (this.wakeFetcher = resolve));
-        this.wakeFetcher = null;
-        continue;
-      }
-      await this.fetchSegment(segment);
-    }
   }
 
   private async fetchSegment(segment: SegmentRef): Promise<void> {

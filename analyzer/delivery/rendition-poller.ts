@@ -13,6 +13,7 @@ import { watchLoopLag } from './loop-lag.js';
 import type { DeliveryObservation } from './observations.js';
 import { parsePlaylist, type MediaPlaylistSnapshot, type SegmentRef, type VariantDeclaration } from './playlist.js';
 import { probeSegment } from './probe-segment.js';
+import { SegmentQueue } from './segment-queue.js';
 
 /** Segments waiting to be fetched; older ones are skipped when the fetcher falls further behind. */
 const MAX_PENDING_SEGMENTS = 8;
@@ -99,8 +100,7 @@ export interface RenditionView {
 export class RenditionPoller {
   private previous: MediaPlaylistSnapshot | null = null;
   private previousText: string | null = null;
-  private readonly pending: SegmentRef[] = [];
-  private wakeFetcher: (() => void) | null = null;
+  private readonly queue = new SegmentQueue(MAX_PENDING_SEGMENTS, () => this.stopped());
   private readonly stopping = new AbortController();
   /** The discontinuity sequence whose first segment was probed; null: probe the next segment. */
   private probedSequence: number | null = null;
@@ -132,7 +132,9 @@ export class RenditionPoller {
       initSection: false,
       lastFailure: null,
     };
-    this.done = Promise.all([this.pollPlaylist(), this.fetchSegments()]).then(() => undefined);
+    this.done = Promise.all([this.pollPlaylist(), this.queue.run((segment) => this.fetchSegment(segment))]).then(
+      () => undefined,
+    );
   }
 
   get status(): RenditionView {
@@ -156,7 +158,7 @@ export class RenditionPoller {
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    this.wakeFetcher?.();
+    this.queue.interrupt();
     await this.done;
   }
 
@@ -230,26 +232,7 @@ export class RenditionPoller {
     if (added.length > 0) this.view.lastAdvanceAt = t;
     observe({ kind: 'playlist', t, rendition: this.name, snapshot, previous, added });
     // A client joining live starts at the newest segment; after that every new one is fetched.
-    this.enqueue(previous === null ? added.slice(-1) : added);
-  }
-
-  private enqueue(segments: SegmentRef[]): void {
-    if (segments.length === 0) return;
-    this.pending.push(...segments);
-    this.pending.splice(0, Math.max(0, this.pending.length - MAX_PENDING_SEGMENTS));
-    this.wakeFetcher?.();
-  }
-
-  private async fetchSegments(): Promise<void> {
-    while (!this.stopped()) {
-      const segment = this.pending.shift();
-      if (segment === undefined) {
-        await new Promise<void>((resolve) => (this.wakeFetcher = resolve));
-        this.wakeFetcher = null;
-        continue;
-      }
-      await this.fetchSegment(segment);
-    }
+    this.queue.add(previous === null ? added.slice(-1) : added);
   }
 
   private async fetchSegment(segment: SegmentRef): Promise<void> {
