@@ -130,6 +130,7 @@ export class Analyzer {
       metrics: new DeliveryMetrics(this.metrics.registry),
       stream: this.metrics.stream,
       activeDefects: () => this.report.activeDefects,
+      wallclock: (t) => this.ingest.timeline.wallclock(t),
       log,
       ffprobePath,
       transport: (segment, body) => this.transport.hlsSegment(segment, body),

@@ -113,6 +113,15 @@ export interface RenditionStatus {
   frameRate: number | null;
   /** Listed, its playlist loads, and it advances (no playlist_stale or rendition_down on it). */
   alive: boolean;
+  /**
+   * The multivariant playlist (the MPD) lists it now; false: it left the ladder and is shown,
+   * down, until it returns (the last 16 removed are remembered).
+   */
+  listed: boolean;
+  /** ISO 8601 wall-clock time since when it is not alive (its down defect's start, or its removal); null while alive. */
+  downSince: string | null;
+  /** The same moment in timeline seconds (as events' `start`); null while alive. */
+  downStart: number | null;
   targetDuration: number | null;
   lastMediaSequence: number | null;
   /** The last segment's size over its duration, bits/s. */
@@ -250,6 +259,9 @@ export const ANALYZER_STATUS_SCHEMA = {
               bandwidth: { type: ['number', 'null'], minimum: 0, maximum: 1e12 },
               resolution: { type: ['string', 'null'], maxLength: 32 },
               alive: { type: 'boolean' },
+              listed: { type: 'boolean' },
+              downSince: { type: ['string', 'null'], maxLength: 64 },
+              downStart: { ...finite, type: ['number', 'null'] },
             },
           },
         },

@@ -44,6 +44,8 @@ export interface DashRepresentation {
   contentType: 'video' | 'audio' | 'other';
   /** Absolute URL of its initialization segment, or null (self-initializing segments). */
   initUri: string | null;
+  /** The start of the Period it is listed in (the newest that lists it), seconds: a new Period is new media to probe. */
+  periodStart: number;
   snapshot: MediaPlaylistSnapshot;
   /** Breaks of its SegmentTimeline (none without one). */
   timelineBreaks: TimelineBreak[];
@@ -167,6 +169,7 @@ function representationOf(
     },
     contentType,
     initUri: init && init.resolvedUri !== '' ? init.resolvedUri : null,
+    periodStart: numberOr(a.periodStart, 0),
     snapshot: {
       // What a client may wait at the live edge for the next segment: a segment's duration, or
       // the MPD's minimum update period when the origin lists segments only that often.

@@ -3,17 +3,16 @@
  * after a load that changed the playlist, the next reload waits the target duration (from the
  * start of that load); after a load that changed nothing, half of it. Every segment that
  * appears is checked once, in order, by a second loop, so a slow segment never delays the
- * playlist's cadence: the decoded rendition's segments (or all, with segmentChecks `all`) are
- * downloaded; another rendition's get a HEAD, and a full fetch only for the segment that is
- * probed (the first of each discontinuity sequence), so that a ladder costs little more than
- * its decoded rendition. Both loops only observe; the detectors judge.
+ * playlist's cadence (segment-check.ts: the decoded rendition's segments are downloaded, another
+ * rendition's get a HEAD, and a full fetch only for the first segment of each discontinuity
+ * sequence, which is probed). Both loops only observe; the detectors judge.
  */
-import { httpGet, httpRequest, type FetchOptions, type FetchResult, type RequestKind } from './fetch.js';
-import { watchLoopLag } from './loop-lag.js';
-import type { DeliveryObservation } from './observations.js';
+import { httpGet, type FetchResult } from './fetch.js';
 import { parsePlaylist, type MediaPlaylistSnapshot, type SegmentRef, type VariantDeclaration } from './playlist.js';
-import { probeSegment } from './probe-segment.js';
+import { SegmentChecker, type SegmentCheckContext } from './segment-check.js';
 import { SegmentQueue } from './segment-queue.js';
+
+export { MAX_SEGMENT_BYTES, MIN_PROBE_INTERVAL_SECONDS, type SegmentChecks } from './segment-check.js';
 
 /** Segments waiting to be fetched; older ones are skipped when the fetcher falls further behind. */
 const MAX_PENDING_SEGMENTS = 8;
@@ -30,8 +29,6 @@ export const MAX_PLAYLIST_BYTES = 1024 * 1024;
  * every 1.2 s; counted in bytes, not parse time, so that a loaded machine does not slow it.
  */
 const PARSE_BYTES_PER_SECOND = 256 * 1024;
-/** A segment larger than this is refused (bounded memory): 60 s at 30 Mbit/s. */
-export const MAX_SEGMENT_BYTES = 256 * 1024 * 1024;
 /** Reload delay before any target duration is known (the first load failed). */
 const FIRST_RETRY_SECONDS = 1;
 /**
@@ -39,40 +36,9 @@ const FIRST_RETRY_SECONDS = 1;
  * number of seconds, so a playlist that claims less (0.001) cannot drive a tight reload loop.
  */
 const MIN_TARGET_DURATION = 1;
-/** A segment fetch may take this many times its duration (segment_slow's largest ratio) before it is cut. */
-const SEGMENT_DEADLINE_DURATIONS = 10;
-/** ... and never longer than this, whatever the playlist claims. */
-const MAX_SEGMENT_SECONDS = 600;
-/** Statuses by which a server refuses HEAD rather than the segment (a signed URL valid for GET only answers 403). */
-const HEAD_REFUSED = new Set([403, 405, 501]);
-
-/**
- * A discontinuity is probed again only this long after the rendition's last probe: ffprobe
- * costs about 0.1 s of CPU, and a stream with a discontinuity at every segment (some ad
- * insertion does that) would otherwise probe every rendition every segment.
- */
-export const MIN_PROBE_INTERVAL_SECONDS = 30;
-
-/** Which renditions' segments are downloaded: the decoded one's (others: headers only), or all. */
-export type SegmentChecks = 'decoded' | 'all';
-
-export interface PollerContext {
-  /** Timeline seconds now. */
-  now: () => number;
-  observe: (observation: DeliveryObservation) => void;
+export interface PollerContext extends SegmentCheckContext {
   /** The bytes of each fetched segment (for the decoder of the chosen rendition). */
   segmentFetched?: (rendition: string, segment: SegmentRef, body: Buffer) => void;
-  timeoutSeconds: number;
-  /** Probe the first segment of each discontinuity sequence (declared RESOLUTION/CODECS/FRAME-RATE against the media). */
-  probe: boolean;
-  /** Seconds between probes at discontinuities (default MIN_PROBE_INTERVAL_SECONDS). */
-  probeIntervalSeconds?: number;
-  /** `decoded`: only the decoded rendition's segments are downloaded (default `all`). */
-  segmentChecks?: SegmentChecks;
-  /** Whether a rendition is the decoded one (its segments are always downloaded). */
-  decoded?: (rendition: string) => boolean;
-  ffprobePath?: string;
-  authorization?: FetchOptions['authorization'];
 }
 
 /** What `/status` shows of one rendition. */
@@ -97,17 +63,29 @@ export interface RenditionView {
   lastFailure: { status: number | null; error: string } | null;
 }
 
+/** A rendition before its first load: known only by its declaration. */
+export function unloadedView(name: string, declared: VariantDeclaration | null): RenditionView {
+  return {
+    name,
+    declared,
+    loaded: false,
+    targetDuration: null,
+    lastMediaSequence: null,
+    lastAdvanceAt: null,
+    segmentBitrate: null,
+    fetchRatio: null,
+    ended: false,
+    initSection: false,
+    lastFailure: null,
+  };
+}
+
 export class RenditionPoller {
   private previous: MediaPlaylistSnapshot | null = null;
   private previousText: string | null = null;
   private readonly queue = new SegmentQueue(MAX_PENDING_SEGMENTS, () => this.stopped());
   private readonly stopping = new AbortController();
-  /** The discontinuity sequence whose first segment was probed; null: probe the next segment. */
-  private probedSequence: number | null = null;
-  /** Monotonic ms of the last probe. */
-  private probedAt = Number.NEGATIVE_INFINITY;
-  /** The server refused HEAD for a segment: headers-only checks ask for one byte instead. */
-  private headRefused = false;
+  private readonly checker: SegmentChecker;
   /** Bytes the last load parsed (the reload cadence backs off from large changing playlists). */
   private parsedBytes = 0;
   private view: RenditionView;
@@ -119,19 +97,8 @@ export class RenditionPoller {
     private declared: VariantDeclaration | null,
     private readonly context: PollerContext,
   ) {
-    this.view = {
-      name,
-      declared,
-      loaded: false,
-      targetDuration: null,
-      lastMediaSequence: null,
-      lastAdvanceAt: null,
-      segmentBitrate: null,
-      fetchRatio: null,
-      ended: false,
-      initSection: false,
-      lastFailure: null,
-    };
+    this.view = unloadedView(name, declared);
+    this.checker = new SegmentChecker(name, context, this.view, this.stopping.signal);
     this.done = Promise.all([this.pollPlaylist(), this.queue.run((segment) => this.fetchSegment(segment))]).then(
       () => undefined,
     );
@@ -143,16 +110,7 @@ export class RenditionPoller {
 
   /** The multivariant playlist was reloaded and still lists this rendition (maybe with new attributes). */
   redeclare(declared: VariantDeclaration): void {
-    const before = this.declared;
-    // A changed declaration is checked against the media again, on the next segment.
-    if (
-      before &&
-      (resolutionText(before) !== resolutionText(declared) ||
-        before.codecs !== declared.codecs ||
-        before.frameRate !== declared.frameRate)
-    ) {
-      this.probedSequence = null;
-    }
+    this.checker.redeclared(this.declared, declared);
     this.declared = declared;
   }
 
@@ -236,81 +194,11 @@ export class RenditionPoller {
   }
 
   private async fetchSegment(segment: SegmentRef): Promise<void> {
-    const probe = this.probeDue(segment);
-    const full = probe || (this.context.segmentChecks ?? 'all') === 'all' || this.context.decoded?.(this.name) === true;
-    const lag = watchLoopLag();
-    const result = full ? await this.getSegment(segment, 'get') : await this.checkSegment(segment);
-    const lagSeconds = lag();
-    if (this.stopped()) return;
-    const { now, observe } = this.context;
-    const t = now();
-    if (result.body === null) {
-      const { status, error } = result;
-      observe({ kind: 'segment_failed', t, rendition: this.name, segment, status, error: error ?? '' });
-      return;
-    }
-    const bytes = full ? result.body.length : result.size;
-    const fetchSeconds = full ? result.seconds : (result.headersSeconds ?? result.seconds);
-    if (segment.duration > 0) {
-      this.view.segmentBitrate = bytes === null ? null : (bytes * 8) / segment.duration;
-      this.view.fetchRatio = fetchSeconds / segment.duration;
-    }
-    observe({
-      kind: 'segment',
-      t,
-      rendition: this.name,
+    await this.checker.check({
       segment,
-      check: full ? 'full' : 'headers',
-      bytes,
-      fetchSeconds,
-      lagSeconds,
+      period: segment.discontinuitySequence,
       declared: this.declared,
-    });
-    if (!full) return;
-    this.context.segmentFetched?.(this.name, segment, result.body);
-    if (probe && this.declared) {
-      this.probedSequence = segment.discontinuitySequence;
-      this.probedAt = performance.now();
-      const declared = this.declared;
-      const probed = await probeSegment(result.body, this.context.ffprobePath);
-      if (probed && !this.stopped()) observe({ kind: 'probed', t: now(), rendition: this.name, declared, probed });
-    }
-  }
-
-  /**
-   * The first segment of a discontinuity sequence (a new period of the media) is probed: the
-   * first one checked and after a changed declaration at once, later ones at most every
-   * probeIntervalSeconds.
-   */
-  private probeDue(segment: SegmentRef): boolean {
-    if (!this.context.probe || this.declared === null) return false;
-    if (this.probedSequence === null) return true;
-    const interval = (this.context.probeIntervalSeconds ?? MIN_PROBE_INTERVAL_SECONDS) * 1000;
-    return segment.discontinuitySequence !== this.probedSequence && performance.now() - this.probedAt >= interval;
-  }
-
-  /** Status, size and time to first byte without the body: HEAD, or one byte where HEAD is refused. */
-  private async checkSegment(segment: SegmentRef): Promise<FetchResult> {
-    if (this.headRefused) return this.getSegment(segment, 'range');
-    const head = await this.getSegment(segment, 'head');
-    if (head.status === null || !HEAD_REFUSED.has(head.status) || this.stopped()) return head;
-    const ranged = await this.getSegment(segment, 'range');
-    // The segment is there for a GET: the server refuses HEAD, not the segment.
-    if (ranged.body !== null) this.headRefused = true;
-    return ranged;
-  }
-
-  private getSegment(segment: SegmentRef, kind: RequestKind): Promise<FetchResult> {
-    const { timeoutSeconds, authorization } = this.context;
-    // A slow segment is measured (segment_slow), not cut, until far beyond its duration.
-    const playable = Math.min(Math.max(segment.duration, 0), MAX_SEGMENT_SECONDS);
-    const totalSeconds = Math.min(timeoutSeconds + SEGMENT_DEADLINE_DURATIONS * playable, MAX_SEGMENT_SECONDS);
-    return httpRequest(segment.uri, kind, {
-      timeoutSeconds,
-      totalSeconds,
-      maxBytes: MAX_SEGMENT_BYTES,
-      signal: this.stopping.signal,
-      authorization,
+      fetched: (body) => this.context.segmentFetched?.(this.name, segment, body),
     });
   }
 
@@ -337,8 +225,4 @@ export class RenditionPoller {
 /** The target duration the reload cadence follows: never below MIN_TARGET_DURATION. */
 function reloadTarget(snapshot: MediaPlaylistSnapshot): number {
   return Math.max(snapshot.targetDuration, MIN_TARGET_DURATION);
-}
-
-function resolutionText(v: VariantDeclaration): string {
-  return v.resolution ? `${v.resolution.width}x${v.resolution.height}` : '';
 }

@@ -19,8 +19,9 @@ import { HlsDeliveryMonitor, type CueEvent, type HlsMonitorOptions } from './hls
 
 export type { CueEvent } from './hls-monitor.js';
 import type { DeliveryObservation } from './observations.js';
+import { LadderHistory } from './ladder-history.js';
 import { HIGHEST } from './options.js';
-import type { SegmentRef } from './playlist.js';
+import type { SegmentRef, VariantDeclaration } from './playlist.js';
 import type { RenditionView } from './rendition-poller.js';
 import { SegmentFeed } from './segment-feed.js';
 
@@ -37,6 +38,8 @@ export interface DeliveryDeps {
   stream: string;
   /** The defects active now: a rendition with playlist_stale or rendition_down is not alive. */
   activeDefects: () => readonly ReportedEvent[];
+  /** The ISO 8601 wall-clock time of timeline seconds `t`. */
+  wallclock: (t: number) => string;
   log: Logger;
   ffprobePath?: string;
   /** Each segment the decoder is given, for the transport checks. */
@@ -69,8 +72,8 @@ export class DeliveryStage {
   private detectors: Detector[] | null = null;
   private pending: DeliveryObservation[] = [];
   private readonly cues: CueStatus[] = [];
-  /** Renditions ever followed: one that leaves the ladder reads 0 on its gauge, not its last value. */
-  private readonly seen = new Set<string>();
+  /** Renditions that left the ladder: still shown, as down, until they return (bounded). */
+  private readonly history = new LadderHistory();
 
   constructor(
     private readonly config: AnalyzerConfig,
@@ -219,30 +222,56 @@ export class DeliveryStage {
     this.feed?.close();
   }
 
-  /** The ladder for /status; null when the client does not follow the source. */
+  /**
+   * The ladder for /status: the renditions listed now, then those that left it (down since the
+   * load that first missed them); null when the client does not follow the source.
+   */
   status(): DeliveryStatus | null {
     if (!this.monitor) return null;
-    const down = new Set(
-      this.deps
-        .activeDefects()
-        .filter((e) => DOWN_TYPES.has(e.type))
-        .map((e) => String(e.detail?.rendition)),
-    );
-    const renditions = this.monitor.renditions.map((r) => renditionStatus(r, r.loaded && !down.has(r.name)));
-    const alive = renditions.filter((r) => r.alive).length;
-    return { rendition: this.chosen, declared: renditions.length, alive, renditions, cues: [...this.cues] };
+    // The earliest defect that holds each rendition down: since when it is down.
+    const down = new Map<string, ReportedEvent>();
+    for (const e of this.deps.activeDefects()) {
+      const name = String(e.detail?.rendition);
+      const before = down.get(name);
+      if (DOWN_TYPES.has(e.type) && (before === undefined || e.start < before.start)) down.set(name, e);
+    }
+    const listed = this.monitor.renditions.map((r) => {
+      const event = down.get(r.name);
+      const alive = r.loaded && event === undefined;
+      return renditionStatus(r, alive, true, event ? { t: event.start, wallclock: event.wallclock } : null);
+    });
+    const names = new Set(listed.map((r) => r.name));
+    const removed = this.history.removed
+      .filter((g) => !names.has(g.view.name))
+      .map((g) => {
+        // Its rendition_down (reason `removed`) starts at the same load; without it (the detector is off), the load's time.
+        const event = down.get(g.view.name);
+        const since = event && event.start <= g.since.t ? { t: event.start, wallclock: event.wallclock } : g.since;
+        return renditionStatus(g.view, false, false, since);
+      });
+    const alive = listed.filter((r) => r.alive).length;
+    const renditions = [...listed, ...removed];
+    return { rendition: this.chosen, declared: listed.length, alive, renditions, cues: [...this.cues] };
   }
 
-  /** The ladder's gauges, as of now (every tick of the client). */
+  /** The ladder's gauges, as of now (every tick of the client): a removed rendition reads 0. */
   private ladderMeasured(): void {
+    if (this.monitor) this.history.followed(this.monitor.renditions);
     const ladder = this.status();
     if (!ladder) return;
     const { metrics, stream } = this.deps;
     metrics.renditions.set({ stream, state: 'declared' }, ladder.declared);
     metrics.renditions.set({ stream, state: 'alive' }, ladder.alive);
-    const alive = new Set(ladder.renditions.filter((r) => r.alive).map((r) => r.name));
-    for (const r of ladder.renditions) this.seen.add(r.name);
-    for (const name of this.seen) metrics.renditionUp.set({ stream, rendition: name }, alive.has(name) ? 1 : 0);
+    for (const r of ladder.renditions) metrics.renditionUp.set({ stream, rendition: r.name }, r.alive ? 1 : 0);
+  }
+
+  /** A ladder load: removed renditions keep only their down gauge; forgotten ones lose every series. */
+  private ladderListed(t: number, variants: readonly VariantDeclaration[]): void {
+    const { metrics, stream } = this.deps;
+    const { removed, forgotten } = this.history.listed({ t, wallclock: this.deps.wallclock(t) }, variants);
+    for (const name of removed) metrics.removed(stream, name);
+    for (const name of forgotten) metrics.forget(stream, name);
+    if (removed.length > 0) this.ladderMeasured();
   }
 
   private observe(o: DeliveryObservation): void {
@@ -278,7 +307,7 @@ export class DeliveryStage {
         return;
       }
       case 'playlist_failed':
-        metrics.playlistErrors.inc({ stream, rendition: o.rendition, code: String(o.status ?? 'none') });
+        metrics.playlistError(stream, o.rendition, String(o.status ?? 'none'));
         return;
       case 'segment': {
         const labels = { stream, rendition: o.rendition };
@@ -292,9 +321,10 @@ export class DeliveryStage {
         return;
       }
       case 'segment_failed':
-        metrics.segmentErrors.inc({ stream, rendition: o.rendition, code: String(o.status ?? 'none') });
+        metrics.segmentError(stream, o.rendition, String(o.status ?? 'none'));
         return;
       case 'ladder':
+        this.ladderListed(o.t, o.variants);
         for (const v of o.variants) metrics.declaredBandwidth.set({ stream, rendition: v.name }, v.bandwidth);
         return;
       case 'tick':
@@ -327,10 +357,18 @@ export function chooseRendition(renditions: readonly RenditionView[], wanted: st
   return best?.name ?? null;
 }
 
-function renditionStatus(r: RenditionView, alive: boolean): RenditionStatus {
+function renditionStatus(
+  r: RenditionView,
+  alive: boolean,
+  listed: boolean,
+  down: { t: number; wallclock: string } | null,
+): RenditionStatus {
   const d = r.declared;
   return {
     name: r.name,
+    listed,
+    downSince: alive ? null : (down?.wallclock ?? null),
+    downStart: alive ? null : (down?.t ?? null),
     bandwidth: d?.bandwidth ?? null,
     resolution: d?.resolution ? `${d.resolution.width}x${d.resolution.height}` : null,
     codecs: d?.codecs ?? null,

@@ -2,7 +2,9 @@
  * The HLS delivery metrics (prefix `streamqc_delivery_`, the `stream` label on every series,
  * base units, counters ending in `_total`), on the analyzer's registry. The `rendition` label
  * is bounded: a ladder is cut at MAX_RENDITIONS variants, and its names are kept per
- * playlist URL (delivery/hls-monitor.ts); `code` is an HTTP status (100-599) or `none`.
+ * playlist URL (delivery/hls-monitor.ts), and a rendition that left the ladder is remembered
+ * (rendition_up 0) until MAX_RENDITIONS newer removals push it out (delivery/ladder-history.ts),
+ * then its series are removed; `code` is an HTTP status (100-599) or `none`.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 
@@ -19,6 +21,8 @@ export class DeliveryMetrics {
   readonly playlistLoads: Counter;
   readonly playlistErrors: Counter;
   readonly cues: Counter;
+  /** The `code` values counted per rendition, so that a forgotten rendition's error series can be removed. */
+  private readonly codes = new Map<string, Set<string>>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -95,5 +99,44 @@ export class DeliveryMetrics {
       labelNames: ['stream', 'type'],
       registers,
     });
+  }
+
+  segmentError(stream: string, rendition: string, code: string): void {
+    this.segmentErrors.inc({ stream, rendition, code });
+    this.codeCounted(rendition, code);
+  }
+
+  playlistError(stream: string, rendition: string, code: string): void {
+    this.playlistErrors.inc({ stream, rendition, code });
+    this.codeCounted(rendition, code);
+  }
+
+  /**
+   * A rendition left the ladder: the gauges of its declaration and last segment go (they would
+   * show figures of a rendition no one serves); its rendition_up says 0 and its counters stay.
+   */
+  removed(stream: string, rendition: string): void {
+    const labels = { stream, rendition };
+    for (const g of [this.declaredBandwidth, this.segmentBitrate, this.fetchRatio, this.mediaSequence])
+      g.remove(labels);
+  }
+
+  /** A removed rendition is no longer remembered: every series of it goes (bounded label values). */
+  forget(stream: string, rendition: string): void {
+    const labels = { stream, rendition };
+    this.removed(stream, rendition);
+    this.renditionUp.remove(labels);
+    for (const c of [this.segments, this.segmentBytes, this.playlistLoads]) c.remove(labels);
+    for (const code of this.codes.get(rendition) ?? []) {
+      this.segmentErrors.remove({ ...labels, code });
+      this.playlistErrors.remove({ ...labels, code });
+    }
+    this.codes.delete(rendition);
+  }
+
+  private codeCounted(rendition: string, code: string): void {
+    let codes = this.codes.get(rendition);
+    if (!codes) this.codes.set(rendition, (codes = new Set()));
+    codes.add(code);
   }
 }

@@ -135,4 +135,52 @@ describe('DASH delivery: a live loopback origin', () => {
       await w.stop();
     }
   });
+
+  it('with segmentChecks decoded only the decoded Representation is downloaded: the others get HEADs and one probed segment, and a 404 on one is found', async () => {
+    const w = await watchDash(new DashOrigin(media), { segmentChecks: 'decoded', decoded: '180p' });
+    try {
+      await readyForFaults(w);
+      await sleep(3000);
+      const at = w.now();
+      w.origin.inject('96p', { failSegments: { status: 404, count: 1 } });
+      await segmentErrorClosed(w, '96p', 404, at);
+      raisedOnlyOn(w, ['96p']);
+
+      const requests = (id: string, what: RegExp): { method: string; bytes: number }[] =>
+        w.origin.log.filter((e) => e.path.startsWith(`/live/${id}/`) && what.test(e.path));
+      const media = /\/\d+\.m4s$/;
+      const decoded = requests('180p', media);
+      assert.ok(decoded.length >= 5, `${decoded.length} segments of 180p`);
+      assert.ok(
+        decoded.every((e) => e.method === 'GET' && e.bytes > 0),
+        JSON.stringify(decoded),
+      );
+      for (const id of ['96p', 'audio']) {
+        const checked = requests(id, media);
+        const gets = checked.filter((e) => e.method === 'GET');
+        const heads = checked.filter((e) => e.method === 'HEAD');
+        // The first segment of the Period is downloaded (and probed); every later one is a HEAD, no body.
+        assert.equal(gets.length, 1, `${id}: ${JSON.stringify(checked)}`);
+        assert.ok(heads.length >= 5 && heads.every((e) => e.bytes === 0), `${id}: ${JSON.stringify(checked)}`);
+        assert.deepEqual(
+          requests(id, /\/init\.mp4$/).map((e) => e.method),
+          ['GET'],
+          `${id}: its initialization segment once, for the probe`,
+        );
+      }
+      const probed = w.observations.flatMap((o) => (o.kind === 'probed' ? [[o.rendition, o.probed.codecs]] : []));
+      assert.deepEqual(probed.sort(), [
+        ['180p', ['h264']],
+        ['96p', ['h264']],
+        ['audio', ['aac']],
+      ]);
+      // Headers-only checks still measure each segment: its size from Content-Length, its time to the first byte.
+      const headersOnly = w.observations.filter((o) => o.kind === 'segment' && o.check === 'headers');
+      assert.ok(
+        headersOnly.length >= 10 && headersOnly.every((o) => o.kind === 'segment' && o.bytes !== null && o.bytes > 0),
+      );
+    } finally {
+      await w.stop();
+    }
+  });
 });

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cachedMedia, runFfmpeg } from '../media/fixtures.js';
+import { countSentBytes } from './sent-bytes.js';
 
 export interface RepresentationSpec {
   id: string;
@@ -99,6 +100,8 @@ export class DashOrigin {
   /** Serve a static (on-demand) MPD of the whole loop instead of a live one. */
   static = false;
   readonly requests: string[] = [];
+  /** The same requests with their method and the body bytes sent (a HEAD sends none). */
+  readonly log: { method: string; path: string; bytes: number }[] = [];
   private server: Server | null = null;
   private readonly startMs: number;
 
@@ -133,6 +136,9 @@ export class DashOrigin {
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://origin').pathname;
     this.requests.push(path);
+    const entry = { method: req.method ?? 'GET', path, bytes: 0 };
+    this.log.push(entry);
+    countSentBytes(res, entry);
     if (path === '/live/manifest.mpd') {
       res.writeHead(200, { 'content-type': 'application/dash+xml' });
       res.end(this.static ? this.staticMpd() : this.mpd());

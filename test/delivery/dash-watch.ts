@@ -11,6 +11,7 @@ import { createDetectors, defaultDetectorsConfig } from '../../analyzer/detector
 import type { DefectEvent } from '../../analyzer/detectors/types.js';
 import { DashDeliveryMonitor } from '../../analyzer/delivery/dash-monitor.js';
 import type { DeliveryObservation } from '../../analyzer/delivery/observations.js';
+import type { SegmentChecks } from '../../analyzer/delivery/segment-check.js';
 import { DashOrigin, makeDashMedia, type RepresentationMedia } from './dash-origin.js';
 import { eventually, startsWithin } from './watch.js';
 
@@ -29,7 +30,14 @@ export interface DashWatch {
   stop: () => Promise<void>;
 }
 
-export async function watchDash(origin: DashOrigin, timeoutSeconds = 5): Promise<DashWatch> {
+/** How the watch checks segments: every one downloaded (`all`, the default here), or only `decoded`'s. */
+export interface DashWatchOptions {
+  timeoutSeconds?: number;
+  segmentChecks?: SegmentChecks;
+  decoded?: string;
+}
+
+export async function watchDash(origin: DashOrigin, options: DashWatchOptions = {}): Promise<DashWatch> {
   const url = await origin.listen();
   const began = performance.now();
   const now = (): number => (performance.now() - began) / 1000;
@@ -47,8 +55,10 @@ export async function watchDash(origin: DashOrigin, timeoutSeconds = 5): Promise
       if (o.kind !== 'tick') observations.push(o);
       for (const d of detectors) d.onDelivery?.(o);
     },
-    timeoutSeconds,
+    timeoutSeconds: options.timeoutSeconds ?? 5,
     probe: true,
+    segmentChecks: options.segmentChecks ?? 'all',
+    decoded: (rendition) => rendition === options.decoded,
   });
   await monitor.start();
   const stop = async (): Promise<void> => {

@@ -45,7 +45,7 @@ async function stopBoth(cli: ReturnType<typeof startCli>, origin: HlsOrigin): Pr
 }
 
 describe('the analyzer on a live HLS ladder', () => {
-  it('decodes the highest rendition from the fetched segments, shows the ladder, and reports a removed variant', async () => {
+  it('decodes the highest rendition from the fetched segments, shows the ladder, and shows a removed variant as down until it returns', async () => {
     const origin = new HlsOrigin(media);
     const url = await origin.listen();
     const port = await freeTcpPort();
@@ -74,12 +74,23 @@ describe('the analyzer on a live HLS ladder', () => {
       origin.inject('r1', { removed: true });
       const down = await eventually('144p down', async () => {
         const s = await status(port);
-        return s?.delivery?.alive === 2 ? s : undefined;
+        return s?.delivery?.alive === 2 ? { ...s.delivery, active: s.activeDefects } : undefined;
       });
+      const [removal] = down.active.filter(isDelivery);
+      assert.deepEqual([removal?.type, removal?.detail?.rendition], ['rendition_down', '144p']);
+      // Still listed, after the ladder, as down since its removal: its declaration as last seen.
+      assert.equal(down.declared, 2);
       assert.deepEqual(
-        down.activeDefects.filter(isDelivery).map((e) => [e.type, e.detail?.rendition]),
-        [['rendition_down', '144p']],
+        down.renditions.map((r) => [r.name, r.resolution, r.listed, r.alive]),
+        [
+          ['180p', '320x180', true, true],
+          ['96p', '160x96', true, true],
+          ['144p', '256x144', false, false],
+        ],
       );
+      const gone = down.renditions[2];
+      assert.deepEqual([gone?.downStart, gone?.downSince], [removal?.start, removal?.wallclock]);
+      assert.ok(down.renditions.slice(0, 2).every((r) => r.downSince === null && r.downStart === null));
       // The ladder's gauges follow on the client's next tick (every 250 ms).
       const metrics = await eventually('144p down in the metrics', async () => {
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -89,7 +100,32 @@ describe('the analyzer on a live HLS ladder', () => {
       });
       assert.ok(metricValue(metrics, 'streamqc_delivery_segments_total{stream="hls",rendition="96p"}') > 0);
       assert.equal(metricValue(metrics, 'streamqc_delivery_renditions{stream="hls",state="alive"}'), 2);
+      assert.equal(metricValue(metrics, 'streamqc_delivery_renditions{stream="hls",state="declared"}'), 2);
       assert.equal(metricValue(metrics, 'streamqc_defect_active{stream="hls",type="rendition_down"}'), 1);
+      // Its last segment's figures describe no rendition anyone serves: they go, its counters stay.
+      assert.doesNotMatch(metrics, /streamqc_delivery_segment_bitrate_bits_per_second\{[^}]*rendition="144p"/);
+      assert.doesNotMatch(metrics, /streamqc_delivery_declared_bandwidth_bits_per_second\{[^}]*rendition="144p"/);
+      assert.ok(metricValue(metrics, 'streamqc_delivery_segments_total{stream="hls",rendition="144p"}') > 0);
+
+      origin.inject('r1', { removed: false });
+      const back = await eventually('144p back', async () => {
+        const s = await status(port);
+        return s?.delivery?.alive === 3 ? s : undefined;
+      });
+      assert.deepEqual(
+        back.delivery?.renditions.map((r) => [r.name, r.listed, r.alive, r.downSince]),
+        [
+          ['180p', true, true, null],
+          ['96p', true, true, null],
+          ['144p', true, true, null],
+        ],
+      );
+      await eventually('144p up in the metrics', async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return metricValue(text, 'streamqc_delivery_rendition_up{stream="hls",rendition="144p"}') === 1
+          ? true
+          : undefined;
+      });
     } finally {
       await stopBoth(cli, origin);
     }
@@ -97,12 +133,15 @@ describe('the analyzer on a live HLS ladder', () => {
     assert.equal(result.code, 0, result.stderr);
     // The loop point of the origin's media is a tagged discontinuity whose timestamps step back:
     // the decoder's own reports of it are not delivery faults, and are not judged here.
+    // One event for the removal, ended by the return.
     const delivery = result.events.filter(isDelivery);
     assert.deepEqual(
-      delivery.map((e) => [e.type, e.detail?.rendition]),
-      [['rendition_down', '144p']],
+      delivery.map((e) => [e.type, e.detail?.rendition, e.detail?.reason]),
+      [['rendition_down', '144p', 'removed']],
       result.stdout,
     );
+    const [removal] = delivery;
+    assert.ok(removal && removal.end > removal.start, result.stdout);
     // One download per segment: the decoder read what the delivery checks fetched.
     const segments = origin.requests.filter((p) => /^\/r0\/seg-\d+\.ts$/.test(p));
     assert.ok(segments.length >= 3, `segments of 180p fetched: ${segments.length}`);

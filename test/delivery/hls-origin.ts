@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runFfmpeg } from '../media/fixtures.js';
+import { countSentBytes } from './sent-bytes.js';
 
 export interface RenditionSpec {
   name: string;
@@ -163,21 +164,7 @@ export class HlsOrigin {
     this.requests.push(path);
     const entry = { method: req.method ?? 'GET', path, range: req.headers.range ?? null, bytes: 0 };
     this.log.push(entry);
-    // Counts the body bytes that go out: a HEAD sends none, a one-byte Range sends one.
-    const count = (chunk: unknown): void => {
-      if (entry.method !== 'HEAD' && (typeof chunk === 'string' || Buffer.isBuffer(chunk))) {
-        entry.bytes += Buffer.byteLength(chunk);
-      }
-    };
-    const [write, end] = [res.write.bind(res), res.end.bind(res)];
-    res.write = ((chunk: unknown, ...rest: unknown[]) => {
-      count(chunk);
-      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof res.write;
-    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
-      count(chunk);
-      return (end as (...args: unknown[]) => ServerResponse)(chunk, ...rest);
-    }) as typeof res.end;
+    countSentBytes(res, entry);
     if (path === '/master.m3u8') {
       send(res, 200, this.multivariant());
       return;
