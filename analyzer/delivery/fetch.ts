@@ -19,6 +19,8 @@ export interface FetchResult {
    * of a Content-Range); null when they do not say.
    */
   size: number | null;
+  /** The Content-Type of the answer (lower case, without parameters); null when none came. */
+  contentType: string | null;
   /** Why it failed, for people; null on success. */
   error: string | null;
 }
@@ -37,8 +39,11 @@ export interface FetchOptions {
   clock?: () => number;
 }
 
-/** How a segment is asked for: its whole body, or only what its headers say. */
-export type RequestKind = 'get' | 'head' | 'range';
+/**
+ * How a resource is asked for: its whole body, only what its headers say (`head`, or `range`:
+ * one byte), or its first `maxBytes` (`peek`: a GET whose body is read no further).
+ */
+export type RequestKind = 'get' | 'head' | 'range' | 'peek';
 
 /** Redirects followed per request (RFC 9110 15.4 leaves the limit to the client; browsers use 20, a playlist needs few). */
 export const MAX_REDIRECTS = 5;
@@ -75,23 +80,31 @@ export async function httpRequest(url: string, kind: RequestKind, options: Fetch
   );
   let headersSeconds: number | null = null;
   let status: number | null = null;
+  let contentType: string | null = null;
   const failed = (status: number | null, error: string): FetchResult => ({
     status,
     body: null,
     seconds: clock() - started,
     headersSeconds,
     size: null,
+    contentType,
     error,
   });
   try {
     const response = await follow(url, kind, options, abort, total);
     headersSeconds = clock() - started;
     status = response.status;
+    const type = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+    contentType = type === '' ? null : type;
     if (response.status < 200 || response.status > 299) {
       await response.body?.cancel().catch(() => undefined);
       return failed(response.status, `HTTP ${response.status}`);
     }
     const size = sizeOf(response);
+    if (kind === 'peek') {
+      const body = await readBounded(response, options.maxBytes, options.timeoutSeconds, abort, true);
+      return { status, body, seconds: clock() - started, headersSeconds, size, contentType, error: null };
+    }
     if (size !== null && size > options.maxBytes) {
       await response.body?.cancel().catch(() => undefined);
       return failed(response.status, `the body is larger than ${options.maxBytes} bytes (${size})`);
@@ -105,6 +118,7 @@ export async function httpRequest(url: string, kind: RequestKind, options: Fetch
         seconds: clock() - started,
         headersSeconds,
         size,
+        contentType,
         error: null,
       };
     }
@@ -115,6 +129,7 @@ export async function httpRequest(url: string, kind: RequestKind, options: Fetch
       seconds: clock() - started,
       headersSeconds,
       size: body.length,
+      contentType,
       error: null,
     };
   } catch (err) {
@@ -181,12 +196,13 @@ function sizeOf(response: Response): number | null {
   return length !== null && /^\d+$/.test(length.trim()) ? Number(length) : null;
 }
 
-/** The body, refused past `maxBytes`; a silence longer than `idleSeconds` ends it. */
+/** The body, refused past `maxBytes` (`head`: cut there instead); a silence longer than `idleSeconds` ends it. */
 async function readBounded(
   response: Response,
   maxBytes: number,
   idleSeconds: number,
   abort: AbortController,
+  head = false,
 ): Promise<Buffer> {
   if (!response.body) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
@@ -200,11 +216,15 @@ async function readBounded(
     const chunk = await reader.read().finally(() => clearTimeout(idle));
     if (chunk.done) break;
     size += chunk.value.byteLength;
+    chunks.push(chunk.value);
+    if (size >= maxBytes && head) {
+      await reader.cancel().catch(() => undefined);
+      return Buffer.concat(chunks, size).subarray(0, maxBytes);
+    }
     if (size > maxBytes) {
       await reader.cancel().catch(() => undefined);
       throw new Error(`the body is larger than ${maxBytes} bytes`);
     }
-    chunks.push(chunk.value);
   }
   return Buffer.concat(chunks, size);
 }

@@ -7,7 +7,7 @@ import { bool, choice, num, schemaOf, defaultsOf, type OptionTable, type OptionV
 export const deliveryOptions = {
   enabled: bool(
     true,
-    "follow an HLS source (a .m3u8 or .m3u URL) with the analyzer's own client: every rendition is checked, the chosen one is decoded from the fetched segments",
+    "follow an HLS or DASH source (a .m3u8, .m3u or .mpd URL, or one served as a playlist or an MPD) with the analyzer's own client: every rendition is checked, the chosen one is decoded from the fetched segments",
   ),
   probe: bool(
     true,

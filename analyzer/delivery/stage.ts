@@ -1,9 +1,10 @@
 /**
- * The delivery stage: for an HLS source, the analyzer's own client (hls-monitor.ts) follows
- * every rendition; what it observes goes to the detectors (their onDelivery), the delivery
- * metrics and /status; the chosen rendition's segments go to the decoder through a pipe
- * (segment-feed.ts), so ffmpeg never downloads them a second time. Any other source, or an
- * HLS URL the client cannot load, is decoded as before: ffmpeg opens the URL itself.
+ * The delivery stage: for an HLS or DASH source (manifest-kind.ts tells which), the analyzer's
+ * own client (hls-monitor.ts, dash-monitor.ts) follows every rendition; what it observes goes
+ * to the detectors (their onDelivery), the delivery metrics and /status; the chosen
+ * rendition's segments go to the decoder through a pipe (segment-feed.ts), so ffmpeg never
+ * downloads them a second time. Any other source, or a manifest the client cannot load, is
+ * decoded as before: ffmpeg opens the URL itself.
  */
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +16,8 @@ import type { MediaFeed } from '../ingest/session-loop.js';
 import type { SourceRef } from '../ingest/source-url.js';
 import type { DeliveryMetrics } from '../report/delivery-metrics.js';
 import { DashDeliveryMonitor, type DashMonitorOptions } from './dash-monitor.js';
+import { httpRequest, type FetchOptions } from './fetch.js';
+import { kindByAnswer, kindByPath, preview, SNIFF_BYTES, type ManifestKind } from './manifest-kind.js';
 import { HlsDeliveryMonitor, type CueEvent, type HlsMonitorOptions } from './hls-monitor.js';
 
 export type { CueEvent } from './hls-monitor.js';
@@ -48,17 +51,7 @@ export interface DeliveryDeps {
   cue?: (cue: CueEvent) => void;
 }
 
-/** A DASH MPD by its path (ISO/IEC 23009-1 annex C: the .mpd extension). */
-export function isDashUrl(source: SourceRef): boolean {
-  if (source.scheme !== 'http' && source.scheme !== 'https') return false;
-  return /\.mpd$/i.test(new URL(source.input).pathname);
-}
-
-/** An HLS playlist by its path (RFC 8216 section 4: a playlist's path ends in .m3u8 or .m3u). */
-export function isHlsUrl(source: SourceRef): boolean {
-  if (source.scheme !== 'http' && source.scheme !== 'https') return false;
-  return /\.m3u8?$/i.test(new URL(source.input).pathname);
-}
+export { isDashUrl, isHlsUrl } from './manifest-kind.js';
 
 export class DeliveryStage {
   private monitor: HlsDeliveryMonitor | DashDeliveryMonitor | null = null;
@@ -81,10 +74,12 @@ export class DeliveryStage {
     private readonly deps: DeliveryDeps,
   ) {}
 
-  /** The stage for a source, or null when it is not followed (not HLS, or `delivery.enabled` is off). */
+  /**
+   * The stage for a source that may be an HLS or DASH manifest (an http(s) URL whose path does
+   * not name media), or null (another source, or `delivery.enabled` is off).
+   */
   static for(config: AnalyzerConfig, source: SourceRef, deps: DeliveryDeps): DeliveryStage | null {
-    const followed = isHlsUrl(source) || isDashUrl(source);
-    return config.delivery.enabled && followed ? new DeliveryStage(config, source, deps) : null;
+    return config.delivery.enabled && kindByPath(source) !== 'media' ? new DeliveryStage(config, source, deps) : null;
   }
 
   /**
@@ -95,8 +90,10 @@ export class DeliveryStage {
    */
   async start(): Promise<string | null> {
     const { url, authorization } = credentialsApart(this.source.input);
-    const dash = isDashUrl(this.source);
-    const monitor = this.client({
+    const kind = kindByPath(this.source) ?? (await this.kindByAnswer(url, authorization));
+    if (kind === 'media' || kind === null || this.stopped()) return null;
+    const dash = kind === 'dash';
+    const monitor = this.client(kind, {
       url,
       now: this.deps.now,
       observe: (o) => this.observe(o),
@@ -163,6 +160,11 @@ export class DeliveryStage {
     return null;
   }
 
+  /** A call, not a field read: stop() aborts while start() awaits, which flow analysis cannot see. */
+  private stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
   /** The client lets the source go: ffmpeg opens it itself (and says what is wrong with it). */
   private async leftToFfmpeg(monitor: HlsDeliveryMonitor | DashDeliveryMonitor, reason: string | null): Promise<null> {
     await monitor.stop();
@@ -198,9 +200,38 @@ export class DeliveryStage {
     }
   }
 
-  /** The client of the source's protocol: DASH for an MPD, HLS otherwise. */
-  private client(options: HlsMonitorOptions & DashMonitorOptions): HlsDeliveryMonitor | DashDeliveryMonitor {
-    return isDashUrl(this.source) ? new DashDeliveryMonitor(options) : new HlsDeliveryMonitor(options);
+  /** The client of the source's protocol. */
+  private client(
+    kind: ManifestKind,
+    options: HlsMonitorOptions & DashMonitorOptions,
+  ): HlsDeliveryMonitor | DashDeliveryMonitor {
+    return kind === 'dash' ? new DashDeliveryMonitor(options) : new HlsDeliveryMonitor(options);
+  }
+
+  /**
+   * A URL whose path does not say: its answer's Content-Type, or its first bytes. Neither (a
+   * progressive download, a TS over HTTP), or no answer: null, and ffmpeg reads the source.
+   */
+  private async kindByAnswer(url: string, authorization: FetchOptions['authorization']): Promise<ManifestKind | null> {
+    const { ioTimeout } = this.config.ingest;
+    const options = { timeoutSeconds: ioTimeout, maxBytes: SNIFF_BYTES, signal: this.stopping.signal, authorization };
+    const answer = await httpRequest(url, 'peek', options);
+    const source = this.source.display;
+    if (answer.body === null) {
+      if (!this.stopped()) {
+        const reason = redactUrlsIn(answer.error ?? '');
+        this.deps.log.warn({ source, reason }, 'cannot tell whether the source is HLS or DASH; ffmpeg reads it');
+      }
+      return null;
+    }
+    const kind = kindByAnswer(answer.contentType, answer.body);
+    if (kind === null) {
+      this.deps.log.info(
+        { source, contentType: answer.contentType, start: preview(answer.body) },
+        'neither an HLS playlist (#EXTM3U, application/vnd.apple.mpegurl) nor a DASH MPD (<MPD, application/dash+xml): ffmpeg reads the source, no delivery checks',
+      );
+    }
+    return kind;
   }
 
   /** What the decoder reads: the chosen rendition's segments; null when the client does not follow the source. */

@@ -2,7 +2,8 @@
  * The DASH client's limits and refusals, like the HLS client's: what is no MPD, an MPD that
  * would expand to more segments than a client can hold, an MPD too large, an origin that does
  * not answer, a ladder larger than the label bound; a static MPD is on demand (loaded once,
- * nothing that needs liveness is judged); only an .mpd over http(s) is followed as DASH.
+ * nothing that needs liveness is judged); the path .mpd over http(s) names DASH (other paths:
+ * manifest-kind.test.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -128,7 +129,7 @@ describe('DASH MPD parsing: facts and refusals', () => {
     ]);
   });
 
-  it('follows an http(s) URL whose path ends in .mpd as DASH, nothing else', () => {
+  it('an http(s) URL whose path ends in .mpd is DASH by its path, nothing else', () => {
     const dash = ['http://o/live/a.mpd', 'https://o/a.MPD?token=1', 'http://o/a.m3u8', 'rtmp://o/a.mpd'].map((u) =>
       isDashUrl(parseSource(u)),
     );

@@ -99,6 +99,8 @@ export class DashOrigin {
   publishTimeBack = 0;
   /** Serve a static (on-demand) MPD of the whole loop instead of a live one. */
   static = false;
+  /** The MPD served under another path too, with this Content-Type (a manifest URL that does not say .mpd). */
+  alias: { path: string; contentType: string } | null = null;
   readonly requests: string[] = [];
   /** The same requests with their method and the body bytes sent (a HEAD sends none). */
   readonly log: { method: string; path: string; bytes: number }[] = [];
@@ -139,8 +141,10 @@ export class DashOrigin {
     const entry = { method: req.method ?? 'GET', path, bytes: 0 };
     this.log.push(entry);
     countSentBytes(res, entry);
-    if (path === '/live/manifest.mpd') {
-      res.writeHead(200, { 'content-type': 'application/dash+xml' });
+    if (path === '/live/manifest.mpd' || path === this.alias?.path) {
+      res.writeHead(200, {
+        'content-type': this.alias?.path === path ? this.alias.contentType : 'application/dash+xml',
+      });
       res.end(this.static ? this.staticMpd() : this.mpd());
       return;
     }

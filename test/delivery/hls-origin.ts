@@ -105,6 +105,8 @@ export interface CueBreak {
 export class HlsOrigin {
   readonly faults = new Map<string, RenditionFaults>();
   readonly cues: CueBreak[] = [];
+  /** The multivariant playlist served under another path too, with this Content-Type (a manifest URL that does not say .m3u8). */
+  alias: { path: string; contentType: string } | null = null;
   /** Requests answered, by path (for the tests' own bookkeeping). */
   readonly requests: string[] = [];
   /** The same requests with their method, Range header and the body bytes sent. */
@@ -167,6 +169,10 @@ export class HlsOrigin {
     countSentBytes(res, entry);
     if (path === '/master.m3u8') {
       send(res, 200, this.multivariant());
+      return;
+    }
+    if (path === this.alias?.path) {
+      res.writeHead(200, { 'content-type': this.alias.contentType }).end(this.multivariant());
       return;
     }
     const m = /^\/(\w+)\/(?:(index)\.m3u8|seg-(\d+)\.ts)$/.exec(path);
