@@ -137,6 +137,9 @@ export class Analyzer {
       cue: (cue) => {
         this.hlsCue(cue);
       },
+      // The client follows a source it could not at start: the decoder switches to its segments.
+      attached: () => this.ingest.reopen(),
+      random,
     });
     this.report = new StreamReport(
       this.metrics,

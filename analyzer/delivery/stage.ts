@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnalyzerConfig } from '../config.js';
 import type { CueStatus, DeliveryStatus, RenditionStatus, ReportedEvent } from '../contract/status.js';
 import type { Detector } from '../detectors/types.js';
+import { cappedBackoff } from '../backoff.js';
 import { redactUrlsIn } from '../ingest/redact-url.js';
 import type { MediaFeed } from '../ingest/session-loop.js';
 import type { SourceRef } from '../ingest/source-url.js';
@@ -49,6 +50,10 @@ export interface DeliveryDeps {
   transport?: (segment: SegmentRef, body: Buffer) => void;
   /** Each cue the playlists mark, once per ladder (for the cue events, metrics and defects). */
   cue?: (cue: CueEvent) => void;
+  /** The client follows a source it could not follow at start: the decoder should read its segments now. */
+  attached?: () => void;
+  /** Uniform in [0, 1): the jitter of the retries. */
+  random?: () => number;
 }
 
 export { isDashUrl, isHlsUrl } from './manifest-kind.js';
@@ -58,6 +63,8 @@ export class DeliveryStage {
   /** The client while start() sets it up: stop() ends it there too. */
   private starting: HlsDeliveryMonitor | DashDeliveryMonitor | null = null;
   private readonly stopping = new AbortController();
+  /** The attempts to follow a source that could not be followed at start. */
+  private retrying: Promise<void> = Promise.resolve();
   /** Why the decoded rendition's last segment or playlist failed (redacted); null after a segment arrived. */
   private lastSegmentProblem: string | null = null;
   private feed: SegmentFeed | null = null;
@@ -92,6 +99,47 @@ export class DeliveryStage {
     const { url, authorization } = credentialsApart(this.source.input);
     const kind = kindByPath(this.source) ?? (await this.kindByAnswer(url, authorization));
     if (kind === 'media' || kind === null || this.stopped()) return null;
+    const outcome = await this.follow(kind, url, authorization, false);
+    if (outcome === 'retry' && !this.stopped()) this.retrying = this.followLater(kind, url, authorization);
+    return typeof outcome === 'object' ? outcome.refused : null;
+  }
+
+  /**
+   * The source could not be followed at start (its origin down, its playlist failing): ffmpeg
+   * reads it meanwhile, and the client tries again with the reconnect backoff (ingest.reconnect*)
+   * until it follows; then the decoder switches to the fetched segments (deps.attached).
+   */
+  private async followLater(
+    kind: ManifestKind,
+    url: string,
+    authorization: FetchOptions['authorization'],
+  ): Promise<void> {
+    const { reconnectInitialDelay, reconnectMaxDelay, reconnectJitter } = this.config.ingest;
+    const random = this.deps.random ?? Math.random;
+    for (let attempt = 0; !this.stopped(); attempt++) {
+      const delay = cappedBackoff(attempt, reconnectInitialDelay, reconnectMaxDelay, reconnectJitter, random());
+      await sleep(delay * 1000, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      if (this.stopped()) return;
+      const outcome = await this.follow(kind, url, authorization, true);
+      if (outcome === 'retry') continue;
+      if (typeof outcome === 'object') {
+        this.deps.log.warn({ source: this.source.display }, `${outcome.refused}: delivery checks stay off`);
+      }
+      if (outcome === 'following') this.deps.attached?.();
+      return;
+    }
+  }
+
+  /**
+   * One attempt to follow the source: `following`, `retry` (it may load later), `left` (it
+   * never will: a file, fMP4 HLS, a stop), or why the run cannot go on.
+   */
+  private async follow(
+    kind: ManifestKind,
+    url: string,
+    authorization: FetchOptions['authorization'],
+    again: boolean,
+  ): Promise<'following' | 'retry' | 'left' | { refused: string }> {
     const dash = kind === 'dash';
     const monitor = this.client(kind, {
       url,
@@ -115,17 +163,23 @@ export class DeliveryStage {
     try {
       await monitor.start();
     } catch (err) {
-      return this.leftToFfmpeg(monitor, redactUrlsIn((err as Error).message));
+      await this.leftToFfmpeg(monitor, redactUrlsIn((err as Error).message), again);
+      return 'retry';
     }
-    if (this.stopping.signal.aborted) return this.leftToFfmpeg(monitor, 'stopped');
+    if (this.stopped()) {
+      await this.leftToFfmpeg(monitor, 'stopped');
+      return 'left';
+    }
     const renditions = monitor.renditions;
     // DASH lists audio as Representations of their own: `highest` is among those with a picture.
     const decodable = monitor instanceof DashDeliveryMonitor ? monitor.decodable : renditions;
     const chosen = chooseRendition(decodable, this.config.delivery.rendition);
     if (chosen === null) {
-      await monitor.stop();
+      await this.leftToFfmpeg(monitor, null);
       const names = decodable.map((r) => r.name).join(', ');
-      return `delivery.rendition "${this.config.delivery.rendition}" is not in the ladder of ${this.source.display}: it has ${names} (or ${HIGHEST})`;
+      return {
+        refused: `delivery.rendition "${this.config.delivery.rendition}" is not in the ladder of ${this.source.display}: it has ${names} (or ${HIGHEST})`,
+      };
     }
     // Chosen before any segment arrives (the first loads are still in flight): its first
     // segment is downloaded in full and reaches the decoder.
@@ -137,7 +191,9 @@ export class DeliveryStage {
     const first = await this.firstLoad(monitor, chosen);
     if (!first?.loaded) {
       const why = first?.lastFailure?.error ?? `no answer within ${this.config.ingest.ioTimeout} s`;
-      return this.leftToFfmpeg(monitor, `the playlist of rendition ${chosen} cannot be followed: ${redactUrlsIn(why)}`);
+      const reason = `the playlist of rendition ${chosen} cannot be followed: ${redactUrlsIn(why)}`;
+      await this.leftToFfmpeg(monitor, reason, again);
+      return 'retry';
     }
     if (first.ended || (first.initSection && !dash)) {
       // A playlist with an end (a static MPD) is a file, not a live delivery: ffmpeg reads it to its
@@ -149,7 +205,7 @@ export class DeliveryStage {
         { source: this.source.display },
         `the ${dash ? 'MPD' : 'HLS playlist'} ${why}: decoded by ffmpeg, no delivery checks`,
       );
-      return null;
+      return 'left';
     }
     this.monitor = monitor;
     this.starting = null;
@@ -157,7 +213,7 @@ export class DeliveryStage {
       { source: this.source.display, rendition: chosen, ladder: renditions.length },
       dash ? 'following DASH' : 'following HLS',
     );
-    return null;
+    return 'following';
   }
 
   /** A call, not a field read: stop() aborts while start() awaits, which flow analysis cannot see. */
@@ -165,20 +221,24 @@ export class DeliveryStage {
     return this.stopping.signal.aborted;
   }
 
-  /** The client lets the source go: ffmpeg opens it itself (and says what is wrong with it). */
-  private async leftToFfmpeg(monitor: HlsDeliveryMonitor | DashDeliveryMonitor, reason: string | null): Promise<null> {
+  /**
+   * The client lets the source go: ffmpeg opens it itself (and says what is wrong with it).
+   * A retry that fails again says so only at debug level (the first failure was a warning).
+   */
+  private async leftToFfmpeg(
+    monitor: HlsDeliveryMonitor | DashDeliveryMonitor,
+    reason: string | null,
+    again = false,
+  ): Promise<void> {
     await monitor.stop();
     this.chosen = null;
     this.feed = null;
     this.starting = null;
-    if (reason !== null && !this.stopping.signal.aborted) {
+    if (reason !== null && !this.stopped()) {
       const protocol = monitor instanceof DashDeliveryMonitor ? 'DASH' : 'HLS';
-      this.deps.log.warn(
-        { source: this.source.display, reason },
-        `${protocol} delivery checks off; ffmpeg reads the source`,
-      );
+      const log = again ? this.deps.log.debug.bind(this.deps.log) : this.deps.log.warn.bind(this.deps.log);
+      log({ source: this.source.display, reason }, `${protocol} delivery checks off; ffmpeg reads the source`);
     }
-    return null;
   }
 
   /**
@@ -236,7 +296,8 @@ export class DeliveryStage {
 
   /** What the decoder reads: the chosen rendition's segments; null when the client does not follow the source. */
   mediaFeed(): MediaFeed | null {
-    return this.feed;
+    // While a retry is still making sure of the source, the decoder keeps reading it itself.
+    return this.monitor ? this.feed : null;
   }
 
   /** The detectors are built: they get what was observed so far, then everything as it comes. */
@@ -249,6 +310,7 @@ export class DeliveryStage {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.starting?.stop();
+    await this.retrying;
     await this.monitor?.stop();
     this.feed?.close();
   }

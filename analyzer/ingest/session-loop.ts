@@ -129,6 +129,8 @@ export class SessionLoop {
   private lastMediaWallMs: number | null = null;
   private sessionStartWall = 0;
   private mediaLost = false;
+  /** reopen() ended the session: the next one opens at once, and it is no reconnect. */
+  private reopening = false;
   private endT = 0;
   /** Live: the timeline time at which stop() was asked for. */
   private stoppedAt: number | null = null;
@@ -203,6 +205,16 @@ export class SessionLoop {
     void this.session?.stop();
   }
 
+  /**
+   * The media now comes from elsewhere (a feed that became ready after the session opened the
+   * source itself): the session ends, and the next one, probed anew, reads the feed at once.
+   */
+  reopen(): void {
+    if (this.stopRequested() || this.session === null) return;
+    this.reopening = true;
+    void this.session.stop();
+  }
+
   /** A finite input holds its decoder back while analysis catches up. */
   pauseVideo(): void {
     this.session?.pauseVideo();
@@ -221,6 +233,7 @@ export class SessionLoop {
       // A reconnect reuses the layout probed before (probing a live source costs seconds of
       // its media); only a session that delivered nothing probes again.
       let reuseProbe = false;
+      let reopened = false;
       while (!this.stopRequested()) {
         let probe: ProbeResult;
         if (reuseProbe && this.probe) {
@@ -254,9 +267,10 @@ export class SessionLoop {
             this.currentPhase = 'failed';
             return { exitCode: 1, message: refused };
           }
-        } else if (everOpened) {
+        } else if (everOpened && !reopened) {
           this.consumer.reconnected();
         }
+        reopened = false;
         this.probe = probe;
         everOpened = true;
         this.currentPhase = 'running';
@@ -267,6 +281,12 @@ export class SessionLoop {
         const failed = this.options.feed?.()?.failure?.() ?? null;
         if (failed !== null) exit.lastError = failed;
         if (this.stopRequested()) break;
+        if (this.reopening) {
+          this.reopening = false;
+          reopened = true;
+          reuseProbe = false;
+          continue;
+        }
         if (!this.liveSource) {
           if (this.consumer.mediaSoFar() === 0) {
             this.currentPhase = 'failed';

@@ -8,24 +8,18 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnalyzerStatus } from '../../analyzer/contract/status.js';
 import { DELIVERY_DEFECT_TYPES } from '../../analyzer/delivery/detectors/index.js';
 import { exitLine, runCli, startCli } from '../analyzer/run-cli.js';
 import { freeTcpPort, metricValue } from '../net.js';
 import { DashOrigin, type RepresentationMedia } from './dash-origin.js';
 import { dashMedia } from './dash-watch.js';
-import { eventually } from './watch.js';
+import { decodingLadder } from './watch.js';
 
 let media: RepresentationMedia[] = [];
 let dir = '';
 let remove = (): void => undefined;
 before(async () => ({ media, remove, dir } = await dashMedia()));
 after(() => remove());
-
-async function status(port: number): Promise<AnalyzerStatus | undefined> {
-  const res = await fetch(`http://127.0.0.1:${port}/status`).catch(() => null);
-  return res?.ok ? ((await res.json()) as AnalyzerStatus) : undefined;
-}
 
 describe('the analyzer on a live DASH origin', () => {
   it('decodes the highest video Representation from the fetched segments and shows every Representation', async () => {
@@ -36,14 +30,7 @@ describe('the analyzer on a live DASH origin', () => {
     writeFileSync(config, JSON.stringify({ stream: 'dash', delivery: { enabled: true } }));
     const cli = startCli(['analyze', url, '--metrics-port', String(port), '--config', config]);
     try {
-      const flowing = await eventually(
-        'frames of the highest Representation',
-        async () => {
-          const s = await status(port);
-          return s && s.counters.frames >= 50 && s.delivery?.alive === 3 ? s : undefined;
-        },
-        60_000,
-      );
+      const flowing = await decodingLadder(port, 3);
       assert.equal(flowing.delivery?.rendition, '180p');
       assert.deepEqual([flowing.format.width, flowing.format.height], [320, 180]);
       assert.deepEqual(

@@ -6,14 +6,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnalyzerStatus } from '../../analyzer/contract/status.js';
 import { DELIVERY_DEFECT_TYPES } from '../../analyzer/delivery/detectors/index.js';
 import { exitLine, runCli, startCli } from '../analyzer/run-cli.js';
 import { freeTcpPort, metricValue } from '../net.js';
 import { HlsOrigin, type RenditionMedia } from './hls-origin.js';
-import { eventually, ladderMedia } from './watch.js';
+import { analyzerStatus, decodingLadder, eventually, ladderMedia } from './watch.js';
 
 let media: RenditionMedia[] = [];
 let dir = '';
@@ -32,10 +31,7 @@ function config(name: string, delivery: Record<string, unknown>): string {
 
 const isDelivery = (e: { type: string }): boolean => DELIVERY_DEFECT_TYPES.includes(e.type);
 
-async function status(port: number): Promise<AnalyzerStatus | undefined> {
-  const res = await fetch(`http://127.0.0.1:${port}/status`).catch(() => null);
-  return res?.ok ? ((await res.json()) as AnalyzerStatus) : undefined;
-}
+const status = analyzerStatus;
 
 /** Stops the CLI as a pod is stopped (SIGTERM), then the origin. */
 async function stopBoth(cli: ReturnType<typeof startCli>, origin: HlsOrigin): Promise<void> {
@@ -51,14 +47,7 @@ describe('the analyzer on a live HLS ladder', () => {
     const port = await freeTcpPort();
     const cli = startCli(['analyze', url, '--metrics-port', String(port), '--config', config('highest', {})]);
     try {
-      const flowing = await eventually(
-        'frames of the ladder',
-        async () => {
-          const s = await status(port);
-          return s && s.counters.frames >= 50 && s.delivery?.alive === 3 ? s : undefined;
-        },
-        60_000,
-      );
+      const flowing = await decodingLadder(port, 3);
       assert.equal(flowing.delivery?.rendition, '180p');
       assert.deepEqual([flowing.format.width, flowing.format.height], [320, 180]);
       assert.deepEqual(
@@ -146,6 +135,51 @@ describe('the analyzer on a live HLS ladder', () => {
     const segments = origin.requests.filter((p) => /^\/r0\/seg-\d+\.ts$/.test(p));
     assert.ok(segments.length >= 3, `segments of 180p fetched: ${segments.length}`);
     assert.deepEqual(segments, [...new Set(segments)], 'a segment was downloaded twice');
+  });
+
+  it('an origin that starts late: ffmpeg waits for it, the client retries, attaches, and the decoder switches to its segments', async () => {
+    const originPort = await freeTcpPort();
+    const url = `http://127.0.0.1:${originPort}/master.m3u8`;
+    const port = await freeTcpPort();
+    const late = config('late', {});
+    // A live source that may take its time to open (openTimeout 0: forever); quick retries.
+    const settings = JSON.parse(readFileSync(late, 'utf8')) as Record<string, unknown>;
+    const ingest = { ioTimeout: 2, openTimeout: 0, reconnectInitialDelay: 0.2, reconnectMaxDelay: 1 };
+    writeFileSync(late, JSON.stringify({ ...settings, live: true, ingest }));
+    const cli = startCli(['analyze', url, '--metrics-port', String(port), '--config', late], {
+      STREAMQC_LOG_LEVEL: 'info',
+    });
+    let stderr = '';
+    cli.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const origin = new HlsOrigin(media);
+    try {
+      await eventually('the client lets go at start', () =>
+        stderr.includes('HLS delivery checks off') ? true : undefined,
+      );
+      assert.equal((await status(port))?.delivery, undefined, 'no ladder while the origin is down');
+      await origin.listen(originPort);
+      const flowing = await decodingLadder(port, 3);
+      assert.equal(flowing.delivery?.rendition, '180p');
+      // Whoever opened first, ffmpeg reads no segment itself once the client follows: a few
+      // segment durations later every new segment is the client's (not Lavf's) and fetched once.
+      const since = origin.log.length;
+      await eventually('three more segments of 180p', () =>
+        origin.log.slice(since).filter((e) => /^\/r0\/seg-\d+\.ts$/.test(e.path)).length >= 3 ? true : undefined,
+      );
+      const later = origin.log.slice(since).filter((e) => e.path.endsWith('.ts'));
+      assert.deepEqual(
+        later.filter((e) => e.agent.startsWith('Lavf')),
+        [],
+        'ffmpeg still downloads segments itself',
+      );
+      const decoded = later.filter((e) => e.path.startsWith('/r0/')).map((e) => e.path);
+      assert.deepEqual(decoded, [...new Set(decoded)], 'a segment was downloaded twice');
+    } finally {
+      await stopBoth(cli, origin);
+    }
+    const result = await cli.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /"msg":"following HLS"/);
   });
 
   it('a rendition asked for by a name the ladder lacks is a clear error naming the ladder', async () => {

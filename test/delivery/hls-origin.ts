@@ -109,8 +109,8 @@ export class HlsOrigin {
   alias: { path: string; contentType: string } | null = null;
   /** Requests answered, by path (for the tests' own bookkeeping). */
   readonly requests: string[] = [];
-  /** The same requests with their method, Range header and the body bytes sent. */
-  readonly log: { method: string; path: string; range: string | null; bytes: number }[] = [];
+  /** The same requests with their method, Range header, User-Agent and the body bytes sent. */
+  readonly log: { method: string; path: string; range: string | null; agent: string; bytes: number }[] = [];
   private server: Server | null = null;
   /** Bytes written on connections already closed (bytesServed adds the open ones). */
   private closedBytes = 0;
@@ -123,7 +123,8 @@ export class HlsOrigin {
     this.startMs = Date.now() - WINDOW * SEGMENT_SECONDS * 1000;
   }
 
-  async listen(): Promise<string> {
+  /** Starts serving, on `port` (default: any free one); resolves to the multivariant playlist's URL. */
+  async listen(port = 0): Promise<string> {
     const server = createServer((req, res) => void this.answer(req, res));
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -133,7 +134,7 @@ export class HlsOrigin {
       });
     });
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/master.m3u8`;
   }
 
@@ -164,7 +165,13 @@ export class HlsOrigin {
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://origin').pathname;
     this.requests.push(path);
-    const entry = { method: req.method ?? 'GET', path, range: req.headers.range ?? null, bytes: 0 };
+    const entry = {
+      method: req.method ?? 'GET',
+      path,
+      range: req.headers.range ?? null,
+      agent: req.headers['user-agent'] ?? '',
+      bytes: 0,
+    };
     this.log.push(entry);
     countSentBytes(res, entry);
     if (path === '/master.m3u8') {

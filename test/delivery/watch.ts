@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AnalyzerStatus } from '../../analyzer/contract/status.js';
 import { createDetectors, defaultDetectorsConfig } from '../../analyzer/detectors/index.js';
 import type { DefectEvent } from '../../analyzer/detectors/types.js';
 import { HlsDeliveryMonitor, type CueEvent } from '../../analyzer/delivery/hls-monitor.js';
@@ -134,6 +135,24 @@ export async function segmentFailed(w: Watch, rendition: string, status: number,
 export function onlyOn(w: Watch, faulty: string[]): void {
   const elsewhere = w.started.filter((e) => !faulty.includes(String(e.detail?.rendition)));
   assert.deepEqual(elsewhere, [], `events on healthy renditions: ${JSON.stringify(elsewhere)}`);
+}
+
+/** The analyzer's /status on `port`, or undefined while it does not answer. */
+export async function analyzerStatus(port: number): Promise<AnalyzerStatus | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}/status`).catch(() => null);
+  return res?.ok ? ((await res.json()) as AnalyzerStatus) : undefined;
+}
+
+/** The analyzer on `port` once it decoded 50 frames of a ladder of which `alive` renditions are alive. */
+export function decodingLadder(port: number, alive: number): Promise<AnalyzerStatus> {
+  return eventually(
+    `frames of a ladder of ${alive} alive`,
+    async () => {
+      const s = await analyzerStatus(port);
+      return s && s.counters.frames >= 50 && s.delivery?.alive === alive ? s : undefined;
+    },
+    60_000,
+  );
 }
 
 export type { RenditionFaults };
