@@ -140,15 +140,19 @@ describe('DASH delivery: a live loopback origin', () => {
     const w = await watchDash(new DashOrigin(media), { segmentChecks: 'decoded', decoded: '180p' });
     try {
       await readyForFaults(w);
-      await sleep(3000);
+      const requests = (id: string, what: RegExp): { method: string; bytes: number }[] =>
+        w.origin.log.filter((e) => e.path.startsWith(`/live/${id}/`) && what.test(e.path));
+      const media = /\/\d+\.m4s$/;
+      await eventually('five headers-only checks of each Representation not decoded', () =>
+        ['96p', 'audio'].every((id) => requests(id, media).filter((e) => e.method === 'HEAD').length >= 5)
+          ? true
+          : undefined,
+      );
       const at = w.now();
       w.origin.inject('96p', { failSegments: { status: 404, count: 1 } });
       await segmentErrorClosed(w, '96p', 404, at);
       raisedOnlyOn(w, ['96p']);
 
-      const requests = (id: string, what: RegExp): { method: string; bytes: number }[] =>
-        w.origin.log.filter((e) => e.path.startsWith(`/live/${id}/`) && what.test(e.path));
-      const media = /\/\d+\.m4s$/;
       const decoded = requests('180p', media);
       assert.ok(decoded.length >= 5, `${decoded.length} segments of 180p`);
       assert.ok(

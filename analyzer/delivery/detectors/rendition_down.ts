@@ -3,9 +3,13 @@
  * playlist no longer lists it (it returns when listed again), or its media playlist has
  * failed to load for as long as a playlist may go without a new segment (RFC 8216 6.2.1:
  * 1.5 target durations, plus the client's reload interval, as playlist_stale judges).
+ * Removals are tracked for the last MAX_RENDITIONS renditions removed, as /status keeps them
+ * (delivery/ladder-history.ts): an older one ends when it is no longer tracked, so that names
+ * that come and go (an MPD whose Representation ids change) cannot pile up active defects.
  */
 import { bool, num, type OptionTable } from '../../options.js';
 import { defineDetector } from '../../detectors/detector.js';
+import { MAX_RENDITIONS } from '../playlist.js';
 import { RenditionConditions } from './conditions.js';
 
 export const renditionDownOptions = {
@@ -28,13 +32,24 @@ export const renditionDownDetector = defineDetector({
     const listed = new Set<string>();
     const targetDurations = new Map<string, number>();
     const failing = new Map<string, Failing>();
+    /** Removed renditions whose removal is active, oldest first. */
+    const removed = new Set<string>();
     const ladder = (t: number, names: Set<string>): void => {
       for (const name of listed) {
-        if (!names.has(name)) conditions.begin(name, t, { rendition: name, reason: 'removed' });
+        if (names.has(name)) continue;
+        conditions.begin(name, t, { rendition: name, reason: 'removed' });
+        removed.add(name);
       }
       for (const name of names) {
         // Returned to the ladder: down no longer, unless its playlist still fails.
         if (!listed.has(name) && !failing.has(name)) conditions.end(name, t);
+        removed.delete(name);
+      }
+      for (const name of removed) {
+        if (removed.size <= MAX_RENDITIONS) break;
+        removed.delete(name);
+        failing.delete(name);
+        conditions.end(name, t);
       }
       listed.clear();
       for (const name of names) listed.add(name);
