@@ -245,7 +245,7 @@ export async function crossValidate(
       const t0 = Date.now();
       const model = trainEnsemble(rowsOf(training, rows, patch), train, most, patch);
       log(
-        `  fold ${k + 1} (${origins.join(', ')}): ${members[0]!.name}: ${most} trained in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+        `  fold ${k + 1} (${origins.join(', ')}): ${most} like '${members[0]!.name}' trained in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
       );
       for (const candidate of members) {
         const weights = { ...model.weights, members: model.weights.members.slice(0, candidate.members) };
