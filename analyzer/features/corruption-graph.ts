@@ -7,6 +7,11 @@
  * the frame before, the same measures around it and over the whole frame) and a small MLP,
  * written as 1x1 convolutions, turns them into a probability.
  *
+ * A model may also look at the pixels themselves (`PatchInput`): a square window around each cell
+ * of the luma plane and of its change from the frame before, contrast-normalised, enters the
+ * first layer beside the measures. That layer is then a strided convolution (one step per cell)
+ * and the rest stays 1x1: a small CNN that trains as an MLP on one row per cell.
+ *
  * The graph works at any plane size (it crops to whole cells), so one model file serves every
  * analysis geometry. The same builder gives the training pipeline (test/training/corruption)
  * the measures alone, so training and inference share one definition of them.
@@ -57,14 +62,42 @@ export interface DenseLayer {
 }
 
 /**
+ * The pixels a model sees around each cell: a `kernel` x `kernel` window centred on the cell
+ * (edge pixels repeated past the picture), of the luma plane and of its difference to the
+ * previous frame. Both are divided by the window's luma standard deviation plus
+ * `contrastFloor` (levels), the luma after its window mean is taken off, so dark or soft
+ * pictures look like bright, sharp ones; the floor keeps flat windows from amplifying noise.
+ */
+export interface PatchInput {
+  kernel: number;
+  contrastFloor: number;
+}
+
+/** Inputs of a model's first layer: with a patch, its pixels (luma, then change; row-major) come before the measures. */
+export function inputCount(patch?: PatchInput): number {
+  return (patch ? 2 * patch.kernel * patch.kernel : 0) + FEATURE_COUNT;
+}
+
+/** Refuses a patch the graph cannot centre on a cell: an even kernel of at least one cell. */
+export function checkPatch(patch: PatchInput): void {
+  const { kernel, contrastFloor } = patch;
+  if (!Number.isInteger(kernel) || kernel < CORRUPTION_CELL || kernel % 2 !== 0) {
+    throw new Error(`corruption model: patch kernel ${kernel} must be an even integer >= ${CORRUPTION_CELL}`);
+  }
+  if (!(contrastFloor > 0)) throw new Error(`corruption model: patch contrastFloor ${contrastFloor} must be > 0`);
+}
+
+/**
  * What training produces: feature standardisation and one or more MLPs (ReLU between layers),
  * trained from different seeds; their logits are averaged, then a sigmoid. One MLP alone moved
  * with its initial weights (recall on validation origins between 0 and 0.76), the average of a
  * few much less.
  */
 export interface CorruptionWeights {
+  /** Per input of the first layer (inputCount(patch) of them). */
   featureMean: number[];
   featureStd: number[];
+  patch?: PatchInput;
   members: DenseLayer[][];
 }
 
@@ -142,18 +175,33 @@ export function buildCorruptionGraph(weights?: CorruptionWeights): Uint8Array {
     return g.toBytes(CORRUPTION_GRAPH_OPSET);
   }
 
+  const inputs = inputCount(weights.patch);
+  const firstInputs = weights.members.map((layers) => layers[0]?.inputs);
+  if (firstInputs.some((n) => n !== inputs)) {
+    throw new Error(`corruption model: first layers take ${firstInputs.join(', ')} inputs, ${inputs} expected`);
+  }
+  if (weights.featureMean.length !== inputs || weights.featureStd.length !== inputs) {
+    throw new Error(
+      `corruption model: ${weights.featureMean.length} means and ${weights.featureStd.length} deviations for ${inputs} inputs`,
+    );
+  }
   const perChannel = (name: string, values: number[]): string =>
     g.constant(name, 'float32', [1, values.length, 1, 1], values);
+  const handFrom = inputs - FEATURE_COUNT;
   const standard = g.op('Div', [
-    g.op('Sub', [features, perChannel('feature_mean', weights.featureMean)]),
-    perChannel('feature_std', weights.featureStd),
+    g.op('Sub', [features, perChannel('feature_mean', weights.featureMean.slice(handFrom))]),
+    perChannel('feature_std', weights.featureStd.slice(handFrom)),
   ]);
+  const patch = weights.patch ? patchWindows(g, x, prev, weights.patch) : undefined;
   const logits = weights.members.map((layers, m) => {
     let h = standard;
     layers.forEach((layer, i) => {
-      const w = g.constant(`m${m}_w${i}`, 'float32', [layer.outputs, layer.inputs, 1, 1], layer.weights);
-      const b = g.constant(`m${m}_b${i}`, 'float32', [layer.outputs], layer.biases);
-      const conv = g.op('Conv', [h, w, b], { kernel_shape: [1, 1] });
+      const dense = (): string => {
+        const w = g.constant(`m${m}_w${i}`, 'float32', [layer.outputs, layer.inputs, 1, 1], layer.weights);
+        const b = g.constant(`m${m}_b${i}`, 'float32', [layer.outputs], layer.biases);
+        return g.op('Conv', [h, w, b], { kernel_shape: [1, 1] });
+      };
+      const conv = i === 0 && patch ? firstLayerOverPatch(g, `m${m}`, layer, weights, patch, standard) : dense();
       h = i === layers.length - 1 ? conv : g.op('Relu', [conv]);
     });
     return h;
@@ -162,4 +210,82 @@ export function buildCorruptionGraph(weights?: CorruptionWeights): Uint8Array {
   g.op('Sigmoid', [logits.length === 1 ? (logits[0] ?? '') : g.op('Mean', logits)], {}, CORRUPTION_OUTPUT);
   g.output(CORRUPTION_OUTPUT, 'float32', ['batch', 1, 'rows', 'cols']);
   return g.toBytes(CORRUPTION_GRAPH_OPSET);
+}
+
+/** The windows' pixels as the first layer takes them, before its weights: see PatchInput. */
+interface PatchWindows {
+  /** float32 [batch, 2, H + kernel - cell, W + kernel - cell]: luma and its change, edge-padded. */
+  pixels: string;
+  /** Per cell [batch, 1, rows, cols]: the window's luma mean, and its standard deviation plus the floor. */
+  mean: string;
+  scale: string;
+  kernel: number;
+}
+
+function patchWindows(g: GraphBuilder, x: string, prev: string, patch: PatchInput): PatchWindows {
+  checkPatch(patch);
+  const { kernel, contrastFloor } = patch;
+  const margin = (kernel - CORRUPTION_CELL) / 2;
+  const pads = g.constant('patch_pads', 'int64', [8], [0, 0, margin, margin, 0, 0, margin, margin]);
+  const edge = (v: string): string => g.op('Pad', [v, pads], { mode: 'edge' });
+  // Luma about mid-grey: the variance below is E[v^2] - E[v]^2 in float32, four times as exact
+  // on values within +/-128 as on 0..255 (the mean is taken off after the convolution anyway).
+  const luma = edge(g.op('Sub', [x, g.constant('mid_grey', 'float32', [], [128])]));
+  const pixels = g.op('Concat', [luma, edge(g.op('Sub', [x, prev]))], { axis: 1 });
+  const pool = (v: string): string =>
+    g.op('AveragePool', [v], { kernel_shape: [kernel, kernel], strides: [CORRUPTION_CELL, CORRUPTION_CELL] });
+  const mean = pool(luma);
+  const variance = g.op('Relu', [g.op('Sub', [pool(g.op('Mul', [luma, luma])), g.op('Mul', [mean, mean])])]);
+  const floor = g.constant('contrast_floor', 'float32', [], [contrastFloor]);
+  return { pixels, mean, scale: g.op('Add', [g.op('Sqrt', [variance]), floor]), kernel };
+}
+
+/**
+ * A first layer over [patch pixels, measures] as one strided convolution plus a 1x1 one. With
+ * standardisation folded into the weights (v = W / std, bias b - sum W mean / std), a unit's
+ * input over a window is (conv(pixels, v) - mean * sum(v over luma)) / scale: the window mean
+ * comes off after the convolution, so no window is ever cut out.
+ */
+function firstLayerOverPatch(
+  g: GraphBuilder,
+  member: string,
+  layer: DenseLayer,
+  weights: CorruptionWeights,
+  windows: PatchWindows,
+  standard: string,
+): string {
+  const { kernel } = windows;
+  const pixels = 2 * kernel * kernel;
+  const { inputs, outputs } = layer;
+  const folded = new Float64Array(outputs * pixels);
+  const lumaSums = new Float64Array(outputs);
+  const handWeights: number[] = [];
+  const biases: number[] = [];
+  for (let o = 0; o < outputs; o++) {
+    let bias = layer.biases[o] ?? 0;
+    for (let i = 0; i < pixels; i++) {
+      const std = weights.featureStd[i] ?? 1;
+      const w = layer.weights[o * inputs + i] ?? 0;
+      folded[o * pixels + i] = w / std;
+      if (i < kernel * kernel) lumaSums[o] = (lumaSums[o] ?? 0) + w / std;
+      bias -= (w * (weights.featureMean[i] ?? 0)) / std;
+    }
+    for (let i = pixels; i < inputs; i++) handWeights.push(layer.weights[o * inputs + i] ?? 0);
+    biases.push(bias);
+  }
+  const c = (name: string, dims: number[], values: ArrayLike<number>): string =>
+    g.constant(`${member}_${name}`, 'float32', dims, values);
+  const conv = g.op('Conv', [windows.pixels, c('patch_w', [outputs, 2, kernel, kernel], folded)], {
+    kernel_shape: [kernel, kernel],
+    strides: [CORRUPTION_CELL, CORRUPTION_CELL],
+  });
+  const centred = g.op('Sub', [conv, g.op('Mul', [windows.mean, c('luma_sums', [1, outputs, 1, 1], lumaSums)])]);
+  const hand = g.op(
+    'Conv',
+    [standard, c('hand_w', [outputs, FEATURE_COUNT, 1, 1], handWeights), c('b', [outputs], biases)],
+    {
+      kernel_shape: [1, 1],
+    },
+  );
+  return g.op('Add', [g.op('Div', [centred, windows.scale]), hand]);
 }

@@ -3,15 +3,22 @@
  * baked-corruption clip and one clean one, the measures graph describes their cells, and the
  * seeded trainer learns from them. The same seed must give the same weights, bit for bit; the
  * backpropagated gradient must match finite differences; the shipped graph must compute what
- * training scored (an ensemble's averaged logits); cross-validation folds must keep an origin whole.
+ * training scored (an ensemble's averaged logits, and a patch model's strided convolution over
+ * contrast-normalised windows); cross-validation folds must keep an origin whole.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildCorruptionGraph, type CorruptionWeights } from '../../analyzer/features/corruption-graph.js';
+import {
+  FEATURE_COUNT,
+  buildCorruptionGraph,
+  type CorruptionWeights,
+  type PatchInput,
+} from '../../analyzer/features/corruption-graph.js';
 import { makeBakedClip, type BakedClipSpec } from '../training/corruption/baked.js';
 import { measureClip, originFolds, probabilityMaps, rowsOf } from '../training/corruption/crossval.js';
+import { writePatch } from '../training/corruption/patches.js';
 import {
   corruptionMaps,
   openMeasureSession,
@@ -53,6 +60,53 @@ test('training is reproducible: the same seed on the same tiny data set gives th
   const other = trainModel(samples, { ...options, seed: 8 }).weights;
   assert.deepEqual(again, first);
   assert.notDeepEqual(other.members, first.members);
+});
+
+const PATCH: PatchInput = { kernel: 16, contrastFloor: 4 };
+
+test('a patch model (CNN) trains reproducibly: the same seed gives the same weights, another seed others', async () => {
+  const measured = await clips;
+  const samples = rowsOf(measured, { cleanShare: 0.2, corruptedShare: 1, seed: 1 }, PATCH);
+  assert.equal(samples.features, 2 * 16 * 16 + FEATURE_COUNT);
+  const options = { hidden: [8], epochs: 2, batchSize: 64, learningRate: 3e-3 };
+  const first = trainModel(samples, { ...options, seed: 7 }, PATCH).weights;
+  const again = trainModel(samples, { ...options, seed: 7 }, PATCH).weights;
+  const other = trainModel(samples, { ...options, seed: 8 }, PATCH).weights;
+  assert.deepEqual(first.patch, PATCH);
+  assert.deepEqual(again, first);
+  assert.notDeepEqual(other.members, first.members);
+});
+
+test('a patch row holds the same cells as a measures row, its window first: contrast-normalised luma, then change', async () => {
+  const measured = await clips;
+  const options = { cleanShare: 0.2, corruptedShare: 1, seed: 1 };
+  const plain = rowsOf(measured, options);
+  const patched = rowsOf(measured, options, PATCH);
+  assert.deepEqual(patched.y, plain.y);
+  assert.deepEqual(patched.weight, plain.weight);
+  const pixels = 2 * 16 * 16;
+  for (let r = 0; r < plain.y.length; r += 97) {
+    const row = patched.x.subarray(r * patched.features, (r + 1) * patched.features);
+    assert.deepEqual(row.subarray(pixels), plain.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT));
+    // The luma half has its mean taken off; its spread is at most 1 (the floor only shrinks it).
+    const luma = Array.from(row.subarray(0, 256));
+    const mean = luma.reduce((a, b) => a + b, 0) / 256;
+    const spread = Math.sqrt(luma.reduce((a, b) => a + (b - mean) ** 2, 0) / 256);
+    assert.ok(Math.abs(mean) < 1e-4 && spread <= 1 + 1e-4, `row ${r}: mean ${mean}, spread ${spread}`);
+  }
+  // A cell of a flat grey picture that turned brighter by 10: flat luma, change 10 / floor 4 everywhere.
+  const width = 24;
+  const height = 16;
+  const out = new Float32Array(512);
+  const planes = {
+    width,
+    height,
+    frame: new Uint8Array(width * height).fill(90),
+    previous: new Uint8Array(width * height).fill(80),
+  };
+  writePatch(planes, 4, PATCH, out, 0);
+  assert.deepEqual(Array.from(out.subarray(0, 256)), new Array<number>(256).fill(0));
+  assert.deepEqual(Array.from(out.subarray(256)), new Array<number>(256).fill(2.5));
 });
 
 test('rows keep the given share of clean and corrupted cells, weighted by its inverse', async () => {
@@ -117,6 +171,48 @@ test('the graph of an ensemble gives the probabilities training scored: logits o
   // A single member alone would not give these probabilities.
   const alone = probabilityMaps({ ...model, mlps: model.mlps.slice(0, 1) }, clip);
   assert.ok(alone.some((map, k) => map.some((p, c) => Math.abs(p - expected[k]![c]!) > 1e-3)));
+});
+
+test('the graph of a patch model (strided convolution over windows, then 1x1) gives the probabilities training scored', async () => {
+  const measured = await clips;
+  const samples = rowsOf(measured, { cleanShare: 0.2, corruptedShare: 1, seed: 1 }, PATCH);
+  const model = trainEnsemble(
+    samples,
+    { hidden: [8, 4], epochs: 1, batchSize: 64, learningRate: 3e-3, seed: 5 },
+    2,
+    PATCH,
+  );
+  // float32 in the graph (a window's variance is E[v^2] - E[v]^2) against float64 here.
+  let largest = 0;
+  for (const clip of measured) {
+    const expected = probabilityMaps(model, clip);
+    const session = await openModelSession(model.weights);
+    const graph = await corruptionMaps(session, clip.clip, clip.indices);
+    await session.release();
+    assert.equal(graph.length, expected.length);
+    graph.forEach((map, k) => {
+      assert.equal(map.length, expected[k]!.length);
+      map.forEach((p, c) => (largest = Math.max(largest, Math.abs(p - expected[k]![c]!))));
+    });
+  }
+  assert.ok(largest < 1e-4, `largest difference ${largest}`);
+});
+
+test('a patch model whose inputs do not match its patch, or whose kernel cannot centre on a cell, is refused by name', async () => {
+  const measured = await clips;
+  const samples = rowsOf(measured, { cleanShare: 0.05, corruptedShare: 0.2, seed: 1 });
+  const { weights } = trainModel(samples, { hidden: [4], epochs: 1, batchSize: 64, learningRate: 3e-3, seed: 5 });
+  assert.throws(() => buildCorruptionGraph({ ...weights, patch: PATCH }), /first layers take 21 inputs, 533 expected/);
+  const odd = { kernel: 15, contrastFloor: 4 };
+  assert.throws(
+    () => rowsOf(measured, { cleanShare: 0.05, corruptedShare: 0.2, seed: 1 }, odd),
+    /patch kernel 15 must be an even integer >= 8/,
+  );
+  const inputs = 2 * 15 * 15 + FEATURE_COUNT;
+  const zeros = new Array<number>(inputs).fill(0);
+  const layer = { inputs, outputs: 1, weights: zeros, biases: [0] };
+  const oddWeights = { featureMean: zeros, featureStd: zeros.map(() => 1), patch: odd, members: [[layer]] };
+  assert.throws(() => buildCorruptionGraph(oddWeights), /patch kernel 15 must be an even integer >= 8/);
 });
 
 test('cross-validation folds keep every origin whole, in exactly one fold, and refuse impossible fold counts', () => {

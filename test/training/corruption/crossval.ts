@@ -7,7 +7,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import { corruptionOptions, createCorruptionDetector } from '../../../analyzer/detectors/corruption.js';
-import { FEATURE_COUNT } from '../../../analyzer/features/corruption-graph.js';
+import { FEATURE_COUNT, checkPatch, inputCount, type PatchInput } from '../../../analyzer/features/corruption-graph.js';
 import type { DefectEvent } from '../../../analyzer/detectors/detector.js';
 import { largestCorruptedRegion } from '../../../analyzer/features/corruption.js';
 import { CORRUPTION_CELL } from '../../../analyzer/features/corruption-graph.js';
@@ -16,8 +16,16 @@ import { analysisGeometry } from '../../../analyzer/features/stage.js';
 import type { VideoFeatures } from '../../../analyzer/features/types.js';
 import { defaultsOf } from '../../../analyzer/options.js';
 import type { BakedClip } from './baked.js';
-import { CLEAN_CELL_DIFF, CORRUPTED_CELL_DIFF, cellMeasures, type LabelledSpec } from './dataset.js';
+import {
+  CLEAN_CELL_DIFF,
+  CORRUPTED_CELL_DIFF,
+  cellMeasures,
+  corruptionMaps,
+  openModelSession,
+  type LabelledSpec,
+} from './dataset.js';
 import { outcomeOf, tally, type ClipOutcome, type Span, type Tally } from './evaluate.js';
+import { writePatch, type PlanePair } from './patches.js';
 import { seededRandom, type Samples, type TrainOptions } from './mlp.js';
 import { standardised, trainEnsemble, type TrainedModel } from './samples.js';
 
@@ -64,43 +72,73 @@ export interface RowOptions {
   seed: number;
 }
 
-/** Training rows from measured clips: every corrupted cell, a seeded share of clean ones, faint ones left out. */
-export function rowsOf(clips: readonly MeasuredClip[], options: RowOptions): Samples {
+/**
+ * Training rows from measured clips: every corrupted cell, a seeded share of clean ones, faint
+ * ones left out. A row is the cell's measures, after its window's pixels when `patch` is given
+ * (the same cells either way: the draw does not depend on what a row holds).
+ */
+export function rowsOf(clips: readonly MeasuredClip[], options: RowOptions, patch?: PatchInput): Samples {
+  if (patch) checkPatch(patch);
   const random = seededRandom(options.seed);
-  const x: number[] = [];
+  const picks: { clip: MeasuredClip; judged: number; cell: number }[] = [];
   const y: number[] = [];
   const weight: number[] = [];
-  for (const { clip, indices, measures } of clips) {
-    indices.forEach((f, k) => {
-      const rows = measures[k] ?? new Float32Array(0);
-      const damage = clip.damage[f] ?? new Float32Array(0);
+  for (const clip of clips) {
+    clip.indices.forEach((f, judged) => {
+      const damage = clip.clip.damage[f] ?? new Float32Array(0);
       for (let c = 0; c < damage.length; c++) {
         const d = damage[c] ?? 0;
         const corrupted = d >= CORRUPTED_CELL_DIFF;
         if (!corrupted && d > CLEAN_CELL_DIFF) continue;
         const share = corrupted ? options.corruptedShare : options.cleanShare;
         if (random() >= share) continue;
-        for (let i = 0; i < FEATURE_COUNT; i++) x.push(rows[c * FEATURE_COUNT + i] ?? 0);
+        picks.push({ clip, judged, cell: c });
         y.push(corrupted ? 1 : 0);
         weight.push(1 / share);
       }
     });
   }
-  return { features: FEATURE_COUNT, x: Float32Array.from(x), y: Uint8Array.from(y), weight: Float32Array.from(weight) };
+  const features = inputCount(patch);
+  const pixels = features - FEATURE_COUNT;
+  const x = new Float32Array(picks.length * features);
+  picks.forEach(({ clip, judged, cell }, r) => {
+    const measures = clip.measures[judged] ?? new Float32Array(0);
+    x.set(measures.subarray(cell * FEATURE_COUNT, (cell + 1) * FEATURE_COUNT), r * features + pixels);
+    if (patch) writePatch(planesOf(clip.clip, clip.indices[judged] ?? 0), cell, patch, x, r * features);
+  });
+  return { features, x, y: Uint8Array.from(y), weight: Float32Array.from(weight) };
 }
 
-/** The ensemble's probability per cell, as the graph computes it (standardise, average the logits, sigmoid). */
+/** Frame `f` of a clip and the one before it (itself for the first), as the analyzer pairs them. */
+export function planesOf(clip: BakedClip, f: number): PlanePair {
+  const frame = clip.frames[f] ?? new Uint8Array(clip.width * clip.height);
+  return { width: clip.width, height: clip.height, frame, previous: clip.frames[f - 1] ?? frame };
+}
+
+/**
+ * The ensemble's probability per cell, as the graph computes it (window pixels when the model
+ * has a patch, measures, standardise, average the logits, sigmoid): the graph's reference.
+ */
 export function probabilityMaps(model: TrainedModel, clip: MeasuredClip): Float32Array[] {
-  const { featureMean, featureStd } = model.weights;
-  return clip.measures.map((m) => {
+  const { featureMean, featureStd, patch } = model.weights;
+  const features = inputCount(patch);
+  const pixels = features - FEATURE_COUNT;
+  return clip.measures.map((m, judged) => {
+    const cells = m.length / FEATURE_COUNT;
+    const x = new Float32Array(cells * features);
+    const planes = planesOf(clip.clip, clip.indices[judged] ?? 0);
+    for (let c = 0; c < cells; c++) {
+      x.set(m.subarray(c * FEATURE_COUNT, (c + 1) * FEATURE_COUNT), c * features + pixels);
+      if (patch) writePatch(planes, c, patch, x, c * features);
+    }
     const data = standardised(
-      { features: FEATURE_COUNT, x: m, y: new Uint8Array(0), weight: new Float32Array(0) },
+      { features, x, y: new Uint8Array(0), weight: new Float32Array(0) },
       featureMean,
       featureStd,
     );
-    const sum = new Float64Array(m.length / FEATURE_COUNT);
+    const sum = new Float64Array(cells);
     for (const mlp of model.mlps) {
-      const logits = mlp.logits(data.x, FEATURE_COUNT);
+      const logits = mlp.logits(data.x, features);
       for (let c = 0; c < sum.length; c++) sum[c] = (sum[c] ?? 0) + (logits[c] ?? 0);
     }
     return Float32Array.from(sum, (s) => 1 / (1 + Math.exp(-s / model.mlps.length)));
@@ -135,6 +173,8 @@ export interface Candidate {
   train: TrainOptions;
   /** MLPs from consecutive seeds, logits averaged. */
   members: number;
+  /** Pixels around each cell beside the measures (a small CNN); none: the measures alone. */
+  patch?: PatchInput;
 }
 
 export interface Score {
@@ -177,44 +217,51 @@ export interface FoldResult {
 }
 
 /**
- * Per candidate (same order), its fold results. Candidates that share training options differ
- * only in how many seeds they average, so each fold trains the largest ensemble once and scores
- * its first `members` MLPs for each candidate: the one-seed candidate is the ensemble's first
- * member, exactly as it would be trained alone.
+ * Per candidate (same order), its fold results. Candidates that share training options and
+ * inputs differ only in how many seeds they average, so each fold trains their largest ensemble
+ * once and scores its first `members` MLPs for each: the one-seed candidate is the ensemble's
+ * first member, exactly as it would be trained alone. Scores come from the model's own graph on
+ * onnxruntime, as the analyzer would run it.
  */
-export function crossValidate(
+export async function crossValidate(
   clips: readonly MeasuredClip[],
   folds: readonly string[][],
   candidates: readonly Candidate[],
   points: readonly OperatingPoint[],
   rows: RowOptions,
   log: (line: string) => void,
-): FoldResult[][] {
-  const first = candidates[0];
-  if (!first || candidates.some((c) => c.train !== first.train)) {
-    throw new Error('cross-validation: candidates must share one set of training options');
-  }
-  const members = Math.max(...candidates.map((c) => c.members));
-  const perFold = folds.map((origins, k) => {
+): Promise<FoldResult[][]> {
+  const groupOf = (c: Candidate): string => JSON.stringify({ train: c.train, patch: c.patch ?? null });
+  const groups = [...new Set(candidates.map(groupOf))];
+  const perFold: FoldResult[][] = [];
+  for (const [k, origins] of folds.entries()) {
     const inFold = (c: MeasuredClip): boolean => origins.includes(c.clip.spec.origin.label);
-    const t0 = Date.now();
-    const training = rowsOf(
-      clips.filter((c) => !inFold(c)),
-      rows,
-    );
-    const model = trainEnsemble(training, first.train, members);
-    log(
-      `  fold ${k + 1} (${origins.join(', ')}): ${members} MLPs trained in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
-    );
-    return candidates.map((candidate) => {
-      const subset = { ...model, mlps: model.mlps.slice(0, candidate.members) };
-      const scored = clips.filter(inFold).map((c) => ({ clip: c, maps: probabilityMaps(subset, c) }));
-      const scores = points.map((point) =>
-        scoreOf(scored.map((s) => outcomeOf(s.clip.clip, detectorEvents(s.clip, s.maps, point)))),
+    const training = clips.filter((c) => !inFold(c));
+    const results = new Map<Candidate, FoldResult>();
+    for (const group of groups) {
+      const members = candidates.filter((c) => groupOf(c) === group);
+      const { train, patch } = members[0]!;
+      const most = Math.max(...members.map((c) => c.members));
+      const t0 = Date.now();
+      const model = trainEnsemble(rowsOf(training, rows, patch), train, most, patch);
+      log(
+        `  fold ${k + 1} (${origins.join(', ')}): ${most} like '${members[0]!.name}' trained in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
       );
-      return { origins, scores };
-    });
-  });
+      for (const candidate of members) {
+        const weights = { ...model.weights, members: model.weights.members.slice(0, candidate.members) };
+        const session = await openModelSession(weights);
+        const scored: { clip: MeasuredClip; maps: Float32Array[] }[] = [];
+        for (const c of clips.filter(inFold))
+          scored.push({ clip: c, maps: await corruptionMaps(session, c.clip, c.indices) });
+        await session.release();
+        const scores = points.map((point) =>
+          scoreOf(scored.map((s) => outcomeOf(s.clip.clip, detectorEvents(s.clip, s.maps, point)))),
+        );
+        results.set(candidate, { origins, scores });
+      }
+    }
+    perFold.push(candidates.map((c) => results.get(c) ?? { origins, scores: [] }));
+  }
   return candidates.map((_, c) => perFold.map((fold) => fold[c] ?? { origins: [], scores: [] }));
 }
 

@@ -2,7 +2,7 @@
  * From training rows (crossval.ts's rowsOf) to a trained model: feature standardisation, then
  * one MLP or several from consecutive seeds.
  */
-import type { CorruptionWeights } from '../../../analyzer/features/corruption-graph.js';
+import type { CorruptionWeights, PatchInput } from '../../../analyzer/features/corruption-graph.js';
 import { Mlp, seededRandom, type Samples, type TrainOptions } from './mlp.js';
 
 /** Per-feature mean and standard deviation (weighted as the loss weighs rows). */
@@ -41,15 +41,16 @@ export interface TrainedModel {
 }
 
 /** Standardises, then trains the MLP from the seed: the whole of training, reproducible. */
-export function trainModel(data: Samples, options: TrainOptions): TrainedModel {
-  return trainEnsemble(data, options, 1);
+export function trainModel(data: Samples, options: TrainOptions, patch?: PatchInput): TrainedModel {
+  return trainEnsemble(data, options, 1, patch);
 }
 
 /**
  * Standardises once, then trains `members` MLPs from seeds options.seed, options.seed + 1, ...
- * on the same rows; the graph averages their logits. `losses`: the first member's.
+ * on the same rows; the graph averages their logits. `losses`: the first member's. `patch`: the
+ * rows begin with those window pixels (crossval.ts's rowsOf), and the graph must cut them too.
  */
-export function trainEnsemble(data: Samples, options: TrainOptions, members: number): TrainedModel {
+export function trainEnsemble(data: Samples, options: TrainOptions, members: number, patch?: PatchInput): TrainedModel {
   const { mean, std } = standardisation(data);
   const rows = standardised(data, mean, std);
   const trained = Array.from({ length: members }, (_, m) => {
@@ -60,7 +61,12 @@ export function trainEnsemble(data: Samples, options: TrainOptions, members: num
   const first = trained[0];
   if (!first) throw new Error('an ensemble needs at least one member');
   return {
-    weights: { featureMean: mean, featureStd: std, members: trained.map((t) => t.mlp.export()) },
+    weights: {
+      featureMean: mean,
+      featureStd: std,
+      ...(patch ? { patch } : {}),
+      members: trained.map((t) => t.mlp.export()),
+    },
     losses: first.losses,
     mlps: trained.map((t) => t.mlp),
   };

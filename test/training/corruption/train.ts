@@ -8,14 +8,16 @@
  * (the model card). The held-out source is scored once, afterwards, by evaluate.ts.
  * Deterministic: fixed seeds, one thread; clips are cached under ~/.cache/streamqc.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CORRUPTION_CELL,
   FEATURE_COUNT,
   buildCorruptionGraph,
+  inputCount,
   type CorruptionWeights,
+  type PatchInput,
 } from '../../../analyzer/features/corruption-graph.js';
 import { fetchRealFootage, tunedSources } from '../../bench/accuracy/real-footage.js';
 import type { BakedClip } from './baked.js';
@@ -24,9 +26,11 @@ import {
   SYNTHETIC_ORIGINS,
   cachedBakedClip,
   clipSpecs,
+  corruptionMaps,
   extraSpecs,
   laterOrigins,
   openMeasureSession,
+  openModelSession,
   realOrigins,
   type LabelledSpec,
 } from './dataset.js';
@@ -49,10 +53,19 @@ import { trainEnsemble } from './samples.js';
 
 export const TRAIN_SEED = 13;
 const BASE: TrainOptions = { hidden: [32, 16], epochs: 6, batchSize: 256, learningRate: 3e-3, seed: TRAIN_SEED };
-/** The candidates cross-validation chooses between. */
+/**
+ * The pixels the CNN candidate sees: a 16x16 window is the cell and half a cell around it, so
+ * both of its macroblock edges and what lies across them. On 73 of the clips (3 folds, while the
+ * rest were being made) a 24x24 window (F1 0.69) and 3 seeds averaged (0.69) scored within the
+ * noise of one 16x16 model (0.67) at two and three times its training time, so they are not
+ * candidates: a training run on two shared cores has to fit in a working session.
+ */
+export const PATCH: PatchInput = { kernel: 16, contrastFloor: 4 };
+/** The candidates cross-validation chooses between: the measures alone (an MLP) or with the pixels (a CNN). */
 export const CANDIDATES: readonly Candidate[] = [
   { name: 'MLP 32-16, one seed', train: BASE, members: 1 },
   { name: 'MLP 32-16, 3 seeds averaged', train: BASE, members: 3 },
+  { name: 'CNN 16x16/8 + measures, 32-16, one seed', train: BASE, members: 1, patch: PATCH },
 ];
 export const ROWS: RowOptions = { cleanShare: 0.01, corruptedShare: 0.04, seed: TRAIN_SEED };
 export const FOLDS = 5;
@@ -94,8 +107,8 @@ export interface Selection {
 }
 
 /** Cross-validates every candidate at every operating point; the best pooled score wins. */
-export function select(clips: readonly MeasuredClip[], folds: readonly string[][]): Selection {
-  const results = crossValidate(clips, folds, CANDIDATES, OPERATING_POINTS, ROWS, console.log);
+export async function select(clips: readonly MeasuredClip[], folds: readonly string[][]): Promise<Selection> {
+  const results = await crossValidate(clips, folds, CANDIDATES, OPERATING_POINTS, ROWS, console.log);
   // Each candidate at its own best operating point; then the best of those.
   const points = results.map((r) => bestIndex(OPERATING_POINTS.map((_, p) => pooled(r, p))));
   const winner = bestIndex(results.map((r, c) => pooled(r, points[c] ?? 0)));
@@ -160,18 +173,24 @@ async function main(): Promise<Report> {
     clips.map((c) => c.clip.spec.origin.label),
     FOLDS,
   );
-  const { candidate, point, lines } = select(clips, folds);
+  const { candidate, point, lines } = await select(clips, folds);
   lines.push(blockdetectLine(clips));
   for (const l of lines) console.log(l);
   console.log(`chosen: ${candidate.name}, ${pointName(point)}`);
 
-  const rows = rowsOf(clips, ROWS);
+  const rows = rowsOf(clips, ROWS, candidate.patch);
   const positives = rows.y.reduce((a, b) => a + b, 0);
   const t0 = Date.now();
-  const model = trainEnsemble(rows, candidate.train, candidate.members);
+  const model = trainEnsemble(rows, candidate.train, candidate.members, candidate.patch);
   const trainSeconds = (Date.now() - t0) / 1000;
   console.log(`final model trained in ${trainSeconds.toFixed(1)} s on ${rows.y.length} rows`);
+  const replaced = JSON.parse(readFileSync(join(MODEL_DIR, 'corruption-model.json'), 'utf8')) as CorruptionWeights;
+  const cost = { model: await costPerFrame(model.weights, clips), replaced: await costPerFrame(replaced, clips) };
+  console.log(
+    `cost per judged frame: ${cost.model.toFixed(2)} ms (the model it replaces: ${cost.replaced.toFixed(2)} ms)`,
+  );
   writeModel(model.weights, point, {
+    cost,
     candidate,
     clips: specs,
     rows: rows.y.length,
@@ -183,11 +202,56 @@ async function main(): Promise<Report> {
   return { lines, seconds: (Date.now() - started) / 1000 };
 }
 
+/**
+ * CPU milliseconds per judged 320x180 frame of a model's graph on one onnxruntime thread, over
+ * the judged frames of the first 20 clips (batches of 16, as the analyzer batches a stride).
+ */
+async function costPerFrame(weights: CorruptionWeights, clips: readonly MeasuredClip[]): Promise<number> {
+  const session = await openModelSession(weights);
+  const sample = clips.slice(0, 20);
+  await corruptionMaps(session, sample[0]!.clip, sample[0]!.indices); // warm-up
+  const cpu0 = process.cpuUsage();
+  let frames = 0;
+  for (const c of sample) {
+    await corruptionMaps(session, c.clip, c.indices);
+    frames += c.indices.length;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  await session.release();
+  return (cpu.user + cpu.system) / 1000 / frames;
+}
+
 const mlps = (members: number): string => (members === 1 ? 'an MLP' : `${members} MLPs (logits averaged)`);
+
+/** The card's description of the chosen model's inputs and layers. */
+function modelLines(candidate: Candidate, parameters: number): string[] {
+  const { hidden } = candidate.train;
+  const cells = `Cells of ${CORRUPTION_CELL}x${CORRUPTION_CELL} analysis pixels`;
+  if (!candidate.patch) {
+    return [
+      `- ${cells}; ${FEATURE_COUNT} hand-made measures per cell (graph builder),`,
+      `  standardised, then ${mlps(candidate.members)} ${FEATURE_COUNT}-${hidden.join('-')}-1 (ReLU) as 1x1 convolutions, sigmoid: ${parameters} parameters.`,
+    ];
+  }
+  const { kernel, contrastFloor } = candidate.patch;
+  const inputs = inputCount(candidate.patch);
+  return [
+    `- ${cells}. Each cell is seen through its ${kernel}x${kernel} window (centred on it, edge pixels repeated past the`,
+    "  picture) of the luma plane and of its change from the previous frame, both divided by the window's luma",
+    `  standard deviation + ${contrastFloor} levels, the luma less the window mean (dark or soft pictures look like bright, sharp ones),`,
+    `  beside the ${FEATURE_COUNT} hand-made measures of the graph builder.`,
+    `- A small CNN: first layer a ${kernel}x${kernel} convolution of stride ${CORRUPTION_CELL} over the two planes plus a 1x1 convolution`,
+    `  over the measures (${hidden[0] ?? 0} units, ReLU), then 1x1 convolutions ${hidden.slice(1).join('-')}-1 (ReLU), sigmoid; ${mlps(candidate.members)} of`,
+    `  this shape: ${parameters} parameters. Trained as an MLP ${inputs}-${hidden.join('-')}-1 on one row per cell (inputs`,
+    "  standardised; the graph folds the standardisation and the window mean into the first layer's weights).",
+  ];
+}
 const seeds = (members: number): string =>
   members === 1 ? `Seed ${TRAIN_SEED}` : `Seeds ${TRAIN_SEED}..${TRAIN_SEED + members - 1}`;
 
 interface CardFacts {
+  /** CPU ms per judged 320x180 frame: this model, and the model it replaces, measured in the same run. */
+  cost: { model: number; replaced: number };
   candidate: Candidate;
   clips: readonly LabelledSpec[];
   rows: number;
@@ -214,8 +278,9 @@ function writeModel(weights: CorruptionWeights, point: OperatingPoint, facts: Ca
     '',
     '## Model',
     "- Input: uint8 luma planes at analysis size and each one's previous frame, [batch, 1, height, width], any size.",
-    `- Cells of ${CORRUPTION_CELL}x${CORRUPTION_CELL} analysis pixels; ${FEATURE_COUNT} hand-made measures per cell (graph builder),`,
-    `  standardised, then ${mlps(facts.candidate.members)} ${FEATURE_COUNT}-${train.hidden.join('-')}-1 (ReLU) as 1x1 convolutions, sigmoid: ${parameters} parameters.`,
+    ...modelLines(facts.candidate, parameters),
+    `- Cost: ${facts.cost.model.toFixed(2)} ms of CPU per judged 320x180 frame (one onnxruntime thread, batches of 16; the model`,
+    `  it replaced: ${facts.cost.replaced.toFixed(2)} ms in the same run); at the default stride 3, a third of that per frame of video.`,
     `- Output: float32 [batch, 1, rows, cols] probabilities. Operating point (chosen by cross-validation, stored in`,
     `  corruption-model.json): a frame is corrupted when its largest connected region of cells >= ${point.probability}`,
     `  covers >= ${point.minArea} of the picture, for >= ${point.minDuration} s.`,
