@@ -9,8 +9,9 @@
  * sums are then cast to float64 and weighted by one constant 0/1 matrix that applies the
  * block-grid masks. The picture window (bars left out of blockiness) is a 0/1 mask per row and
  * column, from cumulative sums of bright-column and bright-row flags, multiplied into the
- * neighbour differences before they are summed: the sums stay sums of small integers. The final divisions are the CPU backend's own, in float64, so both
- * backends produce the same numbers.
+ * neighbour differences before they are summed: the sums stay sums of small integers. The
+ * final divisions are the CPU backend's own, in float64, so both backends produce the same
+ * numbers.
  */
 import type { FeatureGeometry } from './types.js';
 import { GraphBuilder, dataTypeOf } from './onnx-builder.js';
