@@ -20,7 +20,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatMistakes } from './accuracy/accuracy.js';
@@ -1284,7 +1284,7 @@ function bakedSection(fromDir: string | undefined): Section<BakedCorruptionResul
   const name = 'baked-corruption.json';
   const out = join(RAW_DIR, name);
   const source = join(fromDir ?? RAW_DIR, name);
-  const shown = fromDir ? source : `docs/benchmarks/${name}`;
+  const shown = relative(PROJECT_ROOT, source);
   if (!existsSync(source))
     return { ran: false, reason: `no ${shown} (written by the corruption model's held-out evaluation)` };
   const text = readFileSync(source, 'utf8');

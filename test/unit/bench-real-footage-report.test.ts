@@ -7,7 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { benchPart, falseAlarmsOn, mergeResults, realScores, UNRECORDED_RUN } from '../bench/accuracy/accuracy.js';
+import {
+  benchPart,
+  falseAlarmsOn,
+  formatMistakes,
+  mergeResults,
+  realScores,
+  UNRECORDED_RUN,
+} from '../bench/accuracy/accuracy.js';
 import type { AccuracyResult, CorpusClip, DefectEvent, RealFootageInfo, ToolRun } from '../bench/accuracy/types.js';
 import { renderReport, type ReportInput } from '../bench/report.js';
 import { TOLERANCES } from '../bench/accuracy/score.js';
@@ -295,6 +302,14 @@ test('a real-footage run merged with an earlier synthetic run holds both corpora
   ]);
   assert.equal(rerun.real?.falseAlarms.tuned.streamqc.find((s) => s.type === 'blockiness')?.events, 0);
   assert.equal(rerun.measured?.real, `${REAL_RUN}; a rerun`);
+  // Real footage run by streamqc alone (--tools streamqc): ffmpeg has no scores there, and no misses listed.
+  const alone = mergeResults([
+    earlierSynthetic,
+    { ...realRun, runs: realRun.runs.filter((r) => r.tool === 'streamqc') },
+  ]);
+  assert.deepEqual(alone.real?.tuned.ffmpeg, []);
+  assert.doesNotMatch(formatMistakes(alone), /ffmpeg +real-/);
+  assert.match(formatMistakes(alone), /ffmpeg +synthetic-black: MISS black/);
 });
 
 const skipped = { ran: false as const, reason: 'skipped' };

@@ -270,9 +270,10 @@ const show = (e: DefectEvent): string => `${e.type} ${e.start.toFixed(2)}..${e.e
 
 /** Every clip's misses and false positives per tool, so a person can see why a score is what it is. */
 export function formatMistakes(result: AccuracyResult): string {
-  const truth = truthOf(result.clips);
   const lines: string[] = [];
   for (const tool of Object.keys(TOOLS) as Tool[]) {
+    // Only the clips this tool ran on (--tools may have left it out).
+    const truth = truthOf(ranOn(tool, result.clips, result.runs));
     for (const type of TOOLS[tool]) {
       // A result read from an older run's JSON may predate a type: today's tolerance serves.
       const tolerance = (result.tolerances as Partial<typeof result.tolerances>)[type] ?? TOLERANCES[type];
