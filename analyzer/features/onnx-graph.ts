@@ -7,8 +7,11 @@
  * represents exactly; each map is first summed along one image axis in float32, where every
  * partial sum stays below 2^24 and is therefore still exact; the short per-column and per-row
  * sums are then cast to float64 and weighted by one constant 0/1 matrix that applies the
- * block-grid masks. The final divisions are the CPU backend's own, in float64, so both
- * backends produce the same numbers.
+ * block-grid masks. The picture window (bars left out of blockiness) is a 0/1 mask per row and
+ * column, from cumulative sums of bright-column and bright-row flags, multiplied into the
+ * neighbour differences before they are summed: the sums stay sums of small integers. The
+ * final divisions are the CPU backend's own, in float64, so both backends produce the same
+ * numbers.
  */
 import type { FeatureGeometry } from './types.js';
 import { GraphBuilder, dataTypeOf } from './onnx-builder.js';
@@ -94,30 +97,56 @@ export function buildFeatureGraph(geometry: FeatureGeometry): Uint8Array {
   const dhAbs = g.op('Abs', [dh]);
   const dvAbs = g.op('Abs', [dv]);
 
+  // The picture window (cpu.ts, pictureWindow): a column (row) is inside when some column
+  // (row) at or before it and some at or after it hold a pixel above the dark threshold.
+  const bright = (maxima: string): string => g.op('Cast', [g.op('Greater', [maxima, darkLimit])], { to: FLOAT });
+  const inside = (flags: string): string => {
+    const axis = g.constant('cumsum_axis', 'int64', [], [1]);
+    const zero = g.constant('zero', 'float32', [], [0]);
+    const before = g.op('Greater', [g.op('CumSum', [flags, axis]), zero]);
+    const after = g.op('Greater', [g.op('CumSum', [flags, axis], { reverse: 1 }), zero]);
+    return g.op('Cast', [g.op('And', [before, after])], { to: FLOAT });
+  };
+  const colIn = inside(bright(g.op('ReduceMax', [x], { axes: [1, 2], keepdims: 0 }))); // [B, w]
+  const rowIn = inside(bright(g.op('ReduceMax', [x], { axes: [1, 3], keepdims: 0 }))); // [B, h]
+  const part = (v: string, from: number, to: number): string => slice(v, [from], [to], [1]);
+  const unsqueeze = (v: string, dims: readonly number[]): string => g.op('Unsqueeze', [v, axes('unsqueeze', dims)]);
+  // A horizontal difference at interior (y, j) joins columns j and j + 1 in row y + 1; a
+  // vertical one joins rows y and y + 1 in column j + 1. Each counts for blockiness when both
+  // pixels are inside the window.
+  const hRowIn = part(rowIn, 1, h - 1); // [B, ih]
+  const hColIn = g.op('Mul', [part(colIn, 0, w - 2), part(colIn, 1, w - 1)]); // [B, iw]
+  const vColIn = part(colIn, 1, w - 1); // [B, iw]
+  const vRowIn = g.op('Mul', [part(rowIn, 0, h - 2), part(rowIn, 1, h - 1)]); // [B, ih]
+  const dhInside = g.op('Mul', [columnSums(g.op('Mul', [dhAbs, unsqueeze(hRowIn, [1, 3])])), hColIn]);
+  const dvInside = g.op('Mul', [rowSums(g.op('Mul', [dvAbs, unsqueeze(vColIn, [1, 2])])), vRowIn]);
+
   // Block-grid masks as in cpu.ts: interior index j is pixel j + 1, and a column (row) at a
   // multiple of the period starts a new block, so its difference to the left (above) is an edge.
   const onGridLine = (j: number): boolean => (j + 1) % period === 0;
-  let edgeCount = 0;
-  for (let j = 0; j < iw; j++) if (onGridLine(j)) edgeCount += ih;
-  for (let j = 0; j < ih; j++) if (onGridLine(j)) edgeCount += iw;
-  const innerCount = 2 * iw * ih - edgeCount;
 
-  // Totals, each a 0/1-weighted sum of the per-column and per-row sums below.
-  const [LUMA, DARK, DIFF, LAPLACIAN, EDGE, INNER, GRADIENT] = [0, 1, 2, 3, 4, 5, 6];
-  const TOTALS = 7;
-  // With no grid line inside the picture the CPU reports 1; counting every difference as
-  // both "edge" and "inner" gives (m + 1) / (m + 1) = 1 without a special case in the graph.
-  const noGrid = edgeCount === 0;
-  const neighbourTotals = (j: number): number[] =>
-    onGridLine(j) ? [EDGE, GRADIENT] : noGrid ? [EDGE, INNER, GRADIENT] : [INNER, GRADIENT];
+  // Totals, each a 0/1-weighted sum of the per-column and per-row sums below: the sums of
+  // differences on and off the grid inside the window, and how many grid and other columns
+  // (rows) of the window carry horizontal (vertical) differences.
+  const [LUMA, DARK, DIFF, LAPLACIAN, GRADIENT, EDGE, INNER, EDGE_COLS, INNER_COLS, EDGE_ROWS, INNER_ROWS] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+  ];
+  const TOTALS = 11;
+  const byGrid =
+    (edge: number, other: number) =>
+    (j: number): number[] => [onGridLine(j) ? edge : other];
   const segments: { sums: string; length: number; totals: (j: number) => number[] }[] = [
     { sums: columnSums(x), length: w, totals: () => [LUMA] },
     { sums: columnSums(dark), length: w, totals: () => [DARK] },
     { sums: columnSums(absDiff), length: w, totals: () => [DIFF] },
     { sums: columnSums(lapAbs), length: iw, totals: () => [LAPLACIAN] },
+    { sums: columnSums(dhAbs), length: iw, totals: () => [GRADIENT] },
+    { sums: rowSums(dvAbs), length: ih, totals: () => [GRADIENT] },
     // Horizontal differences are edges by column, vertical ones by row.
-    { sums: columnSums(dhAbs), length: iw, totals: neighbourTotals },
-    { sums: rowSums(dvAbs), length: ih, totals: neighbourTotals },
+    { sums: dhInside, length: iw, totals: byGrid(EDGE, INNER) },
+    { sums: dvInside, length: ih, totals: byGrid(EDGE, INNER) },
+    { sums: hColIn, length: iw, totals: byGrid(EDGE_COLS, INNER_COLS) },
+    { sums: vRowIn, length: ih, totals: byGrid(EDGE_ROWS, INNER_ROWS) },
   ];
   const k = segments.reduce((a, s) => a + s.length, 0);
   const weights = new Float64Array(k * TOTALS);
@@ -139,22 +168,35 @@ export function buildFeatureGraph(geometry: FeatureGeometry): Uint8Array {
     { to: DOUBLE },
   );
   const totals = g.op('MatMul', [all, g.constant('totals_weights', 'float64', [k, TOTALS], weights)]);
-
-  const n = w * h;
-  const divisors = [n, n, n, iw * ih, noGrid ? innerCount : edgeCount, innerCount, 2 * iw * ih];
-  const means = g.op('Div', [totals, g.constant('totals_divisors', 'float64', [TOTALS], divisors)]);
   const column = (c: number, name?: string): string =>
-    g.op('Gather', [means, g.constant('column', 'int64', [], [c])], { axis: 1 }, name);
+    g.op('Gather', [totals, g.constant('column', 'int64', [], [c])], { axis: 1 }, name);
+  const n = w * h;
+  const mean = (c: number, divisor: number, name: string): string =>
+    g.op('Div', [column(c), g.constant('divisor', 'float64', [], [divisor])], {}, name);
   const [meanLuma, darkRatio, diff, detail, blockiness, gradient] = FEATURE_GRAPH_OUTPUTS;
-  column(LUMA, meanLuma);
-  column(DARK, darkRatio);
-  column(DIFF, diff);
-  column(LAPLACIAN, detail);
+  mean(LUMA, n, meanLuma);
+  mean(DARK, n, darkRatio);
+  mean(DIFF, n, diff);
+  mean(LAPLACIAN, iw * ih, detail);
+  mean(GRADIENT, 2 * iw * ih, gradient);
+
+  // Differences counted: grid (other) columns times the rows carrying horizontal differences,
+  // plus grid (other) rows times the columns carrying vertical ones.
+  const hRows = g.op('Cast', [g.op('ReduceSum', [hRowIn, axes('axes_rows', [1])], { keepdims: 0 })], { to: DOUBLE });
+  const vCols = g.op('Cast', [g.op('ReduceSum', [vColIn, axes('axes_cols', [1])], { keepdims: 0 })], { to: DOUBLE });
+  const count = (cols: number, rows: number): string =>
+    g.op('Add', [g.op('Mul', [column(cols), hRows]), g.op('Mul', [column(rows), vCols])]);
+  const edgeCount = count(EDGE_COLS, EDGE_ROWS);
+  const innerCount = count(INNER_COLS, INNER_ROWS);
   const one = g.constant('one', 'float64', [], [1]);
-  const edgeMeanPlusOne = g.op('Add', [column(EDGE), one]);
-  const innerMeanPlusOne = g.op('Add', [column(INNER), one]);
-  g.op('Div', [edgeMeanPlusOne, innerMeanPlusOne], {}, blockiness);
-  column(GRADIENT, gradient);
+  const zero = g.constant('zero', 'float64', [], [0]);
+  const ratio = g.op('Div', [
+    g.op('Add', [g.op('Div', [column(EDGE), edgeCount]), one]),
+    g.op('Add', [g.op('Div', [column(INNER), innerCount]), one]),
+  ]);
+  // With no grid line (or no difference at all) inside the window the CPU reports 1.
+  const judged = g.op('And', [g.op('Greater', [edgeCount, zero]), g.op('Greater', [innerCount, zero])]);
+  g.op('Where', [judged, ratio, one], {}, blockiness);
   for (const name of FEATURE_GRAPH_OUTPUTS) g.output(name, 'float64', ['batch']);
   return g.toBytes(FEATURE_GRAPH_OPSET);
 }

@@ -33,7 +33,9 @@ export interface VideoFeatures {
   /**
    * Block-edge energy: mean absolute neighbour difference across block-grid boundaries
    * divided by the same mean inside blocks (horizontal and vertical pooled); 1 means no
-   * grid structure. Interior pixels only; +1 is added to both means to keep flat pictures at 1.
+   * grid structure. Interior pixels inside the picture window only (letterbox and pillarbox
+   * bars left out: their edge is no block edge); +1 is added to both means to keep flat
+   * pictures at 1, and a picture with no grid line inside its window reads 1.
    */
   blockiness: number;
   /**

@@ -8,6 +8,8 @@ import { cachedMedia, syntheticClip } from '../media/fixtures.js';
 import { only, runCli } from './run-cli.js';
 
 const FRAME = 0.04; // 25 fps
+/** ffmpeg's arguments up to a lavfi graph as its input. */
+const FROM_LAVFI = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i'] as const;
 
 function near(actual: number, expected: number, tolerance: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
@@ -104,12 +106,7 @@ test(
   async () => {
     const segment = (i: number, quality: string[]): Promise<string> =>
       cachedMedia(`starve-seg${i}`, 'ts', (out) => [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
+        ...FROM_LAVFI,
         `mandelbrot=s=640x360:r=25,trim=start=${i * 4}:duration=4,setpts=PTS-STARTPTS`,
         '-c:v',
         'libx264',
@@ -149,3 +146,61 @@ test(
     );
   },
 );
+
+/**
+ * A 4:3 picture pillarboxed into 960x540 at x = 120, on the coding grid as broadcasters pad:
+ * a still texture (grey noise softened by gblur 1.5), coded `codec`, `graph` applied after it.
+ */
+function pillarboxed(name: string, graph: string, codec: readonly string[]): Promise<string> {
+  return cachedMedia(name, 'mp4', (out) => [
+    ...FROM_LAVFI,
+    'color=gray:s=720x540:r=25:d=12,format=yuv420p,noise=alls=80,gblur=sigma=1.5',
+    '-filter_complex',
+    `[0:v]${graph},pad=960:540:120:0,format=yuv420p[v]`,
+    '-map',
+    '[v]',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    ...codec,
+    '-y',
+    out,
+  ]);
+}
+
+test('a pillarboxed picture whose detail fades away is no blockiness: the bars are no block edge', async () => {
+  // Coded losslessly, so no block edge exists at all. The bars' edge on the grid read as
+  // blockiness 1.10 on the texture and 1.71 once a 4 s dissolve had blurred it (sigma 5,
+  // detail 24 -> 2.8): blocky from 6.16 s to the end before the bars were left out.
+  const clip = await pillarboxed(
+    'pillarbox-dissolve-to-soft',
+    'split[a][b];[b]gblur=sigma=5[soft];[a][soft]xfade=transition=fade:duration=4:offset=4',
+    ['-qp', '0', '-g', '50'],
+  );
+  const r = await runCli(['analyze', clip, '--format', 'jsonl']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    r.events.filter((e) => e.type === 'blockiness'),
+    [],
+  );
+});
+
+test('in the same pillarboxed picture, qp 51 without deblocking is one blockiness event', async () => {
+  // Frames 100-175 at qp 51; the picture is still, so the first keyframe in the zone (5 s) and
+  // the next (6 s) carry the damage until the crf 20 keyframe at 7 s: blockiness 1.29 and 2.1
+  // inside the bars against 1.00 before.
+  const clip = await pillarboxed('pillarbox-qp51', 'null', [
+    '-crf',
+    '20',
+    '-g',
+    '25',
+    '-x264-params',
+    'zones=100,175,q=51:no-deblock=1',
+  ]);
+  const r = await runCli(['analyze', clip, '--format', 'jsonl']);
+  assert.equal(r.code, 0, r.stderr);
+  const blocky = only(r, 'blockiness');
+  near(blocky.start, 5, 2 * FRAME, 'blockiness start');
+  near(blocky.end, 7, 2 * FRAME, 'blockiness end');
+});

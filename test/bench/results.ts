@@ -47,6 +47,42 @@ export function accuracyMisses(type: DefectType, streamqc: TypeScore, ffmpeg: Ty
   return misses;
 }
 
+// ---------------------------------------------------------------------------------------------
+// baked corruption on the held-out source (test/training/corruption/evaluate.ts)
+
+/** Events against truth as evaluate.ts tallies them: an event is right when it overlaps damage. */
+export interface BakedTally {
+  events: number;
+  right: number;
+  truths: number;
+  found: number;
+}
+
+/** One row of the held-out evaluation: a group of clips, streamqc's corruption detector beside blockdetect. */
+export interface BakedCorruptionRow {
+  /** e.g. `baked corruption, all`, `baked, feed h264`, `clean (no corruption)`. */
+  label: string;
+  clips: number;
+  streamqc: BakedTally;
+  blockdetect: BakedTally;
+}
+
+/**
+ * docs/benchmarks/baked-corruption.json: corruption baked into the held-out source (damaged
+ * feed, concealed, re-encoded: no decode error left to see), as evaluate.ts measures it. The
+ * report reads it when present and never runs evaluate.ts itself (it trains nothing, but it
+ * builds dozens of baked clips); the first row is the headline, `baked corruption, all`.
+ */
+export interface BakedCorruptionResult {
+  /** The held-out source, e.g. diver-underwater. */
+  source: string;
+  /** `streamqc <version>, commit <sha>, <ISO time>` and the model file, as evaluate.ts records it. */
+  measured: string;
+  rows: BakedCorruptionRow[];
+  /** The analyzer with corruption on over the clean real programmes: every event a false alarm. */
+  cleanProgrammes?: { minutes: number; events: number };
+}
+
 export const ANALYZER_TARGETS = {
   /** streamqc CPU at most this multiple of ffmpeg decode-only on the same clip. */
   cpuVsDecode: 1.5,

@@ -83,6 +83,12 @@ const clips: Clip[] = [
     codec: ['-c:v', 'mpeg2video', '-q:v', '31', '-qmin', '31'],
   },
   { name: 'blocky-h264', source: (s) => `testsrc2=size=${s}:rate=25`, codec: ['-c:v', 'libx264', '-qp', '51'] },
+  {
+    // Bars on all four sides, on the coding grid at the sides and off it at the top and bottom.
+    name: 'boxed',
+    source: (s) => `testsrc2=size=${s}:rate=25,scale=iw*3/4:ih*3/4,pad=iw*4/3:ih*4/3:(ow-iw)/2:(oh-ih)/2`,
+    codec: ['-c:v', 'libx264', '-crf', '30'],
+  },
 ];
 
 /** Source size, analysis plane (1/4 or 1/2 of it) and where the 8x8 grid lands after decimation. */

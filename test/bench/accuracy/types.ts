@@ -132,6 +132,12 @@ export interface AccuracyResult {
   runs: ToolRun[];
   /** Which corpora ran (absent in results older than the real-footage corpus: synthetic only). */
   parts?: { synthetic: boolean; real: boolean };
+  /**
+   * Which run each corpus's clips and tool runs come from (`streamqc <version>, commit <sha>,
+   * <ISO time>`), when recorded: a result may combine a run of one corpus with an earlier run
+   * of the other (accuracy.ts, --keep and --merge).
+   */
+  measured?: { synthetic?: string; real?: string };
   /** The synthetic corpus's scores. */
   scores: ToolScores;
   /** Real footage's scores, when it ran. */
