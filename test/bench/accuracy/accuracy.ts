@@ -115,7 +115,7 @@ export function mergeResults(results: readonly AccuracyResult[]): AccuracyResult
 }
 
 /** `streamqc <version>, commit <sha>[, with uncommitted changes], <ISO time>` of this tree, now. */
-function thisRun(): string {
+export function thisRun(): string {
   const root = fileURLToPath(new URL('../../../../', import.meta.url));
   const git = (...args: string[]): string | null => {
     try {

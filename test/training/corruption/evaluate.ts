@@ -28,7 +28,9 @@ import { CorruptionMeter } from '../../../analyzer/features/corruption.js';
 import { computeFeatures } from '../../../analyzer/features/cpu.js';
 import { analysisGeometry } from '../../../analyzer/features/stage.js';
 import { defaultsOf } from '../../../analyzer/options.js';
+import { thisRun } from '../../bench/accuracy/accuracy.js';
 import { cleanProgrammes, generateRealCorpus } from '../../bench/accuracy/real-corpus.js';
+import type { BakedCorruptionResult, BakedCorruptionRow } from '../../bench/results.js';
 import { fetchRealFootage, heldOutSources } from '../../bench/accuracy/real-footage.js';
 import { CLI_PATH, parseJsonlEvents } from '../../bench/accuracy/run-streamqc.js';
 import { runCommand } from '../../media/fixtures.js';
@@ -210,10 +212,19 @@ export function tally(outcomes: readonly ClipOutcome[], tool: 'model' | 'blockde
 
 const ratio = (a: number, b: number): string => (b === 0 ? '-' : (a / b).toFixed(2));
 
-export function tableRows(name: string, outcomes: readonly ClipOutcome[]): string {
-  const m = tally(outcomes, 'model');
-  const b = tally(outcomes, 'blockdetect');
-  return `| ${name} | ${outcomes.length} | ${m.truths} | ${ratio(m.right, m.events)} | ${ratio(m.found, m.truths)} | ${m.events - m.right} | ${ratio(b.right, b.events)} | ${ratio(b.found, b.truths)} | ${b.events - b.right} |`;
+/** A group of clips for docs/benchmarks/baked-corruption.json (the bench report's section). */
+export function resultRow(label: string, outcomes: readonly ClipOutcome[]): BakedCorruptionRow {
+  return {
+    label,
+    clips: outcomes.length,
+    streamqc: tally(outcomes, 'model'),
+    blockdetect: tally(outcomes, 'blockdetect'),
+  };
+}
+
+export function tableRows(row: BakedCorruptionRow): string {
+  const { label, clips, streamqc: m, blockdetect: b } = row;
+  return `| ${label} | ${clips} | ${m.truths} | ${ratio(m.right, m.events)} | ${ratio(m.found, m.truths)} | ${m.events - m.right} | ${ratio(b.right, b.events)} | ${ratio(b.found, b.truths)} | ${b.events - b.right} |`;
 }
 
 /**
@@ -221,7 +232,7 @@ export function tableRows(name: string, outcomes: readonly ClipOutcome[]): strin
  * clean real programmes (tuned sources and the held-out one, cuts, fades, grain, dark scenes):
  * every corruption event there is a false alarm.
  */
-async function cleanProgrammeAlarms(): Promise<string[]> {
+async function cleanProgrammeAlarms(): Promise<{ lines: string[]; minutes: number; events: number }> {
   const clips = await generateRealCorpus({ programmes: cleanProgrammes() });
   const dir = mkdtempSync(join(tmpdir(), 'streamqc-corruption-eval-'));
   const lines = ['| clean real programme | split | minutes | corruption events (all false) |', '|---|---|---|---|'];
@@ -247,7 +258,7 @@ async function cleanProgrammeAlarms(): Promise<string[]> {
   lines.push(
     `| all | | ${minutes.toFixed(1)} | ${alarms} (${((60 * alarms) / Math.max(minutes, 1e-9)).toFixed(1)} per hour) |`,
   );
-  return lines;
+  return { lines, minutes, events: alarms };
 }
 
 async function main(): Promise<void> {
@@ -269,37 +280,41 @@ async function main(): Promise<void> {
   }
   await meter.close();
   const baked = outcomes.filter((o) => o.spec.kind === 'baked');
-  const lines = [
-    '| held-out clips (diver-underwater) | clips | truth events | streamqc P | streamqc R | streamqc false events | blockdetect P | blockdetect R | blockdetect false events |',
-    '|---|---|---|---|---|---|---|---|---|',
-    tableRows('baked corruption, all', baked),
+  const rows = [
+    resultRow('baked corruption, all', baked),
     ...CODECS.map((c) =>
-      tableRows(
+      resultRow(
         `baked, feed ${c}`,
         baked.filter((o) => o.spec.damage?.codec === c),
       ),
     ),
     ...DAMAGE_AMOUNTS.map((a) =>
-      tableRows(
+      resultRow(
         `baked, noise amount ${a}`,
         baked.filter((o) => o.spec.damage?.amount === a),
       ),
     ),
     ...RE_ENCODES.map((e) =>
-      tableRows(
+      resultRow(
         `baked, re-encoded ${e.codec} ${e.bitrate}`,
         baked.filter((o) => o.spec.chain[0]?.codec === e.codec),
       ),
     ),
     ...(['clean', 'generation-loss', 'starved'] as const).map((k) =>
-      tableRows(
+      resultRow(
         `${k} (no corruption)`,
         outcomes.filter((o) => o.spec.kind === k),
       ),
     ),
   ];
+  const lines = [
+    '| held-out clips (diver-underwater) | clips | truth events | streamqc P | streamqc R | streamqc false events | blockdetect P | blockdetect R | blockdetect false events |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(tableRows),
+  ];
   for (const l of lines) console.log(l);
   const perFrame = (1000 * cost.seconds) / Math.max(1, cost.frames);
+  const clean = await cleanProgrammeAlarms();
   const doc = [
     '# corruption model: held-out evaluation',
     '',
@@ -308,7 +323,7 @@ async function main(): Promise<void> {
     '',
     ...lines,
     '',
-    ...(await cleanProgrammeAlarms()),
+    ...clean.lines,
     '',
     `Cost: ${perFrame.toFixed(2)} ms of CPU per judged 320x180 frame (one onnxruntime thread, batches of a clip's`,
     `judged frames); at the default stride 3, ${(perFrame / 3).toFixed(2)} ms per frame of video.`,
@@ -317,6 +332,18 @@ async function main(): Promise<void> {
   writeFileSync(
     fileURLToPath(new URL('../../../../analyzer/features/corruption-model-evaluation.md', import.meta.url)),
     doc.join('\n'),
+  );
+  const result: BakedCorruptionResult = {
+    source: heldOutSources()
+      .map((s) => s.id)
+      .join(', '),
+    measured: `${thisRun()}, model analyzer/features/corruption-model.json`,
+    rows,
+    cleanProgrammes: { minutes: clean.minutes, events: clean.events },
+  };
+  writeFileSync(
+    fileURLToPath(new URL('../../../../docs/benchmarks/baked-corruption.json', import.meta.url)),
+    `${JSON.stringify(result, null, 2)}\n`,
   );
 }
 
