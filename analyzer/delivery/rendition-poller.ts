@@ -4,13 +4,15 @@
  * start of that load); after a load that changed nothing, half of it. Every segment that
  * appears is checked once, in order, by a second loop, so a slow segment never delays the
  * playlist's cadence: the decoded rendition's segments (or all, with segmentChecks `all`) are
- * downloaded; another rendition's get a HEAD, and a full fetch only for the segment that is
- * probed (the first of each discontinuity sequence), so that a ladder costs little more than
- * its decoded rendition. Both loops only observe; the detectors judge.
+ * downloaded; another rendition's get a HEAD, and the segment that is probed (the first of
+ * each discontinuity sequence) a read of its first bytes: downloaded and ffprobed only when
+ * they show other media than the last probe (media-fingerprint.ts), so that a ladder costs
+ * little more than its decoded rendition. Both loops only observe; the detectors judge.
  */
 import { httpGet, httpRequest, type FetchOptions, type FetchResult, type RequestKind } from './fetch.js';
 import { watchLoopLag } from './loop-lag.js';
-import type { DeliveryObservation } from './observations.js';
+import { FINGERPRINT_BYTES, mediaFingerprint } from './media-fingerprint.js';
+import type { DeliveryObservation, ProbedSegment } from './observations.js';
 import { parsePlaylist, type MediaPlaylistSnapshot, type SegmentRef, type VariantDeclaration } from './playlist.js';
 import { probeSegment } from './probe-segment.js';
 import { SegmentQueue } from './segment-queue.js';
@@ -104,6 +106,8 @@ export class RenditionPoller {
   private readonly stopping = new AbortController();
   /** The discontinuity sequence whose first segment was probed; null: probe the next segment. */
   private probedSequence: number | null = null;
+  /** The fingerprint of the last segment ffprobe read, and what it found (media-fingerprint.ts). */
+  private lastProbe: { fingerprint: string; probed: ProbedSegment } | null = null;
   /** Monotonic ms of the last probe. */
   private probedAt = Number.NEGATIVE_INFINITY;
   /** The server refused HEAD for a segment: headers-only checks ask for one byte instead. */
@@ -237,9 +241,8 @@ export class RenditionPoller {
 
   private async fetchSegment(segment: SegmentRef): Promise<void> {
     const probe = this.probeDue(segment);
-    const full = probe || (this.context.segmentChecks ?? 'all') === 'all' || this.context.decoded?.(this.name) === true;
     const lag = watchLoopLag();
-    const result = full ? await this.getSegment(segment, 'get') : await this.checkSegment(segment);
+    const { result, full, known } = await this.segmentRequest(segment, probe);
     const lagSeconds = lag();
     if (this.stopped()) return;
     const { now, observe } = this.context;
@@ -266,15 +269,45 @@ export class RenditionPoller {
       lagSeconds,
       declared: this.declared,
     });
-    if (!full) return;
-    this.context.segmentFetched?.(this.name, segment, result.body);
-    if (probe && this.declared) {
+    if (full) this.context.segmentFetched?.(this.name, segment, result.body);
+    if (probe && this.declared && (full || known)) {
       this.probedSequence = segment.discontinuitySequence;
       this.probedAt = performance.now();
       const declared = this.declared;
-      const probed = await probeSegment(result.body, this.context.ffprobePath);
+      const probed = known ?? (await this.probe(result.body));
       if (probed && !this.stopped()) observe({ kind: 'probed', t: now(), rendition: this.name, declared, probed });
     }
+  }
+
+  /**
+   * The request a segment needs: the whole segment where it is decoded (or segmentChecks is
+   * `all`); otherwise its headers, except for a probed segment. That one's first bytes are
+   * read where an earlier probe of this rendition left a fingerprint: the same fingerprint is
+   * the same media (`known`, no download and no ffprobe); another, or none, is downloaded whole.
+   */
+  private async segmentRequest(
+    segment: SegmentRef,
+    probe: boolean,
+  ): Promise<{ result: FetchResult; full: boolean; known: ProbedSegment | null }> {
+    const downloaded = (this.context.segmentChecks ?? 'all') === 'all' || this.context.decoded?.(this.name) === true;
+    if (downloaded) return { result: await this.getSegment(segment, 'get'), full: true, known: null };
+    if (!probe) return { result: await this.checkSegment(segment), full: false, known: null };
+    const last = this.lastProbe;
+    if (last !== null) {
+      const head = await this.getSegment(segment, 'range', FINGERPRINT_BYTES);
+      if (head.body === null || this.stopped()) return { result: head, full: false, known: null };
+      if (mediaFingerprint(head.body) === last.fingerprint) return { result: head, full: false, known: last.probed };
+    }
+    return { result: await this.getSegment(segment, 'get'), full: true, known: null };
+  }
+
+  /** What a downloaded segment carries: the last probe's answer when its fingerprint is the same, else ffprobe's. */
+  private async probe(body: Buffer): Promise<ProbedSegment | null> {
+    const fingerprint = mediaFingerprint(body);
+    if (fingerprint !== null && fingerprint === this.lastProbe?.fingerprint) return this.lastProbe.probed;
+    const probed = await probeSegment(body, this.context.ffprobePath);
+    this.lastProbe = probed && fingerprint !== null ? { fingerprint, probed } : null;
+    return probed;
   }
 
   /**
@@ -300,7 +333,7 @@ export class RenditionPoller {
     return ranged;
   }
 
-  private getSegment(segment: SegmentRef, kind: RequestKind): Promise<FetchResult> {
+  private getSegment(segment: SegmentRef, kind: RequestKind, rangeBytes?: number): Promise<FetchResult> {
     const { timeoutSeconds, authorization } = this.context;
     // A slow segment is measured (segment_slow), not cut, until far beyond its duration.
     const playable = Math.min(Math.max(segment.duration, 0), MAX_SEGMENT_SECONDS);
@@ -311,6 +344,7 @@ export class RenditionPoller {
       maxBytes: MAX_SEGMENT_BYTES,
       signal: this.stopping.signal,
       authorization,
+      rangeBytes,
     });
   }
 
