@@ -176,12 +176,18 @@ async function follow(
   }
 }
 
-/** One request on a kept connection: resolves with the response once its headers arrived. */
+/**
+ * One request on a kept connection: resolves with the response once its headers arrived. A
+ * kept connection the server closed as it was reused (its idle timeout) fails with ECONNRESET
+ * before anything was answered: the request is sent once more on a new one, as Node's
+ * documentation of request.reusedSocket advises.
+ */
 function requestOnce(
   url: URL,
   kind: RequestKind,
   options: FetchOptions,
   signal: AbortSignal,
+  retry = true,
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
@@ -195,9 +201,19 @@ function requestOnce(
       headers: headersFor(url, kind, options),
       signal,
     });
-    req.once('response', resolve);
+    let answered = false;
+    req.once('response', (response) => {
+      answered = true;
+      resolve(response);
+    });
     // on, not once: a socket may fail again after the first error.
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (retry && !answered && req.reusedSocket && err.code === 'ECONNRESET' && !signal.aborted) {
+        resolve(requestOnce(url, kind, options, signal, false));
+      } else {
+        reject(err);
+      }
+    });
     req.end();
   });
 }

@@ -154,3 +154,26 @@ test('a headers-only check: the size from a HEAD, from a Content-Range, or from 
     await server.close();
   }
 });
+
+test('a kept connection the server closes as it is reused: the request is sent again on a new one', async () => {
+  const served = new WeakSet<Socket>();
+  const server = await loopback((req, res) => {
+    // As a server whose idle timeout ends a kept connection just as the client reuses it.
+    if (served.has(req.socket)) {
+      req.socket.destroy();
+      return;
+    }
+    served.add(req.socket);
+    res.writeHead(200, { 'content-length': 8 }).end('#EXTM3U\n');
+  });
+  try {
+    const first = await httpGet(server.url('/a.m3u8'), options());
+    const second = await httpGet(server.url('/a.m3u8'), options());
+    assert.deepEqual([first.status, first.error], [200, null]);
+    assert.deepEqual([second.status, second.body?.toString(), second.error], [200, '#EXTM3U\n', null]);
+    // The second was asked twice: on the kept connection, then on a new one.
+    assert.equal(server.requests.length, 3);
+  } finally {
+    await server.close();
+  }
+});
