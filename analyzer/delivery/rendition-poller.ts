@@ -185,6 +185,7 @@ export class RenditionPoller {
   /** One load; returns the seconds until the next, or null when the playlist ended. */
   private async loadPlaylist(): Promise<number | null> {
     const retry = this.previous === null ? FIRST_RETRY_SECONDS : reloadTarget(this.previous) / 2;
+    const requestedAt = this.context.now();
     const result = await this.get(this.uri, MAX_PLAYLIST_BYTES);
     if (this.stopped()) return retry;
     const failed = (error: string): number => {
@@ -198,7 +199,7 @@ export class RenditionPoller {
     const text = result.body.toString('utf8');
     if (this.previous !== null && text === this.previousText) {
       // Unchanged: nothing to parse (a large live window is parsed once per change, not per reload).
-      this.accept(this.previous);
+      this.accept(this.previous, requestedAt);
       return reloadTarget(this.previous) / 2;
     }
     let snapshot: MediaPlaylistSnapshot;
@@ -214,13 +215,13 @@ export class RenditionPoller {
       return failed((err as Error).message);
     }
     const changed = text !== this.previousText;
-    this.accept(snapshot);
+    this.accept(snapshot, requestedAt);
     this.previousText = text;
     if (snapshot.endList) return null;
     return changed ? reloadTarget(snapshot) : reloadTarget(snapshot) / 2;
   }
 
-  private accept(snapshot: MediaPlaylistSnapshot): void {
+  private accept(snapshot: MediaPlaylistSnapshot, requestedAt: number): void {
     const { now, observe } = this.context;
     const previous = this.previous;
     const newest = previous?.segments.at(-1)?.msn ?? Number.NEGATIVE_INFINITY;
@@ -234,7 +235,7 @@ export class RenditionPoller {
     this.view.ended = snapshot.endList;
     this.view.initSection = snapshot.initSection;
     if (added.length > 0) this.view.lastAdvanceAt = t;
-    observe({ kind: 'playlist', t, rendition: this.name, snapshot, previous, added });
+    observe({ kind: 'playlist', t, requestedAt, rendition: this.name, snapshot, previous, added });
     // A client joining live starts at the newest segment; after that every new one is fetched.
     this.queue.add(previous === null ? added.slice(-1) : added);
   }
