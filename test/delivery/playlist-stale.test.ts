@@ -26,7 +26,8 @@ function staleEvents(loads: { t: number; requestedAt: number; last: number }[]):
     ended: () => undefined,
   });
   const stale = detectors.find((d) => d.type === 'playlist_stale');
-  assert.ok(stale?.onDelivery);
+  const onDelivery = stale?.onDelivery?.bind(stale);
+  assert.ok(onDelivery);
   let previous: MediaPlaylistSnapshot | null = null;
   for (const load of loads) {
     const now = snapshot(load.last);
@@ -41,7 +42,7 @@ function staleEvents(loads: { t: number; requestedAt: number; last: number }[]):
       previous,
       added,
     };
-    stale.onDelivery(o);
+    onDelivery(o);
     previous = now;
   }
   return started.filter((e) => e.type === 'playlist_stale');
