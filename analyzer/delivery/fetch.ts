@@ -179,15 +179,15 @@ async function follow(
 /**
  * One request on a kept connection: resolves with the response once its headers arrived. A
  * kept connection the server closed as it was reused (its idle timeout) fails with ECONNRESET
- * before anything was answered: the request is sent once more on a new one, as Node's
- * documentation of request.reusedSocket advises.
+ * before anything was answered: the request is sent again, as Node's documentation of
+ * request.reusedSocket advises, until it fails on a connection of its own (several kept
+ * connections to one server may have closed at once; each failed one leaves the pool).
  */
 function requestOnce(
   url: URL,
   kind: RequestKind,
   options: FetchOptions,
   signal: AbortSignal,
-  retry = true,
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
@@ -208,8 +208,8 @@ function requestOnce(
     });
     // on, not once: a socket may fail again after the first error.
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (retry && !answered && req.reusedSocket && err.code === 'ECONNRESET' && !signal.aborted) {
-        resolve(requestOnce(url, kind, options, signal, false));
+      if (!answered && req.reusedSocket && err.code === 'ECONNRESET' && !signal.aborted) {
+        resolve(requestOnce(url, kind, options, signal));
       } else {
         reject(err);
       }
