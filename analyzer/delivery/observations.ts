@@ -22,6 +22,11 @@ export type DeliveryObservation =
   | {
       kind: 'playlist';
       t: number;
+      /**
+       * Timeline seconds when this load was asked for: the playlist is at least as fresh as
+       * that (a slow answer is not a stale playlist); t when not known.
+       */
+      requestedAt?: number;
       rendition: string;
       snapshot: MediaPlaylistSnapshot;
       /** The previous successful load of this rendition, null for its first. */

@@ -4,8 +4,9 @@
  * start of that load); after a load that changed nothing, half of it. Every segment that
  * appears is checked once, in order, by a second loop, so a slow segment never delays the
  * playlist's cadence (segment-check.ts: the decoded rendition's segments are downloaded, another
- * rendition's get a HEAD, and a full fetch only for the first segment of each discontinuity
- * sequence, which is probed). Both loops only observe; the detectors judge.
+ * rendition's get a HEAD, and the first segment of each discontinuity sequence is probed,
+ * downloaded only when its first bytes show other media than the last probe). Both loops only
+ * observe; the detectors judge.
  */
 import { httpGet, type FetchResult } from './fetch.js';
 import { parsePlaylist, type MediaPlaylistSnapshot, type SegmentRef, type VariantDeclaration } from './playlist.js';
@@ -139,6 +140,7 @@ export class RenditionPoller {
   /** One load; returns the seconds until the next, or null when the playlist ended. */
   private async loadPlaylist(): Promise<number | null> {
     const retry = this.previous === null ? FIRST_RETRY_SECONDS : reloadTarget(this.previous) / 2;
+    const requestedAt = this.context.now();
     const result = await this.get(this.uri, MAX_PLAYLIST_BYTES);
     if (this.stopped()) return retry;
     const failed = (error: string): number => {
@@ -152,7 +154,7 @@ export class RenditionPoller {
     const text = result.body.toString('utf8');
     if (this.previous !== null && text === this.previousText) {
       // Unchanged: nothing to parse (a large live window is parsed once per change, not per reload).
-      this.accept(this.previous);
+      this.accept(this.previous, requestedAt);
       return reloadTarget(this.previous) / 2;
     }
     let snapshot: MediaPlaylistSnapshot;
@@ -168,13 +170,13 @@ export class RenditionPoller {
       return failed((err as Error).message);
     }
     const changed = text !== this.previousText;
-    this.accept(snapshot);
+    this.accept(snapshot, requestedAt);
     this.previousText = text;
     if (snapshot.endList) return null;
     return changed ? reloadTarget(snapshot) : reloadTarget(snapshot) / 2;
   }
 
-  private accept(snapshot: MediaPlaylistSnapshot): void {
+  private accept(snapshot: MediaPlaylistSnapshot, requestedAt: number): void {
     const { now, observe } = this.context;
     const previous = this.previous;
     const newest = previous?.segments.at(-1)?.msn ?? Number.NEGATIVE_INFINITY;
@@ -188,7 +190,7 @@ export class RenditionPoller {
     this.view.ended = snapshot.endList;
     this.view.initSection = snapshot.initSection;
     if (added.length > 0) this.view.lastAdvanceAt = t;
-    observe({ kind: 'playlist', t, rendition: this.name, snapshot, previous, added });
+    observe({ kind: 'playlist', t, requestedAt, rendition: this.name, snapshot, previous, added });
     // A client joining live starts at the newest segment; after that every new one is fetched.
     this.queue.add(previous === null ? added.slice(-1) : added);
   }

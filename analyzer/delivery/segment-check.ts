@@ -3,13 +3,16 @@
  * rendition's segments (or every rendition's, with segmentChecks `all`) are downloaded; another
  * rendition's get a HEAD (a one-byte Range GET where the server refuses HEAD): status, size and
  * time to the first byte, no body. The first segment of each period of the media (HLS: a
- * discontinuity sequence; DASH: a Period) is downloaded too and probed against the declaration,
- * so that a ladder costs little more than its decoded rendition. It observes `segment` or
- * `segment_failed` (and `probed`); the detectors judge.
+ * discontinuity sequence; DASH: a Period) is probed against the declaration: where an earlier
+ * probe of the rendition left a fingerprint (media-fingerprint.ts: MPEG-TS stream types and
+ * parameter sets), only its first bytes are read, and it is downloaded and ffprobed only when
+ * they show other media; so a ladder costs little more than its decoded rendition. It observes
+ * `segment` or `segment_failed` (and `probed`); the detectors judge.
  */
 import { httpRequest, type FetchOptions, type FetchResult, type RequestKind } from './fetch.js';
 import { watchLoopLag } from './loop-lag.js';
-import type { DeliveryObservation } from './observations.js';
+import { FINGERPRINT_BYTES, mediaFingerprint } from './media-fingerprint.js';
+import type { DeliveryObservation, ProbedSegment } from './observations.js';
 import type { SegmentRef, VariantDeclaration } from './playlist.js';
 import { probeSegment } from './probe-segment.js';
 import type { RenditionView } from './rendition-poller.js';
@@ -77,6 +80,8 @@ export class SegmentChecker {
   private probedAt = Number.NEGATIVE_INFINITY;
   /** The server refused HEAD for a segment: headers-only checks ask for one byte instead. */
   private headRefused = false;
+  /** The fingerprint of the last segment ffprobe read, and what it found (media-fingerprint.ts). */
+  private lastProbe: { fingerprint: string; probed: ProbedSegment } | null = null;
 
   constructor(
     private readonly rendition: string,
@@ -103,21 +108,14 @@ export class SegmentChecker {
     const { segment } = s;
     const { now, observe } = this.context;
     const probe = this.probeDue(s);
-    const full =
-      probe || (this.context.segmentChecks ?? 'all') === 'all' || this.context.decoded?.(this.rendition) === true;
     const failed = (failure: SegmentFailure): SegmentFailure => {
       observe({ kind: 'segment_failed', t: now(), rendition: this.rendition, segment, ...failure });
       return failure;
     };
-    if (full && s.prepare) {
-      const problem = await s.prepare();
-      if (this.stopped()) return null;
-      if (problem) return failed(problem);
-    }
-    const lag = watchLoopLag();
-    const result = full ? await this.request(segment, 'get') : await this.headers(segment);
-    const lagSeconds = lag();
+    const answer = await this.segmentRequest(s, probe);
     if (this.stopped()) return null;
+    if ('error' in answer) return failed(answer);
+    const { result, full, known, lagSeconds } = answer;
     if (result.body === null) return failed({ status: result.status, error: result.error ?? '' });
     const bytes = full ? result.body.length : result.size;
     const fetchSeconds = full ? result.seconds : (result.headersSeconds ?? result.seconds);
@@ -136,18 +134,60 @@ export class SegmentChecker {
       lagSeconds,
       declared: s.declared,
     });
-    if (!full) return null;
-    s.fetched?.(result.body);
-    if (probe && s.declared) {
+    if (full) s.fetched?.(result.body);
+    if (probe && s.declared && (full || known)) {
       this.probedPeriod = s.period;
       this.probedAt = performance.now();
       const declared = s.declared;
-      const probed = await probeSegment(s.probeInput?.(result.body) ?? result.body, this.context.ffprobePath);
+      const probed = known ?? (await this.probe(s.probeInput?.(result.body) ?? result.body));
       if (probed && !this.stopped()) {
         observe({ kind: 'probed', t: now(), rendition: this.rendition, declared, probed });
       }
     }
     return null;
+  }
+
+  /**
+   * The request a segment needs: the whole segment where it is decoded (or segmentChecks is
+   * `all`); otherwise its headers, except for a probed segment. That one's first bytes are
+   * read where an earlier probe of this rendition left a fingerprint: the same fingerprint is
+   * the same media (`known`: no download, no ffprobe); another, or none, is downloaded whole
+   * (after what it needs first: `prepare`). lagSeconds: the analyzer's own lateness during the
+   * request that is measured.
+   */
+  private async segmentRequest(
+    s: SegmentToCheck,
+    probe: boolean,
+  ): Promise<
+    { result: FetchResult; full: boolean; known: ProbedSegment | null; lagSeconds: number } | SegmentFailure
+  > {
+    const { segment } = s;
+    const timed = async (ask: () => Promise<FetchResult>, full: boolean, known: ProbedSegment | null = null) => {
+      const lag = watchLoopLag();
+      const result = await ask();
+      return { result, full, known, lagSeconds: lag() };
+    };
+    const downloaded = (this.context.segmentChecks ?? 'all') === 'all' || this.context.decoded?.(this.rendition) === true;
+    if (!downloaded && !probe) return timed(() => this.headers(segment), false);
+    const last = this.lastProbe;
+    if (!downloaded && last !== null) {
+      const first = await timed(() => this.request(segment, 'range', FINGERPRINT_BYTES), false);
+      const { body } = first.result;
+      if (body === null || this.stopped()) return first;
+      if (mediaFingerprint(body) === last.fingerprint) return { ...first, known: last.probed };
+    }
+    const problem = (await s.prepare?.()) ?? null;
+    if (problem || this.stopped()) return problem ?? { status: null, error: 'stopped' };
+    return timed(() => this.request(segment, 'get'), true);
+  }
+
+  /** What a downloaded segment carries: the last probe's answer when its fingerprint is the same, else ffprobe's. */
+  private async probe(body: Buffer): Promise<ProbedSegment | null> {
+    const fingerprint = mediaFingerprint(body);
+    if (fingerprint !== null && fingerprint === this.lastProbe?.fingerprint) return this.lastProbe.probed;
+    const probed = await probeSegment(body, this.context.ffprobePath);
+    this.lastProbe = probed && fingerprint !== null ? { fingerprint, probed } : null;
+    return probed;
   }
 
   /** A call, not a field read: the signal aborts while a fetch is awaited, which flow analysis cannot see. */
@@ -178,7 +218,7 @@ export class SegmentChecker {
     return ranged;
   }
 
-  private request(segment: SegmentRef, kind: RequestKind): Promise<FetchResult> {
+  private request(segment: SegmentRef, kind: RequestKind, rangeBytes?: number): Promise<FetchResult> {
     const { timeoutSeconds, authorization } = this.context;
     // A slow segment is measured (segment_slow), not cut, until far beyond its duration.
     const playable = Math.min(Math.max(segment.duration, 0), MAX_SEGMENT_SECONDS);
@@ -189,6 +229,7 @@ export class SegmentChecker {
       maxBytes: MAX_SEGMENT_BYTES,
       signal: this.signal,
       authorization,
+      rangeBytes,
     });
   }
 }

@@ -130,6 +130,14 @@ export interface FaultRun {
   clearedAt: number;
 }
 
+/** One run's cost: CPU seconds (GNU time), bytes the origin sent, and CPU seconds by process name (sampled). */
+export interface RunCost {
+  cpuSeconds: number;
+  bytes: number;
+  /** e.g. node, ffmpeg, ffprobe: the last CPU time read of each process, so up to one sampling interval short. */
+  cpuByProcess?: Record<string, number>;
+}
+
 export interface DeliveryBenchResult {
   rounds: number;
   ladder: string[];
@@ -147,8 +155,8 @@ export interface DeliveryBenchResult {
   };
   cost: {
     seconds: number;
-    ladder: { cpuSeconds: number; bytes: number };
-    top: { cpuSeconds: number; bytes: number };
+    ladder: RunCost;
+    top: RunCost;
     cpuRatio: number | null;
     bytesRatio: number | null;
   };

@@ -832,6 +832,14 @@ function deliveryVerdicts(r: DeliveryBenchResult): Verdict[] {
   return out;
 }
 
+/** CPU seconds by process name, largest first ("-" in reports that did not record them). */
+function byProcess(cpu: Record<string, number> | undefined): string {
+  const parts = Object.entries(cpu ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, s]) => `${name} ${fixed(s, 1)}`);
+  return parts.join(', ') || '-';
+}
+
 function deliverySection(input: ReportInput): { text: string; verdicts: Verdict[] } {
   const heading = '## HLS delivery checks: precision and recall per check, false alarms, cost of the ladder';
   const section = input.delivery ?? { ran: false, reason: 'no delivery benchmark in this run' };
@@ -872,20 +880,27 @@ function deliverySection(input: ReportInput): { text: string; verdicts: Verdict[
       `${r.healthy.falseAlarms.length} delivery event(s)${falseAlarms.length ? ` (${falseAlarms.join('; ')})` : ''}; ` +
       `other events of the decoded rendition: ${others.join(', ') || 'none'}.`,
     '',
-    `Cost over ${c.seconds} s (CPU: the analyzer and its ffmpeg children, GNU time; bytes: what the origin sent, headers included):`,
+    `Cost over ${c.seconds} s, both runs side by side, each on an origin of its own (CPU: the analyzer and its ffmpeg ` +
+      'and ffprobe children, GNU time; bytes: what the origin sent, headers included; CPU by process sampled every 0.5 s):',
     '',
     table(
-      ['run', 'CPU s', 'MB fetched'],
+      ['run', 'CPU s', 'MB fetched', 'CPU s by process'],
       [
         [
           `following the ${r.healthy.renditions}-rendition ladder, decoding its top`,
           fixed(c.ladder.cpuSeconds, 1),
           mb(c.ladder.bytes),
+          byProcess(c.ladder.cpuByProcess),
         ],
-        ['decoding the top rendition alone (ffmpeg reads its playlist)', fixed(c.top.cpuSeconds, 1), mb(c.top.bytes)],
-        ['ratio', ratio(c.cpuRatio), ratio(c.bytesRatio)],
+        [
+          'decoding the top rendition alone (ffmpeg reads its playlist)',
+          fixed(c.top.cpuSeconds, 1),
+          mb(c.top.bytes),
+          byProcess(c.top.cpuByProcess),
+        ],
+        ['ratio', ratio(c.cpuRatio), ratio(c.bytesRatio), ''],
       ],
-      ['l', 'r', 'r'],
+      ['l', 'r', 'r', 'l'],
     ),
     '',
     '### Delivery targets',

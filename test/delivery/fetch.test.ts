@@ -154,3 +154,36 @@ test('a headers-only check: the size from a HEAD, from a Content-Range, or from 
     await server.close();
   }
 });
+
+test('kept connections the server closed as they are reused: the request is sent again until it is answered', async () => {
+  const served = new WeakSet<Socket>();
+  const server = await loopback((req, res) => {
+    // As a server whose idle timeout ends kept connections just as the client reuses them.
+    if (served.has(req.socket)) {
+      req.socket.destroy();
+      return;
+    }
+    served.add(req.socket);
+    res.writeHead(200, { 'content-length': 8 }).end('#EXTM3U\n');
+  });
+  try {
+    // Two at once: two kept connections.
+    const first = await Promise.all([
+      httpGet(server.url('/a.m3u8'), options()),
+      httpGet(server.url('/b.m3u8'), options()),
+    ]);
+    const next = await httpGet(server.url('/a.m3u8'), options());
+    assert.deepEqual(
+      first.map((r) => [r.status, r.error]),
+      [
+        [200, null],
+        [200, null],
+      ],
+    );
+    assert.deepEqual([next.status, next.body?.toString(), next.error], [200, '#EXTM3U\n', null]);
+    // The third was asked three times: on each kept connection, then on a new one.
+    assert.equal(server.requests.length, 5);
+  } finally {
+    await server.close();
+  }
+});

@@ -261,10 +261,12 @@ export class HlsOrigin {
       send(res, 405, 'GET only');
       return;
     }
-    // RFC 9110 14.2: the first byte (what a headers-only check asks for), with the total size.
-    if (req.headers.range === 'bytes=0-0') {
-      res.writeHead(206, { 'content-type': 'video/mp2t', 'content-range': `bytes 0-0/${body.length}` });
-      res.end(body.subarray(0, 1));
+    // RFC 9110 14.2: the first bytes (a headers-only check asks for one, a probe for more), with the total size.
+    const first = /^bytes=0-(\d+)$/.exec(req.headers.range ?? '');
+    if (first) {
+      const last = Math.min(Number(first[1]), body.length - 1);
+      res.writeHead(206, { 'content-type': 'video/mp2t', 'content-range': `bytes 0-${last}/${body.length}` });
+      res.end(body.subarray(0, last + 1));
       return;
     }
     res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': body.length });

@@ -5,7 +5,9 @@
  * target duration after an unchanged load, section 6.3.4), so that is added before judging.
  * The defect starts when the playlist last advanced and ends when it advances again. It is
  * judged on the client's own reloads of that playlist, never on a clock alone: a client that
- * fell behind (its process busy) has not seen a stale playlist, only a late one.
+ * fell behind (its process busy) has not seen a stale playlist, only a late one. A reload that
+ * adds nothing is judged as of when it was asked for: an answer that took long to arrive (a
+ * busy analyzer or a loaded machine; once in a 300 s bench run) is as fresh as its request.
  */
 import { bool, num, type OptionTable } from '../../options.js';
 import { defineDetector } from '../../detectors/detector.js';
@@ -56,7 +58,7 @@ export const playlistStaleDetector = defineDetector({
             known.targetDuration = targetDuration;
             known.ended = endList;
           }
-          judge(o.rendition, o.t);
+          judge(o.rendition, o.requestedAt ?? o.t);
         } else if (o.kind === 'playlist_failed') {
           judge(o.rendition, o.t);
         } else if (o.kind === 'ladder') {

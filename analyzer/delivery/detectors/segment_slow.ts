@@ -2,7 +2,7 @@
  * segment_slow: a segment that takes longer to fetch than to play. A player that fetches
  * segments slower than real time drains its buffer and stalls, whatever the picture. Active
  * per rendition from the request of the first slow segment to the next segment in time.
- * The longest stretch the analyzer's own event loop ran late during the fetch is not counted
+ * The time the analyzer's own event loop ran late during the fetch is not counted
  * (a busy analyzer reads late; the server was not slow). On a rendition that is not decoded only the
  * headers are asked for: the time to the first byte is judged, and the probed segments' full
  * fetches.
