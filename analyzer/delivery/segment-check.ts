@@ -158,16 +158,15 @@ export class SegmentChecker {
   private async segmentRequest(
     s: SegmentToCheck,
     probe: boolean,
-  ): Promise<
-    { result: FetchResult; full: boolean; known: ProbedSegment | null; lagSeconds: number } | SegmentFailure
-  > {
+  ): Promise<{ result: FetchResult; full: boolean; known: ProbedSegment | null; lagSeconds: number } | SegmentFailure> {
     const { segment } = s;
     const timed = async (ask: () => Promise<FetchResult>, full: boolean, known: ProbedSegment | null = null) => {
       const lag = watchLoopLag();
       const result = await ask();
       return { result, full, known, lagSeconds: lag() };
     };
-    const downloaded = (this.context.segmentChecks ?? 'all') === 'all' || this.context.decoded?.(this.rendition) === true;
+    const downloaded =
+      (this.context.segmentChecks ?? 'all') === 'all' || this.context.decoded?.(this.rendition) === true;
     if (!downloaded && !probe) return timed(() => this.headers(segment), false);
     const last = this.lastProbe;
     if (!downloaded && last !== null) {
