@@ -262,6 +262,8 @@ async function cleanProgrammeAlarms(): Promise<{ lines: string[]; minutes: numbe
 }
 
 async function main(): Promise<void> {
+  // The tree as it is before this run rewrites its evaluation page.
+  const measured = `${thisRun()}, model analyzer/features/corruption-model.json`;
   const files = await fetchRealFootage(undefined, heldOutSources());
   const stretches = realOrigins(files, SECONDS).flatMap((o) =>
     o.kind === 'file'
@@ -337,7 +339,7 @@ async function main(): Promise<void> {
     source: heldOutSources()
       .map((s) => s.id)
       .join(', '),
-    measured: `${thisRun()}, model analyzer/features/corruption-model.json`,
+    measured,
     rows,
     cleanProgrammes: { minutes: clean.minutes, events: clean.events },
   };
