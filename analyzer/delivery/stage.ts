@@ -56,8 +56,6 @@ export interface DeliveryDeps {
   random?: () => number;
 }
 
-export { isDashUrl, isHlsUrl } from './manifest-kind.js';
-
 export class DeliveryStage {
   private monitor: HlsDeliveryMonitor | DashDeliveryMonitor | null = null;
   /** The client while start() sets it up: stop() ends it there too. */

@@ -20,7 +20,7 @@ import {
 } from '../../analyzer/delivery/dash-manifest.js';
 import { DashDeliveryMonitor } from '../../analyzer/delivery/dash-monitor.js';
 import { MAX_RENDITIONS } from '../../analyzer/delivery/playlist.js';
-import { isDashUrl } from '../../analyzer/delivery/stage.js';
+import { isDashUrl } from '../../analyzer/delivery/manifest-kind.js';
 import { parseSource } from '../../analyzer/ingest/source-url.js';
 import { DashOrigin, type RepresentationMedia } from './dash-origin.js';
 import { dashMedia, watchDash } from './dash-watch.js';
