@@ -3,8 +3,10 @@
  * A player switches variants by media sequence number (or by date), so the same number must
  * be the same moment everywhere: the renditions' newest sequence numbers may differ by one
  * (their playlists are reloaded at different instants), and the dates of one sequence number
- * by no more than the tolerance. Judged over the renditions loaded within the last two target
- * durations; reported once it lasts two target durations, naming the rendition farthest off.
+ * by no more than the tolerance. Judged over the renditions whose playlist advanced within the
+ * last two target durations: one that stopped advancing is playlist_stale (or down), and its
+ * sequence numbers falling behind is that fault, not a second one. Reported once it lasts two
+ * target durations, naming the rendition farthest off.
  */
 import { bool, num, type OptionTable } from '../../options.js';
 import { defineDetector } from '../../detectors/detector.js';
@@ -20,8 +22,9 @@ export const ladderMisalignedOptions = {
 } satisfies OptionTable;
 
 interface Latest {
-  t: number;
   snapshot: MediaPlaylistSnapshot;
+  /** When its newest sequence number last changed (or it was first loaded). */
+  advancedAt: number;
 }
 
 /** The rendition farthest from the others and why, or null when the ladder agrees. */
@@ -63,7 +66,7 @@ export const ladderMisalignedDetector = defineDetector({
       let targetDuration = 0;
       for (const [name, l] of latest) {
         targetDuration = Math.max(targetDuration, l.snapshot.targetDuration);
-        if (t - l.t <= 2 * l.snapshot.targetDuration) recent.set(name, l.snapshot);
+        if (t - l.advancedAt <= 2 * l.snapshot.targetDuration) recent.set(name, l.snapshot);
       }
       const fault = misalignment(recent, options.tolerance);
       if (fault === null) {
@@ -77,7 +80,9 @@ export const ladderMisalignedDetector = defineDetector({
       type: 'ladder_misaligned',
       onDelivery(o) {
         if (o.kind === 'playlist') {
-          latest.set(o.rendition, { t: o.t, snapshot: o.snapshot });
+          const before = latest.get(o.rendition);
+          const moved = before === undefined || lastMsn(o.snapshot) !== lastMsn(before.snapshot);
+          latest.set(o.rendition, { snapshot: o.snapshot, advancedAt: moved ? o.t : before.advancedAt });
           judge(o.t);
         } else if (o.kind === 'ladder') {
           const listed = new Set(o.variants.map((v) => v.name));
