@@ -15,19 +15,24 @@
  *   sent first, until /readyz says media flows; then the clip is sent from 0. Events that
  *   start during the warm-up are not the clip's and are dropped.
  * - Alignment: every event carries `wallclock`, the wall time at which the analyzer saw its
- *   start. Segment k of the clip begins with the keyframe k0 at or before its `-ss` (stream
- *   copy starts at a keyframe) and is paced in real time from spawn_k, when its sender was
- *   spawned; so a wall time w in segment k is clip time (w - spawn_k) + k0, and an event's
- *   end is its start plus its duration on the analyzer's timeline (which runs at wall pace
- *   live). A time falls in the last segment spawned before it, so a stall's start (the last
- *   media before an outage) maps through the segment before and its end through the one
- *   after. What this does not remove is latency: a sender's start-up (~0.1 s) and the
- *   analyzer's own decode pipeline make live onsets a little late (~0.2 s measured), as a
- *   live user sees them.
+ *   start. The senders send to a loopback relay that forwards every datagram to the analyzer
+ *   and notes when the first one of each segment arrived: that is when the segment's first
+ *   frame reached the analyzer's socket, however long its sender took to start (0.1 s on an
+ *   idle machine, over 0.5 s on a busy one). A sender started with `-ss s` and stream copy
+ *   sends audio from s and video from the first keyframe at or after s (ffmpeg 5.1 drops the
+ *   packets before s and the non-key frames that follow), paced in real time from its earliest
+ *   packet: segment k's clip time k0 is s with audio, that keyframe without. So a wall time w
+ *   in segment k is clip time (w - first_k) + k0, and an event's end
+ *   is its start plus its duration on the analyzer's timeline (which runs at wall pace live).
+ *   A time falls in the last segment begun before it, so a stall's start (the last media
+ *   before an outage) maps through the segment before and its end through the one after.
+ *   What this does not remove is the analyzer's own decode pipeline, which makes live onsets
+ *   a little late (~0.2 s measured), as a live user sees them.
  * - The end: once the last packet is sent the stream is over; an event that starts within
  *   END_MARGIN_SECONDS of the clip's end or later (a stall, as media stopped) is the end of
  *   sending, not the clip's, and is dropped.
  */
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFECT_TYPES } from '../../../analyzer/detectors/types.js';
@@ -144,6 +149,22 @@ export async function keyframeTimes(path: string): Promise<number[]> {
   return times.map((t) => t - first);
 }
 
+/** Whether the media file has an audio stream. */
+async function hasAudio(path: string): Promise<boolean> {
+  const args = ['-v', 'error', '-select_streams', 'a', '-show_entries', 'stream=index', '-of', 'csv=p=0', path];
+  const { stdout } = await runCommand('ffprobe', args, { what: `reading the streams of ${path}` });
+  return stdout.toString().trim() !== '';
+}
+
+/**
+ * The clip time of the first packet a `-ss from -c copy` sender sends: `from` with audio (its
+ * frames are all key), else the first video keyframe at or after `from` (0 sends from the start).
+ */
+export function firstSent(from: number, keyframes: readonly number[], audio: boolean): number {
+  if (from <= 0 || audio) return Math.max(0, from);
+  return keyframes.find((k) => k >= from - 1e-3) ?? from;
+}
+
 /** Whether something has bound UDP port `port` (the analyzer's ffmpeg listening). */
 function udpPortBound(port: number): boolean {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
@@ -176,17 +197,49 @@ export function sendSegments(clip: Pick<CorpusClip, 'duration' | 'outages'>): { 
   return segments;
 }
 
-/** A segment as sent: from wall time `spawnedAt` (ms) on, clip time = (w - spawnedAt) / 1000 + clipStart. */
+/** A segment as sent: from wall time `startedAt` (ms) on, clip time = (w - startedAt) / 1000 + clipStart. */
 export interface SentSegment {
-  spawnedAt: number;
+  startedAt: number;
   clipStart: number;
 }
 
-/** Wall time (ms) -> clip time by the last segment spawned before it; null before the first. */
+/** Wall time (ms) -> clip time by the last segment begun before it; null before the first. */
 export function toClipTime(wallMs: number, segments: readonly SentSegment[]): number | null {
   let current: SentSegment | null = null;
-  for (const s of segments) if (wallMs >= s.spawnedAt) current = s;
-  return current === null ? null : (wallMs - current.spawnedAt) / 1000 + current.clipStart;
+  for (const s of segments) if (wallMs >= s.startedAt) current = s;
+  return current === null ? null : (wallMs - current.startedAt) / 1000 + current.clipStart;
+}
+
+/**
+ * A loopback UDP relay to `port`: forwards every datagram and, once `expect()` was called,
+ * returns from `firstArrival()` the wall time (ms) of the first datagram after that call.
+ */
+async function udpRelay(port: number): Promise<{
+  port: number;
+  expect: () => void;
+  firstArrival: () => number | null;
+  close: () => void;
+}> {
+  const socket = createSocket('udp4');
+  let expecting = false;
+  let first: number | null = null;
+  socket.on('message', (msg) => {
+    if (expecting && first === null) first = Date.now();
+    socket.send(msg, port, '127.0.0.1');
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: socket.address().port,
+    expect: () => {
+      expecting = true;
+      first = null;
+    },
+    firstArrival: () => first,
+    close: () => socket.close(),
+  };
 }
 
 function senderArgs(clip: CorpusClip, url: string, from: number, seconds: number): string[] {
@@ -212,9 +265,12 @@ async function runLive(clip: CorpusClip, log: (line: string) => void): Promise<T
   const httpPort = await freeTcpPort();
   const url = `udp://127.0.0.1:${port}?pkt_size=1316`;
   const keyframes = await keyframeTimes(clip.path);
+  const audio = await hasAudio(clip.path);
   const analyzer = startMeasured(process.execPath, [...analyzerArgs(url), '--metrics-port', String(httpPort)], {
     env: ANALYZER_ENV,
   });
+  const relay = await udpRelay(port);
+  const relayUrl = `udp://127.0.0.1:${relay.port}?pkt_size=1316`;
   const sent: SentSegment[] = [];
   try {
     const listenBy = Date.now() + 20_000;
@@ -223,7 +279,7 @@ async function runLive(clip: CorpusClip, log: (line: string) => void): Promise<T
         throw new Error(`streamqc did not listen on ${url}`);
       await sleep(50);
     }
-    const warmup = send(clip, senderArgs(clip, url, 0, Math.min(WARMUP_SECONDS, clip.duration)));
+    const warmup = send(clip, senderArgs(clip, relayUrl, 0, Math.min(WARMUP_SECONDS, clip.duration)));
     let flowing = false;
     // Set when the warm-up send ends: declared boolean, as TypeScript cannot see a callback assign it.
     let warmedUp = false as boolean;
@@ -238,10 +294,15 @@ async function runLive(clip: CorpusClip, log: (line: string) => void): Promise<T
     if (!flowing && !(await ready(httpPort))) throw new Error(`streamqc saw no media from ${url} during the warm-up`);
     const segments = sendSegments(clip);
     for (const [i, segment] of segments.entries()) {
-      // Stream copy starts at the keyframe at or before -ss: that is the segment's first frame.
-      const keyframe = Math.max(0, ...keyframes.filter((k) => k <= segment.start + 1e-3));
-      sent.push({ spawnedAt: Date.now(), clipStart: segment.start > 0 ? keyframe : 0 });
-      await send(clip, senderArgs(clip, url, segment.start, segment.end - segment.start));
+      const spawnedAt = Date.now();
+      relay.expect();
+      await send(clip, senderArgs(clip, relayUrl, segment.start, segment.end - segment.start));
+      const startedAt = relay.firstArrival();
+      if (startedAt === null) throw new Error(`the sender of ${clip.name} sent nothing from ${segment.start} s`);
+      sent.push({ startedAt, clipStart: firstSent(segment.start, keyframes, audio) });
+      log(
+        `  ${clip.name}: segment from ${segment.start} s reached the analyzer ${startedAt - spawnedAt} ms after its sender started`,
+      );
       const next = segments[i + 1];
       // The outage lasts from this segment's end to the next one's start, on the wall clock.
       if (next !== undefined) {
@@ -251,6 +312,7 @@ async function runLive(clip: CorpusClip, log: (line: string) => void): Promise<T
     }
     await sleep(DRAIN_SECONDS * 1000);
   } finally {
+    relay.close();
     analyzer.child.kill('SIGTERM');
   }
   const killer = setTimeout(() => analyzer.child.kill('SIGKILL'), 20_000);
