@@ -109,6 +109,10 @@ export interface LadderRendition {
   bandwidth?: number;
   resolution?: string;
   alive?: boolean;
+  /** false: the multivariant playlist no longer lists it (absent: listed). */
+  listed?: boolean;
+  /** Wall-clock time since which a rendition that is not alive is down. */
+  downSince?: string;
   /** The newest delivery defect on this rendition the analyzer still reports (active, or among its recent events). */
   lastError?: { type?: string; since?: string; active?: boolean };
 }

@@ -349,6 +349,11 @@ function deliveryStatusSchema(): Schema {
             bandwidth: { type: 'integer', description: 'Declared BANDWIDTH, bits/s' },
             resolution: { type: 'string', description: 'Declared RESOLUTION, WIDTHxHEIGHT' },
             alive: { type: 'boolean' },
+            listed: {
+              type: 'boolean',
+              description: 'false once the multivariant playlist no longer lists it (absent: listed)',
+            },
+            downSince: { type: 'string', description: 'Wall-clock time since which it is down (not alive)' },
             lastError: {
               type: 'object',
               description: 'The newest delivery defect on this rendition that the analyzer still reports',

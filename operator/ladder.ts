@@ -69,6 +69,9 @@ export function deliveryFacts(analyzer: AnalyzerStatus): DeliveryFacts | undefin
     const out: LadderRendition = { name, alive: r?.alive === true };
     if (typeof r?.bandwidth === 'number') out.bandwidth = Math.round(r.bandwidth);
     if (typeof r?.resolution === 'string' && RESOLUTION.test(r.resolution)) out.resolution = r.resolution;
+    // A rendition that left the multivariant playlist stays, down, until the analyzer forgets it.
+    if (r?.listed === false) out.listed = false;
+    if (!out.alive && typeof r?.downSince === 'string' && WALLCLOCK.test(r.downSince)) out.downSince = r.downSince;
     const error = errors.get(name);
     if (error !== undefined) {
       const { start: _start, ...lastError } = error;

@@ -117,6 +117,8 @@ const status: DeepRequired<StreamMonitorStatus> = {
         bandwidth: 3_000_000,
         resolution: '1280x720',
         alive: false,
+        listed: false,
+        downSince: 't',
         lastError: { type: 'playlist_stale', since: 't', active: true },
       },
     ],

@@ -55,7 +55,11 @@ function ladderStatus(): AnalyzerStatus {
       rendition: '720p',
       declared: 3,
       alive: 2,
-      renditions: [rendition('720p', 720), rendition('360p', 360, false), rendition('180p', 180)],
+      renditions: [
+        rendition('720p', 720),
+        { ...rendition('360p', 360, false), downSince: '2026-01-01T00:00:40.000Z', downStart: 40 },
+        rendition('180p', 180),
+      ],
       cues: [],
     },
     activeDefects: [event('playlist_stale', '360p', 40)],
@@ -79,6 +83,7 @@ test('a 3-rendition ladder with one stale rendition is 2/3 in status, each rendi
         bandwidth: 3_600_000,
         resolution: '640x360',
         alive: false,
+        downSince: '2026-01-01T00:00:40.000Z',
         lastError: { type: 'playlist_stale', since: '2026-01-01T00:00:40.000Z', active: true },
       },
       {
@@ -90,6 +95,33 @@ test('a 3-rendition ladder with one stale rendition is 2/3 in status, each rendi
       },
     ],
   });
+});
+
+test('a rendition that left the multivariant playlist stays in status as not listed and down since it left', () => {
+  const status = ladderStatus();
+  status.delivery = {
+    ...status.delivery!,
+    declared: 2,
+    renditions: [
+      rendition('720p', 720),
+      rendition('180p', 180),
+      { ...rendition('360p', 360, false), listed: false, downSince: '2026-01-01T00:01:00.000Z', downStart: 60 },
+    ],
+  };
+  const facts = deliveryFacts(status);
+  assert.ok(facts?.renditions);
+  assert.equal(facts.summary, '2/2');
+  assert.deepEqual(
+    facts.renditions.map((r) => [r.name, r.alive, r.listed, r.downSince]),
+    [
+      ['720p', true, undefined, undefined],
+      ['180p', true, undefined, undefined],
+      ['360p', false, false, '2026-01-01T00:01:00.000Z'],
+    ],
+  );
+  // A down time that is no wall-clock time is left out, as every untrusted answer is cleaned.
+  status.delivery.renditions[2] = { ...status.delivery.renditions[2]!, downSince: '<script>' };
+  assert.equal(deliveryFacts(status)?.renditions?.[2]?.downSince, undefined);
 });
 
 test('a source that is not a followed HLS ladder has no status.delivery', () => {
