@@ -46,7 +46,14 @@ export interface DashRepresentation {
   initUri: string | null;
   /** The start of the Period it is listed in (the newest that lists it), seconds: a new Period is new media to probe. */
   periodStart: number;
+  /**
+   * Its segments in every Period that lists it, in order. Each Period numbers its segments on
+   * its own ($Number$ may start again at 1), so `msn` is the Period's number here: the
+   * follower of the Representation renumbers them into one sequence (dash-representation.ts).
+   */
   snapshot: MediaPlaylistSnapshot;
+  /** The start of the Period of each of snapshot.segments, seconds. */
+  segmentPeriods: number[];
   /** Breaks of its SegmentTimeline (none without one). */
   timelineBreaks: TimelineBreak[];
 }
@@ -89,13 +96,17 @@ export function parseMpd(text: string, url: string, nowMs: number): DashManifest
   } catch (err) {
     throw new MpdError(`${url} cannot be read as an MPD: ${(err as Error).message}`);
   }
-  // A live MPD may repeat a Representation in each Period: the newest Period's is the live one.
-  const byId = new Map<string, MpdRepresentationInfo>();
-  for (const info of infos) byId.set(textOf(info.attributes.id), info);
-  const latest = [...byId.values()];
-  if (latest.length === 0) throw new MpdError(`${url} is an MPD without any Representation`);
-  const kept = latest.slice(0, MAX_RENDITIONS);
-  for (const info of kept) checkSegmentCount(info, url, nowMs, dynamic);
+  // A live MPD may list a Representation in several Periods (a programme boundary, an ad break
+  // that keeps the ids): one Representation, its segments Period after Period, declared as the
+  // newest Period declares it.
+  const byId = new Map<string, Listings>();
+  for (const info of infos) {
+    const id = textOf(info.attributes.id);
+    byId.set(id, { newest: info, periods: [...(byId.get(id)?.periods ?? []), info] });
+  }
+  if (byId.size === 0) throw new MpdError(`${url} is an MPD without any Representation`);
+  const kept = [...byId.values()].slice(0, MAX_RENDITIONS);
+  for (const { periods } of kept) for (const info of periods) checkSegmentCount(info, url, nowMs, dynamic);
   const minBufferTime = isoDurationSeconds(mpd.getAttribute('minBufferTime')) ?? DEFAULT_MIN_BUFFER_SECONDS;
   const minimumUpdatePeriod = isoDurationSeconds(mpd.getAttribute('minimumUpdatePeriod'));
   const publishTime = Date.parse(mpd.getAttribute('publishTime') ?? '');
@@ -104,8 +115,8 @@ export function parseMpd(text: string, url: string, nowMs: number): DashManifest
     dynamic,
     publishTime: Number.isFinite(publishTime) ? publishTime : null,
     minimumUpdatePeriod,
-    representations: kept.map((info) => {
-      const representation = representationOf(info, url, dynamic, minBufferTime, minimumUpdatePeriod);
+    representations: kept.map((listings) => {
+      const representation = representationOf(listings, url, dynamic, minBufferTime, minimumUpdatePeriod);
       representation.declaration.name = uniqueName(representation.declaration.name, names);
       return representation;
     }),
@@ -134,8 +145,15 @@ function mpdElement(text: string, url: string): XmlElement {
   return root;
 }
 
+/** A Representation as each Period that lists it does (in document order), and as the newest does. */
+interface Listings {
+  newest: MpdRepresentationInfo;
+  periods: MpdRepresentationInfo[];
+}
+
+/** One Representation as the Periods that list it describe it: declared as the newest declares it. */
 function representationOf(
-  info: MpdRepresentationInfo,
+  { newest: info, periods }: Listings,
   url: string,
   dynamic: boolean,
   minBufferTime: number,
@@ -143,13 +161,18 @@ function representationOf(
 ): DashRepresentation {
   const a = info.attributes;
   const id = textOf(a.id);
-  let playlist;
-  try {
-    [playlist] = toPlaylists([info]);
-  } catch (err) {
-    throw new MpdError(`${url}: the segments of Representation "${id}" cannot be listed: ${(err as Error).message}`);
-  }
-  const segments = (playlist?.segments ?? []).slice(-MAX_WINDOW_SEGMENTS);
+  const listed = periods.flatMap((p) => {
+    let playlist;
+    try {
+      [playlist] = toPlaylists([p]);
+    } catch (err) {
+      throw new MpdError(`${url}: the segments of Representation "${id}" cannot be listed: ${(err as Error).message}`);
+    }
+    const periodStart = numberOr(p.attributes.periodStart, 0);
+    return (playlist?.segments ?? []).map((segment) => ({ segment, periodStart }));
+  });
+  const window = listed.slice(-MAX_WINDOW_SEGMENTS);
+  const segments = window.map((l) => l.segment);
   const longest = Math.max(0, ...segments.map((s) => s.duration));
   const width = numberOr(a.width, 0);
   const height = numberOr(a.height, 0);
@@ -170,6 +193,7 @@ function representationOf(
     contentType,
     initUri: init && init.resolvedUri !== '' ? init.resolvedUri : null,
     periodStart: numberOr(a.periodStart, 0),
+    segmentPeriods: window.map((l) => l.periodStart),
     snapshot: {
       // What a client may wait at the live edge for the next segment: a segment's duration, or
       // the MPD's minimum update period when the origin lists segments only that often.
@@ -188,7 +212,7 @@ function representationOf(
         cues: [],
       })),
     },
-    timelineBreaks: timelineBreaks(info),
+    timelineBreaks: periods.flatMap((p) => timelineBreaks(p)),
   };
 }
 

@@ -20,6 +20,8 @@ import { unloadedView, type RenditionView } from './rendition-poller.js';
 const MAX_PENDING_SEGMENTS = 8;
 /** An initialization segment is a few kB of boxes; this bounds a hostile one. */
 const MAX_INIT_BYTES = 4 * 1024 * 1024;
+/** Periods whose numbering is remembered: a live MPD lists the few its time-shift buffer reaches. */
+const MAX_NUMBERED_PERIODS = 16;
 
 export interface RepresentationContext extends SegmentCheckContext {
   /** A media segment of this Representation was fetched, with its initialization segment (null: none). */
@@ -38,6 +40,13 @@ export class RepresentationFollower {
   private readonly checker: SegmentChecker;
   /** Its Period's start, seconds: the first segment of each Period is probed. */
   private period: number;
+  /**
+   * Period start -> what is added to its $Number$s to make one sequence of the Representation:
+   * the first Period seen keeps its numbers, a later one continues after the newest segment
+   * seen before it (a Period may count from 1 again, which is no step back of the stream).
+   */
+  private readonly numbering = new Map<number, number>();
+  private newestMsn = Number.NEGATIVE_INFINITY;
   private readonly done: Promise<void>;
 
   constructor(
@@ -60,7 +69,7 @@ export class RepresentationFollower {
   /** This Representation as an MPD load lists it. */
   listed(representation: DashRepresentation): void {
     const { now, observe } = this.context;
-    const { snapshot } = representation;
+    const snapshot = this.renumbered(representation);
     const previous = this.previous;
     const newest = previous?.segments.at(-1)?.msn ?? Number.NEGATIVE_INFINITY;
     const added = previous === null ? snapshot.segments : snapshot.segments.filter((s) => s.msn > newest);
@@ -85,6 +94,24 @@ export class RepresentationFollower {
     observe({ kind: 'timeline', t, rendition: this.name, breaks: representation.timelineBreaks });
     // A client joining live starts at the newest segment; after that every new one is fetched.
     this.queue.add(previous === null ? added.slice(-1) : added);
+  }
+
+  /** The MPD's segments of this Representation numbered as one sequence across its Periods. */
+  private renumbered({ snapshot, segmentPeriods, periodStart }: DashRepresentation): MediaPlaylistSnapshot {
+    const segments = snapshot.segments.map((segment, i) => {
+      const period = segmentPeriods[i] ?? periodStart;
+      let offset = this.numbering.get(period);
+      if (offset === undefined) {
+        offset = Number.isFinite(this.newestMsn) ? this.newestMsn + 1 - segment.msn : 0;
+        this.numbering.set(period, offset);
+        const oldest = this.numbering.keys().next().value;
+        if (this.numbering.size > MAX_NUMBERED_PERIODS && oldest !== undefined) this.numbering.delete(oldest);
+      }
+      const msn = segment.msn + offset;
+      this.newestMsn = Math.max(this.newestMsn, msn);
+      return offset === 0 ? segment : { ...segment, msn };
+    });
+    return { ...snapshot, mediaSequence: segments[0]?.msn ?? snapshot.mediaSequence, segments };
   }
 
   /** The MPD could not be loaded: neither can this Representation's segment list. */

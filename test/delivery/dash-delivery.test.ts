@@ -57,6 +57,34 @@ describe('DASH delivery: a live loopback origin', () => {
     }
   });
 
+  it('a new Period whose $Number$ starts again at 1 continues the stream: no defect, every segment fetched once', async () => {
+    const origin = new DashOrigin(media);
+    // The split a few seconds ahead: the client follows the first Period, then sees the second appear.
+    origin.newPeriodAt = origin.liveNumber() + 4;
+    const w = await watchDash(origin);
+    try {
+      await representationsFollowed(w, 3);
+      await eventually('six segments of the second Period fetched for each Representation', () =>
+        ['180p', '96p', 'audio'].every(
+          (id) => w.origin.requests.filter((p) => p.startsWith(`/live/${id}/p1-`)).length >= 6,
+        )
+          ? true
+          : undefined,
+      );
+      assert.deepEqual(w.started, []);
+      const segments = w.origin.requests.filter((p) => p.endsWith('.m4s'));
+      assert.deepEqual(segments, [...new Set(segments)], 'a segment was fetched twice');
+      // None skipped at the split: the first Period's last segment and the second's first were both fetched.
+      const split = origin.newPeriodAt;
+      for (const id of ['180p', '96p', 'audio']) {
+        assert.ok(segments.includes(`/live/${id}/${split - 1}.m4s`), `${id}: the first Period's last segment`);
+        assert.ok(segments.includes(`/live/${id}/p1-1.m4s`), `${id}: the second Period's first segment`);
+      }
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('a frozen timeline, a timeline gap, a 404 and a publishTime that goes back are each found where injected', async () => {
     const w = await watchDash(new DashOrigin(media));
     try {

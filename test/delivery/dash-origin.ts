@@ -93,6 +93,14 @@ export interface DashFaults {
   removed?: boolean;
 }
 
+/** One Period of the MPD: its id, start (seconds), media URL prefix and what each Representation lists in it. */
+interface PeriodSpec {
+  id: string;
+  start: number;
+  prefix?: string;
+  segmentsOf: (media: RepresentationMedia) => { first: number; timeline: string; presentationTimeOffset?: number };
+}
+
 export class DashOrigin {
   readonly faults = new Map<string, DashFaults>();
   /** MPD@publishTime is this many seconds in the past (a stale copy of the MPD). */
@@ -101,6 +109,12 @@ export class DashOrigin {
   static = false;
   /** The MPD served under another path too, with this Content-Type (a manifest URL that does not say .mpd). */
   alias: { path: string; contentType: string } | null = null;
+  /**
+   * From this segment on, the media is a second Period (as ad insertion and programme
+   * boundaries split live MPDs): its own $Number$ from 1, its own media URLs, its
+   * SegmentTimeline on the same media clock (presentationTimeOffset).
+   */
+  newPeriodAt: number | null = null;
   readonly requests: string[] = [];
   /** The same requests with their method and the body bytes sent (a HEAD sends none). */
   readonly log: { method: string; path: string; bytes: number }[] = [];
@@ -148,7 +162,7 @@ export class DashOrigin {
       res.end(this.static ? this.staticMpd() : this.mpd());
       return;
     }
-    const m = /^\/live\/([\w]+)\/(?:(init)\.mp4|(\d+)\.m4s)$/.exec(path);
+    const m = /^\/live\/([\w]+)\/(?:(init)\.mp4|(p1-)?(\d+)\.m4s)$/.exec(path);
     const media = this.media.find((r) => r.spec.id === m?.[1]);
     if (!m || !media) {
       send(res, 404, 'not found');
@@ -159,7 +173,9 @@ export class DashOrigin {
       res.end(media.init);
       return;
     }
-    await this.segment(media, Number(m[3]), res);
+    // The second Period's $Number$ counts from 1 at the split.
+    const number = Number(m[4]) + (m[3] && this.newPeriodAt !== null ? this.newPeriodAt - 1 : 0);
+    await this.segment(media, number, res);
   }
 
   private mpd(): string {
@@ -174,12 +190,54 @@ export class DashOrigin {
       `maxSegmentDuration="PT${SEGMENT_SECONDS}S"`,
       'minBufferTime="PT2S"',
     ];
-    return this.document(attributes, (media) => {
+    const window = (media: RepresentationMedia): { first: number; last: number; f: DashFaults } => {
       const f = this.faults.get(media.spec.id) ?? {};
       const last = Math.min(this.liveNumber(), f.frozenAt ?? Infinity);
-      const first = Math.max(1, last - WINDOW + 1);
-      return { first, timeline: timelineOf(media.timescale, first, last, f.timelineShift) };
-    });
+      return { first: Math.max(1, last - WINDOW + 1), last, f };
+    };
+    const split = this.newPeriodAt;
+    if (split === null) {
+      return this.document(attributes, [
+        {
+          id: '0',
+          start: 0,
+          segmentsOf: (media) => {
+            const { first, last, f } = window(media);
+            return { first, timeline: timelineOf(media.timescale, first, last, f.timelineShift) };
+          },
+        },
+      ]);
+    }
+    // The Periods the time-shift window reaches: the first until the split, the second from it.
+    const newest = this.liveNumber();
+    const periods: PeriodSpec[] = [];
+    if (newest - WINDOW + 1 < split) {
+      periods.push({
+        id: '0',
+        start: 0,
+        segmentsOf: (media) => {
+          const { first, last, f } = window(media);
+          return { first, timeline: timelineOf(media.timescale, first, Math.min(last, split - 1), f.timelineShift) };
+        },
+      });
+    }
+    if (newest >= split) {
+      periods.push({
+        id: '1',
+        start: (split - 1) * SEGMENT_SECONDS,
+        prefix: 'p1-',
+        segmentsOf: (media) => {
+          const { first, last, f } = window(media);
+          const from = Math.max(first, split);
+          return {
+            first: from - split + 1,
+            timeline: timelineOf(media.timescale, from, last, f.timelineShift),
+            presentationTimeOffset: (split - 1) * SEGMENT_SECONDS * media.timescale,
+          };
+        },
+      });
+    }
+    return this.document(attributes, periods);
   }
 
   private staticMpd(): string {
@@ -188,39 +246,47 @@ export class DashOrigin {
       `mediaPresentationDuration="PT${LOOP_SEGMENTS * SEGMENT_SECONDS}S"`,
       'minBufferTime="PT2S"',
     ];
-    return this.document(attributes, (media) => ({
-      first: 1,
-      timeline: timelineOf(media.timescale, 1, LOOP_SEGMENTS, undefined),
-    }));
+    return this.document(attributes, [
+      {
+        id: '0',
+        start: 0,
+        segmentsOf: (media) => ({ first: 1, timeline: timelineOf(media.timescale, 1, LOOP_SEGMENTS, undefined) }),
+      },
+    ]);
   }
 
-  private document(
-    attributes: string[],
-    segmentsOf: (media: RepresentationMedia) => { first: number; timeline: string },
-  ): string {
-    const sets = (['video', 'audio'] as const).map((kind) => {
+  private document(attributes: string[], periods: PeriodSpec[]): string {
+    const body = periods.map((p) => {
+      const sets = this.adaptationSets(p);
+      return `<Period id="${p.id}" start="PT${p.start}S">${sets.join('')}</Period>`;
+    });
+    return [
+      '<?xml version="1.0" encoding="utf-8"?>',
+      `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" ${attributes.join(' ')}>`,
+      `${body.join('')}</MPD>`,
+    ].join('\n');
+  }
+
+  private adaptationSets({ segmentsOf, prefix = '' }: PeriodSpec): string[] {
+    return (['video', 'audio'] as const).map((kind) => {
       const representations = this.media
         .filter((r) => r.spec.kind === kind && !this.faults.get(r.spec.id)?.removed)
         .map((r) => {
-          const { first, timeline } = segmentsOf(r);
+          const { first, timeline, presentationTimeOffset } = segmentsOf(r);
+          const offset = presentationTimeOffset ? ` presentationTimeOffset="${presentationTimeOffset}"` : '';
           // A truthful declaration: the peak with headroom for the container's overhead.
           const bandwidth = this.faults.get(r.spec.id)?.bandwidth ?? Math.round(r.peakBitrate * 1.05);
           const picture = kind === 'video' ? ` width="${r.spec.width}" height="${r.spec.height}"` : '';
           const codecs = kind === 'video' ? 'avc1.42c00d' : 'mp4a.40.2';
           return [
             `<Representation id="${r.spec.id}" bandwidth="${bandwidth}" codecs="${codecs}"${picture}>`,
-            `<SegmentTemplate timescale="${r.timescale}" initialization="$RepresentationID$/init.mp4" media="$RepresentationID$/$Number$.m4s" startNumber="${first}">`,
+            `<SegmentTemplate timescale="${r.timescale}"${offset} initialization="$RepresentationID$/init.mp4" media="$RepresentationID$/${prefix}$Number$.m4s" startNumber="${first}">`,
             `<SegmentTimeline>${timeline}</SegmentTimeline></SegmentTemplate></Representation>`,
           ].join('');
         });
       const frameRate = kind === 'video' ? ` frameRate="${FPS}"` : '';
       return `<AdaptationSet mimeType="${kind}/mp4" segmentAlignment="true"${frameRate}>${representations.join('')}</AdaptationSet>`;
     });
-    return [
-      '<?xml version="1.0" encoding="utf-8"?>',
-      `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" ${attributes.join(' ')}>`,
-      `<Period id="0" start="PT0S">${sets.join('')}</Period></MPD>`,
-    ].join('\n');
   }
 
   private async segment(media: RepresentationMedia, number: number, res: ServerResponse): Promise<void> {
