@@ -39,6 +39,15 @@ export interface TimelineBreak {
   offsetSeconds: number;
 }
 
+/** A Representation as one Period lists it: the same @id may be coded otherwise in the next. */
+export interface PeriodListing {
+  /** Period start, seconds. */
+  start: number;
+  declaration: VariantDeclaration;
+  /** Absolute URL of its initialization segment in this Period, or null. */
+  initUri: string | null;
+}
+
 export interface DashRepresentation {
   declaration: VariantDeclaration;
   contentType: 'video' | 'audio' | 'other';
@@ -52,8 +61,8 @@ export interface DashRepresentation {
    * follower of the Representation renumbers them into one sequence (dash-representation.ts).
    */
   snapshot: MediaPlaylistSnapshot;
-  /** The start of the Period of each of snapshot.segments, seconds. */
-  segmentPeriods: number[];
+  /** The Period of each of snapshot.segments: how that Period declares and initializes it. */
+  segmentPeriods: PeriodListing[];
   /** Breaks of its SegmentTimeline (none without one). */
   timelineBreaks: TimelineBreak[];
 }
@@ -117,7 +126,9 @@ export function parseMpd(text: string, url: string, nowMs: number): DashManifest
     minimumUpdatePeriod,
     representations: kept.map((listings) => {
       const representation = representationOf(listings, url, dynamic, minBufferTime, minimumUpdatePeriod);
-      representation.declaration.name = uniqueName(representation.declaration.name, names);
+      const name = uniqueName(representation.declaration.name, names);
+      representation.declaration.name = name;
+      for (const listing of representation.segmentPeriods) listing.declaration.name = name;
       return representation;
     }),
   };
@@ -161,39 +172,40 @@ function representationOf(
 ): DashRepresentation {
   const a = info.attributes;
   const id = textOf(a.id);
-  const listed = periods.flatMap((p) => {
+  const perPeriod = periods.map((p) => {
     let playlist;
     try {
       [playlist] = toPlaylists([p]);
     } catch (err) {
       throw new MpdError(`${url}: the segments of Representation "${id}" cannot be listed: ${(err as Error).message}`);
     }
-    const periodStart = numberOr(p.attributes.periodStart, 0);
-    return (playlist?.segments ?? []).map((segment) => ({ segment, periodStart }));
+    const segments = playlist?.segments ?? [];
+    const init = segments[0]?.map ?? null;
+    const listing: PeriodListing = {
+      start: numberOr(p.attributes.periodStart, 0),
+      declaration: declarationOf(p, url, minBufferTime),
+      initUri: init && init.resolvedUri !== '' ? init.resolvedUri : null,
+    };
+    return { listing, segments };
   });
+  const listed = perPeriod.flatMap(({ listing, segments }) => segments.map((segment) => ({ segment, listing })));
   const window = listed.slice(-MAX_WINDOW_SEGMENTS);
   const segments = window.map((l) => l.segment);
   const longest = Math.max(0, ...segments.map((s) => s.duration));
-  const width = numberOr(a.width, 0);
-  const height = numberOr(a.height, 0);
   const mime = textOf(a.mimeType) || textOf(a.contentType);
+  const height = numberOr(a.height, 0);
   const contentType = mime.startsWith('video') || height > 0 ? 'video' : mime.startsWith('audio') ? 'audio' : 'other';
-  const init = segments[0]?.map ?? null;
+  const newest: PeriodListing = perPeriod.at(-1)?.listing ?? {
+    start: numberOr(a.periodStart, 0),
+    declaration: declarationOf(info, url, minBufferTime),
+    initUri: null,
+  };
   return {
-    declaration: {
-      name: labelOf(id),
-      uri: url,
-      bandwidth: numberOr(a.bandwidth, 0),
-      averageBandwidth: null,
-      resolution: width > 0 && height > 0 ? { width, height } : null,
-      codecs: typeof a.codecs === 'string' ? a.codecs : null,
-      frameRate: numberOr(a.frameRate, 0) || null,
-      minBufferTime,
-    },
+    declaration: newest.declaration,
     contentType,
-    initUri: init && init.resolvedUri !== '' ? init.resolvedUri : null,
-    periodStart: numberOr(a.periodStart, 0),
-    segmentPeriods: window.map((l) => l.periodStart),
+    initUri: newest.initUri,
+    periodStart: newest.start,
+    segmentPeriods: window.map((l) => l.listing),
     snapshot: {
       // What a client may wait at the live edge for the next segment: a segment's duration, or
       // the MPD's minimum update period when the origin lists segments only that often.
@@ -201,7 +213,7 @@ function representationOf(
       mediaSequence: segments[0]?.number ?? 0,
       discontinuitySequence: 0,
       endList: !dynamic,
-      initSection: init !== null,
+      initSection: (segments[0]?.map ?? null) !== null,
       segments: segments.map((s) => ({
         msn: s.number,
         discontinuitySequence: 0,
@@ -213,6 +225,23 @@ function representationOf(
       })),
     },
     timelineBreaks: periods.flatMap((p) => timelineBreaks(p)),
+  };
+}
+
+/** What one Period's Representation declares of itself. */
+function declarationOf(info: MpdRepresentationInfo, url: string, minBufferTime: number): VariantDeclaration {
+  const a = info.attributes;
+  const width = numberOr(a.width, 0);
+  const height = numberOr(a.height, 0);
+  return {
+    name: labelOf(textOf(a.id)),
+    uri: url,
+    bandwidth: numberOr(a.bandwidth, 0),
+    averageBandwidth: null,
+    resolution: width > 0 && height > 0 ? { width, height } : null,
+    codecs: typeof a.codecs === 'string' ? a.codecs : null,
+    frameRate: numberOr(a.frameRate, 0) || null,
+    minBufferTime,
   };
 }
 

@@ -10,7 +10,7 @@
  * complete fragmented MP4 stream.
  */
 import { httpGet, type FetchResult } from './fetch.js';
-import type { DashRepresentation } from './dash-manifest.js';
+import type { DashRepresentation, PeriodListing } from './dash-manifest.js';
 import type { MediaPlaylistSnapshot, SegmentRef, VariantDeclaration } from './playlist.js';
 import { SegmentChecker, type SegmentCheckContext, type SegmentFailure } from './segment-check.js';
 import { SegmentQueue } from './segment-queue.js';
@@ -47,6 +47,13 @@ export class RepresentationFollower {
    */
   private readonly numbering = new Map<number, number>();
   private newestMsn = Number.NEGATIVE_INFINITY;
+  /**
+   * msn -> the Period that lists the segment: a segment is checked (declaration, probe) and
+   * initialized as its own Period says, even when the MPD has moved on to the next one.
+   */
+  private readonly listings = new Map<number, PeriodListing>();
+  /** The URL `init` was fetched from. */
+  private initFrom: string | null = null;
   private readonly done: Promise<void>;
 
   constructor(
@@ -78,10 +85,7 @@ export class RepresentationFollower {
     this.declared = representation.declaration;
     this.period = representation.periodStart;
     this.previous = snapshot;
-    if (representation.initUri !== this.initUri) {
-      this.initUri = representation.initUri;
-      this.init = null;
-    }
+    this.initUri = representation.initUri;
     Object.assign(this.view, {
       loaded: true,
       targetDuration: snapshot.targetDuration,
@@ -99,7 +103,7 @@ export class RepresentationFollower {
   /** The MPD's segments of this Representation numbered as one sequence across its Periods. */
   private renumbered({ snapshot, segmentPeriods, periodStart }: DashRepresentation): MediaPlaylistSnapshot {
     const segments = snapshot.segments.map((segment, i) => {
-      const period = segmentPeriods[i] ?? periodStart;
+      const period = segmentPeriods[i]?.start ?? periodStart;
       let offset = this.numbering.get(period);
       if (offset === undefined) {
         offset = Number.isFinite(this.newestMsn) ? this.newestMsn + 1 - segment.msn : 0;
@@ -109,8 +113,13 @@ export class RepresentationFollower {
       }
       const msn = segment.msn + offset;
       this.newestMsn = Math.max(this.newestMsn, msn);
+      const listing = segmentPeriods[i];
+      if (listing && !this.listings.has(msn)) this.listings.set(msn, listing);
       return offset === 0 ? segment : { ...segment, msn };
     });
+    // Only segments still to be fetched need theirs: those of the window.
+    const oldest = segments[0]?.msn ?? Number.POSITIVE_INFINITY;
+    for (const msn of this.listings.keys()) if (msn < oldest) this.listings.delete(msn);
     return { ...snapshot, mediaSequence: segments[0]?.msn ?? snapshot.mediaSequence, segments };
   }
 
@@ -131,23 +140,29 @@ export class RepresentationFollower {
   }
 
   private async fetchSegment(segment: SegmentRef): Promise<void> {
+    const listing = this.listings.get(segment.msn);
+    const initUri = listing ? listing.initUri : this.initUri;
     const failure = await this.checker.check({
       segment,
-      period: this.period,
-      declared: this.declared,
-      prepare: () => this.initialization(),
+      period: listing?.start ?? this.period,
+      declared: listing?.declaration ?? this.declared,
+      prepare: () => this.initialization(initUri),
       fetched: (body) => this.context.segmentFetched?.(this.name, segment, body, this.init),
       probeInput: (body) => (this.init ? Buffer.concat([this.init, body]) : body),
     });
     this.view.lastFailure = failure;
   }
 
-  /** The initialization segment a download needs (fetched once per URL); why it cannot be had, or null. */
-  private async initialization(): Promise<SegmentFailure | null> {
-    if (this.initUri === null || this.init !== null) return null;
-    const result = await this.get(this.initUri, MAX_INIT_BYTES);
+  /** The initialization segment at `uri` a download needs (fetched once per URL); why it cannot be had, or null. */
+  private async initialization(uri: string | null): Promise<SegmentFailure | null> {
+    if (uri !== this.initFrom) {
+      this.initFrom = uri;
+      this.init = null;
+    }
+    if (uri === null || this.init !== null) return null;
+    const result = await this.get(uri, MAX_INIT_BYTES);
     if (result.body === null) return { status: result.status, error: `initialization segment: ${result.error ?? ''}` };
-    this.init = result.body;
+    if (this.initFrom === uri) this.init = result.body;
     return null;
   }
 

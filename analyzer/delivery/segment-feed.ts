@@ -33,9 +33,17 @@ export class SegmentFeed implements MediaFeed {
     private readonly transport?: (ref: SegmentRef, segment: Buffer) => void,
   ) {}
 
-  /** The initialization segment the media segments need (fragmented MP4); kept for each new session. */
-  setHeader(init: Buffer): void {
+  /**
+   * The initialization segment the media segments need (fragmented MP4); kept for each new
+   * session. True when it replaces another (a new Period coded otherwise): the segments after
+   * it cannot be read by a decoder that began with the old one.
+   */
+  setHeader(init: Buffer): boolean {
+    const replaced = this.header !== null && this.header !== init && !this.header.equals(init);
     this.header = init;
+    // The sessions reading now end where the old coding ends, instead of decoding what they cannot.
+    if (replaced) this.close();
+    return replaced;
   }
 
   /** A segment of the chosen rendition was fetched. */

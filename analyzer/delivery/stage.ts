@@ -52,6 +52,8 @@ export interface DeliveryDeps {
   cue?: (cue: CueEvent) => void;
   /** The client follows a source it could not follow at start: the decoder should read its segments now. */
   attached?: () => void;
+  /** The decoded rendition's segments need another initialization segment: the decoder starts over on them. */
+  restartDecoder?: () => void;
   /** Uniform in [0, 1): the jitter of the retries. */
   random?: () => number;
 }
@@ -146,7 +148,9 @@ export class DeliveryStage {
       cue: (c) => this.cueSeen(c),
       segmentFetched: (rendition: string, segment: SegmentRef, body: Buffer, init?: Buffer | null) => {
         if (rendition !== this.chosen) return;
-        if (init) this.feed?.setHeader(init); // DASH: fragmented MP4 starts with its initialization segment
+        // DASH: fragmented MP4 starts with its initialization segment; another one (a new Period
+        // coded otherwise) starts another decode session, probed anew, from this segment.
+        if (init && this.feed?.setHeader(init) === true) this.deps.restartDecoder?.();
         this.feed?.push(body, segment);
       },
       timeoutSeconds: this.config.ingest.ioTimeout,

@@ -13,7 +13,7 @@ import { exitLine, runCli, startCli } from '../analyzer/run-cli.js';
 import { freeTcpPort, metricValue } from '../net.js';
 import { DashOrigin, type RepresentationMedia } from './dash-origin.js';
 import { dashMedia } from './dash-watch.js';
-import { decodingLadder } from './watch.js';
+import { analyzerStatus, decodingLadder, eventually } from './watch.js';
 
 let media: RepresentationMedia[] = [];
 let dir = '';
@@ -60,6 +60,55 @@ describe('the analyzer on a live DASH origin', () => {
     assert.ok(segments.length >= 3, `requests for 180p: ${segments.join(' ')}`);
     assert.deepEqual(segments, [...new Set(segments)], 'a segment was downloaded twice');
     assert.equal(segments.filter((p) => p.endsWith('init.mp4')).length, 1);
+  });
+
+  it('a new Period that codes the decoded Representation otherwise (another initialization segment) is decoded from its start', async () => {
+    const origin = new DashOrigin(media);
+    // From a few seconds on, 180p serves the 96p media (its own initialization segment), as an ad break may.
+    origin.newPeriodAt = origin.liveNumber() + 8;
+    origin.secondPeriodServes.set('180p', '96p');
+    const url = await origin.listen();
+    const port = await freeTcpPort();
+    const config = join(dir, 'periods.json');
+    writeFileSync(config, JSON.stringify({ stream: 'dash', delivery: { enabled: true } }));
+    const cli = startCli(['analyze', url, '--metrics-port', String(port), '--config', config]);
+    try {
+      const before = await decodingLadder(port, 3);
+      assert.deepEqual([before.format.width, before.format.height], [320, 180]);
+      // The decoder starts over on the new initialization segment: the second Period's picture size.
+      const after = await eventually(
+        'the second Period decoded at 160x96',
+        async () => {
+          const s = await analyzerStatus(port);
+          return s?.format.height === 96 && s.counters.frames > before.counters.frames + 50 ? s : undefined;
+        },
+        60_000,
+      );
+      assert.equal(after.format.width, 160);
+      assert.equal(after.delivery?.rendition, '180p');
+      const reported = [...after.activeDefects, ...after.recentEvents];
+      const events = reported.map((e) => e.type);
+      assert.ok(!events.includes('decode_error') && !events.includes('stall'), JSON.stringify(reported));
+      // What a viewer sees change is reported as what it is: the picture size.
+      const change = reported.find((e) => e.type === 'format_change');
+      assert.equal(change?.detail?.resolution, '320x180 -> 160x96', JSON.stringify(reported));
+      assert.ok(
+        events.every((t) => !DELIVERY_DEFECT_TYPES.includes(t)),
+        `no delivery defect at the Period: ${JSON.stringify(events)}`,
+      );
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.done;
+      await origin.close();
+    }
+    assert.equal((await cli.done).code, 0);
+    // Still one download per segment, and one per initialization segment.
+    const segments = origin.requests.filter((p) => p.startsWith('/live/180p/'));
+    assert.deepEqual(segments, [...new Set(segments)], 'a segment was downloaded twice');
+    assert.deepEqual(
+      segments.filter((p) => p.endsWith('init.mp4')),
+      ['/live/180p/init.mp4', '/live/180p/p1-init.mp4'],
+    );
   });
 
   it('a Representation asked for by a name the MPD lacks is a clear error naming the video Representations', async () => {

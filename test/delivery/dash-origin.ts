@@ -115,6 +115,12 @@ export class DashOrigin {
    * SegmentTimeline on the same media clock (presentationTimeOffset).
    */
   newPeriodAt: number | null = null;
+  /**
+   * In the second Period, Representation id -> the id whose media it serves instead (with that
+   * one's initialization segment, declared size and bandwidth): an ad or another programme
+   * coded otherwise under the same id.
+   */
+  readonly secondPeriodServes = new Map<string, string>();
   readonly requests: string[] = [];
   /** The same requests with their method and the body bytes sent (a HEAD sends none). */
   readonly log: { method: string; path: string; bytes: number }[] = [];
@@ -162,20 +168,26 @@ export class DashOrigin {
       res.end(this.static ? this.staticMpd() : this.mpd());
       return;
     }
-    const m = /^\/live\/([\w]+)\/(?:(init)\.mp4|(p1-)?(\d+)\.m4s)$/.exec(path);
-    const media = this.media.find((r) => r.spec.id === m?.[1]);
+    const m = /^\/live\/([\w]+)\/(p1-)?(?:(init)\.mp4|(\d+)\.m4s)$/.exec(path);
+    const media = m?.[2] ? this.secondPeriodMedia(m[1] ?? '') : this.media.find((r) => r.spec.id === m?.[1]);
     if (!m || !media) {
       send(res, 404, 'not found');
       return;
     }
-    if (m[2] === 'init') {
+    if (m[3] === 'init') {
       res.writeHead(200, { 'content-type': 'video/mp4' });
       res.end(media.init);
       return;
     }
     // The second Period's $Number$ counts from 1 at the split.
-    const number = Number(m[4]) + (m[3] && this.newPeriodAt !== null ? this.newPeriodAt - 1 : 0);
+    const number = Number(m[4]) + (m[2] && this.newPeriodAt !== null ? this.newPeriodAt - 1 : 0);
     await this.segment(media, number, res);
+  }
+
+  /** The media Representation `id` serves in the second Period. */
+  private secondPeriodMedia(id: string): RepresentationMedia | undefined {
+    const served = this.secondPeriodServes.get(id) ?? id;
+    return this.media.find((r) => r.spec.id === served);
   }
 
   private mpd(): string {
@@ -271,7 +283,10 @@ export class DashOrigin {
     return (['video', 'audio'] as const).map((kind) => {
       const representations = this.media
         .filter((r) => r.spec.kind === kind && !this.faults.get(r.spec.id)?.removed)
-        .map((r) => {
+        .map((listed) => {
+          // Listed under its own id; what it serves (its size, bandwidth, timescale) may be another's.
+          const r = { ...((prefix ? this.secondPeriodMedia(listed.spec.id) : listed) ?? listed) };
+          r.spec = { ...r.spec, id: listed.spec.id };
           const { first, timeline, presentationTimeOffset } = segmentsOf(r);
           const offset = presentationTimeOffset ? ` presentationTimeOffset="${presentationTimeOffset}"` : '';
           // A truthful declaration: the peak with headroom for the container's overhead.
@@ -280,7 +295,7 @@ export class DashOrigin {
           const codecs = kind === 'video' ? 'avc1.42c00d' : 'mp4a.40.2';
           return [
             `<Representation id="${r.spec.id}" bandwidth="${bandwidth}" codecs="${codecs}"${picture}>`,
-            `<SegmentTemplate timescale="${r.timescale}"${offset} initialization="$RepresentationID$/init.mp4" media="$RepresentationID$/${prefix}$Number$.m4s" startNumber="${first}">`,
+            `<SegmentTemplate timescale="${r.timescale}"${offset} initialization="$RepresentationID$/${prefix}init.mp4" media="$RepresentationID$/${prefix}$Number$.m4s" startNumber="${first}">`,
             `<SegmentTimeline>${timeline}</SegmentTimeline></SegmentTemplate></Representation>`,
           ].join('');
         });
