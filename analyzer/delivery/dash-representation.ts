@@ -10,16 +10,15 @@
  * complete fragmented MP4 stream.
  */
 import { httpGet, type FetchResult } from './fetch.js';
+import { InitSection } from './init-section.js';
 import type { DashRepresentation, PeriodListing } from './dash-manifest.js';
 import type { MediaPlaylistSnapshot, SegmentRef, VariantDeclaration } from './playlist.js';
-import { SegmentChecker, type SegmentCheckContext, type SegmentFailure } from './segment-check.js';
+import { SegmentChecker, type SegmentCheckContext } from './segment-check.js';
 import { SegmentQueue } from './segment-queue.js';
 import { unloadedView, type RenditionView } from './rendition-poller.js';
 
 /** Segments waiting to be fetched; older ones are skipped when the fetcher falls further behind (as for HLS). */
 const MAX_PENDING_SEGMENTS = 8;
-/** An initialization segment is a few kB of boxes; this bounds a hostile one. */
-const MAX_INIT_BYTES = 4 * 1024 * 1024;
 /** Periods whose numbering is remembered: a live MPD lists the few its time-shift buffer reaches. */
 const MAX_NUMBERED_PERIODS = 16;
 
@@ -33,7 +32,7 @@ export class RepresentationFollower {
   private previous: MediaPlaylistSnapshot | null = null;
   private declared: VariantDeclaration;
   private initUri: string | null = null;
-  private init: Buffer | null = null;
+  private readonly init = new InitSection((url, maxBytes) => this.get(url, maxBytes));
   private readonly queue = new SegmentQueue(MAX_PENDING_SEGMENTS, () => this.stopped());
   private readonly stopping = new AbortController();
   private readonly view: RenditionView;
@@ -52,8 +51,6 @@ export class RepresentationFollower {
    * initialized as its own Period says, even when the MPD has moved on to the next one.
    */
   private readonly listings = new Map<number, PeriodListing>();
-  /** The URL `init` was fetched from. */
-  private initFrom: string | null = null;
   private readonly done: Promise<void>;
 
   constructor(
@@ -146,24 +143,11 @@ export class RepresentationFollower {
       segment,
       period: listing?.start ?? this.period,
       declared: listing?.declaration ?? this.declared,
-      prepare: () => this.initialization(initUri),
-      fetched: (body) => this.context.segmentFetched?.(this.name, segment, body, this.init),
-      probeInput: (body) => (this.init ? Buffer.concat([this.init, body]) : body),
+      prepare: () => this.init.need(initUri),
+      fetched: (body) => this.context.segmentFetched?.(this.name, segment, body, this.init.body),
+      probeInput: (body) => this.init.before(body),
     });
     this.view.lastFailure = failure;
-  }
-
-  /** The initialization segment at `uri` a download needs (fetched once per URL); why it cannot be had, or null. */
-  private async initialization(uri: string | null): Promise<SegmentFailure | null> {
-    if (uri !== this.initFrom) {
-      this.initFrom = uri;
-      this.init = null;
-    }
-    if (uri === null || this.init !== null) return null;
-    const result = await this.get(uri, MAX_INIT_BYTES);
-    if (result.body === null) return { status: result.status, error: `initialization segment: ${result.error ?? ''}` };
-    if (this.initFrom === uri) this.init = result.body;
-    return null;
   }
 
   private get(url: string, maxBytes: number): Promise<FetchResult> {
