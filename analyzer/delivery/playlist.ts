@@ -48,6 +48,8 @@ export interface SegmentRef {
   programDateTime: number | null;
   /** Ad cues this segment carries (EXT-X-CUE-OUT/IN, EXT-X-DATERANGE with SCTE35-OUT/IN). */
   cues: CueMarker[];
+  /** HLS: absolute URL of the initialization section it needs (EXT-X-MAP), or null/absent (MPEG-TS). */
+  initUri?: string | null;
 }
 
 /** A cue as the playlist marks it; kept simple on purpose (the SCTE-35 payload is not decoded here). */
@@ -68,6 +70,8 @@ export interface MediaPlaylistSnapshot {
   endList: boolean;
   /** Segments need an initialization section (EXT-X-MAP: fragmented MP4, not MPEG-TS). */
   initSection: boolean;
+  /** HLS: an EXT-X-MAP names a byte range of its URI (the client reads whole resources only). */
+  initByteRange?: boolean;
   segments: SegmentRef[];
 }
 
@@ -127,14 +131,23 @@ function snapshotOf(playlist: types.MediaPlaylist, base: string): MediaPlaylistS
     mediaSequence: playlist.mediaSequenceBase ?? 0,
     discontinuitySequence: playlist.discontinuitySequenceBase ?? 0,
     endList: playlist.endlist,
-    // Typed as always present, null in fact when the playlist has no EXT-X-MAP.
-    initSection: playlist.segments.some((s) => (s.map as types.Segment['map'] | null | undefined) != null),
+    initSection: playlist.segments.some((s) => mapOf(s) !== null),
+    initByteRange: playlist.segments.some((s) => mapOf(s)?.byterange !== undefined),
     segments,
   };
 }
 
+/** A segment's EXT-X-MAP: typed as always present, null in fact when the playlist has none. */
+function mapOf(s: types.Segment): types.MediaInitializationSection | null {
+  const map = s.map as types.Segment['map'] | null | undefined;
+  if (map === null || map === undefined) return null;
+  return map;
+}
+
 function segmentOf(s: types.Segment, base: string): SegmentRef {
+  const map = mapOf(s);
   return {
+    initUri: map ? new URL(map.uri, base).href : null,
     msn: s.mediaSequenceNumber,
     discontinuitySequence: s.discontinuitySequence,
     discontinuity: s.discontinuity === true,

@@ -8,6 +8,7 @@
  * downloaded only when its first bytes show other media than the last probe). Both loops only
  * observe; the detectors judge.
  */
+import { InitSection } from './init-section.js';
 import { httpGet, type FetchResult } from './fetch.js';
 import { parsePlaylist, type MediaPlaylistSnapshot, type SegmentRef, type VariantDeclaration } from './playlist.js';
 import { SegmentChecker, type SegmentCheckContext } from './segment-check.js';
@@ -38,8 +39,8 @@ const FIRST_RETRY_SECONDS = 1;
  */
 const MIN_TARGET_DURATION = 1;
 export interface PollerContext extends SegmentCheckContext {
-  /** The bytes of each fetched segment (for the decoder of the chosen rendition). */
-  segmentFetched?: (rendition: string, segment: SegmentRef, body: Buffer) => void;
+  /** The bytes of each fetched segment (for the decoder of the chosen rendition), with its initialization section (fMP4). */
+  segmentFetched?: (rendition: string, segment: SegmentRef, body: Buffer, init: Buffer | null) => void;
 }
 
 /** What `/status` shows of one rendition. */
@@ -60,6 +61,8 @@ export interface RenditionView {
   ended: boolean;
   /** Its segments need EXT-X-MAP's initialization section (fragmented MP4). */
   initSection: boolean;
+  /** HLS: that section is a byte range of a resource, which the client does not read. */
+  initByteRange?: boolean;
   /** Why the last playlist load failed, with the HTTP status (a 2xx: the body is no usable playlist); null after a success. */
   lastFailure: { status: number | null; error: string } | null;
 }
@@ -87,6 +90,8 @@ export class RenditionPoller {
   private readonly queue = new SegmentQueue(MAX_PENDING_SEGMENTS, () => this.stopped());
   private readonly stopping = new AbortController();
   private readonly checker: SegmentChecker;
+  /** EXT-X-MAP's initialization section of fragmented MP4 segments. */
+  private readonly init = new InitSection((url, maxBytes) => this.get(url, maxBytes));
   /** Bytes the last load parsed (the reload cadence backs off from large changing playlists). */
   private parsedBytes = 0;
   private view: RenditionView;
@@ -189,6 +194,7 @@ export class RenditionPoller {
     this.view.lastMediaSequence = snapshot.segments.at(-1)?.msn ?? null;
     this.view.ended = snapshot.endList;
     this.view.initSection = snapshot.initSection;
+    this.view.initByteRange = snapshot.initByteRange === true;
     if (added.length > 0) this.view.lastAdvanceAt = t;
     observe({ kind: 'playlist', t, requestedAt, rendition: this.name, snapshot, previous, added });
     // A client joining live starts at the newest segment; after that every new one is fetched.
@@ -200,7 +206,9 @@ export class RenditionPoller {
       segment,
       period: segment.discontinuitySequence,
       declared: this.declared,
-      fetched: (body) => this.context.segmentFetched?.(this.name, segment, body),
+      prepare: () => this.init.need(segment.initUri ?? null),
+      fetched: (body) => this.context.segmentFetched?.(this.name, segment, body, this.init.body),
+      probeInput: (body) => this.init.before(body),
     });
   }
 

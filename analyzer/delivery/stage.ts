@@ -132,7 +132,7 @@ export class DeliveryStage {
 
   /**
    * One attempt to follow the source: `following`, `retry` (it may load later), `left` (it
-   * never will: a file, fMP4 HLS, a stop), or why the run cannot go on.
+   * never will: a file, an EXT-X-MAP byte range, a stop), or why the run cannot go on.
    */
   private async follow(
     kind: ManifestKind,
@@ -187,8 +187,14 @@ export class DeliveryStage {
     // segment is downloaded in full and reaches the decoder.
     this.chosen = chosen;
     const pipe: SourceRef = { input: 'pipe:0', scheme: 'pipe', display: this.source.display, live: true };
-    // The transport checks read MPEG-TS: DASH's fragmented MP4 segments are not theirs.
-    const transport = dash ? undefined : this.deps.transport;
+    // The transport checks read MPEG-TS: fragmented MP4 segments (DASH's, HLS's with EXT-X-MAP) are not theirs.
+    const tsChecks = this.deps.transport;
+    const transport =
+      dash || tsChecks === undefined
+        ? undefined
+        : (segment: SegmentRef, body: Buffer) => {
+            if (!segment.initUri) tsChecks(segment, body);
+          };
     this.feed = new SegmentFeed(pipe, true, this.config.ingest.ioTimeout, () => this.lastSegmentProblem, transport);
     const first = await this.firstLoad(monitor, chosen);
     if (!first?.loaded) {
@@ -197,11 +203,11 @@ export class DeliveryStage {
       await this.leftToFfmpeg(monitor, reason, again);
       return 'retry';
     }
-    if (first.ended || (first.initSection && !dash)) {
+    if (first.ended || first.initByteRange === true) {
       // A playlist with an end (a static MPD) is a file, not a live delivery: ffmpeg reads it to its
-      // end. The pipe carries MPEG-TS segments only: fragmented MP4 (EXT-X-MAP) is left to ffmpeg
-      // too, but DASH's (its initialization segment heads the pipe).
-      const why = first.ended ? 'has an end' : 'has fragmented MP4 segments (EXT-X-MAP)';
+      // end. Fragmented MP4 is followed (its initialization section heads the pipe), unless
+      // EXT-X-MAP names a byte range, which the client does not read: left to ffmpeg too.
+      const why = first.ended ? 'has an end' : 'has an EXT-X-MAP byte range';
       await this.leftToFfmpeg(monitor, null);
       this.deps.log.info(
         { source: this.source.display },

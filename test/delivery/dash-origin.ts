@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cachedMedia, runFfmpeg } from '../media/fixtures.js';
+import { withDecodeTimeShift } from './fmp4-boxes.js';
 import { countSentBytes } from './sent-bytes.js';
 
 export interface RepresentationSpec {
@@ -353,16 +354,6 @@ function timelineOf(
     end = t + d;
   }
   return runs.map((s) => `<S t="${s.t}" d="${d}"${s.r > 0 ? ` r="${s.r}"` : ''}/>`).join('');
-}
-
-/** The segment with its tfdt (ISO/IEC 14496-12 8.8.12) moved later by `units`: the loop's media time runs on. */
-function withDecodeTimeShift(segment: Buffer, units: number): Buffer {
-  const body = Buffer.from(segment);
-  const at = body.indexOf('tfdt');
-  if (at < 4 || units === 0) return body;
-  if (body[at + 4] === 1) body.writeBigUInt64BE(body.readBigUInt64BE(at + 8) + BigInt(units), at + 8);
-  else body.writeUInt32BE(body.readUInt32BE(at + 8) + units, at + 8);
-  return body;
 }
 
 function send(res: ServerResponse, status: number, body: string): void {

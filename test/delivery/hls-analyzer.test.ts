@@ -8,10 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AnalyzerStatus } from '../../analyzer/contract/status.js';
 import { DELIVERY_DEFECT_TYPES } from '../../analyzer/delivery/detectors/index.js';
 import { exitLine, runCli, startCli } from '../analyzer/run-cli.js';
 import { freeTcpPort, metricValue } from '../net.js';
-import { HlsOrigin, type RenditionMedia } from './hls-origin.js';
+import { HlsOrigin, LADDER, makeLadderMedia, type RenditionMedia } from './hls-origin.js';
 import { analyzerStatus, decodingLadder, eventually, ladderMedia } from './watch.js';
 
 let media: RenditionMedia[] = [];
@@ -31,6 +32,20 @@ function config(name: string, delivery: Record<string, unknown>): string {
 
 const isDelivery = (e: { type: string }): boolean => DELIVERY_DEFECT_TYPES.includes(e.type);
 
+/** The highest rendition (180p) decoded, and the whole ladder of LADDER alive in /status. */
+function decodesTheWholeLadder(s: AnalyzerStatus): void {
+  assert.equal(s.delivery?.rendition, '180p');
+  assert.deepEqual([s.format.width, s.format.height], [320, 180]);
+  assert.deepEqual(
+    s.delivery.renditions.map((r) => [r.name, r.resolution, r.alive]),
+    [
+      ['180p', '320x180', true],
+      ['144p', '256x144', true],
+      ['96p', '160x96', true],
+    ],
+  );
+}
+
 const status = analyzerStatus;
 
 /** Stops the CLI as a pod is stopped (SIGTERM), then the origin. */
@@ -41,6 +56,34 @@ async function stopBoth(cli: ReturnType<typeof startCli>, origin: HlsOrigin): Pr
 }
 
 describe('the analyzer on a live HLS ladder', () => {
+  it('follows a fragmented-MP4 (CMAF) ladder: decodes its highest rendition from the fetched segments and their EXT-X-MAP', async () => {
+    const fmp4 = await makeLadderMedia(join(dir, 'fmp4'), LADDER, { fmp4: true });
+    const origin = new HlsOrigin(fmp4);
+    const url = await origin.listen();
+    const port = await freeTcpPort();
+    const cli = startCli(['analyze', url, '--metrics-port', String(port), '--config', config('fmp4', {})]);
+    try {
+      const flowing = await decodingLadder(port, 3);
+      decodesTheWholeLadder(flowing);
+      const reported = [...flowing.activeDefects, ...flowing.recentEvents];
+      assert.deepEqual(reported, [], 'a healthy CMAF ladder raises nothing');
+      // The other renditions' segments were checked too (headers only, or probed with their EXT-X-MAP).
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.ok(metricValue(text, 'streamqc_delivery_segments_total{stream="hls",rendition="96p"}') > 0);
+    } finally {
+      await stopBoth(cli, origin);
+    }
+    assert.equal((await cli.done).code, 0);
+    // The decoder read what the delivery checks fetched: each segment once, the EXT-X-MAP once.
+    const decoded = origin.requests.filter((p) => p.startsWith('/r0/') && !p.endsWith('.m3u8'));
+    assert.deepEqual(decoded, [...new Set(decoded)], 'a segment was downloaded twice');
+    assert.deepEqual(
+      decoded.filter((p) => p.endsWith('init.mp4')),
+      ['/r0/init.mp4'],
+    );
+    assert.ok(decoded.filter((p) => p.endsWith('.m4s')).length >= 3, decoded.join(' '));
+  });
+
   it('decodes the highest rendition from the fetched segments, shows the ladder, and shows a removed variant as down until it returns', async () => {
     const origin = new HlsOrigin(media);
     const url = await origin.listen();
@@ -48,16 +91,7 @@ describe('the analyzer on a live HLS ladder', () => {
     const cli = startCli(['analyze', url, '--metrics-port', String(port), '--config', config('highest', {})]);
     try {
       const flowing = await decodingLadder(port, 3);
-      assert.equal(flowing.delivery?.rendition, '180p');
-      assert.deepEqual([flowing.format.width, flowing.format.height], [320, 180]);
-      assert.deepEqual(
-        flowing.delivery.renditions.map((r) => [r.name, r.resolution, r.alive]),
-        [
-          ['180p', '320x180', true],
-          ['144p', '256x144', true],
-          ['96p', '160x96', true],
-        ],
-      );
+      decodesTheWholeLadder(flowing);
       assert.deepEqual(flowing.activeDefects.filter(isDelivery), []);
 
       origin.inject('r1', { removed: true });

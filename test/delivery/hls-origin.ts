@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runFfmpeg } from '../media/fixtures.js';
+import { mediaTimescale, withDecodeTimeShift } from './fmp4-boxes.js';
 import { countSentBytes } from './sent-bytes.js';
 
 export interface RenditionSpec {
@@ -36,36 +37,50 @@ const FPS = 25;
 export interface RenditionMedia {
   spec: RenditionSpec;
   segments: Buffer[];
+  /** Fragmented MP4 (CMAF) media: the initialization section (EXT-X-MAP) and its track's timescale. */
+  fmp4?: { init: Buffer; timescale: number };
   /** Peak segment bit rate, bits/s. */
   peakBitrate: number;
 }
 
-/** Encodes each rendition's loop once (about a second of CPU in all for LADDER). */
+/**
+ * Encodes each rendition's loop once (about a second of CPU in all for LADDER): MPEG-TS with
+ * audio, or (`fmp4`) fragmented MP4 segments with an initialization section, video only (one
+ * track per fragment, so the origin can run its decode time on across loops).
+ */
 export async function makeLadderMedia(
   dir: string,
   ladder: readonly RenditionSpec[] = LADDER,
+  options: { fmp4?: boolean } = {},
 ): Promise<RenditionMedia[]> {
+  const ext = options.fmp4 ? 'm4s' : 'ts';
   return Promise.all(
     ladder.map(async (spec) => {
       const out = join(dir, spec.name);
       mkdirSync(out, { recursive: true });
+      const audio = options.fmp4
+        ? ['-an']
+        : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-c:a', 'aac', '-b:a', '64k'];
+      const container = options.fmp4 ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4'] : [];
       await runFfmpeg(
         [
           ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
           ...['-i', `testsrc2=size=${spec.width}x${spec.height}:rate=${FPS}`],
-          ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+          ...audio,
           ...['-t', String(LOOP_SEGMENTS * SEGMENT_SECONDS), '-c:v', 'libx264', '-preset', 'ultrafast'],
           ...['-profile:v', 'baseline', '-g', String(FPS * SEGMENT_SECONDS), '-sc_threshold', '0'],
-          ...['-c:a', 'aac', '-b:a', '64k', '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS)],
-          ...['-hls_list_size', '0', '-hls_segment_filename', join(out, 'seg%d.ts'), join(out, 'made.m3u8')],
+          ...['-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), ...container],
+          ...['-hls_list_size', '0', '-hls_segment_filename', join(out, `seg%d.${ext}`), join(out, 'made.m3u8')],
         ],
         { what: `making the ${spec.name} rendition` },
       );
-      const files = readdirSync(out).filter((f) => /^seg\d+\.ts$/.test(f));
+      const files = readdirSync(out).filter((f) => new RegExp(`^seg\\d+\\.${ext}$`).test(f));
       if (files.length !== LOOP_SEGMENTS) throw new Error(`${spec.name}: ffmpeg made ${files.length} segments`);
-      const segments = Array.from({ length: LOOP_SEGMENTS }, (_, i) => readFileSync(join(out, `seg${i}.ts`)));
+      const segments = Array.from({ length: LOOP_SEGMENTS }, (_, i) => readFileSync(join(out, `seg${i}.${ext}`)));
       const peakBitrate = Math.max(...segments.map((s) => (s.length * 8) / SEGMENT_SECONDS));
-      return { spec, segments, peakBitrate };
+      if (!options.fmp4) return { spec, segments, peakBitrate };
+      const init = readFileSync(join(out, 'init.mp4'));
+      return { spec, segments, peakBitrate, fmp4: { init, timescale: mediaTimescale(init) } };
     }),
   );
 }
@@ -182,7 +197,7 @@ export class HlsOrigin {
       res.writeHead(200, { 'content-type': this.alias.contentType }).end(this.multivariant());
       return;
     }
-    const m = /^\/(\w+)\/(?:(index)\.m3u8|seg-(\d+)\.ts)$/.exec(path);
+    const m = /^\/(\w+)\/(?:(index)\.m3u8|(init)\.mp4|seg-(\d+)\.(?:ts|m4s))$/.exec(path);
     const media = this.media.find((r) => r.spec.name === m?.[1]);
     if (!m || !media) {
       send(res, 404, 'not found');
@@ -192,7 +207,12 @@ export class HlsOrigin {
       send(res, 200, this.mediaPlaylist(media.spec.name));
       return;
     }
-    await this.segment(media, Number(m[3]), req, res);
+    if (m[3] === 'init' && media.fmp4) {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': media.fmp4.init.length });
+      res.end(req.method === 'HEAD' ? undefined : media.fmp4.init);
+      return;
+    }
+    await this.segment(media, Number(m[4]), req, res);
   }
 
   private multivariant(): string {
@@ -204,7 +224,7 @@ export class HlsOrigin {
       const bandwidth = f.declare?.bandwidth ?? Math.round(r.peakBitrate * 1.05);
       const resolution = f.declare?.resolution ?? `${r.spec.width}x${r.spec.height}`;
       lines.push(
-        `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},RESOLUTION=${resolution},CODECS="avc1.42c00d,mp4a.40.2",FRAME-RATE=${FPS}.000`,
+        `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},RESOLUTION=${resolution},CODECS="${r.fmp4 ? 'avc1.42c00d' : 'avc1.42c00d,mp4a.40.2'}",FRAME-RATE=${FPS}.000`,
         `${r.spec.name}/index.m3u8`,
       );
     }
@@ -224,6 +244,8 @@ export class HlsOrigin {
       `#EXT-X-MEDIA-SEQUENCE:${first - (f.sequenceRollback ?? 0)}`,
       `#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`,
     ];
+    const media = this.media.find((r) => r.spec.name === rendition);
+    if (media?.fmp4) lines.push('#EXT-X-MAP:URI="init.mp4"');
     for (let msn = first; msn <= live; msn++) {
       if (msn > 0 && msn % LOOP_SEGMENTS === 0 && !f.dropDiscontinuity) lines.push('#EXT-X-DISCONTINUITY');
       const jump = f.dateJump && msn >= f.dateJump.fromMsn ? f.dateJump.seconds * 1000 : 0;
@@ -240,7 +262,7 @@ export class HlsOrigin {
       }
       const duration =
         f.declaredDuration !== undefined && msn > (f.frozenAt ?? -1) ? f.declaredDuration : SEGMENT_SECONDS;
-      lines.push(`#EXTINF:${duration.toFixed(3)},`, `seg-${msn}.ts`);
+      lines.push(`#EXTINF:${duration.toFixed(3)},`, `seg-${msn}.${media?.fmp4 ? 'm4s' : 'ts'}`);
     }
     return `${lines.join('\n')}\n`;
   }
@@ -252,24 +274,28 @@ export class HlsOrigin {
       send(res, f.failSegments.status, 'injected failure');
       return;
     }
-    const body = media.segments[msn % LOOP_SEGMENTS];
-    if (!body || msn > this.liveMsn()) {
+    const looped = media.segments[msn % LOOP_SEGMENTS];
+    if (!looped || msn > this.liveMsn()) {
       send(res, 404, 'no such segment');
       return;
     }
+    // Fragmented MP4 carries its decode time: it runs on across loops, as a live encoder's does.
+    const shift = Math.floor(msn / LOOP_SEGMENTS) * LOOP_SEGMENTS * SEGMENT_SECONDS * (media.fmp4?.timescale ?? 0);
+    const body = media.fmp4 ? withDecodeTimeShift(looped, shift) : looped;
     if (f.refuseHead && req.method === 'HEAD') {
       send(res, 405, 'GET only');
       return;
     }
+    const type = media.fmp4 ? 'video/mp4' : 'video/mp2t';
     // RFC 9110 14.2: the first bytes (a headers-only check asks for one, a probe for more), with the total size.
     const first = /^bytes=0-(\d+)$/.exec(req.headers.range ?? '');
     if (first) {
       const last = Math.min(Number(first[1]), body.length - 1);
-      res.writeHead(206, { 'content-type': 'video/mp2t', 'content-range': `bytes 0-${last}/${body.length}` });
+      res.writeHead(206, { 'content-type': type, 'content-range': `bytes 0-${last}/${body.length}` });
       res.end(body.subarray(0, last + 1));
       return;
     }
-    res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': body.length });
+    res.writeHead(200, { 'content-type': type, 'content-length': body.length });
     if (!f.slowFactor) {
       res.end(body);
       return;
