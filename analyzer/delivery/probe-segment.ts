@@ -54,8 +54,11 @@ export async function probeSegment(bytes: Buffer, ffprobePath = 'ffprobe'): Prom
 /**
  * What ffprobe would report of an MPEG-TS segment, read from its PMT and its video's sequence
  * parameter set; null where these do not decide it: another container or codec, more than one
- * programme, no VUI timing, or a first frame duration (DTS to DTS) that is not the VUI's (a
- * stream whose timing lies, or one field per PES, where ffprobe counts from the timestamps).
+ * programme, no VUI timing, or a first frame duration (DTS to DTS) that is not the VUI's.
+ * ffprobe 5.1 reports the VUI's rate as avg_frame_rate even where the timestamps disagree (its
+ * r_frame_rate follows them); the JS answers only where both agree, so what ffprobe would make
+ * of such a stream (one field per PES, HEVC VPS timing unlike the SPS's, another ffmpeg
+ * version) stays ffprobe's to say.
  */
 export function probeFromParameterSets(bytes: Uint8Array): ProbedSegment | null {
   const head = readSegmentHead(bytes, { limit: bytes.length, timestamps: 2 });

@@ -224,20 +224,27 @@ function skipShortTermRefPicSets(r: BitReader, count: number): void {
   }
 }
 
-/** Reads an RBSP bit by bit, most significant first; reading past its end throws a RangeError. */
+/**
+ * Reads an RBSP bit by bit, most significant first, up to its rbsp_stop_one_bit (7.3.2.11);
+ * reading further throws a RangeError, so a unit cut short never reads its trailing bits as fields.
+ */
 class BitReader {
   private at = 0;
+  private readonly end: number;
 
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(private readonly bytes: Uint8Array) {
+    let last = bytes.length - 1;
+    while (last >= 0 && bytes[last] === 0) last--;
+    const byte = bytes[last] ?? 0;
+    let trailingZeros = 0;
+    while (trailingZeros < 8 && ((byte >> trailingZeros) & 1) === 0) trailingZeros++;
+    this.end = last < 0 ? 0 : last * 8 + 7 - trailingZeros;
+  }
 
   bits(n: number): number {
+    if (this.at + n > this.end) throw new RangeError('parameter set ends early');
     let v = 0;
-    for (let i = 0; i < n; i++) {
-      const byte = this.bytes[this.at >> 3];
-      if (byte === undefined) throw new RangeError('parameter set ends early');
-      v = v * 2 + ((byte >> (7 - (this.at & 7))) & 1);
-      this.at++;
-    }
+    for (let i = 0; i < n; i++, this.at++) v = v * 2 + (((this.bytes[this.at >> 3] ?? 0) >> (7 - (this.at & 7))) & 1);
     return v;
   }
 
@@ -246,7 +253,7 @@ class BitReader {
   }
 
   skip(n: number): void {
-    if (this.at + n > this.bytes.length * 8) throw new RangeError('parameter set ends early');
+    if (this.at + n > this.end) throw new RangeError('parameter set ends early');
     this.at += n;
   }
 
