@@ -82,6 +82,26 @@ describe('H.264 SPS syntax beyond what x264 writes', () => {
     assert.deepEqual(h264Picture(w.nal(0x67)), { width: 720, height: 576, frameRate: null });
   });
 
+  it('damaged parameter sets (random bits flipped) read as a picture or as nothing, never throw or hang', () => {
+    const w = new NalWriter().u(8, 100).u(8, 0).u(8, 40).ue(0).ue(1).ue(0).ue(0).u(1, 0).u(1, 1);
+    for (let i = 0; i < 8; i++) w.u(1, 1).se(5).se(-3).se(-10); // 13, 10, 0: the list ends
+    w.ue(0).ue(1).u(1, 0).se(1).se(-1).ue(3).se(2).se(2).se(2).ue(4).u(1, 0).ue(79).ue(44).u(1, 0).u(1, 1).u(1, 1);
+    w.u(1, 1).ue(0).ue(0).ue(0).ue(2).u(1, 1).u(4, 0).u(1, 1).u(32, 1001).u(32, 60000).u(1, 1).u(4, 0);
+    const sps = w.nal(0x67);
+    assert.deepEqual(h264Picture(sps), { width: 1280, height: 1432, frameRate: 60000 / 2002 });
+    // The same for an HEVC SPS header byte on the same bits: any answer, or none, without an exception.
+    let seed = 17;
+    const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let round = 0; round < 2000; round++) {
+      const damaged = Uint8Array.from(sps);
+      for (let k = 1 + random(4); k > 0; k--) damaged[1 + random(damaged.length - 1)]! ^= 1 << random(8);
+      for (const read of [h264Picture, () => hevcPicture(Uint8Array.from([0x42, 0x01, ...damaged.subarray(1)]))]) {
+        const picture = read(damaged);
+        assert.ok(picture === null || (picture.width > 0 && picture.height > 0), JSON.stringify(picture));
+      }
+    }
+  });
+
   it('a cut-off SPS, or a unit that is not an SPS, reads as nothing', () => {
     const w = new NalWriter().u(8, 66).u(8, 0).u(8, 30).ue(0).ue(0).ue(2).ue(1).u(1, 0).ue(19);
     assert.equal(h264Picture(w.nal(0x67)), null);
