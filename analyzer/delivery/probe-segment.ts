@@ -8,6 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { dyingWithParent } from '../ingest/children.js';
+import { emptyPacket, PACKET_SIZE, readPacket, SYNC_BYTE } from '../transport/packet.js';
+import { pesDataOffset } from '../transport/pes.js';
 import { readSegmentHead } from './media-fingerprint.js';
 import type { ProbedSegment } from './observations.js';
 import { h264Picture, hevcPicture } from './sequence-parameters.js';
@@ -29,7 +31,7 @@ interface ProbeStream {
  * The codec ffprobe names for a PMT stream type, where the type alone decides it (ffmpeg's
  * mpegts.c tables; ISO/IEC 13818-1 table 2-34, ATSC A/52 for AC-3 and E-AC-3); null for a data
  * stream (ID3 timed metadata, SCTE-35 cues), which a probe's codecs leave out. MPEG audio
- * (0x03, 0x04) is not here: ffmpeg names it by the layer in its frame headers (mp2, mp3).
+ * (0x03, 0x04) is not here: ffmpeg names it by the layer in its frame headers (MPEG_AUDIO).
  */
 const CODEC_OF_STREAM_TYPE = new Map<number, string | null>([
   [0x1b, 'h264'],
@@ -40,6 +42,10 @@ const CODEC_OF_STREAM_TYPE = new Map<number, string | null>([
   [0x15, null],
   [0x86, null],
 ]);
+
+/** MPEG-1/2 audio stream types, and the codec ffmpeg names by the frame header's layer bits (11172-3 2.4.2.3: 11 I, 10 II, 01 III). */
+const MPEG_AUDIO = new Set([0x03, 0x04]);
+const MPEG_AUDIO_CODEC_OF_LAYER: Partial<Record<number, string>> = { 1: 'mp3', 2: 'mp2', 3: 'mp1' };
 
 /** Frame duration between the first two video PES packets against the VUI's: within this share (90 kHz rounding of 59.94 fps is 0.03%). */
 const FRAME_DURATION_TOLERANCE = 0.002;
@@ -65,8 +71,8 @@ export function probeFromParameterSets(bytes: Uint8Array): ProbedSegment | null 
   // Under a Blu-ray ('HDMV') registration some stream types name other codecs (0x86 is DTS).
   if (head?.programs !== 1 || head.pmt.registrations.includes('HDMV')) return null;
   const codecs: string[] = [];
-  for (const { streamType } of head.pmt.streams) {
-    const codec = CODEC_OF_STREAM_TYPE.get(streamType);
+  for (const { streamType, pid } of head.pmt.streams) {
+    const codec = MPEG_AUDIO.has(streamType) ? mpegAudioCodec(bytes, pid) : CODEC_OF_STREAM_TYPE.get(streamType);
     if (codec === undefined) return null;
     if (codec !== null) codecs.push(codec);
   }
@@ -82,6 +88,25 @@ export function probeFromParameterSets(bytes: Uint8Array): ProbedSegment | null 
   const frameSeconds = ((second - first + PTS_WRAP) % PTS_WRAP) / PTS_HZ;
   if (Math.abs(frameSeconds * picture.frameRate - 1) > FRAME_DURATION_TOLERANCE) return null;
   return { width: picture.width, height: picture.height, frameRate: picture.frameRate, codecs };
+}
+
+/**
+ * The codec of an MPEG audio PID by the layer of the frame header its first PES starts with;
+ * undefined where none does (a PES may start mid-frame; ffmpeg's muxer never does that).
+ */
+function mpegAudioCodec(bytes: Uint8Array, pid: number): string | undefined {
+  const packet = emptyPacket();
+  for (let at = 0; at + PACKET_SIZE <= bytes.length; at += PACKET_SIZE) {
+    if (bytes[at] !== SYNC_BYTE || !readPacket(bytes, at, packet)) return undefined;
+    if (packet.pid !== pid || !packet.payloadUnitStart || !packet.hasPayload || packet.transportError) continue;
+    const payload = bytes.subarray(at + packet.payloadOffset, at + PACKET_SIZE);
+    const offset = pesDataOffset(payload);
+    const [b0 = 0, b1 = 0, b2 = 0xff] = offset === null ? [] : payload.subarray(offset, offset + 3);
+    // Sync word, a layer, a bit rate index and a sampling frequency that are not reserved.
+    const header = b0 === 0xff && (b1 & 0xe0) === 0xe0 && (b2 & 0xf0) !== 0xf0 && (b2 & 0x0c) !== 0x0c;
+    return header ? MPEG_AUDIO_CODEC_OF_LAYER[(b1 >> 1) & 0x03] : undefined;
+  }
+  return undefined;
 }
 
 /** Probes one segment with ffprobe; null when ffprobe cannot read it (the fetch checks report what failed). */

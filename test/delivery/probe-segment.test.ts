@@ -1,9 +1,10 @@
 /**
  * A segment probe answered from the segment's own bytes (PMT stream types, the video's SPS) is
  * ffprobe's answer: on H.264 of every common size, frame rate, profile and scan (cropped 1080,
- * odd 4:4:4 crops, 29.97, 59.94, 23.976, interlaced tff) and HEVC, with and without AAC, AC-3
- * and E-AC-3. Where the bytes do not decide it (MPEG audio, MPEG-2 video, fragmented MP4, VUI
- * timing that the timestamps contradict) ffprobe answers. And a ladder's probes spawn no ffprobe.
+ * odd 4:4:4 crops, 29.97, 59.94, 23.976, interlaced tff) and HEVC, with and without AAC, AC-3,
+ * E-AC-3, MP2 and MP3. Where the bytes do not decide it (Opus in a private stream, MPEG-2 video,
+ * fragmented MP4, VUI timing that the timestamps contradict) ffprobe answers. And a ladder's
+ * probes spawn no ffprobe.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,7 +55,7 @@ const INTERLACED = ['-flags', '+ildct+ilme', '-x264opts', 'tff=1'];
 const ANSWERED: [string, string, string[], string | null][] = [
   ['1080p25-high-aac.ts', 'testsrc2=size=1920x1080:rate=25', x264('-profile:v', 'high'), 'aac'],
   ['480p29.97-baseline-ac3.ts', 'testsrc2=size=854x480:rate=30000/1001', x264('-profile:v', 'baseline'), 'ac3'],
-  ['720p59.94-main.ts', 'testsrc2=size=1280x720:rate=60000/1001', x264('-profile:v', 'main'), null],
+  ['720p59.94-main-mp3.ts', 'testsrc2=size=1280x720:rate=60000/1001', x264('-profile:v', 'main'), 'libmp3lame'],
   [
     '360p23.976-high10-eac3.ts',
     'testsrc2=size=640x360:rate=24000/1001',
@@ -63,7 +64,7 @@ const ANSWERED: [string, string, string[], string | null][] = [
   ],
   // 4:4:4 crops by single samples: 853x481 is coded as 864x496.
   ['odd-444-50.ts', 'testsrc2=size=856x484:rate=50,format=yuv444p,crop=853:481', x264(), 'aac'],
-  ['576i25-tff-aac.ts', 'testsrc2=size=720x576:rate=25', x264(...INTERLACED), 'aac'],
+  ['576i25-tff-mp2.ts', 'testsrc2=size=720x576:rate=25', x264(...INTERLACED), 'mp2'],
   ['1080i29.97-tff.ts', 'testsrc2=size=1920x1080:rate=30000/1001', x264(...INTERLACED), 'ac3'],
   ['hevc-720p50-aac.ts', 'testsrc2=size=1280x720:rate=50', x265(), 'aac'],
   ['hevc-odd-444-25.ts', 'testsrc2=size=856x484:rate=25,format=yuv444p,crop=853:481', x265(), null],
@@ -95,8 +96,8 @@ describe('segment probe from the segment bytes', () => {
     });
   });
 
-  it('audio-only segments: the codecs their stream types name', async () => {
-    for (const codec of ['aac', 'ac3', 'eac3']) {
+  it('audio-only segments: the codecs their stream types (MPEG audio: its frame headers) name', async () => {
+    for (const codec of ['aac', 'ac3', 'eac3', 'mp2']) {
       const bytes = await clip(`audio-${codec}.ts`, 'testsrc2', ['-vn'], codec);
       const js = probeFromParameterSets(bytes);
       assert.deepEqual(js, { width: null, height: null, frameRate: null, codecs: [codec] });
@@ -115,8 +116,8 @@ describe('segment probe from the segment bytes', () => {
       return readFileSync(out);
     };
     const cases: [string, Buffer][] = [
-      // ffmpeg names MPEG audio by the layer in its frames, not by the stream type.
-      ['H.264 with MP2 audio', await clip('mp2.ts', base, x264(), 'mp2')],
+      // A private stream (0x06): the codec is in its descriptors, which the JS does not read.
+      ['H.264 with Opus audio', await clip('opus.ts', base, x264(), 'libopus')],
       ['MPEG-2 video', await clip('mpeg2.ts', base, ['-c:v', 'mpeg2video'], 'aac')],
       [
         'fragmented MP4',
@@ -142,8 +143,11 @@ describe('segment probe from the segment bytes', () => {
     writeFileSync(counting, `#!/bin/sh\necho spawn >> '${spawns}'\nexec ffprobe "$@"\n`);
     chmodSync(counting, 0o755);
     const spawned = (): number => readFileSync(spawns, 'utf8').split('\n').filter(Boolean).length;
-    // The wrapper counts where a probe does spawn it (MPEG audio is ffprobe's to name).
-    await probeSegment(await clip('counted.ts', 'testsrc2=size=320x180:rate=25', x264(), 'mp2'), counting);
+    // The wrapper counts where a probe does spawn it (MPEG-2 video is ffprobe's to read).
+    await probeSegment(
+      await clip('counted.ts', 'testsrc2=size=320x180:rate=25', ['-c:v', 'mpeg2video'], null),
+      counting,
+    );
     assert.equal(spawned(), 1, 'the counting ffprobe counts a spawn');
 
     const { media, remove } = await ladderMedia();
