@@ -30,6 +30,7 @@ export function h264Picture(nal: Uint8Array): DeclaredPicture | null {
     let separatePlanes = false;
     if (H264_CHROMA_PROFILES.has(profile)) {
       chromaFormat = r.ue();
+      if (chromaFormat > 3) return null; // reserved: ffmpeg refuses the SPS
       if (chromaFormat === 3) separatePlanes = r.flag();
       r.ue(); // bit_depth_luma_minus8
       r.ue(); // bit_depth_chroma_minus8
@@ -80,6 +81,7 @@ export function hevcPicture(nal: Uint8Array): DeclaredPicture | null {
     skipProfileTierLevel(r, subLayers);
     r.ue(); // sps_seq_parameter_set_id
     const chromaFormat = r.ue();
+    if (chromaFormat > 3) return null; // reserved: ffmpeg refuses the SPS
     const separatePlanes = chromaFormat === 3 && r.flag();
     const codedWidth = r.ue();
     const codedHeight = r.ue();
