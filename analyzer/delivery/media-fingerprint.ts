@@ -3,13 +3,13 @@
  * the programme's streams (PMT stream types) and the video's sequence parameter sets (H.264
  * SPS, HEVC VPS and SPS), which carry the codec's profile, the picture size and, in their VUI,
  * the frame rate. A later period of a rendition whose fingerprint equals that of its last
- * probed segment is the same media, so ffprobe (about 0.25 s of CPU per spawn with Debian's
- * ffprobe, most of it loading 200 shared libraries) runs only when the fingerprint differs or
+ * probed segment is the same media, so it is probed again only when the fingerprint differs or
  * cannot be read (not MPEG-TS, another video codec, no parameter set where the segment starts).
+ * The same head (readSegmentHead) answers the probe itself where it can (probe-segment.ts).
  */
 import { captionCodecOf, type VideoCodec } from '../transport/captions.js';
 import { emptyPacket, PACKET_SIZE, readPacket, SYNC_BYTE } from '../transport/packet.js';
-import { pesDataOffset } from '../transport/pes.js';
+import { pesDataOffset, pesDts } from '../transport/pes.js';
 import { PAT_PID, parsePat, parsePmt, SectionAssembler, TABLE_PAT, TABLE_PMT, type Pmt } from '../transport/psi.js';
 
 /**
@@ -40,12 +40,38 @@ const NAL: Record<
   hevc: { type: (b) => (b >> 1) & 0x3f, sequence: [32, 33], slice: (t) => t <= 31 },
 };
 
-/** The fingerprint of a segment's media from its first bytes, or null when it cannot be read from them. */
-export function mediaFingerprint(bytes: Uint8Array): string | null {
-  const end = Math.min(bytes.length, FINGERPRINT_BYTES) - (Math.min(bytes.length, FINGERPRINT_BYTES) % PACKET_SIZE);
-  const tables: { pmtPid: number | null; pmt: Pmt | null } = { pmtPid: null, pmt: null };
+/** What a segment's first bytes say of its media: the first programme's streams and its video's parameter sets. */
+export interface SegmentHead {
+  /** Programmes the PAT lists; the head is the first one's. */
+  programs: number;
+  pmt: Pmt;
+  /** null: the programme has no video (audio and data only). */
+  video: {
+    codec: Exclude<VideoCodec, 'mpeg2'>;
+    /** The sequence parameter set NAL units before the first slice, header first, as carried (escaped). */
+    sets: Uint8Array[];
+    /** DTS (PTS where there is none) of the first video PES packets, 90 kHz, as many as were asked for and found. */
+    timestamps: number[];
+  } | null;
+}
+
+/**
+ * The head of a segment from its first `limit` bytes (whole packets), reading on past the first
+ * video PES for the timestamps of up to `timestamps` video PES packets; null where it cannot be
+ * read (not MPEG-TS, another video codec, no parameter set where the segment starts).
+ */
+export function readSegmentHead(
+  bytes: Uint8Array,
+  { limit = FINGERPRINT_BYTES, timestamps: wanted = 0 }: { limit?: number; timestamps?: number } = {},
+): SegmentHead | null {
+  const size = Math.min(bytes.length, limit);
+  const end = size - (size % PACKET_SIZE);
+  const tables: { programs: number; pmtPid: number | null; pmt: Pmt | null } = { programs: 0, pmtPid: null, pmt: null };
   const pat = new SectionAssembler((section) => {
-    if (section[0] === TABLE_PAT) tables.pmtPid = parsePat(section)[0]?.pmtPid ?? null;
+    if (section[0] !== TABLE_PAT) return;
+    const programs = parsePat(section);
+    tables.programs = programs.length;
+    tables.pmtPid = programs[0]?.pmtPid ?? null;
   });
   const pmts = new SectionAssembler((section) => {
     if (section[0] === TABLE_PMT) tables.pmt = parsePmt(section);
@@ -53,6 +79,8 @@ export function mediaFingerprint(bytes: Uint8Array): string | null {
   const packet = emptyPacket();
   let video: { pid: number; codec: Exclude<VideoCodec, 'mpeg2'> } | null = null;
   const es: number[] = [];
+  let esComplete = false;
+  const timestamps: number[] = [];
   for (let at = 0; at < end; at += PACKET_SIZE) {
     if (bytes[at] !== SYNC_BYTE || !readPacket(bytes, at, packet)) return null;
     if (!packet.hasPayload || packet.transportError) continue;
@@ -66,34 +94,48 @@ export function mediaFingerprint(bytes: Uint8Array): string | null {
       const codec = stream ? captionCodecOf(stream.streamType) : null;
       // Audio and data only: their stream types are all a probe would tell (the codecs).
       if (stream === undefined)
-        return found.streams.every((s) => NOT_VIDEO.has(s.streamType)) ? streamsOf(found) : null;
+        return found.streams.every((s) => NOT_VIDEO.has(s.streamType))
+          ? { programs: tables.programs, pmt: found, video: null }
+          : null;
       // MPEG-2 video: left to ffprobe.
       if (codec === 'mpeg2' || codec === null) return null;
       video = { pid: stream.pid, codec };
     } else if (video !== null && packet.pid === video.pid) {
       if (packet.payloadUnitStart) {
-        if (es.length > 0) break; // the first PES ended
+        if (es.length > 0) esComplete = true; // the first PES ended
+        if (esComplete && timestamps.length >= wanted) break;
+        const dts = pesDts(payload);
+        if (dts !== null && timestamps.length < wanted) timestamps.push(dts);
+        if (esComplete) continue;
         const offset = pesDataOffset(payload);
         if (offset === null) return null;
         for (const b of payload.subarray(offset)) es.push(b);
-      } else if (es.length > 0) {
+      } else if (es.length > 0 && !esComplete) {
         for (const b of payload) es.push(b);
       }
-      if (es.length >= MAX_ES_BYTES) break;
+      if (es.length >= MAX_ES_BYTES) esComplete = true;
+      if (esComplete && timestamps.length >= wanted) break;
     }
   }
   const found = tables.pmt;
   if (video === null || found === null) return null;
   const sets = parameterSets(Uint8Array.from(es), NAL[video.codec]);
-  return sets === null ? null : `${streamsOf(found)}|${sets}`;
+  return sets === null
+    ? null
+    : { programs: tables.programs, pmt: found, video: { codec: video.codec, sets, timestamps } };
 }
 
-function streamsOf(pmt: Pmt): string {
-  return pmt.streams.map((s) => `${s.streamType}:${s.pid}`).join(',');
+/** The fingerprint of a segment's media from its first bytes, or null when it cannot be read from them. */
+export function mediaFingerprint(bytes: Uint8Array): string | null {
+  const head = readSegmentHead(bytes);
+  if (head === null) return null;
+  const streams = head.pmt.streams.map((s) => `${s.streamType}:${s.pid}`).join(',');
+  if (head.video === null) return streams;
+  return `${streams}|${head.video.sets.map((set) => Buffer.from(set).toString('hex')).join('/')}`;
 }
 
-/** The sequence parameter sets before the first slice, as hex; null when there are none. */
-function parameterSets(es: Uint8Array, nal: (typeof NAL)[keyof typeof NAL]): string | null {
+/** The sequence parameter sets before the first slice; null when there are none. */
+function parameterSets(es: Uint8Array, nal: (typeof NAL)[keyof typeof NAL]): Uint8Array[] | null {
   const starts: number[] = [];
   for (let i = 0; i + 3 < es.length; i++) {
     if (es[i] === 0 && es[i + 1] === 0 && es[i + 2] === 1) {
@@ -101,7 +143,7 @@ function parameterSets(es: Uint8Array, nal: (typeof NAL)[keyof typeof NAL]): str
       i += 2;
     }
   }
-  const sets: string[] = [];
+  const sets: Uint8Array[] = [];
   for (const [k, start] of starts.entries()) {
     const type = nal.type(es[start] ?? 0);
     if (nal.slice(type)) break;
@@ -111,7 +153,7 @@ function parameterSets(es: Uint8Array, nal: (typeof NAL)[keyof typeof NAL]): str
     while (stop > start && es[stop - 1] === 0) stop--;
     // A unit cut off by the bytes read would compare unequal to the same unit read whole.
     if (k + 1 >= starts.length) return null;
-    sets.push(Buffer.from(es.subarray(start, stop)).toString('hex'));
+    sets.push(es.subarray(start, stop));
   }
-  return sets.length > 0 ? sets.join('/') : null;
+  return sets.length > 0 ? sets : null;
 }

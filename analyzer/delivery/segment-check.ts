@@ -5,8 +5,9 @@
  * time to the first byte, no body. The first segment of each period of the media (HLS: a
  * discontinuity sequence; DASH: a Period) is probed against the declaration: where an earlier
  * probe of the rendition left a fingerprint (media-fingerprint.ts: MPEG-TS stream types and
- * parameter sets), only its first bytes are read, and it is downloaded and ffprobed only when
- * they show other media; so a ladder costs little more than its decoded rendition. It observes
+ * parameter sets), only its first bytes are read, and it is downloaded and probed only when
+ * they show other media (probe-segment.ts: from its parameter sets where they tell all, else
+ * with ffprobe); so a ladder costs little more than its decoded rendition. It observes
  * `segment` or `segment_failed` (and `probed`); the detectors judge.
  */
 import { httpRequest, type FetchOptions, type FetchResult, type RequestKind } from './fetch.js';
@@ -27,8 +28,8 @@ const MAX_SEGMENT_SECONDS = 600;
 const HEAD_REFUSED = new Set([403, 405, 501]);
 
 /**
- * A new period is probed again only this long after the rendition's last probe: ffprobe
- * costs about 0.1 s of CPU, and a stream with a discontinuity at every segment (some ad
+ * A new period is probed again only this long after the rendition's last probe: an ffprobe
+ * costs about 0.24 s of CPU, and a stream with a discontinuity at every segment (some ad
  * insertion does that) would otherwise probe every rendition every segment.
  */
 export const MIN_PROBE_INTERVAL_SECONDS = 30;
@@ -69,7 +70,7 @@ export interface SegmentToCheck {
   prepare?: () => Promise<SegmentFailure | null>;
   /** The downloaded body (the decoder reads the chosen rendition's). */
   fetched?: (body: Buffer) => void;
-  /** What ffprobe reads of a downloaded body (DASH: the initialization segment, then the body). */
+  /** What a probe reads of a downloaded body (DASH: the initialization segment, then the body). */
   probeInput?: (body: Buffer) => Buffer;
 }
 
@@ -80,7 +81,7 @@ export class SegmentChecker {
   private probedAt = Number.NEGATIVE_INFINITY;
   /** The server refused HEAD for a segment: headers-only checks ask for one byte instead. */
   private headRefused = false;
-  /** The fingerprint of the last segment ffprobe read, and what it found (media-fingerprint.ts). */
+  /** The fingerprint of the last segment probed, and what the probe found (media-fingerprint.ts). */
   private lastProbe: { fingerprint: string; probed: ProbedSegment } | null = null;
 
   constructor(
@@ -180,7 +181,7 @@ export class SegmentChecker {
     return timed(() => this.request(segment, 'get'), true);
   }
 
-  /** What a downloaded segment carries: the last probe's answer when its fingerprint is the same, else ffprobe's. */
+  /** What a downloaded segment carries: the last probe's answer when its fingerprint is the same, else a new probe's. */
   private async probe(body: Buffer): Promise<ProbedSegment | null> {
     const fingerprint = mediaFingerprint(body);
     if (fingerprint !== null && fingerprint === this.lastProbe?.fingerprint) return this.lastProbe.probed;

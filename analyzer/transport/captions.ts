@@ -178,8 +178,8 @@ function startCodeUnits(es: Uint8Array): Uint8Array[] {
   });
 }
 
-/** Drop emulation_prevention_three_byte (H.264 §7.4.1): 00 00 03 -> 00 00. */
-function unescapeRbsp(nal: Uint8Array): Uint8Array {
+/** Drop emulation_prevention_three_byte (H.264 §7.4.1, H.265 §7.4.2): 00 00 03 -> 00 00. */
+export function unescapeRbsp(nal: Uint8Array): Uint8Array {
   const out = new Uint8Array(nal.length);
   let n = 0;
   let zeros = 0;

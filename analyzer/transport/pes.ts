@@ -12,6 +12,13 @@ export function pesPts(payload: Uint8Array, at = 0, end = payload.length): numbe
   return readTimestamp(payload, at + 9);
 }
 
+/** The DTS of the PES packet that starts at payload[at] (its PTS where it carries no DTS), or null when it has neither. */
+export function pesDts(payload: Uint8Array, at = 0, end = payload.length): number | null {
+  const pts = pesPts(payload, at, end);
+  if (pts === null || ((payload[at + 7] ?? 0) & 0xc0) !== 0xc0 || end - at < 19) return pts;
+  return readTimestamp(payload, at + 14);
+}
+
 /** Offset, from payload[at], of the PES payload (the elementary stream bytes) of a PES packet that starts at payload[at]. */
 export function pesDataOffset(payload: Uint8Array, at = 0, end = payload.length): number | null {
   if (end - at < 9 || payload[at] !== 0 || payload[at + 1] !== 0 || payload[at + 2] !== 1) return null;

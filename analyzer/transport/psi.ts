@@ -137,6 +137,8 @@ export interface Pmt {
   programNumber: number;
   pcrPid: number;
   streams: PmtStream[];
+  /** The programme's registration_descriptor format identifiers (e.g. 'HDMV', under which some stream types mean other codecs). */
+  registrations: string[];
 }
 
 export function parsePmt(section: Uint8Array): Pmt {
@@ -146,6 +148,7 @@ export function parsePmt(section: Uint8Array): Pmt {
   const pcrPid = (((section[8] ?? 0) & 0x1f) << 8) | (section[9] ?? 0);
   const programInfoLength = (((section[10] ?? 0) & 0x0f) << 8) | (section[11] ?? 0);
   const streams: PmtStream[] = [];
+  const programme = descriptorsOf(section, 12, Math.min(end, 12 + programInfoLength));
   let i = 12 + programInfoLength;
   while (i + 5 <= end) {
     const streamType = section[i] ?? 0;
@@ -155,7 +158,7 @@ export function parsePmt(section: Uint8Array): Pmt {
     streams.push({ streamType, pid, descriptorTags: tags, registrations });
     i += 5 + infoLength;
   }
-  return { programNumber, pcrPid, streams };
+  return { programNumber, pcrPid, streams, registrations: programme.registrations };
 }
 
 function descriptorsOf(b: Uint8Array, start: number, end: number): { tags: number[]; registrations: string[] } {

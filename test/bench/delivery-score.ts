@@ -136,6 +136,8 @@ export interface RunCost {
   bytes: number;
   /** e.g. node, ffmpeg, ffprobe: the last CPU time read of each process, so up to one sampling interval short. */
   cpuByProcess?: Record<string, number>;
+  /** Processes of each name the sampler saw: a short-lived one (an ffprobe of 0.3 s) can slip between samples, so at least this many. */
+  processesSeen?: Record<string, number>;
 }
 
 export interface DeliveryBenchResult {

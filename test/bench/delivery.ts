@@ -226,7 +226,7 @@ async function precisionRecall(
   };
 }
 
-interface AnalyzerRun extends RunCost {
+interface AnalyzerRun extends Required<RunCost> {
   events: FoundEvent[];
 }
 
@@ -244,10 +244,13 @@ async function analyzerRun(origin: HlsOrigin, url: string, config: string, secon
     .filter((l) => l.startsWith('{'))
     .map((l) => eventOf(JSON.parse(l) as { type: string; start: number; detail?: Record<string, unknown> }));
   const cpuByProcess: Record<string, number> = {};
+  const processesSeen: Record<string, number> = {};
   for (const p of run.tree.seen.values()) {
-    if (p.comm !== 'timeout') cpuByProcess[p.comm] = Math.round(((cpuByProcess[p.comm] ?? 0) + p.cpu) * 100) / 100;
+    if (p.comm === 'timeout') continue;
+    cpuByProcess[p.comm] = Math.round(((cpuByProcess[p.comm] ?? 0) + p.cpu) * 100) / 100;
+    processesSeen[p.comm] = (processesSeen[p.comm] ?? 0) + 1;
   }
-  return { cpuSeconds: run.cpu, bytes: origin.bytesServed - before, cpuByProcess, events };
+  return { cpuSeconds: run.cpu, bytes: origin.bytesServed - before, cpuByProcess, processesSeen, events };
 }
 
 async function healthyAndCost(dir: string, seconds: number): Promise<Pick<DeliveryBenchResult, 'healthy' | 'cost'>> {
@@ -284,8 +287,8 @@ async function healthyAndCost(dir: string, seconds: number): Promise<Pick<Delive
       },
       cost: {
         seconds,
-        ladder: { cpuSeconds: ladder.cpuSeconds, bytes: ladder.bytes, cpuByProcess: ladder.cpuByProcess },
-        top: { cpuSeconds: single.cpuSeconds, bytes: single.bytes, cpuByProcess: single.cpuByProcess },
+        ladder: costOf(ladder),
+        top: costOf(single),
         cpuRatio: ratios.cpu,
         bytesRatio: ratios.bytes,
       },
@@ -294,6 +297,13 @@ async function healthyAndCost(dir: string, seconds: number): Promise<Pick<Delive
     await Promise.all(origins.map((o) => o.close()));
   }
 }
+
+const costOf = (run: AnalyzerRun): RunCost => ({
+  cpuSeconds: run.cpuSeconds,
+  bytes: run.bytes,
+  cpuByProcess: run.cpuByProcess,
+  processesSeen: run.processesSeen,
+});
 
 const pct = (n: number | null): string => (n === null ? 'n/a' : n.toFixed(3));
 
@@ -304,6 +314,10 @@ function print(result: DeliveryBenchResult): void {
       `  ${s.type.padEnd(24)} expected ${s.expected} found ${s.found}  P ${pct(s.precision)} R ${pct(s.recall)}  false alarms ${s.falseAlarms}  consequences ${s.consequences}`,
     );
   }
+  printCost(result);
+}
+
+function printCost(result: Pick<DeliveryBenchResult, 'healthy' | 'cost'>): void {
   const h = result.healthy;
   console.log(
     `healthy ${h.renditions}-rendition ladder, ${h.seconds} s: ${h.falseAlarms.length} delivery false alarm(s)`,
@@ -317,6 +331,9 @@ function print(result: DeliveryBenchResult): void {
   console.log(
     `  CPU s by process: ladder ${JSON.stringify(c.ladder.cpuByProcess)}, top ${JSON.stringify(c.top.cpuByProcess)}`,
   );
+  console.log(
+    `  processes seen (sampled every 500 ms): ladder ${JSON.stringify(c.ladder.processesSeen)}, top ${JSON.stringify(c.top.processesSeen)}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -325,8 +342,12 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       'healthy-seconds': { type: 'string', default: '300' },
       json: { type: 'string' },
+      // `cost`: only the healthy ladder and its cost (the fault rounds take minutes).
+      only: { type: 'string' },
     },
   });
+  if (values.only !== undefined && values.only !== 'cost')
+    throw new Error(`--only must be "cost" (the healthy and cost runs alone), not "${values.only}"`);
   const rounds = Number(values.rounds);
   const seconds = Number(values['healthy-seconds']);
   if (!Number.isInteger(rounds) || rounds < 1)
@@ -334,6 +355,12 @@ async function main(): Promise<void> {
   if (!(seconds >= 10)) throw new Error(`--healthy-seconds must be at least 10, not "${values['healthy-seconds']}"`);
   const dir = mkdtempSync(join(tmpdir(), 'streamqc-bench-delivery-'));
   try {
+    if (values.only === 'cost') {
+      const cost = await healthyAndCost(dir, seconds);
+      printCost(cost);
+      if (values.json) writeFileSync(values.json, `${JSON.stringify(cost, null, 2)}\n`);
+      return;
+    }
     const scored = await precisionRecall(dir, rounds);
     const rest = await healthyAndCost(dir, seconds);
     const result: DeliveryBenchResult = { rounds, ...scored, ...rest };

@@ -1,6 +1,6 @@
 /**
  * The delivery tests' harness: a loopback origin (hls-origin.ts) watched by the analyzer's
- * HLS client with the delivery detectors, recording the events and cues they report.
+ * HLS client with the delivery detectors, recording the events, cues and probes they report.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +11,7 @@ import type { AnalyzerStatus } from '../../analyzer/contract/status.js';
 import { createDetectors, defaultDetectorsConfig } from '../../analyzer/detectors/index.js';
 import type { DefectEvent } from '../../analyzer/detectors/types.js';
 import { HlsDeliveryMonitor, type CueEvent } from '../../analyzer/delivery/hls-monitor.js';
+import type { ProbedSegment } from '../../analyzer/delivery/observations.js';
 import type { SegmentChecks } from '../../analyzer/delivery/rendition-poller.js';
 import { HlsOrigin, makeLadderMedia, type RenditionFaults, type RenditionMedia } from './hls-origin.js';
 
@@ -35,6 +36,8 @@ export interface Watch {
   started: DefectEvent[];
   ended: DefectEvent[];
   cues: CueEvent[];
+  /** What each probe of a segment found, in order. */
+  probes: { rendition: string; probed: ProbedSegment }[];
   stop: () => Promise<void>;
 }
 
@@ -44,6 +47,8 @@ export interface WatchOptions {
   decoded?: string;
   /** Seconds between probes at discontinuities (the client's default otherwise). */
   probeIntervalSeconds?: number;
+  /** The ffprobe the probes spawn where a segment's own bytes do not tell (PATH's otherwise). */
+  ffprobePath?: string;
 }
 
 export async function watch(media: RenditionMedia[], options: WatchOptions = {}): Promise<Watch> {
@@ -54,6 +59,7 @@ export async function watch(media: RenditionMedia[], options: WatchOptions = {})
   const started: DefectEvent[] = [];
   const ended: DefectEvent[] = [];
   const cues: CueEvent[] = [];
+  const probes: Watch['probes'] = [];
   const detectors = createDetectors(defaultDetectorsConfig(), {
     started: (e) => started.push(e),
     ended: (e) => ended.push(e),
@@ -62,6 +68,7 @@ export async function watch(media: RenditionMedia[], options: WatchOptions = {})
     url,
     now,
     observe: (o) => {
+      if (o.kind === 'probed') probes.push({ rendition: o.rendition, probed: o.probed });
       for (const d of detectors) d.onDelivery?.(o);
     },
     cue: (c) => cues.push(c),
@@ -70,6 +77,7 @@ export async function watch(media: RenditionMedia[], options: WatchOptions = {})
     segmentChecks: options.segmentChecks ?? 'all',
     decoded: (rendition) => rendition === options.decoded,
     probeIntervalSeconds: options.probeIntervalSeconds,
+    ffprobePath: options.ffprobePath,
     multivariantReloadSeconds: 1,
   });
   await monitor.start();
@@ -78,7 +86,7 @@ export async function watch(media: RenditionMedia[], options: WatchOptions = {})
     for (const d of detectors) d.flush(now());
     await origin.close();
   };
-  return { origin, monitor, now, started, ended, cues, stop };
+  return { origin, monitor, now, started, ended, cues, probes, stop };
 }
 
 /** Resolves once `found` returns something; a generous safety bound, not a timing assertion. */
