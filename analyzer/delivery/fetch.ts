@@ -246,11 +246,22 @@ function headersFor(url: URL, kind: RequestKind, options: FetchOptions): Record<
 function sizeOf(response: IncomingMessage): number | null {
   const range = /\/(\d+)\s*$/.exec(response.headers['content-range'] ?? '');
   if (response.statusCode === 206) return range?.[1] === undefined ? null : Number(range[1]);
+  return bodyLength(response);
+}
+
+/** The Content-Length of the body this answer carries (a 206's part, not the resource), or null. */
+function bodyLength(response: IncomingMessage): number | null {
   const length = response.headers['content-length'];
   return length !== undefined && /^\d+$/.test(length.trim()) ? Number(length) : null;
 }
 
-/** The body, refused past `maxBytes` (`head`: cut there instead); a silence longer than `idleSeconds` ends it. */
+/**
+ * The body, refused past `maxBytes` (`head`: cut there instead); a silence longer than
+ * `idleSeconds` ends it. A body whose length the headers give is copied as it arrives into one
+ * buffer of that size: no list of socket chunks kept alive until the end (they die young, which
+ * the garbage collector finds cheap) and no second buffer to join them; Node's parser never
+ * hands more than the Content-Length, and a body cut short ends as an error ('close').
+ */
 function readBounded(
   response: IncomingMessage,
   maxBytes: number,
@@ -259,6 +270,8 @@ function readBounded(
   head = false,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const length = bodyLength(response);
+    const whole = length !== null && length <= maxBytes ? Buffer.allocUnsafe(length) : null;
     const chunks: Buffer[] = [];
     let size = 0;
     const idle = setTimeout(
@@ -269,6 +282,7 @@ function readBounded(
       clearTimeout(idle);
       abort.signal.removeEventListener('abort', aborted);
       if (error) reject(error);
+      else if (whole) resolve(whole.subarray(0, size));
       else resolve(Buffer.concat(chunks, size).subarray(0, maxBytes));
     };
     const aborted = (): void => {
@@ -278,6 +292,20 @@ function readBounded(
     abort.signal.addEventListener('abort', aborted, { once: true });
     response.on('data', (chunk: Buffer) => {
       idle.refresh();
+      if (whole) {
+        if (size + chunk.length > whole.length) {
+          response.destroy();
+          finish(new Error(`the body is longer than its Content-Length (${whole.length})`));
+          return;
+        }
+        chunk.copy(whole, size);
+        size += chunk.length;
+        if (head && size >= maxBytes) {
+          response.destroy();
+          finish(null);
+        }
+        return;
+      }
       size += chunk.length;
       if (head && size >= maxBytes) {
         chunks.push(chunk);

@@ -187,3 +187,32 @@ test('kept connections the server closed as they are reused: the request is sent
     await server.close();
   }
 });
+
+test('a body arrives byte for byte in many pieces, with a Content-Length or without; one cut before its length is an error', async () => {
+  // 3 MB in 7000-byte writes: dozens of socket reads, none aligned with the pieces.
+  const body = Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => (i * 31 + (i >> 9)) & 0xff));
+  const server = await loopback((req, res) => {
+    const declared = req.url !== '/chunked.ts';
+    res.writeHead(200, declared ? { 'content-length': body.length } : {});
+    // Cut: the declared length, and half of it sent before the connection ends.
+    const end = req.url === '/cut.ts' ? body.length / 2 : body.length;
+    for (let at = 0; at < end; at += 7000) res.write(body.subarray(at, Math.min(at + 7000, end)));
+    if (req.url === '/cut.ts') res.socket?.destroy();
+    else res.end();
+  });
+  try {
+    const options4 = options({ maxBytes: 4 * 1024 * 1024 });
+    for (const path of ['/declared.ts', '/chunked.ts']) {
+      const got = await httpGet(server.url(path), options4);
+      assert.deepEqual([got.status, got.error, got.size], [200, null, body.length], path);
+      assert.ok(got.body?.equals(body), `${path}: the body differs from what was sent`);
+    }
+    const cut = await httpGet(server.url('/cut.ts'), options4);
+    assert.deepEqual([cut.body, cut.error?.length ? 'an error' : cut.error], [null, 'an error']);
+    const peek = await httpRequest(server.url('/declared.ts'), 'peek', options({ maxBytes: 100_000 }));
+    assert.deepEqual([peek.error, peek.size], [null, body.length]);
+    assert.ok(peek.body?.equals(body.subarray(0, 100_000)), 'a peek is the first maxBytes of the body');
+  } finally {
+    await server.close();
+  }
+});
