@@ -69,6 +69,37 @@ test('a body that falls silent ends after the timeout, naming the silence', asyn
   }
 });
 
+test("the monitor's stop ends a request at once: before any answer, waiting for the headers, or within the body", async () => {
+  const server = await loopback((req, res) => {
+    if (req.url === '/body.ts') {
+      res.writeHead(200, { 'content-length': 1000 });
+      res.write(Buffer.alloc(10));
+    }
+  });
+  try {
+    const stopped = new AbortController();
+    stopped.abort();
+    const before = await httpGet(server.url('/a.m3u8'), options({ signal: stopped.signal }));
+    assert.deepEqual([before.status, before.error], [null, 'aborted']);
+    // Deadlines far away: only the stop can end these two.
+    const long = { timeoutSeconds: 60, totalSeconds: 60 };
+    for (const [path, status] of [
+      ['/headers.m3u8', null],
+      ['/body.ts', 200],
+    ] as const) {
+      const stop = new AbortController();
+      const pending = httpGet(server.url(path), options({ ...long, signal: stop.signal }));
+      while (!server.requests.some((r) => r.url === path)) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      stop.abort();
+      const r = await pending;
+      assert.deepEqual([r.status, r.body, r.error], [status, null, 'aborted'], path);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
 test('a body that drips a byte at a time ends at the whole-answer deadline', async () => {
   const timers: NodeJS.Timeout[] = [];
   const server = await loopback((_req, res) => {
