@@ -67,7 +67,8 @@ class FetchDeadline extends Error {
  * wins), and the one thing that ending stops: the request in flight, then the body being read.
  * Not an AbortController: making one with its AbortSignal, and the listeners Node's request
  * and the body reader put on that signal, were the largest share of this module's own work
- * per request (about 20 of 170 us of client CPU per playlist GET or HEAD on loopback).
+ * per request (client CPU per playlist GET or HEAD on loopback, warm: 52-62 us with this,
+ * 78-81 us with the controller).
  */
 class RequestEnd {
   reason: Error | null = null;
