@@ -339,8 +339,7 @@ export class TransportChecker {
       }
       // The interval as the clock saw it; for a stream-timed input the PCR step itself when it is sane.
       const interval = this.arrival === null && step > 0 && step <= PCR_DISCONTINUITY_SECONDS ? step : t - s.lastPcrAt;
-      const key = activeKey('pcr_repetition_error', s.pid);
-      if (interval > PCR_REPETITION_SECONDS && !this.active.has(key)) {
+      if (interval > PCR_REPETITION_SECONDS && !this.active.has(activeKey('pcr_repetition_error', s.pid))) {
         this.raise('pcr_repetition_error', s.pid, s.lastPcrAt + PCR_REPETITION_SECONDS, {
           intervalMs: round(interval * 1000),
         });
@@ -564,6 +563,8 @@ export class TransportChecker {
   }
 
   private clear(check: CheckName, pid: number | null): void {
+    // Called for every PCR and PES start: a healthy stream, with nothing active, builds no key.
+    if (this.active.size === 0) return;
     const key = activeKey(check, pid);
     if (!this.active.delete(key)) return;
     this.emit({ kind: 'cleared', check, t: this.now, pid });

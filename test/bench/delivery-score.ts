@@ -140,6 +140,19 @@ export interface RunCost {
   processesSeen?: Record<string, number>;
 }
 
+/** Following the ladder against decoding its top alone, side by side, at one segment duration. */
+export interface DeliveryCost {
+  /** The origin's segment duration (absent in reports before it was a parameter: 1 s). */
+  segmentSeconds?: number;
+  seconds: number;
+  ladder: RunCost;
+  top: RunCost;
+  cpuRatio: number | null;
+  bytesRatio: number | null;
+  /** Delivery events of the ladder run (a healthy origin: each a false alarm); absent in earlier reports. */
+  falseAlarms?: number;
+}
+
 export interface DeliveryBenchResult {
   rounds: number;
   ladder: string[];
@@ -155,11 +168,8 @@ export interface DeliveryBenchResult {
     /** Other events of the decoded rendition (picture, sound, decoder), listed for the record. */
     otherEvents: Record<string, number>;
   };
-  cost: {
-    seconds: number;
-    ladder: RunCost;
-    top: RunCost;
-    cpuRatio: number | null;
-    bytesRatio: number | null;
-  };
+  /** With 1 s segments, the harshest case (a playlist reload per rendition every second). */
+  cost: DeliveryCost;
+  /** The same at longer segment durations (6 s: Apple's HLS authoring spec); absent in earlier reports. */
+  longerSegments?: DeliveryCost[];
 }

@@ -9,9 +9,13 @@
  *    6-rendition ladder: every delivery event is a false alarm.
  * 3. Cost: CPU seconds (the analyzer and its ffmpeg children, GNU time) and bytes the origin
  *    sent, for that run against the same analyzer decoding the top rendition's media playlist
- *    alone (no delivery client), run beside it on an origin of its own for as long.
+ *    alone (no delivery client), run beside it on an origin of its own for as long. 1 s segments
+ *    are the harshest case (every rendition's playlist reloaded each second); the healthy run and
+ *    its cost are measured again at each longer duration of --segment-seconds (6 s: the target
+ *    duration Apple's HLS authoring spec recommends).
  *
- *   node dist/test/bench/delivery.js [--rounds 3] [--healthy-seconds 300] [--json FILE]
+ *   node dist/test/bench/delivery.js [--rounds 3] [--healthy-seconds 300] [--segment-seconds 1,6]
+ *                                    [--skip-faults] [--json FILE]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +42,7 @@ import {
   DELIVERY_COST_TARGET,
   scoreDelivery,
   type DeliveryBenchResult,
+  type DeliveryCost,
   type ExpectedFinding,
   type FaultRun,
   type FaultWindow,
@@ -253,8 +258,12 @@ async function analyzerRun(origin: HlsOrigin, url: string, config: string, secon
   return { cpuSeconds: run.cpu, bytes: origin.bytesServed - before, cpuByProcess, processesSeen, events };
 }
 
-async function healthyAndCost(dir: string, seconds: number): Promise<Pick<DeliveryBenchResult, 'healthy' | 'cost'>> {
-  const media = await makeLadderMedia(join(dir, 'ladder'), BENCH_LADDER);
+async function healthyAndCost(
+  dir: string,
+  seconds: number,
+  segmentSeconds: number,
+): Promise<Pick<DeliveryBenchResult, 'healthy' | 'cost'>> {
+  const media = await makeLadderMedia(join(dir, `ladder-${segmentSeconds}s`), BENCH_LADDER, { segmentSeconds });
   // Two origins of the same media, one per run: each counts the bytes of its own run.
   const origins = [new HlsOrigin(media), new HlsOrigin(media)] as const;
   try {
@@ -267,7 +276,7 @@ async function healthyAndCost(dir: string, seconds: number): Promise<Pick<Delive
     writeFileSync(alone, JSON.stringify({ stream: 'bench', delivery: { enabled: false } }));
     // Side by side, not one after the other: on a shared machine both runs see the same load.
     console.error(
-      `delivery bench: for ${seconds} s, the analyzer follows the ${media.length}-rendition ladder and, beside it, decodes ${top.spec.name} alone`,
+      `delivery bench: for ${seconds} s, the analyzer follows the ${media.length}-rendition ladder of ${segmentSeconds} s segments and, beside it, decodes ${top.spec.name} alone`,
     );
     const [ladder, single] = await Promise.all([
       analyzerRun(origins[0], ladderUrl!, follow, seconds),
@@ -278,19 +287,22 @@ async function healthyAndCost(dir: string, seconds: number): Promise<Pick<Delive
     for (const e of ladder.events.filter((x) => !delivery.has(x.type)))
       otherEvents[e.type] = (otherEvents[e.type] ?? 0) + 1;
     const ratios = costRatios(ladder, single);
+    const falseAlarms = ladder.events.filter((e) => delivery.has(e.type));
     return {
       healthy: {
         seconds,
         renditions: media.length,
-        falseAlarms: ladder.events.filter((e) => delivery.has(e.type)),
+        falseAlarms,
         otherEvents,
       },
       cost: {
+        segmentSeconds,
         seconds,
         ladder: costOf(ladder),
         top: costOf(single),
         cpuRatio: ratios.cpu,
         bytesRatio: ratios.bytes,
+        falseAlarms: falseAlarms.length,
       },
     };
   } finally {
@@ -307,26 +319,12 @@ const costOf = (run: AnalyzerRun): RunCost => ({
 
 const pct = (n: number | null): string => (n === null ? 'n/a' : n.toFixed(3));
 
-function print(result: DeliveryBenchResult): void {
-  console.log(`delivery checks, ${result.rounds} round(s) of ${FAULTS.length} faults on ${result.ladder.join(', ')}:`);
-  for (const s of result.scores) {
-    console.log(
-      `  ${s.type.padEnd(24)} expected ${s.expected} found ${s.found}  P ${pct(s.precision)} R ${pct(s.recall)}  false alarms ${s.falseAlarms}  consequences ${s.consequences}`,
-    );
-  }
-  printCost(result);
-}
-
-function printCost(result: Pick<DeliveryBenchResult, 'healthy' | 'cost'>): void {
-  const h = result.healthy;
+function printCost(c: DeliveryCost): void {
   console.log(
-    `healthy ${h.renditions}-rendition ladder, ${h.seconds} s: ${h.falseAlarms.length} delivery false alarm(s)`,
-  );
-  const c = result.cost;
-  console.log(
-    `cost over ${c.seconds} s: ladder ${c.ladder.cpuSeconds.toFixed(1)} CPU s, ${(c.ladder.bytes / 1e6).toFixed(1)} MB; ` +
+    `cost over ${c.seconds} s, ${c.segmentSeconds ?? 1} s segments: ladder ${c.ladder.cpuSeconds.toFixed(1)} CPU s, ${(c.ladder.bytes / 1e6).toFixed(1)} MB; ` +
       `top alone ${c.top.cpuSeconds.toFixed(1)} CPU s, ${(c.top.bytes / 1e6).toFixed(1)} MB; ` +
-      `ratio CPU ${pct(c.cpuRatio)}x, bytes ${pct(c.bytesRatio)}x (target <= ${DELIVERY_COST_TARGET}x)`,
+      `ratio CPU ${pct(c.cpuRatio)}x, bytes ${pct(c.bytesRatio)}x (target <= ${DELIVERY_COST_TARGET}x); ` +
+      `${c.falseAlarms ?? 0} delivery false alarm(s)`,
   );
   console.log(
     `  CPU s by process: ladder ${JSON.stringify(c.ladder.cpuByProcess)}, top ${JSON.stringify(c.top.cpuByProcess)}`,
@@ -336,34 +334,58 @@ function printCost(result: Pick<DeliveryBenchResult, 'healthy' | 'cost'>): void 
   );
 }
 
+function print(result: DeliveryBenchResult): void {
+  if (result.rounds > 0)
+    console.log(
+      `delivery checks, ${result.rounds} round(s) of ${FAULTS.length} faults on ${result.ladder.join(', ')}:`,
+    );
+  for (const s of result.scores) {
+    console.log(
+      `  ${s.type.padEnd(24)} expected ${s.expected} found ${s.found}  P ${pct(s.precision)} R ${pct(s.recall)}  false alarms ${s.falseAlarms}  consequences ${s.consequences}`,
+    );
+  }
+  const h = result.healthy;
+  console.log(
+    `healthy ${h.renditions}-rendition ladder, ${h.seconds} s: ${h.falseAlarms.length} delivery false alarm(s)`,
+  );
+  for (const c of [result.cost, ...(result.longerSegments ?? [])]) printCost(c);
+}
+
+/** `--segment-seconds`: whole seconds, 1 s first (the harshest case, the one `cost` reports). */
+function segmentDurations(text: string): number[] {
+  const durations = text.split(',').map((d) => Number(d.trim()));
+  if (durations[0] !== 1 || durations.some((d) => !Number.isInteger(d) || d < 1 || d > 10)) {
+    throw new Error(`--segment-seconds must list whole seconds from 1 to 10 starting with 1 (e.g. 1,6), not "${text}"`);
+  }
+  return [...new Set(durations)];
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '3' },
       'healthy-seconds': { type: 'string', default: '300' },
+      'segment-seconds': { type: 'string', default: '1,6' },
+      'skip-faults': { type: 'boolean', default: false },
       json: { type: 'string' },
-      // `cost`: only the healthy ladder and its cost (the fault rounds take minutes).
-      only: { type: 'string' },
     },
   });
-  if (values.only !== undefined && values.only !== 'cost')
-    throw new Error(`--only must be "cost" (the healthy and cost runs alone), not "${values.only}"`);
   const rounds = Number(values.rounds);
   const seconds = Number(values['healthy-seconds']);
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error(`--rounds must be a whole number >= 1, not "${values.rounds}"`);
   if (!(seconds >= 10)) throw new Error(`--healthy-seconds must be at least 10, not "${values['healthy-seconds']}"`);
+  const [first, ...longer] = segmentDurations(values['segment-seconds']);
   const dir = mkdtempSync(join(tmpdir(), 'streamqc-bench-delivery-'));
   try {
-    if (values.only === 'cost') {
-      const cost = await healthyAndCost(dir, seconds);
-      printCost(cost);
-      if (values.json) writeFileSync(values.json, `${JSON.stringify(cost, null, 2)}\n`);
-      return;
-    }
-    const scored = await precisionRecall(dir, rounds);
-    const rest = await healthyAndCost(dir, seconds);
-    const result: DeliveryBenchResult = { rounds, ...scored, ...rest };
+    // --skip-faults: the cost part alone (a result with no rounds and no scores).
+    const scored = values['skip-faults']
+      ? { rounds: 0, ladder: BENCH_LADDER.map((r) => r.name), faults: [], events: [], scores: [] }
+      : { rounds, ...(await precisionRecall(dir, rounds)) };
+    const rest = await healthyAndCost(dir, seconds, first!);
+    const longerSegments: DeliveryCost[] = [];
+    for (const d of longer) longerSegments.push((await healthyAndCost(dir, seconds, d)).cost);
+    const result: DeliveryBenchResult = { ...scored, ...rest, longerSegments };
     print(result);
     if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {

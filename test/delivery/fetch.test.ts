@@ -69,6 +69,37 @@ test('a body that falls silent ends after the timeout, naming the silence', asyn
   }
 });
 
+test("the monitor's stop ends a request at once: before any answer, waiting for the headers, or within the body", async () => {
+  const server = await loopback((req, res) => {
+    if (req.url === '/body.ts') {
+      res.writeHead(200, { 'content-length': 1000 });
+      res.write(Buffer.alloc(10));
+    }
+  });
+  try {
+    const stopped = new AbortController();
+    stopped.abort();
+    const before = await httpGet(server.url('/a.m3u8'), options({ signal: stopped.signal }));
+    assert.deepEqual([before.status, before.error], [null, 'aborted']);
+    // Deadlines far away: only the stop can end these two.
+    const long = { timeoutSeconds: 60, totalSeconds: 60 };
+    for (const [path, status] of [
+      ['/headers.m3u8', null],
+      ['/body.ts', 200],
+    ] as const) {
+      const stop = new AbortController();
+      const pending = httpGet(server.url(path), options({ ...long, signal: stop.signal }));
+      while (!server.requests.some((r) => r.url === path)) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      stop.abort();
+      const r = await pending;
+      assert.deepEqual([r.status, r.body, r.error], [status, null, 'aborted'], path);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
 test('a body that drips a byte at a time ends at the whole-answer deadline', async () => {
   const timers: NodeJS.Timeout[] = [];
   const server = await loopback((_req, res) => {
@@ -183,6 +214,35 @@ test('kept connections the server closed as they are reused: the request is sent
     assert.deepEqual([next.status, next.body?.toString(), next.error], [200, '#EXTM3U\n', null]);
     // The third was asked three times: on each kept connection, then on a new one.
     assert.equal(server.requests.length, 5);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a body arrives byte for byte in many pieces, with a Content-Length or without; one cut before its length is an error', async () => {
+  // 3 MB in 7000-byte writes: dozens of socket reads, none aligned with the pieces.
+  const body = Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => (i * 31 + (i >> 9)) & 0xff));
+  const server = await loopback((req, res) => {
+    const declared = req.url !== '/chunked.ts';
+    res.writeHead(200, declared ? { 'content-length': body.length } : {});
+    // Cut: the declared length, and half of it sent before the connection ends.
+    const end = req.url === '/cut.ts' ? body.length / 2 : body.length;
+    for (let at = 0; at < end; at += 7000) res.write(body.subarray(at, Math.min(at + 7000, end)));
+    if (req.url === '/cut.ts') res.socket?.destroy();
+    else res.end();
+  });
+  try {
+    const options4 = options({ maxBytes: 4 * 1024 * 1024 });
+    for (const path of ['/declared.ts', '/chunked.ts']) {
+      const got = await httpGet(server.url(path), options4);
+      assert.deepEqual([got.status, got.error, got.size], [200, null, body.length], path);
+      assert.ok(got.body?.equals(body), `${path}: the body differs from what was sent`);
+    }
+    const cut = await httpGet(server.url('/cut.ts'), options4);
+    assert.deepEqual([cut.body, cut.error?.length ? 'an error' : cut.error], [null, 'an error']);
+    const peek = await httpRequest(server.url('/declared.ts'), 'peek', options({ maxBytes: 100_000 }));
+    assert.deepEqual([peek.error, peek.size], [null, body.length]);
+    assert.ok(peek.body?.equals(body.subarray(0, 100_000)), 'a peek is the first maxBytes of the body');
   } finally {
     await server.close();
   }

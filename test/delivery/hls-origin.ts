@@ -1,7 +1,7 @@
 /**
  * A live HLS origin on loopback for the delivery tests, with fault injection per rendition
  * (Eyevinn's chaos-stream-proxy is the model). Its segments are made once by ffmpeg from
- * lavfi sources: a ladder of renditions, each a loop of a few 1 s segments. The origin lists
+ * lavfi sources: a ladder of renditions, each a loop of a few segments (1 s unless asked otherwise). The origin lists
  * them as a live sliding window that advances in real time (one segment per segment
  * duration); every loop point is an EXT-X-DISCONTINUITY, and every segment carries an
  * EXT-X-PROGRAM-DATE-TIME, so a healthy origin exercises the discontinuity and date checks.
@@ -27,9 +27,11 @@ export const LADDER: RenditionSpec[] = [
   { name: 'r2', width: 160, height: 96 },
 ];
 
-/** Segments per loop, and the duration of each (the playlist's target duration). */
+/** Segments per loop, and the default duration of each (the playlist's target duration). */
 export const LOOP_SEGMENTS = 4;
 export const SEGMENT_SECONDS = 1;
+/** Seconds a segment may last: whole seconds, as the origin's EXT-X-TARGETDURATION is written. */
+const MAX_SEGMENT_SECONDS = 10;
 /** Segments a playlist lists (its sliding window). */
 const WINDOW = 5;
 const FPS = 25;
@@ -41,18 +43,27 @@ export interface RenditionMedia {
   fmp4?: { init: Buffer; timescale: number };
   /** Peak segment bit rate, bits/s. */
   peakBitrate: number;
+  /** Duration of every segment, seconds (the playlist's target duration). */
+  segmentSeconds: number;
 }
 
 /**
- * Encodes each rendition's loop once (about a second of CPU in all for LADDER): MPEG-TS with
- * audio, or (`fmp4`) fragmented MP4 segments with an initialization section, video only (one
- * track per fragment, so the origin can run its decode time on across loops).
+ * Encodes each rendition's loop once (about a second of CPU in all for LADDER with 1 s
+ * segments): MPEG-TS with audio, or (`fmp4`) fragmented MP4 segments with an initialization
+ * section, video only (one track per fragment, so the origin can run its decode time on
+ * across loops).
  */
 export async function makeLadderMedia(
   dir: string,
   ladder: readonly RenditionSpec[] = LADDER,
-  options: { fmp4?: boolean } = {},
+  options: { fmp4?: boolean; segmentSeconds?: number } = {},
 ): Promise<RenditionMedia[]> {
+  const { segmentSeconds = SEGMENT_SECONDS } = options;
+  if (!Number.isInteger(segmentSeconds) || segmentSeconds < 1 || segmentSeconds > MAX_SEGMENT_SECONDS) {
+    throw new Error(
+      `segmentSeconds must be a whole number of seconds from 1 to ${MAX_SEGMENT_SECONDS}, not ${segmentSeconds}`,
+    );
+  }
   const ext = options.fmp4 ? 'm4s' : 'ts';
   return Promise.all(
     ladder.map(async (spec) => {
@@ -67,9 +78,9 @@ export async function makeLadderMedia(
           ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
           ...['-i', `testsrc2=size=${spec.width}x${spec.height}:rate=${FPS}`],
           ...audio,
-          ...['-t', String(LOOP_SEGMENTS * SEGMENT_SECONDS), '-c:v', 'libx264', '-preset', 'ultrafast'],
-          ...['-profile:v', 'baseline', '-g', String(FPS * SEGMENT_SECONDS), '-sc_threshold', '0'],
-          ...['-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), ...container],
+          ...['-t', String(LOOP_SEGMENTS * segmentSeconds), '-c:v', 'libx264', '-preset', 'ultrafast'],
+          ...['-profile:v', 'baseline', '-g', String(FPS * segmentSeconds), '-sc_threshold', '0'],
+          ...['-f', 'hls', '-hls_time', String(segmentSeconds), ...container],
           ...['-hls_list_size', '0', '-hls_segment_filename', join(out, `seg%d.${ext}`), join(out, 'made.m3u8')],
         ],
         { what: `making the ${spec.name} rendition` },
@@ -77,10 +88,10 @@ export async function makeLadderMedia(
       const files = readdirSync(out).filter((f) => new RegExp(`^seg\\d+\\.${ext}$`).test(f));
       if (files.length !== LOOP_SEGMENTS) throw new Error(`${spec.name}: ffmpeg made ${files.length} segments`);
       const segments = Array.from({ length: LOOP_SEGMENTS }, (_, i) => readFileSync(join(out, `seg${i}.${ext}`)));
-      const peakBitrate = Math.max(...segments.map((s) => (s.length * 8) / SEGMENT_SECONDS));
-      if (!options.fmp4) return { spec, segments, peakBitrate };
+      const peakBitrate = Math.max(...segments.map((s) => (s.length * 8) / segmentSeconds));
+      if (!options.fmp4) return { spec, segments, peakBitrate, segmentSeconds };
       const init = readFileSync(join(out, 'init.mp4'));
-      return { spec, segments, peakBitrate, fmp4: { init, timescale: mediaTimescale(init) } };
+      return { spec, segments, peakBitrate, segmentSeconds, fmp4: { init, timescale: mediaTimescale(init) } };
     }),
   );
 }
@@ -132,10 +143,16 @@ export class HlsOrigin {
   private readonly sockets = new Set<Socket>();
   private readonly startMs: number;
   private readonly dateBaseMs = Date.UTC(2026, 0, 1);
+  /** The media's segment duration (every rendition's: one target duration for the ladder). */
+  readonly segmentSeconds: number;
 
   constructor(private readonly media: RenditionMedia[]) {
+    const durations = new Set(media.map((m) => m.segmentSeconds));
+    if (durations.size > 1)
+      throw new Error(`the renditions' segments last ${[...durations].join(', ')} s: one duration only`);
+    this.segmentSeconds = media[0]?.segmentSeconds ?? SEGMENT_SECONDS;
     // Five segments are complete when it starts, as on any origin that has been running.
-    this.startMs = Date.now() - WINDOW * SEGMENT_SECONDS * 1000;
+    this.startMs = Date.now() - WINDOW * this.segmentSeconds * 1000;
   }
 
   /** Starts serving, on `port` (default: any free one); resolves to the multivariant playlist's URL. */
@@ -174,7 +191,7 @@ export class HlsOrigin {
 
   /** The media sequence number of the newest complete segment. */
   liveMsn(): number {
-    return Math.floor((Date.now() - this.startMs) / (SEGMENT_SECONDS * 1000)) - 1;
+    return Math.floor((Date.now() - this.startMs) / (this.segmentSeconds * 1000)) - 1;
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -240,7 +257,7 @@ export class HlsOrigin {
     const lines = [
       '#EXTM3U',
       '#EXT-X-VERSION:3',
-      `#EXT-X-TARGETDURATION:${SEGMENT_SECONDS}`,
+      `#EXT-X-TARGETDURATION:${this.segmentSeconds}`,
       `#EXT-X-MEDIA-SEQUENCE:${first - (f.sequenceRollback ?? 0)}`,
       `#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`,
     ];
@@ -249,19 +266,19 @@ export class HlsOrigin {
     for (let msn = first; msn <= live; msn++) {
       if (msn > 0 && msn % LOOP_SEGMENTS === 0 && !f.dropDiscontinuity) lines.push('#EXT-X-DISCONTINUITY');
       const jump = f.dateJump && msn >= f.dateJump.fromMsn ? f.dateJump.seconds * 1000 : 0;
-      const date = new Date(this.dateBaseMs + msn * SEGMENT_SECONDS * 1000 + jump).toISOString();
+      const date = new Date(this.dateBaseMs + msn * this.segmentSeconds * 1000 + jump).toISOString();
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${date}`);
       for (const cue of this.cues) {
         if (cue.msn === msn) {
-          lines.push(`#EXT-X-CUE-OUT:DURATION=${2 * SEGMENT_SECONDS}`);
+          lines.push(`#EXT-X-CUE-OUT:DURATION=${2 * this.segmentSeconds}`);
           lines.push(
-            `#EXT-X-DATERANGE:ID="${cue.id}",START-DATE="${date}",PLANNED-DURATION=${2 * SEGMENT_SECONDS},SCTE35-OUT=0xFC002F`,
+            `#EXT-X-DATERANGE:ID="${cue.id}",START-DATE="${date}",PLANNED-DURATION=${2 * this.segmentSeconds},SCTE35-OUT=0xFC002F`,
           );
         }
         if (cue.msn + 2 === msn && cue.returns !== false) lines.push('#EXT-X-CUE-IN');
       }
       const duration =
-        f.declaredDuration !== undefined && msn > (f.frozenAt ?? -1) ? f.declaredDuration : SEGMENT_SECONDS;
+        f.declaredDuration !== undefined && msn > (f.frozenAt ?? -1) ? f.declaredDuration : this.segmentSeconds;
       lines.push(`#EXTINF:${duration.toFixed(3)},`, `seg-${msn}.${media?.fmp4 ? 'm4s' : 'ts'}`);
     }
     return `${lines.join('\n')}\n`;
@@ -280,7 +297,7 @@ export class HlsOrigin {
       return;
     }
     // Fragmented MP4 carries its decode time: it runs on across loops, as a live encoder's does.
-    const shift = Math.floor(msn / LOOP_SEGMENTS) * LOOP_SEGMENTS * SEGMENT_SECONDS * (media.fmp4?.timescale ?? 0);
+    const shift = Math.floor(msn / LOOP_SEGMENTS) * LOOP_SEGMENTS * this.segmentSeconds * (media.fmp4?.timescale ?? 0);
     const body = media.fmp4 ? withDecodeTimeShift(looped, shift) : looped;
     if (f.refuseHead && req.method === 'HEAD') {
       send(res, 405, 'GET only');
@@ -306,7 +323,7 @@ export class HlsOrigin {
     for (let i = 0; i < parts; i++) {
       if (res.destroyed) return;
       res.write(body.subarray(i * step, (i + 1) * step));
-      await sleep((f.slowFactor * SEGMENT_SECONDS * 1000) / parts);
+      await sleep((f.slowFactor * this.segmentSeconds * 1000) / parts);
     }
     res.end();
   }

@@ -139,11 +139,16 @@ test('the report shows P and R per delivery check, the missed fault, and the cos
   const md = reportWith({ ran: true, result: deliveryResult(300), seconds: 600 });
   assert.match(md, /\| playlist_stale \| 1 \| 1 \| 1\.000 \| 1\.000 \| 0 \| 0 \| - \|/);
   assert.match(md, /\| segment_slow \| 1 \| 0 \| n\/a \| 0\.000 \| 0 \| 0 \| segment_slow on 144p at 20\.0-28\.0 s/);
-  assert.match(md, /\| ratio \| 1\.10x \| 2\.10x \|/);
-  assert.match(md, /6-rendition ladder: CPU <= 1\.15x its top rendition decoded alone \| 1\.10x \| met \|/);
+  // A report without longerSegments (written before it existed) shows its one run as 1 s segments.
+  assert.match(md, /\| 1 s \| ratio \| 1\.10x \| 2\.10x \|/);
+  assert.doesNotMatch(md, /\| 6 s \|/);
   assert.match(
     md,
-    /- \*\*MISSED\*\*: 6-rendition ladder: bytes fetched <= 1\.15x its top rendition decoded alone \(2\.10x\)/,
+    /6-rendition ladder, 1 s segments: CPU <= 1\.15x its top rendition decoded alone \| 1\.10x \| met \|/,
+  );
+  assert.match(
+    md,
+    /- \*\*MISSED\*\*: 6-rendition ladder, 1 s segments: bytes fetched <= 1\.15x its top rendition decoded alone \(2\.10x\)/,
   );
   assert.match(
     md,
@@ -151,6 +156,35 @@ test('the report shows P and R per delivery check, the missed fault, and the cos
   );
   assert.match(md, /healthy 6-rendition ladder: no delivery event in 300 s \| 0 in 300 s \| met \|/);
   assert.match(md, /other events of the decoded rendition: decode_error x2/);
+});
+
+test('the cost at 6 s segments is a row and a verdict of its own beside the 1 s one, with its false alarms', () => {
+  const result = deliveryResult(300);
+  const longer = {
+    segmentSeconds: 6,
+    seconds: 300,
+    ladder: { cpuSeconds: 36, bytes: 21e6, cpuByProcess: { node: 12, ffmpeg: 24 } },
+    top: { cpuSeconds: 30, bytes: 20e6 },
+    cpuRatio: 1.2,
+    bytesRatio: 1.05,
+    falseAlarms: 1,
+  };
+  const md = reportWith({ ran: true, result: { ...result, longerSegments: [longer] }, seconds: 600 });
+  assert.match(md, /\| 1 s \| ratio \| 1\.10x \| 2\.10x \|/);
+  assert.match(
+    md,
+    /\| 6 s \| following the 6-rendition ladder, decoding its top \| 36\.0 \| 21\.0 \| ffmpeg 24\.0, node 12\.0 \|/,
+  );
+  assert.match(md, /\| 6 s \| ratio \| 1\.20x \| 1\.05x \|/);
+  assert.match(
+    md,
+    /- \*\*MISSED\*\*: 6-rendition ladder, 6 s segments: CPU <= 1\.15x its top rendition decoded alone \(1\.20x\)/,
+  );
+  assert.match(
+    md,
+    /6-rendition ladder, 6 s segments: bytes fetched <= 1\.15x its top rendition decoded alone \| 1\.05x \| met \|/,
+  );
+  assert.match(md, /with 6 s segments, 1 delivery event\(s\) in 300 s/);
 });
 
 test('a healthy run shorter than 5 minutes is not measured; a skipped delivery benchmark says so', () => {
