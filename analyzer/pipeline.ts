@@ -139,7 +139,7 @@ export class Analyzer {
       },
       // The client follows a source it could not at start: the decoder switches to its segments.
       attached: () => this.ingest.reopen(),
-      // A new initialization segment (a DASH Period coded otherwise): the next session reads from it.
+      // A new initialization segment (a DASH Period or an HLS EXT-X-MAP coded otherwise): the next session reads from it.
       restartDecoder: () => this.ingest.reopen(),
       random,
     });

@@ -148,8 +148,8 @@ export class DeliveryStage {
       cue: (c) => this.cueSeen(c),
       segmentFetched: (rendition: string, segment: SegmentRef, body: Buffer, init?: Buffer | null) => {
         if (rendition !== this.chosen) return;
-        // DASH: fragmented MP4 starts with its initialization segment; another one (a new Period
-        // coded otherwise) starts another decode session, probed anew, from this segment.
+        // Fragmented MP4 (DASH, HLS with EXT-X-MAP) starts with its initialization segment; another
+        // one (a Period or a map coded otherwise) starts another decode session, probed anew, here.
         if (init && this.feed?.setHeader(init) === true) this.deps.restartDecoder?.();
         this.feed?.push(body, segment);
       },

@@ -1073,6 +1073,7 @@ export function renderReport(input: ReportInput): string {
     conformance.text,
     '',
     delivery.text,
+    '',
     transport.text,
     '',
     gpuPathSection(),
