@@ -137,10 +137,8 @@ export class Analyzer {
       cue: (cue) => {
         this.hlsCue(cue);
       },
-      // The client follows a source it could not at start: the decoder switches to its segments.
-      attached: () => this.ingest.reopen(),
-      // A new initialization segment (a DASH Period or an HLS EXT-X-MAP coded otherwise): the next session reads from it.
-      restartDecoder: () => this.ingest.reopen(),
+      // The client followed a source late, or a new initialization segment came: a new decode session reads the feed.
+      reopenDecoder: () => this.ingest.reopen(),
       random,
     });
     this.report = new StreamReport(

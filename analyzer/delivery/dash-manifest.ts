@@ -8,7 +8,13 @@
  * message that says why.
  */
 import { createRequire } from 'node:module';
-import { inheritAttributes, toPlaylists, type MpdRepresentationInfo, type MpdTimelineEntry } from 'mpd-parser';
+import {
+  inheritAttributes,
+  toPlaylists,
+  type MpdRepresentationInfo,
+  type MpdSegment,
+  type MpdTimelineEntry,
+} from 'mpd-parser';
 import {
   MAX_RENDITIONS,
   MAX_WINDOW_SEGMENTS,
@@ -111,11 +117,18 @@ export function parseMpd(text: string, url: string, nowMs: number): DashManifest
   const byId = new Map<string, Listings>();
   for (const info of infos) {
     const id = textOf(info.attributes.id);
-    byId.set(id, { newest: info, periods: [...(byId.get(id)?.periods ?? []), info] });
+    const known = byId.get(id);
+    if (known === undefined) byId.set(id, { earlier: [], newest: info });
+    else {
+      known.earlier.push(known.newest);
+      known.newest = info;
+    }
   }
   if (byId.size === 0) throw new MpdError(`${url} is an MPD without any Representation`);
   const kept = [...byId.values()].slice(0, MAX_RENDITIONS);
-  for (const { periods } of kept) for (const info of periods) checkSegmentCount(info, url, nowMs, dynamic);
+  for (const { earlier, newest } of kept) {
+    for (const info of [...earlier, newest]) checkSegmentCount(info, url, nowMs, dynamic);
+  }
   const minBufferTime = isoDurationSeconds(mpd.getAttribute('minBufferTime')) ?? DEFAULT_MIN_BUFFER_SECONDS;
   const minimumUpdatePeriod = isoDurationSeconds(mpd.getAttribute('minimumUpdatePeriod'));
   const publishTime = Date.parse(mpd.getAttribute('publishTime') ?? '');
@@ -156,15 +169,15 @@ function mpdElement(text: string, url: string): XmlElement {
   return root;
 }
 
-/** A Representation as each Period that lists it does (in document order), and as the newest does. */
+/** A Representation as the Periods that list it do, in document order: the earlier ones, then the newest. */
 interface Listings {
+  earlier: MpdRepresentationInfo[];
   newest: MpdRepresentationInfo;
-  periods: MpdRepresentationInfo[];
 }
 
 /** One Representation as the Periods that list it describe it: declared as the newest declares it. */
 function representationOf(
-  { newest: info, periods }: Listings,
+  { earlier, newest: info }: Listings,
   url: string,
   dynamic: boolean,
   minBufferTime: number,
@@ -172,7 +185,7 @@ function representationOf(
 ): DashRepresentation {
   const a = info.attributes;
   const id = textOf(a.id);
-  const perPeriod = periods.map((p) => {
+  const listedIn = (p: MpdRepresentationInfo): { listing: PeriodListing; segments: MpdSegment[] } => {
     let playlist;
     try {
       [playlist] = toPlaylists([p]);
@@ -187,7 +200,10 @@ function representationOf(
       initUri: init && init.resolvedUri !== '' ? init.resolvedUri : null,
     };
     return { listing, segments };
-  });
+  };
+  const before = earlier.map(listedIn);
+  const latest = listedIn(info);
+  const perPeriod = [...before, latest];
   const listed = perPeriod.flatMap(({ listing, segments }) => segments.map((segment) => ({ segment, listing })));
   const window = listed.slice(-MAX_WINDOW_SEGMENTS);
   const segments = window.map((l) => l.segment);
@@ -195,11 +211,7 @@ function representationOf(
   const mime = textOf(a.mimeType) || textOf(a.contentType);
   const height = numberOr(a.height, 0);
   const contentType = mime.startsWith('video') || height > 0 ? 'video' : mime.startsWith('audio') ? 'audio' : 'other';
-  const newest: PeriodListing = perPeriod.at(-1)?.listing ?? {
-    start: numberOr(a.periodStart, 0),
-    declaration: declarationOf(info, url, minBufferTime),
-    initUri: null,
-  };
+  const { listing: newest } = latest;
   return {
     declaration: newest.declaration,
     contentType,
@@ -224,7 +236,7 @@ function representationOf(
         cues: [],
       })),
     },
-    timelineBreaks: periods.flatMap((p) => timelineBreaks(p)),
+    timelineBreaks: [...earlier, info].flatMap((p) => timelineBreaks(p)),
   };
 }
 

@@ -12,7 +12,7 @@
 import { httpGet, type FetchResult } from './fetch.js';
 import { InitSection } from './init-section.js';
 import type { DashRepresentation, PeriodListing } from './dash-manifest.js';
-import type { MediaPlaylistSnapshot, SegmentRef, VariantDeclaration } from './playlist.js';
+import type { MediaPlaylistSnapshot, SegmentRef } from './playlist.js';
 import { SegmentChecker, type SegmentCheckContext } from './segment-check.js';
 import { SegmentQueue } from './segment-queue.js';
 import { unloadedView, type RenditionView } from './rendition-poller.js';
@@ -30,15 +30,13 @@ export interface RepresentationContext extends SegmentCheckContext {
 
 export class RepresentationFollower {
   private previous: MediaPlaylistSnapshot | null = null;
-  private declared: VariantDeclaration;
-  private initUri: string | null = null;
+  /** How the newest Period that lists it declares and initializes it. */
+  private newest: PeriodListing;
   private readonly init = new InitSection((url, maxBytes) => this.get(url, maxBytes));
   private readonly queue = new SegmentQueue(MAX_PENDING_SEGMENTS, () => this.stopped());
   private readonly stopping = new AbortController();
   private readonly view: RenditionView;
   private readonly checker: SegmentChecker;
-  /** Its Period's start, seconds: the first segment of each Period is probed. */
-  private period: number;
   /**
    * Period start -> what is added to its $Number$s to make one sequence of the Representation:
    * the first Period seen keeps its numbers, a later one continues after the newest segment
@@ -58,16 +56,15 @@ export class RepresentationFollower {
     first: DashRepresentation,
     private readonly context: RepresentationContext,
   ) {
-    this.declared = first.declaration;
+    this.newest = { start: first.periodStart, declaration: first.declaration, initUri: first.initUri };
     this.view = unloadedView(name, first.declaration);
-    this.period = first.periodStart;
     const signal = AbortSignal.any([this.stopping.signal, context.signal]);
     this.checker = new SegmentChecker(name, context, this.view, signal);
     this.done = this.queue.run((segment) => this.fetchSegment(segment));
   }
 
   get status(): RenditionView {
-    return { ...this.view, declared: this.declared };
+    return { ...this.view, declared: this.newest.declaration };
   }
 
   /** This Representation as an MPD load lists it. */
@@ -78,11 +75,13 @@ export class RepresentationFollower {
     const newest = previous?.segments.at(-1)?.msn ?? Number.NEGATIVE_INFINITY;
     const added = previous === null ? snapshot.segments : snapshot.segments.filter((s) => s.msn > newest);
     const t = now();
-    this.checker.redeclared(this.declared, representation.declaration);
-    this.declared = representation.declaration;
-    this.period = representation.periodStart;
+    this.checker.redeclared(this.newest.declaration, representation.declaration);
+    this.newest = {
+      start: representation.periodStart,
+      declaration: representation.declaration,
+      initUri: representation.initUri,
+    };
     this.previous = snapshot;
-    this.initUri = representation.initUri;
     Object.assign(this.view, {
       loaded: true,
       targetDuration: snapshot.targetDuration,
@@ -137,13 +136,13 @@ export class RepresentationFollower {
   }
 
   private async fetchSegment(segment: SegmentRef): Promise<void> {
-    const listing = this.listings.get(segment.msn);
-    const initUri = listing ? listing.initUri : this.initUri;
+    // Its own Period's listing; the newest Period's for one no longer in the MPD's window.
+    const listing = this.listings.get(segment.msn) ?? this.newest;
     const failure = await this.checker.check({
       segment,
-      period: listing?.start ?? this.period,
-      declared: listing?.declaration ?? this.declared,
-      prepare: () => this.init.need(initUri),
+      period: listing.start,
+      declared: listing.declaration,
+      prepare: () => this.init.need(listing.initUri),
       fetched: (body) => this.context.segmentFetched?.(this.name, segment, body, this.init.body),
       probeInput: (body) => this.init.before(body),
     });

@@ -50,10 +50,11 @@ export interface DeliveryDeps {
   transport?: (segment: SegmentRef, body: Buffer) => void;
   /** Each cue the playlists mark, once per ladder (for the cue events, metrics and defects). */
   cue?: (cue: CueEvent) => void;
-  /** The client follows a source it could not follow at start: the decoder should read its segments now. */
-  attached?: () => void;
-  /** The decoded rendition's segments need another initialization segment: the decoder starts over on them. */
-  restartDecoder?: () => void;
+  /**
+   * The decoder must start a new session on the fetched segments: the client follows a source
+   * it could not follow at start, or the decoded rendition needs another initialization segment.
+   */
+  reopenDecoder?: () => void;
   /** Uniform in [0, 1): the jitter of the retries. */
   random?: () => number;
 }
@@ -107,7 +108,7 @@ export class DeliveryStage {
   /**
    * The source could not be followed at start (its origin down, its playlist failing): ffmpeg
    * reads it meanwhile, and the client tries again with the reconnect backoff (ingest.reconnect*)
-   * until it follows; then the decoder switches to the fetched segments (deps.attached).
+   * until it follows; then the decoder switches to the fetched segments (deps.reopenDecoder).
    */
   private async followLater(
     kind: ManifestKind,
@@ -125,7 +126,7 @@ export class DeliveryStage {
       if (typeof outcome === 'object') {
         this.deps.log.warn({ source: this.source.display }, `${outcome.refused}: delivery checks stay off`);
       }
-      if (outcome === 'following') this.deps.attached?.();
+      if (outcome === 'following') this.deps.reopenDecoder?.();
       return;
     }
   }
@@ -150,7 +151,7 @@ export class DeliveryStage {
         if (rendition !== this.chosen) return;
         // Fragmented MP4 (DASH, HLS with EXT-X-MAP) starts with its initialization segment; another
         // one (a Period or a map coded otherwise) starts another decode session, probed anew, here.
-        if (init && this.feed?.setHeader(init) === true) this.deps.restartDecoder?.();
+        if (init && this.feed?.setHeader(init) === true) this.deps.reopenDecoder?.();
         this.feed?.push(body, segment);
       },
       timeoutSeconds: this.config.ingest.ioTimeout,
