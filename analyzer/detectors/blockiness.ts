@@ -27,6 +27,16 @@
  * Defaults (ratio 1.2, minDelta 0.08): on clean x264/mpeg2 encodes frame-to-frame blockiness
  * wanders about +/-5% with single-frame keyframe spikes near +10%, and a zoom into flat
  * content drifted it +16% for seconds; 1.2 stays clear of all of that.
+ *
+ * Starvation is weaker evidence than a grid far above the baseline: content that turns flatter
+ * within one shot (a detailed screen scrolling away to a flat one, no cut, mean luma -16 in
+ * 0.7 s) also halves detail and lifts the grid ratio, as flat pictures do; and an encoder's
+ * rate control spends a second or so of coarse quantisation on a hard scene before it recovers
+ * within its rate buffer. So a stretch that is blocky mostly by the starvation rule must last
+ * starvedMinDuration (2 s) to be reported; one where the strong rule holds for at least half
+ * of minDuration is reported after minDuration, as before. Either way the event starts at the
+ * first blocky frame. (Measured: the real interlaced programme's flat scrolling screen read
+ * 1.3 s of starvation with one strong frame; x264 at qp 51 for 4 s, 4 s of it.)
  */
 import type { VideoFeatures } from '../features/types.js';
 import { bool, num, type OptionTable, type OptionValues } from '../options.js';
@@ -75,30 +85,37 @@ export const blockinessOptions = {
     { unit: 's' },
   ),
   minDuration: num(0.5, 0, 3600, 'Shortest blocky stretch reported', { unit: 's' }),
+  starvedMinDuration: num(
+    2,
+    0,
+    3600,
+    'Shortest blocky stretch reported when the grid stands out strongly for less than half of minDuration (bitrate starvation only)',
+    { unit: 's' },
+  ),
 } satisfies OptionTable;
 
 export type BlockinessOptions = OptionValues<typeof blockinessOptions>;
 
 /**
- * Whether one frame's grid is far enough above the stream's to be a defect: either the grid
- * alone stands out strongly, or it rises moderately while detail collapses at the same time,
- * the signature of an encoder starved of bitrate (measured on x264 at qp 51 between crf 20
- * segments: blockiness +10..25%, detail down to 30..40%). Content changes that only move one
- * of the two do not count.
+ * Whether one frame's grid is far enough above the stream's to be a defect, and by which rule:
+ * either the grid alone stands out strongly ('grid'), or it rises moderately while detail
+ * collapses at the same time ('starved'), the signature of an encoder starved of bitrate
+ * (measured on x264 at qp 51 between crf 20 segments: blockiness +10..25%, detail down to
+ * 30..40%). Content changes that only move one of the two do not count.
  */
-export function isBlocky(
+export function blockyBy(
   blockiness: number,
   baseline: number,
   options: Pick<BlockinessOptions, 'ratio' | 'minDelta' | 'starvedRatio' | 'starvedDetailRatio'>,
   detail = Number.NaN,
   detailBaseline = Number.NaN,
-): boolean {
-  if (blockiness > baseline * options.ratio && blockiness - baseline > options.minDelta) return true;
-  return (
+): 'grid' | 'starved' | null {
+  if (blockiness > baseline * options.ratio && blockiness - baseline > options.minDelta) return 'grid';
+  const starved =
     blockiness > baseline * options.starvedRatio &&
     blockiness - baseline > options.minDelta / 2 &&
-    detail < detailBaseline * options.starvedDetailRatio
-  );
+    detail < detailBaseline * options.starvedDetailRatio;
+  return starved ? 'starved' : null;
 }
 
 export function createBlockinessDetector(
@@ -121,6 +138,8 @@ export function createBlockinessDetector(
     scene.add(f.meanLuma, duration);
   };
   let format: StreamFormat | null = null;
+  // Seconds of the current blocky run in which the grid rule (not only starvation) held.
+  let gridSeconds = 0;
   // Decoder-reported corruption: since when, the latest error, and the last frame fed.
   let corruptSince: number | null = null;
   let lastError = Number.NEGATIVE_INFINITY;
@@ -128,6 +147,7 @@ export function createBlockinessDetector(
   const endCorruption = (at: number): void => {
     corruptSince = null;
     refreshAt = null;
+    gridSeconds = 0;
     if (tracker.isActive) tracker.close(at);
   };
 
@@ -160,9 +180,12 @@ export function createBlockinessDetector(
         return;
       }
       const reference = baseline.current;
-      const blocky = isBlocky(features.blockiness, reference, options, features.detail, detailBaseline.current);
-      tracker.update(t, duration, blocky, () => ({ blockiness: features.blockiness, baseline: reference }));
-      learn(features, duration, blocky ? options.relearnSeconds : options.baselineSeconds);
+      const rule = blockyBy(features.blockiness, reference, options, features.detail, detailBaseline.current);
+      gridSeconds = rule === null ? 0 : gridSeconds + (rule === 'grid' ? duration : 0);
+      const needed = gridSeconds >= options.minDuration / 2 - 1e-9 ? options.minDuration : options.starvedMinDuration;
+      const detail = (): Record<string, number> => ({ blockiness: features.blockiness, baseline: reference });
+      tracker.update(t, duration, rule !== null, detail, Math.max(options.minDuration, needed));
+      learn(features, duration, rule !== null ? options.relearnSeconds : options.baselineSeconds);
     },
     onDecodeError(t) {
       corruptSince ??= t;
@@ -173,6 +196,7 @@ export function createBlockinessDetector(
       // A new size or codec has a different grid: relearn, and close what the old picture showed.
       if (format !== null && pictureChanged(format, next)) {
         tracker.close(t);
+        gridSeconds = 0;
         restart();
       }
       format = { ...next };

@@ -224,13 +224,23 @@ export class DefectTracker<T extends string = string> {
     return this.active !== null;
   }
 
-  /** Feed one observation that lasts from `t` to `t + duration`. */
-  update(t: number, duration: number, bad: boolean, detail?: () => Record<string, number | string>): void {
+  /**
+   * Feed one observation that lasts from `t` to `t + duration`. `minDuration` overrides the
+   * tracker's own for this observation, for a detector whose evidence decides how long a bad
+   * run must last before it is a defect (the run still starts at its first bad observation).
+   */
+  update(
+    t: number,
+    duration: number,
+    bad: boolean,
+    detail?: () => Record<string, number | string>,
+    minDuration = this.minDuration,
+  ): void {
     if (bad) {
       this.goodRun = 0;
       this.firstGood = null;
       this.firstBad ??= t;
-      if (!this.active && t + duration - this.firstBad >= this.minDuration - 1e-9) {
+      if (!this.active && t + duration - this.firstBad >= minDuration - 1e-9) {
         this.active = { type: this.type, start: this.firstBad, end: null, detail: detail?.() };
         this.sink.started({ ...this.active });
       }

@@ -502,6 +502,37 @@ describe('blockiness', () => {
     assert.deepEqual(sink.endedEvents, []);
   });
 
+  // Against MOVING (blockiness 1.1, detail 20): starved frames lift the grid 15% (under the
+  // ratio of 1.2) while detail falls to 8 (under 0.6 of the baseline); grid frames lift it 25%.
+  const starved = picture({ blockiness: 1.265, detail: 8 });
+  const grid = picture({ blockiness: 1.375, detail: 8 });
+  const within = (t: number, from: number, to: number): boolean => t >= from - 1e-9 && t < to - 1e-9;
+
+  test('1.3 s that look starved (detail halved, grid +15%, one frame far above) are not reported: a flat screen scrolling in looks like that', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    feedVideo(blockiness, 0, 30, (t) => (within(t, 20.6, 20.64) ? grid : within(t, 20, 21.3) ? starved : MOVING));
+    blockiness.flush(30);
+    assert.deepEqual(sink.endedEvents, []);
+  });
+
+  test('bitrate starvation that lasts starvedMinDuration (2 s) is one event from its first starved frame', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    feedVideo(blockiness, 0, 30, (t) => (within(t, 20, 24) ? starved : MOVING));
+    blockiness.flush(30);
+    assertOneEvent(sink.endedEvents, 'blockiness', 20, 24);
+    assert.equal(sink.startedEvents.length, 1);
+  });
+
+  test('a starved stretch with the grid far above its baseline for half of minDuration is reported after minDuration', () => {
+    const sink = recorder();
+    const blockiness = createBlockinessDetector(defaults, sink);
+    feedVideo(blockiness, 0, 30, (t) => (within(t, 20.2, 20.5) ? grid : within(t, 20, 21) ? starved : MOVING));
+    blockiness.flush(30);
+    assertOneEvent(sink.endedEvents, 'blockiness', 20, 21);
+  });
+
   test('a jump during the warm-up is not judged', () => {
     const sink = recorder();
     const blockiness = createBlockinessDetector(defaults, sink);
