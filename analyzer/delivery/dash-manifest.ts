@@ -15,6 +15,7 @@ import {
   type MpdSegment,
   type MpdTimelineEntry,
 } from 'mpd-parser';
+import { RepresentationTracks, type TrackContent } from './dash-tracks.js';
 import {
   MAX_RENDITIONS,
   MAX_WINDOW_SEGMENTS,
@@ -97,8 +98,16 @@ interface XmlDomModule {
 // constructor used, typed here.
 const { DOMParser } = createRequire(import.meta.url)('@xmldom/xmldom') as XmlDomModule;
 
-/** Parses an MPD's text as of `nowMs` (a dynamic MPD's segment list depends on the clock). */
-export function parseMpd(text: string, url: string, nowMs: number): DashManifest {
+/**
+ * Parses an MPD's text as of `nowMs` (a dynamic MPD's segment list depends on the clock).
+ * `tracks` carries which rendition each Representation continues from one load to the next.
+ */
+export function parseMpd(
+  text: string,
+  url: string,
+  nowMs: number,
+  tracks: RepresentationTracks = new RepresentationTracks(),
+): DashManifest {
   const mpd = mpdElement(text, url);
   const dynamic = mpd.getAttribute('type') === 'dynamic';
   const baseUrls = mpd.getElementsByTagName('BaseURL').length;
@@ -111,21 +120,40 @@ export function parseMpd(text: string, url: string, nowMs: number): DashManifest
   } catch (err) {
     throw new MpdError(`${url} cannot be read as an MPD: ${(err as Error).message}`);
   }
-  // A live MPD may list a Representation in several Periods (a programme boundary, an ad break
-  // that keeps the ids): one Representation, its segments Period after Period, declared as the
-  // newest Period declares it.
-  const byId = new Map<string, Listings>();
+  // A live MPD may list a rendition in several Periods (a programme boundary, an ad break, under
+  // the same @id or another: dash-tracks.ts): one rendition, its segments Period after Period,
+  // declared as the newest Period declares it.
+  const periods = new Map<number, MpdRepresentationInfo[]>();
   for (const info of infos) {
-    const id = textOf(info.attributes.id);
-    const known = byId.get(id);
-    if (known === undefined) byId.set(id, { earlier: [], newest: info });
-    else {
-      known.earlier.push(known.newest);
-      known.newest = info;
-    }
+    const start = numberOr(info.attributes.periodStart, 0);
+    const period = periods.get(start);
+    if (period === undefined) periods.set(start, [info]);
+    else period.push(info);
   }
-  if (byId.size === 0) throw new MpdError(`${url} is an MPD without any Representation`);
-  const kept = [...byId.values()].slice(0, MAX_RENDITIONS);
+  const inPeriods = [...periods.values()];
+  const matched = tracks.assign(
+    inPeriods.map((period) =>
+      period.map((info) => ({
+        id: textOf(info.attributes.id),
+        contentType: contentTypeOf(info),
+        bandwidth: numberOr(info.attributes.bandwidth, 0),
+      })),
+    ),
+  );
+  const byTrack = new Map<string, Listings>();
+  inPeriods.forEach((period, p) =>
+    period.forEach((info, i) => {
+      const track = matched.tracks[p]?.[i] ?? textOf(info.attributes.id);
+      const known = byTrack.get(track);
+      if (known === undefined) byTrack.set(track, { track, earlier: [], newest: info });
+      else {
+        known.earlier.push(known.newest);
+        known.newest = info;
+      }
+    }),
+  );
+  if (byTrack.size === 0) throw new MpdError(`${url} is an MPD without any Representation`);
+  const kept = [...byTrack.values()].slice(0, MAX_RENDITIONS);
   for (const { earlier, newest } of kept) {
     for (const info of [...earlier, newest]) checkSegmentCount(info, url, nowMs, dynamic);
   }
@@ -133,6 +161,7 @@ export function parseMpd(text: string, url: string, nowMs: number): DashManifest
   const minimumUpdatePeriod = isoDurationSeconds(mpd.getAttribute('minimumUpdatePeriod'));
   const publishTime = Date.parse(mpd.getAttribute('publishTime') ?? '');
   const names = new Set<string>();
+  matched.commit();
   return {
     dynamic,
     publishTime: Number.isFinite(publishTime) ? publishTime : null,
@@ -169,15 +198,17 @@ function mpdElement(text: string, url: string): XmlElement {
   return root;
 }
 
-/** A Representation as the Periods that list it do, in document order: the earlier ones, then the newest. */
+/** A rendition as the Periods that list it do, in document order: the earlier ones, then the newest. */
 interface Listings {
+  /** The @id it was first listed under (dash-tracks.ts). */
+  track: string;
   earlier: MpdRepresentationInfo[];
   newest: MpdRepresentationInfo;
 }
 
 /** One Representation as the Periods that list it describe it: declared as the newest declares it. */
 function representationOf(
-  { earlier, newest: info }: Listings,
+  { track, earlier, newest: info }: Listings,
   url: string,
   dynamic: boolean,
   minBufferTime: number,
@@ -196,7 +227,7 @@ function representationOf(
     const init = segments[0]?.map ?? null;
     const listing: PeriodListing = {
       start: numberOr(p.attributes.periodStart, 0),
-      declaration: declarationOf(p, url, minBufferTime),
+      declaration: declarationOf(p, track, url, minBufferTime),
       initUri: init && init.resolvedUri !== '' ? init.resolvedUri : null,
     };
     return { listing, segments };
@@ -208,13 +239,10 @@ function representationOf(
   const window = listed.slice(-MAX_WINDOW_SEGMENTS);
   const segments = window.map((l) => l.segment);
   const longest = Math.max(0, ...segments.map((s) => s.duration));
-  const mime = textOf(a.mimeType) || textOf(a.contentType);
-  const height = numberOr(a.height, 0);
-  const contentType = mime.startsWith('video') || height > 0 ? 'video' : mime.startsWith('audio') ? 'audio' : 'other';
   const { listing: newest } = latest;
   return {
     declaration: newest.declaration,
-    contentType,
+    contentType: contentTypeOf(info),
     initUri: newest.initUri,
     periodStart: newest.start,
     segmentPeriods: window.map((l) => l.listing),
@@ -240,13 +268,24 @@ function representationOf(
   };
 }
 
-/** What one Period's Representation declares of itself. */
-function declarationOf(info: MpdRepresentationInfo, url: string, minBufferTime: number): VariantDeclaration {
+function contentTypeOf(info: MpdRepresentationInfo): TrackContent {
+  const a = info.attributes;
+  const mime = textOf(a.mimeType) || textOf(a.contentType);
+  return mime.startsWith('video') || numberOr(a.height, 0) > 0 ? 'video' : mime.startsWith('audio') ? 'audio' : 'other';
+}
+
+/** What one Period's Representation declares of itself, named after the rendition (`track`) it continues. */
+function declarationOf(
+  info: MpdRepresentationInfo,
+  track: string,
+  url: string,
+  minBufferTime: number,
+): VariantDeclaration {
   const a = info.attributes;
   const width = numberOr(a.width, 0);
   const height = numberOr(a.height, 0);
   return {
-    name: labelOf(textOf(a.id)),
+    name: labelOf(track),
     uri: url,
     bandwidth: numberOr(a.bandwidth, 0),
     averageBandwidth: null,

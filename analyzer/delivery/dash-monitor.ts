@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { httpGet } from './fetch.js';
 import { MAX_MPD_BYTES, MpdError, parseMpd, type DashManifest } from './dash-manifest.js';
 import { RepresentationFollower, type RepresentationContext } from './dash-representation.js';
+import { RepresentationTracks } from './dash-tracks.js';
 import type { RenditionView } from './rendition-poller.js';
 
 /** Bounds of the reload interval, whatever minimumUpdatePeriod says (0 or an hour are both legal). */
@@ -31,6 +32,8 @@ export class DashDeliveryMonitor {
   private previousText: string | null = null;
   private publishTime: number | null = null;
   private video = new Set<string>();
+  /** Which rendition each Representation@id continues, across Periods and loads. */
+  private readonly tracks = new RepresentationTracks();
 
   constructor(private readonly options: DashMonitorOptions) {}
 
@@ -80,7 +83,7 @@ export class DashDeliveryMonitor {
   }
 
   private parse(text: string): DashManifest {
-    return parseMpd(text, this.options.url, Date.now());
+    return parseMpd(text, this.options.url, Date.now(), this.tracks);
   }
 
   /** Reloads until stopped: the MPD's own cadence after a change, half of it after a load that changed nothing. */

@@ -62,11 +62,13 @@ describe('the analyzer on a live DASH origin', () => {
     assert.equal(segments.filter((p) => p.endsWith('init.mp4')).length, 1);
   });
 
-  it('a new Period that codes the decoded Representation otherwise (another initialization segment) is decoded from its start', async () => {
+  it('an ad Period under ids of its own that codes the decoded rendition otherwise is decoded from its start, under the same name', async () => {
     const origin = new DashOrigin(media);
-    // From a few seconds on, 180p serves the 96p media (its own initialization segment), as an ad break may.
+    // From a few seconds on, 180p serves the 96p media (its own initialization segment), as an ad
+    // break may, and every Representation is listed under an id of the ad's.
     origin.newPeriodAt = origin.liveNumber() + 8;
     origin.secondPeriodServes.set('180p', '96p');
+    for (const id of ['180p', '96p', 'audio']) origin.secondPeriodIds.set(id, `ad${id}`);
     const url = await origin.listen();
     const port = await freeTcpPort();
     const config = join(dir, 'periods.json');
@@ -103,11 +105,11 @@ describe('the analyzer on a live DASH origin', () => {
     }
     assert.equal((await cli.done).code, 0);
     // Still one download per segment, and one per initialization segment.
-    const segments = origin.requests.filter((p) => p.startsWith('/live/180p/'));
+    const segments = origin.requests.filter((p) => p.startsWith('/live/180p/') || p.startsWith('/live/ad180p/'));
     assert.deepEqual(segments, [...new Set(segments)], 'a segment was downloaded twice');
     assert.deepEqual(
       segments.filter((p) => p.endsWith('init.mp4')),
-      ['/live/180p/init.mp4', '/live/180p/p1-init.mp4'],
+      ['/live/180p/init.mp4', '/live/ad180p/p1-init.mp4'],
     );
   });
 

@@ -85,6 +85,42 @@ describe('DASH delivery: a live loopback origin', () => {
     }
   });
 
+  it('an ad Period listing the ladder under ids of its own continues each rendition by rank: no defect, the names stay', async () => {
+    const origin = new DashOrigin(media);
+    origin.newPeriodAt = origin.liveNumber() + 4;
+    // As server-side ad insertion lists them: ids that sort otherwise than the ladder's ranks.
+    const adIds = { '180p': 'ad2', '96p': 'ad1', audio: 'ad3' };
+    for (const [id, ad] of Object.entries(adIds)) origin.secondPeriodIds.set(id, ad);
+    const w = await watchDash(origin);
+    try {
+      await representationsFollowed(w, 3);
+      // Seven segments into the ad: the first Period has left the five-segment window.
+      await eventually('seven segments of the ad Period fetched for each Representation', () =>
+        Object.values(adIds).every((ad) => w.origin.requests.filter((p) => p.startsWith(`/live/${ad}/p1-`)).length >= 7)
+          ? true
+          : undefined,
+      );
+      assert.deepEqual(w.started, []);
+      assert.deepEqual(
+        w.monitor.renditions.map((r) => [r.name, r.declared?.resolution?.height ?? null, r.loaded]),
+        [
+          ['180p', 180, true],
+          ['96p', 96, true],
+          ['audio', null, true],
+        ],
+      );
+      const segments = w.origin.requests.filter((p) => p.endsWith('.m4s'));
+      assert.deepEqual(segments, [...new Set(segments)], 'a segment was fetched twice');
+      const split = origin.newPeriodAt;
+      for (const [id, ad] of Object.entries(adIds)) {
+        assert.ok(segments.includes(`/live/${id}/${split - 1}.m4s`), `${id}: the programme's last segment`);
+        assert.ok(segments.includes(`/live/${ad}/p1-1.m4s`), `${id}: the ad's first segment, as ${ad}`);
+      }
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('a frozen timeline, a timeline gap, a 404 and a publishTime that goes back are each found where injected', async () => {
     const w = await watchDash(new DashOrigin(media));
     try {

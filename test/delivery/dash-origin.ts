@@ -122,6 +122,11 @@ export class DashOrigin {
    * coded otherwise under the same id.
    */
   readonly secondPeriodServes = new Map<string, string>();
+  /**
+   * In the second Period, Representation id -> the id it is listed under there instead (as
+   * server-side ad insertion lists an ad's Representations under ids of their own).
+   */
+  readonly secondPeriodIds = new Map<string, string>();
   readonly requests: string[] = [];
   /** The same requests with their method and the body bytes sent (a HEAD sends none). */
   readonly log: { method: string; path: string; bytes: number }[] = [];
@@ -170,7 +175,8 @@ export class DashOrigin {
       return;
     }
     const m = /^\/live\/([\w]+)\/(p1-)?(?:(init)\.mp4|(\d+)\.m4s)$/.exec(path);
-    const media = m?.[2] ? this.secondPeriodMedia(m[1] ?? '') : this.media.find((r) => r.spec.id === m?.[1]);
+    const listedAs = (id: string): string => [...this.secondPeriodIds].find(([, as]) => as === id)?.[0] ?? id;
+    const media = m?.[2] ? this.secondPeriodMedia(listedAs(m[1] ?? '')) : this.media.find((r) => r.spec.id === m?.[1]);
     if (!m || !media) {
       send(res, 404, 'not found');
       return;
@@ -288,6 +294,7 @@ export class DashOrigin {
           // Listed under its own id; what it serves (its size, bandwidth, timescale) may be another's.
           const r = { ...((prefix ? this.secondPeriodMedia(listed.spec.id) : listed) ?? listed) };
           r.spec = { ...r.spec, id: listed.spec.id };
+          const id = (prefix ? this.secondPeriodIds.get(listed.spec.id) : undefined) ?? listed.spec.id;
           const { first, timeline, presentationTimeOffset } = segmentsOf(r);
           const offset = presentationTimeOffset ? ` presentationTimeOffset="${presentationTimeOffset}"` : '';
           // A truthful declaration: the peak with headroom for the container's overhead.
@@ -295,7 +302,7 @@ export class DashOrigin {
           const picture = kind === 'video' ? ` width="${r.spec.width}" height="${r.spec.height}"` : '';
           const codecs = kind === 'video' ? 'avc1.42c00d' : 'mp4a.40.2';
           return [
-            `<Representation id="${r.spec.id}" bandwidth="${bandwidth}" codecs="${codecs}"${picture}>`,
+            `<Representation id="${id}" bandwidth="${bandwidth}" codecs="${codecs}"${picture}>`,
             `<SegmentTemplate timescale="${r.timescale}"${offset} initialization="$RepresentationID$/${prefix}init.mp4" media="$RepresentationID$/${prefix}$Number$.m4s" startNumber="${first}">`,
             `<SegmentTimeline>${timeline}</SegmentTimeline></SegmentTemplate></Representation>`,
           ].join('');

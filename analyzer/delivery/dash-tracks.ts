@@ -1,0 +1,84 @@
+/**
+ * Which rendition each Representation of an MPD continues. Within a Period a Representation is
+ * its @id; across Periods the @id need not stay: server-side ad insertion splices ad Periods
+ * whose Representations have ids of their own (DASH-IF IOP 4.5: each Period is a presentation
+ * of its own; players carry on by AdaptationSet and bitrate, not by id), and a new programme may
+ * renumber its ids. Followed by @id alone, every ad break would read as the whole ladder going
+ * down and another ladder arriving, and the decoder would lose its rendition.
+ *
+ * So a Representation whose @id is new continues a rendition of the Period before it that this
+ * Period does not list under its own id: of the same content type, by rank of bandwidth (the
+ * highest new video one continues the highest free video rendition, and so on). What is left
+ * over on either side is a rendition that starts or one that this Period does not carry. The
+ * matches are kept across MPD loads (the Period before may have left the window by the time the
+ * next load is read) for the ids the MPD still lists.
+ */
+
+export type TrackContent = 'video' | 'audio' | 'other';
+
+/** One Representation as a Period lists it. */
+export interface TrackListing {
+  id: string;
+  contentType: TrackContent;
+  bandwidth: number;
+}
+
+interface Slot {
+  track: string;
+  contentType: TrackContent;
+  bandwidth: number;
+}
+
+export class RepresentationTracks {
+  /** Representation@id -> the track (the @id it was first listed under) it continues; every id of the last load. */
+  private tracks = new Map<string, string>();
+  /** The renditions of the newest Period of the last load. */
+  private newestPeriod: Slot[] = [];
+
+  /**
+   * The track of each listing of `periods` (in document order, each a Period's Representations),
+   * as one array per Period. Nothing is kept until `commit` (an MPD that fails later in its
+   * parse leaves the matches as they were).
+   */
+  assign(periods: readonly (readonly TrackListing[])[]): { tracks: string[][]; commit: () => void } {
+    const known = new Map(this.tracks);
+    let before = this.newestPeriod;
+    const assigned = periods.map((listings) => {
+      const tracks = listings.map((l) => known.get(l.id) ?? null);
+      const taken = new Set(tracks.filter((t): t is string => t !== null));
+      for (const contentType of ['video', 'audio', 'other'] as const) {
+        const byRank = (a: { bandwidth: number }, b: { bandwidth: number }): number => b.bandwidth - a.bandwidth;
+        const free = before.filter((s) => s.contentType === contentType && !taken.has(s.track)).sort(byRank);
+        const fresh = listings
+          .map((listing, i) => ({ ...listing, i }))
+          .filter((l) => l.contentType === contentType && tracks[l.i] === null)
+          .sort(byRank);
+        fresh.forEach((l, rank) => {
+          // A rendition of the Period before by rank, or, with none left, a rendition of its own
+          // (under its own id unless that names another rendition already).
+          let track = free[rank]?.track ?? l.id;
+          for (let n = 2; free[rank] === undefined && taken.has(track); n++) track = `${l.id}_${n}`;
+          tracks[l.i] = track;
+          taken.add(track);
+          known.set(l.id, track);
+        });
+      }
+      const resolved = tracks.map((t, i) => t ?? listings[i]?.id ?? '');
+      before = listings.map((l, i) => ({
+        track: resolved[i] ?? l.id,
+        contentType: l.contentType,
+        bandwidth: l.bandwidth,
+      }));
+      return resolved;
+    });
+    const listed = new Set(periods.flatMap((p) => p.map((l) => l.id)));
+    const newest = before;
+    return {
+      tracks: assigned,
+      commit: () => {
+        this.tracks = new Map([...known].filter(([id]) => listed.has(id)));
+        this.newestPeriod = newest;
+      },
+    };
+  }
+}
