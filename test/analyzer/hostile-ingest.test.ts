@@ -54,10 +54,24 @@ function commandLine(pid: number): string {
   }
 }
 
-/** The pid of `parent`'s child whose command line contains `name`, once it runs. */
+/** The name of the program `pid` runs now (its executable after exec), or ''. */
+function programOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The pid of `parent`'s child that runs the program `name`, once it runs it. The children are
+ * spawned as `setpriv --pdeathsig KILL -- ffprobe ...`: their command line names ffprobe from
+ * the fork on, but until setpriv has set the death signal and exec'd, killing the parent leaves
+ * the child behind. So the program itself is waited for, not the command line.
+ */
 async function childRunning(parent: number, name: string, timeoutMs = 20_000): Promise<number> {
   for (const end = Date.now() + timeoutMs; Date.now() < end;) {
-    const pid = childPids(parent).find((p) => commandLine(p).includes(name));
+    const pid = childPids(parent).find((p) => programOf(p) === name);
     if (pid !== undefined) return pid;
     await sleep(50);
   }
