@@ -3,7 +3,7 @@
  * `streamqc_`, the `stream` label on every series, base units, counters end in `_total`.
  * Renaming one is a breaking change (alerts and dashboards use these names).
  */
-import { Counter, Gauge, Histogram, Registry, type GaugeConfiguration } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type GaugeConfiguration } from './prom.js';
 import { DEFECT_TYPES, type DefectType } from '../detectors/types.js';
 import { TransportMetrics } from '../transport/metrics.js';
 
