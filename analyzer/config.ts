@@ -162,8 +162,9 @@ function mergeDefaults(defaults: unknown, given: unknown): unknown {
   return given;
 }
 
-// ajv and yaml load on first use: a run without --config needs neither, and loading both cost
-// 0.13 CPU s of the CLI's start-up (of 0.55 s; about a tenth of node's share of a 30 s clip).
+// ajv and yaml load on first use: a run without --config needs neither, and loading both costs
+// about 0.13 CPU s (ajv 0.065, yaml 0.06). Compiling the schema, paid by every run with a
+// --config (an analyzer pod), is cut down in resolveConfig.
 const requireOnUse = createRequire(import.meta.url);
 let yamlModule: typeof YamlModule | null = null;
 function yaml(): typeof YamlModule {
@@ -180,7 +181,13 @@ export function resolveConfig(document: unknown): AnalyzerConfig {
   }
   if (compiled === null) {
     const { Ajv } = requireOnUse('ajv') as typeof AjvModule;
-    compiled = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true }).compile(configSchema());
+    // The generated code checks small documents (once per analyzer, once per reconcile in the
+    // operator): ajv's pass that optimizes it costs more than it saves. Without it the compile,
+    // paid at every analyzer pod's start, costs about 0.07 CPU s less (0.13-0.16 s against
+    // 0.19-0.30 s, medians of 3 and 4 here); the verdicts are the same.
+    compiled = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, code: { optimize: false } }).compile(
+      configSchema(),
+    );
   }
   if (!compiled(doc)) {
     throw invalidConfig((compiled.errors ?? []).map(describeError));
