@@ -39,6 +39,14 @@ export function isHlsUrl(source: SourceRef): boolean {
   return /\.m3u8?$/i.test(pathOf(source) ?? '');
 }
 
+/**
+ * Whether the analyzer's own HLS/DASH client takes the source: `delivery.enabled` and an http(s)
+ * URL whose path does not name media (only its answer can tell the rest).
+ */
+export function deliveryTakes(enabled: boolean, source: SourceRef): boolean {
+  return enabled && kindByPath(source) !== 'media';
+}
+
 /** What the path says: a manifest kind, `media` (never a manifest), or null (only the answer can tell). */
 export function kindByPath(source: SourceRef): ManifestKind | 'media' | null {
   const path = pathOf(source);

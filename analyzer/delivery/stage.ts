@@ -14,11 +14,11 @@ import type { Detector } from '../detectors/types.js';
 import { cappedBackoff } from '../backoff.js';
 import { redactUrlsIn } from '../ingest/redact-url.js';
 import type { MediaFeed } from '../ingest/session-loop.js';
-import type { SourceRef } from '../ingest/source-url.js';
+import { credentialsApart, type SourceRef } from '../ingest/source-url.js';
 import type { DeliveryMetrics } from '../report/delivery-metrics.js';
 import { DashDeliveryMonitor, type DashMonitorOptions } from './dash-monitor.js';
 import { httpRequest, type FetchOptions } from './fetch.js';
-import { kindByAnswer, kindByPath, preview, SNIFF_BYTES, type ManifestKind } from './manifest-kind.js';
+import { deliveryTakes, kindByAnswer, kindByPath, preview, SNIFF_BYTES, type ManifestKind } from './manifest-kind.js';
 import { HlsDeliveryMonitor, type CueEvent, type HlsMonitorOptions } from './hls-monitor.js';
 
 export type { CueEvent } from './hls-monitor.js';
@@ -87,7 +87,7 @@ export class DeliveryStage {
    * not name media), or null (another source, or `delivery.enabled` is off).
    */
   static for(config: AnalyzerConfig, source: SourceRef, deps: DeliveryDeps): DeliveryStage | null {
-    return config.delivery.enabled && kindByPath(source) !== 'media' ? new DeliveryStage(config, source, deps) : null;
+    return deliveryTakes(config.delivery.enabled, source) ? new DeliveryStage(config, source, deps) : null;
   }
 
   /**
@@ -481,20 +481,4 @@ function renditionStatus(
     segmentBitrate: r.segmentBitrate === null ? null : Math.round(r.segmentBitrate),
     fetchRatio: r.fetchRatio === null ? null : Math.round(r.fetchRatio * 1000) / 1000,
   };
-}
-
-/**
- * The URL without its userinfo (fetch refuses credentials in a URL) and the Basic
- * authorization they make, sent only to the source's own origin (never to a CDN the
- * playlist points at).
- */
-export function credentialsApart(input: string): { url: string; authorization?: { origin: string; header: string } } {
-  const url = new URL(input);
-  if (!url.username && !url.password) return { url: input };
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
-  url.username = '';
-  url.password = '';
-  const header = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  return { url: url.href, authorization: { origin: url.origin, header } };
 }

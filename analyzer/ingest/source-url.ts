@@ -175,3 +175,19 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Source
   const set = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
   return { username: set(env.STREAMQC_SOURCE_USERNAME), password: set(env.STREAMQC_SOURCE_PASSWORD) };
 }
+
+/**
+ * The URL without its userinfo (fetch refuses credentials in a URL) and the Basic
+ * authorization they make, sent only to the source's own origin (never to a CDN the
+ * playlist points at).
+ */
+export function credentialsApart(input: string): { url: string; authorization?: { origin: string; header: string } } {
+  const url = new URL(input);
+  if (!url.username && !url.password) return { url: input };
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  const header = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  return { url: url.href, authorization: { origin: url.origin, header } };
+}

@@ -6,7 +6,7 @@
  * (rendition_up 0) until MAX_RENDITIONS newer removals push it out (delivery/ladder-history.ts),
  * then its series are removed; `code` is an HTTP status (100-599) or `none`.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from './prom.js';
 
 export class DeliveryMetrics {
   readonly renditionUp: Gauge;

@@ -3,9 +3,40 @@
  * `streamqc_`, the `stream` label on every series, base units, counters end in `_total`.
  * Renaming one is a breaking change (alerts and dashboards use these names).
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type GaugeConfiguration } from './prom.js';
 import { DEFECT_TYPES, type DefectType } from '../detectors/types.js';
 import { TransportMetrics } from '../transport/metrics.js';
+
+/**
+ * A gauge measured on every frame or audio block. setLatest() only keeps the value; reading the
+ * metrics (a scrape, or get()) writes the latest of each series to the gauge. prom-client checks
+ * and hashes the labels on every set: the 18,000 sets of a 30 s 720p clip cost about 65 ms of
+ * node's CPU, about 5 % of its share of the analysis.
+ */
+export class LatestGauge<T extends string = string> extends Gauge<T> {
+  private readonly latest = new Map<string, { labels: Partial<Record<T, string | number>>; value: number }>();
+
+  constructor(config: Omit<GaugeConfiguration<T>, 'collect'>) {
+    super({
+      ...config,
+      collect(this: Gauge<T>) {
+        (this as LatestGauge<T>).publish();
+      },
+    });
+  }
+
+  setLatest(labels: Partial<Record<T, string | number>>, value: number): void {
+    const key = Object.values(labels).join('\0');
+    const entry = this.latest.get(key);
+    if (entry) entry.value = value;
+    else this.latest.set(key, { labels, value });
+  }
+
+  private publish(): void {
+    for (const { labels, value } of this.latest.values()) this.set(labels, value);
+    this.latest.clear();
+  }
+}
 
 export class AnalyzerMetrics {
   readonly registry = new Registry();
@@ -16,15 +47,15 @@ export class AnalyzerMetrics {
   readonly defectActive: Gauge;
   readonly defects: Counter;
   readonly defectSeconds: Counter;
-  readonly blackRatio: Gauge;
-  readonly blockiness: Gauge;
-  readonly blur: Gauge;
-  readonly meanLuma: Gauge;
-  readonly loudness: Gauge;
-  readonly truePeak: Gauge;
-  readonly loudnessMax: Gauge;
-  readonly loudnessRange: Gauge;
-  readonly truePeakMax: Gauge;
+  readonly blackRatio: LatestGauge;
+  readonly blockiness: LatestGauge;
+  readonly blur: LatestGauge;
+  readonly meanLuma: LatestGauge;
+  readonly loudness: LatestGauge;
+  readonly truePeak: LatestGauge;
+  readonly loudnessMax: LatestGauge;
+  readonly loudnessRange: LatestGauge;
+  readonly truePeakMax: LatestGauge;
   readonly programmeLoudness: Gauge;
   readonly programmeRange: Gauge;
   readonly programmeTruePeak: Gauge;
@@ -87,55 +118,55 @@ export class AnalyzerMetrics {
       labelNames: ['stream', 'type'],
       registers,
     });
-    this.blackRatio = new Gauge({
+    this.blackRatio = new LatestGauge({
       name: 'streamqc_video_black_ratio',
       help: 'Share of dark pixels in the last analysed frame',
       labelNames: s,
       registers,
     });
-    this.blockiness = new Gauge({
+    this.blockiness = new LatestGauge({
       name: 'streamqc_video_blockiness',
       help: 'Block-grid edge energy ratio of the last analysed frame (1 = no grid)',
       labelNames: s,
       registers,
     });
-    this.blur = new Gauge({
+    this.blur = new LatestGauge({
       name: 'streamqc_video_blur',
       help: 'Loss of detail against the stream baseline, 0 (sharp) to 1',
       labelNames: s,
       registers,
     });
-    this.meanLuma = new Gauge({
+    this.meanLuma = new LatestGauge({
       name: 'streamqc_video_luma_mean',
       help: 'Mean luma of the last analysed frame, 0..255',
       labelNames: s,
       registers,
     });
-    this.loudness = new Gauge({
+    this.loudness = new LatestGauge({
       name: 'streamqc_audio_loudness_lufs',
       help: 'EBU R128 loudness',
       labelNames: ['stream', 'window'],
       registers,
     });
-    this.truePeak = new Gauge({
+    this.truePeak = new LatestGauge({
       name: 'streamqc_audio_true_peak_dbtp',
       help: 'Highest true peak over the last second',
       labelNames: s,
       registers,
     });
-    this.loudnessMax = new Gauge({
+    this.loudnessMax = new LatestGauge({
       name: 'streamqc_audio_loudness_max_lufs',
       help: 'Highest EBU R128 loudness of the segment, on a 10 ms grid (EBU Mode Max M and Max S)',
       labelNames: ['stream', 'window'],
       registers,
     });
-    this.loudnessRange = new Gauge({
+    this.loudnessRange = new LatestGauge({
       name: 'streamqc_audio_loudness_range_lu',
       help: 'EBU Tech 3342 loudness range (LRA) of the segment',
       labelNames: s,
       registers,
     });
-    this.truePeakMax = new Gauge({
+    this.truePeakMax = new LatestGauge({
       name: 'streamqc_audio_true_peak_max_dbtp',
       help: 'Highest true peak of the segment',
       labelNames: s,

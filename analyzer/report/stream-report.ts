@@ -115,10 +115,10 @@ export class StreamReport {
 
   /** One analysed frame's gauges; `blur` as a detector exposes it (undefined: none does). */
   videoMeasured(features: VideoFeatures, blur: number | undefined): void {
-    this.metrics.blackRatio.set(this.label, features.darkRatio);
-    this.metrics.blockiness.set(this.label, features.blockiness);
-    this.metrics.meanLuma.set(this.label, features.meanLuma);
-    if (blur !== undefined && Number.isFinite(blur)) this.metrics.blur.set(this.label, blur);
+    this.metrics.blackRatio.setLatest(this.label, features.darkRatio);
+    this.metrics.blockiness.setLatest(this.label, features.blockiness);
+    this.metrics.meanLuma.setLatest(this.label, features.meanLuma);
+    if (blur !== undefined && Number.isFinite(blur)) this.metrics.blur.setLatest(this.label, blur);
   }
 
   /** The loudness readings as of the last audio block, or a finished input's final ones. */
@@ -127,16 +127,16 @@ export class StreamReport {
     const { metrics } = this;
     const label = this.label;
     const windowed = (gauge: typeof metrics.loudness, window: string, value: number | null): void => {
-      if (value !== null) gauge.set({ ...label, window }, value);
+      if (value !== null) gauge.setLatest({ ...label, window }, value);
     };
     windowed(metrics.loudness, 'momentary', readings.momentaryLufs);
     windowed(metrics.loudness, 'short_term', readings.shortTermLufs);
     windowed(metrics.loudness, 'integrated', readings.integratedLufs);
     windowed(metrics.loudnessMax, 'momentary', readings.maxMomentaryLufs);
     windowed(metrics.loudnessMax, 'short_term', readings.maxShortTermLufs);
-    if (readings.truePeakDbtp !== null) metrics.truePeak.set(label, readings.truePeakDbtp);
-    if (readings.loudnessRangeLu !== null) metrics.loudnessRange.set(label, readings.loudnessRangeLu);
-    if (readings.maxTruePeakDbtp !== null) metrics.truePeakMax.set(label, readings.maxTruePeakDbtp);
+    if (readings.truePeakDbtp !== null) metrics.truePeak.setLatest(label, readings.truePeakDbtp);
+    if (readings.loudnessRangeLu !== null) metrics.loudnessRange.setLatest(label, readings.loudnessRangeLu);
+    if (readings.maxTruePeakDbtp !== null) metrics.truePeakMax.setLatest(label, readings.maxTruePeakDbtp);
   }
 
   /** A programme period closed: kept in a bounded history, its figures the programme gauges. */

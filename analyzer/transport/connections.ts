@@ -16,8 +16,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { dyingWithParent } from '../ingest/children.js';
 import { REDACTED, redactUrlsIn } from '../ingest/redact-url.js';
-import { SourceError, type SourceRef } from '../ingest/source-url.js';
-import { credentialsApart } from '../delivery/stage.js';
+import { credentialsApart, SourceError, type SourceRef } from '../ingest/source-url.js';
 
 /** A file INPUT as ffmpeg opens it: `file:PATH` is ffmpeg's explicit file protocol, naming PATH (see assertPlainFile). */
 export function fileConnection(input: string): Readable {

@@ -3,7 +3,7 @@
  * `stream` label, base units, counters in `_total`). PID labels are bounded: a TS has at most
  * 8192 PIDs. Registered on the analyzer's registry (report/metrics.ts).
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../report/prom.js';
 import { CHECK_NAMES, CHECKS, type CheckName } from './checks.js';
 
 export class TransportMetrics {
