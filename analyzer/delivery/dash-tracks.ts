@@ -29,6 +29,9 @@ interface Slot {
   bandwidth: number;
 }
 
+/** Highest bandwidth first. */
+const byRank = (a: { bandwidth: number }, b: { bandwidth: number }): number => b.bandwidth - a.bandwidth;
+
 export class RepresentationTracks {
   /** Representation@id -> the track (the @id it was first listed under) it continues; every id of the last load. */
   private tracks = new Map<string, string>();
@@ -44,32 +47,23 @@ export class RepresentationTracks {
     const known = new Map(this.tracks);
     let before = this.newestPeriod;
     const assigned = periods.map((listings) => {
-      const tracks = listings.map((l) => known.get(l.id) ?? null);
-      const taken = new Set(tracks.filter((t): t is string => t !== null));
-      for (const contentType of ['video', 'audio', 'other'] as const) {
-        const byRank = (a: { bandwidth: number }, b: { bandwidth: number }): number => b.bandwidth - a.bandwidth;
-        const free = before.filter((s) => s.contentType === contentType && !taken.has(s.track)).sort(byRank);
-        const fresh = listings
-          .map((listing, i) => ({ ...listing, i }))
-          .filter((l) => l.contentType === contentType && tracks[l.i] === null)
-          .sort(byRank);
-        fresh.forEach((l, rank) => {
-          // A rendition of the Period before by rank, or, with none left, a rendition of its own
-          // (under its own id unless that names another rendition already).
-          let track = free[rank]?.track ?? l.id;
-          for (let n = 2; free[rank] === undefined && taken.has(track); n++) track = `${l.id}_${n}`;
-          tracks[l.i] = track;
-          taken.add(track);
-          known.set(l.id, track);
-        });
+      const taken = new Set(listings.flatMap((l) => known.get(l.id) ?? []));
+      const free = before.filter((s) => !taken.has(s.track)).sort(byRank);
+      for (const l of listings.filter((listing) => !known.has(listing.id)).sort(byRank)) {
+        // The highest free rendition of the Period before of its content type, or, with none
+        // left, a rendition of its own (under its own id unless that names another already).
+        const k = free.findIndex((s) => s.contentType === l.contentType);
+        let track = (k >= 0 ? free.splice(k, 1)[0]?.track : undefined) ?? l.id;
+        for (let n = 2; k < 0 && taken.has(track); n++) track = `${l.id}_${n}`;
+        taken.add(track);
+        known.set(l.id, track);
       }
-      const resolved = tracks.map((t, i) => t ?? listings[i]?.id ?? '');
-      before = listings.map((l, i) => ({
-        track: resolved[i] ?? l.id,
+      before = listings.map((l) => ({
+        track: known.get(l.id) ?? l.id,
         contentType: l.contentType,
         bandwidth: l.bandwidth,
       }));
-      return resolved;
+      return before.map((s) => s.track);
     });
     const listed = new Set(periods.flatMap((p) => p.map((l) => l.id)));
     const newest = before;

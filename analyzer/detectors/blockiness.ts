@@ -182,9 +182,10 @@ export function createBlockinessDetector(
       const reference = baseline.current;
       const rule = blockyBy(features.blockiness, reference, options, features.detail, detailBaseline.current);
       gridSeconds = rule === null ? 0 : gridSeconds + (rule === 'grid' ? duration : 0);
-      const needed = gridSeconds >= options.minDuration / 2 - 1e-9 ? options.minDuration : options.starvedMinDuration;
+      const gridHeld = gridSeconds >= options.minDuration / 2 - 1e-9;
+      const needed = gridHeld ? options.minDuration : Math.max(options.minDuration, options.starvedMinDuration);
       const detail = (): Record<string, number> => ({ blockiness: features.blockiness, baseline: reference });
-      tracker.update(t, duration, rule !== null, detail, Math.max(options.minDuration, needed));
+      tracker.update(t, duration, rule !== null, detail, needed);
       learn(features, duration, rule !== null ? options.relearnSeconds : options.baselineSeconds);
     },
     onDecodeError(t) {
