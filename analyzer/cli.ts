@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1 --single-threaded-gc
 /**
  * streamqc CLI.
  *   streamqc analyze INPUT [--config FILE] [--format jsonl|text] [--metrics-port PORT]

@@ -7,7 +7,7 @@
  * publishTime). A static MPD is on demand: loaded once, nothing that needs liveness is judged.
  * The delivery detectors judge, as for HLS.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { everyBeat, waitForBeat } from '../beat.js';
 import { httpGet } from './fetch.js';
 import { MAX_MPD_BYTES, MpdError, parseMpd, type DashManifest } from './dash-manifest.js';
 import { RepresentationFollower, type RepresentationContext } from './dash-representation.js';
@@ -27,7 +27,7 @@ export interface DashMonitorOptions extends Omit<RepresentationContext, 'signal'
 export class DashDeliveryMonitor {
   private readonly followers = new Map<string, RepresentationFollower>();
   private readonly stopping = new AbortController();
-  private timers: NodeJS.Timeout[] = [];
+  private stopTick = (): void => undefined;
   private polling: Promise<void> = Promise.resolve();
   private previousText: string | null = null;
   private publishTime: number | null = null;
@@ -44,17 +44,14 @@ export class DashDeliveryMonitor {
     const manifest = this.parse(result.body);
     this.accept(manifest, result.body);
     if (manifest.dynamic) this.polling = this.poll(this.reloadSeconds(manifest, true));
-    const tick = setInterval(
-      () => this.options.observe({ kind: 'tick', t: this.options.now() }),
-      (this.options.tickSeconds ?? 0.25) * 1000,
+    this.stopTick = everyBeat((this.options.tickSeconds ?? 0.25) * 1000, () =>
+      this.options.observe({ kind: 'tick', t: this.options.now() }),
     );
-    this.timers.push(tick);
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers = [];
+    this.stopTick();
     await this.polling;
     await Promise.all([...this.followers.values()].map((f) => f.stop()));
     this.followers.clear();
@@ -154,8 +151,7 @@ export class DashDeliveryMonitor {
     }
   }
 
-  private async sleep(ms: number): Promise<void> {
-    if (ms <= 0 || this.stopped()) return;
-    await sleep(ms, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+  private sleep(ms: number): Promise<void> {
+    return waitForBeat(ms, this.stopping.signal);
   }
 }

@@ -5,6 +5,7 @@
  * (observations.ts) and the ad cues the playlists mark; the delivery detectors judge.
  * A URL that is itself a media playlist is a ladder of one rendition, `main`.
  */
+import { everyBeat } from '../beat.js';
 import type { DeliveryObservation } from './observations.js';
 import { httpGet } from './fetch.js';
 import { MAX_RENDITIONS, parsePlaylist, PlaylistError, type CueMarker, type VariantDeclaration } from './playlist.js';
@@ -49,7 +50,8 @@ export class HlsDeliveryMonitor {
   private readonly names = new Map<string, string>();
   private readonly cuesSeen = new Set<string>();
   private readonly stopping = new AbortController();
-  private timers: NodeJS.Timeout[] = [];
+  /** Stops the periodic work (multivariant reloads, ticks). */
+  private timers: (() => void)[] = [];
   private reloading: Promise<void> = Promise.resolve();
   private reloadInFlight = false;
   private isLadder = false;
@@ -73,24 +75,23 @@ export class HlsDeliveryMonitor {
     } else {
       this.isLadder = true;
       this.ladderLoaded(parsed.variants);
-      const reload = setInterval(() => {
+      const reload = everyBeat(this.options.multivariantReloadSeconds * 1000, () => {
         // One reload at a time: a slow server skips reloads rather than queueing them.
         if (this.reloadInFlight) return;
         this.reloadInFlight = true;
         this.reloading = this.reloadLadder().finally(() => (this.reloadInFlight = false));
-      }, this.options.multivariantReloadSeconds * 1000);
+      });
       this.timers.push(reload);
     }
-    const tick = setInterval(
-      () => this.options.observe({ kind: 'tick', t: this.options.now() }),
-      (this.options.tickSeconds ?? 0.25) * 1000,
+    const tick = everyBeat((this.options.tickSeconds ?? 0.25) * 1000, () =>
+      this.options.observe({ kind: 'tick', t: this.options.now() }),
     );
     this.timers.push(tick);
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    for (const timer of this.timers) clearInterval(timer);
+    for (const stop of this.timers) stop();
     this.timers = [];
     await this.reloading;
     await Promise.all([...this.pollers.values()].map((p) => p.stop()));

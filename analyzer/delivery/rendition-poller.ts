@@ -8,6 +8,7 @@
  * downloaded only when its first bytes show other media than the last probe). Both loops only
  * observe; the detectors judge.
  */
+import { waitForBeat } from '../beat.js';
 import { InitSection } from './init-section.js';
 import { httpGet, type FetchResult } from './fetch.js';
 import { parsePlaylist, type MediaPlaylistSnapshot, type SegmentRef, type VariantDeclaration } from './playlist.js';
@@ -218,17 +219,7 @@ export class RenditionPoller {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (ms <= 0 || this.stopped()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const { signal } = this.stopping;
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return waitForBeat(ms, this.stopping.signal);
   }
 }
 

@@ -7,6 +7,7 @@
  * the stream's one Timeline before the analysis sees it.
  */
 import { cappedBackoff } from '../backoff.js';
+import { BEAT_MS, everyBeat } from '../beat.js';
 import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import type { AnalyzerConfig } from '../config.js';
@@ -19,7 +20,8 @@ import { isLivePlaylist, ProbeAborted, probeSource, type ProbeResult } from './p
 import { redact, type SourceRef } from './source-url.js';
 import { Timeline, type WallClock } from './timeline.js';
 
-const TICK_MS = 250;
+/** On the analyzer's shared beat, so that its tick and the delivery client's wake the process together. */
+const TICK_MS = BEAT_MS;
 
 /**
  * Seconds to wait before reconnect attempt `attempt` (0 = first): exponential from the
@@ -124,7 +126,8 @@ export class SessionLoop {
   /** Aborted by stop(): ends a probe at once (it may otherwise run up to its deadline). */
   private readonly stopping = new AbortController();
   private stopWaiters: (() => void)[] = [];
-  private ticker: NodeJS.Timeout | null = null;
+  /** Stops the ticker. */
+  private ticker: (() => void) | null = null;
   private currentPhase: Phase = 'starting';
   private lastMediaWallMs: number | null = null;
   private sessionStartWall = 0;
@@ -443,11 +446,11 @@ export class SessionLoop {
 
   private startTicker(): void {
     if (this.ticker) return;
-    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.ticker = everyBeat(TICK_MS, () => this.tick());
   }
 
   private stopTicker(): void {
-    if (this.ticker) clearInterval(this.ticker);
+    this.ticker?.();
     this.ticker = null;
   }
 

@@ -2,8 +2,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { ANALYZER_NODE_FLAGS } from '../../analyzer/node-flags.js';
 
 export const CLI = fileURLToPath(new URL('../../analyzer/cli.js', import.meta.url));
+/** node's arguments that start the analyzer as its images do (with its V8 flags); the CLI's own follow. */
+export const CLI_ARGV: readonly string[] = [...ANALYZER_NODE_FLAGS, CLI];
 
 export interface CliResult {
   code: number | null;
@@ -17,7 +20,7 @@ export function startCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...CLI_ARGV, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, STREAMQC_LOG_LEVEL: 'warn', ...env },
   });

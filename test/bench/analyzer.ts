@@ -43,6 +43,7 @@ import {
 } from './bench-util.js';
 import { FPS, costClipRecipe } from './cost-clip.js';
 import { ANALYZER_TARGETS, writeResultJson, type AnalyzerBenchResult, type CostSize } from './results.js';
+import { ANALYZER_NODE_FLAGS } from '../../analyzer/node-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** dist/test/bench -> dist/analyzer/cli.js */
@@ -67,7 +68,7 @@ const TOOL_LABEL: Record<Tool, string> = {
 function commandFor(tool: Tool, clip: string): string[] {
   switch (tool) {
     case 'streamqc':
-      return [process.execPath, CLI, 'analyze', clip, '--format', 'jsonl'];
+      return [process.execPath, ...ANALYZER_NODE_FLAGS, CLI, 'analyze', clip, '--format', 'jsonl'];
     case 'decode':
       return ['ffmpeg', '-hide_banner', '-nostdin', '-i', clip, '-f', 'null', '-'];
     case 'chain':
@@ -255,7 +256,7 @@ async function soak(seconds: number, width: number, height: number): Promise<voi
   // The analyzer first, so its ffmpeg is listening when the sender starts.
   const analyzer = spawn(
     process.execPath,
-    [CLI, 'analyze', url, '--format', 'jsonl', '--metrics-port', String(metricsPort)],
+    [...ANALYZER_NODE_FLAGS, CLI, 'analyze', url, '--format', 'jsonl', '--metrics-port', String(metricsPort)],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

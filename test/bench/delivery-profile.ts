@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CLI } from '../analyzer/run-cli.js';
+import { CLI_ARGV } from '../analyzer/run-cli.js';
 import { HlsOrigin, makeLadderMedia } from '../delivery/hls-origin.js';
 import { BENCH_LADDER } from './delivery.js';
 
@@ -46,7 +46,7 @@ async function profiledRun(
   writeFileSync(cfg, JSON.stringify(config));
   const child = spawn(
     process.execPath,
-    ['--cpu-prof', '--cpu-prof-dir', dir, CLI, 'analyze', url, '--config', cfg, '--format', 'jsonl'],
+    ['--cpu-prof', '--cpu-prof-dir', dir, ...CLI_ARGV, 'analyze', url, '--config', cfg, '--format', 'jsonl'],
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, STREAMQC_LOG_LEVEL: 'warn' } },
   );
   const exited = new Promise<void>((done) => child.once('exit', () => done()));

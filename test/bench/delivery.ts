@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DELIVERY_DEFECT_TYPES } from '../../analyzer/delivery/detectors/index.js';
-import { CLI } from '../analyzer/run-cli.js';
+import { CLI_ARGV } from '../analyzer/run-cli.js';
 import {
   HlsOrigin,
   LADDER,
@@ -238,7 +238,7 @@ interface AnalyzerRun extends Required<RunCost> {
 /** The CLI on `url` for `seconds` (then SIGTERM), under GNU time; bytes as the origin counted them. */
 async function analyzerRun(origin: HlsOrigin, url: string, config: string, seconds: number): Promise<AnalyzerRun> {
   const before = origin.bytesServed;
-  const argv = ['timeout', '--preserve-status', '-s', 'TERM', String(seconds), process.execPath, CLI];
+  const argv = ['timeout', '--preserve-status', '-s', 'TERM', String(seconds), process.execPath, ...CLI_ARGV];
   const run = await measure([...argv, 'analyze', url, '--config', config, '--format', 'jsonl'], {
     keepStdout: true,
     sampleMs: 500,

@@ -26,6 +26,7 @@ import * as ort from 'onnxruntime-node';
 import { buildFeatureGraph, FEATURE_GRAPH_INPUTS } from '../../analyzer/features/onnx-graph.js';
 import { cachedClip, mean, measure, probeClip, type Measured } from './bench-util.js';
 import { costClipRecipe, FPS } from './cost-clip.js';
+import { ANALYZER_NODE_FLAGS } from '../../analyzer/node-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** dist/test/bench -> dist/analyzer/cli.js */
@@ -245,7 +246,7 @@ function commandFor(path: PathName, clip: string, configDir: string): string[] {
   if (path === 'decode-nvdec') return nvdecDecode(clip);
   const config = join(configDir, `${path}.yaml`);
   writeFileSync(config, ANALYZER_CONFIG[path] ?? '');
-  return [process.execPath, CLI, 'analyze', clip, '--format', 'jsonl', '--config', config];
+  return [process.execPath, ...ANALYZER_NODE_FLAGS, CLI, 'analyze', clip, '--format', 'jsonl', '--config', config];
 }
 
 /** The analyzer's fallback warning out of its JSON log lines. */

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TransportChecker, type TransportEvent } from '../../analyzer/transport/checker.js';
-import { CLI } from '../analyzer/run-cli.js';
+import { CLI_ARGV } from '../analyzer/run-cli.js';
 import { captionedClip, pair608 } from '../media/caption-sei.js';
 import { cachedMedia } from '../media/fixtures.js';
 import {
@@ -268,7 +268,7 @@ async function measureCost(): Promise<TransportCost> {
   const seconds = packetTimes(splitPackets(bytes)).at(-1)!;
   const bitrate = (bytes.length * 8) / seconds;
   const checker = median([1, 2, 3].map(() => checkerCpuSeconds(bytes)));
-  const analyzer = (await startMeasured(process.execPath, [CLI, 'analyze', file], { timeoutMs: 600_000 }).done)
+  const analyzer = (await startMeasured(process.execPath, [...CLI_ARGV, 'analyze', file], { timeoutMs: 600_000 }).done)
     .cpuSeconds;
   return {
     bitrate,

@@ -41,6 +41,7 @@ import { fetchText, freeTcpPort, freeUdpPort, sleep } from '../bench-util.js';
 import { runCommand } from '../../media/fixtures.js';
 import { startMeasured, type ProcessResult } from './measured-process.js';
 import type { CorpusClip, DefectEvent, DefectType, ToolRun } from './types.js';
+import { ANALYZER_NODE_FLAGS } from '../../../analyzer/node-flags.js';
 
 export const CLI_PATH = fileURLToPath(new URL('../../../analyzer/cli.js', import.meta.url));
 
@@ -95,7 +96,7 @@ export function parseJsonlEvents(stdout: string): DefectEvent[] {
 }
 
 function analyzerArgs(input: string): string[] {
-  return [CLI_PATH, 'analyze', input, '--format', 'jsonl'];
+  return [...ANALYZER_NODE_FLAGS, CLI_PATH, 'analyze', input, '--format', 'jsonl'];
 }
 
 const ANALYZER_ENV = { ...process.env, STREAMQC_LOG_LEVEL: 'warn' };
