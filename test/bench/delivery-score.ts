@@ -56,6 +56,26 @@ export interface CheckScore {
 
 const within = (t: number, w: { from: number; to: number }): boolean => t >= w.from && t <= w.to;
 
+/** When an expected finding is due: as the fault is injected, or as it is cleared (a sequence that jumps back). */
+export type FindingDue = 'inject' | 'clear';
+
+/**
+ * Where an expected finding may start: one due at injection from `before` seconds ahead of it
+ * (a stale playlist's defect starts when it last advanced) to `afterClear` past the clearing;
+ * one due at clearing from the clearing on, since nothing sees a change before it happens.
+ * Else a finding of the injection that took longer than the hold less `before` went to the
+ * clearing (a dropped discontinuity tag held 3 s and found 1.2 s after injection, as the
+ * reload's phase allows, left the injection missed).
+ */
+export function findingWindow(
+  due: FindingDue,
+  fault: { injectedAt: number; clearedAt: number },
+  before: number,
+  afterClear: number,
+): { from: number; to: number } {
+  return { from: due === 'inject' ? fault.injectedAt - before : fault.clearedAt, to: fault.clearedAt + afterClear };
+}
+
 /** Per check type (those in `types`, in that order): what was expected, found, missed and raised falsely. */
 export function scoreDelivery(
   types: readonly string[],

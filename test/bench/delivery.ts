@@ -40,12 +40,14 @@ import { measure } from './bench-util.js';
 import {
   costRatios,
   DELIVERY_COST_TARGET,
+  findingWindow,
   scoreDelivery,
   type DeliveryBenchResult,
   type DeliveryCost,
   type ExpectedFinding,
   type FaultRun,
   type FaultWindow,
+  type FindingDue,
   type FoundEvent,
   type RunCost,
 } from './delivery-score.js';
@@ -57,16 +59,13 @@ export const BENCH_LADDER: RenditionSpec[] = [720, 540, 432, 360, 270, 180].map(
   height,
 }));
 
-/** When an expected finding is due: as the fault is injected, or as it is cleared (a sequence that jumps back). */
-type Due = 'inject' | 'clear';
-
 interface FaultPlan {
   name: string;
   set: (origin: HlsOrigin, media: RenditionMedia) => RenditionFaults;
   /** The fault's fields removed when it is cleared. */
   clear: (keyof RenditionFaults)[];
   holdSeconds: number;
-  findings: { type: string; due: Due }[];
+  findings: { type: string; due: FindingDue }[];
 }
 
 /** `msn`, or the one after it when `msn` starts a loop of the origin's media (a tagged discontinuity). */
@@ -199,8 +198,8 @@ async function faultRounds(
       runs.push({ fault: plan.name, rendition, injectedAt, clearedAt });
       console.error(`delivery bench: round ${round + 1}: ${plan.name} on ${rendition} at ${injectedAt.toFixed(1)} s`);
       for (const f of plan.findings) {
-        const at = f.due === 'inject' ? injectedAt : clearedAt;
-        expected.push({ type: f.type, rendition, from: at - BEFORE, to: clearedAt + AFTER_CLEAR, fault: plan.name });
+        const window = findingWindow(f.due, { injectedAt, clearedAt }, BEFORE, AFTER_CLEAR);
+        expected.push({ type: f.type, rendition, ...window, fault: plan.name });
       }
       windows.push({ rendition, from: injectedAt - BEFORE, to: clearedAt + SETTLE });
       await sleep(SETTLE * 1000);

@@ -4,7 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { costRatios, scoreDelivery, type DeliveryBenchResult, type ExpectedFinding } from '../bench/delivery-score.js';
+import {
+  costRatios,
+  findingWindow,
+  scoreDelivery,
+  type DeliveryBenchResult,
+  type ExpectedFinding,
+} from '../bench/delivery-score.js';
 import { renderReport, type ReportInput } from '../bench/report.js';
 
 const stale: ExpectedFinding = { type: 'playlist_stale', rendition: '96p', from: 8, to: 16, fault: 'frozen' };
@@ -45,6 +51,30 @@ test('a fault due when injected and again when cleared, with overlapping windows
     { type: 'media_sequence', rendition: '144p', start: 15.5 },
   ]);
   assert.deepEqual([s?.expected, s?.found, s?.matchedEvents, s?.missed], [2, 2, 2, []]);
+});
+
+test('a finding of the injection that takes more than the hold less the lead is not credited to the clearing', () => {
+  // Dropped discontinuity tags held 3 s (18.6-21.6 s): found 1.2 s in, again as the window slides, and at the clearing.
+  const fault = { injectedAt: 18.6, clearedAt: 21.6 };
+  const expected = (['inject', 'clear'] as const).map((due): ExpectedFinding => ({
+    type: 'discontinuity_sequence',
+    rendition: '96p',
+    ...findingWindow(due, fault, 2, 3),
+    fault: `tags dropped (${due})`,
+  }));
+  assert.deepEqual(
+    expected.map((x) => [x.from, x.to]),
+    [
+      [16.6, 24.6],
+      [21.6, 24.6],
+    ],
+  );
+  const events = [19.8, 21.05, 22.3].map((start) => ({ type: 'discontinuity_sequence', rendition: '96p', start }));
+  const [s] = scoreDelivery(['discontinuity_sequence'], expected, [], events);
+  assert.deepEqual([s?.expected, s?.found, s?.matchedEvents, s?.missed], [2, 2, 3, []]);
+  // Nothing after the clearing: the clearing is missed, whatever came before it.
+  const [early] = scoreDelivery(['discontinuity_sequence'], expected, [], events.slice(0, 2));
+  assert.deepEqual(early?.missed, ['discontinuity_sequence on 96p at 21.6-24.6 s (tags dropped (clear))']);
 });
 
 test('the right type on the wrong rendition or outside the window is a false alarm, and the fault is missed', () => {
