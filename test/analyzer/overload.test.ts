@@ -44,8 +44,16 @@ function heavyModel(): Uint8Array {
   return g.toBytes(17);
 }
 
+/** A process's resident memory; 0 once it is gone (a probe may exit between listing and reading). */
 function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') return 0;
+    throw err;
+  }
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) : 0;
 }
 
