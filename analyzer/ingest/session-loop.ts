@@ -18,7 +18,7 @@ import type { PcmFormat } from '../audio/format.js';
 import type { Phase } from '../contract/status.js';
 import { isLivePlaylist, ProbeAborted, probeSource, type ProbeResult } from './probe.js';
 import { redact, type SourceRef } from './source-url.js';
-import { Timeline, type WallClock } from './timeline.js';
+import { MediaCredit, Timeline, type WallClock } from './timeline.js';
 
 /** On the analyzer's shared beat, so that its tick and the delivery client's wake the process together. */
 const TICK_MS = BEAT_MS;
@@ -130,6 +130,8 @@ export class SessionLoop {
   private ticker: (() => void) | null = null;
   private currentPhase: Phase = 'starting';
   private lastMediaWallMs: number | null = null;
+  /** What the media received covers: a burst pays for the pause after it. */
+  private readonly credit = new MediaCredit();
   private sessionStartWall = 0;
   private mediaLost = false;
   /** reopen() ended the session: the next one opens at once, and it is no reconnect. */
@@ -190,7 +192,8 @@ export class SessionLoop {
   }
 
   get ready(): boolean {
-    return !this.mediaLost && this.lastMediaWallMs !== null && this.options.clock() - this.lastMediaWallMs < 5000;
+    const since = this.credit.secondsWithout(this.options.clock());
+    return !this.mediaLost && since !== null && since < 5;
   }
 
   /** Stop a live run: what is active ends now, and nothing starts in between. */
@@ -421,8 +424,9 @@ export class SessionLoop {
     this.consumer.format(this.lastVideoT ?? this.currentTimeline.now(), next);
   }
 
-  private mediaArrived(t: number, end: number): void {
+  private mediaArrived(kind: 'video' | 'audio', t: number, end: number): void {
     this.lastMediaWallMs = this.options.clock();
+    this.credit.arrived(kind, end - t, this.lastMediaWallMs);
     if (this.mediaLost) {
       this.mediaLost = false;
       this.currentPhase = 'running';
@@ -433,14 +437,14 @@ export class SessionLoop {
 
   private onVideo(t: number, duration: number, luma: Uint8Array, keyframe: boolean): void {
     if (this.stoppedAt !== null) return;
-    this.mediaArrived(t, t + duration);
+    this.mediaArrived('video', t, t + duration);
     this.lastVideoT = t;
     this.consumer.video(t, duration, luma, keyframe);
   }
 
   private onAudio(t: number, samples: Float32Array): void {
     if (this.stoppedAt !== null) return;
-    this.mediaArrived(t, t + this.consumer.audioDuration(samples));
+    this.mediaArrived('audio', t, t + this.consumer.audioDuration(samples));
     this.consumer.audio(t, samples);
   }
 
@@ -460,8 +464,8 @@ export class SessionLoop {
       return;
     }
     // Before the first media the stream has not started: opening is the probe's business.
-    if (this.lastMediaWallMs === null) return;
-    const since = (this.options.clock() - this.lastMediaWallMs) / 1000;
+    const since = this.credit.secondsWithout(this.options.clock());
+    if (since === null) return;
     this.consumer.tick({ t: this.currentTimeline.now(), sinceMedia: since });
     if (since > 1.5) {
       this.consumer.mediaMissing();

@@ -12,7 +12,7 @@
 const MAX_BACK_STEP = 0.5;
 
 /** Seconds media may run ahead of wall time before the excess stops counting. */
-const MAX_BURST_CREDIT = 10;
+export const MAX_BURST_CREDIT = 10;
 
 export type WallClock = () => number; // milliseconds since the epoch
 
@@ -134,5 +134,31 @@ export class Timeline {
   private resumeAt(wall: number, step: number): number {
     // Live: continue by the wall time that passed; a file has no wall time, so one step.
     return this.options.live ? this.lastT + Math.max(step, (wall - this.lastWall) / 1000) : this.lastT + step;
+  }
+}
+
+/**
+ * Until when the media received so far would keep a player busy, had it played each frame or
+ * block in real time from its arrival on: media that came in a burst (a whole HLS segment
+ * decoded at once) pays for the pause after it, so that pause is no outage, and media that
+ * stops is missed once what came is used up, as a viewer misses it. ffmpeg's -re spreads a
+ * segment over real time only while its timestamps run on: after a step back (an
+ * EXT-X-DISCONTINUITY that restarts them, with -copyts) it reads at full speed, and every 6 s
+ * segment came as a burst followed by a 5 s pause. The credit is bounded by MAX_BURST_CREDIT,
+ * per stream kind (audio and video cover the same time: the later one counts).
+ */
+export class MediaCredit {
+  private readonly until = new Map<string, number>();
+
+  /** `seconds` of one kind of media arrived at wall time `wallMs`. */
+  arrived(kind: 'video' | 'audio', seconds: number, wallMs: number): void {
+    const from = Math.max(this.until.get(kind) ?? wallMs, wallMs);
+    this.until.set(kind, Math.min(from + Math.max(0, seconds) * 1000, wallMs + MAX_BURST_CREDIT * 1000));
+  }
+
+  /** Seconds since the media received ran out at `wallMs` (0 while some is left); null before any came. */
+  secondsWithout(wallMs: number): number | null {
+    if (this.until.size === 0) return null;
+    return Math.max(0, wallMs - Math.max(...this.until.values())) / 1000;
   }
 }
