@@ -4,7 +4,10 @@
  * seeded trainer learns from them. The same seed must give the same weights, bit for bit; the
  * backpropagated gradient must match finite differences; the shipped graph must compute what
  * training scored (an ensemble's averaged logits, and a patch model's strided convolution over
- * contrast-normalised windows); cross-validation folds must keep an origin whole.
+ * contrast-normalised windows); cross-validation folds must keep an origin whole. The experiment
+ * harness (experiment.ts) must score a variant as train.ts would: without extra inputs, rowsOf's
+ * rows and the graph's reference maps; extras after the measures, on the same cells; and its
+ * extra measures must measure what they claim on pictures built to show it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +20,14 @@ import {
   type PatchInput,
 } from '../../analyzer/features/corruption-graph.js';
 import { makeBakedClip, type BakedClipSpec } from '../training/corruption/baked.js';
-import { measureClip, originFolds, probabilityMaps, rowsOf } from '../training/corruption/crossval.js';
+import {
+  measureClip,
+  originFolds,
+  probabilityMaps,
+  rowsOf,
+  type MeasuredClip,
+} from '../training/corruption/crossval.js';
+import { EXTRAS, cellSteps, mapsFor, rowsFor, type Variant } from '../training/corruption/experiment.js';
 import { writePatch } from '../training/corruption/patches.js';
 import {
   corruptionMaps,
@@ -230,4 +240,70 @@ test('the shipped corruption-model.onnx is the graph built from the shipped weig
   const dir = fileURLToPath(new URL('../../../analyzer/features/', import.meta.url));
   const weights = JSON.parse(readFileSync(`${dir}corruption-model.json`, 'utf8')) as CorruptionWeights;
   assert.ok(Buffer.from(buildCorruptionGraph(weights)).equals(readFileSync(`${dir}corruption-model.onnx`)));
+});
+
+const EXPERIMENT_ROWS = { cleanShare: 0.2, corruptedShare: 1, seed: 1 };
+const TRAIN = { hidden: [8], epochs: 1, batchSize: 64, learningRate: 3e-3, seed: 5 };
+const plain: Variant = { name: 'measures only', extras: [], train: TRAIN, smooth: 'now', rows: EXPERIMENT_ROWS };
+
+test('a variant without extra inputs trains on rowsOf rows and scores the maps training scores', async () => {
+  const measured = await clips;
+  const expected = rowsOf(measured, EXPERIMENT_ROWS);
+  const rows = rowsFor(plain, measured);
+  assert.equal(rows.features, FEATURE_COUNT);
+  assert.deepEqual(rows.y, expected.y);
+  assert.deepEqual(rows.weight, expected.weight);
+  assert.deepEqual(rows.x, expected.x);
+  assert.ok(rows.y.some((y) => y === 1) && rows.y.some((y) => y === 0));
+  const model = trainEnsemble(rows, TRAIN, 2);
+  for (const clip of measured) assert.deepEqual(mapsFor(plain, model, clip), probabilityMaps(model, clip));
+});
+
+test('extra inputs follow the measures on the same cells; positives below positiveDiff and kind weights change only the rows they name', async () => {
+  const measured = await clips;
+  const base = rowsFor(plain, measured);
+  const smear = rowsFor({ ...plain, extras: ['smear'] }, measured);
+  const width = smear.features;
+  assert.equal(width, FEATURE_COUNT + 6);
+  assert.deepEqual(smear.y, base.y);
+  for (let r = 0; r < base.y.length; r++) {
+    assert.deepEqual(
+      smear.x.subarray(r * width, r * width + FEATURE_COUNT),
+      base.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT),
+    );
+  }
+  const strict = rowsFor({ ...plain, positiveDiff: 1e9 }, measured);
+  assert.equal(strict.y.length, base.y.filter((y) => y === 0).length);
+  const weighted = rowsFor({ ...plain, kindWeight: { clean: 3 } }, measured);
+  const cleanRows = base.weight.filter((_, r) => base.y[r] === 0).length;
+  assert.ok(cleanRows > 0);
+  const changed = base.weight.filter((w, r) => weighted.weight[r] !== w).length;
+  // The clean clip's rows (all clean) triple; the baked clip's clean rows do not.
+  assert.ok(changed > 0 && changed < cleanRows, `${changed} of ${cleanRows} clean rows reweighted`);
+});
+
+test('smear: a cell whose rows repeat the one above has horizontal detail and no vertical step; a noisy cell has both', () => {
+  const width = 16;
+  const height = 8;
+  const frame = new Uint8Array(width * height);
+  let seed = 7;
+  const noise = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) frame[y * width + x] = x < 8 ? (x % 2) * 200 : noise();
+  }
+  const { gx, gy } = cellSteps(frame, width, height);
+  assert.ok(gx[0]! > 4, `smeared cell horizontal ${gx[0]}`);
+  assert.equal(gy[0], 0);
+  assert.ok(gx[1]! > 3 && gy[1]! > 3, `noisy cell ${gx[1]} ${gy[1]}`);
+});
+
+test('temporal extras of a still picture are all zero: no change against 1, 2 or 4 frames back', async () => {
+  const [clip] = await clips;
+  const still: MeasuredClip = {
+    ...clip!,
+    clip: { ...clip!.clip, frames: clip!.clip.frames.map(() => clip!.clip.frames[0]!) },
+  };
+  const values = EXTRAS.temporal!(still, 2);
+  assert.ok(values.length > 0);
+  assert.ok(values.every((v) => v === 0));
 });

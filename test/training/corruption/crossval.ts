@@ -72,17 +72,23 @@ export interface RowOptions {
   seed: number;
 }
 
+/** One drawn training cell: frame `judged` (an index into clip.indices) of a clip, its label and loss weight. */
+export interface CellPick {
+  clip: MeasuredClip;
+  judged: number;
+  cell: number;
+  corrupted: boolean;
+  weight: number;
+}
+
 /**
- * Training rows from measured clips: every corrupted cell, a seeded share of clean ones, faint
- * ones left out. A row is the cell's measures, after its window's pixels when `patch` is given
- * (the same cells either way: the draw does not depend on what a row holds).
+ * The cells training rows are made of: every corrupted cell and clean one drawn at its share
+ * (seeded), faint ones left out. The draw does not depend on what a row will hold, so models
+ * with different inputs train on the same cells.
  */
-export function rowsOf(clips: readonly MeasuredClip[], options: RowOptions, patch?: PatchInput): Samples {
-  if (patch) checkPatch(patch);
+export function pickCells(clips: readonly MeasuredClip[], options: RowOptions): CellPick[] {
   const random = seededRandom(options.seed);
-  const picks: { clip: MeasuredClip; judged: number; cell: number }[] = [];
-  const y: number[] = [];
-  const weight: number[] = [];
+  const picks: CellPick[] = [];
   for (const clip of clips) {
     clip.indices.forEach((f, judged) => {
       const damage = clip.clip.damage[f] ?? new Float32Array(0);
@@ -92,12 +98,20 @@ export function rowsOf(clips: readonly MeasuredClip[], options: RowOptions, patc
         if (!corrupted && d > CLEAN_CELL_DIFF) continue;
         const share = corrupted ? options.corruptedShare : options.cleanShare;
         if (random() >= share) continue;
-        picks.push({ clip, judged, cell: c });
-        y.push(corrupted ? 1 : 0);
-        weight.push(1 / share);
+        picks.push({ clip, judged, cell: c, corrupted, weight: 1 / share });
       }
     });
   }
+  return picks;
+}
+
+/**
+ * Training rows from measured clips (pickCells' cells). A row is the cell's measures, after its
+ * window's pixels when `patch` is given.
+ */
+export function rowsOf(clips: readonly MeasuredClip[], options: RowOptions, patch?: PatchInput): Samples {
+  if (patch) checkPatch(patch);
+  const picks = pickCells(clips, options);
   const features = inputCount(patch);
   const pixels = features - FEATURE_COUNT;
   const x = new Float32Array(picks.length * features);
@@ -106,7 +120,12 @@ export function rowsOf(clips: readonly MeasuredClip[], options: RowOptions, patc
     x.set(measures.subarray(cell * FEATURE_COUNT, (cell + 1) * FEATURE_COUNT), r * features + pixels);
     if (patch) writePatch(planesOf(clip.clip, clip.indices[judged] ?? 0), cell, patch, x, r * features);
   });
-  return { features, x, y: Uint8Array.from(y), weight: Float32Array.from(weight) };
+  return {
+    features,
+    x,
+    y: Uint8Array.from(picks, (p) => (p.corrupted ? 1 : 0)),
+    weight: Float32Array.from(picks, (p) => p.weight),
+  };
 }
 
 /** Frame `f` of a clip and the one before it (itself for the first), as the analyzer pairs them. */
@@ -120,7 +139,7 @@ export function planesOf(clip: BakedClip, f: number): PlanePair {
  * has a patch, measures, standardise, average the logits, sigmoid): the graph's reference.
  */
 export function probabilityMaps(model: TrainedModel, clip: MeasuredClip): Float32Array[] {
-  const { featureMean, featureStd, patch } = model.weights;
+  const { patch } = model.weights;
   const features = inputCount(patch);
   const pixels = features - FEATURE_COUNT;
   return clip.measures.map((m, judged) => {
@@ -131,18 +150,23 @@ export function probabilityMaps(model: TrainedModel, clip: MeasuredClip): Float3
       x.set(m.subarray(c * FEATURE_COUNT, (c + 1) * FEATURE_COUNT), c * features + pixels);
       if (patch) writePatch(planes, c, patch, x, c * features);
     }
-    const data = standardised(
-      { features, x, y: new Uint8Array(0), weight: new Float32Array(0) },
-      featureMean,
-      featureStd,
-    );
-    const sum = new Float64Array(cells);
-    for (const mlp of model.mlps) {
-      const logits = mlp.logits(data.x, features);
-      for (let c = 0; c < sum.length; c++) sum[c] = (sum[c] ?? 0) + (logits[c] ?? 0);
-    }
-    return Float32Array.from(sum, (s) => 1 / (1 + Math.exp(-s / model.mlps.length)));
+    return ensembleProbabilities(model, x, features);
   });
+}
+
+/** Per row of `x` (raw inputs, `features` each): the ensemble's probability (standardise, average the logits, sigmoid). */
+export function ensembleProbabilities(model: TrainedModel, x: Float32Array, features: number): Float32Array {
+  const data = standardised(
+    { features, x, y: new Uint8Array(0), weight: new Float32Array(0) },
+    model.weights.featureMean,
+    model.weights.featureStd,
+  );
+  const sum = new Float64Array(x.length / features);
+  for (const mlp of model.mlps) {
+    const logits = mlp.logits(data.x, features);
+    for (let c = 0; c < sum.length; c++) sum[c] = (sum[c] ?? 0) + (logits[c] ?? 0);
+  }
+  return Float32Array.from(sum, (s) => 1 / (1 + Math.exp(-s / model.mlps.length)));
 }
 
 /** How the detector reads the maps: cell probability, region area and run length. */
