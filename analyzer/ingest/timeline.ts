@@ -148,7 +148,7 @@ export class Timeline {
  * per stream kind (audio and video cover the same time: the later one counts).
  */
 export class MediaCredit {
-  private readonly until = new Map<string, number>();
+  private readonly until = new Map<'video' | 'audio', number>();
 
   /** `seconds` of one kind of media arrived at wall time `wallMs`. */
   arrived(kind: 'video' | 'audio', seconds: number, wallMs: number): void {
