@@ -18,8 +18,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { syntheticStreamArgs } from '../../analyzer/synthetic-source.js';
 import {
@@ -43,11 +41,7 @@ import {
 } from './bench-util.js';
 import { FPS, costClipRecipe } from './cost-clip.js';
 import { ANALYZER_TARGETS, writeResultJson, type AnalyzerBenchResult, type CostSize } from './results.js';
-import { ANALYZER_NODE_FLAGS } from '../../analyzer/node-flags.js';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-/** dist/test/bench -> dist/analyzer/cli.js */
-const CLI = join(HERE, '..', '..', 'analyzer', 'cli.js');
+import { CLI_ARGV } from '../analyzer/run-cli.js';
 
 /** The targets, printed next to the figures (never asserted). */
 const TARGET_CPU_VS_DECODE = ANALYZER_TARGETS.cpuVsDecode;
@@ -68,7 +62,7 @@ const TOOL_LABEL: Record<Tool, string> = {
 function commandFor(tool: Tool, clip: string): string[] {
   switch (tool) {
     case 'streamqc':
-      return [process.execPath, ...ANALYZER_NODE_FLAGS, CLI, 'analyze', clip, '--format', 'jsonl'];
+      return [process.execPath, ...CLI_ARGV, 'analyze', clip, '--format', 'jsonl'];
     case 'decode':
       return ['ffmpeg', '-hide_banner', '-nostdin', '-i', clip, '-f', 'null', '-'];
     case 'chain':
@@ -256,7 +250,7 @@ async function soak(seconds: number, width: number, height: number): Promise<voi
   // The analyzer first, so its ffmpeg is listening when the sender starts.
   const analyzer = spawn(
     process.execPath,
-    [...ANALYZER_NODE_FLAGS, CLI, 'analyze', url, '--format', 'jsonl', '--metrics-port', String(metricsPort)],
+    [...CLI_ARGV, 'analyze', url, '--format', 'jsonl', '--metrics-port', String(metricsPort)],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

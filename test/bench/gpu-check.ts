@@ -20,17 +20,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { buildFeatureGraph, FEATURE_GRAPH_INPUTS } from '../../analyzer/features/onnx-graph.js';
 import { cachedClip, mean, measure, probeClip, type Measured } from './bench-util.js';
 import { costClipRecipe, FPS } from './cost-clip.js';
-import { ANALYZER_NODE_FLAGS } from '../../analyzer/node-flags.js';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-/** dist/test/bench -> dist/analyzer/cli.js */
-const CLI = join(HERE, '..', '..', 'analyzer', 'cli.js');
+import { CLI_ARGV } from '../analyzer/run-cli.js';
 
 /** Exit codes, one per gate, so a caller can tell what is missing without parsing text. */
 const GPU_CHECK_EXIT = { noGpu: 3, nvdec: 4, cudaProvider: 5, eventsDiffer: 6 } as const;
@@ -246,7 +241,7 @@ function commandFor(path: PathName, clip: string, configDir: string): string[] {
   if (path === 'decode-nvdec') return nvdecDecode(clip);
   const config = join(configDir, `${path}.yaml`);
   writeFileSync(config, ANALYZER_CONFIG[path] ?? '');
-  return [process.execPath, ...ANALYZER_NODE_FLAGS, CLI, 'analyze', clip, '--format', 'jsonl', '--config', config];
+  return [process.execPath, ...CLI_ARGV, 'analyze', clip, '--format', 'jsonl', '--config', config];
 }
 
 /** The analyzer's fallback warning out of its JSON log lines. */

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../media/fixtures.js';
-import { CLI_PATH, parseJsonlEvents } from '../bench/accuracy/run-streamqc.js';
+import { CLI_ARGV } from '../analyzer/run-cli.js';
+import { parseJsonlEvents } from '../bench/accuracy/run-streamqc.js';
 import { makeBakedClip, type BakedClipSpec } from '../training/corruption/baked.js';
 
 const FPS = 25;
@@ -28,7 +29,7 @@ function spec(damage: BakedClipSpec['damage']): BakedClipSpec {
 
 /** The analyzer with the corruption detector switched on (it is opt-in), as a user runs it. */
 async function analyze(file: string, config: string): Promise<ReturnType<typeof parseJsonlEvents>> {
-  const run = await runCommand('node', [CLI_PATH, 'analyze', file, '--config', config, '--format', 'jsonl'], {
+  const run = await runCommand('node', [...CLI_ARGV, 'analyze', file, '--config', config, '--format', 'jsonl'], {
     timeoutMs: 120_000,
   });
   assert.equal(run.code, 0, run.stderr);

@@ -34,16 +34,13 @@
  */
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { DEFECT_TYPES } from '../../../analyzer/detectors/types.js';
 import { DELIVERY_DEFECT_TYPES } from '../../../analyzer/delivery/detectors/index.js';
 import { fetchText, freeTcpPort, freeUdpPort, sleep } from '../bench-util.js';
 import { runCommand } from '../../media/fixtures.js';
 import { startMeasured, type ProcessResult } from './measured-process.js';
 import type { CorpusClip, DefectEvent, DefectType, ToolRun } from './types.js';
-import { ANALYZER_NODE_FLAGS } from '../../../analyzer/node-flags.js';
-
-export const CLI_PATH = fileURLToPath(new URL('../../../analyzer/cli.js', import.meta.url));
+import { CLI_ARGV } from '../../analyzer/run-cli.js';
 
 /** The transport stream's defects: this corpus does not exercise them (test/unit/transport-*.test.ts does). */
 const TRANSPORT_TYPES: readonly string[] = [
@@ -96,7 +93,7 @@ export function parseJsonlEvents(stdout: string): DefectEvent[] {
 }
 
 function analyzerArgs(input: string): string[] {
-  return [...ANALYZER_NODE_FLAGS, CLI_PATH, 'analyze', input, '--format', 'jsonl'];
+  return [...CLI_ARGV, 'analyze', input, '--format', 'jsonl'];
 }
 
 const ANALYZER_ENV = { ...process.env, STREAMQC_LOG_LEVEL: 'warn' };

@@ -32,7 +32,8 @@ import { thisRun } from '../../bench/accuracy/accuracy.js';
 import { cleanProgrammes, generateRealCorpus } from '../../bench/accuracy/real-corpus.js';
 import type { BakedCorruptionResult, BakedCorruptionRow } from '../../bench/results.js';
 import { fetchRealFootage, heldOutSources } from '../../bench/accuracy/real-footage.js';
-import { CLI_PATH, parseJsonlEvents } from '../../bench/accuracy/run-streamqc.js';
+import { CLI_ARGV } from '../../analyzer/run-cli.js';
+import { parseJsonlEvents } from '../../bench/accuracy/run-streamqc.js';
 import { runCommand } from '../../media/fixtures.js';
 import type { BakedClip, Codec, Encode } from './baked.js';
 import {
@@ -241,10 +242,14 @@ async function cleanProgrammeAlarms(): Promise<{ lines: string[]; minutes: numbe
     const config = join(dir, 'config.json');
     writeFileSync(config, JSON.stringify({ detectors: { corruption: { enabled: true } } }));
     for (const clip of clips) {
-      const run = await runCommand('node', [CLI_PATH, 'analyze', clip.path, '--config', config, '--format', 'jsonl'], {
-        timeoutMs: Math.max(300_000, clip.duration * 20_000),
-        what: `streamqc on ${clip.name}`,
-      });
+      const run = await runCommand(
+        'node',
+        [...CLI_ARGV, 'analyze', clip.path, '--config', config, '--format', 'jsonl'],
+        {
+          timeoutMs: Math.max(300_000, clip.duration * 20_000),
+          what: `streamqc on ${clip.name}`,
+        },
+      );
       const events = parseJsonlEvents(run.stdout.toString('utf8')).filter((e) => e.type === 'corruption');
       lines.push(
         `| ${clip.name} | ${clip.real?.split ?? ''} | ${(clip.duration / 60).toFixed(1)} | ${events.length}${events.length > 0 ? ` (${events.map((e) => `${e.start.toFixed(1)}-${e.end.toFixed(1)} s`).join(', ')})` : ''} |`,
