@@ -22,6 +22,7 @@ import {
   PCR_DISCONTINUITY_SECONDS,
   PCR_REPETITION_SECONDS,
   PID_ERROR_PERIOD_SECONDS,
+  TABLE_PID_GONE_SECONDS,
   PMT_PERIOD_SECONDS,
   PTS_PERIOD_SECONDS,
 } from './checks.js';
@@ -52,7 +53,7 @@ import {
 } from './scte35.js';
 
 export interface TransportCheckerOptions {
-  /** TR 101 290 1.6: seconds a PID the PMT refers to may be absent; also when a PID counts as gone. */
+  /** TR 101 290 1.6: seconds a PID the PMT refers to may be absent; also when a PID counts as gone (a table PID: TABLE_PID_GONE_SECONDS if longer). */
   pidErrorPeriod: number;
   /** Check PCR accuracy (2.4). It is measured from byte positions at the transport rate, so only constant-rate streams are judged. */
   pcrAccuracy: boolean;
@@ -105,6 +106,8 @@ function crcChecked(tableId: number): boolean {
 
 /** DVB SI PIDs (EN 300 468 §5.1.3) whose sections are reassembled for the CRC check: NIT, SDT/BAT, EIT, RST, TDT/TOT. */
 const SI_PIDS = [0x10, 0x11, 0x12, 0x13, 0x14];
+/** PIDs that carry tables only: they count as gone after TABLE_PID_GONE_SECONDS. */
+const TABLE_ROLES: ReadonlySet<PidRole> = new Set(['pat', 'cat', 'pmt', 'si']);
 
 export type PidRole = 'pat' | 'cat' | 'pmt' | 'si' | 'video' | 'audio' | 'scte35' | 'data' | 'null' | 'unknown';
 
@@ -522,9 +525,10 @@ export class TransportChecker {
   }
 
   private sweepPid(s: PidState, t: number, period: number): void {
-    if (s.present && s.role !== 'null' && s.role !== 'scte35' && t - s.lastSeen > period) {
+    const gone = TABLE_ROLES.has(s.role) ? Math.max(period, TABLE_PID_GONE_SECONDS) : period;
+    if (s.present && s.role !== 'null' && s.role !== 'scte35' && t - s.lastSeen > gone) {
       s.present = false;
-      this.emit({ kind: 'pid_disappeared', t: s.lastSeen + period, pid: s.pid, role: s.role });
+      this.emit({ kind: 'pid_disappeared', t: s.lastSeen + gone, pid: s.pid, role: s.role });
     }
     // Between PCRs a stream-timed clock is only as good as the byte rate: there the next PCR's own step judges the gap.
     if (this.arrival !== null && s.lastPcrAt !== null && t - s.lastPcrAt > PCR_REPETITION_SECONDS) {

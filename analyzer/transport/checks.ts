@@ -52,6 +52,14 @@ export const PMT_PERIOD_SECONDS = 0.5;
  * (a GOP, a still picture's PTS period) while still catching a dead elementary stream quickly.
  */
 export const PID_ERROR_PERIOD_SECONDS = 5;
+/**
+ * A PID that carries only tables (PAT, CAT, PMT, DVB SI) comes at its tables' own pace, not
+ * continuously: DVB SI may be 30 s apart (TDT/TOT, ETSI TS 101 211), and an HLS segment carries
+ * its PAT and PMT once, at its start (RFC 8216 §3.2), so 6 s segments have them 6 s apart. Such a
+ * PID counts as gone only after this long (or the PID period, if longer); a PAT or PMT that
+ * comes late is the PAT and PMT checks' to report (1.3, 1.5).
+ */
+export const TABLE_PID_GONE_SECONDS = 30;
 /** TR 101 290 §5.2.2 2.3.a: PCRs at least every 40 ms (ISO/IEC 13818-1 §2.7.2 requires 0.1 s; DVB 40 ms). */
 export const PCR_REPETITION_SECONDS = 0.04;
 /** TR 101 290 §5.2.2 2.3.b: consecutive PCRs differ by 0..100 ms unless discontinuity_indicator is set. */

@@ -19,8 +19,10 @@ export const VIDEO_PID = 256;
 export const AUDIO_PID = 257;
 export const PMT_PID = 4096;
 
-async function clip(name: string, args: string[]): Promise<Uint8Array> {
-  return readFileSync(await cachedMedia(name, 'ts', (out) => ['-v', 'error', '-y', ...SOURCE_ARGS(8), ...args, out]));
+async function clip(name: string, args: string[], seconds = 8): Promise<Uint8Array> {
+  return readFileSync(
+    await cachedMedia(name, 'ts', (out) => ['-v', 'error', '-y', ...SOURCE_ARGS(seconds), ...args, out]),
+  );
 }
 
 /** 8 s, 1.5 Mbit/s constant rate. */
@@ -35,4 +37,19 @@ export function constantRateClip(): Promise<Uint8Array> {
 /** 8 s, variable rate, PCR every 20 ms. */
 export function variableRateClip(): Promise<Uint8Array> {
   return clip('transport-vbr', [...VIDEO_ARGS, ...'-c:a aac -b:a 64k -pcr_period 20 -f mpegts'.split(' ')]);
+}
+
+/**
+ * 40 s, variable rate, with its tables (PAT, PMT, SDT) only every 6 s and a keyframe with each,
+ * as a stream cut into 6 s HLS segments carries them (RFC 8216 asks for a PAT and a PMT in each
+ * segment, no more).
+ */
+export function slowTablesClip(): Promise<Uint8Array> {
+  return clip(
+    'transport-tables-6s',
+    '-c:v libx264 -preset ultrafast -g 150 -bf 0 -c:a aac -b:a 64k -pcr_period 20 -pat_period 6 -sdt_period 6 -f mpegts'.split(
+      ' ',
+    ),
+    40,
+  );
 }

@@ -6,7 +6,14 @@ import {
   type TransportCheckerOptions,
   type TransportEvent,
 } from '../../analyzer/transport/checker.js';
-import { AUDIO_PID, constantRateClip, PMT_PID, VIDEO_PID, variableRateClip } from '../media/transport-clips.js';
+import {
+  AUDIO_PID,
+  constantRateClip,
+  PMT_PID,
+  slowTablesClip,
+  VIDEO_PID,
+  variableRateClip,
+} from '../media/transport-clips.js';
 import {
   breakSection,
   corruptSyncByte,
@@ -290,6 +297,43 @@ describe('TR 101 290 checks on ffmpeg clips with injected faults', () => {
       presence.map((e) => e.kind),
       ['pid_appeared', 'pid_disappeared', 'pid_appeared'],
     );
+  });
+
+  it('tables 6 s apart (6 s HLS segments) are PAT and PMT errors, but their PIDs never go; tables that stop go after 30 s', async () => {
+    const packets = splitPackets(await slowTablesClip());
+    const times = packetTimes(packets);
+    const tableTimes = (pid: number): number[] => indicesOf(packets, pid, false).map((i) => times[i]!);
+    // What the clip is: PAT, PMT and SDT 6 s apart, audio and video throughout.
+    for (const pid of [0, PMT_PID, 0x11]) {
+      const gaps = tableTimes(pid)
+        .slice(1)
+        .map((t, i) => t - tableTimes(pid)[i]!);
+      assert.ok(gaps.length >= 5 && gaps.every((g) => g > 5.5 && g < 6.5), `PID ${pid} gaps ${gaps.join(', ')}`);
+    }
+    const presence = (r: Result): TransportEvent[] =>
+      r.events.filter((e) => e.kind === 'pid_disappeared' || e.kind === 'pid_appeared');
+    const healthy = check(joinPackets(packets));
+    assert.ok(healthy.errors.pat_error >= 6 && healthy.errors.pmt_error >= 6, JSON.stringify(healthy.errors));
+    assert.deepEqual(
+      presence(healthy).map((e) => e.kind),
+      ['pid_appeared', 'pid_appeared', 'pid_appeared', 'pid_appeared', 'pid_appeared'],
+      JSON.stringify(presence(healthy)),
+    );
+
+    // The tables stop after their second sending: each table PID goes 30 s after it was last seen.
+    const tables = new Set([0, PMT_PID, 0x11]);
+    const stopped = packets.filter((p, i) => !tables.has(pidOf(p)) || times[i]! < 7);
+    const result = check(joinPackets(stopped));
+    const gone = presence(result).filter((e) => e.kind === 'pid_disappeared');
+    assert.deepEqual(
+      gone.map((e) => e.pid).sort((a, b) => a - b),
+      [0, 0x11, PMT_PID],
+      JSON.stringify(gone),
+    );
+    for (const e of gone) {
+      const last = Math.max(...tableTimes(e.pid).filter((t) => t < 7));
+      assert.ok(Math.abs(e.t - (last + 30)) < 0.05, `PID ${e.pid} gone at ${e.t}, last seen ${last}`);
+    }
   });
 
   it('scrambled audio packets without a CAT are one CAT error', async () => {
