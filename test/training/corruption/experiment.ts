@@ -24,6 +24,15 @@
  *   the one lead worth porting to the graph;
  *   positives only from difference 24 / 40: 0.533 / 0.536; negatives' loss x3: 0.546;
  *   min / mean of two judged maps: 0.513 / 0.540; CNN 16x16 window + measures: 0.518.
+ * Ported to the graph (6 more measures) and run through train.ts (Dec 2026): cross-validation
+ * chose the smear measures with 5 seeds averaged (F1 0.563, P 0.60 R 0.53, 29 false events,
+ * 18/150 negative clips firing; one seed 0.537, 3 seeds 0.548). On the held-out source it found
+ * none of the 21 truth events and fired on 8 starved clips (shipped model: P 0.20 R 0.14, 8
+ * false events), so it was not shipped and the graph kept its 21 measures.
+ * Local temporal snaps (a cell changing by >= 16 levels and >= 4x its change one frame before
+ * and after, largest region of such cells under 60% of the picture) come in 51 of 69 baked clips
+ * with damage at region >= 0.01, but also in 20 of 45 clean ones (cuts inside part of the
+ * frame, archival flicker, handheld motion): no event-level rule either.
  * Misses (DIAG, shipped shape) include plain vertical smears below a lost slice (rocket-launch,
  * mandelbrot: model peak area < 0.1 where a third of the picture is damaged) besides drifted
  * texture that looks plausible in one frame; false events come from starved, generation-loss,
