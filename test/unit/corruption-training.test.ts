@@ -27,7 +27,7 @@ import {
   rowsOf,
   type MeasuredClip,
 } from '../training/corruption/crossval.js';
-import { EXTRAS, cellSteps, mapsFor, rowsFor, type Variant } from '../training/corruption/experiment.js';
+import { EXTRAS, cellLagSteps, cellSteps, mapsFor, rowsFor, type Variant } from '../training/corruption/experiment.js';
 import { writePatch } from '../training/corruption/patches.js';
 import {
   corruptionMaps,
@@ -295,6 +295,27 @@ test('smear: a cell whose rows repeat the one above has horizontal detail and no
   assert.ok(gx[0]! > 4, `smeared cell horizontal ${gx[0]}`);
   assert.equal(gy[0], 0);
   assert.ok(gx[1]! > 3 && gy[1]! > 3, `noisy cell ${gx[1]} ${gy[1]}`);
+});
+
+test('lag steps: rows repeated down a cell differ across at 8 and 16 pixels and not at all down', () => {
+  const width = 48;
+  const height = 32;
+  const cols = width / 8;
+  const frame = new Uint8Array(width * height);
+  let seed = 3;
+  const noise = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255;
+  const top = Array.from({ length: width }, noise);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) frame[y * width + x] = x < 32 ? top[x]! : noise();
+  }
+  const smeared = 2 * cols + 2;
+  const noisy = 2 * cols + 5;
+  for (const lag of [8, 16]) {
+    const { across, down } = cellLagSteps(frame, width, height, lag);
+    assert.equal(down[smeared], 0);
+    assert.ok(across[smeared]! > 3, `lag ${lag}: smeared cell across ${across[smeared]}`);
+    assert.ok(down[noisy]! > 3 && across[noisy]! > 3, `lag ${lag}: noisy cell ${down[noisy]} ${across[noisy]}`);
+  }
 });
 
 test('temporal extras of a still picture are all zero: no change against 1, 2 or 4 frames back', async () => {
