@@ -2,13 +2,16 @@
  * The chosen rendition's segments, handed to the decoder as the HLS client fetched them: the
  * newest segment is what the probe reads, and each decode session reads a stream that starts
  * with it and goes on with every segment fetched after. Nothing is downloaded twice, and a
- * decoder that falls behind loses whole segments (counted) rather than growing memory.
+ * decoder that falls behind loses whole segments (counted) rather than growing memory. A TS
+ * segment's continuity counters go on from the last the session was given (segment-continuity.ts):
+ * a splice or a lost segment is no corrupt packet to the decoder.
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { ProbeAborted, ProbeError, probeDeadlineReason, probeDeadlineSeconds } from '../ingest/probe.js';
 import type { SourceRef } from '../ingest/source-url.js';
 import type { MediaFeed } from '../ingest/session-loop.js';
 import type { SegmentRef } from './playlist.js';
+import { ContinuityJoiner } from './segment-continuity.js';
 
 /** Bytes a decode session may have waiting before segments are dropped: a minute at 30 Mbit/s. */
 const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
@@ -18,7 +21,8 @@ export class SegmentFeed implements MediaFeed {
   /** Fragmented MP4 (DASH): the initialization segment every decode session starts with. */
   private header: Buffer | null = null;
   private waiters: ((segment: Buffer) => void)[] = [];
-  private readonly readers = new Set<PassThrough>();
+  /** Each decode session's stream, with the continuity counters it has been given so far. */
+  private readonly readers = new Map<PassThrough, ContinuityJoiner>();
   /** Segments a decode session was too far behind to take. */
   dropped = 0;
 
@@ -51,9 +55,9 @@ export class SegmentFeed implements MediaFeed {
     this.transport?.(ref, segment);
     this.latest = segment;
     for (const w of this.waiters.splice(0)) w(segment);
-    for (const reader of this.readers) {
+    for (const [reader, joiner] of this.readers) {
       if (reader.writableLength + segment.length > MAX_BUFFERED_BYTES) this.dropped++;
-      else reader.write(segment);
+      else reader.write(joiner.join(segment));
     }
   }
 
@@ -88,9 +92,10 @@ export class SegmentFeed implements MediaFeed {
 
   open(): Readable {
     const reader = new PassThrough({ highWaterMark: 1024 * 1024 });
-    this.readers.add(reader);
+    const joiner = new ContinuityJoiner();
+    this.readers.set(reader, joiner);
     reader.on('close', () => this.readers.delete(reader));
-    if (this.latest) reader.write(this.withHeader(this.latest));
+    if (this.latest) reader.write(this.withHeader(joiner.join(this.latest)));
     return reader;
   }
 
@@ -100,7 +105,7 @@ export class SegmentFeed implements MediaFeed {
 
   /** No more segments: every decode session reads to the end of what it has. */
   close(): void {
-    for (const reader of this.readers) reader.end();
+    for (const reader of this.readers.keys()) reader.end();
     this.readers.clear();
   }
 }
