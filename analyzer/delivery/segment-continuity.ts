@@ -3,9 +3,9 @@
  * is cut from the stream on its own: after an EXT-X-DISCONTINUITY (an ad splice, an encoder
  * restart), after a segment the client skipped or a slow decoder dropped, a PID's counter
  * jumps where one segment meets the next. A player resets its demuxer there; ffmpeg reading
- * the segments as one stream instead flags the next packet of every PID as corrupt ("Packet
- * corrupt", "corrupt input packet"), which the analyzer would take for a decode error at every
- * splice. So each segment's counters are shifted, per PID, to go on from the last ones the
+ * the segments as one stream instead flags the packet it was assembling on that PID as corrupt
+ * ("Packet corrupt", "corrupt input packet": the last video frame before the splice), which the
+ * analyzer would take for a decode error at every splice. So each segment's counters are shifted, per PID, to go on from the last ones the
  * decoder was given. Only the step between segments is taken out: a jump inside a segment
  * (a packet really lost) stays, and the transport checks see the segments as fetched.
  */
