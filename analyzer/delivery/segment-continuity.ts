@@ -9,7 +9,7 @@
  * decoder was given. Only the step between segments is taken out: a jump inside a segment
  * (a packet really lost) stays, and the transport checks see the segments as fetched.
  */
-import { NULL_PID, PACKET_SIZE, SYNC_BYTE } from '../transport/packet.js';
+import { emptyPacket, NULL_PID, PACKET_SIZE, readPacket, SYNC_BYTE } from '../transport/packet.js';
 
 /** Whether `bytes` starts as a transport stream: sync bytes at 0 and, if there is one, at 188. */
 function looksLikeTs(bytes: Uint8Array): boolean {
@@ -31,15 +31,14 @@ export class ContinuityJoiner {
   join(segment: Buffer): Buffer {
     if (!looksLikeTs(segment)) return segment;
     const shift = new Map<number, number>();
+    const packet = emptyPacket();
     let out: Buffer | null = null;
     for (let at = 0; at + PACKET_SIZE <= segment.length; at += PACKET_SIZE) {
       // Out of sync: the rest is left as it is (the demuxer resyncs, the checks count it).
       if (segment[at] !== SYNC_BYTE) break;
-      const pid = (((segment[at + 1] ?? 0) & 0x1f) << 8) | (segment[at + 2] ?? 0);
-      const flags = segment[at + 3] ?? 0;
       // The counter counts packets with a payload only (ISO/IEC 13818-1 2.4.3.3).
-      if (pid === NULL_PID || (flags & 0x10) === 0) continue;
-      const counter = flags & 0x0f;
+      if (!readPacket(segment, at, packet) || packet.pid === NULL_PID || !packet.hasPayload) continue;
+      const { pid, continuityCounter: counter } = packet;
       let by = shift.get(pid);
       if (by === undefined) {
         const previous = this.last.get(pid);
@@ -49,7 +48,7 @@ export class ContinuityJoiner {
       const joined = (counter + by) & 0x0f;
       if (joined !== counter) {
         out ??= Buffer.from(segment);
-        out[at + 3] = (flags & 0xf0) | joined;
+        out[at + 3] = ((segment[at + 3] ?? 0) & 0xf0) | joined;
       }
       this.last.set(pid, joined);
     }

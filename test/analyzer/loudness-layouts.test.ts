@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { channelWeightsFor, FFMPEG_LAYOUTS } from '../../analyzer/audio/loudness.js';
 import { cachedMedia, runFfmpeg } from '../media/fixtures.js';
-import { runCli } from './run-cli.js';
+import { runCli, summaryLine } from './run-cli.js';
 
 interface Summary {
   msg: string;
@@ -51,12 +51,7 @@ async function ffmpegIntegrated(path: string): Promise<number> {
 async function summaryOf(path: string): Promise<Summary> {
   const result = await runCli(['analyze', path, '--format', 'text'], 120_000, { STREAMQC_LOG_LEVEL: 'info' });
   assert.equal(result.code, 0, result.stderr);
-  const line = result.stderr
-    .split('\n')
-    .filter((l) => l.includes('"msg":"summary:'))
-    .at(-1);
-  assert.ok(line, `no summary line in ${result.stderr.slice(-1000)}`);
-  const summary = JSON.parse(line) as Summary;
+  const summary = summaryLine(result) as Summary;
   assert.ok(result.stdout.includes(summary.msg), 'the text format prints the summary line on stdout');
   return summary;
 }

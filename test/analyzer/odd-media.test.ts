@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cachedMedia, runCommand } from '../media/fixtures.js';
-import { runCli } from './run-cli.js';
+import { runCli, summaryLine } from './run-cli.js';
 
 interface OddMedia {
   name: string;
@@ -38,12 +38,14 @@ const tone = (seconds: number, frequency = 440): string[] => [
   `sine=frequency=${frequency}:sample_rate=48000:duration=${seconds}`,
 ];
 const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast'];
+/** Most clips: 3 s of 320x240 at 25 fps, with the tone. */
+const SCENE = [...picture('320x240', '25', 3), ...tone(3)];
 
 const MEDIA: readonly OddMedia[] = [
   {
     name: 'h264-10bit',
     ext: 'mp4',
-    args: [...picture('320x240', '25', 3), ...tone(3), ...x264, '-pix_fmt', 'yuv420p10le', '-c:a', 'aac'],
+    args: [...SCENE, ...x264, '-pix_fmt', 'yuv420p10le', '-c:a', 'aac'],
     frames: 75,
     audioSeconds: 3,
   },
@@ -67,7 +69,7 @@ const MEDIA: readonly OddMedia[] = [
     name: 'rotated-90',
     ext: 'mp4',
     // A display matrix: ffmpeg 5.1 writes one from the rotate tag when it copies the stream only.
-    source: [...picture('320x240', '25', 3), ...tone(3), ...x264, '-c:a', 'aac'],
+    source: [...SCENE, ...x264, '-c:a', 'aac'],
     args: ['-c', 'copy', '-metadata:s:v:0', 'rotate=90'],
     made: { entries: 'stream_side_data=rotation', match: /^-?90$/m },
     frames: 75,
@@ -121,30 +123,21 @@ const MEDIA: readonly OddMedia[] = [
   {
     name: 'vp9-opus',
     ext: 'webm',
-    args: [
-      ...picture('320x240', '25', 3),
-      ...tone(3),
-      '-c:v',
-      'libvpx-vp9',
-      '-deadline',
-      'realtime',
-      '-c:a',
-      'libopus',
-    ],
+    args: [...SCENE, '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-c:a', 'libopus'],
     frames: 75,
     audioSeconds: 3,
   },
   {
     name: 'av1-opus',
     ext: 'mkv',
-    args: [...picture('320x240', '25', 3), ...tone(3), '-c:v', 'libaom-av1', '-cpu-used', '8', '-c:a', 'libopus'],
+    args: [...SCENE, '-c:v', 'libaom-av1', '-cpu-used', '8', '-c:a', 'libopus'],
     frames: 75,
     audioSeconds: 3,
   },
   {
     name: 'ffv1-gray-flac',
     ext: 'mkv',
-    args: [...picture('320x240', '25', 3), ...tone(3), '-vf', 'format=gray', '-c:v', 'ffv1', '-c:a', 'flac'],
+    args: [...SCENE, '-vf', 'format=gray', '-c:v', 'ffv1', '-c:a', 'flac'],
     frames: 75,
     audioSeconds: 3,
   },
@@ -158,7 +151,7 @@ const MEDIA: readonly OddMedia[] = [
   {
     name: 'pcm24',
     ext: 'mov',
-    args: [...picture('320x240', '25', 3), ...tone(3), ...x264, '-c:a', 'pcm_s24le'],
+    args: [...SCENE, ...x264, '-c:a', 'pcm_s24le'],
     frames: 75,
     audioSeconds: 3,
   },
@@ -177,14 +170,7 @@ const MEDIA: readonly OddMedia[] = [
   {
     name: 'two-audio-tracks',
     ext: 'ts',
-    args: [
-      ...picture('320x240', '25', 3),
-      ...tone(3),
-      ...tone(3, 880),
-      ...['-map', '0', '-map', '1', '-map', '2'],
-      ...x264,
-      ...['-c:a', 'aac'],
-    ],
+    args: [...SCENE, ...tone(3, 880), ...['-map', '0', '-map', '1', '-map', '2'], ...x264, ...['-c:a', 'aac']],
     frames: 75,
     audioSeconds: 3,
   },
@@ -212,12 +198,7 @@ for (const media of MEDIA) {
     }
     const result = await runCli(['analyze', path, '--format', 'jsonl'], 120_000, { STREAMQC_LOG_LEVEL: 'info' });
     assert.equal(result.code, 0, result.stderr.slice(-2000));
-    const line = result.stderr
-      .split('\n')
-      .filter((l) => l.includes('"msg":"summary:'))
-      .at(-1);
-    assert.ok(line, `no summary line in ${result.stderr.slice(-1000)}`);
-    const { counters } = JSON.parse(line) as Summary;
+    const { counters } = summaryLine(result) as Summary;
     assert.ok(Math.abs(counters.frames - media.frames) <= 1, `${counters.frames} frames, ${media.frames} made`);
     assert.ok(
       Math.abs(counters.audioSeconds - media.audioSeconds) <= 0.1,

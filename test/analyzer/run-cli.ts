@@ -114,3 +114,13 @@ export function exitLine(result: CliResult): LogLine {
   assert.equal(line.exitCode, result.code, 'the exit line names the exit code the process ended with');
   return line;
 }
+
+/** The run's last summary log line (logged at info level when an input ends), parsed; the caller names its shape. */
+export function summaryLine(result: CliResult): unknown {
+  const line = result.stderr
+    .split('\n')
+    .filter((l) => l.includes('"msg":"summary:'))
+    .at(-1);
+  assert.ok(line, `no summary line in ${result.stderr.slice(-1000)}`);
+  return JSON.parse(line);
+}

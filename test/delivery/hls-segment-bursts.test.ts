@@ -17,8 +17,7 @@ import { startCli } from '../analyzer/run-cli.js';
 import { freeTcpPort, metricValue } from '../net.js';
 import { HlsOrigin, LADDER, LOOP_SEGMENTS, makeLadderMedia, type RenditionMedia } from './hls-origin.js';
 import { hasPayload, pidOf, splitPackets } from '../media/ts-faults.js';
-
-const VIDEO_PID = 256;
+import { VIDEO_PID } from '../media/transport-clips.js';
 
 const SEGMENT_SECONDS = 6;
 let media: RenditionMedia[] = [];

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContinuityJoiner } from '../../analyzer/delivery/segment-continuity.js';
 import { runCommand, runFfmpeg } from '../media/fixtures.js';
-import { dropAt, indicesOf, joinPackets, pidOf, splitPackets } from '../media/ts-faults.js';
+import { dropAt, hasPayload, indicesOf, joinPackets, pidOf, splitPackets } from '../media/ts-faults.js';
+import { VIDEO_PID } from '../media/transport-clips.js';
 
-const VIDEO_PID = 256;
 let dir = '';
 let segments: Buffer[] = [];
 
@@ -47,7 +47,7 @@ async function ffmpegWarnings(bytes: Buffer): Promise<string[]> {
 function counters(bytes: Buffer): Map<number, number[]> {
   const out = new Map<number, number[]>();
   for (const p of splitPackets(bytes)) {
-    if ((p[3]! & 0x10) === 0) continue;
+    if (!hasPayload(p)) continue;
     const list = out.get(pidOf(p)) ?? [];
     list.push(p[3]! & 0x0f);
     out.set(pidOf(p), list);
